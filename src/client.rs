@@ -1,0 +1,155 @@
+//! Runs one operation's requests: address -> sign -> send -> check.
+//!
+//! The client finds a bucket's region when the region is `auto` (or wrong):
+//! S3 names the right one in a 301 `PermanentRedirect`, a 400
+//! `AuthorizationHeaderMalformed`, or the `x-amz-bucket-region` header (also
+//! on bodiless HEAD answers); the request is then re-signed for that region
+//! and sent once more, and the region is remembered per bucket.
+
+use std::collections::HashMap;
+
+use time::OffsetDateTime;
+
+use crate::connection::{Connection, Region};
+use crate::error::{Error, ErrorCode, ServiceError};
+use crate::http::{HttpRequest, HttpResponse, OpRequest, Transport};
+use crate::ops::Operation;
+use crate::sigv4::{self, SigningContext};
+use crate::xml;
+
+/// Regions learnt per bucket, kept for the life of a component instance.
+#[derive(Clone, Debug, Default)]
+pub struct RegionCache {
+    regions: HashMap<String, String>,
+}
+
+impl RegionCache {
+    /// The region learnt for `bucket`.
+    pub fn get(&self, bucket: &str) -> Option<&str> {
+        self.regions.get(bucket).map(String::as_str)
+    }
+
+    /// Remembers `bucket`'s region.
+    pub fn insert(&mut self, bucket: &str, region: &str) {
+        self.regions.insert(bucket.to_owned(), region.to_owned());
+    }
+}
+
+/// Runs requests for one operation call.
+pub struct Client<'a> {
+    /// Where to and as whom.
+    pub connection: &'a Connection,
+    /// The network.
+    pub transport: &'a mut dyn Transport,
+    /// Learnt regions.
+    pub regions: &'a mut RegionCache,
+    /// The signing time.
+    pub now: OffsetDateTime,
+    /// The operation being run (names the IAM permission on access denied).
+    pub operation: Operation,
+}
+
+impl Client<'_> {
+    /// The region a request for `bucket` should be signed for now.
+    pub fn region_for(&self, bucket: Option<&str>) -> String {
+        if self.connection.endpoint.is_some() {
+            return self.connection.region.initial().to_owned();
+        }
+        if let Some(region) = bucket.and_then(|b| self.regions.get(b)) {
+            return region.to_owned();
+        }
+        self.connection.region.initial().to_owned()
+    }
+
+    /// Addresses and signs `request` for `region` without sending it.
+    pub fn prepare(&self, request: &OpRequest, region: &str) -> HttpRequest {
+        let mut http = self.connection.address(request, region);
+        let ctx = SigningContext {
+            credentials: &self.connection.credentials,
+            region,
+            service: "s3",
+            time: self.now,
+        };
+        sigv4::sign(&mut http, &ctx);
+        http
+    }
+
+    /// Sends `request` and returns the successful (2xx) response, or the
+    /// typed error S3 answered.
+    pub fn send(&mut self, request: &OpRequest) -> Result<HttpResponse, Error> {
+        let mut region = self.region_for(request.bucket.as_deref());
+        let mut redirected = false;
+        loop {
+            let http = self.prepare(request, &region);
+            let response = self.transport.send(&http).map_err(|error| Error::Transport { error, attempts: 1 })?;
+            if response.is_success() && !xml::is_error_body(&response.body) {
+                if let (Some(bucket), Some(found)) = (&request.bucket, response.header("x-amz-bucket-region")) {
+                    if self.connection.endpoint.is_none() {
+                        self.regions.insert(bucket, found);
+                    }
+                }
+                return Ok(response);
+            }
+            let error = self.service_error(&response, 1);
+            if let (false, Some(bucket), Some(found)) = (redirected, &request.bucket, &error.region) {
+                let may_follow = self.connection.endpoint.is_none() && *found != region && is_region_hint(&error);
+                if may_follow {
+                    self.regions.insert(bucket, found);
+                    region = found.clone();
+                    redirected = true;
+                    continue;
+                }
+            }
+            return Err(Error::Service(error));
+        }
+    }
+
+    /// The typed error for a non-2xx (or 200-with-`<Error>`) response.
+    pub fn service_error(&self, response: &HttpResponse, attempts: u32) -> ServiceError {
+        let parsed = xml::parse_error_body(&response.body);
+        let code = match &parsed {
+            Some(body) if !body.code.is_empty() => ErrorCode::from_code(&body.code),
+            _ => ErrorCode::from_status(response.status),
+        };
+        let code = match (code, self.operation) {
+            // A bodiless 404 on a bucket-level call is a missing bucket.
+            (ErrorCode::NoSuchKey, Operation::ListObjects | Operation::GetBucketLocation) if parsed.is_none() => {
+                ErrorCode::NoSuchBucket
+            }
+            (code, _) => code,
+        };
+        let message = parsed
+            .as_ref()
+            .map(|b| b.message.clone())
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| format!("HTTP {} with no error details", response.status));
+        let region = response
+            .header("x-amz-bucket-region")
+            .map(str::to_owned)
+            .or_else(|| parsed.as_ref().and_then(|b| b.region.clone()))
+            .filter(|r| Region::parse(Some(r)).is_ok());
+        let required_permission = (code == ErrorCode::AccessDenied).then(|| self.operation.required_permissions().join(", "));
+        ServiceError {
+            status: response.status,
+            code,
+            message,
+            request_id: response
+                .header("x-amz-request-id")
+                .map(str::to_owned)
+                .or_else(|| parsed.as_ref().and_then(|b| b.request_id.clone())),
+            resource: parsed.as_ref().and_then(|b| b.resource.clone()),
+            region,
+            required_permission,
+            attempts,
+        }
+    }
+}
+
+/// Whether an error means "this bucket is in another region".
+fn is_region_hint(error: &ServiceError) -> bool {
+    matches!(
+        error.code,
+        ErrorCode::PermanentRedirect | ErrorCode::AuthorizationHeaderMalformed
+    ) || error.status == 301
+        || (error.status == 400 && error.region.is_some())
+}

@@ -1,0 +1,309 @@
+//! Credentials, regions and endpoints: where a request goes and whom it is
+//! signed as.
+
+use crate::error::Error;
+use crate::http::{HttpRequest, OpRequest};
+use crate::sigv4::encoding::encode_path;
+
+/// A secret string (secret access key, session token) whose `Debug` and
+/// `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for signing only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"****\"")
+    }
+}
+
+/// AWS credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credentials {
+    /// Access key id.
+    pub access_key: String,
+    /// Secret access key.
+    pub secret_key: Secret,
+    /// Session token of temporary credentials.
+    pub session_token: Option<Secret>,
+}
+
+impl Credentials {
+    /// Credentials from their parts.
+    pub fn new(access_key: &str, secret_key: &str, session_token: Option<&str>) -> Self {
+        Credentials {
+            access_key: access_key.to_owned(),
+            secret_key: Secret::new(secret_key),
+            session_token: session_token.map(Secret::new),
+        }
+    }
+}
+
+/// The region setting of a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Region {
+    /// Find each bucket's region by itself (`auto`, or no region given).
+    Auto,
+    /// This region.
+    Named(String),
+}
+
+impl Region {
+    /// The region S3 calls "global": where List Buckets and first attempts go.
+    pub const DEFAULT: &'static str = "us-east-1";
+
+    /// Parses a region setting: empty or `auto` is [`Region::Auto`].
+    pub fn parse(value: Option<&str>) -> Result<Self, Error> {
+        let value = value.map(str::trim).unwrap_or("");
+        if value.is_empty() || value.eq_ignore_ascii_case("auto") {
+            return Ok(Region::Auto);
+        }
+        let valid = value.len() <= 63
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !value.starts_with('-')
+            && !value.ends_with('-');
+        if !valid {
+            return Err(Error::invalid_input(
+                "region",
+                format!("`{value}` is not a region name (like `eu-west-1`) or `auto`"),
+            ));
+        }
+        Ok(Region::Named(value.to_owned()))
+    }
+
+    /// The region to try first.
+    pub fn initial(&self) -> &str {
+        match self {
+            Region::Auto => Self::DEFAULT,
+            Region::Named(name) => name,
+        }
+    }
+}
+
+/// A custom (S3-compatible) endpoint: `scheme://host[:port][/base]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// Host name or IP literal (IPv6 in brackets).
+    pub host: String,
+    /// The port when not the scheme's default.
+    pub port: Option<u16>,
+    /// A base path without a trailing `/` (empty for none).
+    pub base_path: String,
+}
+
+impl Endpoint {
+    /// Parses an endpoint URL.
+    pub fn parse(url: &str) -> Result<Self, Error> {
+        let bad = |why: &str| Error::invalid_input("endpoint", format!("`{url}` {why}"));
+        let url = url.trim();
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| bad("is not a URL: it needs http:// or https://"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return Err(bad("must use http or https"));
+        }
+        if rest.contains(['?', '#', '@']) {
+            return Err(bad("must not have user info, a query or a fragment"));
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let (host, port) = split_host_port(authority).ok_or_else(|| bad("has no valid host and port"))?;
+        if host.is_empty() {
+            return Err(bad("has no host"));
+        }
+        let default_port = if scheme == "https" { 443 } else { 80 };
+        Ok(Endpoint {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port: port.filter(|p| *p != default_port),
+            base_path: path.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    fn authority(&self, host: &str) -> String {
+        match self.port {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        }
+    }
+}
+
+fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    if let Some(rest) = authority.strip_prefix('[') {
+        let end = rest.find(']')?;
+        let host = &authority[..end + 2];
+        let after = &rest[end + 1..];
+        return match after.strip_prefix(':') {
+            Some(port) => Some((host, Some(port.parse().ok()?))),
+            None if after.is_empty() => Some((host, None)),
+            None => None,
+        };
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) => Some((host, Some(port.parse().ok()?))),
+        None => Some((authority, None)),
+    }
+}
+
+/// Everything needed to reach S3.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connection {
+    /// Whom to sign as.
+    pub credentials: Credentials,
+    /// The region setting.
+    pub region: Region,
+    /// A custom endpoint, or `None` for AWS.
+    pub endpoint: Option<Endpoint>,
+    /// Force path-style addressing.
+    pub path_style: bool,
+}
+
+impl Connection {
+    /// Addresses `request` for `region`: picks host and path (virtual-hosted
+    /// or path style) and encodes the key once.
+    pub fn address(&self, request: &OpRequest, region: &str) -> HttpRequest {
+        let key_path = request.key.as_deref().map(encode_path).unwrap_or_default();
+        let (scheme, host, path) = match &self.endpoint {
+            Some(endpoint) => {
+                let host = endpoint.authority(&endpoint.host);
+                let path = match (&request.bucket, &request.key) {
+                    (Some(bucket), Some(_)) => format!("{}/{}/{}", endpoint.base_path, bucket, key_path),
+                    (Some(bucket), None) => format!("{}/{}", endpoint.base_path, bucket),
+                    (None, _) => format!("{}/", endpoint.base_path),
+                };
+                (endpoint.scheme.clone(), host, path)
+            }
+            None => {
+                let service_host = format!("s3.{region}.amazonaws.com");
+                match &request.bucket {
+                    Some(bucket) if !self.path_style && is_virtual_host_compatible(bucket) => {
+                        (String::from("https"), format!("{bucket}.{service_host}"), format!("/{key_path}"))
+                    }
+                    Some(bucket) if request.key.is_some() => {
+                        (String::from("https"), service_host, format!("/{bucket}/{key_path}"))
+                    }
+                    Some(bucket) => (String::from("https"), service_host, format!("/{bucket}")),
+                    None => (String::from("https"), service_host, String::from("/")),
+                }
+            }
+        };
+        HttpRequest {
+            method: request.method,
+            scheme,
+            host,
+            path,
+            query: request.query.clone(),
+            headers: request.headers.clone(),
+            body: request.body.clone(),
+        }
+    }
+}
+
+/// Whether a bucket can be a host name label under TLS: no dots (a dot
+/// would break the `*.s3.amazonaws.com` certificate), lower case.
+pub fn is_virtual_host_compatible(bucket: &str) -> bool {
+    !bucket.is_empty()
+        && !bucket.contains('.')
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Method;
+
+    fn conn(endpoint: Option<&str>, path_style: bool) -> Connection {
+        Connection {
+            credentials: Credentials::new("AKID", "secret", None),
+            region: Region::Auto,
+            endpoint: endpoint.map(|e| Endpoint::parse(e).unwrap()),
+            path_style,
+        }
+    }
+
+    #[test]
+    fn secret_is_masked_in_debug() {
+        let creds = Credentials::new("AKID", "wJalrXUtnFEMI/K7MDENG", Some("TOKEN123"));
+        let shown = format!("{creds:?}");
+        assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");
+        assert!(!shown.contains("TOKEN123"), "{shown}");
+    }
+
+    #[test]
+    fn auto_and_empty_region_are_auto() {
+        assert_eq!(Region::parse(None).unwrap(), Region::Auto);
+        assert_eq!(Region::parse(Some("auto")).unwrap(), Region::Auto);
+        assert_eq!(Region::parse(Some("")).unwrap(), Region::Auto);
+        assert_eq!(Region::parse(Some("eu-west-1")).unwrap(), Region::Named("eu-west-1".into()));
+        assert!(Region::parse(Some("EU West")).is_err());
+    }
+
+    #[test]
+    fn aws_bucket_is_virtual_hosted() {
+        let req = OpRequest::new(Method::Get, Some("my-bucket"), Some("a b/c"));
+        let http = conn(None, false).address(&req, "eu-west-1");
+        assert_eq!(http.url(), "https://my-bucket.s3.eu-west-1.amazonaws.com/a%20b/c");
+    }
+
+    #[test]
+    fn dotted_bucket_is_path_style_on_aws() {
+        let req = OpRequest::new(Method::Get, Some("my.bucket"), Some("k"));
+        let http = conn(None, false).address(&req, "us-east-1");
+        assert_eq!(http.url(), "https://s3.us-east-1.amazonaws.com/my.bucket/k");
+    }
+
+    #[test]
+    fn custom_endpoint_is_path_style_with_base_path() {
+        let req = OpRequest::new(Method::Get, Some("b"), Some("k"));
+        let http = conn(Some("http://127.0.0.1:9000/base/"), false).address(&req, "us-east-1");
+        assert_eq!(http.url(), "http://127.0.0.1:9000/base/b/k");
+        assert_eq!(http.host, "127.0.0.1:9000");
+    }
+
+    #[test]
+    fn default_port_is_dropped_from_host() {
+        let e = Endpoint::parse("https://minio.example.com:443").unwrap();
+        assert_eq!(e.port, None);
+    }
+
+    #[test]
+    fn endpoint_without_scheme_is_refused() {
+        assert!(Endpoint::parse("minio:9000").is_err());
+        assert!(Endpoint::parse("ftp://x").is_err());
+    }
+
+    #[test]
+    fn list_buckets_goes_to_service_root() {
+        let req = OpRequest::new(Method::Get, None, None);
+        assert_eq!(conn(None, false).address(&req, "us-east-1").url(), "https://s3.us-east-1.amazonaws.com/");
+    }
+
+    #[test]
+    fn bucket_without_key_has_no_trailing_slash() {
+        let req = OpRequest::new(Method::Get, Some("b"), None).with_query("list-type", "2");
+        assert_eq!(
+            conn(Some("http://localhost:9000"), false).address(&req, "us-east-1").url(),
+            "http://localhost:9000/b?list-type=2"
+        );
+    }
+}

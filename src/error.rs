@@ -1,0 +1,217 @@
+//! The one public error type and S3's error codes.
+
+use crate::http::TransportError;
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, )*) => {
+        /// An S3 error code. Known codes have a variant; any other is kept in
+        /// [`ErrorCode::Other`]. Parsing a code never fails.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )*
+            /// Any other code, verbatim.
+            Other(String),
+        }
+
+        impl ErrorCode {
+            /// The code as S3 spells it (`NoSuchKey`).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( ErrorCode::$variant => $code, )*
+                    ErrorCode::Other(code) => code,
+                }
+            }
+
+            /// Parses a code from an `<Error><Code>` element.
+            pub fn from_code(code: &str) -> Self {
+                match code {
+                    $( $code => ErrorCode::$variant, )*
+                    other => ErrorCode::Other(other.to_owned()),
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// 403: the credentials lack the permission.
+    AccessDenied = "AccessDenied",
+    /// 409: the bucket name is taken.
+    BucketAlreadyExists = "BucketAlreadyExists",
+    /// 409: the bucket is not empty.
+    BucketNotEmpty = "BucketNotEmpty",
+    /// 400/403: unknown access key id.
+    InvalidAccessKeyId = "InvalidAccessKeyId",
+    /// 400: an argument was not valid.
+    InvalidArgument = "InvalidArgument",
+    /// 400: the bucket name is not valid.
+    InvalidBucketName = "InvalidBucketName",
+    /// 416: the range is outside the object.
+    InvalidRange = "InvalidRange",
+    /// 400: the request was malformed.
+    InvalidRequest = "InvalidRequest",
+    /// 400: the session token has expired.
+    ExpiredToken = "ExpiredToken",
+    /// 400: the session token is malformed.
+    InvalidToken = "InvalidToken",
+    /// 500: S3 failed internally.
+    InternalError = "InternalError",
+    /// 400: malformed XML.
+    MalformedXml = "MalformedXML",
+    /// 405: method not allowed.
+    MethodNotAllowed = "MethodNotAllowed",
+    /// 404: no such bucket.
+    NoSuchBucket = "NoSuchBucket",
+    /// 404: no such key.
+    NoSuchKey = "NoSuchKey",
+    /// 404: no such version.
+    NoSuchVersion = "NoSuchVersion",
+    /// 501: not implemented.
+    NotImplemented = "NotImplemented",
+    /// 301: the bucket is in another region.
+    PermanentRedirect = "PermanentRedirect",
+    /// 412: a precondition failed.
+    PreconditionFailed = "PreconditionFailed",
+    /// 400: the socket was idle too long.
+    RequestTimeout = "RequestTimeout",
+    /// 403: the clocks differ too much.
+    RequestTimeTooSkewed = "RequestTimeTooSkewed",
+    /// 503: slow down.
+    SlowDown = "SlowDown",
+    /// 503: service unavailable.
+    ServiceUnavailable = "ServiceUnavailable",
+    /// 403: the signature does not match.
+    SignatureDoesNotMatch = "SignatureDoesNotMatch",
+    /// 400: the Authorization header is malformed (often the wrong region).
+    AuthorizationHeaderMalformed = "AuthorizationHeaderMalformed",
+}
+
+impl ErrorCode {
+    /// The code implied by a status when the response has no body (HEAD).
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            301 => ErrorCode::PermanentRedirect,
+            400 => ErrorCode::InvalidRequest,
+            403 => ErrorCode::AccessDenied,
+            404 => ErrorCode::NoSuchKey,
+            405 => ErrorCode::MethodNotAllowed,
+            412 => ErrorCode::PreconditionFailed,
+            416 => ErrorCode::InvalidRange,
+            500 => ErrorCode::InternalError,
+            501 => ErrorCode::NotImplemented,
+            503 => ErrorCode::ServiceUnavailable,
+            other => ErrorCode::Other(format!("Http{other}")),
+        }
+    }
+
+    /// Whether S3 asks for the request to be tried again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ErrorCode::InternalError
+                | ErrorCode::SlowDown
+                | ErrorCode::ServiceUnavailable
+                | ErrorCode::RequestTimeout
+        )
+    }
+}
+
+/// An error answered by S3.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceError {
+    /// HTTP status.
+    pub status: u16,
+    /// The error code.
+    pub code: ErrorCode,
+    /// S3's message (or one derived from the status).
+    pub message: String,
+    /// `x-amz-request-id` or `<RequestId>`.
+    pub request_id: Option<String>,
+    /// `<Resource>`.
+    pub resource: Option<String>,
+    /// The region S3 says the bucket is in (`x-amz-bucket-region` or `<Region>`).
+    pub region: Option<String>,
+    /// For access denied: the IAM permission the operation needs.
+    pub required_permission: Option<String>,
+    /// How many attempts were made.
+    pub attempts: u32,
+}
+
+impl std::fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "S3 error {} ({}): {}", self.code.as_str(), self.status, self.message)?;
+        if let Some(permission) = &self.required_permission {
+            write!(f, "; this operation needs the IAM permission {permission}")?;
+        }
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why an operation failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// An input was not valid; nothing was sent.
+    #[error("invalid {field}: {message}")]
+    InvalidInput {
+        /// The field at fault, in WIT spelling (`bucket-name`).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// S3 answered with an error.
+    #[error("{0}")]
+    Service(ServiceError),
+    /// No response was had.
+    #[error("{error} (after {attempts} attempt(s))")]
+    Transport {
+        /// The last attempt's error.
+        error: TransportError,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// The response could not be understood.
+    #[error("invalid response from S3: {0}")]
+    InvalidResponse(String),
+}
+
+impl Error {
+    /// An [`Error::InvalidInput`] for `field`.
+    pub fn invalid_input(field: &str, message: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::InvalidResponse`].
+    pub fn invalid_response(message: impl Into<String>) -> Self {
+        Error::InvalidResponse(message.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_code_parses_to_its_variant() {
+        assert_eq!(ErrorCode::from_code("NoSuchKey"), ErrorCode::NoSuchKey);
+        assert_eq!(ErrorCode::from_code("MalformedXML").as_str(), "MalformedXML");
+    }
+
+    #[test]
+    fn unknown_code_is_kept_verbatim() {
+        let code = ErrorCode::from_code("SomethingNew");
+        assert_eq!(code, ErrorCode::Other("SomethingNew".into()));
+        assert_eq!(code.as_str(), "SomethingNew");
+    }
+
+    #[test]
+    fn head_statuses_map_to_codes() {
+        assert_eq!(ErrorCode::from_status(404), ErrorCode::NoSuchKey);
+        assert_eq!(ErrorCode::from_status(403), ErrorCode::AccessDenied);
+    }
+}

@@ -1,0 +1,197 @@
+//! HTTP as the core sees it: plain data, no IO.
+//!
+//! An operation builds an [`OpRequest`] (what to do to which bucket and key),
+//! the client addresses it into an [`HttpRequest`] (scheme, host, encoded path)
+//! for one region, signs it, and hands it to a [`Transport`].
+
+use crate::sigv4::encoding::canonical_query_string;
+
+/// An HTTP method S3 uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `PUT`
+    Put,
+    /// `POST`
+    Post,
+    /// `DELETE`
+    Delete,
+    /// `HEAD`
+    Head,
+}
+
+impl Method {
+    /// The method as it goes on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+        }
+    }
+}
+
+/// What an operation wants sent, before it is addressed to a region and signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpRequest {
+    /// The HTTP method.
+    pub method: Method,
+    /// The bucket, or `None` for service-level calls (List Buckets).
+    pub bucket: Option<String>,
+    /// The raw object key (not encoded), or `None` for bucket-level calls.
+    pub key: Option<String>,
+    /// Raw (not encoded) query parameters. An empty value is a bare
+    /// sub-resource such as `?acl`.
+    pub query: Vec<(String, String)>,
+    /// Extra headers, names in lower case (`content-type`, `x-amz-acl`, ...).
+    pub headers: Vec<(String, String)>,
+    /// The request body.
+    pub body: Vec<u8>,
+    /// Whether sending it twice has the same effect as once (safe to retry).
+    pub idempotent: bool,
+}
+
+impl OpRequest {
+    /// A request with no query, headers or body.
+    pub fn new(method: Method, bucket: Option<&str>, key: Option<&str>) -> Self {
+        OpRequest {
+            method,
+            bucket: bucket.map(str::to_owned),
+            key: key.map(str::to_owned),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            idempotent: true,
+        }
+    }
+
+    /// Adds a query parameter (raw, it is encoded when addressed).
+    pub fn with_query(mut self, name: &str, value: &str) -> Self {
+        self.query.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Adds a header (name in lower case).
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+}
+
+/// A request addressed to one host, ready to be signed and sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// The HTTP method.
+    pub method: Method,
+    /// `http` or `https`.
+    pub scheme: String,
+    /// The authority as it goes in the `Host` header: `host` or `host:port`
+    /// (the port only when it is not the scheme's default).
+    pub host: String,
+    /// The path, already percent-encoded once (S3 rules), starting with `/`.
+    pub path: String,
+    /// Raw (not encoded) query parameters.
+    pub query: Vec<(String, String)>,
+    /// Headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    /// The full URL, encoded exactly as it is signed.
+    pub fn url(&self) -> String {
+        let mut url = format!("{}://{}{}", self.scheme, self.host, self.path);
+        let query = canonical_query_string(&self.query);
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query);
+        }
+        url
+    }
+
+    /// The canonical query string of this request (sorted, strictly encoded).
+    pub fn canonical_query(&self) -> String {
+        canonical_query_string(&self.query)
+    }
+
+    /// The first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+}
+
+/// An HTTP response, body held in memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// Headers as received.
+    pub headers: Vec<(String, String)>,
+    /// The body (empty for HEAD).
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Why a request got no HTTP response (mirrors the WIT `transport-error`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// The host's address policy refused the destination; nothing was sent.
+    #[error("destination refused by the host's network policy: {0}")]
+    Denied(String),
+    /// The host name could not be resolved.
+    #[error("DNS lookup failed: {0}")]
+    Dns(String),
+    /// The connection failed or broke.
+    #[error("connection failed: {0}")]
+    Connection(String),
+    /// TLS failed.
+    #[error("TLS failed: {0}")]
+    Tls(String),
+    /// No answer in time.
+    #[error("request timed out")]
+    Timeout,
+    /// The response was larger than the host allows (limit in bytes).
+    #[error("response larger than the host's limit of {0} bytes")]
+    TooLarge(u64),
+    /// The host could not send this request as built.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl TransportError {
+    /// Whether a retry might succeed (connection resets and timeouts).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, TransportError::Connection(_) | TransportError::Timeout)
+    }
+}
+
+/// Sends one request and returns the whole response. Any HTTP status is `Ok`.
+pub trait Transport {
+    /// Send `request`; `Err` only when no HTTP response was had.
+    fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
+}

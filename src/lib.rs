@@ -1,0 +1,22 @@
+//! An AWS S3 connector built as one sandboxed WebAssembly component.
+//!
+//! The crate has a sans-IO core that runs under native `cargo test`:
+//! [`sigv4`] signs, [`ops`] builds each operation's request and parses its
+//! response, [`client`] runs them through a [`http::Transport`]. The
+//! component glue (`component.rs`, wasm only) maps the WIT interface onto
+//! the core, reads the clock and implements the transport with the host's
+//! `http-outgoing` import.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![deny(clippy::unwrap_used)]
+
+pub mod client;
+pub mod connection;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod ops;
+pub mod sigv4;
+pub mod validate;
+pub mod xml;

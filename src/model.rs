@@ -1,0 +1,427 @@
+//! The operations' inputs and outputs: the core's mirror of `wit/types.wit`.
+//!
+//! Field names are the WIT names in snake case, which are also the JSON names
+//! of the connector this replaces (`bucket_name`, `object_path`, ...). Inputs
+//! refuse unknown fields so that a mistyped field is reported, not ignored.
+
+use serde::{Deserialize, Serialize};
+
+/// The canned ACLs S3 defines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CannedAcl {
+    /// `private`
+    Private,
+    /// `public-read`
+    PublicRead,
+    /// `public-read-write`
+    PublicReadWrite,
+    /// `authenticated-read`
+    AuthenticatedRead,
+    /// `aws-exec-read`
+    AwsExecRead,
+    /// `bucket-owner-read`
+    BucketOwnerRead,
+    /// `bucket-owner-full-control`
+    BucketOwnerFullControl,
+}
+
+impl CannedAcl {
+    /// Every canned ACL, in the order S3 documents them.
+    pub const ALL: [CannedAcl; 7] = [
+        CannedAcl::Private,
+        CannedAcl::PublicRead,
+        CannedAcl::PublicReadWrite,
+        CannedAcl::AuthenticatedRead,
+        CannedAcl::AwsExecRead,
+        CannedAcl::BucketOwnerRead,
+        CannedAcl::BucketOwnerFullControl,
+    ];
+
+    /// The value of the `x-amz-acl` header.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CannedAcl::Private => "private",
+            CannedAcl::PublicRead => "public-read",
+            CannedAcl::PublicReadWrite => "public-read-write",
+            CannedAcl::AuthenticatedRead => "authenticated-read",
+            CannedAcl::AwsExecRead => "aws-exec-read",
+            CannedAcl::BucketOwnerRead => "bucket-owner-read",
+            CannedAcl::BucketOwnerFullControl => "bucket-owner-full-control",
+        }
+    }
+
+    /// Parses an `x-amz-acl` value.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|acl| acl.as_str() == value)
+    }
+}
+
+/// An inclusive byte range (`Range: bytes=from-to`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByteRange {
+    /// First byte, from 0.
+    pub from: u64,
+    /// Last byte, inclusive; `None` means to the end.
+    pub to: Option<u64>,
+}
+
+/// An object's metadata from GET or HEAD response headers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectMetadata {
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Content-Length`.
+    pub content_length: u64,
+    /// `ETag`, quotes included.
+    pub etag: Option<String>,
+    /// `Last-Modified` as RFC 3339.
+    pub last_modified: Option<String>,
+    /// `x-amz-version-id`.
+    pub version_id: Option<String>,
+    /// `Content-Range`.
+    pub content_range: Option<String>,
+    /// `x-amz-storage-class`.
+    pub storage_class: Option<String>,
+    /// `x-amz-meta-*` headers, prefix removed, names in lower case.
+    #[serde(with = "pairs_as_object")]
+    pub metadata: Vec<(String, String)>,
+}
+
+/// A bucket from List Buckets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// Name.
+    pub name: String,
+    /// Creation date, RFC 3339.
+    pub creation_date: Option<String>,
+    /// Region, when the server reports it.
+    pub region: Option<String>,
+}
+
+/// A dropdown entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DropdownItem {
+    /// Shown to the user.
+    pub text: String,
+    /// Stored when chosen.
+    pub value: String,
+}
+
+/// Input of List Bucket Objects.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListObjectsInput {
+    /// The bucket.
+    pub bucket_name: String,
+    /// Key prefix.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Delimiter, usually `/`.
+    #[serde(default)]
+    pub delimiter: Option<String>,
+    /// Keys per page, 1..=1000.
+    #[serde(default)]
+    pub max_keys: Option<u32>,
+    /// Token from a previous page.
+    #[serde(default)]
+    pub continuation_token: Option<String>,
+    /// List keys after this one.
+    #[serde(default)]
+    pub start_after: Option<String>,
+    /// Follow pages until done or `max_total`.
+    #[serde(default)]
+    pub fetch_all: bool,
+    /// With `fetch_all`, the most entries to gather (default 10000).
+    #[serde(default)]
+    pub max_total: Option<u32>,
+}
+
+/// One object in a listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectSummary {
+    /// Key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modified, RFC 3339.
+    pub last_modified: Option<String>,
+    /// ETag, quotes included.
+    pub etag: Option<String>,
+    /// Storage class.
+    pub storage_class: Option<String>,
+}
+
+/// Output of List Bucket Objects.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListObjectsOutput {
+    /// Objects, in key order.
+    pub objects: Vec<ObjectSummary>,
+    /// Prefixes rolled up by the delimiter.
+    pub common_prefixes: Vec<String>,
+    /// More entries follow.
+    pub is_truncated: bool,
+    /// Token for the next page.
+    pub next_continuation_token: Option<String>,
+    /// Pages read.
+    pub pages: u32,
+}
+
+/// Names one object (or one version).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectRef {
+    /// Bucket.
+    pub bucket_name: String,
+    /// Key.
+    pub object_path: String,
+    /// Version.
+    #[serde(default)]
+    pub version_id: Option<String>,
+}
+
+/// Input of Get Object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetObjectInput {
+    /// Bucket.
+    pub bucket_name: String,
+    /// Key.
+    pub object_path: String,
+    /// Version.
+    #[serde(default)]
+    pub version_id: Option<String>,
+    /// Only these bytes.
+    #[serde(default)]
+    pub range: Option<ByteRange>,
+}
+
+/// Output of Get Object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GetObjectOutput {
+    /// The bytes.
+    pub body: Vec<u8>,
+    /// The metadata.
+    pub metadata: ObjectMetadata,
+}
+
+/// The method a presigned URL is for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum PresignMethod {
+    /// GET
+    #[default]
+    #[serde(alias = "get")]
+    Get,
+    /// PUT
+    #[serde(alias = "put")]
+    Put,
+}
+
+/// Input of Get Object's Signed URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedUrlInput {
+    /// Bucket.
+    pub bucket_name: String,
+    /// Key.
+    pub object_path: String,
+    /// Validity, 1..=604800 seconds.
+    pub expires_seconds: u32,
+    /// First byte of a signed range.
+    #[serde(default)]
+    pub range_from: Option<u64>,
+    /// Last byte (inclusive) of a signed range.
+    #[serde(default)]
+    pub range_to: Option<u64>,
+    /// GET (default) or PUT.
+    #[serde(default)]
+    pub method: Option<PresignMethod>,
+    /// `response-content-type` override.
+    #[serde(default)]
+    pub response_content_type: Option<String>,
+    /// `response-content-disposition` override.
+    #[serde(default)]
+    pub response_content_disposition: Option<String>,
+    /// Version.
+    #[serde(default)]
+    pub version_id: Option<String>,
+}
+
+/// A presigned URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedUrl {
+    /// Last segment of the key.
+    pub name: String,
+    /// The URL.
+    pub url: String,
+    /// Unix time at which it expires.
+    pub expires: u64,
+    /// Method it is signed for.
+    pub method: PresignMethod,
+    /// Headers the fetcher must send (e.g. `range`).
+    #[serde(with = "pairs_as_object")]
+    pub signed_headers: Vec<(String, String)>,
+}
+
+/// Input of Put Object (Text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutObjectTextInput {
+    /// Bucket.
+    pub bucket_name: String,
+    /// Key.
+    pub object_path: String,
+    /// The text.
+    pub content: String,
+    /// Mime type (default `text/plain`).
+    #[serde(default)]
+    pub mime_type: Option<String>,
+    /// Canned ACL.
+    #[serde(default)]
+    pub acl: Option<CannedAcl>,
+    /// User metadata.
+    #[serde(default, with = "pairs_as_object")]
+    pub metadata: Vec<(String, String)>,
+}
+
+/// Input of Put Object (File).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PutObjectFileInput {
+    /// Bucket.
+    pub bucket_name: String,
+    /// Key; the file name when `None`.
+    pub object_path: Option<String>,
+    /// The file's name.
+    pub file_name: String,
+    /// Mime type (default `application/octet-stream`).
+    pub mime_type: Option<String>,
+    /// The bytes.
+    pub content: Vec<u8>,
+    /// Canned ACL.
+    pub acl: Option<CannedAcl>,
+    /// User metadata.
+    pub metadata: Vec<(String, String)>,
+}
+
+/// Output of the put operations.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PutObjectOutput {
+    /// Key written.
+    pub key: String,
+    /// ETag, quotes included.
+    pub etag: Option<String>,
+    /// Version id.
+    pub version_id: Option<String>,
+}
+
+/// Input of Put Object ACL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutObjectAclInput {
+    /// Bucket.
+    pub bucket_name: String,
+    /// Key.
+    pub object_path: String,
+    /// The ACL.
+    pub acl: CannedAcl,
+    /// Version.
+    #[serde(default)]
+    pub version_id: Option<String>,
+}
+
+/// Output of Delete Object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteObjectOutput {
+    /// Always true on success.
+    pub success: bool,
+    /// Version id of the marker or version removed.
+    pub version_id: Option<String>,
+    /// A delete marker was involved.
+    pub delete_marker: bool,
+}
+
+/// One key to delete. JSON accepts the old connector's `Key`/`VersionId`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectIdentifier {
+    /// Key.
+    #[serde(alias = "Key")]
+    pub key: String,
+    /// Version.
+    #[serde(default, alias = "VersionId")]
+    pub version_id: Option<String>,
+}
+
+/// What happened to one key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// Deleted (or absent).
+    Deleted,
+    /// Not deleted: code and message.
+    Failed {
+        /// S3's code for this key.
+        code: crate::error::ErrorCode,
+        /// S3's message.
+        message: String,
+    },
+}
+
+/// The result for one key, in input order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeleteResult {
+    /// Key.
+    pub key: String,
+    /// Version id.
+    pub version_id: Option<String>,
+    /// A delete marker was involved.
+    pub delete_marker: bool,
+    /// Outcome.
+    pub outcome: DeleteOutcome,
+}
+
+/// Input of Delete Multiple Objects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteObjectsInput {
+    /// Bucket.
+    pub bucket_name: String,
+    /// Keys, one or more.
+    pub object_keys: Vec<ObjectIdentifier>,
+}
+
+/// (De)serialises a list of name/value pairs as a JSON object, keeping order.
+pub mod pairs_as_object {
+    use serde::de::{MapAccess, Visitor};
+    use serde::ser::SerializeMap;
+    use serde::{Deserializer, Serializer};
+
+    /// Writes the pairs as a JSON object.
+    pub fn serialize<S: Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(pairs.len()))?;
+        for (name, value) in pairs {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+
+    /// Reads a JSON object of string values into pairs.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+        struct PairsVisitor;
+        impl<'de> Visitor<'de> for PairsVisitor {
+            type Value = Vec<(String, String)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of string values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some((name, value)) = map.next_entry::<String, String>()? {
+                    pairs.push((name, value));
+                }
+                Ok(pairs)
+            }
+        }
+        d.deserialize_map(PairsVisitor)
+    }
+}
