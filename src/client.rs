@@ -153,3 +153,78 @@ fn is_region_hint(error: &ServiceError) -> bool {
     ) || error.status == 301
         || (error.status == 400 && error.region.is_some())
 }
+
+/// A recording transport for native tests: answers from a queue and keeps
+/// every request it was given.
+#[cfg(test)]
+pub(crate) mod fake {
+    use std::collections::VecDeque;
+
+    use time::OffsetDateTime;
+
+    use super::{Client, RegionCache};
+    use crate::connection::{Connection, Credentials, Endpoint, Region};
+    use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
+    use crate::ops::Operation;
+
+    /// Answers queued responses in order; records requests.
+    #[derive(Default)]
+    pub(crate) struct FakeTransport {
+        pub(crate) answers: VecDeque<Result<HttpResponse, TransportError>>,
+        pub(crate) sent: Vec<HttpRequest>,
+    }
+
+    impl FakeTransport {
+        /// Queues a response with a status, headers and body.
+        pub(crate) fn answer(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8]) -> &mut Self {
+            self.answers.push_back(Ok(HttpResponse {
+                status,
+                headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+                body: body.to_vec(),
+            }));
+            self
+        }
+    }
+
+    impl Transport for FakeTransport {
+        fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.sent.push(request.clone());
+            self.answers
+                .pop_front()
+                .unwrap_or_else(|| Err(TransportError::Other("no answer queued".into())))
+        }
+    }
+
+    /// A path-style connection to `http://127.0.0.1:9000` with test credentials.
+    pub(crate) fn local_connection() -> Connection {
+        Connection {
+            credentials: Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None),
+            region: Region::Named("us-east-1".into()),
+            endpoint: Endpoint::parse("http://127.0.0.1:9000").ok(),
+            path_style: true,
+        }
+    }
+
+    /// 2013-05-24T00:00:00Z, the S3 documentation's example time.
+    pub(crate) fn example_time() -> OffsetDateTime {
+        time::macros::datetime!(2013-05-24 00:00:00 UTC)
+    }
+
+    /// Runs `f` with a client over `transport` for `operation`.
+    pub(crate) fn with_client<R>(
+        transport: &mut FakeTransport,
+        operation: Operation,
+        f: impl FnOnce(&mut Client<'_>) -> R,
+    ) -> R {
+        let connection = local_connection();
+        let mut regions = RegionCache::default();
+        let mut client = Client {
+            connection: &connection,
+            transport,
+            regions: &mut regions,
+            now: example_time(),
+            operation,
+        };
+        f(&mut client)
+    }
+}
