@@ -1,0 +1,57 @@
+# s3-connector: build the component and the host, run the demo and the tests.
+# Every target does its own set-up, so `make demo` and `make test` work on a fresh machine.
+
+WASM        := target/wasm32-wasip2/component/s3_connector.wasm
+HOST        := target/release/s3-connector
+VENV        := target/venv
+MOTO_SERVER := $(VENV)/bin/moto_server
+CARGO       ?= cargo
+
+.PHONY: all build wasm host demo test test-core test-host moto lint fmt bench fuzz clean
+
+all: build
+
+## Build the component (.wasm) and the host CLI.
+build: wasm host
+
+wasm:
+	rustup target add wasm32-wasip2 >/dev/null
+	$(CARGO) build -p s3-connector --profile component --target wasm32-wasip2
+	@ls -l $(WASM) | awk '{ print "component: " $$9 " (" $$5 " bytes)" }'
+
+host:
+	$(CARGO) build -p s3-connector-host --release
+
+## Run every operation against an embedded local S3 server.
+demo: build
+	bash host-test/demo.sh
+
+## moto_server (from PyPI) for the tests that need ACLs, bucket location and IAM.
+moto: $(MOTO_SERVER)
+
+$(MOTO_SERVER):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
+
+## Run all tests: the native core tests, then the component through the host
+## against real S3 servers (in-process s3s-fs and moto_server).
+test: build moto test-core test-host
+
+test-core:
+	$(CARGO) test -p s3-connector
+
+test-host: build moto
+	MOTO_SERVER=$(abspath $(MOTO_SERVER)) $(CARGO) test -p s3-connector-host --release
+
+## Formatting and lints, for both crates and the wasm target.
+lint:
+	rustup target add wasm32-wasip2 >/dev/null
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p s3-connector --target wasm32-wasip2 -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
