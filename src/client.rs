@@ -81,9 +81,13 @@ impl Client<'_> {
         let mut redirected = false;
         loop {
             let http = self.prepare(request, &region);
-            let response = self.transport.send(&http).map_err(|error| Error::Transport { error, attempts: 1 })?;
+            let response = self
+                .transport
+                .send(&http)
+                .map_err(|error| Error::Transport { error, attempts: 1 })?;
             if response.is_success() && !xml::is_error_body(&response.body) {
-                if let (Some(bucket), Some(found)) = (&request.bucket, response.header("x-amz-bucket-region")) {
+                if let (Some(bucket), Some(found)) = (&request.bucket, response.header("x-amz-bucket-region"))
+                {
                     if self.connection.endpoint.is_none() {
                         self.regions.insert(bucket, found);
                     }
@@ -92,7 +96,8 @@ impl Client<'_> {
             }
             let error = self.service_error(&response, 1);
             if let (false, Some(bucket), Some(found)) = (redirected, &request.bucket, &error.region) {
-                let may_follow = self.connection.endpoint.is_none() && *found != region && is_region_hint(&error);
+                let may_follow =
+                    self.connection.endpoint.is_none() && *found != region && is_region_hint(&error);
                 if may_follow {
                     self.regions.insert(bucket, found);
                     region = found.clone();
@@ -113,7 +118,9 @@ impl Client<'_> {
         };
         let code = match (code, self.operation) {
             // A bodiless 404 on a bucket-level call is a missing bucket.
-            (ErrorCode::NoSuchKey, Operation::ListObjects | Operation::GetBucketLocation) if parsed.is_none() => {
+            (ErrorCode::NoSuchKey, Operation::ListObjects | Operation::GetBucketLocation)
+                if parsed.is_none() =>
+            {
                 ErrorCode::NoSuchBucket
             }
             (code, _) => code,
@@ -128,7 +135,8 @@ impl Client<'_> {
             .map(str::to_owned)
             .or_else(|| parsed.as_ref().and_then(|b| b.region.clone()))
             .filter(|r| Region::parse(Some(r)).is_ok());
-        let required_permission = (code == ErrorCode::AccessDenied).then(|| self.operation.required_permissions().join(", "));
+        let required_permission =
+            (code == ErrorCode::AccessDenied).then(|| self.operation.required_permissions().join(", "));
         ServiceError {
             status: response.status,
             code,
@@ -179,7 +187,10 @@ pub(crate) mod fake {
         pub(crate) fn answer(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8]) -> &mut Self {
             self.answers.push_back(Ok(HttpResponse {
                 status,
-                headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
                 body: body.to_vec(),
             }));
             self

@@ -194,12 +194,16 @@ impl Connection {
             None => {
                 let service_host = format!("s3.{region}.amazonaws.com");
                 match &request.bucket {
-                    Some(bucket) if !self.path_style && is_virtual_host_compatible(bucket) => {
-                        (String::from("https"), format!("{bucket}.{service_host}"), format!("/{key_path}"))
-                    }
-                    Some(bucket) if request.key.is_some() => {
-                        (String::from("https"), service_host, format!("/{bucket}/{key_path}"))
-                    }
+                    Some(bucket) if !self.path_style && is_virtual_host_compatible(bucket) => (
+                        String::from("https"),
+                        format!("{bucket}.{service_host}"),
+                        format!("/{key_path}"),
+                    ),
+                    Some(bucket) if request.key.is_some() => (
+                        String::from("https"),
+                        service_host,
+                        format!("/{bucket}/{key_path}"),
+                    ),
                     Some(bucket) => (String::from("https"), service_host, format!("/{bucket}")),
                     None => (String::from("https"), service_host, String::from("/")),
                 }
@@ -254,7 +258,10 @@ mod tests {
         assert_eq!(Region::parse(None).unwrap(), Region::Auto);
         assert_eq!(Region::parse(Some("auto")).unwrap(), Region::Auto);
         assert_eq!(Region::parse(Some("")).unwrap(), Region::Auto);
-        assert_eq!(Region::parse(Some("eu-west-1")).unwrap(), Region::Named("eu-west-1".into()));
+        assert_eq!(
+            Region::parse(Some("eu-west-1")).unwrap(),
+            Region::Named("eu-west-1".into())
+        );
         assert!(Region::parse(Some("EU West")).is_err());
     }
 
@@ -295,14 +302,19 @@ mod tests {
     #[test]
     fn list_buckets_goes_to_service_root() {
         let req = OpRequest::new(Method::Get, None, None);
-        assert_eq!(conn(None, false).address(&req, "us-east-1").url(), "https://s3.us-east-1.amazonaws.com/");
+        assert_eq!(
+            conn(None, false).address(&req, "us-east-1").url(),
+            "https://s3.us-east-1.amazonaws.com/"
+        );
     }
 
     #[test]
     fn bucket_without_key_has_no_trailing_slash() {
         let req = OpRequest::new(Method::Get, Some("b"), None).with_query("list-type", "2");
         assert_eq!(
-            conn(Some("http://localhost:9000"), false).address(&req, "us-east-1").url(),
+            conn(Some("http://localhost:9000"), false)
+                .address(&req, "us-east-1")
+                .url(),
             "http://localhost:9000/b?list-type=2"
         );
     }

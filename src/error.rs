@@ -139,7 +139,13 @@ pub struct ServiceError {
 
 impl std::fmt::Display for ServiceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "S3 error {} ({}): {}", self.code.as_str(), self.status, self.message)?;
+        write!(
+            f,
+            "S3 error {} ({}): {}",
+            self.code.as_str(),
+            self.status,
+            self.message
+        )?;
         if let Some(permission) = &self.required_permission {
             write!(f, "; this operation needs the IAM permission {permission}")?;
         }

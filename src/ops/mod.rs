@@ -96,7 +96,9 @@ impl Operation {
             Operation::GetBucketLocation => &["s3:GetBucketLocation"],
             Operation::PutObjectText | Operation::PutObjectFile => &["s3:PutObject", "s3:PutObjectAcl"],
             Operation::PutObjectAcl => &["s3:PutObjectAcl"],
-            Operation::DeleteObject | Operation::DeleteObjects => &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            Operation::DeleteObject | Operation::DeleteObjects => {
+                &["s3:DeleteObject", "s3:DeleteObjectVersion"]
+            }
         }
     }
 }
