@@ -1,17 +1,413 @@
-//! Put Object (Text) and Put Object (File) (stub: to be written).
+//! Put Object (Text) and Put Object (File): write an object in one request.
+//!
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>
+//!
+//! Every upload carries `Content-MD5`, so S3 refuses (400 `BadDigest`) a
+//! body changed on the way instead of storing it. User metadata goes in
+//! `x-amz-meta-<name>` headers, which carry printable ASCII only (see
+//! [`validate::metadata`]). Writing the same bytes to the same key twice
+//! has the same effect as once, so the request may be retried.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use md5::{Digest as _, Md5};
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::model::{PutObjectFileInput, PutObjectOutput, PutObjectTextInput};
+use crate::http::{HttpResponse, Method, OpRequest};
+use crate::model::{CannedAcl, PutObjectFileInput, PutObjectOutput, PutObjectTextInput};
+use crate::ops::head_object::META_PREFIX;
+use crate::validate;
+
+/// The mime type of text when none is given.
+pub const DEFAULT_TEXT_MIME: &str = "text/plain";
+
+/// The mime type of a file when none is given.
+pub const DEFAULT_FILE_MIME: &str = "application/octet-stream";
+
+/// Builds the request for Put Object (Text): the text as UTF-8, its mime
+/// type with `charset=utf-8` added when no charset is given.
+pub fn request_text(input: &PutObjectTextInput) -> Result<OpRequest, Error> {
+    validate::bucket_name(&input.bucket_name)?;
+    validate::object_key("object-path", &input.object_path)?;
+    let mime = input.mime_type.as_deref().unwrap_or(DEFAULT_TEXT_MIME);
+    validate::mime_type(mime)?;
+    let content_type = if validate::mime_parameter(mime, "charset").is_some() {
+        mime.trim().to_owned()
+    } else {
+        // `text/plain;` has an empty parameter: drop it rather than send `;;`.
+        format!("{}; charset=utf-8", mime.trim().trim_end_matches([';', ' ']))
+    };
+    put_request(
+        &input.bucket_name,
+        &input.object_path,
+        &content_type,
+        input.content.as_bytes(),
+        input.acl,
+        &input.metadata,
+    )
+}
+
+/// Builds the request for Put Object (File): the key is `object_path`, or
+/// the file name when there is none.
+pub fn request_file(input: &PutObjectFileInput) -> Result<OpRequest, Error> {
+    validate::bucket_name(&input.bucket_name)?;
+    let key = match &input.object_path {
+        Some(path) => {
+            validate::object_key("object-path", path)?;
+            path
+        }
+        None => {
+            validate::object_key("file-name", &input.file_name)?;
+            &input.file_name
+        }
+    };
+    let mime = input.mime_type.as_deref().unwrap_or(DEFAULT_FILE_MIME);
+    validate::mime_type(mime)?;
+    put_request(
+        &input.bucket_name,
+        key,
+        mime.trim(),
+        &input.content,
+        input.acl,
+        &input.metadata,
+    )
+}
+
+/// `PUT /bucket/key` with the body and its headers, after checking the metadata.
+fn put_request(
+    bucket: &str,
+    key: &str,
+    content_type: &str,
+    body: &[u8],
+    acl: Option<CannedAcl>,
+    metadata: &[(String, String)],
+) -> Result<OpRequest, Error> {
+    validate::metadata(metadata)?;
+    let mut request = OpRequest::new(Method::Put, Some(bucket), Some(key))
+        .with_header("content-type", content_type)
+        .with_header("content-md5", &content_md5(body));
+    if let Some(acl) = acl {
+        request = request.with_header("x-amz-acl", acl.as_str());
+    }
+    for (name, value) in metadata {
+        request = request.with_header(&format!("{META_PREFIX}{}", name.to_ascii_lowercase()), value);
+    }
+    request.body = body.to_vec();
+    request.idempotent = true;
+    Ok(request)
+}
+
+/// The `Content-MD5` header value: the body's MD5, Base64 (not hex).
+pub fn content_md5(body: &[u8]) -> String {
+    BASE64.encode(Md5::digest(body))
+}
+
+/// Parses a successful answer: the ETag and version id S3 gave the object.
+pub fn parse(response: &HttpResponse, key: &str) -> Result<PutObjectOutput, Error> {
+    Ok(PutObjectOutput {
+        key: key.to_owned(),
+        etag: response.header("etag").map(str::to_owned),
+        version_id: response.header("x-amz-version-id").map(str::to_owned),
+    })
+}
 
 /// Runs Put Object (Text).
 pub fn run_text(client: &mut Client<'_>, input: &PutObjectTextInput) -> Result<PutObjectOutput, Error> {
-    let _ = (client, input);
-    todo!()
+    run(client, request_text(input)?)
 }
 
 /// Runs Put Object (File).
 pub fn run_file(client: &mut Client<'_>, input: &PutObjectFileInput) -> Result<PutObjectOutput, Error> {
-    let _ = (client, input);
-    todo!()
+    run(client, request_file(input)?)
+}
+
+fn run(client: &mut Client<'_>, request: OpRequest) -> Result<PutObjectOutput, Error> {
+    let response = client.send(&request)?;
+    parse(&response, request.key.as_deref().unwrap_or_default())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::client::fake::{local_connection, with_client, FakeTransport};
+    use crate::error::ErrorCode;
+    use crate::ops::head_object::fixtures::response;
+    use crate::ops::Operation;
+
+    fn text(key: &str, content: &str) -> PutObjectTextInput {
+        PutObjectTextInput {
+            bucket_name: "my-bucket".into(),
+            object_path: key.into(),
+            content: content.into(),
+            mime_type: None,
+            acl: None,
+            metadata: Vec::new(),
+        }
+    }
+
+    fn file(object_path: Option<&str>, file_name: &str, content: &[u8]) -> PutObjectFileInput {
+        PutObjectFileInput {
+            bucket_name: "my-bucket".into(),
+            object_path: object_path.map(str::to_owned),
+            file_name: file_name.into(),
+            mime_type: None,
+            content: content.to_vec(),
+            acl: None,
+            metadata: Vec::new(),
+        }
+    }
+
+    fn field_of<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
+        match result {
+            Err(Error::InvalidInput { field, .. }) => field,
+            other => panic!("expected invalid input, got {other:?}"),
+        }
+    }
+
+    fn header<'a>(request: &'a OpRequest, name: &str) -> Option<&'a str> {
+        request
+            .headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn content_md5_is_base64_of_the_digest() {
+        let cases = [
+            (&b""[..], "1B2M2Y8AsgTpgAmY7PhCfg=="),
+            (b"hello world", "XrY7u+Ae7tCTyyK7j1rNww=="),
+            ("été".as_bytes(), "3q9qHpYSpNjCIeaO4j1Y0g=="),
+        ];
+        for (body, md5) in cases {
+            assert_eq!(content_md5(body), md5, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn text_request_is_put_with_utf8_body_md5_and_default_type() {
+        let request = request_text(&text("notes/hello.txt", "hello world")).unwrap();
+        assert_eq!(request.method, Method::Put);
+        assert_eq!(request.key.as_deref(), Some("notes/hello.txt"));
+        assert_eq!(request.body, b"hello world");
+        assert!(request.query.is_empty());
+        assert!(request.idempotent);
+        assert_eq!(
+            request.headers,
+            vec![
+                ("content-type".to_owned(), "text/plain; charset=utf-8".to_owned()),
+                ("content-md5".to_owned(), "XrY7u+Ae7tCTyyK7j1rNww==".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn charset_is_added_only_when_none_is_given() {
+        let cases = [
+            (None, "text/plain; charset=utf-8"),
+            (Some("text/csv"), "text/csv; charset=utf-8"),
+            (Some("application/json"), "application/json; charset=utf-8"),
+            (Some("text/plain;"), "text/plain; charset=utf-8"),
+            (Some("text/html; charset=UTF-8"), "text/html; charset=UTF-8"),
+            (Some("text/plain;Charset=us-ascii"), "text/plain;Charset=us-ascii"),
+            (
+                Some(" text/markdown; variant=GFM "),
+                "text/markdown; variant=GFM; charset=utf-8",
+            ),
+        ];
+        for (mime, content_type) in cases {
+            let mut input = text("k", "x");
+            input.mime_type = mime.map(str::to_owned);
+            let request = request_text(&input).unwrap();
+            assert_eq!(header(&request, "content-type"), Some(content_type), "{mime:?}");
+        }
+    }
+
+    #[test]
+    fn acl_and_metadata_become_headers() {
+        let mut input = text("k", "");
+        input.acl = Some(CannedAcl::BucketOwnerFullControl);
+        input.metadata = vec![
+            ("Author".into(), "Jane Doe".into()),
+            ("project-id".into(), "42".into()),
+        ];
+        let request = request_text(&input).unwrap();
+        assert_eq!(header(&request, "x-amz-acl"), Some("bucket-owner-full-control"));
+        assert_eq!(header(&request, "x-amz-meta-author"), Some("Jane Doe"));
+        assert_eq!(header(&request, "x-amz-meta-project-id"), Some("42"));
+        assert_eq!(header(&request, "content-md5"), Some("1B2M2Y8AsgTpgAmY7PhCfg=="));
+    }
+
+    #[test]
+    fn file_request_uses_object_path_or_else_file_name() {
+        let with_path = request_file(&file(Some("in/data.bin"), "data.bin", b"\x00\x01")).unwrap();
+        assert_eq!(with_path.key.as_deref(), Some("in/data.bin"));
+        let without = request_file(&file(None, "report 2024.pdf", b"%PDF")).unwrap();
+        assert_eq!(without.key.as_deref(), Some("report 2024.pdf"));
+        assert_eq!(without.body, b"%PDF");
+        assert_eq!(header(&without, "content-type"), Some("application/octet-stream"));
+        assert_eq!(
+            header(&without, "content-md5"),
+            Some(content_md5(b"%PDF").as_str())
+        );
+    }
+
+    #[test]
+    fn file_mime_type_is_sent_as_given() {
+        let mut input = file(None, "a.png", b"png");
+        input.mime_type = Some("image/png".into());
+        assert_eq!(
+            header(&request_file(&input).unwrap(), "content-type"),
+            Some("image/png")
+        );
+    }
+
+    #[test]
+    fn awkward_keys_are_encoded_once_and_never_normalised() {
+        let cases = [
+            ("a b", "/my-bucket/a%20b"),
+            ("1+1=2", "/my-bucket/1%2B1%3D2"),
+            ("50%", "/my-bucket/50%25"),
+            ("日本/語", "/my-bucket/%E6%97%A5%E6%9C%AC/%E8%AA%9E"),
+            ("a/../b", "/my-bucket/a/../b"),
+            ("a//b", "/my-bucket/a//b"),
+            ("//", "/my-bucket///"),
+        ];
+        let connection = local_connection();
+        for (key, path) in cases {
+            let text_path = connection
+                .address(&request_text(&text(key, "x")).unwrap(), "us-east-1")
+                .path;
+            assert_eq!(text_path, path, "text {key:?}");
+            let file_path = connection
+                .address(&request_file(&file(None, key, b"x")).unwrap(), "us-east-1")
+                .path;
+            assert_eq!(file_path, path, "file {key:?}");
+        }
+    }
+
+    #[test]
+    fn bad_input_names_its_field() {
+        let mut bad_mime = text("k", "x");
+        bad_mime.mime_type = Some("text/plain\r\nx-amz-acl: public-read".into());
+        let mut bad_meta = text("k", "x");
+        bad_meta.metadata = vec![("title".into(), "café".into())];
+        let mut bad_name = text("k", "x");
+        bad_name.metadata = vec![("my title".into(), "x".into())];
+        let mut bad_bucket = text("k", "x");
+        bad_bucket.bucket_name = "x".into();
+        assert_eq!(field_of(request_text(&bad_mime)), "mime-type");
+        assert_eq!(field_of(request_text(&bad_meta)), "metadata");
+        assert_eq!(field_of(request_text(&bad_name)), "metadata");
+        assert_eq!(field_of(request_text(&bad_bucket)), "bucket-name");
+        assert_eq!(field_of(request_text(&text("", "x"))), "object-path");
+        assert_eq!(field_of(request_file(&file(None, "", b"x"))), "file-name");
+        assert_eq!(
+            field_of(request_file(&file(Some(""), "a.txt", b"x"))),
+            "object-path"
+        );
+        let mut bad_file_mime = file(None, "a", b"x");
+        bad_file_mime.mime_type = Some("png".into());
+        assert_eq!(field_of(request_file(&bad_file_mime)), "mime-type");
+    }
+
+    #[test]
+    fn non_ascii_metadata_message_says_how_to_fix_it() {
+        let mut input = text("k", "x");
+        input.metadata = vec![("title".into(), "café".into())];
+        match request_text(&input) {
+            Err(Error::InvalidInput { message, .. }) => {
+                assert!(
+                    message.contains("non-ASCII") && message.contains("encode"),
+                    "{message}"
+                )
+            }
+            other => panic!("expected invalid metadata, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nothing_is_sent_for_bad_input() {
+        let mut transport = FakeTransport::default();
+        let mut input = text("k", "x");
+        input.metadata = vec![("x".into(), "a\nb".into())];
+        let result = with_client(&mut transport, Operation::PutObjectText, |c| run_text(c, &input));
+        assert_eq!(field_of(result), "metadata");
+        assert!(transport.sent.is_empty());
+    }
+
+    #[test]
+    fn answer_gives_etag_and_version() {
+        let answer = response(
+            include_str!("../../testdata/headers/put_object_versioned.http"),
+            b"",
+        );
+        let output = parse(&answer, "a b").unwrap();
+        assert_eq!(
+            output,
+            PutObjectOutput {
+                key: "a b".into(),
+                etag: Some("\"5eb63bbbe01eeed093cb22bb8f5acdc3\"".into()),
+                version_id: Some("43jfkodU8493jnFJD9fjj3HHNVfdsQUIFDNsidf038jfdsjGFDSIRp".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn run_text_sends_signed_put_with_md5() {
+        let mut transport = FakeTransport::default();
+        transport.answer(200, &[("ETag", "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"")], b"");
+        let mut input = text("greetings/hello world.txt", "hello world");
+        input.acl = Some(CannedAcl::PublicRead);
+        let output = with_client(&mut transport, Operation::PutObjectText, |c| run_text(c, &input)).unwrap();
+        assert_eq!(output.key, "greetings/hello world.txt");
+        assert_eq!(
+            output.etag.as_deref(),
+            Some("\"5eb63bbbe01eeed093cb22bb8f5acdc3\"")
+        );
+        assert_eq!(output.version_id, None);
+        let sent = &transport.sent[0];
+        assert_eq!(sent.method, Method::Put);
+        assert_eq!(
+            sent.url(),
+            "http://127.0.0.1:9000/my-bucket/greetings/hello%20world.txt"
+        );
+        assert_eq!(sent.body, b"hello world");
+        assert_eq!(sent.header("content-md5"), Some("XrY7u+Ae7tCTyyK7j1rNww=="));
+        assert_eq!(sent.header("x-amz-acl"), Some("public-read"));
+        let authorization = sent.header("authorization").unwrap();
+        assert!(
+            authorization.contains("content-md5;content-type;"),
+            "{authorization}"
+        );
+    }
+
+    #[test]
+    fn run_file_returns_the_key_used() {
+        let mut transport = FakeTransport::default();
+        transport.answer(200, &[("ETag", "\"e\""), ("x-amz-version-id", "v2")], b"");
+        let input = file(None, "photo 1.jpg", b"\xff\xd8\xff");
+        let output = with_client(&mut transport, Operation::PutObjectFile, |c| run_file(c, &input)).unwrap();
+        assert_eq!(output.key, "photo 1.jpg");
+        assert_eq!(output.version_id.as_deref(), Some("v2"));
+        assert_eq!(transport.sent[0].body, b"\xff\xd8\xff");
+    }
+
+    #[test]
+    fn put_403_is_access_denied_naming_put_permissions() {
+        let mut transport = FakeTransport::default();
+        transport.answer(403, &[], b"");
+        let input = text("k", "x");
+        let result = with_client(&mut transport, Operation::PutObjectText, |c| run_text(c, &input));
+        match result {
+            Err(Error::Service(error)) => {
+                assert_eq!(error.code, ErrorCode::AccessDenied);
+                let permission = error.required_permission.unwrap_or_default();
+                assert!(permission.contains("s3:PutObject"), "{permission}");
+            }
+            other => panic!("expected AccessDenied, got {other:?}"),
+        }
+    }
 }
