@@ -1,4 +1,25 @@
 //! Response parsing helpers and S3's `<Error>` body.
+//!
+//! Responses are read with quick-xml's event [`Reader`] rather than serde: a
+//! 1000-key listing page is parsed in one pass without building a tree, and
+//! every step that can fail says what it expected. [`walk`] drives the reader
+//! and hands each element to a [`Visitor`] with its [`Path`] below the root;
+//! each operation's visitor keeps only the elements it knows, so unknown
+//! elements are skipped.
+//!
+//! The walk is a loop over a stack of element names (never recursion over
+//! the input's depth), refuses document type declarations (the only place an
+//! entity can be declared, hence no entity expansion), and resolves only the
+//! five predefined entities and character references.
+
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::reader::Reader;
+
+use crate::error::Error;
+
+/// How deeply elements may nest below the root. S3's documents nest four
+/// levels at most; anything far deeper is not an S3 answer.
+pub const MAX_DEPTH: usize = 32;
 
 /// The fields of an S3 `<Error>` body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -15,14 +36,637 @@ pub struct ErrorBody {
     pub region: Option<String>,
 }
 
-/// Whether a body is an S3 `<Error>` document (S3 can answer 200 with one).
+/// Whether a body is an S3 `<Error>` document (S3 can answer 200 with one,
+/// e.g. CopyObject or CompleteMultipartUpload failing after the headers
+/// were sent).
+///
+/// A cheap look at the root element's name only: a byte order mark, the XML
+/// declaration, comments and whitespace before it are skipped.
 pub fn is_error_body(body: &[u8]) -> bool {
-    let _ = body;
-    false
+    root_name(body).is_some_and(|name| local_part(name) == b"Error")
 }
 
 /// Parses an `<Error>` body; `None` when the body is empty or not one.
+///
+/// Missing fields are left empty. A body cut short still gives the fields
+/// read before the cut: an error is better reported with a partial message
+/// than as "could not parse".
 pub fn parse_error_body(body: &[u8]) -> Option<ErrorBody> {
-    let _ = body;
-    None
+    if !is_error_body(body) {
+        return None;
+    }
+    let mut visitor = ErrorBodyVisitor::default();
+    // Whatever went wrong after the root, the fields read so far stand.
+    let _ = walk(body, "Error", &mut visitor);
+    Some(visitor.body)
+}
+
+#[derive(Default)]
+struct ErrorBodyVisitor {
+    body: ErrorBody,
+}
+
+impl Visitor for ErrorBodyVisitor {
+    fn close(&mut self, path: &Path, text: &str) -> Result<(), Error> {
+        let field = match path.names() {
+            [name] => name.as_str(),
+            _ => return Ok(()),
+        };
+        match field {
+            "Code" => self.body.code = text.to_owned(),
+            "Message" => self.body.message = text.to_owned(),
+            "RequestId" => self.body.request_id = optional(text),
+            "Resource" => self.body.resource = optional(text),
+            "Region" => self.body.region = optional(text),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The name of the first element of `body`, after the prolog.
+fn root_name(body: &[u8]) -> Option<&[u8]> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let mut rest = body.strip_prefix(BOM).unwrap_or(body);
+    // A prolog holds a declaration and perhaps a comment or two; a body that
+    // is still in its prolog after this many items is not an S3 error.
+    for _ in 0..8 {
+        rest = trim_xml_whitespace(rest);
+        if rest.starts_with(b"<?") {
+            rest = after(rest, b"?>")?;
+        } else if rest.starts_with(b"<!--") {
+            rest = after(rest, b"-->")?;
+        } else {
+            break;
+        }
+    }
+    let rest = rest.strip_prefix(b"<")?;
+    let end = rest
+        .iter()
+        .position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/'))
+        .unwrap_or(rest.len());
+    rest.get(..end)
+}
+
+fn trim_xml_whitespace(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .unwrap_or(bytes.len());
+    bytes.get(start..).unwrap_or_default()
+}
+
+/// The bytes after the first `needle`.
+fn after<'a>(haystack: &'a [u8], needle: &[u8]) -> Option<&'a [u8]> {
+    let at = haystack.windows(needle.len()).position(|w| w == needle)?;
+    haystack.get(at + needle.len()..)
+}
+
+/// `Error` for `s3:Error`.
+fn local_part(name: &[u8]) -> &[u8] {
+    match name.iter().rposition(|b| *b == b':') {
+        Some(colon) => name.get(colon + 1..).unwrap_or_default(),
+        None => name,
+    }
+}
+
+/// The open elements below the root, outermost first, by local name
+/// (namespace prefixes removed).
+#[derive(Debug, Default)]
+pub struct Path {
+    // Names are kept in a pool whose first `len` entries are in use, so a
+    // 1000-entry page does not allocate a string per element.
+    names: Vec<String>,
+    len: usize,
+}
+
+impl Path {
+    /// The open elements below the root; empty at the root itself.
+    pub fn names(&self) -> &[String] {
+        self.names.get(..self.len).unwrap_or_default()
+    }
+
+    /// Whether the open elements below the root are exactly `expected`:
+    /// `path.is(&["Contents", "Key"])` inside `<ListBucketResult>`.
+    pub fn is(&self, expected: &[&str]) -> bool {
+        let names = self.names();
+        names.len() == expected.len() && names.iter().zip(expected).all(|(a, b)| a == b)
+    }
+
+    /// How many elements are open below the root.
+    pub fn depth(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, name: &str) {
+        match self.names.get_mut(self.len) {
+            Some(slot) => {
+                slot.clear();
+                slot.push_str(name);
+            }
+            None => self.names.push(name.to_owned()),
+        }
+        self.len += 1;
+    }
+
+    fn pop(&mut self) {
+        self.len = self.len.saturating_sub(1);
+    }
+
+    fn innermost(&self) -> Option<&str> {
+        self.names().last().map(String::as_str)
+    }
+}
+
+/// Receives the elements of a document from [`walk`].
+pub trait Visitor {
+    /// An element below the root opened (it is the last of `path`).
+    fn open(&mut self, path: &Path) -> Result<(), Error> {
+        let _ = path;
+        Ok(())
+    }
+
+    /// An element closed (it is the last of `path`; the root when `path` is
+    /// empty). `text` is its character data since it opened or since its
+    /// last child closed, with references resolved: a leaf's whole value.
+    fn close(&mut self, path: &Path, text: &str) -> Result<(), Error>;
+}
+
+/// Reads `body`, an XML document whose root element must be `root`, and
+/// hands its elements to `visitor`.
+///
+/// Every failure is an [`Error::InvalidResponse`] that names the document
+/// and what was expected: an empty body, another root element, malformed or
+/// truncated XML, a `<!DOCTYPE>`, an unknown entity, nesting deeper than
+/// [`MAX_DEPTH`], or whatever the visitor refuses.
+pub fn walk(body: &[u8], root: &str, visitor: &mut dyn Visitor) -> Result<(), Error> {
+    let mut reader = Reader::from_reader(body);
+    let mut path = Path::default();
+    let mut text = String::new();
+    let mut in_root = false;
+    loop {
+        let event = reader.read_event().map_err(|e| {
+            Error::invalid_response(format!(
+                "malformed XML in the <{root}> document at byte {}: {e}",
+                reader.error_position()
+            ))
+        })?;
+        let empty = matches!(event, Event::Empty(_));
+        match event {
+            Event::Start(start) | Event::Empty(start) if !in_root => {
+                let name = element_name(&start);
+                if name != root {
+                    return Err(Error::invalid_response(format!(
+                        "expected a <{root}> document, found <{name}>"
+                    )));
+                }
+                in_root = true;
+                if empty {
+                    return visitor.close(&path, "");
+                }
+            }
+            Event::Start(start) => {
+                open(&mut path, root, element_name(&start))?;
+                text.clear();
+                visitor.open(&path)?;
+            }
+            Event::Empty(start) => {
+                open(&mut path, root, element_name(&start))?;
+                visitor.open(&path)?;
+                visitor.close(&path, "")?;
+                path.pop();
+                text.clear();
+            }
+            Event::End(_) => {
+                // quick-xml has checked that the end tag matches its start.
+                visitor.close(&path, &text)?;
+                text.clear();
+                if path.depth() == 0 {
+                    // Anything after the root element is ignored.
+                    return Ok(());
+                }
+                path.pop();
+            }
+            Event::Text(chars) if in_root => text.push_str(&chars.xml10_content()),
+            Event::CData(chars) if in_root => text.push_str(&chars.xml10_content()),
+            Event::GeneralRef(reference) if in_root => text.push(resolve_reference(root, &reference)?),
+            Event::Text(chars) => {
+                if !chars.trim().is_empty() {
+                    return Err(Error::invalid_response(format!(
+                        "expected a <{root}> document, found text before its root element"
+                    )));
+                }
+            }
+            Event::CData(_) | Event::GeneralRef(_) => {
+                return Err(Error::invalid_response(format!(
+                    "expected a <{root}> document, found character data before its root element"
+                )));
+            }
+            Event::DocType(_) => {
+                return Err(Error::invalid_response(format!(
+                    "the <{root}> document has a document type declaration (<!DOCTYPE>), which is \
+                     refused: S3 never sends one, and it could declare entities"
+                )));
+            }
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::Eof => {
+                return Err(Error::invalid_response(match (in_root, path.innermost()) {
+                    (false, _) if body.iter().all(u8::is_ascii_whitespace) => {
+                        format!("expected a <{root}> document, got an empty body")
+                    }
+                    (false, _) => format!("expected a <{root}> document, found no element"),
+                    (true, Some(inner)) => {
+                        format!("the <{root}> document was cut short: expected </{inner}>")
+                    }
+                    (true, None) => format!("the <{root}> document was cut short: expected </{root}>"),
+                }));
+            }
+        }
+    }
+}
+
+fn element_name<'a>(start: &'a BytesStart<'_>) -> &'a str {
+    let qualified: &str = start.name().0;
+    qualified.rsplit(':').next().unwrap_or(qualified)
+}
+
+fn open(path: &mut Path, root: &str, name: &str) -> Result<(), Error> {
+    if path.depth() >= MAX_DEPTH {
+        return Err(Error::invalid_response(format!(
+            "the <{root}> document nests elements more than {MAX_DEPTH} deep"
+        )));
+    }
+    path.push(name);
+    Ok(())
+}
+
+/// The character an entity or character reference stands for.
+fn resolve_reference(root: &str, reference: &BytesRef<'_>) -> Result<char, Error> {
+    match reference.resolve_char_ref() {
+        Ok(Some(c)) => return Ok(c),
+        Ok(None) => {}
+        Err(e) => {
+            return Err(Error::invalid_response(format!(
+                "the <{root}> document has an invalid character reference `&{};`: {e}",
+                &**reference
+            )))
+        }
+    }
+    match &**reference {
+        "lt" => Ok('<'),
+        "gt" => Ok('>'),
+        "amp" => Ok('&'),
+        "apos" => Ok('\''),
+        "quot" => Ok('"'),
+        other => Err(Error::invalid_response(format!(
+            "the <{root}> document uses the unknown entity `&{other};` (only &lt; &gt; &amp; \
+             &apos; &quot; and character references are allowed)"
+        ))),
+    }
+}
+
+/// `None` for an empty value, else the value.
+pub fn optional(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// Parses a whole number such as `<Size>`; the error names the element.
+pub fn parse_u64(element: &str, text: &str) -> Result<u64, Error> {
+    text.trim()
+        .parse()
+        .map_err(|_| Error::invalid_response(format!("<{element}> is `{text}`; expected a whole number")))
+}
+
+/// Parses `true` or `false` (any case) such as `<IsTruncated>`; the error
+/// names the element.
+pub fn parse_bool(element: &str, text: &str) -> Result<bool, Error> {
+    let text_trimmed = text.trim();
+    if text_trimmed.eq_ignore_ascii_case("true") {
+        Ok(true)
+    } else if text_trimmed.eq_ignore_ascii_case("false") {
+        Ok(false)
+    } else {
+        Err(Error::invalid_response(format!(
+            "<{element}> is `{text}`; expected `true` or `false`"
+        )))
+    }
+}
+
+/// Appends `text` to `out` escaped for XML element content.
+///
+/// A carriage return is written as `&#13;`: a literal one would reach the
+/// server as a line feed (XML end-of-line handling). Characters that XML 1.0
+/// cannot carry at all (control characters other than tab, CR and LF, and
+/// U+FFFE/U+FFFF) are refused: the first is returned.
+pub fn escape_text_into(out: &mut String, text: &str) -> Result<(), char> {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => return Err(c),
+            c => out.push(c),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/testdata/xml/error/",
+                $name
+            ))
+        };
+    }
+
+    /// Records every element closed as `path=text`.
+    #[derive(Default)]
+    struct Recorder {
+        seen: Vec<String>,
+    }
+
+    impl Visitor for Recorder {
+        fn close(&mut self, path: &Path, text: &str) -> Result<(), Error> {
+            self.seen.push(format!("{}={text}", path.names().join("/")));
+            Ok(())
+        }
+    }
+
+    fn record(body: &str, root: &str) -> Result<Vec<String>, Error> {
+        let mut recorder = Recorder::default();
+        walk(body.as_bytes(), root, &mut recorder)?;
+        Ok(recorder.seen)
+    }
+
+    fn invalid_response(result: Result<impl std::fmt::Debug, Error>) -> String {
+        match result {
+            Err(Error::InvalidResponse(message)) => message,
+            other => panic!("expected an invalid response error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn error_body_gives_every_field() {
+        let body = parse_error_body(fixture!("no-such-bucket.xml")).unwrap();
+        assert_eq!(
+            body,
+            ErrorBody {
+                code: "NoSuchBucket".into(),
+                message: "The specified bucket does not exist".into(),
+                request_id: Some("4442587FB7D0A2F9".into()),
+                resource: Some("/missing-bucket".into()),
+                region: None,
+            }
+        );
+    }
+
+    #[test]
+    fn error_body_gives_the_region_of_a_redirect() {
+        let body = parse_error_body(fixture!("authorization-header-malformed.xml")).unwrap();
+        assert_eq!(body.code, "AuthorizationHeaderMalformed");
+        assert_eq!(body.region.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn error_body_with_missing_fields_leaves_them_empty() {
+        let body = parse_error_body(b"<Error><Code>SlowDown</Code></Error>").unwrap();
+        assert_eq!(body.code, "SlowDown");
+        assert_eq!(body.message, "");
+        assert_eq!(body.request_id, None);
+    }
+
+    #[test]
+    fn error_body_cut_short_keeps_what_was_read() {
+        let body = parse_error_body(b"<Error><Code>InternalError</Code><Message>We encount").unwrap();
+        assert_eq!(body.code, "InternalError");
+    }
+
+    #[test]
+    fn error_body_with_bom_declaration_comment_and_namespace_is_recognised() {
+        let body = b"\xEF\xBB\xBF\n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- x -->\n\
+                     <s3:Error xmlns:s3=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+                     <s3:Code>AccessDenied</s3:Code><s3:Message>Access &amp; denied</s3:Message></s3:Error>";
+        assert!(is_error_body(body));
+        let parsed = parse_error_body(body).unwrap();
+        assert_eq!(parsed.code, "AccessDenied");
+        assert_eq!(parsed.message, "Access & denied");
+    }
+
+    #[test]
+    fn error_body_nested_fields_are_not_taken_for_the_top_level_ones() {
+        let body = parse_error_body(b"<Error><Detail><Code>Inner</Code></Detail><Code>Outer</Code></Error>")
+            .unwrap();
+        assert_eq!(body.code, "Outer");
+    }
+
+    #[test]
+    fn only_an_error_root_is_an_error_body() {
+        assert!(is_error_body(b"<Error/>"));
+        assert!(is_error_body(b"  <Error>\n<Code>X</Code></Error>"));
+        assert!(!is_error_body(b""));
+        assert!(!is_error_body(b"   "));
+        assert!(!is_error_body(b"<Errors></Errors>"));
+        assert!(!is_error_body(b"<ListBucketResult><Error/></ListBucketResult>"));
+        assert!(!is_error_body(
+            b"<DeleteResult><Error><Key>a</Key></Error></DeleteResult>"
+        ));
+        assert!(!is_error_body(b"<?xml version=\"1.0\""));
+        assert!(!is_error_body(b"plain text body"));
+        assert!(!is_error_body(&[0xFF, 0xFE, 0x00]));
+        assert_eq!(parse_error_body(b""), None);
+        assert_eq!(parse_error_body(b"<ListAllMyBucketsResult/>"), None);
+    }
+
+    #[test]
+    fn walk_reports_leaves_with_their_path_below_the_root() {
+        let seen = record("<R><A><B>1</B><C/></A><D>x</D></R>", "R").unwrap();
+        assert_eq!(seen, ["A/B=1", "A/C=", "A=", "D=x", "="]);
+    }
+
+    #[test]
+    fn walk_ignores_namespaces_and_prefixes() {
+        let seen = record(
+            r#"<p:R xmlns:p="http://s3.amazonaws.com/doc/2006-03-01/" xmlns="urn:x"><p:A>1</p:A><B>2</B></p:R>"#,
+            "R",
+        )
+        .unwrap();
+        assert_eq!(seen, ["A=1", "B=2", "="]);
+    }
+
+    #[test]
+    fn walk_unescapes_predefined_entities_and_character_references() {
+        let seen = record(
+            "<R><K>&lt;a&gt; &amp; &quot;b&quot; &apos;c&apos; &#65;&#x42;&#x1F600;&#13;</K></R>",
+            "R",
+        )
+        .unwrap();
+        assert_eq!(seen[0], "K=<a> & \"b\" 'c' AB\u{1F600}\r");
+    }
+
+    #[test]
+    fn walk_keeps_leading_and_trailing_spaces_and_cdata() {
+        let seen = record("<R><K>  a b  </K><L><![CDATA[<x>&amp;]]></L></R>", "R").unwrap();
+        assert_eq!(seen[..2], ["K=  a b  ", "L=<x>&amp;"]);
+    }
+
+    #[test]
+    fn walk_normalises_literal_line_ends_as_xml_requires() {
+        let seen = record("<R><K>a\r\nb\rc</K></R>", "R").unwrap();
+        assert_eq!(seen[0], "K=a\nb\nc");
+    }
+
+    #[test]
+    fn walk_refuses_a_doctype() {
+        let message = invalid_response(record(
+            "<?xml version=\"1.0\"?><!DOCTYPE R [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]><R>&b;</R>",
+            "R",
+        ));
+        assert!(message.contains("DOCTYPE"), "{message}");
+    }
+
+    #[test]
+    fn walk_refuses_an_external_entity_doctype() {
+        let message = invalid_response(record(
+            "<!DOCTYPE R [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><R><K>&x;</K></R>",
+            "R",
+        ));
+        assert!(message.contains("DOCTYPE"), "{message}");
+    }
+
+    #[test]
+    fn walk_refuses_an_entity_declaration_outside_a_doctype() {
+        invalid_response(record("<!ENTITY x \"y\"><R/>", "R"));
+    }
+
+    #[test]
+    fn walk_refuses_unknown_entities() {
+        let message = invalid_response(record("<R><K>&nbsp;</K></R>", "R"));
+        assert!(message.contains("&nbsp;"), "{message}");
+    }
+
+    #[test]
+    fn walk_refuses_bad_character_references() {
+        for body in [
+            "<R><K>&#0;</K></R>",
+            "<R><K>&#xD800;</K></R>",
+            "<R><K>&#x110000;</K></R>",
+            "<R><K>&#xZZ;</K></R>",
+        ] {
+            invalid_response(record(body, "R"));
+        }
+    }
+
+    #[test]
+    fn walk_refuses_a_bare_ampersand() {
+        invalid_response(record("<R><K>a & b</K></R>", "R"));
+    }
+
+    #[test]
+    fn walk_names_the_element_a_truncated_document_left_open() {
+        let message = invalid_response(record("<R><A><B>text", "R"));
+        assert!(message.contains("expected </B>"), "{message}");
+        let message = invalid_response(record("<R>", "R"));
+        assert!(message.contains("expected </R>"), "{message}");
+    }
+
+    #[test]
+    fn walk_names_the_expected_end_tag_of_a_mismatch() {
+        let message = invalid_response(record("<R><A>1</B></R>", "R"));
+        assert!(message.contains("A"), "{message}");
+    }
+
+    #[test]
+    fn walk_names_the_expected_root() {
+        let message = invalid_response(record("<Other/>", "R"));
+        assert!(
+            message.contains("expected a <R> document, found <Other>"),
+            "{message}"
+        );
+        let message = invalid_response(record("", "R"));
+        assert!(message.contains("empty body"), "{message}");
+        let message = invalid_response(record("hello", "R"));
+        assert!(message.contains("<R>"), "{message}");
+    }
+
+    #[test]
+    fn walk_refuses_invalid_utf8() {
+        let mut recorder = Recorder::default();
+        invalid_response(walk(b"<R><K>\xFF\xFE</K></R>", "R", &mut recorder));
+    }
+
+    #[test]
+    fn walk_accepts_an_empty_root() {
+        assert_eq!(record("<R/>", "R").unwrap(), ["="]);
+        assert_eq!(record("<?xml version=\"1.0\"?>\n<R></R>\n", "R").unwrap(), ["="]);
+    }
+
+    #[test]
+    fn walk_survives_a_depth_bomb_without_recursion() {
+        let depth = 100_000;
+        let body = format!("<R>{}{}</R>", "<a>".repeat(depth), "</a>".repeat(depth));
+        let message = invalid_response(record(&body, "R"));
+        assert!(message.contains("more than 32 deep"), "{message}");
+        let body = format!("<R>{}", "<a>".repeat(depth));
+        invalid_response(record(&body, "R"));
+    }
+
+    #[test]
+    fn walk_stops_when_the_visitor_refuses() {
+        struct Refuser;
+        impl Visitor for Refuser {
+            fn close(&mut self, _: &Path, _: &str) -> Result<(), Error> {
+                Err(Error::invalid_response("refused"))
+            }
+        }
+        assert_eq!(
+            walk(b"<R><A/></R>", "R", &mut Refuser),
+            Err(Error::invalid_response("refused"))
+        );
+    }
+
+    #[test]
+    fn typed_values_name_the_element_when_wrong() {
+        assert_eq!(parse_u64("Size", "1024").unwrap(), 1024);
+        assert!(invalid_response(parse_u64("Size", "abc")).contains("<Size> is `abc`"));
+        invalid_response(parse_u64("Size", "-1"));
+        invalid_response(parse_u64("Size", ""));
+        assert!(parse_bool("IsTruncated", "true").unwrap());
+        assert!(!parse_bool("IsTruncated", "false").unwrap());
+        assert!(invalid_response(parse_bool("IsTruncated", "yes")).contains("<IsTruncated>"));
+    }
+
+    #[test]
+    fn escape_writes_markup_characters_as_entities() {
+        let mut out = String::new();
+        escape_text_into(&mut out, "a<b>&\"c\"'d'\r\n\té").unwrap();
+        assert_eq!(out, "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;&#13;\n\té");
+    }
+
+    #[test]
+    fn escape_refuses_characters_xml_cannot_carry() {
+        for c in ['\u{0}', '\u{1}', '\u{1F}', '\u{FFFE}', '\u{FFFF}'] {
+            let mut out = String::new();
+            assert_eq!(escape_text_into(&mut out, &format!("a{c}b")), Err(c));
+        }
+    }
+
+    #[test]
+    fn escaped_text_reads_back_as_itself() {
+        let original = "key with <all> & \"sorts\" of 'marks'\r\nand\ttabs";
+        let mut escaped = String::new();
+        escape_text_into(&mut escaped, original).unwrap();
+        let seen = record(&format!("<R><K>{escaped}</K></R>"), "R").unwrap();
+        assert_eq!(seen[0], format!("K={original}"));
+    }
 }
