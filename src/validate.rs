@@ -4,7 +4,7 @@
 use crate::error::Error;
 
 /// Checks a bucket name against S3's naming rules.
-/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>
 pub fn bucket_name(name: &str) -> Result<(), Error> {
     let fail = |rule: &str| Err(Error::invalid_input("bucket-name", format!("`{name}` {rule}")));
     if name.is_empty() {
@@ -80,7 +80,7 @@ pub const MAX_EXPIRES_SECONDS: u32 = 604_800;
 
 /// S3's limit on user-defined metadata: the UTF-8 bytes of every name and
 /// value, summed, at most 2 KB.
-/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html>
 pub const MAX_METADATA_BYTES: usize = 2048;
 
 /// Checks how long a presigned URL is to live: 1 to 604800 seconds.
