@@ -1,11 +1,129 @@
-//! List buckets DDL (stub: to be written).
+//! List buckets DDL: the buckets of List Buckets as dropdown items, `text`
+//! and `value` both the bucket name, sorted by name.
+//!
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html>
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::model::DropdownItem;
+use crate::http::{HttpResponse, OpRequest};
+use crate::model::{Bucket, DropdownItem};
+use crate::ops::list_buckets;
 
-/// Runs List buckets DDL.
+/// Builds the List Buckets request (the same call).
+pub fn request() -> Result<OpRequest, Error> {
+    list_buckets::request(None)
+}
+
+/// Parses one List Buckets page into dropdown items.
+pub fn parse(response: &HttpResponse) -> Result<Vec<DropdownItem>, Error> {
+    Ok(to_dropdown(list_buckets::parse(response)?.buckets))
+}
+
+/// The buckets as dropdown items sorted by name.
+pub fn to_dropdown(buckets: Vec<Bucket>) -> Vec<DropdownItem> {
+    let mut items: Vec<DropdownItem> = buckets
+        .into_iter()
+        .map(|bucket| DropdownItem {
+            text: bucket.name.clone(),
+            value: bucket.name,
+        })
+        .collect();
+    items.sort_by(|a, b| a.value.cmp(&b.value));
+    items
+}
+
+/// Runs List buckets DDL (every page of List Buckets).
 pub fn run(client: &mut Client<'_>) -> Result<Vec<DropdownItem>, Error> {
-    let _ = client;
-    todo!()
+    Ok(to_dropdown(list_buckets::run(client)?))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::client::fake::{with_client, FakeTransport};
+    use crate::error::ErrorCode;
+    use crate::http::Method;
+    use crate::ops::Operation;
+
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/testdata/xml/list_buckets/",
+                $name
+            ))
+        };
+    }
+
+    fn item(name: &str) -> DropdownItem {
+        DropdownItem {
+            text: name.into(),
+            value: name.into(),
+        }
+    }
+
+    #[test]
+    fn request_is_list_buckets() {
+        let request = request().unwrap();
+        assert_eq!(request.method, Method::Get);
+        assert_eq!(request.bucket, None);
+        assert!(request.query.is_empty());
+    }
+
+    #[test]
+    fn items_are_named_after_buckets_and_sorted() {
+        let response = HttpResponse {
+            status: 200,
+            headers: Vec::new(),
+            body: fixture!("many.xml").to_vec(),
+        };
+        assert_eq!(
+            parse(&response).unwrap(),
+            [
+                item("alpha.example.com"),
+                item("middle-bucket"),
+                item("zeta-logs")
+            ]
+        );
+    }
+
+    #[test]
+    fn run_gives_zero_and_one_item() {
+        let mut transport = FakeTransport::default();
+        transport.answer(200, &[], fixture!("empty.xml"));
+        assert_eq!(
+            with_client(&mut transport, Operation::ListBucketsDdl, run).unwrap(),
+            []
+        );
+
+        let mut transport = FakeTransport::default();
+        transport.answer(200, &[], fixture!("one.xml"));
+        assert_eq!(
+            with_client(&mut transport, Operation::ListBucketsDdl, run).unwrap(),
+            [item("only-bucket")]
+        );
+    }
+
+    #[test]
+    fn run_sorts_across_pages() {
+        let mut transport = FakeTransport::default();
+        transport
+            .answer(200, &[], b"<ListAllMyBucketsResult><Buckets><Bucket><Name>b-2</Name></Bucket></Buckets><ContinuationToken>t</ContinuationToken></ListAllMyBucketsResult>")
+            .answer(200, &[], b"<ListAllMyBucketsResult><Buckets><Bucket><Name>a-1</Name></Bucket></Buckets></ListAllMyBucketsResult>");
+        assert_eq!(
+            with_client(&mut transport, Operation::ListBucketsDdl, run).unwrap(),
+            [item("a-1"), item("b-2")]
+        );
+    }
+
+    #[test]
+    fn run_passes_service_errors_on() {
+        let mut transport = FakeTransport::default();
+        transport.answer(403, &[], fixture!("error-access-denied.xml"));
+        match with_client(&mut transport, Operation::ListBucketsDdl, run) {
+            Err(Error::Service(error)) => assert_eq!(error.code, ErrorCode::AccessDenied),
+            other => panic!("expected access denied, got {other:?}"),
+        }
+    }
 }
