@@ -1,25 +1,40 @@
 //! Stage 1: the canonical request.
+//!
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html#canonical-request>
+
+use std::borrow::Cow;
 
 /// Headers as signed: names lower case, values trimmed with inner runs of
-/// spaces folded to one, repeated names joined with `,`, sorted by name.
+/// whitespace folded to one space, repeated names joined with `,` in the
+/// order given, sorted by name.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CanonicalHeaders {
-    entries: Vec<(String, String)>,
+pub struct CanonicalHeaders<'a> {
+    entries: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
-impl CanonicalHeaders {
+impl<'a> CanonicalHeaders<'a> {
     /// Canonicalises `headers` (every one of them is signed).
-    pub fn new(headers: &[(String, String)]) -> Self {
-        let mut entries: Vec<(String, String)> = Vec::with_capacity(headers.len());
-        let mut sorted: Vec<(String, String)> = headers
-            .iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), fold_spaces(v)))
+    pub fn new(headers: &'a [(String, String)]) -> Self {
+        Self::from_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+    }
+
+    /// Canonicalises `(name, value)` pairs (every one of them is signed).
+    pub fn from_pairs<I>(headers: I) -> Self
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let mut sorted: Vec<(Cow<'a, str>, Cow<'a, str>)> = headers
+            .into_iter()
+            .map(|(name, value)| (lower_case(name), trim_all(value)))
             .collect();
-        // A stable sort keeps repeated headers in the order they were given.
+        // A stable sort keeps repeated headers in the order they were given:
+        // `get-header-value-order` signs `value4,value1,value3,value2`.
         sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut entries: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(sorted.len());
         for (name, value) in sorted {
             match entries.last_mut() {
                 Some((last, joined)) if *last == name => {
+                    let joined = joined.to_mut();
                     joined.push(',');
                     joined.push_str(&value);
                 }
@@ -29,42 +44,207 @@ impl CanonicalHeaders {
         CanonicalHeaders { entries }
     }
 
-    /// `name;name;...`
+    /// The signed header list, `name;name;...`.
     pub fn signed_headers(&self) -> String {
-        let names: Vec<&str> = self.entries.iter().map(|(n, _)| n.as_str()).collect();
-        names.join(";")
+        let mut out = String::with_capacity(self.entries.iter().map(|(n, _)| n.len() + 1).sum());
+        self.write_signed_headers(&mut out);
+        out
+    }
+
+    /// Appends the signed header list to `out`.
+    pub fn write_signed_headers(&self, out: &mut String) {
+        for (i, (name, _)) in self.entries.iter().enumerate() {
+            if i > 0 {
+                out.push(';');
+            }
+            out.push_str(name);
+        }
     }
 
     /// `name:value\n` for each header.
     pub fn canonical_block(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.block_len());
+        self.write_canonical_block(&mut out);
+        out
+    }
+
+    /// Appends the canonical header block to `out`.
+    pub fn write_canonical_block(&self, out: &mut String) {
         for (name, value) in &self.entries {
             out.push_str(name);
             out.push(':');
             out.push_str(value);
             out.push('\n');
         }
-        out
+    }
+
+    fn block_len(&self) -> usize {
+        self.entries.iter().map(|(n, v)| n.len() + v.len() + 2).sum()
     }
 }
 
-/// Trims and folds runs of whitespace (including obs-fold newlines) to one space.
-fn fold_spaces(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(" ")
+/// `name` in lower case, borrowed when it already is (the usual case: the
+/// operations write header names in lower case).
+fn lower_case(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
 }
 
-/// The canonical request: method, encoded path, canonical query, headers,
-/// signed header list and payload hash, one per line.
+/// Whitespace as SigV4's `Trimall` sees it: the HTTP blanks (space, tab) and
+/// the line breaks of an obs-folded value. Non-ASCII spaces (U+00A0, U+3000)
+/// are data and are signed as they are sent.
+fn is_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// SigV4's `Trimall`: removes leading and trailing whitespace and folds every
+/// inner run of it to one space (`"a   b"` -> `"a b"`, as in
+/// `get-header-value-trim`). Borrows when there is nothing to change.
+fn trim_all(value: &str) -> Cow<'_, str> {
+    let trimmed = value.trim_matches(is_blank);
+    let bytes = trimmed.as_bytes();
+    let blank = |b: &u8| is_blank(char::from(*b));
+    let odd_blank = bytes.iter().any(|b| blank(b) && *b != b' ');
+    let run = bytes
+        .windows(2)
+        .any(|w| matches!(w, [a, b] if blank(a) && blank(b)));
+    if !odd_blank && !run {
+        return Cow::Borrowed(trimmed);
+    }
+    let mut out = String::with_capacity(trimmed.len());
+    let mut in_blank = false;
+    for c in trimmed.chars() {
+        if is_blank(c) {
+            if !in_blank {
+                out.push(' ');
+            }
+            in_blank = true;
+        } else {
+            out.push(c);
+            in_blank = false;
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The canonical request: method, encoded path (`/` when empty), canonical
+/// query, canonical headers, signed header list and payload hash, one per
+/// line.
 pub fn canonical_request(
     method: &str,
     encoded_path: &str,
     canonical_query: &str,
-    headers: &CanonicalHeaders,
+    headers: &CanonicalHeaders<'_>,
     payload_hash: &str,
 ) -> String {
-    format!(
-        "{method}\n{encoded_path}\n{canonical_query}\n{}\n{}\n{payload_hash}",
-        headers.canonical_block(),
-        headers.signed_headers()
-    )
+    let path = if encoded_path.is_empty() {
+        "/"
+    } else {
+        encoded_path
+    };
+    let capacity = method.len()
+        + path.len()
+        + canonical_query.len()
+        + headers.block_len()
+        + headers.entries.iter().map(|(n, _)| n.len() + 1).sum::<usize>()
+        + payload_hash.len()
+        + 5;
+    let mut out = String::with_capacity(capacity);
+    out.push_str(method);
+    out.push('\n');
+    out.push_str(path);
+    out.push('\n');
+    out.push_str(canonical_query);
+    out.push('\n');
+    headers.write_canonical_block(&mut out);
+    out.push('\n');
+    headers.write_signed_headers(&mut out);
+    out.push('\n');
+    out.push_str(payload_hash);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn names_are_lower_cased_and_sorted() {
+        let h = pairs(&[("X-Amz-Date", "1"), ("Host", "h"), ("content-type", "t")]);
+        let c = CanonicalHeaders::new(&h);
+        assert_eq!(c.signed_headers(), "content-type;host;x-amz-date");
+        assert_eq!(c.canonical_block(), "content-type:t\nhost:h\nx-amz-date:1\n");
+    }
+
+    #[test]
+    fn values_are_trimmed_and_inner_runs_folded() {
+        let h = pairs(&[
+            ("a", "  x  "),
+            ("b", "\"a   b   c\""),
+            ("c", "p\t\tq"),
+            ("d", "1\r\n  2"),
+        ]);
+        assert_eq!(
+            CanonicalHeaders::new(&h).canonical_block(),
+            "a:x\nb:\"a b c\"\nc:p q\nd:1 2\n"
+        );
+    }
+
+    #[test]
+    fn a_single_tab_inside_a_value_becomes_a_space() {
+        let h = pairs(&[("a", "x\ty")]);
+        assert_eq!(CanonicalHeaders::new(&h).canonical_block(), "a:x y\n");
+    }
+
+    #[test]
+    fn non_ascii_spaces_are_kept() {
+        let h = pairs(&[("x-amz-meta-a", "a\u{a0}\u{a0}b\u{3000}")]);
+        assert_eq!(
+            CanonicalHeaders::new(&h).canonical_block(),
+            "x-amz-meta-a:a\u{a0}\u{a0}b\u{3000}\n"
+        );
+    }
+
+    #[test]
+    fn repeated_names_are_joined_in_the_order_given() {
+        let h = pairs(&[
+            ("My-Header1", "value4"),
+            ("host", "h"),
+            ("my-header1", " value1 "),
+        ]);
+        let c = CanonicalHeaders::new(&h);
+        assert_eq!(c.canonical_block(), "host:h\nmy-header1:value4,value1\n");
+        assert_eq!(c.signed_headers(), "host;my-header1");
+    }
+
+    #[test]
+    fn empty_value_is_signed_as_empty() {
+        let h = pairs(&[("x-empty", "   ")]);
+        assert_eq!(CanonicalHeaders::new(&h).canonical_block(), "x-empty:\n");
+    }
+
+    #[test]
+    fn canonical_request_has_six_parts() {
+        let h = pairs(&[("host", "h")]);
+        let c = CanonicalHeaders::new(&h);
+        assert_eq!(
+            canonical_request("GET", "/k", "a=", &c, "UNSIGNED-PAYLOAD"),
+            "GET\n/k\na=\nhost:h\n\nhost\nUNSIGNED-PAYLOAD"
+        );
+    }
+
+    #[test]
+    fn empty_path_is_slash() {
+        let c = CanonicalHeaders::new(&[]);
+        assert_eq!(canonical_request("GET", "", "", &c, "x"), "GET\n/\n\n\n\nx");
+    }
 }

@@ -5,10 +5,16 @@
 //! normalised: `//`, `./` and `../` stay as they are, because in S3 they are
 //! part of the key.
 
+use std::borrow::Cow;
+
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Bytes encoded in a query name or value: all but the unreserved set.
-const QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Bytes encoded in a path: as [`QUERY`], but `/` is kept.
 const PATH: &AsciiSet = &QUERY.remove(b'/');
@@ -25,16 +31,32 @@ pub fn encode_query_component(value: &str) -> String {
     utf8_percent_encode(value, QUERY).to_string()
 }
 
+/// As [`encode_query_component`], borrowing when nothing needs encoding.
+fn encode_query_cow(value: &str) -> Cow<'_, str> {
+    utf8_percent_encode(value, QUERY).into()
+}
+
 /// The canonical query string: each name and value encoded, sorted by
 /// encoded name then value, joined as `a=1&b=`. It is also the query sent
 /// on the wire, so the bytes signed are the bytes sent.
 pub fn canonical_query_string(query: &[(String, String)]) -> String {
-    let mut pairs: Vec<(String, String)> = query
-        .iter()
-        .map(|(name, value)| (encode_query_component(name), encode_query_component(value)))
+    canonical_query_from(query.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+}
+
+/// [`canonical_query_string`] of raw `(name, value)` pairs.
+pub fn canonical_query_from<'a, I>(query: I) -> String
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    let mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)> = query
+        .into_iter()
+        .map(|(name, value)| (encode_query_cow(name), encode_query_cow(value)))
         .collect();
-    pairs.sort();
-    let mut out = String::new();
+    // Sorted by name, then by value for a repeated name
+    // (`get-vanilla-query-order-key`), comparing the encoded bytes. The pair
+    // is compared, not `name=value`: `Param` sorts before `Param-3`.
+    pairs.sort_unstable();
+    let mut out = String::with_capacity(pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
     for (i, (name, value)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');
