@@ -85,7 +85,11 @@ impl Client<'_> {
                 .transport
                 .send(&http)
                 .map_err(|error| Error::Transport { error, attempts: 1 })?;
-            if response.is_success() && !xml::is_error_body(&response.body) {
+            // A Get Object body is the object's own bytes, which may be an
+            // `<Error>` document; S3 answers 200-with-error only to copy and
+            // multipart-completion requests, never to Get Object.
+            let body_is_content = self.operation == Operation::GetObject;
+            if response.is_success() && (body_is_content || !xml::is_error_body(&response.body)) {
                 if let (Some(bucket), Some(found)) = (&request.bucket, response.header("x-amz-bucket-region"))
                 {
                     if self.connection.endpoint.is_none() {
