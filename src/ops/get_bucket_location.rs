@@ -1,11 +1,177 @@
-//! Get bucket location (stub: to be written).
+//! Get bucket location: the region a bucket lives in, normalised.
+//!
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html>
+//!
+//! With the region `auto` the call is signed for us-east-1; S3 answers it
+//! for a bucket of any region, so no redirect is needed.
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::http::{HttpResponse, Method, OpRequest};
+use crate::validate;
+use crate::xml::{self, Path, Visitor};
 
+/// Builds `GET /{bucket}?location`.
+pub fn request(bucket_name: &str) -> Result<OpRequest, Error> {
+    validate::bucket_name(bucket_name)?;
+    Ok(OpRequest::new(Method::Get, Some(bucket_name), None).with_query("location", ""))
+}
+
+/// Parses a `<LocationConstraint>` into a region name.
+pub fn parse(response: &HttpResponse) -> Result<String, Error> {
+    let mut visitor = LocationVisitor::default();
+    xml::walk(&response.body, "LocationConstraint", &mut visitor)?;
+    Ok(normalise(visitor.constraint.trim()).to_owned())
+}
+
+/// The region a location constraint names.
+///
+/// S3 answers an empty constraint for us-east-1 (the original region), and
+/// `EU` for buckets created in Ireland with the legacy constraint.
+pub fn normalise(constraint: &str) -> &str {
+    match constraint {
+        "" => "us-east-1",
+        "EU" => "eu-west-1",
+        region => region,
+    }
+}
 
 /// Runs Get bucket location.
 pub fn run(client: &mut Client<'_>, bucket_name: &str) -> Result<String, Error> {
-    let _ = (client,);
-    todo!()
+    let response = client.send(&request(bucket_name)?)?;
+    parse(&response)
+}
+
+#[derive(Default)]
+struct LocationVisitor {
+    constraint: String,
+}
+
+impl Visitor for LocationVisitor {
+    fn close(&mut self, path: &Path, text: &str) -> Result<(), Error> {
+        if path.depth() == 0 {
+            self.constraint = text.to_owned();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::client::fake::{with_client, FakeTransport};
+    use crate::error::ErrorCode;
+    use crate::ops::Operation;
+
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/testdata/xml/get_bucket_location/",
+                $name
+            ))
+        };
+    }
+
+    fn ok(body: &[u8]) -> HttpResponse {
+        HttpResponse {
+            status: 200,
+            headers: Vec::new(),
+            body: body.to_vec(),
+        }
+    }
+
+    fn invalid_response(result: Result<impl std::fmt::Debug, Error>) -> String {
+        match result {
+            Err(Error::InvalidResponse(message)) => message,
+            other => panic!("expected an invalid response error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn request_is_get_bucket_with_location_subresource() {
+        let request = request("my-bucket").unwrap();
+        assert_eq!(request.method, Method::Get);
+        assert_eq!(request.bucket.as_deref(), Some("my-bucket"));
+        assert_eq!(request.key, None);
+        assert_eq!(request.query, [("location".to_owned(), String::new())]);
+        assert!(request.body.is_empty());
+        assert!(request.idempotent);
+    }
+
+    #[test]
+    fn bad_bucket_name_is_refused_before_sending() {
+        let mut transport = FakeTransport::default();
+        let result = with_client(&mut transport, Operation::GetBucketLocation, |c| {
+            run(c, "Bad_Bucket")
+        });
+        assert!(matches!(result, Err(Error::InvalidInput { ref field, .. }) if field == "bucket-name"));
+        assert!(transport.sent.is_empty());
+    }
+
+    #[test]
+    fn empty_constraint_is_us_east_1() {
+        assert_eq!(parse(&ok(fixture!("us-east-1.xml"))).unwrap(), "us-east-1");
+        assert_eq!(
+            parse(&ok(b"<LocationConstraint></LocationConstraint>")).unwrap(),
+            "us-east-1"
+        );
+    }
+
+    #[test]
+    fn legacy_eu_is_eu_west_1() {
+        assert_eq!(parse(&ok(fixture!("eu.xml"))).unwrap(), "eu-west-1");
+    }
+
+    #[test]
+    fn region_is_given_as_named() {
+        assert_eq!(parse(&ok(fixture!("eu-west-2.xml"))).unwrap(), "eu-west-2");
+    }
+
+    #[test]
+    fn truncated_document_is_an_invalid_response() {
+        let message = invalid_response(parse(&ok(fixture!("truncated.xml"))));
+        assert!(message.contains("</LocationConstraint>"), "{message}");
+    }
+
+    #[test]
+    fn doctype_is_refused() {
+        let message = invalid_response(parse(&ok(fixture!("doctype.xml"))));
+        assert!(message.contains("DOCTYPE"), "{message}");
+    }
+
+    #[test]
+    fn empty_body_is_an_invalid_response() {
+        invalid_response(parse(&ok(b"")));
+    }
+
+    #[test]
+    fn run_sends_the_location_request_and_parses_the_answer() {
+        let mut transport = FakeTransport::default();
+        transport.answer(200, &[], fixture!("eu-west-2.xml"));
+        let region = with_client(&mut transport, Operation::GetBucketLocation, |c| {
+            run(c, "my-bucket")
+        })
+        .unwrap();
+        assert_eq!(region, "eu-west-2");
+        assert_eq!(transport.sent.len(), 1);
+        assert_eq!(transport.sent[0].path, "/my-bucket");
+        assert_eq!(transport.sent[0].canonical_query(), "location=");
+    }
+
+    #[test]
+    fn run_maps_a_missing_bucket() {
+        let mut transport = FakeTransport::default();
+        transport.answer(404, &[], fixture!("error-no-such-bucket.xml"));
+        match with_client(&mut transport, Operation::GetBucketLocation, |c| {
+            run(c, "missing-bucket")
+        }) {
+            Err(Error::Service(error)) => {
+                assert_eq!(error.code, ErrorCode::NoSuchBucket);
+                assert_eq!(error.status, 404);
+            }
+            other => panic!("expected no such bucket, got {other:?}"),
+        }
+    }
 }
