@@ -1,0 +1,617 @@
+//! The WIT glue, and nothing else: the bindings, the exported functions,
+//! WIT <-> core conversions, the clock read and the [`Transport`] that sends
+//! through the host's `http-outgoing` import.
+//!
+//! Each exported function converts its input, builds a [`Client`] and runs
+//! the operation's `ops::<op>::run`; the JSON face hands the call to
+//! [`crate::json::invoke`]. Logic a native test would want lives in the core.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use time::OffsetDateTime;
+
+use crate::client::{Client, RegionCache};
+use crate::connection::{Connection, Credentials, Endpoint, Region};
+use crate::error::{Error, ErrorCode, ServiceError};
+use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+use crate::model;
+use crate::ops::{self, Operation};
+
+use bindings::exports::s3_connector::s3::{json as wit_json, operations};
+use bindings::s3_connector::s3::http_outgoing as wit_http;
+use bindings::s3_connector::s3::types as wit;
+
+/// The generated bindings and the exported entry points. They are FFI and
+/// use `unsafe`, which is allowed here and nowhere else.
+#[allow(unsafe_code)]
+mod bindings {
+    use super::Component;
+
+    wit_bindgen::generate!({
+        world: "connector",
+        path: "wit",
+    });
+
+    export!(Component);
+}
+
+/// The type the exports are implemented on.
+struct Component;
+
+/// Regions learnt per bucket. A component instance lives across calls, so
+/// later calls on the same instance go straight to a bucket's region.
+static REGIONS: Mutex<Option<RegionCache>> = Mutex::new(None);
+
+/// Reads the clock: the one place the crate does.
+fn now() -> OffsetDateTime {
+    let since_epoch = match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(elapsed) => time::Duration::try_from(elapsed).unwrap_or(time::Duration::ZERO),
+        Err(before) => time::Duration::try_from(before.duration())
+            .map(|d| -d)
+            .unwrap_or(time::Duration::ZERO),
+    };
+    OffsetDateTime::UNIX_EPOCH
+        .checked_add(since_epoch)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Runs `f` with a client for `operation` over the host transport.
+fn with_client<T>(
+    conn: wit::Connection,
+    operation: Operation,
+    f: impl FnOnce(&mut Client<'_>) -> Result<T, Error>,
+) -> Result<T, wit::Error> {
+    let connection = connection_from_wit(conn)?;
+    // A poisoned lock only means an earlier call panicked (which the
+    // component's `panic = "abort"` rules out); the cache is still usable.
+    let mut regions = REGIONS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut client = Client {
+        connection: &connection,
+        transport: &mut HostTransport,
+        regions: regions.get_or_insert_with(RegionCache::default),
+        now: now(),
+        operation,
+    };
+    Ok(f(&mut client)?)
+}
+
+/// The connection as the core takes it; region and endpoint are checked.
+fn connection_from_wit(conn: wit::Connection) -> Result<Connection, Error> {
+    let endpoint = match conn.endpoint.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(url) => Some(Endpoint::parse(url)?),
+    };
+    Ok(Connection {
+        credentials: Credentials::new(&conn.access_key, &conn.secret_key, conn.session_token.as_deref()),
+        region: Region::parse(conn.region.as_deref())?,
+        endpoint,
+        path_style: conn.path_style,
+    })
+}
+
+impl operations::Guest for Component {
+    fn list_buckets(conn: wit::Connection) -> Result<Vec<wit::Bucket>, wit::Error> {
+        let buckets = with_client(conn, Operation::ListBuckets, ops::list_buckets::run)?;
+        Ok(buckets.into_iter().map(Into::into).collect())
+    }
+
+    fn list_buckets_ddl(conn: wit::Connection) -> Result<Vec<wit::DropdownItem>, wit::Error> {
+        let items = with_client(conn, Operation::ListBucketsDdl, ops::list_buckets_ddl::run)?;
+        Ok(items.into_iter().map(Into::into).collect())
+    }
+
+    fn list_objects(
+        conn: wit::Connection,
+        input: wit::ListObjectsInput,
+    ) -> Result<wit::ListObjectsOutput, wit::Error> {
+        let input = model::ListObjectsInput::from(input);
+        with_client(conn, Operation::ListObjects, |c| {
+            ops::list_objects::run(c, &input)
+        })
+        .map(Into::into)
+    }
+
+    fn get_object(
+        conn: wit::Connection,
+        input: wit::GetObjectInput,
+    ) -> Result<wit::GetObjectOutput, wit::Error> {
+        let input = model::GetObjectInput::from(input);
+        with_client(conn, Operation::GetObject, |c| ops::get_object::run(c, &input)).map(Into::into)
+    }
+
+    fn get_object_signed_url(
+        conn: wit::Connection,
+        input: wit::SignedUrlInput,
+    ) -> Result<wit::SignedUrl, wit::Error> {
+        let input = model::SignedUrlInput::from(input);
+        with_client(conn, Operation::GetObjectSignedUrl, |c| {
+            ops::get_object_signed_url::run(c, &input)
+        })
+        .map(Into::into)
+    }
+
+    fn get_bucket_location(conn: wit::Connection, bucket_name: String) -> Result<String, wit::Error> {
+        with_client(conn, Operation::GetBucketLocation, |c| {
+            ops::get_bucket_location::run(c, &bucket_name)
+        })
+    }
+
+    fn head_object(conn: wit::Connection, input: wit::ObjectRef) -> Result<wit::ObjectMetadata, wit::Error> {
+        let input = model::ObjectRef::from(input);
+        with_client(conn, Operation::HeadObject, |c| ops::head_object::run(c, &input)).map(Into::into)
+    }
+
+    fn put_object_text(
+        conn: wit::Connection,
+        input: wit::PutObjectTextInput,
+    ) -> Result<wit::PutObjectOutput, wit::Error> {
+        let input = model::PutObjectTextInput::from(input);
+        with_client(conn, Operation::PutObjectText, |c| {
+            ops::put_object::run_text(c, &input)
+        })
+        .map(Into::into)
+    }
+
+    fn put_object_file(
+        conn: wit::Connection,
+        input: wit::PutObjectFileInput,
+    ) -> Result<wit::PutObjectOutput, wit::Error> {
+        let input = model::PutObjectFileInput::from(input);
+        with_client(conn, Operation::PutObjectFile, |c| {
+            ops::put_object::run_file(c, &input)
+        })
+        .map(Into::into)
+    }
+
+    fn put_object_acl(conn: wit::Connection, input: wit::PutObjectAclInput) -> Result<(), wit::Error> {
+        let input = model::PutObjectAclInput::from(input);
+        with_client(conn, Operation::PutObjectAcl, |c| {
+            ops::put_object_acl::run(c, &input)
+        })
+    }
+
+    fn delete_object(
+        conn: wit::Connection,
+        input: wit::ObjectRef,
+    ) -> Result<wit::DeleteObjectOutput, wit::Error> {
+        let input = model::ObjectRef::from(input);
+        with_client(conn, Operation::DeleteObject, |c| {
+            ops::delete_object::run(c, &input)
+        })
+        .map(Into::into)
+    }
+
+    fn delete_objects(
+        conn: wit::Connection,
+        input: wit::DeleteObjectsInput,
+    ) -> Result<Vec<wit::DeleteResult>, wit::Error> {
+        let input = model::DeleteObjectsInput::from(input);
+        let results = with_client(conn, Operation::DeleteObjects, |c| {
+            ops::delete_objects::run(c, &input)
+        })?;
+        Ok(results.into_iter().map(Into::into).collect())
+    }
+}
+
+impl wit_json::Guest for Component {
+    fn invoke(
+        conn: wit::Connection,
+        operation: String,
+        input: String,
+        body: Option<Vec<u8>>,
+    ) -> Result<wit_json::InvokeOutput, wit::Error> {
+        let connection = connection_from_wit(conn)?;
+        let mut regions = REGIONS.lock().unwrap_or_else(PoisonError::into_inner);
+        let output = crate::json::invoke(
+            &connection,
+            &mut HostTransport,
+            regions.get_or_insert_with(RegionCache::default),
+            now(),
+            &operation,
+            &input,
+            body,
+        )?;
+        Ok(wit_json::InvokeOutput {
+            json: output.json,
+            body: output.body,
+        })
+    }
+}
+
+/// Sends through the host's `http-outgoing` import.
+struct HostTransport;
+
+impl Transport for HostTransport {
+    fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        // `empty` is for bodiless methods; a PUT or POST of zero bytes still
+        // carries its (empty) body so that the host sends `content-length: 0`,
+        // which S3 requires on PUT.
+        let body = match request.method {
+            Method::Get | Method::Head | Method::Delete if request.body.is_empty() => wit_http::Body::Empty,
+            _ => wit_http::Body::Bytes(request.body.clone()),
+        };
+        let wire = wit_http::Request {
+            method: request.method.as_str().to_owned(),
+            url: request.url(),
+            headers: request
+                .headers
+                .iter()
+                .map(|(name, value)| wit_http::Header {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+            body,
+        };
+        let response = wit_http::send(&wire)?;
+        Ok(HttpResponse {
+            status: response.status,
+            headers: response
+                .headers
+                .into_iter()
+                .map(|header| (header.name, header.value))
+                .collect(),
+            body: match response.body {
+                wit_http::Body::Empty => Vec::new(),
+                wit_http::Body::Bytes(bytes) => bytes,
+            },
+        })
+    }
+}
+
+// ---- errors ----
+
+impl From<Error> for wit::Error {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::InvalidInput { field, message } => {
+                wit::Error::InvalidInput(wit::InvalidInput { field, message })
+            }
+            Error::Service(service) => wit::Error::Service(service.into()),
+            Error::Transport { error, attempts } => wit::Error::Transport(wit::TransportFailure {
+                error: error.into(),
+                attempts,
+            }),
+            Error::InvalidResponse(message) => wit::Error::InvalidResponse(message),
+        }
+    }
+}
+
+impl From<ServiceError> for wit::ServiceError {
+    fn from(error: ServiceError) -> Self {
+        wit::ServiceError {
+            status: error.status,
+            code: error.code.into(),
+            message: error.message,
+            request_id: error.request_id,
+            resource: error.resource,
+            required_permission: error.required_permission,
+            attempts: error.attempts,
+        }
+    }
+}
+
+impl From<ErrorCode> for wit::ErrorCode {
+    fn from(code: ErrorCode) -> Self {
+        use wit::ErrorCode as W;
+        match code {
+            ErrorCode::AccessDenied => W::AccessDenied,
+            ErrorCode::BucketAlreadyExists => W::BucketAlreadyExists,
+            ErrorCode::BucketNotEmpty => W::BucketNotEmpty,
+            ErrorCode::InvalidAccessKeyId => W::InvalidAccessKeyId,
+            ErrorCode::InvalidArgument => W::InvalidArgument,
+            ErrorCode::InvalidBucketName => W::InvalidBucketName,
+            ErrorCode::InvalidRange => W::InvalidRange,
+            ErrorCode::InvalidRequest => W::InvalidRequest,
+            ErrorCode::ExpiredToken => W::ExpiredToken,
+            ErrorCode::InvalidToken => W::InvalidToken,
+            ErrorCode::InternalError => W::InternalError,
+            ErrorCode::MalformedXml => W::MalformedXml,
+            ErrorCode::MethodNotAllowed => W::MethodNotAllowed,
+            ErrorCode::NoSuchBucket => W::NoSuchBucket,
+            ErrorCode::NoSuchKey => W::NoSuchKey,
+            ErrorCode::NoSuchVersion => W::NoSuchVersion,
+            ErrorCode::NotImplemented => W::NotImplemented,
+            ErrorCode::PermanentRedirect => W::PermanentRedirect,
+            ErrorCode::PreconditionFailed => W::PreconditionFailed,
+            ErrorCode::RequestTimeout => W::RequestTimeout,
+            ErrorCode::RequestTimeTooSkewed => W::RequestTimeTooSkewed,
+            ErrorCode::SlowDown => W::SlowDown,
+            ErrorCode::ServiceUnavailable => W::ServiceUnavailable,
+            ErrorCode::SignatureDoesNotMatch => W::SignatureDoesNotMatch,
+            ErrorCode::AuthorizationHeaderMalformed => W::AuthorizationHeaderMalformed,
+            ErrorCode::Other(code) => W::Other(code),
+        }
+    }
+}
+
+impl From<TransportError> for wit_http::TransportError {
+    fn from(error: TransportError) -> Self {
+        use wit_http::TransportError as W;
+        match error {
+            TransportError::Denied(text) => W::Denied(text),
+            TransportError::Dns(text) => W::Dns(text),
+            TransportError::Connection(text) => W::Connection(text),
+            TransportError::Tls(text) => W::Tls(text),
+            TransportError::Timeout => W::Timeout,
+            TransportError::TooLarge(limit) => W::TooLarge(limit),
+            TransportError::InvalidRequest(text) => W::InvalidRequest(text),
+            TransportError::Other(text) => W::Other(text),
+        }
+    }
+}
+
+impl From<wit_http::TransportError> for TransportError {
+    fn from(error: wit_http::TransportError) -> Self {
+        use wit_http::TransportError as W;
+        match error {
+            W::Denied(text) => TransportError::Denied(text),
+            W::Dns(text) => TransportError::Dns(text),
+            W::Connection(text) => TransportError::Connection(text),
+            W::Tls(text) => TransportError::Tls(text),
+            W::Timeout => TransportError::Timeout,
+            W::TooLarge(limit) => TransportError::TooLarge(limit),
+            W::InvalidRequest(text) => TransportError::InvalidRequest(text),
+            W::Other(text) => TransportError::Other(text),
+        }
+    }
+}
+
+// ---- inputs: WIT -> core ----
+
+impl From<wit::CannedAcl> for model::CannedAcl {
+    fn from(acl: wit::CannedAcl) -> Self {
+        match acl {
+            wit::CannedAcl::Private => model::CannedAcl::Private,
+            wit::CannedAcl::PublicRead => model::CannedAcl::PublicRead,
+            wit::CannedAcl::PublicReadWrite => model::CannedAcl::PublicReadWrite,
+            wit::CannedAcl::AuthenticatedRead => model::CannedAcl::AuthenticatedRead,
+            wit::CannedAcl::AwsExecRead => model::CannedAcl::AwsExecRead,
+            wit::CannedAcl::BucketOwnerRead => model::CannedAcl::BucketOwnerRead,
+            wit::CannedAcl::BucketOwnerFullControl => model::CannedAcl::BucketOwnerFullControl,
+        }
+    }
+}
+
+impl From<wit::PresignMethod> for model::PresignMethod {
+    fn from(method: wit::PresignMethod) -> Self {
+        match method {
+            wit::PresignMethod::Get => model::PresignMethod::Get,
+            wit::PresignMethod::Put => model::PresignMethod::Put,
+        }
+    }
+}
+
+impl From<wit::ListObjectsInput> for model::ListObjectsInput {
+    fn from(input: wit::ListObjectsInput) -> Self {
+        model::ListObjectsInput {
+            bucket_name: input.bucket_name,
+            prefix: input.prefix,
+            delimiter: input.delimiter,
+            max_keys: input.max_keys,
+            continuation_token: input.continuation_token,
+            start_after: input.start_after,
+            fetch_all: input.fetch_all,
+            max_total: input.max_total,
+        }
+    }
+}
+
+impl From<wit::ObjectRef> for model::ObjectRef {
+    fn from(input: wit::ObjectRef) -> Self {
+        model::ObjectRef {
+            bucket_name: input.bucket_name,
+            object_path: input.object_path,
+            version_id: input.version_id,
+        }
+    }
+}
+
+impl From<wit::GetObjectInput> for model::GetObjectInput {
+    fn from(input: wit::GetObjectInput) -> Self {
+        model::GetObjectInput {
+            bucket_name: input.bucket_name,
+            object_path: input.object_path,
+            version_id: input.version_id,
+            range: input.range.map(|range| model::ByteRange {
+                from: range.from,
+                to: range.to,
+            }),
+        }
+    }
+}
+
+impl From<wit::SignedUrlInput> for model::SignedUrlInput {
+    fn from(input: wit::SignedUrlInput) -> Self {
+        model::SignedUrlInput {
+            bucket_name: input.bucket_name,
+            object_path: input.object_path,
+            expires_seconds: input.expires_seconds,
+            range_from: input.range_from,
+            range_to: input.range_to,
+            method: input.method.map(Into::into),
+            response_content_type: input.response_content_type,
+            response_content_disposition: input.response_content_disposition,
+            version_id: input.version_id,
+        }
+    }
+}
+
+impl From<wit::PutObjectTextInput> for model::PutObjectTextInput {
+    fn from(input: wit::PutObjectTextInput) -> Self {
+        model::PutObjectTextInput {
+            bucket_name: input.bucket_name,
+            object_path: input.object_path,
+            content: input.content,
+            mime_type: input.mime_type,
+            acl: input.acl.map(Into::into),
+            metadata: input.metadata,
+        }
+    }
+}
+
+impl From<wit::PutObjectFileInput> for model::PutObjectFileInput {
+    fn from(input: wit::PutObjectFileInput) -> Self {
+        model::PutObjectFileInput {
+            bucket_name: input.bucket_name,
+            object_path: input.object_path,
+            file_name: input.file_name,
+            mime_type: input.mime_type,
+            content: input.content,
+            acl: input.acl.map(Into::into),
+            metadata: input.metadata,
+        }
+    }
+}
+
+impl From<wit::PutObjectAclInput> for model::PutObjectAclInput {
+    fn from(input: wit::PutObjectAclInput) -> Self {
+        model::PutObjectAclInput {
+            bucket_name: input.bucket_name,
+            object_path: input.object_path,
+            acl: input.acl.into(),
+            version_id: input.version_id,
+        }
+    }
+}
+
+impl From<wit::DeleteObjectsInput> for model::DeleteObjectsInput {
+    fn from(input: wit::DeleteObjectsInput) -> Self {
+        model::DeleteObjectsInput {
+            bucket_name: input.bucket_name,
+            object_keys: input
+                .object_keys
+                .into_iter()
+                .map(|id| model::ObjectIdentifier {
+                    key: id.key,
+                    version_id: id.version_id,
+                })
+                .collect(),
+        }
+    }
+}
+
+// ---- outputs: core -> WIT ----
+
+impl From<model::PresignMethod> for wit::PresignMethod {
+    fn from(method: model::PresignMethod) -> Self {
+        match method {
+            model::PresignMethod::Get => wit::PresignMethod::Get,
+            model::PresignMethod::Put => wit::PresignMethod::Put,
+        }
+    }
+}
+
+impl From<model::Bucket> for wit::Bucket {
+    fn from(bucket: model::Bucket) -> Self {
+        wit::Bucket {
+            name: bucket.name,
+            creation_date: bucket.creation_date,
+            region: bucket.region,
+        }
+    }
+}
+
+impl From<model::DropdownItem> for wit::DropdownItem {
+    fn from(item: model::DropdownItem) -> Self {
+        wit::DropdownItem {
+            text: item.text,
+            value: item.value,
+        }
+    }
+}
+
+impl From<model::ListObjectsOutput> for wit::ListObjectsOutput {
+    fn from(output: model::ListObjectsOutput) -> Self {
+        wit::ListObjectsOutput {
+            objects: output
+                .objects
+                .into_iter()
+                .map(|object| wit::ObjectSummary {
+                    key: object.key,
+                    size: object.size,
+                    last_modified: object.last_modified,
+                    etag: object.etag,
+                    storage_class: object.storage_class,
+                })
+                .collect(),
+            common_prefixes: output.common_prefixes,
+            is_truncated: output.is_truncated,
+            next_continuation_token: output.next_continuation_token,
+            pages: output.pages,
+        }
+    }
+}
+
+impl From<model::ObjectMetadata> for wit::ObjectMetadata {
+    fn from(metadata: model::ObjectMetadata) -> Self {
+        wit::ObjectMetadata {
+            content_type: metadata.content_type,
+            content_length: metadata.content_length,
+            etag: metadata.etag,
+            last_modified: metadata.last_modified,
+            version_id: metadata.version_id,
+            content_range: metadata.content_range,
+            storage_class: metadata.storage_class,
+            metadata: metadata.metadata,
+        }
+    }
+}
+
+impl From<model::GetObjectOutput> for wit::GetObjectOutput {
+    fn from(output: model::GetObjectOutput) -> Self {
+        wit::GetObjectOutput {
+            body: output.body,
+            metadata: output.metadata.into(),
+        }
+    }
+}
+
+impl From<model::SignedUrl> for wit::SignedUrl {
+    fn from(signed: model::SignedUrl) -> Self {
+        wit::SignedUrl {
+            name: signed.name,
+            url: signed.url,
+            expires: signed.expires,
+            method: signed.method.into(),
+            signed_headers: signed.signed_headers,
+        }
+    }
+}
+
+impl From<model::PutObjectOutput> for wit::PutObjectOutput {
+    fn from(output: model::PutObjectOutput) -> Self {
+        wit::PutObjectOutput {
+            key: output.key,
+            etag: output.etag,
+            version_id: output.version_id,
+        }
+    }
+}
+
+impl From<model::DeleteObjectOutput> for wit::DeleteObjectOutput {
+    fn from(output: model::DeleteObjectOutput) -> Self {
+        wit::DeleteObjectOutput {
+            success: output.success,
+            version_id: output.version_id,
+            delete_marker: output.delete_marker,
+        }
+    }
+}
+
+impl From<model::DeleteResult> for wit::DeleteResult {
+    fn from(result: model::DeleteResult) -> Self {
+        wit::DeleteResult {
+            key: result.key,
+            version_id: result.version_id,
+            delete_marker: result.delete_marker,
+            outcome: match result.outcome {
+                model::DeleteOutcome::Deleted => wit::DeleteOutcome::Deleted,
+                model::DeleteOutcome::Failed { code, message } => {
+                    wit::DeleteOutcome::Failed((code.into(), message))
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,876 @@
+//! The JSON face: every operation behind one entry point that takes and
+//! returns JSON, for platforms that pass each step's input as a JSON object.
+//!
+//! Field names are those of the connector this replaces (`bucket_name`,
+//! `object_path`, `expires_seconds`, ...), which are the model's field names.
+//! Every input error, from the JSON parser, from decoding or from the
+//! operation's own validation, is an [`Error::InvalidInput`] whose `field` is
+//! the JSON path of the field at fault (`bucket_name`, `range.to`,
+//! `object_keys[2].key`), so a caller can point at it.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+
+use crate::client::{Client, RegionCache};
+use crate::connection::Connection;
+use crate::error::Error;
+use crate::http::Transport;
+use crate::model::{
+    pairs_as_object, CannedAcl, DeleteObjectsInput, DeleteOutcome, DeleteResult, GetObjectInput,
+    ListObjectsInput, ObjectRef, PutObjectAclInput, PutObjectFileInput, PutObjectTextInput, SignedUrlInput,
+};
+use crate::ops::{self, Operation};
+
+/// How long the URL that `get-object` returns beside the bytes stays valid,
+/// in seconds: the old connector's `file.url` lasted an hour.
+pub const GET_OBJECT_URL_SECONDS: u32 = 3600;
+
+/// What [`invoke`] returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvokeOutput {
+    /// The result as a JSON object.
+    pub json: String,
+    /// Bytes that do not belong in JSON: the object read by `get-object`.
+    pub body: Option<Vec<u8>>,
+}
+
+/// Runs `operation` (a name such as `list-objects`) with `input`, a JSON
+/// object of that operation's fields; `body` is the content of
+/// `put-object-file` and is refused by every other operation.
+///
+/// A blank `input` is taken as `{}`, for the operations that have no fields.
+pub fn invoke(
+    connection: &Connection,
+    transport: &mut dyn Transport,
+    regions: &mut RegionCache,
+    now: OffsetDateTime,
+    operation: &str,
+    input: &str,
+    body: Option<Vec<u8>>,
+) -> Result<InvokeOutput, Error> {
+    let operation = Operation::from_name(operation.trim()).ok_or_else(|| unknown_operation(operation))?;
+    let input = parse_object(input)?;
+    if operation != Operation::PutObjectFile && body.as_ref().is_some_and(|b| !b.is_empty()) {
+        return Err(Error::invalid_input(
+            "body",
+            format!(
+                "`{}` takes no body; only `put-object-file` does",
+                operation.name()
+            ),
+        ));
+    }
+    let mut client = Client {
+        connection,
+        transport,
+        regions,
+        now,
+        operation,
+    };
+    run(&mut client, operation, &input, body).map_err(json_field_names)
+}
+
+/// Decodes the input for `operation`, runs it and shapes its JSON output.
+fn run(
+    client: &mut Client<'_>,
+    operation: Operation,
+    input: &Value,
+    body: Option<Vec<u8>>,
+) -> Result<InvokeOutput, Error> {
+    let json = match operation {
+        Operation::ListBuckets => {
+            decode::<NoFields>(input)?;
+            json!({ "buckets": to_json(&ops::list_buckets::run(client)?)? })
+        }
+        Operation::ListBucketsDdl => {
+            decode::<NoFields>(input)?;
+            json!({ "result": to_json(&ops::list_buckets_ddl::run(client)?)? })
+        }
+        Operation::ListObjects => to_json(&ops::list_objects::run(
+            client,
+            &decode::<ListObjectsInput>(input)?,
+        )?)?,
+        Operation::GetObject => return get_object(client, &decode(input)?),
+        Operation::GetObjectSignedUrl => {
+            let input: SignedUrlInput = decode(input)?;
+            let signed = ops::get_object_signed_url::run(client, &input)?;
+            json!({ "file": {
+                "name": signed.name,
+                "url": signed.url,
+                "mime_type": input.response_content_type,
+                "expires": signed.expires,
+                "method": to_json(&signed.method)?,
+                "signed_headers": signed_headers(&signed.signed_headers),
+            }})
+        }
+        Operation::GetBucketLocation => {
+            let input: BucketName = decode(input)?;
+            json!({ "result": ops::get_bucket_location::run(client, &input.bucket_name)? })
+        }
+        Operation::HeadObject => to_json(&ops::head_object::run(client, &decode::<ObjectRef>(input)?)?)?,
+        Operation::PutObjectText => to_json(&ops::put_object::run_text(
+            client,
+            &decode::<PutObjectTextInput>(input)?,
+        )?)?,
+        Operation::PutObjectFile => {
+            let input = put_object_file_input(input, body)?;
+            to_json(&ops::put_object::run_file(client, &input)?)?
+        }
+        Operation::PutObjectAcl => {
+            ops::put_object_acl::run(client, &decode::<PutObjectAclInput>(input)?)?;
+            json!({ "success": true })
+        }
+        Operation::DeleteObject => to_json(&ops::delete_object::run(client, &decode::<ObjectRef>(input)?)?)?,
+        Operation::DeleteObjects => delete_objects_json(&ops::delete_objects::run(
+            client,
+            &decode::<DeleteObjectsInput>(input)?,
+        )?),
+    };
+    Ok(InvokeOutput {
+        json: json.to_string(),
+        body: None,
+    })
+}
+
+/// Get Object: the metadata and, as the old connector returned, a `file`
+/// with a presigned URL for the same object; the bytes go in `body`.
+fn get_object(client: &mut Client<'_>, input: &GetObjectInput) -> Result<InvokeOutput, Error> {
+    let object = ops::get_object::run(client, input)?;
+    // Made after the GET so that the URL is signed for the region the GET
+    // found the bucket in.
+    let signed = ops::get_object_signed_url::run(
+        client,
+        &SignedUrlInput {
+            bucket_name: input.bucket_name.clone(),
+            object_path: input.object_path.clone(),
+            expires_seconds: GET_OBJECT_URL_SECONDS,
+            range_from: None,
+            range_to: None,
+            method: None,
+            response_content_type: None,
+            response_content_disposition: None,
+            version_id: input.version_id.clone(),
+        },
+    )?;
+    let json = json!({
+        "metadata": to_json(&object.metadata)?,
+        "file": {
+            "name": signed.name,
+            "url": signed.url,
+            "mime_type": object.metadata.content_type,
+            "expires": signed.expires,
+        },
+    });
+    Ok(InvokeOutput {
+        json: json.to_string(),
+        body: Some(object.body),
+    })
+}
+
+/// Delete Multiple Objects: one entry per key, in input order, and the counts.
+fn delete_objects_json(results: &[DeleteResult]) -> Value {
+    let deleted = results
+        .iter()
+        .filter(|r| r.outcome == DeleteOutcome::Deleted)
+        .count();
+    let entries: Vec<Value> = results
+        .iter()
+        .map(|result| {
+            let error = match &result.outcome {
+                DeleteOutcome::Deleted => Value::Null,
+                DeleteOutcome::Failed { code, message } => {
+                    json!({ "code": code.as_str(), "message": message })
+                }
+            };
+            json!({
+                "key": result.key,
+                "version_id": result.version_id,
+                "delete_marker": result.delete_marker,
+                "deleted": result.outcome == DeleteOutcome::Deleted,
+                "error": error,
+            })
+        })
+        .collect();
+    json!({ "results": entries, "deleted": deleted, "failed": results.len() - deleted })
+}
+
+/// The signed headers as a JSON object, in order.
+fn signed_headers(pairs: &[(String, String)]) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+            .collect(),
+    )
+}
+
+/// The input of the operations that have no fields: `{}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
+
+/// The input of `get-bucket-location`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BucketName {
+    bucket_name: String,
+}
+
+/// The JSON input of `put-object-file`: the model's fields, where the file
+/// name and mime type may also come in the old connector's `file` object.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PutObjectFileJson {
+    bucket_name: String,
+    #[serde(default)]
+    object_path: Option<String>,
+    #[serde(default)]
+    file_name: Option<String>,
+    #[serde(default)]
+    mime_type: Option<String>,
+    #[serde(default)]
+    acl: Option<CannedAcl>,
+    #[serde(default, with = "pairs_as_object")]
+    metadata: Vec<(String, String)>,
+    #[serde(default)]
+    file: Option<FileJson>,
+}
+
+/// The old connector's `file` object, as far as an upload can use it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileJson {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    mime_type: Option<String>,
+}
+
+/// Builds the `put-object-file` input from its JSON and the call's body.
+fn put_object_file_input(input: &Value, body: Option<Vec<u8>>) -> Result<PutObjectFileInput, Error> {
+    // The old connector could fetch `file.url` itself; this component has no
+    // network of its own beyond S3, so the bytes must come with the call.
+    if input.get("file").and_then(|file| file.get("url")).is_some() {
+        return Err(Error::invalid_input(
+            "file.url",
+            "is not fetched by this connector: pass the file's bytes as the call's `body` \
+             and give only `file.name` and `file.mime_type`",
+        ));
+    }
+    let input: PutObjectFileJson = decode(input)?;
+    let (file_name_from_file, mime_type_from_file) = match input.file {
+        Some(file) => (file.name, file.mime_type),
+        None => (None, None),
+    };
+    let file_name = one_of("file_name", input.file_name, "file.name", file_name_from_file)?;
+    let mime_type = one_of(
+        "mime_type",
+        input.mime_type,
+        "file.mime_type",
+        mime_type_from_file,
+    )?;
+    let file_name = match (file_name, &input.object_path) {
+        (Some(name), _) => name,
+        // The key names the file when no name is given.
+        (None, Some(path)) => path.rsplit('/').next().unwrap_or(path).to_owned(),
+        (None, None) => {
+            return Err(Error::invalid_input(
+                "file_name",
+                "is missing: give `file_name` (or `file.name`), or `object_path`",
+            ))
+        }
+    };
+    let content = body.ok_or_else(|| {
+        Error::invalid_input(
+            "content",
+            "is missing: pass the file's bytes as the call's `body`",
+        )
+    })?;
+    Ok(PutObjectFileInput {
+        bucket_name: input.bucket_name,
+        object_path: input.object_path,
+        file_name,
+        mime_type,
+        content,
+        acl: input.acl,
+        metadata: input.metadata,
+    })
+}
+
+/// The value given under either of two names; both may be given only if equal.
+fn one_of(
+    name: &str,
+    value: Option<String>,
+    alternative_name: &str,
+    alternative: Option<String>,
+) -> Result<Option<String>, Error> {
+    match (value, alternative) {
+        (Some(value), Some(alternative)) if value != alternative => Err(Error::invalid_input(
+            name,
+            format!("`{value}` differs from `{alternative_name}` (`{alternative}`); give one of them"),
+        )),
+        (value, alternative) => Ok(value.or(alternative)),
+    }
+}
+
+/// The error for an operation name that is not one of ours.
+fn unknown_operation(name: &str) -> Error {
+    let valid: Vec<&str> = Operation::ALL.iter().map(|op| op.name()).collect();
+    Error::invalid_input(
+        "operation",
+        format!(
+            "`{name}` is not an operation; valid operations: {}",
+            valid.join(", ")
+        ),
+    )
+}
+
+/// Parses the input text, which must be a JSON object (blank is `{}`).
+fn parse_object(input: &str) -> Result<Value, Error> {
+    if input.trim().is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
+    let value: Value = serde_json::from_str(input)
+        .map_err(|e| Error::invalid_input("input", format!("is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(Error::invalid_input(
+            "input",
+            format!(
+                "must be a JSON object of the operation's fields, not {}",
+                kind_of(&value)
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+/// How a JSON value is called in an error message.
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Decodes `input` into `T`; an error names the field at fault by its path.
+fn decode<T: DeserializeOwned>(input: &Value) -> Result<T, Error> {
+    serde_path_to_error::deserialize(input).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.into_inner().to_string();
+        Error::invalid_input(&decode_error_field(&path, &message), message)
+    })
+}
+
+/// The field a decoding error is about. serde reports a missing field at
+/// the object that should hold it, naming the field only in the message
+/// (``missing field `bucket_name` ``), so the name is taken from there; an
+/// unknown field is already the last segment of the path.
+fn decode_error_field(path: &str, message: &str) -> String {
+    // serde_path_to_error writes the root as `.`.
+    let path = path.trim_start_matches('.');
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match missing {
+        Some(name) if path.is_empty() => name.to_owned(),
+        Some(name) => format!("{path}.{name}"),
+        None if path.is_empty() => String::from("input"),
+        None => path.to_owned(),
+    }
+}
+
+/// Serialises an output as JSON.
+fn to_json<T: Serialize>(value: &T) -> Result<Value, Error> {
+    serde_json::to_value(value).map_err(|e| Error::invalid_response(format!("output is not JSON: {e}")))
+}
+
+/// The operations name input fields in WIT spelling (`bucket-name`); on the
+/// JSON face they are named as the JSON has them (`bucket_name`).
+fn json_field_names(error: Error) -> Error {
+    match error {
+        Error::InvalidInput { field, message } => Error::InvalidInput {
+            field: field.replace('-', "_"),
+            message,
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::client::fake::{example_time, local_connection, FakeTransport};
+
+    /// Calls `invoke` over `transport` with the local test connection.
+    fn call(
+        transport: &mut FakeTransport,
+        operation: &str,
+        input: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<InvokeOutput, Error> {
+        let mut regions = RegionCache::default();
+        invoke(
+            &local_connection(),
+            transport,
+            &mut regions,
+            example_time(),
+            operation,
+            input,
+            body,
+        )
+    }
+
+    /// The field and message of the invalid-input error `operation` gives for
+    /// `input`; asserts that nothing was sent.
+    fn refused(operation: &str, input: &str, body: Option<Vec<u8>>) -> (String, String) {
+        let mut transport = FakeTransport::default();
+        let error = call(&mut transport, operation, input, body).unwrap_err();
+        assert!(transport.sent.is_empty(), "a refused input must send nothing");
+        match error {
+            Error::InvalidInput { field, message } => (field, message),
+            other => panic!("expected invalid input, got {other:?}"),
+        }
+    }
+
+    /// Runs `operation` against queued answers and parses the JSON output.
+    fn output(transport: &mut FakeTransport, operation: &str, input: &str, body: Option<Vec<u8>>) -> Value {
+        let out = call(transport, operation, input, body).unwrap();
+        serde_json::from_str(&out.json).unwrap()
+    }
+
+    /// The sorted field names of a JSON object.
+    fn fields(value: &Value) -> Vec<&str> {
+        let mut names: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
+    #[test]
+    fn unknown_operation_names_the_field_and_lists_the_valid_names() {
+        let (field, message) = refused("list-object", "{}", None);
+        assert_eq!(field, "operation");
+        assert!(message.contains("`list-object`"), "{message}");
+        assert!(
+            message.contains("list-objects") && message.contains("delete-objects"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn malformed_json_is_refused_as_input_with_its_position() {
+        let (field, message) = refused("list-objects", r#"{"bucket_name": "bkt",}"#, None);
+        assert_eq!(field, "input");
+        assert!(
+            message.contains("not valid JSON") && message.contains("column"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn input_that_is_not_an_object_is_refused() {
+        let (field, message) = refused("list-objects", r#"["b"]"#, None);
+        assert_eq!(field, "input");
+        assert!(message.contains("an array"), "{message}");
+    }
+
+    #[test]
+    fn missing_field_is_named() {
+        assert_eq!(refused("list-objects", "{}", None).0, "bucket_name");
+        assert_eq!(refused("get-bucket-location", "{}", None).0, "bucket_name");
+        let (field, _) = refused(
+            "get-object-signed-url",
+            r#"{"bucket_name": "bkt", "object_path": "k"}"#,
+            None,
+        );
+        assert_eq!(field, "expires_seconds");
+    }
+
+    #[test]
+    fn unknown_field_is_named_and_the_valid_ones_listed() {
+        let (field, message) = refused("list-objects", r#"{"bucket_name": "bkt", "prefx": "a/"}"#, None);
+        assert_eq!(field, "prefx");
+        assert!(
+            message.contains("prefix") && message.contains("max_keys"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn field_on_an_operation_without_fields_is_refused() {
+        let (field, message) = refused("list-buckets", r#"{"bucket_name": "bkt"}"#, None);
+        assert_eq!(field, "bucket_name");
+        assert!(message.contains("no fields"), "{message}");
+    }
+
+    #[test]
+    fn mistyped_field_is_named() {
+        let input = r#"{"bucket_name": "bkt", "object_path": "k", "expires_seconds": "60"}"#;
+        let (field, message) = refused("get-object-signed-url", input, None);
+        assert_eq!(field, "expires_seconds");
+        assert!(message.contains("u32"), "{message}");
+        let (field, _) = refused("list-objects", r#"{"bucket_name": 7}"#, None);
+        assert_eq!(field, "bucket_name");
+    }
+
+    #[test]
+    fn nested_field_is_named_by_its_path() {
+        let input = r#"{"bucket_name": "bkt", "object_path": "k", "range": {"from": 0, "too": 9}}"#;
+        assert_eq!(refused("get-object", input, None).0, "range.too");
+        let input = r#"{"bucket_name": "bkt", "object_path": "k", "range": {"to": 9}}"#;
+        assert_eq!(refused("get-object", input, None).0, "range.from");
+        let input = r#"{"bucket_name": "bkt", "object_keys": [{"key": "a"}, {"key": 5}]}"#;
+        assert_eq!(refused("delete-objects", input, None).0, "object_keys[1].key");
+    }
+
+    #[test]
+    fn unknown_acl_is_named() {
+        let input = r#"{"bucket_name": "bkt", "object_path": "k", "acl": "world-writable"}"#;
+        let (field, message) = refused("put-object-acl", input, None);
+        assert_eq!(field, "acl");
+        assert!(message.contains("public-read"), "{message}");
+    }
+
+    #[test]
+    fn put_object_file_without_body_is_refused_as_content() {
+        let (field, _) = refused(
+            "put-object-file",
+            r#"{"bucket_name": "bkt", "file_name": "a.txt"}"#,
+            None,
+        );
+        assert_eq!(field, "content");
+    }
+
+    #[test]
+    fn put_object_file_refuses_a_file_url() {
+        let input =
+            r#"{"bucket_name": "bkt", "file": {"name": "a.txt", "url": "https://example.com/a.txt"}}"#;
+        let (field, message) = refused("put-object-file", input, Some(b"x".to_vec()));
+        assert_eq!(field, "file.url");
+        assert!(message.contains("body"), "{message}");
+    }
+
+    #[test]
+    fn put_object_file_needs_a_name_or_a_path() {
+        let (field, _) = refused(
+            "put-object-file",
+            r#"{"bucket_name": "bkt"}"#,
+            Some(b"x".to_vec()),
+        );
+        assert_eq!(field, "file_name");
+    }
+
+    #[test]
+    fn put_object_file_refuses_two_different_names() {
+        let input = r#"{"bucket_name": "bkt", "file_name": "a.txt", "file": {"name": "b.txt"}}"#;
+        assert_eq!(
+            refused("put-object-file", input, Some(b"x".to_vec())).0,
+            "file_name"
+        );
+    }
+
+    #[test]
+    fn body_is_refused_by_operations_that_take_none() {
+        let input = r#"{"bucket_name": "bkt", "object_path": "k"}"#;
+        assert_eq!(refused("head-object", input, Some(b"x".to_vec())).0, "body");
+    }
+
+    #[test]
+    fn put_object_file_takes_the_old_file_object() {
+        let input = r#"{"bucket_name": "bkt", "object_path": "dir/a.csv",
+                        "file": {"name": "a.csv", "mime_type": "text/csv"}}"#;
+        let input = put_object_file_input(&parse_object(input).unwrap(), Some(b"1,2".to_vec())).unwrap();
+        assert_eq!(input.file_name, "a.csv");
+        assert_eq!(input.mime_type.as_deref(), Some("text/csv"));
+        assert_eq!(input.object_path.as_deref(), Some("dir/a.csv"));
+        assert_eq!(input.content, b"1,2");
+    }
+
+    #[test]
+    fn put_object_file_names_the_file_after_the_key_when_no_name_is_given() {
+        let input = parse_object(r#"{"bucket_name": "bkt", "object_path": "dir/a.csv"}"#).unwrap();
+        assert_eq!(
+            put_object_file_input(&input, Some(Vec::new())).unwrap().file_name,
+            "a.csv"
+        );
+    }
+
+    #[test]
+    fn blank_input_is_an_empty_object() {
+        assert_eq!(parse_object("  ").unwrap(), json!({}));
+    }
+
+    #[test]
+    fn operation_validation_errors_use_json_field_names() {
+        let (field, _) = refused(
+            "head-object",
+            r#"{"bucket_name": "Bad_Bucket", "object_path": "k"}"#,
+            None,
+        );
+        assert_eq!(field, "bucket_name");
+    }
+
+    // The output shapes below follow the old connector's published outputs.
+
+    #[test]
+    fn list_buckets_output_shape() {
+        let mut transport = FakeTransport::default();
+        transport.answer(
+            200,
+            &[],
+            br#"<?xml version="1.0" encoding="UTF-8"?>
+<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Owner><ID>owner</ID><DisplayName>me</DisplayName></Owner>
+  <Buckets>
+    <Bucket><Name>alpha</Name><CreationDate>2024-05-01T12:00:00.000Z</CreationDate><BucketRegion>eu-west-1</BucketRegion></Bucket>
+  </Buckets>
+</ListAllMyBucketsResult>"#,
+        );
+        let json = output(&mut transport, "list-buckets", "{}", None);
+        assert_eq!(fields(&json), ["buckets"]);
+        let bucket = &json["buckets"][0];
+        assert_eq!(fields(bucket), ["creation_date", "name", "region"]);
+        assert_eq!(bucket["name"], "alpha");
+    }
+
+    #[test]
+    fn list_buckets_ddl_output_shape() {
+        let mut transport = FakeTransport::default();
+        transport.answer(
+            200,
+            &[],
+            br#"<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Buckets><Bucket><Name>alpha</Name><CreationDate>2024-05-01T12:00:00.000Z</CreationDate></Bucket></Buckets>
+</ListAllMyBucketsResult>"#,
+        );
+        let json = output(&mut transport, "list-buckets-ddl", "", None);
+        assert_eq!(json, json!({ "result": [{ "text": "alpha", "value": "alpha" }] }));
+    }
+
+    #[test]
+    fn list_objects_output_shape() {
+        let mut transport = FakeTransport::default();
+        transport.answer(
+            200,
+            &[],
+            br#"<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>b</Name><Prefix></Prefix><Delimiter>/</Delimiter><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys>
+  <IsTruncated>false</IsTruncated>
+  <Contents><Key>a.txt</Key><LastModified>2024-05-01T12:00:00.000Z</LastModified><ETag>"abc"</ETag><Size>3</Size><StorageClass>STANDARD</StorageClass></Contents>
+  <CommonPrefixes><Prefix>dir/</Prefix></CommonPrefixes>
+</ListBucketResult>"#,
+        );
+        let json = output(
+            &mut transport,
+            "list-objects",
+            r#"{"bucket_name": "bkt", "delimiter": "/"}"#,
+            None,
+        );
+        assert_eq!(
+            fields(&json),
+            [
+                "common_prefixes",
+                "is_truncated",
+                "next_continuation_token",
+                "objects",
+                "pages"
+            ]
+        );
+        assert_eq!(
+            fields(&json["objects"][0]),
+            ["etag", "key", "last_modified", "size", "storage_class"]
+        );
+        assert_eq!(json["objects"][0]["key"], "a.txt");
+        assert_eq!(json["objects"][0]["size"], 3);
+        assert_eq!(json["common_prefixes"], json!(["dir/"]));
+        assert_eq!(json["is_truncated"], false);
+        assert_eq!(json["pages"], 1);
+    }
+
+    #[test]
+    fn get_object_returns_metadata_a_presigned_file_and_the_bytes() {
+        let mut transport = FakeTransport::default();
+        transport.answer(
+            200,
+            &[
+                ("content-type", "text/plain"),
+                ("content-length", "5"),
+                ("etag", "\"5d41402abc4b2a76b9719d911017c592\""),
+                ("last-modified", "Wed, 01 May 2024 12:00:00 GMT"),
+            ],
+            b"hello",
+        );
+        let out = call(
+            &mut transport,
+            "get-object",
+            r#"{"bucket_name": "bkt", "object_path": "dir/a.txt"}"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(out.body.as_deref(), Some(&b"hello"[..]));
+        assert_eq!(transport.sent.len(), 1, "the URL is made locally");
+        let json: Value = serde_json::from_str(&out.json).unwrap();
+        assert_eq!(fields(&json), ["file", "metadata"]);
+        assert_eq!(json["metadata"]["content_type"], "text/plain");
+        assert_eq!(fields(&json["file"]), ["expires", "mime_type", "name", "url"]);
+        assert_eq!(json["file"]["name"], "a.txt");
+        assert_eq!(json["file"]["mime_type"], "text/plain");
+        let expires = example_time().unix_timestamp() + i64::from(GET_OBJECT_URL_SECONDS);
+        assert_eq!(json["file"]["expires"], expires);
+        let url = json["file"]["url"].as_str().unwrap();
+        assert!(url.starts_with("http://127.0.0.1:9000/bkt/dir/a.txt?"), "{url}");
+        assert!(url.contains("X-Amz-Expires=3600"), "{url}");
+    }
+
+    #[test]
+    fn get_object_signed_url_output_shape() {
+        let mut transport = FakeTransport::default();
+        let input = r#"{"bucket_name": "bkt", "object_path": "a.txt", "expires_seconds": 60,
+                        "response_content_type": "text/csv"}"#;
+        let json = output(&mut transport, "get-object-signed-url", input, None);
+        assert!(transport.sent.is_empty(), "a presigned URL is made locally");
+        assert_eq!(fields(&json), ["file"]);
+        let file = &json["file"];
+        assert_eq!(
+            fields(file),
+            ["expires", "method", "mime_type", "name", "signed_headers", "url"]
+        );
+        assert_eq!(file["name"], "a.txt");
+        assert_eq!(file["mime_type"], "text/csv");
+        assert_eq!(file["method"], "GET");
+        assert_eq!(file["expires"], example_time().unix_timestamp() + 60);
+        assert!(file["signed_headers"].is_object());
+    }
+
+    #[test]
+    fn get_bucket_location_output_shape() {
+        let mut transport = FakeTransport::default();
+        transport.answer(
+            200,
+            &[],
+            br#"<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">us-west-2</LocationConstraint>"#,
+        );
+        let json = output(
+            &mut transport,
+            "get-bucket-location",
+            r#"{"bucket_name": "bkt"}"#,
+            None,
+        );
+        assert_eq!(json, json!({ "result": "us-west-2" }));
+    }
+
+    #[test]
+    fn head_object_output_is_the_metadata() {
+        let mut transport = FakeTransport::default();
+        transport.answer(
+            200,
+            &[
+                ("content-type", "text/plain"),
+                ("content-length", "5"),
+                ("x-amz-meta-owner", "ann"),
+            ],
+            b"",
+        );
+        let json = output(
+            &mut transport,
+            "head-object",
+            r#"{"bucket_name": "bkt", "object_path": "a.txt"}"#,
+            None,
+        );
+        assert_eq!(
+            fields(&json),
+            [
+                "content_length",
+                "content_range",
+                "content_type",
+                "etag",
+                "last_modified",
+                "metadata",
+                "storage_class",
+                "version_id"
+            ]
+        );
+        assert_eq!(json["content_length"], 5);
+        assert_eq!(json["metadata"], json!({ "owner": "ann" }));
+    }
+
+    #[test]
+    fn put_object_text_output_shape() {
+        let mut transport = FakeTransport::default();
+        transport.answer(200, &[("etag", "\"abc\"")], b"");
+        let input = r#"{"bucket_name": "bkt", "object_path": "a.txt", "content": "hello"}"#;
+        let json = output(&mut transport, "put-object-text", input, None);
+        assert_eq!(
+            json,
+            json!({ "key": "a.txt", "etag": "\"abc\"", "version_id": null })
+        );
+    }
+
+    #[test]
+    fn put_object_file_sends_the_body_and_returns_the_key() {
+        let mut transport = FakeTransport::default();
+        transport.answer(200, &[("etag", "\"abc\"")], b"");
+        let input = r#"{"bucket_name": "bkt", "file": {"name": "a.bin", "mime_type": "application/x-demo"}}"#;
+        let json = output(&mut transport, "put-object-file", input, Some(vec![0, 1, 2]));
+        assert_eq!(
+            json,
+            json!({ "key": "a.bin", "etag": "\"abc\"", "version_id": null })
+        );
+        let sent = &transport.sent[0];
+        assert_eq!(sent.body, [0, 1, 2]);
+        assert_eq!(sent.header("content-type"), Some("application/x-demo"));
+    }
+
+    #[test]
+    fn put_object_acl_output_is_success() {
+        let mut transport = FakeTransport::default();
+        transport.answer(200, &[], b"");
+        let input = r#"{"bucket_name": "bkt", "object_path": "a.txt", "acl": "public-read"}"#;
+        assert_eq!(
+            output(&mut transport, "put-object-acl", input, None),
+            json!({ "success": true })
+        );
+    }
+
+    #[test]
+    fn delete_object_output_shape() {
+        let mut transport = FakeTransport::default();
+        transport.answer(204, &[], b"");
+        let input = r#"{"bucket_name": "bkt", "object_path": "a.txt"}"#;
+        let json = output(&mut transport, "delete-object", input, None);
+        assert_eq!(
+            json,
+            json!({ "success": true, "version_id": null, "delete_marker": false })
+        );
+    }
+
+    #[test]
+    fn delete_objects_reports_each_key_and_the_counts() {
+        let mut transport = FakeTransport::default();
+        transport.answer(
+            200,
+            &[],
+            br#"<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Deleted><Key>a</Key></Deleted>
+  <Error><Key>b</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>
+</DeleteResult>"#,
+        );
+        let input = r#"{"bucket_name": "bkt", "object_keys": [{"key": "a"}, {"Key": "b"}]}"#;
+        let json = output(&mut transport, "delete-objects", input, None);
+        assert_eq!(json["deleted"], 1);
+        assert_eq!(json["failed"], 1);
+        assert_eq!(
+            json["results"],
+            json!([
+                { "key": "a", "version_id": null, "delete_marker": false, "deleted": true, "error": null },
+                { "key": "b", "version_id": null, "delete_marker": false, "deleted": false,
+                  "error": { "code": "AccessDenied", "message": "Access Denied" } },
+            ])
+        );
+    }
+}
