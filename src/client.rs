@@ -75,16 +75,35 @@ impl Client<'_> {
     }
 
     /// Sends `request` and returns the successful (2xx) response, or the
-    /// typed error S3 answered.
+    /// typed error S3 answered. Idempotent requests are retried on
+    /// throttling, 5xx and broken connections (see [`RetryPolicy`]); a bucket
+    /// found to be in another region is re-signed for it and sent once more.
     pub fn send(&mut self, request: &OpRequest) -> Result<HttpResponse, Error> {
         let mut region = self.region_for(request.bucket.as_deref());
         let mut redirected = false;
+        let policy = RetryPolicy::STANDARD;
+        let max_attempts = if request.idempotent {
+            policy.max_attempts
+        } else {
+            1
+        };
+        let mut attempts = 0;
+        let mut paused = std::time::Duration::ZERO;
         loop {
+            attempts += 1;
             let http = self.prepare(request, &region);
-            let response = self
-                .transport
-                .send(&http)
-                .map_err(|error| Error::Transport { error, attempts: 1 })?;
+            let response = match self.transport.send(&http) {
+                Ok(response) => response,
+                Err(error) => {
+                    if error.is_retryable() && attempts < max_attempts {
+                        if let Some(delay) = self.backoff(&policy, attempts, paused) {
+                            paused += delay;
+                            continue;
+                        }
+                    }
+                    return Err(Error::Transport { error, attempts });
+                }
+            };
             // A Get Object body is the object's own bytes, which may be an
             // `<Error>` document; S3 answers 200-with-error only to copy and
             // multipart-completion requests, never to Get Object.
@@ -98,7 +117,7 @@ impl Client<'_> {
                 }
                 return Ok(response);
             }
-            let error = self.service_error(&response, 1);
+            let error = self.service_error(&response, attempts);
             if let (false, Some(bucket), Some(found)) = (redirected, &request.bucket, &error.region) {
                 let may_follow =
                     self.connection.endpoint.is_none() && *found != region && is_region_hint(&error);
@@ -106,11 +125,34 @@ impl Client<'_> {
                     self.regions.insert(bucket, found);
                     region = found.clone();
                     redirected = true;
+                    // The redirect is not a failed attempt.
+                    attempts -= 1;
+                    continue;
+                }
+            }
+            if is_retryable(&error) && attempts < max_attempts {
+                if let Some(delay) = self.backoff(&policy, attempts, paused) {
+                    paused += delay;
                     continue;
                 }
             }
             return Err(Error::Service(error));
         }
+    }
+
+    /// Waits before attempt `attempts + 1`; `None` when the pause budget is spent.
+    fn backoff(
+        &mut self,
+        policy: &RetryPolicy,
+        attempts: u32,
+        paused: std::time::Duration,
+    ) -> Option<std::time::Duration> {
+        let delay = policy.delay(attempts, self.transport.random_fraction());
+        if paused + delay > policy.max_total_pause {
+            return None;
+        }
+        self.transport.pause(delay);
+        Some(delay)
     }
 
     /// The typed error for a non-2xx (or 200-with-`<Error>`) response.
@@ -157,6 +199,44 @@ impl Client<'_> {
     }
 }
 
+/// When and how long to retry: the AWS SDKs' "standard" mode (3 attempts,
+/// exponential backoff with full jitter, capped), with a bound on the total
+/// time spent waiting so that a workflow step never hangs on retries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The backoff before the second attempt, before jitter.
+    pub base_delay: std::time::Duration,
+    /// The longest single backoff.
+    pub max_delay: std::time::Duration,
+    /// The most time spent waiting across all retries of one request.
+    pub max_total_pause: std::time::Duration,
+}
+
+impl RetryPolicy {
+    /// The standard policy.
+    pub const STANDARD: RetryPolicy = RetryPolicy {
+        max_attempts: 3,
+        base_delay: std::time::Duration::from_millis(200),
+        max_delay: std::time::Duration::from_secs(5),
+        max_total_pause: std::time::Duration::from_secs(10),
+    };
+
+    /// The wait after `attempts` failed attempts, for a jitter fraction in `[0, 1)`.
+    pub fn delay(&self, attempts: u32, jitter: f64) -> std::time::Duration {
+        let exponent = attempts.saturating_sub(1).min(16);
+        let ceiling = self.base_delay.saturating_mul(1 << exponent).min(self.max_delay);
+        ceiling.mul_f64(jitter.clamp(0.0, 1.0))
+    }
+}
+
+/// Whether S3's answer invites another attempt: 5xx, throttling, timeouts.
+/// Client errors (4xx) are final, but for S3's own `RequestTimeout` (400).
+fn is_retryable(error: &ServiceError) -> bool {
+    error.code.is_retryable() || matches!(error.status, 500 | 502 | 503 | 504)
+}
+
 /// Whether an error means "this bucket is in another region".
 fn is_region_hint(error: &ServiceError) -> bool {
     matches!(
@@ -184,6 +264,7 @@ pub(crate) mod fake {
     pub(crate) struct FakeTransport {
         pub(crate) answers: VecDeque<Result<HttpResponse, TransportError>>,
         pub(crate) sent: Vec<HttpRequest>,
+        pub(crate) pauses: Vec<std::time::Duration>,
     }
 
     impl FakeTransport {
@@ -207,6 +288,10 @@ pub(crate) mod fake {
             self.answers
                 .pop_front()
                 .unwrap_or_else(|| Err(TransportError::Other("no answer queued".into())))
+        }
+
+        fn pause(&mut self, duration: std::time::Duration) {
+            self.pauses.push(duration);
         }
     }
 
@@ -241,5 +326,113 @@ pub(crate) mod fake {
             operation,
         };
         f(&mut client)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::time::Duration;
+
+    use super::fake::{with_client, FakeTransport};
+    use super::RetryPolicy;
+    use crate::error::{Error, ErrorCode};
+    use crate::http::{Method, OpRequest, TransportError};
+    use crate::ops::Operation;
+
+    const SLOW_DOWN: &[u8] =
+        b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+
+    fn head() -> OpRequest {
+        OpRequest::new(Method::Head, Some("bucket"), Some("key"))
+    }
+
+    #[test]
+    fn idempotent_request_succeeds_after_two_throttles() {
+        let mut t = FakeTransport::default();
+        t.answer(503, &[], SLOW_DOWN)
+            .answer(500, &[], b"")
+            .answer(200, &[], b"");
+        let result = with_client(&mut t, Operation::HeadObject, |c| c.send(&head()));
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(t.sent.len(), 3);
+        assert_eq!(t.pauses.len(), 2);
+    }
+
+    #[test]
+    fn final_error_reports_the_attempts_made() {
+        let mut t = FakeTransport::default();
+        t.answer(503, &[], SLOW_DOWN)
+            .answer(503, &[], SLOW_DOWN)
+            .answer(503, &[], SLOW_DOWN);
+        let result = with_client(&mut t, Operation::HeadObject, |c| c.send(&head()));
+        match result {
+            Err(Error::Service(e)) => {
+                assert_eq!(e.code, ErrorCode::SlowDown);
+                assert_eq!(e.attempts, 3);
+            }
+            other => panic!("expected SlowDown, got {other:?}"),
+        }
+        assert_eq!(t.sent.len(), 3);
+    }
+
+    #[test]
+    fn client_errors_are_not_retried() {
+        let mut t = FakeTransport::default();
+        t.answer(
+            403,
+            &[],
+            b"<Error><Code>AccessDenied</Code><Message>no</Message></Error>",
+        );
+        let result = with_client(&mut t, Operation::HeadObject, |c| c.send(&head()));
+        assert!(
+            matches!(result, Err(Error::Service(ref e)) if e.attempts == 1 && e.code == ErrorCode::AccessDenied)
+        );
+        assert_eq!(t.sent.len(), 1);
+    }
+
+    #[test]
+    fn connection_reset_is_retried_and_counted() {
+        let mut t = FakeTransport::default();
+        t.answers
+            .push_back(Err(TransportError::Connection("reset".into())));
+        t.answers
+            .push_back(Err(TransportError::Connection("reset".into())));
+        t.answers
+            .push_back(Err(TransportError::Connection("reset".into())));
+        let result = with_client(&mut t, Operation::HeadObject, |c| c.send(&head()));
+        assert!(
+            matches!(result, Err(Error::Transport { attempts: 3, .. })),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn non_idempotent_request_is_sent_once() {
+        let mut t = FakeTransport::default();
+        t.answer(503, &[], SLOW_DOWN).answer(200, &[], b"");
+        let mut request = head();
+        request.idempotent = false;
+        let result = with_client(&mut t, Operation::HeadObject, |c| c.send(&request));
+        assert!(result.is_err());
+        assert_eq!(t.sent.len(), 1);
+    }
+
+    #[test]
+    fn denied_destination_is_not_retried() {
+        let mut t = FakeTransport::default();
+        t.answers
+            .push_back(Err(TransportError::Denied("169.254.169.254".into())));
+        let result = with_client(&mut t, Operation::HeadObject, |c| c.send(&head()));
+        assert!(matches!(result, Err(Error::Transport { attempts: 1, .. })));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy::STANDARD;
+        assert_eq!(p.delay(1, 1.0), Duration::from_millis(200));
+        assert_eq!(p.delay(2, 1.0), Duration::from_millis(400));
+        assert_eq!(p.delay(30, 1.0), Duration::from_secs(5));
+        assert_eq!(p.delay(2, 0.0), Duration::ZERO);
     }
 }

@@ -191,7 +191,21 @@ impl TransportError {
 }
 
 /// Sends one request and returns the whole response. Any HTTP status is `Ok`.
+///
+/// `send` is the one thing a transport must do. Retries also need to wait
+/// between attempts and to draw jitter, which are IO too; the defaults do
+/// neither (no wait, no jitter), which is what native tests want.
 pub trait Transport {
     /// Send `request`; `Err` only when no HTTP response was had.
     fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
+
+    /// Wait `duration` before the next attempt.
+    fn pause(&mut self, duration: std::time::Duration) {
+        let _ = duration;
+    }
+
+    /// A random fraction in `[0, 1)` for backoff jitter.
+    fn random_fraction(&mut self) -> f64 {
+        0.5
+    }
 }
