@@ -111,4 +111,147 @@ mod tests {
         ];
         assert_eq!(canonical_query_string(&q), "acl=&max-keys=2&prefix=J");
     }
+
+    /// Awkward keys and their path encoding (each expected value agrees with
+    /// botocore's `percent_encode(key, safe='/~')`). Nothing is normalised:
+    /// dot segments, doubled and trailing slashes and Unicode forms all
+    /// stay as given.
+    const AWKWARD_KEYS: &[(&str, &str)] = &[
+        ("a b", "a%20b"),
+        ("a+b", "a%2Bb"),
+        ("100%", "100%25"),
+        ("%20", "%2520"),
+        ("a=b", "a%3Db"),
+        ("a:b", "a%3Ab"),
+        ("a@b", "a%40b"),
+        ("a&b", "a%26b"),
+        ("a?b", "a%3Fb"),
+        ("a#b", "a%23b"),
+        ("a~b", "a~b"),
+        ("a*b", "a%2Ab"),
+        ("it's \"q\"", "it%27s%20%22q%22"),
+        ("<>&", "%3C%3E%26"),
+        ("a,b;c$!()", "a%2Cb%3Bc%24%21%28%29"),
+        ("[]{}|\\^`", "%5B%5D%7B%7D%7C%5C%5E%60"),
+        ("\n\t\u{7f}", "%0A%09%7F"),
+        ("-_.~09AZaz", "-_.~09AZaz"),
+        ("a//b", "a//b"),
+        ("//", "//"),
+        ("/lead", "/lead"),
+        ("trail/", "trail/"),
+        ("a/../b", "a/../b"),
+        ("./x", "./x"),
+        ("..", ".."),
+        // NFC and NFD spellings of `é` are different keys to S3.
+        ("\u{e9}", "%C3%A9"),
+        ("e\u{301}", "e%CC%81"),
+        (
+            "日本語/ファイル",
+            "%E6%97%A5%E6%9C%AC%E8%AA%9E/%E3%83%95%E3%82%A1%E3%82%A4%E3%83%AB",
+        ),
+        ("😀", "%F0%9F%98%80"),
+    ];
+
+    #[test]
+    fn awkward_keys_are_encoded_once_and_never_normalised() {
+        for (key, expected) in AWKWARD_KEYS {
+            assert_eq!(encode_path(key), *expected, "key {key:?}");
+        }
+    }
+
+    #[test]
+    fn awkward_keys_are_signed_as_they_are_sent() {
+        use crate::connection::Credentials;
+        use crate::http::{HttpRequest, Method};
+        use crate::sigv4::{sign, SigningContext};
+
+        let credentials = Credentials::new("AKID", "secret", None);
+        let ctx = SigningContext {
+            credentials: &credentials,
+            region: "us-east-1",
+            service: "s3",
+            time: time::macros::datetime!(2013-05-24 00:00:00 UTC),
+        };
+        for (key, expected) in AWKWARD_KEYS {
+            let path = format!("/bucket/{}", encode_path(key));
+            let mut request = HttpRequest {
+                method: Method::Get,
+                scheme: "https".to_owned(),
+                host: "s3.us-east-1.amazonaws.com".to_owned(),
+                path: path.clone(),
+                query: Vec::new(),
+                headers: Vec::new(),
+                body: Vec::new(),
+            };
+            sign(&mut request, &ctx);
+            assert_eq!(request.path, path, "key {key:?}: the signer changed the path");
+            assert_eq!(
+                request.url(),
+                format!("https://s3.us-east-1.amazonaws.com/bucket/{expected}")
+            );
+            let signed = crate::sigv4::header_signature(&request, &ctx, &[0; 32], crate::sigv4::EMPTY_SHA256);
+            let uri = signed.canonical_request.lines().nth(1);
+            assert_eq!(
+                uri,
+                Some(path.as_str()),
+                "key {key:?}: canonical URI is not the wire path"
+            );
+        }
+    }
+
+    #[test]
+    fn a_1024_byte_key_is_encoded_whole() {
+        let ascii = "k".repeat(1024);
+        assert_eq!(encode_path(&ascii), ascii);
+        let two_byte = "\u{e9}".repeat(512);
+        assert_eq!(two_byte.len(), 1024);
+        assert_eq!(encode_path(&two_byte), "%C3%A9".repeat(512));
+        let mixed = "a b/".repeat(256);
+        assert_eq!(mixed.len(), 1024);
+        assert_eq!(encode_path(&mixed), "a%20b/".repeat(256));
+    }
+
+    #[test]
+    fn query_components_encode_every_reserved_byte() {
+        let cases = [
+            ("a b", "a%20b"),
+            ("a+b", "a%2Bb"),
+            ("a/b", "a%2Fb"),
+            ("a=b&c", "a%3Db%26c"),
+            ("a;b", "a%3Bb"),
+            ("~-._", "~-._"),
+            ("\u{e9}", "%C3%A9"),
+            ("%41", "%2541"),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(encode_query_component(raw), expected, "value {raw:?}");
+        }
+    }
+
+    #[test]
+    fn repeated_query_names_sort_by_value() {
+        let q = vec![("p".to_owned(), "b".to_owned()), ("p".to_owned(), "a".to_owned())];
+        assert_eq!(canonical_query_string(&q), "p=a&p=b");
+    }
+
+    #[test]
+    fn query_names_sort_by_name_before_value() {
+        // `Param` < `Param-3` as names, although `Param=` > `Param-` as text.
+        let q = vec![
+            ("Param-3".to_owned(), "x".to_owned()),
+            ("Param".to_owned(), "y".to_owned()),
+        ];
+        assert_eq!(canonical_query_string(&q), "Param=y&Param-3=x");
+    }
+
+    #[test]
+    fn query_sorts_by_encoded_bytes() {
+        // Raw, `é` (0xC3 0xA9) sorts after `~` (0x7E); encoded, `%C3%A9`
+        // sorts before it. SigV4 sorts the encoded names.
+        let q = vec![
+            ("~".to_owned(), String::new()),
+            ("\u{e9}".to_owned(), String::new()),
+        ];
+        assert_eq!(canonical_query_string(&q), "%C3%A9=&~=");
+    }
 }
