@@ -194,3 +194,165 @@ fn set_header(request: &mut HttpRequest, name: &str, value: String) {
     request.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
     request.headers.push((name.to_owned(), value));
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::http::Method;
+    use time::macros::datetime;
+
+    fn request(host: &str, path: &str) -> HttpRequest {
+        HttpRequest {
+            method: Method::Put,
+            scheme: "https".to_owned(),
+            host: host.to_owned(),
+            path: path.to_owned(),
+            query: Vec::new(),
+            headers: vec![("content-type".to_owned(), "text/plain".to_owned())],
+            body: b"hello".to_vec(),
+        }
+    }
+
+    fn credentials(token: Option<&str>) -> Credentials {
+        Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            token,
+        )
+    }
+
+    fn ctx<'a>(credentials: &'a Credentials, region: &'a str) -> SigningContext<'a> {
+        SigningContext {
+            credentials,
+            region,
+            service: "s3",
+            time: datetime!(2013-05-24 00:00:00 UTC),
+        }
+    }
+
+    fn count(request: &HttpRequest, name: &str) -> usize {
+        request
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .count()
+    }
+
+    #[test]
+    fn sha256_of_nothing_is_the_empty_constant() {
+        assert_eq!(sha256_hex(b""), EMPTY_SHA256);
+        assert_eq!(hex(&Sha256::digest(b"")), EMPTY_SHA256);
+    }
+
+    #[test]
+    fn sign_adds_host_date_payload_hash_and_authorization() {
+        let creds = credentials(None);
+        let mut req = request("examplebucket.s3.amazonaws.com", "/k");
+        sign(&mut req, &ctx(&creds, "us-east-1"));
+        assert_eq!(req.header("host"), Some("examplebucket.s3.amazonaws.com"));
+        assert_eq!(req.header("x-amz-date"), Some("20130524T000000Z"));
+        assert_eq!(
+            req.header("x-amz-content-sha256"),
+            Some(sha256_hex(b"hello").as_str())
+        );
+        assert!(req.header("x-amz-security-token").is_none());
+        let authz = req.header("authorization").unwrap();
+        assert!(authz.starts_with(
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
+             SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, Signature="
+        ));
+    }
+
+    #[test]
+    fn re_signing_replaces_the_previous_signature() {
+        // A request re-signed for another region (after a redirect) must not
+        // carry, nor sign, the first Authorization.
+        let creds = credentials(Some("TOKEN"));
+        let mut req = request("b.s3.amazonaws.com", "/k");
+        sign(&mut req, &ctx(&creds, "us-east-1"));
+        let mut again = req.clone();
+        sign(&mut again, &ctx(&creds, "eu-west-1"));
+        let mut fresh = request("b.s3.amazonaws.com", "/k");
+        sign(&mut fresh, &ctx(&creds, "eu-west-1"));
+        for name in [
+            "authorization",
+            "host",
+            "x-amz-date",
+            "x-amz-content-sha256",
+            "x-amz-security-token",
+        ] {
+            assert_eq!(count(&again, name), 1, "{name}");
+        }
+        assert_eq!(again.header("authorization"), fresh.header("authorization"));
+        assert!(!again.header("authorization").unwrap().contains("authorization"));
+    }
+
+    #[test]
+    fn a_given_payload_hash_is_signed_instead_of_the_body_hash() {
+        let creds = credentials(None);
+        let mut req = request("b.s3.amazonaws.com", "/k");
+        req.headers
+            .push(("X-Amz-Content-Sha256".to_owned(), UNSIGNED_PAYLOAD.to_owned()));
+        let c = ctx(&creds, "us-east-1");
+        sign(&mut req, &c);
+        assert_eq!(count(&req, "x-amz-content-sha256"), 1);
+        assert_eq!(req.header("x-amz-content-sha256"), Some(UNSIGNED_PAYLOAD));
+        let mut unsigned = req.clone();
+        unsigned.headers.retain(|(n, _)| n != "authorization");
+        let key = key::signing_key(creds.secret_key.expose(), c.time, c.region, c.service);
+        let staged = header_signature(&unsigned, &c, &key, UNSIGNED_PAYLOAD);
+        assert!(staged.canonical_request.ends_with("\nUNSIGNED-PAYLOAD"));
+        assert_eq!(
+            req.header("authorization"),
+            Some(staged.authorization(&creds.access_key).as_str())
+        );
+    }
+
+    #[test]
+    fn host_with_port_is_signed_with_its_port() {
+        let creds = credentials(None);
+        let mut req = request("127.0.0.1:9000", "/bucket/k");
+        let c = ctx(&creds, "us-east-1");
+        sign(&mut req, &c);
+        assert_eq!(req.header("host"), Some("127.0.0.1:9000"));
+        let mut unsigned = req.clone();
+        unsigned.headers.retain(|(n, _)| n != "authorization");
+        let key = key::signing_key(creds.secret_key.expose(), c.time, c.region, c.service);
+        let staged = header_signature(&unsigned, &c, &key, &sha256_hex(b"hello"));
+        assert!(staged.canonical_request.contains("\nhost:127.0.0.1:9000\n"));
+    }
+
+    #[test]
+    fn sign_with_a_cached_key_is_sign() {
+        let creds = credentials(Some("TOKEN"));
+        let c = ctx(&creds, "ap-southeast-2");
+        let mut cache = key::SigningKeyCache::new();
+        let mut plain = request("b.s3.amazonaws.com", "/k");
+        sign(&mut plain, &c);
+        for _ in 0..2 {
+            let mut cached = request("b.s3.amazonaws.com", "/k");
+            sign_with_key(&mut cached, &c, &cache.key(&c));
+            assert_eq!(cached, plain);
+        }
+    }
+
+    #[test]
+    fn extreme_times_and_empty_parts_do_not_panic() {
+        let creds = credentials(None);
+        for time in [
+            datetime!(9999-12-31 23:59:59 -01:00),
+            datetime!(-9999-01-01 00:00:00 +01:00),
+        ] {
+            let c = SigningContext {
+                credentials: &creds,
+                region: "",
+                service: "",
+                time,
+            };
+            let mut req = request("", "");
+            sign(&mut req, &c);
+            assert!(req.header("authorization").is_some());
+        }
+    }
+}

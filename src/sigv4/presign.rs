@@ -137,3 +137,151 @@ pub fn presign(
         url,
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::connection::Credentials;
+    use crate::http::Method;
+    use crate::sigv4::EMPTY_SHA256;
+    use time::macros::datetime;
+
+    fn get(path: &str) -> HttpRequest {
+        HttpRequest {
+            method: Method::Get,
+            scheme: "https".to_owned(),
+            host: "examplebucket.s3.amazonaws.com".to_owned(),
+            path: path.to_owned(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    fn credentials(token: Option<&str>) -> Credentials {
+        Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            token,
+        )
+    }
+
+    fn ctx(credentials: &Credentials) -> SigningContext<'_> {
+        SigningContext {
+            credentials,
+            region: "us-east-1",
+            service: "s3",
+            time: datetime!(2013-05-24 00:00:00 UTC),
+        }
+    }
+
+    fn params(url: &str) -> Vec<&str> {
+        url.split_once('?')
+            .map(|(_, q)| q.split('&').collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn signature_is_the_last_parameter() {
+        let creds = credentials(Some("TOKEN/+="));
+        let url = presign_url(&get("/k"), &ctx(&creds), 60);
+        let all = params(&url);
+        assert!(all.last().unwrap().starts_with("X-Amz-Signature="), "{url}");
+        assert_eq!(
+            all.iter().filter(|p| p.starts_with("X-Amz-Signature=")).count(),
+            1
+        );
+        assert!(all.contains(&"X-Amz-Security-Token=TOKEN%2F%2B%3D"), "{url}");
+        assert!(all.contains(&"X-Amz-Expires=60"), "{url}");
+    }
+
+    #[test]
+    fn the_request_parameters_are_kept_and_signed() {
+        let creds = credentials(None);
+        let mut req = get("/k");
+        req.query.push((
+            "response-content-type".to_owned(),
+            "text/plain; charset=utf-8".to_owned(),
+        ));
+        req.query.push(("versionId".to_owned(), "v+1".to_owned()));
+        let c = ctx(&creds);
+        let p = presign(&req, &c, &[7; 32], 60, UNSIGNED_PAYLOAD);
+        let expected = "response-content-type=text%2Fplain%3B%20charset%3Dutf-8";
+        assert!(p.canonical_query.contains(expected), "{}", p.canonical_query);
+        assert!(
+            p.canonical_query.ends_with("&versionId=v%2B1"),
+            "{}",
+            p.canonical_query
+        );
+        assert!(p.canonical_request.contains(&p.canonical_query));
+        assert!(p.url.contains(expected));
+        // Without them, the signature changes: they are signed.
+        let bare = presign(&get("/k"), &c, &[7; 32], 60, UNSIGNED_PAYLOAD);
+        assert_ne!(bare.signature, p.signature);
+    }
+
+    #[test]
+    fn the_request_headers_are_signed_with_host() {
+        let creds = credentials(None);
+        let mut req = get("/k");
+        req.headers.push(("Range".to_owned(), "bytes=0-9".to_owned()));
+        req.headers.push(("Host".to_owned(), "evil.example".to_owned()));
+        req.headers.push(("authorization".to_owned(), "stale".to_owned()));
+        let p = presign(&req, &ctx(&creds), &[7; 32], 60, UNSIGNED_PAYLOAD);
+        assert_eq!(p.signed_headers, "host;range");
+        assert!(p.canonical_query.contains("X-Amz-SignedHeaders=host%3Brange"));
+        assert!(p
+            .canonical_request
+            .contains("\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n\n"));
+        assert!(p.canonical_request.ends_with("\nUNSIGNED-PAYLOAD"));
+    }
+
+    #[test]
+    fn authentication_parameters_in_the_request_are_replaced() {
+        let creds = credentials(None);
+        let mut req = get("/k");
+        for name in ["X-Amz-Signature", "x-amz-expires", "X-Amz-Credential"] {
+            req.query.push((name.to_owned(), "old".to_owned()));
+        }
+        let url = presign_url(&req, &ctx(&creds), 60);
+        assert!(!url.contains("old"), "{url}");
+        assert_eq!(
+            params(&url)
+                .iter()
+                .filter(|p| p.to_ascii_lowercase().starts_with("x-amz-expires="))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn presign_url_signs_unsigned_payload() {
+        let creds = credentials(None);
+        let c = ctx(&creds);
+        let key = key::signing_key(creds.secret_key.expose(), c.time, c.region, c.service);
+        let staged = presign(&get("/k"), &c, &key, 300, UNSIGNED_PAYLOAD);
+        assert_eq!(presign_url(&get("/k"), &c, 300), staged.url);
+        assert_ne!(
+            presign(&get("/k"), &c, &key, 300, EMPTY_SHA256).signature,
+            staged.signature
+        );
+    }
+
+    #[test]
+    fn odd_input_does_not_panic() {
+        let creds = credentials(Some(""));
+        let mut c = ctx(&creds);
+        c.time = datetime!(9999-12-31 23:59:59 -01:00);
+        c.region = "";
+        for expires in [0, 1, 604_800, u32::MAX] {
+            let mut req = get("");
+            req.host = String::new();
+            req.query.push((String::new(), String::new()));
+            req.headers.push(("x-odd".to_owned(), "\u{3000}\t\n".to_owned()));
+            let url = presign_url(&req, &c, expires);
+            assert!(url.starts_with("https:///?"), "{url}");
+            assert!(url.contains(&format!("X-Amz-Expires={expires}")));
+        }
+    }
+}
