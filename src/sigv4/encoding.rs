@@ -189,7 +189,12 @@ mod tests {
                 request.url(),
                 format!("https://s3.us-east-1.amazonaws.com/bucket/{expected}")
             );
-            let signed = crate::sigv4::header_signature(&request, &ctx, &[0; 32], crate::sigv4::EMPTY_SHA256);
+            let signed = crate::sigv4::header_signature(
+                &request,
+                &ctx,
+                &crate::sigv4::key::SigningKey::from_bytes(&[0; 32]),
+                crate::sigv4::EMPTY_SHA256,
+            );
             let uri = signed.canonical_request.lines().nth(1);
             assert_eq!(
                 uri,

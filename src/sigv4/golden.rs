@@ -150,7 +150,7 @@ fn canonical_uri(canonical_request: &str) -> &str {
 /// `x-amz-content-sha256` (the generic suite does not know it).
 fn generic_header_signature(request: &mut HttpRequest, ctx: &SigningContext<'_>) -> super::Signed {
     add_signing_headers(request, ctx, None);
-    let signing_key = key::signing_key(SECRET_KEY, ctx.time, ctx.region, ctx.service);
+    let signing_key = key::SigningKey::derive(SECRET_KEY, ctx.time, ctx.region, ctx.service);
     header_signature(request, ctx, &signing_key, &sha256_hex(&request.body))
 }
 
@@ -320,7 +320,7 @@ fn aws_c_auth_header_signing_stage_by_stage() {
             service: &c.service,
             time: c.time,
         };
-        let signing_key = key::signing_key(c.credentials.secret_key.expose(), c.time, &c.region, &c.service);
+        let signing_key = key::SigningKey::for_context(&ctx);
         let mut request = parse_request(&file("request.txt"));
         let payload_hash = sha256_hex(&request.body);
         add_signing_headers(&mut request, &ctx, c.sign_body.then_some(payload_hash.as_str()));
@@ -440,7 +440,7 @@ fn aws_c_auth_query_signing_stage_by_stage() {
             service: &c.service,
             time: c.time,
         };
-        let signing_key = key::signing_key(c.credentials.secret_key.expose(), c.time, &c.region, &c.service);
+        let signing_key = key::SigningKey::for_context(&ctx);
         let request = parse_request(&file("request.txt"));
         let ours = presign(
             &request,
@@ -530,7 +530,7 @@ fn session_token_is_signed_in_presigned_urls() {
         service: &c.service,
         time: c.time,
     };
-    let signing_key = key::signing_key(c.credentials.secret_key.expose(), c.time, &c.region, &c.service);
+    let signing_key = key::SigningKey::for_context(&ctx);
     let request = parse_request(&read(&dir.join("request.txt")));
     let ours = presign(
         &request,
@@ -636,13 +636,13 @@ fn s3_documentation_examples_stage_by_stage() {
             service: str_of(case, "service"),
             time: parse_amz_date(str_of(case, "timestamp")),
         };
-        let signing_key =
-            key::signing_key(credentials.secret_key.expose(), ctx.time, ctx.region, ctx.service);
+        let key_bytes = key::signing_key(credentials.secret_key.expose(), ctx.time, ctx.region, ctx.service);
+        let signing_key = key::SigningKey::from_bytes(&key_bytes);
         failures.check(
             &name,
             "signing key",
             str_of(expected, "signing_key_hex"),
-            &super::hex(&signing_key),
+            &super::hex(&key_bytes),
         );
         let request = doc_request(case);
         failures.check(&name, "encoded path", str_of(case, "path"), &request.path);
@@ -797,7 +797,7 @@ fn s3_cases_cross_checked_with_botocore() {
             service: str_of(&doc, "service"),
             time,
         };
-        let signing_key = key::signing_key(credentials.secret_key.expose(), time, ctx.region, ctx.service);
+        let signing_key = key::SigningKey::for_context(&ctx);
         let mut request = doc_request(case);
         request.scheme = str_of(case, "scheme").to_owned();
         failures.check(&name, "encoded path", str_of(case, "path"), &request.path);

@@ -111,18 +111,12 @@ impl Signed {
 /// carries an `x-amz-content-sha256` header (such as `UNSIGNED-PAYLOAD`):
 /// then that value is signed as the payload hash.
 pub fn sign(request: &mut HttpRequest, ctx: &SigningContext<'_>) {
-    let signing_key = key::signing_key(
-        ctx.credentials.secret_key.expose(),
-        ctx.time,
-        ctx.region,
-        ctx.service,
-    );
-    sign_with_key(request, ctx, &signing_key);
+    sign_with_key(request, ctx, &key::SigningKey::for_context(ctx));
 }
 
 /// [`sign`] with a signing key already derived for `ctx` (see
 /// [`key::SigningKeyCache`]), which saves four HMACs per request.
-pub fn sign_with_key(request: &mut HttpRequest, ctx: &SigningContext<'_>, signing_key: &[u8; 32]) {
+pub fn sign_with_key(request: &mut HttpRequest, ctx: &SigningContext<'_>, signing_key: &key::SigningKey) {
     let payload_hash = match request.header("x-amz-content-sha256") {
         Some(given) => given.trim().to_owned(),
         None => sha256_hex(&request.body),
@@ -166,7 +160,7 @@ pub fn add_signing_headers(
 pub fn header_signature(
     request: &HttpRequest,
     ctx: &SigningContext<'_>,
-    signing_key: &[u8; 32],
+    signing_key: &key::SigningKey,
     payload_hash: &str,
 ) -> Signed {
     let headers = canonical::CanonicalHeaders::new(&request.headers);
@@ -179,7 +173,7 @@ pub fn header_signature(
     );
     let scope = string_to_sign::scope(ctx.time, ctx.region, ctx.service);
     let string_to_sign = string_to_sign::string_to_sign(ctx.time, &scope, &canonical_request);
-    let signature = key::signature(signing_key, &string_to_sign);
+    let signature = signing_key.sign(&string_to_sign);
     Signed {
         canonical_request,
         string_to_sign,
@@ -300,7 +294,7 @@ mod tests {
         assert_eq!(req.header("x-amz-content-sha256"), Some(UNSIGNED_PAYLOAD));
         let mut unsigned = req.clone();
         unsigned.headers.retain(|(n, _)| n != "authorization");
-        let key = key::signing_key(creds.secret_key.expose(), c.time, c.region, c.service);
+        let key = key::SigningKey::for_context(&c);
         let staged = header_signature(&unsigned, &c, &key, UNSIGNED_PAYLOAD);
         assert!(staged.canonical_request.ends_with("\nUNSIGNED-PAYLOAD"));
         assert_eq!(
@@ -318,7 +312,7 @@ mod tests {
         assert_eq!(req.header("host"), Some("127.0.0.1:9000"));
         let mut unsigned = req.clone();
         unsigned.headers.retain(|(n, _)| n != "authorization");
-        let key = key::signing_key(creds.secret_key.expose(), c.time, c.region, c.service);
+        let key = key::SigningKey::for_context(&c);
         let staged = header_signature(&unsigned, &c, &key, &sha256_hex(b"hello"));
         assert!(staged.canonical_request.contains("\nhost:127.0.0.1:9000\n"));
     }

@@ -4,7 +4,8 @@
 
 use super::canonical::{canonical_request, CanonicalHeaders};
 use super::encoding::canonical_query_from;
-use super::{key, string_to_sign, SigningContext, ALGORITHM, UNSIGNED_PAYLOAD};
+use super::key::{self, SigningKey};
+use super::{string_to_sign, SigningContext, ALGORITHM, UNSIGNED_PAYLOAD};
 use crate::http::HttpRequest;
 
 /// The query parameters query-string authentication adds. A request's own
@@ -46,13 +47,19 @@ pub struct Presigned {
 ///
 /// Nothing is validated here (S3 accepts 1 to 604800 seconds; callers check).
 pub fn presign_url(request: &HttpRequest, ctx: &SigningContext<'_>, expires_seconds: u32) -> String {
-    let signing_key = key::signing_key(
-        ctx.credentials.secret_key.expose(),
-        ctx.time,
-        ctx.region,
-        ctx.service,
-    );
+    let signing_key = key::SigningKey::for_context(ctx);
     presign(request, ctx, &signing_key, expires_seconds, UNSIGNED_PAYLOAD).url
+}
+
+/// [`presign_url`] with a signing key already derived for `ctx` (see
+/// [`key::SigningKeyCache`]), which saves four HMACs per URL.
+pub fn presign_url_with_key(
+    request: &HttpRequest,
+    ctx: &SigningContext<'_>,
+    signing_key: &SigningKey,
+    expires_seconds: u32,
+) -> String {
+    presign(request, ctx, signing_key, expires_seconds, UNSIGNED_PAYLOAD).url
 }
 
 /// Query-string signing in stages, with a signing key already derived for
@@ -61,7 +68,7 @@ pub fn presign_url(request: &HttpRequest, ctx: &SigningContext<'_>, expires_seco
 pub fn presign(
     request: &HttpRequest,
     ctx: &SigningContext<'_>,
-    signing_key: &[u8; 32],
+    signing_key: &SigningKey,
     expires_seconds: u32,
     payload_hash: &str,
 ) -> Presigned {
@@ -108,7 +115,7 @@ pub fn presign(
         payload_hash,
     );
     let string_to_sign = string_to_sign::string_to_sign(ctx.time, &scope, &canonical_request);
-    let signature = key::signature(signing_key, &string_to_sign);
+    let signature = signing_key.sign(&string_to_sign);
 
     let path = if request.path.is_empty() {
         "/"
@@ -206,7 +213,7 @@ mod tests {
         ));
         req.query.push(("versionId".to_owned(), "v+1".to_owned()));
         let c = ctx(&creds);
-        let p = presign(&req, &c, &[7; 32], 60, UNSIGNED_PAYLOAD);
+        let p = presign(&req, &c, &SigningKey::from_bytes(&[7; 32]), 60, UNSIGNED_PAYLOAD);
         let expected = "response-content-type=text%2Fplain%3B%20charset%3Dutf-8";
         assert!(p.canonical_query.contains(expected), "{}", p.canonical_query);
         assert!(
@@ -217,7 +224,13 @@ mod tests {
         assert!(p.canonical_request.contains(&p.canonical_query));
         assert!(p.url.contains(expected));
         // Without them, the signature changes: they are signed.
-        let bare = presign(&get("/k"), &c, &[7; 32], 60, UNSIGNED_PAYLOAD);
+        let bare = presign(
+            &get("/k"),
+            &c,
+            &SigningKey::from_bytes(&[7; 32]),
+            60,
+            UNSIGNED_PAYLOAD,
+        );
         assert_ne!(bare.signature, p.signature);
     }
 
@@ -228,7 +241,13 @@ mod tests {
         req.headers.push(("Range".to_owned(), "bytes=0-9".to_owned()));
         req.headers.push(("Host".to_owned(), "evil.example".to_owned()));
         req.headers.push(("authorization".to_owned(), "stale".to_owned()));
-        let p = presign(&req, &ctx(&creds), &[7; 32], 60, UNSIGNED_PAYLOAD);
+        let p = presign(
+            &req,
+            &ctx(&creds),
+            &SigningKey::from_bytes(&[7; 32]),
+            60,
+            UNSIGNED_PAYLOAD,
+        );
         assert_eq!(p.signed_headers, "host;range");
         assert!(p.canonical_query.contains("X-Amz-SignedHeaders=host%3Brange"));
         assert!(p
@@ -259,9 +278,10 @@ mod tests {
     fn presign_url_signs_unsigned_payload() {
         let creds = credentials(None);
         let c = ctx(&creds);
-        let key = key::signing_key(creds.secret_key.expose(), c.time, c.region, c.service);
+        let key = SigningKey::for_context(&c);
         let staged = presign(&get("/k"), &c, &key, 300, UNSIGNED_PAYLOAD);
         assert_eq!(presign_url(&get("/k"), &c, 300), staged.url);
+        assert_eq!(presign_url_with_key(&get("/k"), &c, &key, 300), staged.url);
         assert_ne!(
             presign(&get("/k"), &c, &key, 300, EMPTY_SHA256).signature,
             staged.signature

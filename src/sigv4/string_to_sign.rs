@@ -9,15 +9,29 @@ use super::{sha256_hex, ALGORITHM};
 /// `time` in UTC. A time whose UTC date would fall outside the range `time`
 /// supports (years beyond ±9999) is used as it is rather than panicking:
 /// such a signature is wrong either way, but the guest must not trap.
-fn utc(time: OffsetDateTime) -> OffsetDateTime {
+pub(super) fn utc(time: OffsetDateTime) -> OffsetDateTime {
     time.checked_to_offset(UtcOffset::UTC).unwrap_or(time)
 }
 
-/// Appends `value` as at least `width` decimal digits (zero padded),
-/// without an intermediate allocation.
-fn push_padded(out: &mut String, value: i32, width: usize) {
-    // Writing to a `String` cannot fail.
-    let _ = write!(out, "{value:0width$}");
+/// Appends `value` as `width` (at most 9) decimal digits, zero padded.
+/// Signing formats dates on every request, so the usual case skips the
+/// formatting machinery.
+fn push_padded(out: &mut String, value: i32, width: u32) {
+    let limit = 10u32.saturating_pow(width);
+    match u32::try_from(value) {
+        Ok(v) if v < limit && width > 0 => {
+            let mut div = limit / 10;
+            while div > 0 {
+                out.push(char::from_digit(v / div % 10, 10).unwrap_or('0'));
+                div /= 10;
+            }
+        }
+        // Negative years and the like: rare, and never a valid signature.
+        _ => {
+            // Writing to a `String` cannot fail.
+            let _ = write!(out, "{value:0w$}", w = width as usize);
+        }
+    }
 }
 
 /// Appends `YYYYMMDD`.
