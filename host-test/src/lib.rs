@@ -1,1 +1,55 @@
-//! placeholder
+//! A wasmtime host for the s3-connector component.
+//!
+//! [`Runtime`] loads and compiles the component once (the machine code is
+//! cached on disk); [`Runtime::instance`] makes an [`Instance`] whose calls
+//! share one copy of the component's state. Every operation has a typed
+//! call, and [`Instance::invoke`] is the JSON face used by the CLI.
+//!
+//! The component runs sandboxed ([`sandbox`]): no environment, files or
+//! sockets, a memory limit and a per-call deadline; a trap is a
+//! [`HostError`], never a panic. Its only way out is `http-outgoing`,
+//! implemented by [`UreqOutgoing`] (or [`DryRun`], which prints instead).
+//! [`LocalServer`] is an S3 server on 127.0.0.1 for demos and tests.
+//!
+//! ```no_run
+//! use s3_connector_host::{InstanceOptions, Runtime};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let runtime = Runtime::load(std::path::Path::new("s3_connector.wasm"))?;
+//! let mut instance = runtime.instance(InstanceOptions::default())?;
+//! # let conn: s3_connector_host::wit::Connection = todo!();
+//! let buckets = instance.list_buckets(&conn)?;
+//! # Ok(()) }
+//! ```
+
+#![deny(clippy::unwrap_used)]
+#![warn(missing_docs)]
+
+#[allow(missing_docs)]
+mod bindings;
+pub mod cli;
+pub mod dry_run;
+pub mod error;
+pub mod instance;
+pub mod local_server;
+pub mod outgoing;
+pub mod runtime;
+pub mod sandbox;
+
+pub use dry_run::{DryRun, DryRunLine};
+pub use error::{CallError, ConnectorError, HostError};
+pub use instance::{Instance, InstanceOptions};
+pub use local_server::LocalServer;
+pub use outgoing::{HttpConfig, Outgoing, UreqOutgoing};
+pub use runtime::{CodeCache, Runtime, RuntimeConfig};
+
+/// The WIT types, as generated from `wit/`.
+///
+/// Beware: the generated `Debug` of [`wit::Connection`] prints the secret
+/// key; never log a connection.
+pub mod wit {
+    pub use crate::bindings::exports::s3_connector::s3::json::InvokeOutput;
+    pub use crate::bindings::s3_connector::s3::http_outgoing::{
+        Body, Header, Request, Response, TransportError,
+    };
+    pub use crate::bindings::s3_connector::s3::types::*;
+}

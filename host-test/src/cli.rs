@@ -1,0 +1,496 @@
+//! The `s3-connector` command: one operation per run, JSON in, JSON out.
+//!
+//! Success prints the result on stdout (pretty JSON) and exits 0; failure
+//! prints one `{"error": {"kind": ..., ...}}` object on stderr and exits 1;
+//! usage errors exit 2. The secret key and session token are never printed.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use clap::builder::PossibleValuesParser;
+use clap::Parser;
+use serde_json::{json, Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::dry_run::DryRun;
+use crate::error::{CallError, ConnectorError};
+use crate::instance::InstanceOptions;
+use crate::local_server::{self, LocalServer};
+use crate::outgoing::UreqOutgoing;
+use crate::runtime::Runtime;
+use crate::wit::{Connection, InvalidInput, TransportFailure};
+
+/// Every operation name, as the component knows it.
+pub const OPERATIONS: [&str; 12] = [
+    "list-buckets",
+    "list-buckets-ddl",
+    "list-objects",
+    "get-object",
+    "get-object-signed-url",
+    "get-bucket-location",
+    "head-object",
+    "put-object-text",
+    "put-object-file",
+    "put-object-acl",
+    "delete-object",
+    "delete-objects",
+];
+
+/// Where the component is looked for when neither `--wasm` nor
+/// `S3_CONNECTOR_WASM` says.
+pub const DEFAULT_WASM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../target/wasm32-wasip2/component/s3_connector.wasm"
+);
+
+/// The input fields that are the connection, not the operation's input.
+pub const CONNECTION_FIELDS: [&str; 6] = [
+    "access_key",
+    "secret_key",
+    "session_token",
+    "region",
+    "endpoint",
+    "path_style",
+];
+
+/// Runs one S3 connector operation in the sandboxed WebAssembly component.
+///
+/// The connection comes from the input's `access_key`, `secret_key`,
+/// `session_token`, `region`, `endpoint` and `path_style` fields (removed
+/// before the input is passed on), else from the flags, else from
+/// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION
+/// (or AWS_DEFAULT_REGION) and AWS_ENDPOINT_URL.
+#[derive(Debug, Parser)]
+#[command(name = "s3-connector", version)]
+pub struct Args {
+    /// An S3-compatible endpoint URL (default: AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// The region (default: found per bucket).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Address buckets as endpoint/bucket/key.
+    #[arg(long)]
+    pub path_style: bool,
+    /// Start a local S3 server (s3s-fs, signatures verified) serving DIR
+    /// and use it; each bucket is a directory under DIR. Without
+    /// credentials in the input, the server's own are used (AWS_*
+    /// variables are ignored).
+    #[arg(long, value_name = "DIR", conflicts_with = "endpoint")]
+    pub local: Option<PathBuf>,
+    /// With --local: create this bucket (a directory) first; repeatable.
+    #[arg(long, value_name = "NAME", requires = "local")]
+    pub create_bucket: Vec<String>,
+    /// The component (default: S3_CONNECTOR_WASM, else the workspace's
+    /// target/wasm32-wasip2/component/s3_connector.wasm).
+    #[arg(long, value_name = "PATH", env = "S3_CONNECTOR_WASM")]
+    pub wasm: Option<PathBuf>,
+    /// Send nothing: print each request the component would send as one
+    /// JSON line on stdout.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop the component's clock at this instant (RFC 3339), e.g.
+    /// 2013-05-24T00:00:00Z.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
+    pub now: Option<OffsetDateTime>,
+    /// The operation.
+    #[arg(value_name = "OPERATION", value_parser = PossibleValuesParser::new(OPERATIONS))]
+    pub operation: String,
+    /// The operation's input, a JSON object (default `{}`).
+    #[arg(long, value_name = "JSON", conflicts_with = "input_file")]
+    pub input: Option<String>,
+    /// Read the input JSON from this file (`-`: stdin).
+    #[arg(long, value_name = "PATH")]
+    pub input_file: Option<PathBuf>,
+    /// put-object-file: the file to upload (its name is the default
+    /// `file_name`).
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// get-object: write the object's bytes to this file instead of
+    /// printing them.
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+fn parse_rfc3339(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| format!("not an RFC 3339 time: {e}"))
+}
+
+/// Parses the command line and runs it; returns the exit code.
+pub fn main() -> i32 {
+    let args = Args::parse();
+    let stdout = std::io::stdout();
+    match run(&args, &std::env::vars().collect::<Vec<_>>()) {
+        Ok(Some(result)) => {
+            let text = serde_json::to_string_pretty(&result).unwrap_or_default();
+            let mut out = stdout.lock();
+            let _ = writeln!(out, "{text}");
+            0
+        }
+        Ok(None) => 0,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr().lock(), "{}", error.to_json());
+            1
+        }
+    }
+}
+
+/// Runs `args` with `env` as the environment. `Ok(None)` is a dry run
+/// that had nothing to print beyond its request lines.
+pub fn run(args: &Args, env: &[(String, String)]) -> Result<Option<Value>, CallError> {
+    let mut input = read_input(args)?;
+    let fields = take_connection_fields(&mut input)?;
+    let body = read_body(args, &mut input)?;
+
+    let server = match &args.local {
+        Some(dir) => Some(start_local(dir, &args.create_bucket)?),
+        None => None,
+    };
+    let conn = resolve_connection(&fields, args, env, server.as_ref())?;
+
+    let wasm = args.wasm.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_WASM));
+    let runtime = Runtime::load(&wasm)?;
+    let mut options = if args.dry_run {
+        InstanceOptions::new(DryRun::new(Box::new(std::io::stdout())))
+    } else {
+        InstanceOptions::new(UreqOutgoing::default())
+    };
+    if let Some(now) = args.now {
+        options = options.with_now(SystemTime::from(now));
+    }
+    let mut instance = runtime.instance(options)?;
+    let input_text = Value::Object(input).to_string();
+    let output = match instance.invoke(&conn, &args.operation, &input_text, body.as_deref()) {
+        Ok(output) => output,
+        Err(CallError::Connector(ConnectorError::Transport(TransportFailure { error, .. })))
+            if args.dry_run && DryRun::is_not_sent(&error) =>
+        {
+            return Ok(None);
+        }
+        Err(error) => return Err(error),
+    };
+    let mut result: Value = serde_json::from_str(&output.json)
+        .map_err(|e| host(format!("the component's JSON does not parse: {e}")))?;
+    if let Some(bytes) = output.body {
+        attach_body(&mut result, &bytes, args.output.as_deref())?;
+    }
+    Ok(Some(result))
+}
+
+fn invalid_input(field: &str, message: impl Into<String>) -> CallError {
+    CallError::Connector(ConnectorError::InvalidInput(InvalidInput {
+        field: field.to_owned(),
+        message: message.into(),
+    }))
+}
+
+fn host(message: String) -> CallError {
+    CallError::Host(crate::error::HostError::BadAnswer(message))
+}
+
+fn read_input(args: &Args) -> Result<Map<String, Value>, CallError> {
+    let text = match (&args.input, &args.input_file) {
+        (Some(text), _) => text.clone(),
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| invalid_input("input", format!("cannot read stdin: {e}")))?;
+            text
+        }
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| invalid_input("input", format!("cannot read {}: {e}", path.display())))?,
+        (None, None) => "{}".to_owned(),
+    };
+    match serde_json::from_str(&text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(invalid_input("input", "the input must be a JSON object")),
+        Err(e) => Err(invalid_input("input", format!("not valid JSON: {e}"))),
+    }
+}
+
+/// The connection fields found in the input, removed from it.
+#[derive(Default)]
+pub struct ConnectionFields {
+    access_key: Option<String>,
+    secret_key: Option<String>,
+    session_token: Option<String>,
+    region: Option<String>,
+    endpoint: Option<String>,
+    path_style: Option<bool>,
+}
+
+/// Removes the connection fields from `input`. A field of the wrong type
+/// is an `invalid-input` error naming it (its value is never echoed).
+pub fn take_connection_fields(input: &mut Map<String, Value>) -> Result<ConnectionFields, CallError> {
+    let mut text = |name: &str| match input.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(invalid_input(name, "must be a string")),
+    };
+    let mut fields = ConnectionFields {
+        access_key: text("access_key")?,
+        secret_key: text("secret_key")?,
+        session_token: text("session_token")?,
+        region: text("region")?,
+        endpoint: text("endpoint")?,
+        path_style: None,
+    };
+    fields.path_style = match input.remove("path_style") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(b),
+        Some(_) => return Err(invalid_input("path_style", "must be true or false")),
+    };
+    Ok(fields)
+}
+
+/// The connection: input fields first, then flags, then the environment
+/// (or, with a local server, its own credentials and endpoint).
+pub fn resolve_connection(
+    fields: &ConnectionFields,
+    args: &Args,
+    env: &[(String, String)],
+    local: Option<&LocalServer>,
+) -> Result<Connection, CallError> {
+    let env_var = |name: &str| {
+        env.iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
+    let (access_key, secret_key, session_token) = match (&fields.access_key, local) {
+        (Some(key), _) => (
+            Some(key.clone()),
+            fields.secret_key.clone(),
+            fields.session_token.clone(),
+        ),
+        (None, Some(server)) => (
+            Some(server.access_key().to_owned()),
+            fields
+                .secret_key
+                .clone()
+                .or_else(|| Some(server.secret_key().to_owned())),
+            fields.session_token.clone(),
+        ),
+        (None, None) => (
+            env_var("AWS_ACCESS_KEY_ID"),
+            fields
+                .secret_key
+                .clone()
+                .or_else(|| env_var("AWS_SECRET_ACCESS_KEY")),
+            fields
+                .session_token
+                .clone()
+                .or_else(|| env_var("AWS_SESSION_TOKEN")),
+        ),
+    };
+    let Some(access_key) = access_key else {
+        return Err(invalid_input(
+            "access_key",
+            "no credentials: give access_key and secret_key in the input, \
+             or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        ));
+    };
+    let Some(secret_key) = secret_key else {
+        return Err(invalid_input(
+            "secret_key",
+            "no secret key: give secret_key in the input, or set AWS_SECRET_ACCESS_KEY",
+        ));
+    };
+    let (region, endpoint) = match local {
+        Some(server) => (
+            fields
+                .region
+                .clone()
+                .or_else(|| args.region.clone())
+                .or_else(|| Some(local_server::LOCAL_REGION.to_owned())),
+            fields
+                .endpoint
+                .clone()
+                .or_else(|| Some(server.endpoint().to_owned())),
+        ),
+        None => (
+            fields
+                .region
+                .clone()
+                .or_else(|| args.region.clone())
+                .or_else(|| env_var("AWS_REGION"))
+                .or_else(|| env_var("AWS_DEFAULT_REGION")),
+            fields
+                .endpoint
+                .clone()
+                .or_else(|| args.endpoint.clone())
+                .or_else(|| env_var("AWS_ENDPOINT_URL")),
+        ),
+    };
+    Ok(Connection {
+        access_key,
+        secret_key,
+        session_token,
+        region,
+        endpoint,
+        path_style: fields.path_style.unwrap_or(args.path_style || local.is_some()),
+    })
+}
+
+/// `--file`: put-object-file's body; its name is the default `file_name`.
+fn read_body(args: &Args, input: &mut Map<String, Value>) -> Result<Option<Vec<u8>>, CallError> {
+    let Some(path) = &args.file else {
+        return Ok(None);
+    };
+    if args.operation != "put-object-file" {
+        return Err(invalid_input("file", "--file is only for put-object-file"));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| invalid_input("file", format!("cannot read {}: {e}", path.display())))?;
+    if !input.contains_key("file_name") {
+        if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+            input.insert("file_name".to_owned(), Value::String(name.to_owned()));
+        }
+    }
+    Ok(Some(bytes))
+}
+
+fn start_local(dir: &Path, buckets: &[String]) -> Result<LocalServer, CallError> {
+    let server =
+        LocalServer::start(dir).map_err(|e| host(format!("cannot start the local S3 server: {e}")))?;
+    for bucket in buckets {
+        server
+            .create_bucket(bucket)
+            .map_err(|e| invalid_input("create-bucket", e.to_string()))?;
+    }
+    Ok(server)
+}
+
+/// Puts get-object's bytes in the result: into `output` when given, else
+/// as `content` (UTF-8) or `content_base64`.
+fn attach_body(result: &mut Value, bytes: &[u8], output: Option<&Path>) -> Result<(), CallError> {
+    let extra = match output {
+        Some(path) => {
+            std::fs::write(path, bytes).map_err(|e| host(format!("cannot write {}: {e}", path.display())))?;
+            ("output_file", json!(path.display().to_string()))
+        }
+        None => match std::str::from_utf8(bytes) {
+            Ok(text) => ("content", json!(text)),
+            Err(_) => (
+                "content_base64",
+                json!(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            ),
+        },
+    };
+    match result {
+        Value::Object(map) => {
+            map.insert(extra.0.to_owned(), extra.1);
+        }
+        other => {
+            *other = json!({ "result": other.take(), extra.0: extra.1 });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> Args {
+        let mut argv = vec!["s3-connector"];
+        argv.extend_from_slice(extra);
+        Args::try_parse_from(argv).unwrap()
+    }
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => panic!("not an object"),
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn connection_fields_are_taken_out_of_the_input() {
+        let mut input = object(json!({"bucket_name": "b", "access_key": "AK",
+            "secret_key": "SK", "region": "eu-west-1", "path_style": true}));
+        let fields = take_connection_fields(&mut input).unwrap();
+        assert_eq!(input, object(json!({"bucket_name": "b"})));
+        let conn = resolve_connection(&fields, &args(&["list-buckets"]), &[], None).unwrap();
+        assert_eq!(conn.access_key, "AK");
+        assert_eq!(conn.secret_key, "SK");
+        assert_eq!(conn.region.as_deref(), Some("eu-west-1"));
+        assert!(conn.path_style);
+    }
+
+    #[test]
+    fn input_beats_flags_beat_environment() {
+        let environment = env(&[
+            ("AWS_ACCESS_KEY_ID", "ENVAK"),
+            ("AWS_SECRET_ACCESS_KEY", "ENVSK"),
+            ("AWS_SESSION_TOKEN", "ENVTOKEN"),
+            ("AWS_DEFAULT_REGION", "ap-south-1"),
+            ("AWS_ENDPOINT_URL", "http://env:9000"),
+        ]);
+        let flags = args(&["--region", "eu-west-3", "list-buckets"]);
+        let conn = resolve_connection(&ConnectionFields::default(), &flags, &environment, None).unwrap();
+        assert_eq!(conn.access_key, "ENVAK");
+        assert_eq!(conn.session_token.as_deref(), Some("ENVTOKEN"));
+        assert_eq!(conn.region.as_deref(), Some("eu-west-3"));
+        assert_eq!(conn.endpoint.as_deref(), Some("http://env:9000"));
+
+        let no_flags = args(&["list-buckets"]);
+        let mut with_region = environment.clone();
+        with_region.push(("AWS_REGION".to_owned(), "us-west-2".to_owned()));
+        let conn = resolve_connection(&ConnectionFields::default(), &no_flags, &with_region, None).unwrap();
+        assert_eq!(conn.region.as_deref(), Some("us-west-2"));
+    }
+
+    #[test]
+    fn no_credentials_is_invalid_input_naming_the_field() {
+        let error = resolve_connection(&ConnectionFields::default(), &args(&["list-buckets"]), &[], None)
+            .err()
+            .unwrap();
+        assert_eq!(error.to_json()["error"]["field"], "access_key");
+    }
+
+    #[test]
+    fn mistyped_connection_field_is_named_without_its_value() {
+        let mut input = object(json!({"secret_key": 12345}));
+        let error = take_connection_fields(&mut input).err().unwrap();
+        let text = error.to_json().to_string();
+        assert!(text.contains("secret_key") && !text.contains("12345"), "{text}");
+    }
+
+    #[test]
+    fn usage_errors_are_refused_by_the_parser() {
+        let argv = ["s3-connector", "no-such-operation"];
+        assert!(Args::try_parse_from(argv).is_err());
+        let argv = ["s3-connector", "--create-bucket", "b", "list-buckets"];
+        assert!(Args::try_parse_from(argv).is_err());
+        let argv = ["s3-connector", "--now", "yesterday", "list-buckets"];
+        assert!(Args::try_parse_from(argv).is_err());
+    }
+
+    #[test]
+    fn body_is_text_or_base64_or_a_file() {
+        let mut result = json!({"metadata": {}});
+        attach_body(&mut result, b"hello", None).unwrap();
+        assert_eq!(result["content"], "hello");
+        let mut result = json!({});
+        attach_body(&mut result, &[0xff, 0x00], None).unwrap();
+        assert_eq!(result["content_base64"], "/wA=");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.bin");
+        let mut result = json!({});
+        attach_body(&mut result, &[1, 2, 3], Some(&path)).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), [1, 2, 3]);
+        assert!(result.get("content").is_none());
+    }
+}

@@ -1,0 +1,237 @@
+//! Errors of the host, and the JSON shape every error takes on the CLI.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::wit::{ErrorCode, TransportError};
+
+/// The component's own error (the WIT `error` variant).
+pub type ConnectorError = crate::wit::Error;
+
+/// A failure of the host around the component: it could not be loaded or
+/// instantiated, or a call trapped or ran out of time. Never a panic.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The `.wasm` file is not there.
+    #[error(
+        "component not found at {}: build it with `make build` \
+         (cargo build -p s3-connector --profile component --target wasm32-wasip2), \
+         or give its path with --wasm or S3_CONNECTOR_WASM",
+        path.display()
+    )]
+    WasmMissing {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// The component could not be compiled, linked or instantiated.
+    #[error("cannot load the component: {0}")]
+    Load(String),
+    /// A call did not finish within the per-call deadline.
+    #[error("the component did not finish within {0:?} and was stopped")]
+    Timeout(Duration),
+    /// The component trapped (a panic, an out-of-memory, a bug).
+    #[error("the component trapped: {message}{}", stderr_suffix(.stderr))]
+    Trap {
+        /// Wasmtime's description of the trap.
+        message: String,
+        /// What the component wrote to stderr (a panic message), if anything.
+        stderr: String,
+    },
+    /// An earlier call trapped; the instance cannot be used any more.
+    #[error("this instance trapped earlier and cannot be used any more; start a new one")]
+    Poisoned,
+    /// The component answered something the host cannot use.
+    #[error("the component answered something unusable: {0}")]
+    BadAnswer(String),
+}
+
+fn stderr_suffix(stderr: &str) -> String {
+    if stderr.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" (component stderr: {})", stderr.trim())
+    }
+}
+
+/// Why a call to the component failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The component returned its typed error.
+    #[error("{}", connector_error_message(.0))]
+    Connector(ConnectorError),
+    /// The host failed around it.
+    #[error(transparent)]
+    Host(#[from] HostError),
+}
+
+impl CallError {
+    /// The error as the CLI prints it: `{"error": {"kind": ..., ...}}`, with
+    /// every field of the WIT case.
+    pub fn to_json(&self) -> Value {
+        let inner = match self {
+            CallError::Connector(e) => connector_error_json(e),
+            CallError::Host(e) => json!({"kind": "host", "message": e.to_string()}),
+        };
+        json!({ "error": inner })
+    }
+
+    /// The S3 error code, for a service error.
+    pub fn service_code(&self) -> Option<String> {
+        match self {
+            CallError::Connector(ConnectorError::Service(e)) => Some(error_code_name(&e.code)),
+            _ => None,
+        }
+    }
+}
+
+/// The fields of a WIT `error`, `kind` first.
+pub fn connector_error_json(error: &ConnectorError) -> Value {
+    match error {
+        ConnectorError::InvalidInput(e) => json!({
+            "kind": "invalid-input",
+            "field": e.field,
+            "message": e.message,
+        }),
+        ConnectorError::Service(e) => json!({
+            "kind": "service",
+            "status": e.status,
+            "code": error_code_name(&e.code),
+            "message": e.message,
+            "request_id": e.request_id,
+            "resource": e.resource,
+            "required_permission": e.required_permission,
+            "attempts": e.attempts,
+        }),
+        ConnectorError::Transport(e) => json!({
+            "kind": "transport",
+            "error": transport_error_json(&e.error),
+            "attempts": e.attempts,
+        }),
+        ConnectorError::InvalidResponse(message) => json!({
+            "kind": "invalid-response",
+            "message": message,
+        }),
+    }
+}
+
+/// A WIT `transport-error` as `{"kind": "dns", "message": ...}`.
+pub fn transport_error_json(error: &TransportError) -> Value {
+    match error {
+        TransportError::Denied(m) => json!({"kind": "denied", "message": m}),
+        TransportError::Dns(m) => json!({"kind": "dns", "message": m}),
+        TransportError::Connection(m) => json!({"kind": "connection", "message": m}),
+        TransportError::Tls(m) => json!({"kind": "tls", "message": m}),
+        TransportError::Timeout => json!({"kind": "timeout"}),
+        TransportError::TooLarge(limit) => json!({"kind": "too-large", "limit": limit}),
+        TransportError::InvalidRequest(m) => json!({"kind": "invalid-request", "message": m}),
+        TransportError::Other(m) => json!({"kind": "other", "message": m}),
+    }
+}
+
+/// The WIT name of an error code (`no-such-key`); an unknown code verbatim.
+pub fn error_code_name(code: &ErrorCode) -> String {
+    let name = match code {
+        ErrorCode::AccessDenied => "access-denied",
+        ErrorCode::BucketAlreadyExists => "bucket-already-exists",
+        ErrorCode::BucketNotEmpty => "bucket-not-empty",
+        ErrorCode::InvalidAccessKeyId => "invalid-access-key-id",
+        ErrorCode::InvalidArgument => "invalid-argument",
+        ErrorCode::InvalidBucketName => "invalid-bucket-name",
+        ErrorCode::InvalidRange => "invalid-range",
+        ErrorCode::InvalidRequest => "invalid-request",
+        ErrorCode::ExpiredToken => "expired-token",
+        ErrorCode::InvalidToken => "invalid-token",
+        ErrorCode::InternalError => "internal-error",
+        ErrorCode::MalformedXml => "malformed-xml",
+        ErrorCode::MethodNotAllowed => "method-not-allowed",
+        ErrorCode::NoSuchBucket => "no-such-bucket",
+        ErrorCode::NoSuchKey => "no-such-key",
+        ErrorCode::NoSuchVersion => "no-such-version",
+        ErrorCode::NotImplemented => "not-implemented",
+        ErrorCode::PermanentRedirect => "permanent-redirect",
+        ErrorCode::PreconditionFailed => "precondition-failed",
+        ErrorCode::RequestTimeout => "request-timeout",
+        ErrorCode::RequestTimeTooSkewed => "request-time-too-skewed",
+        ErrorCode::SlowDown => "slow-down",
+        ErrorCode::ServiceUnavailable => "service-unavailable",
+        ErrorCode::SignatureDoesNotMatch => "signature-does-not-match",
+        ErrorCode::AuthorizationHeaderMalformed => "authorization-header-malformed",
+        ErrorCode::Other(code) => return code.clone(),
+    };
+    name.to_owned()
+}
+
+fn connector_error_message(error: &ConnectorError) -> String {
+    match error {
+        ConnectorError::InvalidInput(e) => format!("invalid input `{}`: {}", e.field, e.message),
+        ConnectorError::Service(e) => format!(
+            "S3 answered {} {}: {}",
+            e.status,
+            error_code_name(&e.code),
+            e.message
+        ),
+        ConnectorError::Transport(e) => format!(
+            "no answer after {} attempt(s): {}",
+            e.attempts,
+            transport_error_json(&e.error)
+        ),
+        ConnectorError::InvalidResponse(m) => format!("S3's answer could not be understood: {m}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wit::{ServiceError, TransportFailure};
+
+    #[test]
+    fn service_error_json_has_every_field() {
+        let error = CallError::Connector(ConnectorError::Service(ServiceError {
+            status: 404,
+            code: ErrorCode::NoSuchKey,
+            message: "gone".to_owned(),
+            request_id: Some("R".to_owned()),
+            resource: None,
+            required_permission: None,
+            attempts: 1,
+        }));
+        assert_eq!(
+            error.to_json(),
+            json!({"error": {"kind": "service", "status": 404, "code": "no-such-key",
+                "message": "gone", "request_id": "R", "resource": null,
+                "required_permission": null, "attempts": 1}})
+        );
+    }
+
+    #[test]
+    fn transport_error_json_names_the_case() {
+        let error = CallError::Connector(ConnectorError::Transport(TransportFailure {
+            error: TransportError::TooLarge(5),
+            attempts: 2,
+        }));
+        assert_eq!(
+            error.to_json(),
+            json!({"error": {"kind": "transport", "error": {"kind": "too-large", "limit": 5},
+                "attempts": 2}})
+        );
+    }
+
+    #[test]
+    fn unknown_code_is_kept_verbatim() {
+        assert_eq!(
+            error_code_name(&ErrorCode::Other("XAmzContentSHA256Mismatch".to_owned())),
+            "XAmzContentSHA256Mismatch"
+        );
+    }
+
+    #[test]
+    fn missing_wasm_says_how_to_build_it() {
+        let text = HostError::WasmMissing {
+            path: PathBuf::from("/x.wasm"),
+        }
+        .to_string();
+        assert!(text.contains("make build"), "{text}");
+    }
+}

@@ -1,0 +1,185 @@
+//! An S3 server on 127.0.0.1 for demos and tests: s3s-fs, file-backed,
+//! with SigV4 signatures verified.
+//!
+//! s3s-fs keeps each bucket as a plain directory under the root and each
+//! object as a file in it (metadata in hidden `.bucket-*.metadata.json`
+//! files at the root), so a bucket is made by making a directory:
+//! [`LocalServer::create_bucket`] (the CLI's `--create-bucket NAME`). It
+//! answers path-style requests only. It does not implement Put Object ACL
+//! (it answers 501 `NotImplemented`) and reports every bucket's location as
+//! the empty string (which S3 clients read as `us-east-1`).
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use s3s::auth::SimpleAuth;
+use s3s::service::S3ServiceBuilder;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The access key the local server accepts by default.
+pub const LOCAL_ACCESS_KEY: &str = "LOCALACCESSKEY000001";
+
+/// The secret key the local server accepts by default. Not a secret: the
+/// server only listens on the loopback address.
+pub const LOCAL_SECRET_KEY: &str = "local/secret/key/for/s3-connector/tests0";
+
+/// The region the local server is addressed as.
+pub const LOCAL_REGION: &str = "us-east-1";
+
+/// A running local server; it stops when dropped.
+pub struct LocalServer {
+    endpoint: String,
+    root: PathBuf,
+    access_key: String,
+    secret_key: String,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LocalServer {
+    /// Serves the directory `root` (created if missing) with the default
+    /// local credentials.
+    pub fn start(root: &Path) -> std::io::Result<Self> {
+        Self::start_with(root, LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
+    }
+
+    /// Serves `root` accepting only requests signed with this key pair.
+    pub fn start_with(root: &Path, access_key: &str, secret_key: &str) -> std::io::Result<Self> {
+        std::fs::create_dir_all(root)?;
+        let root = root.canonicalize()?;
+        let fs =
+            s3s_fs::FileSystem::new(&root).map_err(|e| std::io::Error::other(format!("s3s-fs: {e:?}")))?;
+        let mut builder = S3ServiceBuilder::new(fs);
+        builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
+        let service = builder.build();
+
+        // Bind before spawning so that the port is known, and a failure is
+        // reported, when `start` returns.
+        let listener = StdListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+        listener.set_nonblocking(true)?;
+        let endpoint = format!("http://{}", listener.local_addr()?);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("local-s3")
+            .enable_all()
+            .build()?;
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("local-s3".to_owned())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    let http = ConnBuilder::new(TokioExecutor::new());
+                    loop {
+                        let socket = tokio::select! {
+                            accepted = listener.accept() => match accepted {
+                                Ok((socket, _)) => socket,
+                                Err(_) => continue,
+                            },
+                            _ = &mut stopped => break,
+                        };
+                        let connection = http
+                            .serve_connection(TokioIo::new(socket), service.clone())
+                            .into_owned();
+                        tokio::spawn(async move {
+                            let _ = connection.await;
+                        });
+                    }
+                });
+                // Dropping the runtime here cancels open connections.
+            })?;
+        Ok(Self {
+            endpoint,
+            root,
+            access_key: access_key.to_owned(),
+            secret_key: secret_key.to_owned(),
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The endpoint URL, `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The directory served.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The access key accepted.
+    pub fn access_key(&self) -> &str {
+        &self.access_key
+    }
+
+    /// The secret key accepted.
+    pub fn secret_key(&self) -> &str {
+        &self.secret_key
+    }
+
+    /// Makes bucket `name` (a directory under the root); an existing one is
+    /// kept as it is.
+    pub fn create_bucket(&self, name: &str) -> std::io::Result<()> {
+        create_bucket_dir(&self.root, name)
+    }
+}
+
+/// Makes bucket `name` under `root` for s3s-fs: a directory. The name must
+/// be a valid S3 bucket name (s3s-fs ignores other directories).
+pub fn create_bucket_dir(root: &Path, name: &str) -> std::io::Result<()> {
+    if !s3s::path::check_bucket_name(name) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("`{name}` is not a valid S3 bucket name"),
+        ));
+    }
+    std::fs::create_dir_all(root.join(name))
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsigned_request_is_refused_and_server_stops_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = LocalServer::start(dir.path()).unwrap();
+        server.create_bucket("some-bucket").unwrap();
+        assert!(dir.path().join("some-bucket").is_dir());
+        let endpoint = server.endpoint().to_owned();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        let response = agent.get(&format!("{endpoint}/")).call().unwrap();
+        assert_eq!(response.status().as_u16(), 403);
+        drop(server);
+        assert!(agent.get(&format!("{endpoint}/")).call().is_err());
+    }
+
+    #[test]
+    fn invalid_bucket_name_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(create_bucket_dir(dir.path(), "Not_Valid").is_err());
+        assert!(create_bucket_dir(dir.path(), "../escape").is_err());
+    }
+}

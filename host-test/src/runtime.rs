@@ -1,0 +1,174 @@
+//! Loading the component once: engine, compilation cache, linker.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Cache, CacheConfig, Config, Engine};
+
+use crate::bindings::{Connector, ConnectorPre};
+use crate::error::HostError;
+use crate::instance::{HostState, Instance, InstanceOptions};
+
+/// How often the epoch advances: the granularity of per-call deadlines.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Where compiled machine code is kept between runs, so that a CLI call
+/// does not compile the component again (seconds) when it has not changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CodeCache {
+    /// In `.wasmtime-cache/` beside the `.wasm` file. Wasmtime keys each
+    /// entry by a hash of the component's bytes, of its own version and of
+    /// the engine's settings, so a rebuilt component or host never loads
+    /// stale code.
+    #[default]
+    NextToWasm,
+    /// In this directory (absolute).
+    Dir(PathBuf),
+    /// Compile every time.
+    Off,
+}
+
+/// Settings of a [`Runtime`].
+#[derive(Clone, Debug, Default)]
+pub struct RuntimeConfig {
+    /// The compiled-code cache.
+    pub cache: CodeCache,
+}
+
+/// The component, compiled and linked once; it makes any number of
+/// [`Instance`]s. Dropping the runtime (and every instance) stops its
+/// epoch ticker thread.
+pub struct Runtime {
+    pre: ConnectorPre<HostState>,
+    ticker: Arc<Ticker>,
+}
+
+impl Runtime {
+    /// Loads the component at `wasm` with the default settings.
+    pub fn load(wasm: &Path) -> Result<Self, HostError> {
+        Self::load_with(wasm, &RuntimeConfig::default())
+    }
+
+    /// Loads the component at `wasm`.
+    pub fn load_with(wasm: &Path, config: &RuntimeConfig) -> Result<Self, HostError> {
+        if !wasm.is_file() {
+            return Err(HostError::WasmMissing {
+                path: wasm.to_path_buf(),
+            });
+        }
+        let load = |e: wasmtime::Error| HostError::Load(format!("{e:#}"));
+        let mut engine_config = Config::new();
+        engine_config.wasm_component_model(true);
+        // A stuck component is stopped at its per-call deadline.
+        engine_config.epoch_interruption(true);
+        if let Some(dir) = cache_dir(wasm, &config.cache) {
+            let mut cache = CacheConfig::new();
+            cache.with_directory(dir);
+            engine_config.cache(Some(Cache::new(cache).map_err(load)?));
+        }
+        let engine = Engine::new(&engine_config).map_err(load)?;
+        let component = Component::from_file(&engine, wasm).map_err(load)?;
+
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(load)?;
+        Connector::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
+            .map_err(load)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .and_then(ConnectorPre::new)
+            .map_err(load)?;
+        let ticker = Arc::new(Ticker::start(engine));
+        Ok(Self { pre, ticker })
+    }
+
+    /// A new instance: its own memory and state (such as the bucket region
+    /// cache), shared by the calls made on it.
+    pub fn instance(&self, options: InstanceOptions) -> Result<Instance, HostError> {
+        Instance::new(&self.pre, Arc::clone(&self.ticker), options)
+    }
+}
+
+fn cache_dir(wasm: &Path, cache: &CodeCache) -> Option<PathBuf> {
+    match cache {
+        CodeCache::Off => None,
+        CodeCache::Dir(dir) => Some(dir.clone()),
+        CodeCache::NextToWasm => {
+            let wasm = std::path::absolute(wasm).ok()?;
+            Some(wasm.parent()?.join(".wasmtime-cache"))
+        }
+    }
+}
+
+/// A thread that advances the engine's epoch every [`EPOCH_TICK`] until
+/// dropped.
+pub(crate) struct Ticker {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: Engine) -> Self {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("epoch-ticker".to_owned())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EPOCH_TICK) {
+                    engine.increment_epoch();
+                }
+            })
+            .ok();
+        Self {
+            stop: Some(stop),
+            thread,
+        }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        // Dropping the sender disconnects the channel and ends the loop.
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_wasm_is_a_typed_error() {
+        let result = Runtime::load(Path::new("/nonexistent/s3_connector.wasm"));
+        assert!(matches!(result, Err(HostError::WasmMissing { .. })));
+    }
+
+    #[test]
+    fn cache_sits_next_to_the_wasm() {
+        assert_eq!(
+            cache_dir(Path::new("/a/b/c.wasm"), &CodeCache::NextToWasm),
+            Some(PathBuf::from("/a/b/.wasmtime-cache"))
+        );
+        assert_eq!(cache_dir(Path::new("/a/c.wasm"), &CodeCache::Off), None);
+    }
+
+    #[test]
+    fn garbage_is_a_load_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = dir.path().join("bad.wasm");
+        std::fs::write(&wasm, b"not wasm").unwrap();
+        let config = RuntimeConfig {
+            cache: CodeCache::Off,
+        };
+        assert!(matches!(
+            Runtime::load_with(&wasm, &config),
+            Err(HostError::Load(_))
+        ));
+    }
+}
