@@ -136,7 +136,7 @@ impl Client<'_> {
                     continue;
                 }
             }
-            return Err(Error::Service(error));
+            return Err(Error::Service(Box::new(error)));
         }
     }
 

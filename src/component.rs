@@ -268,7 +268,7 @@ impl From<Error> for wit::Error {
             Error::InvalidInput { field, message } => {
                 wit::Error::InvalidInput(wit::InvalidInput { field, message })
             }
-            Error::Service(service) => wit::Error::Service(service.into()),
+            Error::Service(service) => wit::Error::Service((*service).into()),
             Error::Transport { error, attempts } => wit::Error::Transport(wit::TransportFailure {
                 error: error.into(),
                 attempts,

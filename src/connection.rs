@@ -232,6 +232,7 @@ pub fn is_virtual_host_compatible(bucket: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::http::Method;

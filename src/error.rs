@@ -167,9 +167,10 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// S3 answered with an error.
+    /// S3 answered with an error. Boxed: errors are the cold path, and a
+    /// small `Result` keeps the hot one cheap.
     #[error("{0}")]
-    Service(ServiceError),
+    Service(Box<ServiceError>),
     /// No response was had.
     #[error("{error} (after {attempts} attempt(s))")]
     Transport {
