@@ -14,24 +14,37 @@ use crate::connection::{Connection, Region};
 use crate::error::{Error, ErrorCode, ServiceError};
 use crate::http::{HttpRequest, HttpResponse, OpRequest, Transport};
 use crate::ops::Operation;
+use crate::sigv4::key::{SigningKey, SigningKeyCache};
 use crate::sigv4::{self, SigningContext};
 use crate::xml;
 
-/// Regions learnt per bucket, kept for the life of a component instance.
-#[derive(Clone, Debug, Default)]
-pub struct RegionCache {
+/// What a component instance keeps between calls: the region learnt for
+/// each bucket, and the signing keys derived (one HMAC chain per day,
+/// region and credentials, instead of one per request).
+#[derive(Debug, Default)]
+pub struct InstanceState {
     regions: HashMap<String, String>,
+    keys: SigningKeyCache,
 }
 
-impl RegionCache {
+impl InstanceState {
     /// The region learnt for `bucket`.
-    pub fn get(&self, bucket: &str) -> Option<&str> {
+    pub fn region(&self, bucket: &str) -> Option<&str> {
         self.regions.get(bucket).map(String::as_str)
     }
 
     /// Remembers `bucket`'s region.
-    pub fn insert(&mut self, bucket: &str, region: &str) {
+    pub fn learn_region(&mut self, bucket: &str, region: &str) {
+        // Bounded: a workflow touches few buckets, but an instance may live long.
+        if self.regions.len() >= 10_000 && !self.regions.contains_key(bucket) {
+            self.regions.clear();
+        }
         self.regions.insert(bucket.to_owned(), region.to_owned());
+    }
+
+    /// The signing key for `ctx`, derived once and reused.
+    pub fn signing_key(&mut self, ctx: &SigningContext<'_>) -> SigningKey {
+        self.keys.key(ctx)
     }
 }
 
@@ -41,37 +54,62 @@ pub struct Client<'a> {
     pub connection: &'a Connection,
     /// The network.
     pub transport: &'a mut dyn Transport,
-    /// Learnt regions.
-    pub regions: &'a mut RegionCache,
+    /// Learnt regions and derived signing keys.
+    pub state: &'a mut InstanceState,
     /// The signing time.
     pub now: OffsetDateTime,
     /// The operation being run (names the IAM permission on access denied).
     pub operation: Operation,
 }
 
-impl Client<'_> {
+impl<'a> Client<'a> {
     /// The region a request for `bucket` should be signed for now.
     pub fn region_for(&self, bucket: Option<&str>) -> String {
         if self.connection.endpoint.is_some() {
             return self.connection.region.initial().to_owned();
         }
-        if let Some(region) = bucket.and_then(|b| self.regions.get(b)) {
+        if let Some(region) = bucket.and_then(|b| self.state.region(b)) {
             return region.to_owned();
         }
         self.connection.region.initial().to_owned()
     }
 
-    /// Addresses and signs `request` for `region` without sending it.
-    pub fn prepare(&self, request: &OpRequest, region: &str) -> HttpRequest {
-        let mut http = self.connection.address(request, region);
-        let ctx = SigningContext {
+    /// The signing context for `region` at the client's time.
+    pub fn signing_context<'r>(&self, region: &'r str) -> SigningContext<'r>
+    where
+        'a: 'r,
+    {
+        SigningContext {
             credentials: &self.connection.credentials,
             region,
             service: "s3",
             time: self.now,
-        };
-        sigv4::sign(&mut http, &ctx);
+        }
+    }
+
+    /// Addresses and signs `request` for `region` without sending it.
+    pub fn prepare(&mut self, request: &OpRequest, region: &str) -> HttpRequest {
+        let mut http = self.connection.address(request, region);
+        let ctx = self.signing_context(region);
+        let key = self.state.signing_key(&ctx);
+        sigv4::sign_with_key(&mut http, &ctx, &key);
         http
+    }
+
+    /// The region to sign a presigned URL for `bucket` with. With region
+    /// `auto` and a bucket not seen yet, a HEAD of `key` asks S3 where the
+    /// bucket lives (S3 names the region even when the key is absent or
+    /// access is denied), so the URL works wherever the bucket is. Any
+    /// failure of that probe falls back on the connection's region.
+    pub fn presign_region(&mut self, bucket: &str, key: &str) -> String {
+        let needs_probe = self.connection.endpoint.is_none()
+            && self.connection.region == Region::Auto
+            && self.state.region(bucket).is_none();
+        if needs_probe {
+            let probe = OpRequest::new(crate::http::Method::Head, Some(bucket), Some(key));
+            let _ = self.send(&probe);
+        }
+        self.region_for(Some(bucket))
     }
 
     /// Sends `request` and returns the successful (2xx) response, or the
@@ -112,7 +150,7 @@ impl Client<'_> {
                 if let (Some(bucket), Some(found)) = (&request.bucket, response.header("x-amz-bucket-region"))
                 {
                     if self.connection.endpoint.is_none() {
-                        self.regions.insert(bucket, found);
+                        self.state.learn_region(bucket, found);
                     }
                 }
                 return Ok(response);
@@ -122,7 +160,7 @@ impl Client<'_> {
                 let may_follow =
                     self.connection.endpoint.is_none() && *found != region && is_region_hint(&error);
                 if may_follow {
-                    self.regions.insert(bucket, found);
+                    self.state.learn_region(bucket, found);
                     region = found.clone();
                     redirected = true;
                     // The redirect is not a failed attempt.
@@ -254,7 +292,7 @@ pub(crate) mod fake {
 
     use time::OffsetDateTime;
 
-    use super::{Client, RegionCache};
+    use super::{Client, InstanceState};
     use crate::connection::{Connection, Credentials, Endpoint, Region};
     use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
     use crate::ops::Operation;
@@ -317,11 +355,11 @@ pub(crate) mod fake {
         f: impl FnOnce(&mut Client<'_>) -> R,
     ) -> R {
         let connection = local_connection();
-        let mut regions = RegionCache::default();
+        let mut state = InstanceState::default();
         let mut client = Client {
             connection: &connection,
             transport,
-            regions: &mut regions,
+            state: &mut state,
             now: example_time(),
             operation,
         };

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use time::OffsetDateTime;
 
-use crate::client::{Client, RegionCache};
+use crate::client::{Client, InstanceState};
 use crate::connection::{Connection, Credentials, Endpoint, Region};
 use crate::error::{Error, ErrorCode, ServiceError};
 use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
@@ -39,9 +39,10 @@ mod bindings {
 /// The type the exports are implemented on.
 struct Component;
 
-/// Regions learnt per bucket. A component instance lives across calls, so
-/// later calls on the same instance go straight to a bucket's region.
-static REGIONS: Mutex<Option<RegionCache>> = Mutex::new(None);
+/// Regions learnt per bucket and derived signing keys. A component instance
+/// lives across calls, so later calls on the same instance go straight to a
+/// bucket's region and reuse the day's signing key.
+static STATE: Mutex<Option<InstanceState>> = Mutex::new(None);
 
 /// Reads the clock: the one place the crate does.
 fn now() -> OffsetDateTime {
@@ -65,11 +66,11 @@ fn with_client<T>(
     let connection = connection_from_wit(conn)?;
     // A poisoned lock only means an earlier call panicked (which the
     // component's `panic = "abort"` rules out); the cache is still usable.
-    let mut regions = REGIONS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut state = STATE.lock().unwrap_or_else(PoisonError::into_inner);
     let mut client = Client {
         connection: &connection,
         transport: &mut HostTransport,
-        regions: regions.get_or_insert_with(RegionCache::default),
+        state: state.get_or_insert_with(InstanceState::default),
         now: now(),
         operation,
     };
@@ -202,11 +203,11 @@ impl wit_json::Guest for Component {
         body: Option<Vec<u8>>,
     ) -> Result<wit_json::InvokeOutput, wit::Error> {
         let connection = connection_from_wit(conn)?;
-        let mut regions = REGIONS.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = STATE.lock().unwrap_or_else(PoisonError::into_inner);
         let output = crate::json::invoke(
             &connection,
             &mut HostTransport,
-            regions.get_or_insert_with(RegionCache::default),
+            state.get_or_insert_with(InstanceState::default),
             now(),
             &operation,
             &input,
@@ -257,6 +258,20 @@ impl Transport for HostTransport {
                 wit_http::Body::Bytes(bytes) => bytes,
             },
         })
+    }
+
+    /// Sleeps through WASI's monotonic clock, between retry attempts.
+    fn pause(&mut self, duration: std::time::Duration) {
+        std::thread::sleep(duration);
+    }
+
+    /// Jitter from std's per-process random hash keys (WASI `insecure-seed`),
+    /// which is all backoff jitter needs.
+    fn random_fraction(&mut self) -> f64 {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(0x5eed);
+        (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 

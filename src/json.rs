@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
-use crate::client::{Client, RegionCache};
+use crate::client::{Client, InstanceState};
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::http::Transport;
@@ -44,7 +44,7 @@ pub struct InvokeOutput {
 pub fn invoke(
     connection: &Connection,
     transport: &mut dyn Transport,
-    regions: &mut RegionCache,
+    state: &mut InstanceState,
     now: OffsetDateTime,
     operation: &str,
     input: &str,
@@ -64,7 +64,7 @@ pub fn invoke(
     let mut client = Client {
         connection,
         transport,
-        regions,
+        state,
         now,
         operation,
     };
@@ -414,11 +414,11 @@ mod tests {
         input: &str,
         body: Option<Vec<u8>>,
     ) -> Result<InvokeOutput, Error> {
-        let mut regions = RegionCache::default();
+        let mut state = InstanceState::default();
         invoke(
             &local_connection(),
             transport,
-            &mut regions,
+            &mut state,
             example_time(),
             operation,
             input,

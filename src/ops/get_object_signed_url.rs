@@ -14,8 +14,7 @@ use crate::error::Error;
 use crate::http::{Method, OpRequest};
 use crate::model::{ByteRange, PresignMethod, SignedUrl, SignedUrlInput};
 use crate::ops::get_object::range_header;
-use crate::sigv4::presign::presign_url;
-use crate::sigv4::SigningContext;
+use crate::sigv4::presign::presign_url_with_key;
 use crate::validate;
 
 /// Builds the request to presign, after checking the input.
@@ -94,20 +93,17 @@ pub fn file_name(key: &str) -> &str {
 
 /// Runs Get Object's Signed URL. Nothing is sent.
 ///
-/// The URL is signed for the region [`Client::region_for`] gives: the
-/// connection's region, or the region learnt for this bucket. With region
-/// `auto`, a bucket not seen yet is signed for `us-east-1`.
+/// The URL is signed for the connection's region, or the region learnt for
+/// this bucket. With region `auto` and a bucket not seen yet, one HEAD of the
+/// key finds the bucket's region first ([`Client::presign_region`]); that
+/// needs no permission beyond the `s3:GetObject` the URL needs anyway.
 pub fn run(client: &mut Client<'_>, input: &SignedUrlInput) -> Result<SignedUrl, Error> {
     let request = request(input)?;
-    let region = client.region_for(Some(&input.bucket_name));
+    let region = client.presign_region(&input.bucket_name, &input.object_path);
     let http = client.connection.address(&request, &region);
-    let context = SigningContext {
-        credentials: &client.connection.credentials,
-        region: &region,
-        service: "s3",
-        time: client.now,
-    };
-    let url = presign_url(&http, &context, input.expires_seconds);
+    let context = client.signing_context(&region);
+    let key = client.state.signing_key(&context);
+    let url = presign_url_with_key(&http, &context, &key, input.expires_seconds);
     let now = u64::try_from(client.now.unix_timestamp()).unwrap_or(0);
     Ok(SignedUrl {
         name: file_name(&input.object_path).to_owned(),
@@ -330,5 +326,74 @@ mod tests {
         assert_ne!(get_url, signed.url);
         let again = with_client(&mut transport, Operation::GetObjectSignedUrl, |c| run(c, &put)).unwrap();
         assert_eq!(again, signed);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod region_tests {
+    use super::*;
+    use crate::client::fake::{example_time, FakeTransport};
+    use crate::client::InstanceState;
+    use crate::connection::{Connection, Credentials, Region};
+    use crate::ops::Operation;
+
+    fn run_auto(transport: &mut FakeTransport, state: &mut InstanceState) -> SignedUrl {
+        let connection = Connection {
+            credentials: Credentials::new("AKIDEXAMPLE", "secret", None),
+            region: Region::Auto,
+            endpoint: None,
+            path_style: false,
+        };
+        let mut client = Client {
+            connection: &connection,
+            transport,
+            state,
+            now: example_time(),
+            operation: Operation::GetObjectSignedUrl,
+        };
+        let input = SignedUrlInput {
+            bucket_name: "far-bucket".into(),
+            object_path: "a.txt".into(),
+            expires_seconds: 60,
+            range_from: None,
+            range_to: None,
+            method: None,
+            response_content_type: None,
+            response_content_disposition: None,
+            version_id: None,
+        };
+        run(&mut client, &input).unwrap()
+    }
+
+    #[test]
+    fn auto_region_url_is_signed_for_the_buckets_region() {
+        let mut transport = FakeTransport::default();
+        transport
+            .answer(301, &[("x-amz-bucket-region", "eu-west-1")], b"")
+            .answer(404, &[], b"");
+        let mut state = InstanceState::default();
+        let url = run_auto(&mut transport, &mut state).url;
+        assert!(
+            url.starts_with("https://far-bucket.s3.eu-west-1.amazonaws.com/a.txt?"),
+            "{url}"
+        );
+        assert!(url.contains("%2Feu-west-1%2Fs3%2Faws4_request"), "{url}");
+        assert_eq!(
+            transport.sent.len(),
+            2,
+            "one probe, then the probe re-sent to eu-west-1"
+        );
+        // The region is remembered: the next URL needs no request.
+        let again = run_auto(&mut transport, &mut state).url;
+        assert!(again.contains("eu-west-1"));
+        assert_eq!(transport.sent.len(), 2);
+    }
+
+    #[test]
+    fn failed_probe_still_gives_a_url() {
+        let mut transport = FakeTransport::default();
+        let url = run_auto(&mut transport, &mut InstanceState::default()).url;
+        assert!(url.contains("us-east-1"), "{url}");
     }
 }
