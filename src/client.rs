@@ -473,4 +473,90 @@ mod tests {
         assert_eq!(p.delay(30, 1.0), Duration::from_secs(5));
         assert_eq!(p.delay(2, 0.0), Duration::ZERO);
     }
+
+    fn auto_client_run(
+        t: &mut FakeTransport,
+        state: &mut super::InstanceState,
+        region: crate::connection::Region,
+        request: &OpRequest,
+    ) -> Result<crate::http::HttpResponse, Error> {
+        let connection = crate::connection::Connection {
+            credentials: crate::connection::Credentials::new("AKIDEXAMPLE", "secret", None),
+            region,
+            endpoint: None,
+            path_style: false,
+        };
+        let mut client = super::Client {
+            connection: &connection,
+            transport: t,
+            state,
+            now: super::fake::example_time(),
+            operation: Operation::GetObject,
+        };
+        client.send(request)
+    }
+
+    fn get() -> OpRequest {
+        OpRequest::new(Method::Get, Some("bucket"), Some("key"))
+    }
+
+    const REDIRECT: &[u8] = b"<Error><Code>PermanentRedirect</Code><Message>use the right endpoint</Message>\
+        <Endpoint>bucket.s3.eu-west-1.amazonaws.com</Endpoint><Bucket>bucket</Bucket></Error>";
+    const MALFORMED: &[u8] =
+        b"<Error><Code>AuthorizationHeaderMalformed</Code><Message>the region 'us-east-1' \
+        is wrong; expecting 'ap-south-1'</Message><Region>ap-south-1</Region></Error>";
+
+    #[test]
+    fn auto_region_follows_a_301_and_remembers_the_region() {
+        let mut t = FakeTransport::default();
+        t.answer(301, &[("x-amz-bucket-region", "eu-west-1")], REDIRECT)
+            .answer(200, &[], b"data");
+        let mut state = super::InstanceState::default();
+        let result = auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &get());
+        assert_eq!(result.unwrap().body, b"data");
+        assert_eq!(t.sent[0].host, "bucket.s3.us-east-1.amazonaws.com");
+        assert_eq!(t.sent[1].host, "bucket.s3.eu-west-1.amazonaws.com");
+        let auth = t.sent[1].header("authorization").unwrap();
+        assert!(
+            auth.contains("/eu-west-1/s3/aws4_request"),
+            "re-signed for the new region: {auth}"
+        );
+        // The second call goes straight to eu-west-1: one request, not two.
+        t.answer(200, &[], b"again");
+        auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &get()).unwrap();
+        assert_eq!(t.sent.len(), 3);
+        assert_eq!(t.sent[2].host, "bucket.s3.eu-west-1.amazonaws.com");
+    }
+
+    #[test]
+    fn wrong_explicit_region_is_corrected_from_the_400_body() {
+        let mut t = FakeTransport::default();
+        t.answer(400, &[], MALFORMED).answer(200, &[], b"");
+        let mut state = super::InstanceState::default();
+        let region = crate::connection::Region::Named("us-east-1".into());
+        auto_client_run(&mut t, &mut state, region, &get()).unwrap();
+        assert_eq!(t.sent[1].host, "bucket.s3.ap-south-1.amazonaws.com");
+        assert_eq!(state.region("bucket"), Some("ap-south-1"));
+    }
+
+    #[test]
+    fn bodiless_head_redirect_is_followed_from_the_header() {
+        let mut t = FakeTransport::default();
+        t.answer(301, &[("x-amz-bucket-region", "sa-east-1")], b"")
+            .answer(200, &[], b"");
+        let mut state = super::InstanceState::default();
+        auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &head()).unwrap();
+        assert_eq!(t.sent[1].host, "bucket.s3.sa-east-1.amazonaws.com");
+    }
+
+    #[test]
+    fn a_redirect_is_followed_only_once() {
+        let mut t = FakeTransport::default();
+        t.answer(301, &[("x-amz-bucket-region", "eu-west-1")], REDIRECT)
+            .answer(301, &[("x-amz-bucket-region", "eu-west-2")], REDIRECT);
+        let mut state = super::InstanceState::default();
+        let result = auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &get());
+        assert!(matches!(result, Err(Error::Service(ref e)) if e.code == ErrorCode::PermanentRedirect));
+        assert_eq!(t.sent.len(), 2);
+    }
 }
