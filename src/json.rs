@@ -68,7 +68,24 @@ pub fn invoke(
         now,
         operation,
     };
-    run(&mut client, operation, &input, body).map_err(json_field_names)
+    let mut output = run(&mut client, operation, &input, body).map_err(json_field_names)?;
+    if let Some(bucket) = input.get("bucket_name").and_then(Value::as_str) {
+        output.json = with_region(output.json, &client.region_for(Some(bucket)));
+    }
+    Ok(output)
+}
+
+/// Adds `"region"`, the region a bucket operation was signed for (found by
+/// itself with region `auto`, or corrected from a wrong one), to an output
+/// object. Object keys keep their order, so this appends before the brace.
+fn with_region(json: String, region: &str) -> String {
+    match json.strip_suffix('}') {
+        Some(body) if json.starts_with('{') => {
+            let separator = if body.len() > 1 { "," } else { "" };
+            format!("{body}{separator}\"region\":{}}}", Value::from(region))
+        }
+        _ => json,
+    }
 }
 
 /// Decodes the input for `operation`, runs it and shapes its JSON output.
@@ -439,9 +456,31 @@ mod tests {
     }
 
     /// Runs `operation` against queued answers and parses the JSON output.
+    /// Checks, then removes, the `region` that every bucket operation adds,
+    /// so that each test below sees the operation's own fields.
     fn output(transport: &mut FakeTransport, operation: &str, input: &str, body: Option<Vec<u8>>) -> Value {
         let out = call(transport, operation, input, body).unwrap();
-        serde_json::from_str(&out.json).unwrap()
+        let mut json: Value = serde_json::from_str(&out.json).unwrap();
+        let region = json.as_object_mut().unwrap().remove("region");
+        if input.contains("bucket_name") {
+            assert_eq!(
+                region,
+                Some(json!("us-east-1")),
+                "{operation} reports the region used"
+            );
+        } else {
+            assert_eq!(region, None, "{operation} has no bucket, so no region");
+        }
+        json
+    }
+
+    #[test]
+    fn region_is_added_to_an_empty_and_a_full_object() {
+        assert_eq!(with_region("{}".into(), "eu-west-1"), r#"{"region":"eu-west-1"}"#);
+        assert_eq!(
+            with_region(r#"{"a":1}"#.into(), "eu-west-1"),
+            r#"{"a":1,"region":"eu-west-1"}"#
+        );
     }
 
     /// The sorted field names of a JSON object.
@@ -715,7 +754,7 @@ mod tests {
         assert_eq!(out.body.as_deref(), Some(&b"hello"[..]));
         assert_eq!(transport.sent.len(), 1, "the URL is made locally");
         let json: Value = serde_json::from_str(&out.json).unwrap();
-        assert_eq!(fields(&json), ["file", "metadata"]);
+        assert_eq!(fields(&json), ["file", "metadata", "region"]);
         assert_eq!(json["metadata"]["content_type"], "text/plain");
         assert_eq!(fields(&json["file"]), ["expires", "mime_type", "name", "url"]);
         assert_eq!(json["file"]["name"], "a.txt");
