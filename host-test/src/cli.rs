@@ -132,7 +132,7 @@ pub fn main() -> i32 {
         }
         Ok(None) => 0,
         Err(error) => {
-            let _ = writeln!(std::io::stderr().lock(), "{}", error.to_json());
+            let _ = writeln!(std::io::stderr().lock(), "{}", error.to_json_line());
             1
         }
     }
@@ -345,7 +345,9 @@ fn read_body(args: &Args, input: &mut Map<String, Value>) -> Result<Option<Vec<u
     }
     let bytes = std::fs::read(path)
         .map_err(|e| invalid_input("file", format!("cannot read {}: {e}", path.display())))?;
-    if !input.contains_key("file_name") {
+    // The component also takes the name as `file.name`; only fill the
+    // default when neither is given.
+    if !input.contains_key("file_name") && !input.contains_key("file") {
         if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
             input.insert("file_name".to_owned(), Value::String(name.to_owned()));
         }

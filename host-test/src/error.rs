@@ -70,11 +70,30 @@ impl CallError {
     /// The error as the CLI prints it: `{"error": {"kind": ..., ...}}`, with
     /// every field of the WIT case.
     pub fn to_json(&self) -> Value {
-        let inner = match self {
-            CallError::Connector(e) => connector_error_json(e),
-            CallError::Host(e) => json!({"kind": "host", "message": e.to_string()}),
-        };
-        json!({ "error": inner })
+        let fields = self.fields();
+        json!({ "error": Value::Object(fields.0.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()) })
+    }
+
+    /// [`Self::to_json`] on one line, fields in WIT order (`kind` first).
+    pub fn to_json_line(&self) -> String {
+        let mut out = String::from("{\"error\":{");
+        for (i, (name, value)) in self.fields().0.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&Value::from(*name).to_string());
+            out.push(':');
+            out.push_str(&value.to_string());
+        }
+        out.push_str("}}");
+        out
+    }
+
+    fn fields(&self) -> Fields {
+        match self {
+            CallError::Connector(e) => connector_error_fields(e),
+            CallError::Host(e) => Fields(vec![("kind", json!("host")), ("message", json!(e.to_string()))]),
+        }
     }
 
     /// The S3 error code, for a service error.
@@ -86,34 +105,46 @@ impl CallError {
     }
 }
 
-/// The fields of a WIT `error`, `kind` first.
+/// Named fields in order.
+struct Fields(Vec<(&'static str, Value)>);
+
+/// The fields of a WIT `error` as a JSON object, `kind` first.
 pub fn connector_error_json(error: &ConnectorError) -> Value {
-    match error {
-        ConnectorError::InvalidInput(e) => json!({
-            "kind": "invalid-input",
-            "field": e.field,
-            "message": e.message,
-        }),
-        ConnectorError::Service(e) => json!({
-            "kind": "service",
-            "status": e.status,
-            "code": error_code_name(&e.code),
-            "message": e.message,
-            "request_id": e.request_id,
-            "resource": e.resource,
-            "required_permission": e.required_permission,
-            "attempts": e.attempts,
-        }),
-        ConnectorError::Transport(e) => json!({
-            "kind": "transport",
-            "error": transport_error_json(&e.error),
-            "attempts": e.attempts,
-        }),
-        ConnectorError::InvalidResponse(message) => json!({
-            "kind": "invalid-response",
-            "message": message,
-        }),
-    }
+    Value::Object(
+        connector_error_fields(error)
+            .0
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+    )
+}
+
+fn connector_error_fields(error: &ConnectorError) -> Fields {
+    Fields(match error {
+        ConnectorError::InvalidInput(e) => vec![
+            ("kind", json!("invalid-input")),
+            ("field", json!(e.field)),
+            ("message", json!(e.message)),
+        ],
+        ConnectorError::Service(e) => vec![
+            ("kind", json!("service")),
+            ("status", json!(e.status)),
+            ("code", json!(error_code_name(&e.code))),
+            ("message", json!(e.message)),
+            ("request_id", json!(e.request_id)),
+            ("resource", json!(e.resource)),
+            ("required_permission", json!(e.required_permission)),
+            ("attempts", json!(e.attempts)),
+        ],
+        ConnectorError::Transport(e) => vec![
+            ("kind", json!("transport")),
+            ("error", transport_error_json(&e.error)),
+            ("attempts", json!(e.attempts)),
+        ],
+        ConnectorError::InvalidResponse(message) => {
+            vec![("kind", json!("invalid-response")), ("message", json!(message))]
+        }
+    })
 }
 
 /// A WIT `transport-error` as `{"kind": "dns", "message": ...}`.
@@ -216,6 +247,17 @@ mod tests {
             json!({"error": {"kind": "transport", "error": {"kind": "too-large", "limit": 5},
                 "attempts": 2}})
         );
+    }
+
+    #[test]
+    fn one_line_form_puts_kind_first() {
+        let error = CallError::Host(HostError::Poisoned);
+        let line = error.to_json_line();
+        assert!(
+            line.starts_with(r#"{"error":{"kind":"host","message":"#),
+            "{line}"
+        );
+        assert_eq!(serde_json::from_str::<Value>(&line).ok(), Some(error.to_json()));
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! [`LocalServer::create_bucket`] (the CLI's `--create-bucket NAME`). It
 //! answers path-style requests only. It does not implement Put Object ACL
 //! (it answers 501 `NotImplemented`) and reports every bucket's location as
-//! the empty string (which S3 clients read as `us-east-1`).
+//! the empty string (which S3 clients read as `us-east-1`). Its listings
+//! say `EncodingType` `url` but carry the keys unencoded, so a key holding
+//! `+` or `%` is listed decoded once too often (`a+b` as `a b`).
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,78 @@
+//! Shared set-up of the end-to-end tests: the real component, the real
+//! host, and an in-process s3s-fs server that verifies signatures.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use s3_connector_host::cli::DEFAULT_WASM;
+use s3_connector_host::wit::Connection;
+use s3_connector_host::{InstanceOptions, LocalServer, Runtime};
+use tempfile::TempDir;
+
+/// The bucket every fixture creates.
+pub const BUCKET: &str = "test-bucket";
+
+/// The component under test: `S3_CONNECTOR_WASM`, else the workspace's build.
+pub fn wasm_path() -> PathBuf {
+    let path = std::env::var_os("S3_CONNECTOR_WASM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_WASM));
+    assert!(
+        path.is_file(),
+        "the component is missing at {}: build it first with `make build` \
+         (cargo build -p s3-connector --profile component --target wasm32-wasip2)",
+        path.display()
+    );
+    path
+}
+
+/// One runtime per test binary: the component is compiled (or loaded from
+/// the cache) once.
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| Runtime::load(&wasm_path()).unwrap())
+}
+
+/// A local S3 server on a fresh directory.
+pub struct Local {
+    /// The server (stops on drop, before the directory goes).
+    pub server: LocalServer,
+    /// Its root.
+    pub dir: TempDir,
+}
+
+impl Local {
+    /// A server with these buckets.
+    pub fn with_buckets(buckets: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let server = LocalServer::start(dir.path()).unwrap();
+        for bucket in buckets {
+            server.create_bucket(bucket).unwrap();
+        }
+        Self { server, dir }
+    }
+
+    /// A server with [`BUCKET`].
+    pub fn new() -> Self {
+        Self::with_buckets(&[BUCKET])
+    }
+
+    /// The connection the server accepts.
+    pub fn conn(&self) -> Connection {
+        Connection {
+            access_key: self.server.access_key().to_owned(),
+            secret_key: self.server.secret_key().to_owned(),
+            session_token: None,
+            region: Some("us-east-1".to_owned()),
+            endpoint: Some(self.server.endpoint().to_owned()),
+            path_style: true,
+        }
+    }
+}
+
+/// A new instance with the default options (real HTTP).
+pub fn instance() -> s3_connector_host::Instance {
+    runtime().instance(InstanceOptions::default()).unwrap()
+}

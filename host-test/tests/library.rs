@@ -1,0 +1,497 @@
+//! Every operation end to end through the library: the real component in
+//! the real host against s3s-fs with signatures verified.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use common::{instance, runtime, Local, BUCKET};
+use s3_connector_host::wit::{
+    Body, CannedAcl, Connection, DeleteObjectsInput, DeleteOutcome, GetObjectInput, ListObjectsInput,
+    ObjectIdentifier, ObjectRef, PutObjectAclInput, PutObjectFileInput, PutObjectTextInput, Request,
+    Response, SignedUrlInput, TransportError,
+};
+use s3_connector_host::{CallError, ConnectorError, DryRun, HostError, InstanceOptions, Outgoing};
+
+fn put_text(conn: &Connection, key: &str, content: &str) -> Option<String> {
+    let input = PutObjectTextInput {
+        bucket_name: BUCKET.to_owned(),
+        object_path: key.to_owned(),
+        content: content.to_owned(),
+        mime_type: None,
+        acl: None,
+        metadata: vec![],
+    };
+    instance().put_object_text(conn, &input).unwrap().etag
+}
+
+fn object(key: &str) -> ObjectRef {
+    ObjectRef {
+        bucket_name: BUCKET.to_owned(),
+        object_path: key.to_owned(),
+        version_id: None,
+    }
+}
+
+fn get_input(key: &str) -> GetObjectInput {
+    GetObjectInput {
+        bucket_name: BUCKET.to_owned(),
+        object_path: key.to_owned(),
+        version_id: None,
+        range: None,
+    }
+}
+
+fn list_input(prefix: Option<&str>) -> ListObjectsInput {
+    ListObjectsInput {
+        bucket_name: BUCKET.to_owned(),
+        prefix: prefix.map(str::to_owned),
+        delimiter: None,
+        max_keys: None,
+        continuation_token: None,
+        start_after: None,
+        fetch_all: false,
+        max_total: None,
+    }
+}
+
+fn signed_input(key: &str) -> SignedUrlInput {
+    SignedUrlInput {
+        bucket_name: BUCKET.to_owned(),
+        object_path: key.to_owned(),
+        expires_seconds: 300,
+        range_from: None,
+        range_to: None,
+        method: None,
+        response_content_type: None,
+        response_content_disposition: None,
+        version_id: None,
+    }
+}
+
+/// The S3 error code of a failed call, by its WIT name.
+fn service_code(error: &CallError) -> String {
+    error
+        .service_code()
+        .unwrap_or_else(|| panic!("expected a service error, got {error}"))
+}
+
+#[test]
+fn text_read_back_is_the_text_written() {
+    let local = Local::new();
+    let conn = local.conn();
+    let text = "héllo, wörld\nline two";
+    let mut instance = instance();
+    let put = instance
+        .put_object_text(
+            &conn,
+            &PutObjectTextInput {
+                bucket_name: BUCKET.to_owned(),
+                object_path: "notes/hello.txt".to_owned(),
+                content: text.to_owned(),
+                mime_type: Some("text/markdown".to_owned()),
+                acl: None,
+                metadata: vec![("author".to_owned(), "ada".to_owned())],
+            },
+        )
+        .unwrap();
+    assert_eq!(put.key, "notes/hello.txt");
+    let got = instance.get_object(&conn, &get_input("notes/hello.txt")).unwrap();
+    assert_eq!(got.body, text.as_bytes());
+    assert_eq!(got.metadata.content_length, text.len() as u64);
+    assert_eq!(
+        got.metadata.content_type.as_deref(),
+        Some("text/markdown; charset=utf-8")
+    );
+    assert_eq!(got.metadata.etag, put.etag);
+    assert_eq!(
+        got.metadata.metadata,
+        vec![("author".to_owned(), "ada".to_owned())]
+    );
+}
+
+#[test]
+fn binary_file_read_back_is_the_bytes_written() {
+    let local = Local::new();
+    let conn = local.conn();
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(300_000).collect();
+    let mut instance = instance();
+    let put = instance
+        .put_object_file(
+            &conn,
+            &PutObjectFileInput {
+                bucket_name: BUCKET.to_owned(),
+                object_path: None,
+                file_name: "data.bin".to_owned(),
+                mime_type: None,
+                content: bytes.clone(),
+                acl: None,
+                metadata: vec![],
+            },
+        )
+        .unwrap();
+    assert_eq!(put.key, "data.bin", "the file name is the default key");
+    let got = instance.get_object(&conn, &get_input("data.bin")).unwrap();
+    assert!(got.body == bytes, "bytes differ");
+    assert_eq!(
+        local
+            .dir
+            .path()
+            .join(BUCKET)
+            .join("data.bin")
+            .metadata()
+            .unwrap()
+            .len(),
+        300_000
+    );
+}
+
+#[test]
+fn listed_key_is_the_key_put() {
+    let local = Local::new();
+    let conn = local.conn();
+    // No `+` or `%` in the key: s3s-fs says it url-encoded the keys of a
+    // listing (`EncodingType` url) but sends them raw, so those two would
+    // come back decoded once too often. AWS encodes them.
+    put_text(&conn, "dir/a key with spaces, ünïcode & (parens).txt", "a");
+    put_text(&conn, "other.txt", "b");
+    let listed = instance().list_objects(&conn, &list_input(Some("dir/"))).unwrap();
+    let keys: Vec<&str> = listed.objects.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(keys, ["dir/a key with spaces, ünïcode & (parens).txt"]);
+    assert_eq!(listed.objects[0].size, 1);
+    assert!(!listed.is_truncated);
+}
+
+#[test]
+fn head_gives_metadata_without_the_bytes() {
+    let local = Local::new();
+    let conn = local.conn();
+    let etag = put_text(&conn, "h.txt", "12345");
+    let metadata = instance().head_object(&conn, &object("h.txt")).unwrap();
+    assert_eq!(metadata.content_length, 5);
+    assert_eq!(metadata.etag, etag);
+    assert!(metadata.last_modified.is_some());
+}
+
+#[test]
+fn deleted_key_is_gone() {
+    let local = Local::new();
+    let conn = local.conn();
+    put_text(&conn, "doomed.txt", "x");
+    let mut instance = instance();
+    let deleted = instance.delete_object(&conn, &object("doomed.txt")).unwrap();
+    assert!(deleted.success);
+    let error = instance.head_object(&conn, &object("doomed.txt")).unwrap_err();
+    assert_eq!(service_code(&error), "no-such-key");
+    let error = instance.get_object(&conn, &get_input("doomed.txt")).unwrap_err();
+    assert_eq!(service_code(&error), "no-such-key");
+    // Deleting again succeeds, as in S3.
+    assert!(
+        instance
+            .delete_object(&conn, &object("doomed.txt"))
+            .unwrap()
+            .success
+    );
+}
+
+#[test]
+fn delete_multiple_reports_each_key_in_order_and_removes_them() {
+    let local = Local::new();
+    let conn = local.conn();
+    for key in ["m/1", "m/2", "m/3"] {
+        put_text(&conn, key, key);
+    }
+    let keys = ["m/2", "never-existed", "m/1"];
+    let mut instance = instance();
+    let results = instance
+        .delete_objects(
+            &conn,
+            &DeleteObjectsInput {
+                bucket_name: BUCKET.to_owned(),
+                object_keys: keys
+                    .iter()
+                    .map(|k| ObjectIdentifier {
+                        key: (*k).to_owned(),
+                        version_id: None,
+                    })
+                    .collect(),
+            },
+        )
+        .unwrap();
+    let reported: Vec<&str> = results.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(reported, keys);
+    assert!(results
+        .iter()
+        .all(|r| matches!(r.outcome, DeleteOutcome::Deleted)));
+    let left = instance.list_objects(&conn, &list_input(Some("m/"))).unwrap();
+    let left: Vec<&str> = left.objects.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(left, ["m/3"]);
+}
+
+#[test]
+fn presigned_url_fetched_by_a_plain_client_returns_the_object() {
+    let local = Local::new();
+    let conn = local.conn();
+    put_text(&conn, "shared/report.txt", "the report");
+    let signed = instance()
+        .get_object_signed_url(&conn, &signed_input("shared/report.txt"))
+        .unwrap();
+    assert_eq!(signed.name, "report.txt");
+    assert!(signed.url.starts_with(local.server.endpoint()), "{}", signed.url);
+    let mut response = ureq::get(&signed.url).call().unwrap();
+    assert_eq!(response.body_mut().read_to_string().unwrap(), "the report");
+    // The URL is bound to its key: another key with the same query is refused.
+    let tampered = signed.url.replace("report.txt", "other.txt");
+    let refused = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .get(&tampered)
+        .call()
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+}
+
+#[test]
+fn wrong_secret_is_refused_as_signature_mismatch() {
+    let local = Local::new();
+    let mut conn = local.conn();
+    conn.secret_key = "not-the-secret-key-at-all-0000000000000".to_owned();
+    let error = instance().list_buckets(&conn).unwrap_err();
+    assert_eq!(service_code(&error), "signature-does-not-match");
+    assert!(!error.to_json().to_string().contains(&conn.secret_key));
+}
+
+#[test]
+fn list_buckets_with_zero_and_with_one_bucket() {
+    let empty = Local::with_buckets(&[]);
+    assert!(instance().list_buckets(&empty.conn()).unwrap().is_empty());
+    let one = Local::with_buckets(&["only-bucket"]);
+    let buckets = instance().list_buckets(&one.conn()).unwrap();
+    let names: Vec<&str> = buckets.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(names, ["only-bucket"]);
+    assert!(buckets[0].creation_date.is_some());
+}
+
+#[test]
+fn dropdown_lists_buckets_by_name() {
+    let local = Local::with_buckets(&["zeta-bucket", "alpha-bucket"]);
+    let items = instance().list_buckets_ddl(&local.conn()).unwrap();
+    let pairs: Vec<(&str, &str)> = items
+        .iter()
+        .map(|i| (i.text.as_str(), i.value.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [("alpha-bucket", "alpha-bucket"), ("zeta-bucket", "zeta-bucket")]
+    );
+}
+
+#[test]
+fn bucket_location_of_s3s_fs_is_us_east_1() {
+    // s3s-fs answers an empty LocationConstraint, which S3 defines as us-east-1.
+    let local = Local::new();
+    let region = instance().get_bucket_location(&local.conn(), BUCKET).unwrap();
+    assert_eq!(region, "us-east-1");
+    let error = instance()
+        .get_bucket_location(&local.conn(), "no-such-bucket")
+        .unwrap_err();
+    assert_eq!(service_code(&error), "no-such-bucket");
+}
+
+#[test]
+fn put_object_acl_is_sent_and_s3s_fs_answers_not_implemented() {
+    // s3s-fs has no ACLs: the request reaches it, signed, and it answers
+    // 501 NotImplemented, which the component reports as a typed error.
+    let local = Local::new();
+    let conn = local.conn();
+    put_text(&conn, "acl.txt", "x");
+    let error = instance()
+        .put_object_acl(
+            &conn,
+            &PutObjectAclInput {
+                bucket_name: BUCKET.to_owned(),
+                object_path: "acl.txt".to_owned(),
+                acl: CannedAcl::PublicRead,
+                version_id: None,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(service_code(&error), "not-implemented");
+    assert_eq!(error.to_json()["error"]["status"], 501);
+}
+
+#[test]
+fn one_instance_serves_many_calls() {
+    let local = Local::new();
+    let conn = local.conn();
+    let mut instance = instance();
+    for i in 0..20 {
+        let key = format!("many/{i}");
+        instance
+            .put_object_text(
+                &conn,
+                &PutObjectTextInput {
+                    bucket_name: BUCKET.to_owned(),
+                    object_path: key.clone(),
+                    content: key.clone(),
+                    mime_type: None,
+                    acl: None,
+                    metadata: vec![],
+                },
+            )
+            .unwrap();
+    }
+    let listed = instance.list_objects(&conn, &list_input(Some("many/"))).unwrap();
+    assert_eq!(listed.objects.len(), 20);
+}
+
+#[test]
+fn json_face_runs_an_operation_by_name() {
+    let local = Local::new();
+    let conn = local.conn();
+    let mut instance = instance();
+    let put = instance
+        .invoke(
+            &conn,
+            "put-object-file",
+            r#"{"bucket_name": "test-bucket", "file_name": "j.bin"}"#,
+            Some(&[1, 2, 3]),
+        )
+        .unwrap();
+    let put: serde_json::Value = serde_json::from_str(&put.json).unwrap();
+    assert_eq!(put["key"], "j.bin");
+    let got = instance
+        .invoke(
+            &conn,
+            "get-object",
+            r#"{"bucket_name": "test-bucket", "object_path": "j.bin"}"#,
+            None,
+        )
+        .unwrap();
+    assert_eq!(got.body.as_deref(), Some(&[1u8, 2, 3][..]));
+    let error = instance.invoke(&conn, "no-such-op", "{}", None).unwrap_err();
+    assert_eq!(error.to_json()["error"]["field"], "operation");
+}
+
+#[test]
+fn unreachable_endpoint_is_a_transport_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let local = Local::new();
+    let mut conn = local.conn();
+    conn.endpoint = Some(format!("http://127.0.0.1:{port}"));
+    let error = instance().list_buckets(&conn).unwrap_err();
+    let json = error.to_json();
+    assert_eq!(json["error"]["kind"], "transport", "{json}");
+    assert_eq!(json["error"]["error"]["kind"], "connection", "{json}");
+}
+
+/// A transport that answers after a pause.
+struct Slow(Duration);
+
+impl Outgoing for Slow {
+    fn send(&mut self, _: Request) -> Result<Response, TransportError> {
+        std::thread::sleep(self.0);
+        Ok(Response {
+            status: 200,
+            headers: vec![],
+            body: Body::Empty,
+        })
+    }
+}
+
+#[test]
+fn call_past_its_deadline_is_stopped_and_the_instance_poisoned() {
+    let local = Local::new();
+    let options =
+        InstanceOptions::new(Slow(Duration::from_millis(300))).with_call_timeout(Duration::from_millis(50));
+    let mut instance = runtime().instance(options).unwrap();
+    let error = instance.list_buckets(&local.conn()).unwrap_err();
+    assert!(matches!(error, CallError::Host(HostError::Timeout(_))), "{error}");
+    let error = instance.list_buckets(&local.conn()).unwrap_err();
+    assert!(matches!(error, CallError::Host(HostError::Poisoned)), "{error}");
+}
+
+#[test]
+fn memory_beyond_the_limit_is_a_host_error_not_a_crash() {
+    let local = Local::new();
+    let options = InstanceOptions::default().with_memory_limit(8 * 1024 * 1024);
+    let result = runtime().instance(options).map(|mut instance| {
+        instance.put_object_file(
+            &local.conn(),
+            &PutObjectFileInput {
+                bucket_name: BUCKET.to_owned(),
+                object_path: Some("big.bin".to_owned()),
+                file_name: "big.bin".to_owned(),
+                mime_type: None,
+                content: vec![7; 16 * 1024 * 1024],
+                acl: None,
+                metadata: vec![],
+            },
+        )
+    });
+    match result {
+        Err(HostError::Load(_)) | Ok(Err(CallError::Host(HostError::Trap { .. }))) => {}
+        Ok(Err(other)) => panic!("expected a trap, got {other}"),
+        Ok(Ok(_)) => panic!("16 MiB fitted in 8 MiB"),
+        Err(other) => panic!("expected a trap, got {other}"),
+    }
+}
+
+/// A `Write` into shared memory, to read a dry run's lines.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn dry_run_sends_nothing_and_prints_the_signed_request() {
+    let local = Local::new();
+    let captured = Captured::default();
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24
+    let options = InstanceOptions::new(DryRun::new(Box::new(captured.clone()))).with_now(at);
+    let mut instance = runtime().instance(options).unwrap();
+    let conn = local.conn();
+    let error = instance.head_object(&conn, &object("k")).unwrap_err();
+    match &error {
+        CallError::Connector(ConnectorError::Transport(failure)) => {
+            assert!(DryRun::is_not_sent(&failure.error))
+        }
+        other => panic!("expected the dry run's transport error, got {other}"),
+    }
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let line: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(line["method"], "HEAD");
+    assert_eq!(line["url"], format!("{}/{BUCKET}/k", local.server.endpoint()));
+    let date = line["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h[0] == "x-amz-date")
+        .unwrap();
+    assert_eq!(date[1], "20130524T000000Z");
+    // Nothing reached the server: the key was never created, no error logged.
+    assert!(std::fs::read_dir(local.dir.path().join(BUCKET))
+        .unwrap()
+        .next()
+        .is_none());
+}
