@@ -1,0 +1,436 @@
+//! Every operation end to end through the `s3-connector` binary, as a user
+//! runs it.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::{wasm_path, Local, BUCKET};
+use serde_json::{json, Value};
+
+const AWS_VARS: [&str; 6] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+];
+
+/// The binary with a clean AWS environment and the component under test.
+fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_s3-connector"));
+    for var in AWS_VARS {
+        command.env_remove(var);
+    }
+    command.env("S3_CONNECTOR_WASM", wasm_path());
+    command
+}
+
+/// Runs the binary against `local`'s server, credentials from the
+/// environment, and the endpoint and region as flags.
+fn run(local: &Local, args: &[&str]) -> Output {
+    command()
+        .env("AWS_ACCESS_KEY_ID", local.server.access_key())
+        .env("AWS_SECRET_ACCESS_KEY", local.server.secret_key())
+        .args(["--endpoint", local.server.endpoint(), "--region", "us-east-1"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The stdout of a successful run, as JSON.
+fn ok(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "exit {:?}, stderr: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The `error` object of a failed run (exit 1, nothing on stdout).
+fn failed(output: &Output) -> Value {
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(output.stdout.is_empty());
+    let error: Value = serde_json::from_slice(&output.stderr).unwrap();
+    error["error"].clone()
+}
+
+fn input(value: Value) -> String {
+    value.to_string()
+}
+
+#[test]
+fn every_operation_through_the_cli() {
+    let local = Local::new();
+    let dir = tempfile::tempdir().unwrap();
+
+    let put = ok(&run(
+        &local,
+        &[
+            "put-object-text",
+            "--input",
+            &input(json!({"bucket_name": BUCKET, "object_path": "docs/readme.txt",
+                "content": "plain text ✓"})),
+        ],
+    ));
+    assert_eq!(put["key"], "docs/readme.txt");
+
+    let file = dir.path().join("photo.bin");
+    let bytes: Vec<u8> = (0..=255u8).rev().cycle().take(70_000).collect();
+    std::fs::write(&file, &bytes).unwrap();
+    let put = ok(&run(
+        &local,
+        &[
+            "put-object-file",
+            "--input",
+            &input(json!({"bucket_name": BUCKET})),
+            "--file",
+            file.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(put["key"], "photo.bin", "the file's name is the default key");
+
+    let listed = ok(&run(
+        &local,
+        &["list-objects", "--input", &input(json!({"bucket_name": BUCKET}))],
+    ));
+    let keys: Vec<&str> = listed["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["docs/readme.txt", "photo.bin"]);
+
+    let head = ok(&run(
+        &local,
+        &[
+            "head-object",
+            "--input",
+            &input(json!({"bucket_name": BUCKET, "object_path": "photo.bin"})),
+        ],
+    ));
+    assert_eq!(head["content_length"], 70_000);
+
+    let got = ok(&run(
+        &local,
+        &[
+            "get-object",
+            "--input",
+            &input(json!({"bucket_name": BUCKET, "object_path": "docs/readme.txt"})),
+        ],
+    ));
+    assert_eq!(got["content"], "plain text ✓");
+
+    let got = ok(&run(
+        &local,
+        &[
+            "get-object",
+            "--input",
+            &input(json!({"bucket_name": BUCKET, "object_path": "photo.bin",
+                "range": {"from": 0, "to": 3}})),
+        ],
+    ));
+    assert_eq!(got["content_base64"], "//79/A==", "{got}");
+
+    let out = dir.path().join("downloaded.bin");
+    ok(&run(
+        &local,
+        &[
+            "get-object",
+            "--input",
+            &input(json!({"bucket_name": BUCKET, "object_path": "photo.bin"})),
+            "--output",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert!(std::fs::read(&out).unwrap() == bytes, "downloaded bytes differ");
+
+    let signed = ok(&run(
+        &local,
+        &[
+            "get-object-signed-url",
+            "--input",
+            &input(json!({"bucket_name": BUCKET, "object_path": "docs/readme.txt",
+                "expires_seconds": 600})),
+        ],
+    ));
+    let url = signed["file"]["url"].as_str().unwrap();
+    let mut response = ureq::get(url).call().unwrap();
+    assert_eq!(response.body_mut().read_to_string().unwrap(), "plain text ✓");
+
+    let location = ok(&run(
+        &local,
+        &[
+            "get-bucket-location",
+            "--input",
+            &input(json!({"bucket_name": BUCKET})),
+        ],
+    ));
+    assert_eq!(location["result"], "us-east-1", "{location}");
+
+    let acl = failed(&run(
+        &local,
+        &[
+            "put-object-acl",
+            "--input",
+            &input(json!({"bucket_name": BUCKET, "object_path": "photo.bin",
+                "acl": "public-read"})),
+        ],
+    ));
+    assert_eq!(acl["code"], "not-implemented", "s3s-fs has no ACLs: {acl}");
+
+    let deleted = ok(&run(
+        &local,
+        &[
+            "delete-object",
+            "--input",
+            &input(json!({"bucket_name": BUCKET, "object_path": "photo.bin"})),
+        ],
+    ));
+    assert_eq!(deleted["success"], true);
+    let gone = failed(&run(
+        &local,
+        &[
+            "head-object",
+            "--input",
+            &input(json!({"bucket_name": BUCKET, "object_path": "photo.bin"})),
+        ],
+    ));
+    assert_eq!(gone["kind"], "service");
+    assert_eq!(gone["code"], "no-such-key");
+
+    let deleted = ok(&run(
+        &local,
+        &[
+            "delete-objects",
+            "--input",
+            &input(json!({"bucket_name": BUCKET,
+                "object_keys": [{"key": "docs/readme.txt"}, {"key": "not-there"}]})),
+        ],
+    ));
+    assert_eq!(deleted["deleted"], 2, "{deleted}");
+    let listed = ok(&run(
+        &local,
+        &["list-objects", "--input", &input(json!({"bucket_name": BUCKET}))],
+    ));
+    assert_eq!(listed["objects"], json!([]));
+
+    let buckets = ok(&run(&local, &["list-buckets"]));
+    assert_eq!(buckets["buckets"][0]["name"], BUCKET);
+    let ddl = ok(&run(&local, &["list-buckets-ddl"]));
+    assert_eq!(ddl["result"], json!([{"text": BUCKET, "value": BUCKET}]));
+}
+
+#[test]
+fn local_flag_starts_a_server_and_creates_buckets() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    let local = |args: &[&str]| {
+        command()
+            .args(["--local", root.to_str().unwrap()])
+            .args(["--create-bucket", "one-bucket"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let buckets = ok(&local(&["list-buckets"]));
+    assert_eq!(buckets["buckets"][0]["name"], "one-bucket");
+    assert!(root.join("one-bucket").is_dir());
+    ok(&local(&[
+        "put-object-text",
+        "--input",
+        r#"{"bucket_name": "one-bucket", "object_path": "k", "content": "kept"}"#,
+    ]));
+    let got = ok(&local(&[
+        "get-object",
+        "--input",
+        r#"{"bucket_name": "one-bucket", "object_path": "k"}"#,
+    ]));
+    assert_eq!(got["content"], "kept", "the directory keeps objects between runs");
+}
+
+#[test]
+fn list_buckets_with_no_bucket() {
+    let local = Local::with_buckets(&[]);
+    assert_eq!(ok(&run(&local, &["list-buckets"]))["buckets"], json!([]));
+}
+
+#[test]
+fn wrong_secret_is_refused_and_never_printed() {
+    let local = Local::new();
+    let secret = "WRONGwrongWRONGwrongWRONGwrongWRONGwrong";
+    let output = run(
+        &local,
+        &[
+            "list-buckets",
+            "--input",
+            &input(json!({"access_key": local.server.access_key(), "secret_key": secret})),
+        ],
+    );
+    let error = failed(&output);
+    assert_eq!(error["code"], "signature-does-not-match", "{error}");
+    assert_eq!(error["status"], 403);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains(secret));
+    assert!(stderr.starts_with(r#"{"error":{"kind":"service","#), "{stderr}");
+}
+
+#[test]
+fn missing_bucket_and_bad_input_are_typed_errors() {
+    let local = Local::new();
+    let error = failed(&run(
+        &local,
+        &[
+            "list-objects",
+            "--input",
+            &input(json!({"bucket_name": "no-such-bucket"})),
+        ],
+    ));
+    assert_eq!(error["code"], "no-such-bucket", "{error}");
+    let error = failed(&run(
+        &local,
+        &[
+            "list-objects",
+            "--input",
+            &input(json!({"bucket_name": BUCKET, "prefx": "a"})),
+        ],
+    ));
+    assert_eq!(error["kind"], "invalid-input");
+    assert_eq!(error["field"], "prefx");
+    let error = failed(&run(&local, &["list-objects", "--input", "not json"]));
+    assert_eq!(error["field"], "input");
+}
+
+#[test]
+fn usage_error_exits_2() {
+    let output = command().arg("no-such-operation").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = command()
+        .args(["--create-bucket", "b", "list-buckets"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn missing_component_says_how_to_build_it() {
+    let output = command()
+        .args(["--wasm", "/nonexistent/s3_connector.wasm", "list-buckets"])
+        .args(["--input", r#"{"access_key": "a", "secret_key": "b"}"#])
+        .output()
+        .unwrap();
+    let error = failed(&output);
+    assert_eq!(error["kind"], "host");
+    assert!(
+        error["message"].as_str().unwrap().contains("make build"),
+        "{error}"
+    );
+}
+
+/// AWS's documented example credentials.
+const EXAMPLE_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+const EXAMPLE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+fn dry_run(operation: &str, fields: Value) -> Output {
+    let mut fields = fields;
+    fields["access_key"] = json!(EXAMPLE_KEY);
+    fields["secret_key"] = json!(EXAMPLE_SECRET);
+    fields["session_token"] = json!("SESSION-TOKEN-VALUE");
+    fields["region"] = json!("us-east-1");
+    command()
+        .args(["--dry-run", "--now", "2013-05-24T00:00:00Z", operation])
+        .args(["--input", &fields.to_string()])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn dry_run_prints_one_exact_line_per_request_and_sends_nothing() {
+    let output = dry_run(
+        "put-object-text",
+        json!({"bucket_name": "examplebucket", "object_path": "a b/c.txt", "content": "hi"}),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let line = lines[0];
+    assert!(
+        line.starts_with(
+            r#"{"method":"PUT","url":"https://examplebucket.s3.us-east-1.amazonaws.com/a%20b/c.txt","headers":[["#
+        ),
+        "{line}"
+    );
+    // sha256("hi")
+    assert!(
+        line.ends_with(
+            r#"]],"body_sha256":"8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4","body_len":2}"#
+        ),
+        "{line}"
+    );
+    let parsed: Value = serde_json::from_str(line).unwrap();
+    let headers: Vec<(String, String)> = serde_json::from_value(parsed["headers"].clone()).unwrap();
+    let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    assert_eq!(header("x-amz-date"), Some("20130524T000000Z"));
+    assert_eq!(header("x-amz-security-token"), Some("****"));
+    let authorization = header("authorization").unwrap();
+    assert!(
+        authorization.starts_with(
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+        ),
+        "{authorization}"
+    );
+    assert!(!stdout.contains(EXAMPLE_SECRET) && !stdout.contains("SESSION-TOKEN-VALUE"));
+}
+
+#[test]
+fn dry_run_is_reproducible() {
+    let fields = json!({"bucket_name": "examplebucket", "object_path": "test.txt",
+        "range": {"from": 0, "to": 9}});
+    let first = dry_run("get-object", fields.clone());
+    let second = dry_run("get-object", fields);
+    assert!(first.status.success());
+    assert_eq!(first.stdout, second.stdout);
+}
+
+#[test]
+fn dry_run_of_a_signed_url_prints_the_result() {
+    let output = dry_run(
+        "get-object-signed-url",
+        json!({"bucket_name": "examplebucket", "object_path": "test.txt",
+            "expires_seconds": 86400}),
+    );
+    let result = ok(&output);
+    let url = result["file"]["url"].as_str().unwrap();
+    assert!(url.contains("X-Amz-Date=20130524T000000Z"), "{url}");
+    assert!(url.contains("X-Amz-Expires=86400"), "{url}");
+    // A presigned URL made with temporary credentials must carry the session
+    // token (S3 needs it); the secret key itself is never in it.
+    assert!(!String::from_utf8_lossy(&output.stdout).contains(EXAMPLE_SECRET));
+}
