@@ -84,6 +84,10 @@ pub struct Args {
     /// With --local: create this bucket (a directory) first; repeatable.
     #[arg(long, value_name = "NAME", requires = "local")]
     pub create_bucket: Vec<String>,
+    /// With --local: keep the server running this many seconds after the
+    /// operation, so that a presigned URL it made can be fetched.
+    #[arg(long, value_name = "SECONDS", requires = "local")]
+    pub keep_serving: Option<u64>,
     /// The component (default: S3_CONNECTOR_WASM, else the workspace's
     /// target/wasm32-wasip2/component/s3_connector.wasm).
     #[arg(long, value_name = "PATH", env = "S3_CONNECTOR_WASM")]
@@ -122,12 +126,13 @@ fn parse_rfc3339(text: &str) -> Result<OffsetDateTime, String> {
 /// Parses the command line and runs it; returns the exit code.
 pub fn main() -> i32 {
     let args = Args::parse();
-    let stdout = std::io::stdout();
-    match run(&args, &std::env::vars().collect::<Vec<_>>()) {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let mut server = None;
+    let code = match run_with_server(&args, &env, &mut server) {
         Ok(Some(result)) => {
             let text = serde_json::to_string_pretty(&result).unwrap_or_default();
-            let mut out = stdout.lock();
-            let _ = writeln!(out, "{text}");
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}").and_then(|()| out.flush());
             0
         }
         Ok(None) => 0,
@@ -135,21 +140,40 @@ pub fn main() -> i32 {
             let _ = writeln!(std::io::stderr().lock(), "{}", error.to_json_line());
             1
         }
+    };
+    if let (Some(seconds), Some(server)) = (args.keep_serving, &server) {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "serving {} at {} for {seconds} s",
+            server.root().display(),
+            server.endpoint()
+        );
+        std::thread::sleep(std::time::Duration::from_secs(seconds));
     }
+    code
 }
 
 /// Runs `args` with `env` as the environment. `Ok(None)` is a dry run
 /// that had nothing to print beyond its request lines.
 pub fn run(args: &Args, env: &[(String, String)]) -> Result<Option<Value>, CallError> {
+    run_with_server(args, env, &mut None)
+}
+
+/// [`run`], leaving the local server (with `--local`) in `server`.
+fn run_with_server(
+    args: &Args,
+    env: &[(String, String)],
+    server: &mut Option<LocalServer>,
+) -> Result<Option<Value>, CallError> {
     let mut input = read_input(args)?;
     let fields = take_connection_fields(&mut input)?;
     let body = read_body(args, &mut input)?;
 
-    let server = match &args.local {
-        Some(dir) => Some(start_local(dir, &args.create_bucket)?),
-        None => None,
-    };
-    let conn = resolve_connection(&fields, args, env, server.as_ref())?;
+    if let Some(dir) = &args.local {
+        *server = Some(start_local(dir, &args.create_bucket)?);
+    }
+    let server = server.as_ref();
+    let conn = resolve_connection(&fields, args, env, server)?;
 
     let wasm = args.wasm.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_WASM));
     let runtime = Runtime::load(&wasm)?;
