@@ -1,0 +1,16 @@
+//! A List Buckets page: any body parses or is refused, without a panic.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use s3_connector::http::HttpResponse;
+use s3_connector::ops::list_buckets;
+
+fuzz_target!(|body: &[u8]| {
+    let response = HttpResponse {
+        status: 200,
+        headers: Vec::new(),
+        body: body.to_vec(),
+    };
+    let _ = list_buckets::parse(&response);
+});
