@@ -21,7 +21,7 @@ use crate::instance::InstanceOptions;
 use crate::local_server::{self, LocalServer};
 use crate::outgoing::UreqOutgoing;
 use crate::runtime::Runtime;
-use crate::wit::{Connection, InvalidInput, TransportFailure};
+use crate::wit::{Connection, InvalidInput};
 
 /// Every operation name, as the component knows it.
 pub const OPERATIONS: [&str; 12] = [
@@ -189,9 +189,7 @@ fn run_with_server(
     let input_text = Value::Object(input).to_string();
     let output = match instance.invoke(&conn, &args.operation, &input_text, body.as_deref()) {
         Ok(output) => output,
-        Err(CallError::Connector(ConnectorError::Transport(TransportFailure { error, .. })))
-            if args.dry_run && DryRun::is_not_sent(&error) =>
-        {
+        Err(error) if args.dry_run && error.transport().is_some_and(DryRun::is_not_sent) => {
             return Ok(None);
         }
         Err(error) => return Err(error),
@@ -205,7 +203,7 @@ fn run_with_server(
 }
 
 fn invalid_input(field: &str, message: impl Into<String>) -> CallError {
-    CallError::Connector(ConnectorError::InvalidInput(InvalidInput {
+    CallError::from(ConnectorError::InvalidInput(InvalidInput {
         field: field.to_owned(),
         message: message.into(),
     }))

@@ -58,15 +58,37 @@ fn stderr_suffix(stderr: &str) -> String {
 /// Why a call to the component failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
-    /// The component returned its typed error.
+    /// The component returned its typed error (boxed: it is large).
     #[error("{}", connector_error_message(.0))]
-    Connector(ConnectorError),
+    Connector(Box<ConnectorError>),
     /// The host failed around it.
     #[error(transparent)]
     Host(#[from] HostError),
 }
 
+impl From<ConnectorError> for CallError {
+    fn from(error: ConnectorError) -> Self {
+        CallError::Connector(Box::new(error))
+    }
+}
+
 impl CallError {
+    /// The component's typed error, if that is what this is.
+    pub fn connector(&self) -> Option<&ConnectorError> {
+        match self {
+            CallError::Connector(e) => Some(e),
+            CallError::Host(_) => None,
+        }
+    }
+
+    /// The transport error, if the call failed for want of an answer.
+    pub fn transport(&self) -> Option<&TransportError> {
+        match self.connector() {
+            Some(ConnectorError::Transport(failure)) => Some(&failure.error),
+            _ => None,
+        }
+    }
+
     /// The error as the CLI prints it: `{"error": {"kind": ..., ...}}`, with
     /// every field of the WIT case.
     pub fn to_json(&self) -> Value {
@@ -99,8 +121,11 @@ impl CallError {
     /// The S3 error code, for a service error.
     pub fn service_code(&self) -> Option<String> {
         match self {
-            CallError::Connector(ConnectorError::Service(e)) => Some(error_code_name(&e.code)),
-            _ => None,
+            CallError::Connector(e) => match e.as_ref() {
+                ConnectorError::Service(e) => Some(error_code_name(&e.code)),
+                _ => None,
+            },
+            CallError::Host(_) => None,
         }
     }
 }
@@ -219,7 +244,7 @@ mod tests {
 
     #[test]
     fn service_error_json_has_every_field() {
-        let error = CallError::Connector(ConnectorError::Service(ServiceError {
+        let error = CallError::from(ConnectorError::Service(ServiceError {
             status: 404,
             code: ErrorCode::NoSuchKey,
             message: "gone".to_owned(),
@@ -238,7 +263,7 @@ mod tests {
 
     #[test]
     fn transport_error_json_names_the_case() {
-        let error = CallError::Connector(ConnectorError::Transport(TransportFailure {
+        let error = CallError::from(ConnectorError::Transport(TransportFailure {
             error: TransportError::TooLarge(5),
             attempts: 2,
         }));

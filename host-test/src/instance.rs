@@ -156,7 +156,7 @@ impl Instance {
         self.store.set_epoch_deadline(deadline_ticks(self.call_timeout));
         match f(&self.connector, &mut self.store) {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(CallError::Connector(error)),
+            Ok(Err(error)) => Err(error.into()),
             Err(trap) => {
                 self.poisoned = true;
                 Err(self.trap_error(&trap).into())
