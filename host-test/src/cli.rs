@@ -40,11 +40,16 @@ pub const OPERATIONS: [&str; 12] = [
 ];
 
 /// Where the component is looked for when neither `--wasm` nor
-/// `S3_CONNECTOR_WASM` says.
-pub const DEFAULT_WASM: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../target/wasm32-wasip2/component/s3_connector.wasm"
-);
+/// `S3_CONNECTOR_WASM` says: the workspace's build
+/// (`target/wasm32-wasip2/component/s3_connector.wasm`), found from where
+/// this crate was compiled.
+pub fn default_wasm_path() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .unwrap_or(manifest)
+        .join("target/wasm32-wasip2/component/s3_connector.wasm")
+}
 
 /// The input fields that are the connection, not the operation's input.
 pub const CONNECTION_FIELDS: [&str; 6] = [
@@ -175,7 +180,7 @@ fn run_with_server(
     let server = server.as_ref();
     let conn = resolve_connection(&fields, args, env, server)?;
 
-    let wasm = args.wasm.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_WASM));
+    let wasm = args.wasm.clone().unwrap_or_else(default_wasm_path);
     let runtime = Runtime::load(&wasm)?;
     let mut options = if args.dry_run {
         InstanceOptions::new(DryRun::new(Box::new(std::io::stdout())))

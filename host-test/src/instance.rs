@@ -168,8 +168,11 @@ impl Instance {
         if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
             return HostError::Timeout(self.call_timeout);
         }
+        // The root cause says what happened ("wasm trap: unreachable",
+        // "forcing trap when growing memory to N bytes"); the wasm backtrace
+        // around it names only function indices.
         HostError::Trap {
-            message: format!("{error:#}"),
+            message: error.root_cause().to_string(),
             stderr: String::from_utf8_lossy(&self.stderr.contents()).into_owned(),
         }
     }

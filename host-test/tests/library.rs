@@ -439,7 +439,10 @@ fn memory_beyond_the_limit_is_a_host_error_not_a_crash() {
         )
     });
     match result {
-        Err(HostError::Load(_)) | Ok(Err(CallError::Host(HostError::Trap { .. }))) => {}
+        Ok(Err(CallError::Host(HostError::Trap { message, .. }))) => {
+            assert!(message.contains("memory"), "{message}")
+        }
+        Err(HostError::Load(_)) => {}
         Ok(Err(other)) => panic!("expected a trap, got {other}"),
         Ok(Ok(_)) => panic!("16 MiB fitted in 8 MiB"),
         Err(other) => panic!("expected a trap, got {other}"),

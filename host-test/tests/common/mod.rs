@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use s3_connector_host::cli::DEFAULT_WASM;
+use s3_connector_host::cli::default_wasm_path;
 use s3_connector_host::wit::Connection;
 use s3_connector_host::{InstanceOptions, LocalServer, Runtime};
 use tempfile::TempDir;
@@ -18,7 +18,7 @@ pub const BUCKET: &str = "test-bucket";
 pub fn wasm_path() -> PathBuf {
     let path = std::env::var_os("S3_CONNECTOR_WASM")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_WASM));
+        .unwrap_or_else(default_wasm_path);
     assert!(
         path.is_file(),
         "the component is missing at {}: build it first with `make build` \
