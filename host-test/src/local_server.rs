@@ -9,7 +9,8 @@
 //! (it answers 501 `NotImplemented`) and reports every bucket's location as
 //! the empty string (which S3 clients read as `us-east-1`). Its listings
 //! say `EncodingType` `url` but carry the keys unencoded, so a key holding
-//! `+` or `%` is listed decoded once too often (`a+b` as `a b`).
+//! `+` or `%` is listed decoded once too often (`a+b` as `a b`). Its
+//! `<Error>` bodies carry a `Code` but no `Message`.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};

@@ -68,7 +68,9 @@ impl Runtime {
         if let Some(dir) = cache_dir(wasm, &config.cache) {
             let mut cache = CacheConfig::new();
             cache.with_directory(dir);
-            engine_config.cache(Some(Cache::new(cache).map_err(load)?));
+            // A directory that cannot be made (read-only install) only costs
+            // a compilation per run.
+            engine_config.cache(Cache::new(cache).ok());
         }
         let engine = Engine::new(&engine_config).map_err(load)?;
         let component = Component::from_file(&engine, wasm).map_err(load)?;
@@ -156,6 +158,23 @@ mod tests {
             Some(PathBuf::from("/a/b/.wasmtime-cache"))
         );
         assert_eq!(cache_dir(Path::new("/a/c.wasm"), &CodeCache::Off), None);
+    }
+
+    #[test]
+    fn unusable_cache_directory_only_disables_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"").unwrap();
+        let wasm = dir.path().join("bad.wasm");
+        std::fs::write(&wasm, b"not wasm").unwrap();
+        let config = RuntimeConfig {
+            cache: CodeCache::Dir(blocker.join("cache")),
+        };
+        // Reaches compilation (and fails there), not a cache error.
+        match Runtime::load_with(&wasm, &config) {
+            Err(HostError::Load(message)) => assert!(!message.contains("cache"), "{message}"),
+            _ => panic!("expected a load error"),
+        }
     }
 
     #[test]
