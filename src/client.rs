@@ -213,7 +213,11 @@ impl<'a> Client<'a> {
             .as_ref()
             .map(|b| b.message.clone())
             .filter(|m| !m.is_empty())
-            .unwrap_or_else(|| format!("HTTP {} with no error details", response.status));
+            .unwrap_or_else(|| match code.description() {
+                // HEAD answers, and some S3-compatible servers, give no message.
+                Some(text) => text.to_owned(),
+                None => format!("HTTP {} with no error details", response.status),
+            });
         let region = response
             .header("x-amz-bucket-region")
             .map(str::to_owned)

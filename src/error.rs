@@ -104,6 +104,30 @@ impl ErrorCode {
         }
     }
 
+    /// A plain description of the code, for answers that carry no message.
+    pub fn description(&self) -> Option<&'static str> {
+        Some(match self {
+            ErrorCode::AccessDenied => "Access denied",
+            ErrorCode::InvalidAccessKeyId => "The access key id does not exist",
+            ErrorCode::InvalidRange => "The requested range is not satisfiable",
+            ErrorCode::ExpiredToken => "The session token has expired",
+            ErrorCode::InternalError => "S3 failed internally",
+            ErrorCode::MethodNotAllowed => "The method is not allowed on this resource",
+            ErrorCode::NoSuchBucket => "The bucket does not exist",
+            ErrorCode::NoSuchKey => "The key does not exist",
+            ErrorCode::NoSuchVersion => "The version does not exist",
+            ErrorCode::NotImplemented => "The server does not implement this operation",
+            ErrorCode::PermanentRedirect => "The bucket is in another region",
+            ErrorCode::PreconditionFailed => "A precondition failed",
+            ErrorCode::SlowDown => "Too many requests: slow down",
+            ErrorCode::ServiceUnavailable => "The service is unavailable",
+            ErrorCode::SignatureDoesNotMatch => {
+                "The signature does not match: check the secret key and the clock"
+            }
+            _ => return None,
+        })
+    }
+
     /// Whether S3 asks for the request to be tried again.
     pub fn is_retryable(&self) -> bool {
         matches!(
