@@ -82,12 +82,195 @@ impl Conn {
     }
 }
 
-/// The operation's input: any text, or (more often useful) a JSON object
-/// built from the operations' field names and values.
+/// The operation's input: any text, a JSON object built from the
+/// operations' field names and values, or (most often valid) the fields the
+/// operation takes, with fuzzed values of the right JSON types.
 #[derive(Arbitrary, Debug)]
 enum Input {
     Text(String),
     Object(Vec<(Key, Json)>),
+    Fields(Box<Fields>),
+}
+
+impl Input {
+    fn into_text(self, operation: Operation) -> String {
+        match self {
+            Input::Text(text) => text,
+            Input::Object(fields) => Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(key, value)| (key.into_string(), value.into_value()))
+                    .collect::<Map<String, Value>>(),
+            )
+            .to_string(),
+            Input::Fields(fields) => fields.into_value(operation).to_string(),
+        }
+    }
+}
+
+/// Every operation's fields; those of the operation called are sent.
+#[derive(Arbitrary, Debug)]
+struct Fields {
+    bucket_name: Text,
+    object_path: Option<Text>,
+    version_id: Option<Text>,
+    range: Option<(u64, Option<u64>)>,
+    prefix: Option<Text>,
+    delimiter: Option<Text>,
+    max_keys: Option<u32>,
+    continuation_token: Option<Text>,
+    start_after: Option<Text>,
+    fetch_all: bool,
+    max_total: Option<u32>,
+    expires_seconds: u32,
+    range_from: Option<u64>,
+    range_to: Option<u64>,
+    method: Option<Text>,
+    response_content_type: Option<Text>,
+    response_content_disposition: Option<Text>,
+    content: Text,
+    mime_type: Option<Text>,
+    acl: Option<Text>,
+    metadata: Vec<(Text, Text)>,
+    file_name: Option<Text>,
+    file: Option<(Option<Text>, Option<Text>)>,
+    object_keys: Vec<(Text, Option<Text>)>,
+}
+
+impl Fields {
+    fn into_value(self, operation: Operation) -> Value {
+        let text = |t: Option<Text>| t.map_or(Value::Null, Text::into_value);
+        let all = [
+            ("bucket_name", self.bucket_name.into_value()),
+            ("object_path", text(self.object_path)),
+            ("version_id", text(self.version_id)),
+            (
+                "range",
+                self.range
+                    .map_or(Value::Null, |(from, to)| serde_json::json!({ "from": from, "to": to })),
+            ),
+            ("prefix", text(self.prefix)),
+            ("delimiter", text(self.delimiter)),
+            ("max_keys", Value::from(self.max_keys)),
+            ("continuation_token", text(self.continuation_token)),
+            ("start_after", text(self.start_after)),
+            ("fetch_all", Value::from(self.fetch_all)),
+            ("max_total", Value::from(self.max_total)),
+            ("expires_seconds", Value::from(self.expires_seconds)),
+            ("range_from", Value::from(self.range_from)),
+            ("range_to", Value::from(self.range_to)),
+            ("method", text(self.method)),
+            ("response_content_type", text(self.response_content_type)),
+            ("response_content_disposition", text(self.response_content_disposition)),
+            ("content", self.content.into_value()),
+            ("mime_type", text(self.mime_type)),
+            ("acl", text(self.acl)),
+            (
+                "metadata",
+                Value::Object(
+                    self.metadata
+                        .into_iter()
+                        .map(|(name, value)| (name.into_string(), value.into_value()))
+                        .collect(),
+                ),
+            ),
+            ("file_name", text(self.file_name)),
+            (
+                "file",
+                self.file.map_or(Value::Null, |(name, mime_type)| {
+                    serde_json::json!({ "name": text(name), "mime_type": text(mime_type) })
+                }),
+            ),
+            (
+                "object_keys",
+                Value::Array(
+                    self.object_keys
+                        .into_iter()
+                        .map(|(key, version_id)| {
+                            serde_json::json!({ "key": key.into_value(), "version_id": text(version_id) })
+                        })
+                        .collect(),
+                ),
+            ),
+        ];
+        let takes = fields_of(operation);
+        Value::Object(
+            all.into_iter()
+                .filter(|(name, value)| takes.contains(name) && !value.is_null())
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
+        )
+    }
+}
+
+/// The JSON fields each operation takes.
+fn fields_of(operation: Operation) -> &'static [&'static str] {
+    match operation {
+        Operation::ListBuckets | Operation::ListBucketsDdl => &[],
+        Operation::ListObjects => &[
+            "bucket_name",
+            "prefix",
+            "delimiter",
+            "max_keys",
+            "continuation_token",
+            "start_after",
+            "fetch_all",
+            "max_total",
+        ],
+        Operation::GetObject => &["bucket_name", "object_path", "version_id", "range"],
+        Operation::GetObjectSignedUrl => &[
+            "bucket_name",
+            "object_path",
+            "expires_seconds",
+            "range_from",
+            "range_to",
+            "method",
+            "response_content_type",
+            "response_content_disposition",
+            "version_id",
+        ],
+        Operation::GetBucketLocation => &["bucket_name"],
+        Operation::HeadObject | Operation::DeleteObject => &["bucket_name", "object_path", "version_id"],
+        Operation::PutObjectText => &[
+            "bucket_name",
+            "object_path",
+            "content",
+            "mime_type",
+            "acl",
+            "metadata",
+        ],
+        Operation::PutObjectFile => &[
+            "bucket_name",
+            "object_path",
+            "file_name",
+            "mime_type",
+            "acl",
+            "metadata",
+            "file",
+        ],
+        Operation::PutObjectAcl => &["bucket_name", "object_path", "acl", "version_id"],
+        Operation::DeleteObjects => &["bucket_name", "object_keys"],
+    }
+}
+
+/// A string value: mostly one the inputs accept, sometimes any.
+#[derive(Arbitrary, Debug)]
+enum Text {
+    Known(u8),
+    Any(String),
+}
+
+impl Text {
+    fn into_string(self) -> String {
+        match self {
+            Text::Known(i) => STRINGS[usize::from(i) % STRINGS.len()].to_owned(),
+            Text::Any(text) => text,
+        }
+    }
+
+    fn into_value(self) -> Value {
+        Value::String(self.into_string())
+    }
 }
 
 /// Field names of the operations' inputs, and a few that are none.
@@ -147,6 +330,13 @@ const STRINGS: &[&str] = &[
     "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo",
     "tok",
     "auto",
+    "a",
+    "b",
+    "dir/c.txt",
+    "v1",
+    "GOVERNANCE",
+    "text/csv",
+    "owner",
 ];
 
 #[derive(Arbitrary, Debug)]
@@ -421,16 +611,7 @@ struct Case {
 
 fn call(connection: &Connection, transport: &mut FuzzTransport, state: &mut InstanceState, call: Call) {
     let operation = Operation::ALL[usize::from(call.operation) % Operation::ALL.len()];
-    let input = match call.input {
-        Input::Text(text) => text,
-        Input::Object(fields) => Value::Object(
-            fields
-                .into_iter()
-                .map(|(key, value)| (key.into_string(), value.into_value()))
-                .collect::<Map<String, Value>>(),
-        )
-        .to_string(),
-    };
+    let input = call.input.into_text(operation);
     let now = datetime!(2013-05-24 00:00:00 UTC);
     let result = invoke(
         connection,
