@@ -5,15 +5,23 @@
 //! object as a file in it (metadata in hidden `.bucket-*.metadata.json`
 //! files at the root), so a bucket is made by making a directory:
 //! [`LocalServer::create_bucket`] (the CLI's `--create-bucket NAME`). It
-//! answers path-style requests only. It does not implement Put Object ACL
-//! (it answers 501 `NotImplemented`) and reports every bucket's location as
+//! answers path-style requests only. It reports every bucket's location as
 //! the empty string (which S3 clients read as `us-east-1`). Its listings
 //! say `EncodingType` `url` but carry the keys unencoded, so a key holding
 //! `+` or `%` is listed decoded once too often (`a+b` as `a b`). Its
 //! `<Error>` bodies carry a `Code` but no `Message`.
+//!
+//! s3s-fs has no ACLs; the server adds canned object ACLs ([`acl`]): Put
+//! Object ACL with `x-amz-acl`, Put Object with `x-amz-acl`, and Get Object
+//! ACL. They are kept in memory for the life of the server and lost when
+//! it stops (each CLI call with `--local` starts a new one): the embedded
+//! server is for trying the connector, not for storing data, and nothing
+//! is enforced by them (every request signed with the server's key may do
+//! anything).
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -22,6 +30,10 @@ use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+
+use self::acl::{AclFileSystem, AclTable};
+
+pub mod acl;
 
 /// The access key the local server accepts by default.
 pub const LOCAL_ACCESS_KEY: &str = "LOCALACCESSKEY000001";
@@ -39,6 +51,7 @@ pub struct LocalServer {
     root: PathBuf,
     access_key: String,
     secret_key: String,
+    acls: Arc<AclTable>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -56,6 +69,8 @@ impl LocalServer {
         let root = root.canonicalize()?;
         let fs =
             s3s_fs::FileSystem::new(&root).map_err(|e| std::io::Error::other(format!("s3s-fs: {e:?}")))?;
+        let fs = AclFileSystem::new(fs, acl::owner_of(access_key));
+        let acls = fs.acls();
         let mut builder = S3ServiceBuilder::new(fs);
         builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
         let service = builder.build();
@@ -102,6 +117,7 @@ impl LocalServer {
             root,
             access_key: access_key.to_owned(),
             secret_key: secret_key.to_owned(),
+            acls,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -125,6 +141,13 @@ impl LocalServer {
     /// The secret key accepted.
     pub fn secret_key(&self) -> &str {
         &self.secret_key
+    }
+
+    /// The canned ACL set on an object, by its S3 name (`public-read`);
+    /// `None` when none was set since the object was last written, which
+    /// S3 reads as `private`.
+    pub fn object_acl(&self, bucket: &str, key: &str) -> Option<&'static str> {
+        self.acls.get(bucket, key).map(acl::CannedAcl::as_str)
     }
 
     /// Makes bucket `name` (a directory under the root); an existing one is

@@ -304,13 +304,13 @@ fn bucket_location_of_s3s_fs_is_us_east_1() {
 }
 
 #[test]
-fn put_object_acl_is_sent_and_s3s_fs_answers_not_implemented() {
-    // s3s-fs has no ACLs: the request reaches it, signed, and it answers
-    // 501 NotImplemented, which the component reports as a typed error.
+fn put_object_acl_is_sent_and_recorded() {
+    // The embedded server keeps canned ACLs in memory (tests/local_acl.rs
+    // has the rest).
     let local = Local::new();
     let conn = local.conn();
     put_text(&conn, "acl.txt", "x");
-    let error = instance()
+    instance()
         .put_object_acl(
             &conn,
             &PutObjectAclInput {
@@ -320,9 +320,8 @@ fn put_object_acl_is_sent_and_s3s_fs_answers_not_implemented() {
                 version_id: None,
             },
         )
-        .unwrap_err();
-    assert_eq!(service_code(&error), "not-implemented");
-    assert_eq!(error.to_json()["error"]["status"], 501);
+        .unwrap();
+    assert_eq!(local.server.object_acl(BUCKET, "acl.txt"), Some("public-read"));
 }
 
 #[test]
