@@ -76,3 +76,5 @@ impl Local {
 pub fn instance() -> s3_connector_host::Instance {
     runtime().instance(InstanceOptions::default()).unwrap()
 }
+
+pub mod moto;
