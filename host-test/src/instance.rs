@@ -1,7 +1,8 @@
 //! One instance of the component, and a typed call for each operation.
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, StoreLimits, Trap};
@@ -82,7 +83,11 @@ pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: StoreLimits,
-    outgoing: Box<dyn Outgoing>,
+    // Shared with the thread that sends, which may outlive a call that ran
+    // out of time.
+    outgoing: Arc<Mutex<Box<dyn Outgoing>>>,
+    // When the running call must end (`None`: no deadline).
+    deadline: Option<Instant>,
 }
 
 impl WasiView for HostState {
@@ -95,12 +100,43 @@ impl WasiView for HostState {
 }
 
 impl wit_host::http_outgoing::Host for HostState {
+    /// Sends on another thread and waits no longer than the call's
+    /// deadline: the epoch deadline only stops the component while it runs
+    /// its own code, not while it waits here.
     fn send(&mut self, request: Request) -> Result<Response, TransportError> {
-        self.outgoing.send(request)
+        let Some(deadline) = self.deadline else {
+            return lock(&self.outgoing).send(request);
+        };
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(TransportError::Timeout);
+        }
+        let outgoing = Arc::clone(&self.outgoing);
+        let (done, result) = mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("http-outgoing".to_owned())
+            .spawn(move || {
+                let _ = done.send(lock(&outgoing).send(request));
+            })
+            .map_err(|e| TransportError::Other(format!("cannot start the HTTP thread: {e}")))?;
+        match result.recv_timeout(remaining) {
+            Ok(result) => result,
+            // The request goes on until the HTTP client's own timeout; its
+            // answer is dropped.
+            Err(RecvTimeoutError::Timeout) => Err(TransportError::Timeout),
+            Err(RecvTimeoutError::Disconnected) => Err(TransportError::Other(
+                "the HTTP client stopped without an answer".to_owned(),
+            )),
+        }
     }
 }
 
 impl wit_host::types::Host for HostState {}
+
+/// The transport, even if a send panicked while holding it.
+fn lock(outgoing: &Mutex<Box<dyn Outgoing>>) -> std::sync::MutexGuard<'_, Box<dyn Outgoing>> {
+    outgoing.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// One instance of the component. Calls on it share its state (the bucket
 /// region cache, for one); after a trap it refuses further calls with
@@ -126,7 +162,8 @@ impl Instance {
             wasi,
             table: ResourceTable::new(),
             limits: sandbox::store_limits(options.memory_limit),
-            outgoing: options.outgoing,
+            outgoing: Arc::new(Mutex::new(options.outgoing)),
+            deadline: None,
         };
         let mut store = Store::new(pre.engine(), state);
         store.limiter(|state| &mut state.limits);
@@ -154,6 +191,7 @@ impl Instance {
             return Err(HostError::Poisoned.into());
         }
         self.store.set_epoch_deadline(deadline_ticks(self.call_timeout));
+        self.store.data_mut().deadline = Instant::now().checked_add(self.call_timeout);
         match f(&self.connector, &mut self.store) {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => Err(error.into()),

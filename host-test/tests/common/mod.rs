@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod fake_server;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
