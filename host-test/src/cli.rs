@@ -15,11 +15,14 @@ use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::ca_bundle::CaBundle;
+use crate::connect_to::ConnectTo;
 use crate::dry_run::DryRun;
-use crate::error::{CallError, ConnectorError};
+use crate::error::{CallError, ConnectorError, HostError};
 use crate::instance::InstanceOptions;
 use crate::local_server::{self, LocalServer};
-use crate::outgoing::UreqOutgoing;
+use crate::outgoing::{HttpConfig, UreqOutgoing};
+use crate::policy::AddressPolicy;
 use crate::runtime::Runtime;
 use crate::wit::{Connection, InvalidInput};
 
@@ -105,6 +108,26 @@ pub struct Args {
     /// 2013-05-24T00:00:00Z.
     #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
     pub now: Option<OffsetDateTime>,
+    /// Let requests reach private networks (10/8, 172.16/12, 192.168/16,
+    /// 100.64/10, fc00::/7), e.g. MinIO on a LAN. Without it only public
+    /// addresses are reachable, and loopback only as the explicit endpoint
+    /// (--endpoint, the input's `endpoint`, AWS_ENDPOINT_URL, --local);
+    /// link-local addresses (the cloud metadata service) never are. A
+    /// refused address fails with `denied` before any connection.
+    #[arg(long)]
+    pub allow_private_network: bool,
+    /// Connect requests for HOST:PORT to ADDR:PORT instead, as curl does:
+    /// the URL, the Host header, the TLS certificate check and the
+    /// signature stay HOST's. An empty HOST or PORT matches any, an empty
+    /// ADDR or second PORT keeps the request's own; IPv6 in brackets.
+    /// Repeatable, the first match applies. ADDR may be loopback or
+    /// private, never link-local.
+    #[arg(long, value_name = "HOST:PORT:ADDR:PORT")]
+    pub connect_to: Vec<ConnectTo>,
+    /// Trust the certificates in this PEM file on top of the public roots:
+    /// an S3-compatible server's private CA, a corporate TLS proxy.
+    #[arg(long, value_name = "FILE", env = "AWS_CA_BUNDLE")]
+    pub ca_bundle: Option<PathBuf>,
     /// The operation.
     #[arg(value_name = "OPERATION", value_parser = PossibleValuesParser::new(OPERATIONS))]
     pub operation: String,
@@ -182,10 +205,11 @@ fn run_with_server(
 
     let wasm = args.wasm.clone().unwrap_or_else(default_wasm_path);
     let runtime = Runtime::load(&wasm)?;
+    let http = http_config(args)?;
     let mut options = if args.dry_run {
         InstanceOptions::new(DryRun::new(Box::new(std::io::stdout())))
     } else {
-        InstanceOptions::new(UreqOutgoing::default())
+        InstanceOptions::new(UreqOutgoing::new(http))
     };
     if let Some(now) = args.now {
         options = options.with_now(SystemTime::from(now));
@@ -205,6 +229,26 @@ fn run_with_server(
         attach_body(&mut result, &bytes, args.output.as_deref())?;
     }
     Ok(Some(result))
+}
+
+/// The HTTP settings the flags give: `--allow-private-network`,
+/// `--connect-to` and `--ca-bundle` (or AWS_CA_BUNDLE; empty is unset). A
+/// CA bundle that cannot be used is a host error here, before any call.
+pub fn http_config(args: &Args) -> Result<HttpConfig, CallError> {
+    let ca_bundle = match args.ca_bundle.as_deref() {
+        Some(path) if !path.as_os_str().is_empty() => Some(
+            CaBundle::from_pem_file(path).map_err(|e| CallError::Host(HostError::Config(e.to_string())))?,
+        ),
+        _ => None,
+    };
+    Ok(HttpConfig {
+        address_policy: AddressPolicy {
+            allow_private_network: args.allow_private_network,
+        },
+        connect_to: args.connect_to.clone(),
+        ca_bundle,
+        ..HttpConfig::default()
+    })
 }
 
 fn invalid_input(field: &str, message: impl Into<String>) -> CallError {

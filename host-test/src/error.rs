@@ -45,6 +45,10 @@ pub enum HostError {
     /// The component answered something the host cannot use.
     #[error("the component answered something unusable: {0}")]
     BadAnswer(String),
+    /// The host's own settings cannot be used (a CA bundle that cannot be
+    /// read, say); found at start-up, before any call.
+    #[error("bad host configuration: {0}")]
+    Config(String),
 }
 
 fn stderr_suffix(stderr: &str) -> String {

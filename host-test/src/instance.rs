@@ -182,14 +182,17 @@ impl Instance {
     }
 
     /// Runs one export with the deadline set; a trap becomes a host error
-    /// and poisons the instance.
+    /// and poisons the instance. The transport learns the endpoint `conn`
+    /// names, the one destination the caller gave explicitly.
     fn call<R>(
         &mut self,
+        conn: &Connection,
         f: impl FnOnce(&Connector, &mut Store<HostState>) -> wasmtime::Result<Result<R, ConnectorError>>,
     ) -> Result<R, CallError> {
         if self.poisoned {
             return Err(HostError::Poisoned.into());
         }
+        lock(&self.store.data().outgoing).set_explicit_endpoint(conn.endpoint.as_deref());
         self.store.set_epoch_deadline(deadline_ticks(self.call_timeout));
         self.store.data_mut().deadline = Instant::now().checked_add(self.call_timeout);
         match f(&self.connector, &mut self.store) {
@@ -217,12 +220,16 @@ impl Instance {
 
     /// List Buckets.
     pub fn list_buckets(&mut self, conn: &Connection) -> Result<Vec<Bucket>, CallError> {
-        self.call(|c, s| c.s3_connector_s3_operations().call_list_buckets(s, conn))
+        self.call(conn, |c, s| {
+            c.s3_connector_s3_operations().call_list_buckets(s, conn)
+        })
     }
 
     /// List buckets DDL.
     pub fn list_buckets_ddl(&mut self, conn: &Connection) -> Result<Vec<DropdownItem>, CallError> {
-        self.call(|c, s| c.s3_connector_s3_operations().call_list_buckets_ddl(s, conn))
+        self.call(conn, |c, s| {
+            c.s3_connector_s3_operations().call_list_buckets_ddl(s, conn)
+        })
     }
 
     /// List Bucket Objects.
@@ -231,7 +238,9 @@ impl Instance {
         conn: &Connection,
         input: &ListObjectsInput,
     ) -> Result<ListObjectsOutput, CallError> {
-        self.call(|c, s| c.s3_connector_s3_operations().call_list_objects(s, conn, input))
+        self.call(conn, |c, s| {
+            c.s3_connector_s3_operations().call_list_objects(s, conn, input)
+        })
     }
 
     /// Get Object.
@@ -240,7 +249,9 @@ impl Instance {
         conn: &Connection,
         input: &GetObjectInput,
     ) -> Result<GetObjectOutput, CallError> {
-        self.call(|c, s| c.s3_connector_s3_operations().call_get_object(s, conn, input))
+        self.call(conn, |c, s| {
+            c.s3_connector_s3_operations().call_get_object(s, conn, input)
+        })
     }
 
     /// Get Object's Signed URL.
@@ -249,7 +260,7 @@ impl Instance {
         conn: &Connection,
         input: &SignedUrlInput,
     ) -> Result<SignedUrl, CallError> {
-        self.call(|c, s| {
+        self.call(conn, |c, s| {
             c.s3_connector_s3_operations()
                 .call_get_object_signed_url(s, conn, input)
         })
@@ -257,7 +268,7 @@ impl Instance {
 
     /// Get bucket location.
     pub fn get_bucket_location(&mut self, conn: &Connection, bucket_name: &str) -> Result<String, CallError> {
-        self.call(|c, s| {
+        self.call(conn, |c, s| {
             c.s3_connector_s3_operations()
                 .call_get_bucket_location(s, conn, bucket_name)
         })
@@ -265,7 +276,9 @@ impl Instance {
 
     /// Head Object.
     pub fn head_object(&mut self, conn: &Connection, input: &ObjectRef) -> Result<ObjectMetadata, CallError> {
-        self.call(|c, s| c.s3_connector_s3_operations().call_head_object(s, conn, input))
+        self.call(conn, |c, s| {
+            c.s3_connector_s3_operations().call_head_object(s, conn, input)
+        })
     }
 
     /// Put Object (Text).
@@ -274,7 +287,7 @@ impl Instance {
         conn: &Connection,
         input: &PutObjectTextInput,
     ) -> Result<PutObjectOutput, CallError> {
-        self.call(|c, s| {
+        self.call(conn, |c, s| {
             c.s3_connector_s3_operations()
                 .call_put_object_text(s, conn, input)
         })
@@ -286,7 +299,7 @@ impl Instance {
         conn: &Connection,
         input: &PutObjectFileInput,
     ) -> Result<PutObjectOutput, CallError> {
-        self.call(|c, s| {
+        self.call(conn, |c, s| {
             c.s3_connector_s3_operations()
                 .call_put_object_file(s, conn, input)
         })
@@ -294,7 +307,9 @@ impl Instance {
 
     /// Put Object ACL.
     pub fn put_object_acl(&mut self, conn: &Connection, input: &PutObjectAclInput) -> Result<(), CallError> {
-        self.call(|c, s| c.s3_connector_s3_operations().call_put_object_acl(s, conn, input))
+        self.call(conn, |c, s| {
+            c.s3_connector_s3_operations().call_put_object_acl(s, conn, input)
+        })
     }
 
     /// Delete Object.
@@ -303,7 +318,9 @@ impl Instance {
         conn: &Connection,
         input: &ObjectRef,
     ) -> Result<DeleteObjectOutput, CallError> {
-        self.call(|c, s| c.s3_connector_s3_operations().call_delete_object(s, conn, input))
+        self.call(conn, |c, s| {
+            c.s3_connector_s3_operations().call_delete_object(s, conn, input)
+        })
     }
 
     /// Delete Multiple Objects.
@@ -312,7 +329,9 @@ impl Instance {
         conn: &Connection,
         input: &DeleteObjectsInput,
     ) -> Result<Vec<DeleteResult>, CallError> {
-        self.call(|c, s| c.s3_connector_s3_operations().call_delete_objects(s, conn, input))
+        self.call(conn, |c, s| {
+            c.s3_connector_s3_operations().call_delete_objects(s, conn, input)
+        })
     }
 
     /// The JSON face: runs `operation` (`list-objects`, ...) with `input`, a
@@ -324,7 +343,7 @@ impl Instance {
         input: &str,
         body: Option<&[u8]>,
     ) -> Result<InvokeOutput, CallError> {
-        self.call(|c, s| {
+        self.call(conn, |c, s| {
             c.s3_connector_s3_json()
                 .call_invoke(s, conn, operation, input, body)
         })

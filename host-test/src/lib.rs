@@ -8,7 +8,11 @@
 //! The component runs sandboxed ([`sandbox`]): no environment, files or
 //! sockets, a memory limit and a per-call deadline; a trap is a
 //! [`HostError`], never a panic. Its only way out is `http-outgoing`,
-//! implemented by [`UreqOutgoing`] (or [`DryRun`], which prints instead).
+//! implemented by [`UreqOutgoing`] (or [`DryRun`], which prints instead),
+//! which reaches only public addresses unless told otherwise
+//! ([`policy`]): loopback for the connection's own endpoint, private
+//! networks on request, `--connect-to` routes ([`connect_to`]) and extra
+//! root certificates ([`CaBundle`]) from [`HttpConfig`].
 //! [`LocalServer`] is an S3 server on 127.0.0.1 for demos and tests.
 //!
 //! ```no_run
@@ -26,20 +30,26 @@
 
 #[allow(missing_docs)]
 mod bindings;
+pub mod ca_bundle;
 pub mod cli;
+pub mod connect_to;
 pub mod dry_run;
 pub mod error;
 pub mod instance;
 pub mod local_server;
 pub mod outgoing;
+pub mod policy;
 pub mod runtime;
 pub mod sandbox;
 
+pub use ca_bundle::CaBundle;
+pub use connect_to::ConnectTo;
 pub use dry_run::{DryRun, DryRunLine};
 pub use error::{CallError, ConnectorError, HostError};
 pub use instance::{Instance, InstanceOptions};
 pub use local_server::LocalServer;
 pub use outgoing::{HttpConfig, Outgoing, UreqOutgoing};
+pub use policy::AddressPolicy;
 pub use runtime::{CodeCache, Runtime, RuntimeConfig};
 
 /// The WIT types, as generated from `wit/`.

@@ -3,13 +3,27 @@
 //!
 //! [`Outgoing`] is the one-method seam; [`UreqOutgoing`] sends for real with
 //! ureq 3 (rustls, webpki roots) and [`crate::dry_run::DryRun`] only prints.
+//!
+//! [`UreqOutgoing`] resolves every host name itself, applies
+//! `--connect-to` rules ([`crate::connect_to`]) and the address policy
+//! ([`crate::policy`]) to the addresses found, and connects to those very
+//! addresses: a refused destination is a `denied` error before any
+//! connection is made.
 
 use std::io::ErrorKind;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use ureq::config::AutoHeaderValue;
-use ureq::http;
+use ureq::config::{AutoHeaderValue, Config};
+use ureq::http::{self, Uri};
+use ureq::tls::TlsConfig;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{Connector, DefaultConnector, NextTimeout};
 
+use crate::ca_bundle::CaBundle;
+use crate::connect_to::{self, normalize_host, ConnectTo};
+use crate::policy::{AddressPolicy, Origin};
 use crate::wit::{Body, Header, Request, Response, TransportError};
 
 /// Sends one request built and signed by the component.
@@ -17,9 +31,17 @@ pub trait Outgoing: Send {
     /// Sends `request` and returns the whole response; any HTTP status is
     /// `Ok`, `Err` means no response was had.
     fn send(&mut self, request: Request) -> Result<Response, TransportError>;
+
+    /// Told before each call which endpoint URL its connection names (the
+    /// caller's explicit choice; `None`: AWS). A transport with an address
+    /// policy lets that endpoint's host and port be a loopback address; the
+    /// default ignores it.
+    fn set_explicit_endpoint(&mut self, endpoint: Option<&str>) {
+        let _ = endpoint;
+    }
 }
 
-/// Limits of [`UreqOutgoing`].
+/// Limits and network settings of [`UreqOutgoing`].
 #[derive(Clone, Debug)]
 pub struct HttpConfig {
     /// How long resolving the host name and connecting may take.
@@ -31,6 +53,15 @@ pub struct HttpConfig {
     /// `too-large`. The body is copied into the component's memory, which
     /// has its own limit, so this stays well below it.
     pub max_response_bytes: u64,
+    /// Which addresses may be connected to (default: public ones, loopback
+    /// for the explicit endpoint).
+    pub address_policy: AddressPolicy,
+    /// `--connect-to` rules: where requests for a host and port connect
+    /// instead, the first matching rule applying. Their target addresses
+    /// may be loopback or private, never link-local.
+    pub connect_to: Vec<ConnectTo>,
+    /// Root certificates trusted on top of the public ones.
+    pub ca_bundle: Option<CaBundle>,
 }
 
 impl Default for HttpConfig {
@@ -39,6 +70,9 @@ impl Default for HttpConfig {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
             max_response_bytes: 64 * 1024 * 1024,
+            address_policy: AddressPolicy::default(),
+            connect_to: Vec::new(),
+            ca_bundle: None,
         }
     }
 }
@@ -49,12 +83,19 @@ impl Default for HttpConfig {
 pub struct UreqOutgoing {
     agent: ureq::Agent,
     config: HttpConfig,
+    explicit_endpoint: Arc<Mutex<Option<(String, u16)>>>,
 }
 
 impl UreqOutgoing {
-    /// An HTTP client with these limits.
+    /// An HTTP client with these limits and network settings.
     pub fn new(config: HttpConfig) -> Self {
-        let agent = ureq::Agent::config_builder()
+        Self::with_connector(config, DefaultConnector::default())
+    }
+
+    /// The client, making its connections with `connector` (tests pass one
+    /// that records what it is asked to connect to, and never does).
+    fn with_connector(config: HttpConfig, connector: impl Connector) -> Self {
+        let mut builder = ureq::Agent::config_builder()
             // S3 errors are answers the component parses, not transport failures.
             .http_status_as_error(false)
             // A 301 or 307 from S3 names another region: the component decides.
@@ -71,10 +112,23 @@ impl UreqOutgoing {
             .timeout_send_request(Some(config.read_timeout))
             .timeout_send_body(Some(config.read_timeout))
             .timeout_recv_response(Some(config.read_timeout))
-            .timeout_recv_body(Some(config.read_timeout))
-            .build()
-            .new_agent();
-        Self { agent, config }
+            .timeout_recv_body(Some(config.read_timeout));
+        if let Some(bundle) = &config.ca_bundle {
+            builder = builder.tls_config(TlsConfig::builder().root_certs(bundle.root_certs()).build());
+        }
+        let explicit_endpoint = Arc::new(Mutex::new(None));
+        let resolver = PolicyResolver {
+            inner: DefaultResolver::default(),
+            policy: config.address_policy,
+            rules: config.connect_to.clone(),
+            explicit_endpoint: Arc::clone(&explicit_endpoint),
+        };
+        let agent = ureq::Agent::with_parts(builder.build(), connector, resolver);
+        Self {
+            agent,
+            config,
+            explicit_endpoint,
+        }
     }
 }
 
@@ -133,6 +187,140 @@ impl Outgoing for UreqOutgoing {
             body,
         })
     }
+
+    fn set_explicit_endpoint(&mut self, endpoint: Option<&str>) {
+        let trusted = endpoint
+            .and_then(|url| url.parse::<Uri>().ok())
+            .and_then(|uri| host_and_port(&uri));
+        *self
+            .explicit_endpoint
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = trusted;
+    }
+}
+
+/// The request's host (as [`normalize_host`] gives it) and port (the
+/// scheme's default when the URL has none).
+fn host_and_port(uri: &Uri) -> Option<(String, u16)> {
+    let default_port = match uri.scheme_str()? {
+        s if s.eq_ignore_ascii_case("https") => 443,
+        s if s.eq_ignore_ascii_case("http") => 80,
+        _ => return None,
+    };
+    let host = normalize_host(uri.host()?);
+    Some((host, uri.port_u16().unwrap_or(default_port)))
+}
+
+/// The resolver ureq calls before every request (pooled connection or
+/// not): `--connect-to` first, then a name lookup, then the address
+/// policy on every address found. Only checked addresses are returned, and
+/// ureq connects to exactly those.
+#[derive(Debug)]
+struct PolicyResolver {
+    inner: DefaultResolver,
+    policy: AddressPolicy,
+    rules: Vec<ConnectTo>,
+    explicit_endpoint: Arc<Mutex<Option<(String, u16)>>>,
+}
+
+impl PolicyResolver {
+    fn is_explicit_endpoint(&self, host: &str, port: u16) -> bool {
+        let explicit = self
+            .explicit_endpoint
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        explicit.as_ref().is_some_and(|(h, p)| h == host && *p == port)
+    }
+}
+
+impl Resolver for PolicyResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let scheme = uri.scheme_str().unwrap_or_default();
+        let Some((host, port)) = host_and_port(uri) else {
+            return Err(denied(format!(
+                "scheme `{scheme}` is not allowed, only http and https"
+            )));
+        };
+        let origin = if self.is_explicit_endpoint(&host, port) {
+            Origin::ExplicitEndpoint
+        } else {
+            Origin::Component
+        };
+        // A rule's address is the operator's own choice; a rule that only
+        // changes the port leaves the address to the request's host.
+        let (target_host, target_port, origin) = match connect_to::find(&self.rules, &host, port) {
+            Some(rule) => {
+                let (target_host, target_port) = rule.target(&host, port);
+                let origin = if rule.target_host.is_some() {
+                    Origin::ConnectTo
+                } else {
+                    origin
+                };
+                (target_host.to_owned(), target_port, origin)
+            }
+            None => (host.clone(), port, origin),
+        };
+        let addrs = match target_host.parse::<IpAddr>() {
+            Ok(ip) => {
+                let mut addrs = self.empty();
+                addrs.push(SocketAddr::new(ip, target_port));
+                addrs
+            }
+            Err(_) => {
+                let lookup: Uri = format!("http://{target_host}:{target_port}/")
+                    .parse()
+                    .map_err(|e| ureq::Error::BadUri(format!("{target_host}: {e}")))?;
+                self.inner.resolve(&lookup, config, timeout)?
+            }
+        };
+        for addr in &addrs {
+            if let Err(refusal) = self.policy.check(addr.ip(), origin) {
+                let route = if (target_host.as_str(), target_port) == (host.as_str(), port) {
+                    String::new()
+                } else {
+                    format!(
+                        " (connected to {} by --connect-to)",
+                        join_host_port(&target_host, target_port)
+                    )
+                };
+                return Err(denied(format!(
+                    "{}{route}: {refusal}",
+                    join_host_port(&host, port)
+                )));
+            }
+        }
+        Ok(addrs)
+    }
+}
+
+/// `host:port`, an IPv6 address in brackets.
+fn join_host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// The policy's refusal, carried through ureq to [`transport_error`].
+#[derive(Debug)]
+struct Denied(String);
+
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused by the outgoing-address policy: {}", self.0)
+    }
+}
+
+impl std::error::Error for Denied {}
+
+fn denied(message: String) -> ureq::Error {
+    ureq::Error::Other(Box::new(Denied(message)))
 }
 
 /// Only `http` and `https` leave the host.
@@ -164,6 +352,10 @@ pub fn transport_error(error: ureq::Error) -> TransportError {
         E::Http(e) => TransportError::InvalidRequest(e.to_string()),
         E::ConnectionFailed => TransportError::Connection("connection failed".to_owned()),
         E::Io(e) => io_error(e),
+        E::Other(e) => match e.downcast::<Denied>() {
+            Ok(denied) => TransportError::Denied(denied.to_string()),
+            Err(e) => TransportError::Other(e.to_string()),
+        },
         other => TransportError::Other(other.to_string()),
     }
 }
@@ -218,6 +410,14 @@ mod tests {
         }
     }
 
+    /// A default client for which `url` is the connection's explicit
+    /// endpoint, so that its loopback address is reachable.
+    fn trusting(url: &str) -> UreqOutgoing {
+        let mut outgoing = UreqOutgoing::default();
+        outgoing.set_explicit_endpoint(Some(url));
+        outgoing
+    }
+
     /// Serves one connection with `answer`, and returns what was received.
     fn serve_once(answer: &'static [u8]) -> (String, std::thread::JoinHandle<Vec<u8>>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -253,7 +453,7 @@ mod tests {
             ],
             Body::Bytes(b"hello".to_vec()),
         );
-        let response = UreqOutgoing::default().send(req).unwrap();
+        let response = trusting(&url).send(req).unwrap();
         assert_eq!(response.status, 200);
         let received = String::from_utf8(server.join().unwrap()).unwrap();
         let (head, body) = received.split_once("\r\n\r\n").unwrap();
@@ -272,14 +472,14 @@ mod tests {
     fn error_status_and_redirect_are_responses() {
         let (url, _server) =
             serve_once(b"HTTP/1.1 301 Moved\r\nlocation: http://elsewhere/\r\ncontent-length: 0\r\n\r\n");
-        let response = UreqOutgoing::default()
+        let response = trusting(&url)
             .send(request("GET", &format!("{url}/"), &[], Body::Empty))
             .unwrap();
         assert_eq!(response.status, 301);
         let (url, _server) = serve_once(
             b"HTTP/1.1 404 Not Found\r\ncontent-length: 8\r\nx-amz-request-id: R1\r\n\r\n<Error/>",
         );
-        let response = UreqOutgoing::default()
+        let response = trusting(&url)
             .send(request("GET", &format!("{url}/"), &[], Body::Empty))
             .unwrap();
         assert_eq!(response.status, 404);
@@ -294,7 +494,7 @@ mod tests {
     fn gzip_body_is_not_decompressed() {
         let (url, _server) =
             serve_once(b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: 3\r\n\r\n\x1f\x8b\x08");
-        let response = UreqOutgoing::default()
+        let response = trusting(&url)
             .send(request("GET", &format!("{url}/"), &[], Body::Empty))
             .unwrap();
         assert!(matches!(response.body, Body::Bytes(b) if b == b"\x1f\x8b\x08"));
@@ -307,6 +507,7 @@ mod tests {
             max_response_bytes: 4,
             ..HttpConfig::default()
         });
+        outgoing.set_explicit_endpoint(Some(&url));
         let error = outgoing
             .send(request("GET", &format!("{url}/"), &[], Body::Empty))
             .unwrap_err();
@@ -321,13 +522,9 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let error = UreqOutgoing::default()
-            .send(request(
-                "GET",
-                &format!("http://127.0.0.1:{port}/"),
-                &[],
-                Body::Empty,
-            ))
+        let url = format!("http://127.0.0.1:{port}/");
+        let error = trusting(&url)
+            .send(request("GET", &url, &[], Body::Empty))
             .unwrap_err();
         assert!(matches!(error, TransportError::Connection(_)), "{error:?}");
     }
@@ -340,6 +537,7 @@ mod tests {
             read_timeout: Duration::from_millis(200),
             ..HttpConfig::default()
         });
+        outgoing.set_explicit_endpoint(Some(&url));
         let error = outgoing.send(request("GET", &url, &[], Body::Empty)).unwrap_err();
         drop(listener);
         assert!(matches!(error, TransportError::Timeout), "{error:?}");
@@ -366,5 +564,207 @@ mod tests {
             .send(request("GET", "no url", &[], Body::Empty))
             .unwrap_err();
         assert!(matches!(error, TransportError::InvalidRequest(_)), "{error:?}");
+    }
+
+    /// Records what ureq asks it to connect to, and connects nowhere: a
+    /// test that goes wrong sends no packet anywhere.
+    #[derive(Clone, Debug, Default)]
+    struct Recorder(Arc<Mutex<Vec<Attempt>>>);
+
+    /// The URL of one connection attempt, and the addresses it was to use.
+    type Attempt = (String, Vec<SocketAddr>);
+
+    impl Connector for Recorder {
+        type Out = Box<dyn ureq::unversioned::transport::Transport>;
+
+        fn connect(
+            &self,
+            details: &ureq::unversioned::transport::ConnectionDetails,
+            _chained: Option<()>,
+        ) -> Result<Option<Self::Out>, ureq::Error> {
+            let seen = (details.uri.to_string(), details.addrs.to_vec());
+            self.0.lock().unwrap().push(seen);
+            Err(ureq::Error::ConnectionFailed)
+        }
+    }
+
+    impl Recorder {
+        fn attempts(&self) -> Vec<Attempt> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    /// A client that records instead of connecting, with `config` and
+    /// `endpoint` as the explicit endpoint.
+    fn recording(config: HttpConfig, endpoint: Option<&str>) -> (UreqOutgoing, Recorder) {
+        let recorder = Recorder::default();
+        let mut outgoing = UreqOutgoing::with_connector(config, recorder.clone());
+        outgoing.set_explicit_endpoint(endpoint);
+        (outgoing, recorder)
+    }
+
+    fn get(outgoing: &mut UreqOutgoing, url: &str) -> TransportError {
+        outgoing.send(request("GET", url, &[], Body::Empty)).unwrap_err()
+    }
+
+    fn addrs(list: &[&str]) -> Vec<SocketAddr> {
+        list.iter().map(|a| a.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn metadata_service_is_denied_before_any_connection() {
+        for endpoint in [None, Some("http://169.254.169.254")] {
+            let (mut outgoing, recorder) = recording(HttpConfig::default(), endpoint);
+            for url in [
+                "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+                "http://[::ffff:169.254.169.254]/latest/meta-data/",
+                "http://[::ffff:a9fe:a9fe]/",
+                "http://[fe80::1]:9000/",
+                "http://[fd00:ec2::254]/",
+            ] {
+                let error = get(&mut outgoing, url);
+                assert!(
+                    matches!(&error, TransportError::Denied(m) if m.contains("link-local")
+                    || m.contains("metadata")),
+                    "{url}: {error:?}"
+                );
+            }
+            assert!(recorder.attempts().is_empty(), "{:?}", recorder.attempts());
+        }
+    }
+
+    #[test]
+    fn private_address_is_denied_until_the_opt_in() {
+        let url = "http://10.1.2.3:9000/bucket/key";
+        let (mut outgoing, recorder) = recording(HttpConfig::default(), Some("http://10.1.2.3:9000"));
+        let error = get(&mut outgoing, url);
+        let TransportError::Denied(message) = error else {
+            panic!("{error:?}");
+        };
+        assert!(
+            message.contains("10.1.2.3:9000") && message.contains("private"),
+            "{message}"
+        );
+        assert!(message.contains("--allow-private-network"), "{message}");
+        assert!(recorder.attempts().is_empty());
+
+        let config = HttpConfig {
+            address_policy: AddressPolicy {
+                allow_private_network: true,
+            },
+            ..HttpConfig::default()
+        };
+        let (mut outgoing, recorder) = recording(config, None);
+        assert!(matches!(get(&mut outgoing, url), TransportError::Connection(_)));
+        assert_eq!(recorder.attempts(), [(url.to_owned(), addrs(&["10.1.2.3:9000"]))]);
+        // The opt-in opens private networks, nothing else.
+        let error = get(&mut outgoing, "http://127.0.0.1:9000/");
+        assert!(matches!(error, TransportError::Denied(_)), "{error:?}");
+        let error = get(&mut outgoing, "http://169.254.169.254/");
+        assert!(matches!(error, TransportError::Denied(_)), "{error:?}");
+        assert_eq!(recorder.attempts().len(), 1);
+    }
+
+    #[test]
+    fn loopback_is_reachable_only_as_the_explicit_endpoint() {
+        let (mut outgoing, recorder) = recording(HttpConfig::default(), None);
+        for url in [
+            "http://127.0.0.1:9000/",
+            "http://[::1]:9000/",
+            "http://localhost:9000/",
+            "http://0.0.0.0:9000/",
+        ] {
+            let error = get(&mut outgoing, url);
+            assert!(matches!(&error, TransportError::Denied(_)), "{url}: {error:?}");
+        }
+        assert!(recorder.attempts().is_empty());
+
+        outgoing.set_explicit_endpoint(Some("http://LOCALHOST:9000/base"));
+        let error = get(&mut outgoing, "http://localhost:9000/base/bucket");
+        assert!(matches!(error, TransportError::Connection(_)), "{error:?}");
+        let attempts = recorder.attempts();
+        assert_eq!(attempts.len(), 1);
+        assert!(attempts[0]
+            .1
+            .iter()
+            .all(|a| a.ip().is_loopback() && a.port() == 9000));
+        // Another port, or another call's endpoint, is not trusted.
+        let error = get(&mut outgoing, "http://localhost:9001/");
+        assert!(matches!(error, TransportError::Denied(_)), "{error:?}");
+        outgoing.set_explicit_endpoint(None);
+        let error = get(&mut outgoing, "http://localhost:9000/base/bucket");
+        assert!(matches!(error, TransportError::Denied(_)), "{error:?}");
+        assert_eq!(recorder.attempts().len(), 1);
+    }
+
+    #[test]
+    fn connect_to_routes_the_connection_and_keeps_the_url() {
+        let rule = "bucket.s3.eu-west-1.amazonaws.com:443:127.0.0.1:8443"
+            .parse()
+            .unwrap();
+        let config = HttpConfig {
+            connect_to: vec![rule, "::[::1]:".parse().unwrap()],
+            ..HttpConfig::default()
+        };
+        let (mut outgoing, recorder) = recording(config, None);
+        let url = "https://bucket.s3.eu-west-1.amazonaws.com/key?x-id=GetObject";
+        assert!(matches!(get(&mut outgoing, url), TransportError::Connection(_)));
+        let url_other = "http://other.example:8080/";
+        assert!(matches!(
+            get(&mut outgoing, url_other),
+            TransportError::Connection(_)
+        ));
+        assert_eq!(
+            recorder.attempts(),
+            [
+                (url.to_owned(), addrs(&["127.0.0.1:8443"])),
+                (url_other.to_owned(), addrs(&["[::1]:8080"])),
+            ]
+        );
+    }
+
+    #[test]
+    fn connect_to_never_reaches_link_local_and_names_the_route() {
+        let config = HttpConfig {
+            connect_to: vec!["::169.254.169.254:80".parse().unwrap()],
+            ..HttpConfig::default()
+        };
+        let (mut outgoing, recorder) = recording(config, None);
+        let error = get(&mut outgoing, "https://bucket.s3.amazonaws.com/");
+        let TransportError::Denied(message) = error else {
+            panic!("{error:?}");
+        };
+        assert!(message.contains("bucket.s3.amazonaws.com:443"), "{message}");
+        assert!(
+            message.contains("169.254.169.254:80 by --connect-to"),
+            "{message}"
+        );
+        assert!(recorder.attempts().is_empty());
+    }
+
+    #[test]
+    fn port_only_rule_keeps_the_policy_of_the_host() {
+        let config = HttpConfig {
+            connect_to: vec!["localhost:::9000".parse().unwrap()],
+            ..HttpConfig::default()
+        };
+        let (mut outgoing, recorder) = recording(config, None);
+        let error = get(&mut outgoing, "http://localhost:80/");
+        assert!(matches!(error, TransportError::Denied(_)), "{error:?}");
+        assert!(recorder.attempts().is_empty());
+    }
+
+    #[test]
+    fn check_is_instant() {
+        let (mut outgoing, _recorder) = recording(HttpConfig::default(), None);
+        let started = std::time::Instant::now();
+        for _ in 0..100 {
+            get(&mut outgoing, "http://10.1.2.3:9000/");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

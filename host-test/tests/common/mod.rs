@@ -80,3 +80,4 @@ pub fn instance() -> s3_connector_host::Instance {
 }
 
 pub mod moto;
+pub mod tls;
