@@ -104,7 +104,12 @@ pub fn http_date_to_rfc3339(value: &str) -> Option<String> {
         .map(PrimitiveDateTime::assume_utc)
         .or_else(|_| OffsetDateTime::parse(value, &Rfc2822))
         .ok()?;
-    parsed.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok()
+    // Checked: a date near the end of year 9999 with a negative zone is past
+    // the last date `time` can hold once in UTC, and `to_offset` panics there.
+    parsed
+        .checked_to_offset(time::UtcOffset::UTC)?
+        .format(&Rfc3339)
+        .ok()
 }
 
 /// Response fixtures for the object operations' tests.
@@ -315,6 +320,16 @@ mod tests {
         for (http, rfc3339) in cases {
             assert_eq!(http_date_to_rfc3339(http).as_deref(), rfc3339, "{http:?}");
         }
+    }
+
+    #[test]
+    fn a_date_past_year_9999_in_utc_is_left_out_not_a_panic() {
+        // 9999-12-31 23:59:59 at -23:59 is in year 10000 in UTC.
+        assert_eq!(http_date_to_rfc3339("Fri, 31 Dec 9999 23:59:59 -2359"), None);
+        assert_eq!(
+            http_date_to_rfc3339("Fri, 31 Dec 9999 23:59:59 +0000").as_deref(),
+            Some("9999-12-31T23:59:59Z")
+        );
     }
 
     #[test]
