@@ -42,10 +42,91 @@ impl Name {
     }
 }
 
+/// A header value: any text, or an HTTP date with fuzzed parts, so that
+/// the date parsing and conversion meet the edges of the calendar.
+#[derive(Arbitrary, Debug)]
+enum Value {
+    Any(String),
+    Date {
+        weekday: u8,
+        day: u8,
+        month: u8,
+        year: Year,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        zone: Zone,
+    },
+}
+
+#[derive(Arbitrary, Debug)]
+enum Year {
+    /// Near the last year `time` holds (9999).
+    Last(u8),
+    /// Near the first year RFC 2822 allows (1900).
+    First(u8),
+    Any(u16),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Zone {
+    Gmt,
+    Offset { east: bool, hours: u8, minutes: u8 },
+    Any(String),
+}
+
+const WEEKDAYS: &[&str] = &["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const MONTHS: &[&str] = &[
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+impl Value {
+    fn into_string(self) -> String {
+        match self {
+            Value::Any(value) => value,
+            Value::Date {
+                weekday,
+                day,
+                month,
+                year,
+                hour,
+                minute,
+                second,
+                zone,
+            } => {
+                let year = match year {
+                    Year::Last(back) => 9999 - i32::from(back % 4),
+                    Year::First(on) => 1900 + i32::from(on % 4),
+                    Year::Any(year) => i32::from(year),
+                };
+                let zone = match zone {
+                    Zone::Gmt => String::from("GMT"),
+                    Zone::Offset { east, hours, minutes } => format!(
+                        "{}{:02}{:02}",
+                        if east { '+' } else { '-' },
+                        hours % 25,
+                        minutes % 61
+                    ),
+                    Zone::Any(zone) => zone,
+                };
+                format!(
+                    "{}, {} {} {year} {:02}:{:02}:{:02} {zone}",
+                    WEEKDAYS[usize::from(weekday) % WEEKDAYS.len()],
+                    day % 33,
+                    MONTHS[usize::from(month) % MONTHS.len()],
+                    hour % 25,
+                    minute % 61,
+                    second % 62,
+                )
+            }
+        }
+    }
+}
+
 #[derive(Arbitrary, Debug)]
 struct Input {
     status: u16,
-    headers: Vec<(Name, String)>,
+    headers: Vec<(Name, Value)>,
     body: Vec<u8>,
 }
 
@@ -55,7 +136,7 @@ fuzz_target!(|input: Input| {
         headers: input
             .headers
             .into_iter()
-            .map(|(name, value)| (name.into_string(), value))
+            .map(|(name, value)| (name.into_string(), value.into_string()))
             .collect(),
         body: input.body,
     };
