@@ -1,4 +1,5 @@
-//! The `s3-connector` command: one operation per run, JSON in, JSON out.
+//! The `s3-connector` command: one operation per run, JSON in, JSON out
+//! (or many, one per line, with `batch`: see [`crate::batch`]).
 //!
 //! Success prints the result on stdout (pretty JSON) and exits 0; failure
 //! prints one `{"error": {"kind": ..., ...}}` object on stderr and exits 1;
@@ -19,7 +20,7 @@ use crate::ca_bundle::CaBundle;
 use crate::connect_to::ConnectTo;
 use crate::dry_run::DryRun;
 use crate::error::{CallError, ConnectorError, HostError};
-use crate::instance::InstanceOptions;
+use crate::instance::{Instance, InstanceOptions};
 use crate::local_server::{self, LocalServer};
 use crate::outgoing::{HttpConfig, UreqOutgoing};
 use crate::policy::AddressPolicy;
@@ -128,8 +129,16 @@ pub struct Args {
     /// an S3-compatible server's private CA, a corporate TLS proxy.
     #[arg(long, value_name = "FILE", env = "AWS_CA_BUNDLE")]
     pub ca_bundle: Option<PathBuf>,
-    /// The operation.
-    #[arg(value_name = "OPERATION", value_parser = PossibleValuesParser::new(OPERATIONS))]
+    /// The operation, or `batch`: run one operation per line of stdin,
+    /// `{"operation": "get-object", "input": {...}}` (optional `"output":
+    /// PATH` or `"file": PATH`, as the flags), all on one component instance
+    /// so that each bucket's region is found once; one JSON line per
+    /// operation on stdout (its result, or `{"error": {...}}`); exit 1 if
+    /// any failed.
+    #[arg(
+        value_name = "OPERATION",
+        value_parser = PossibleValuesParser::new(OPERATIONS.into_iter().chain([crate::batch::BATCH]))
+    )]
     pub operation: String,
     /// The operation's input, a JSON object (default `{}`).
     #[arg(long, value_name = "JSON", conflicts_with = "input_file")]
@@ -156,18 +165,10 @@ pub fn main() -> i32 {
     let args = Args::parse();
     let env: Vec<(String, String)> = std::env::vars().collect();
     let mut server = None;
-    let code = match run_with_server(&args, &env, &mut server) {
-        Ok(Some(result)) => {
-            let text = serde_json::to_string_pretty(&result).unwrap_or_default();
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{text}").and_then(|()| out.flush());
-            0
-        }
-        Ok(None) => 0,
-        Err(error) => {
-            let _ = writeln!(std::io::stderr().lock(), "{}", error.to_json_line());
-            1
-        }
+    let code = if args.operation == crate::batch::BATCH {
+        crate::batch::main(&args, &env, &mut server)
+    } else {
+        main_single(&args, &env, &mut server)
     };
     if let (Some(seconds), Some(server)) = (args.keep_serving, &server) {
         let _ = writeln!(
@@ -179,6 +180,23 @@ pub fn main() -> i32 {
         std::thread::sleep(std::time::Duration::from_secs(seconds));
     }
     code
+}
+
+/// Runs one operation: its result on stdout, or its error on stderr.
+fn main_single(args: &Args, env: &[(String, String)], server: &mut Option<LocalServer>) -> i32 {
+    match run_with_server(args, env, server) {
+        Ok(Some(result)) => {
+            let text = serde_json::to_string_pretty(&result).unwrap_or_default();
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+            0
+        }
+        Ok(None) => 0,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr().lock(), "{}", error.to_json_line());
+            1
+        }
+    }
 }
 
 /// Runs `args` with `env` as the environment. `Ok(None)` is a dry run
@@ -195,14 +213,27 @@ fn run_with_server(
 ) -> Result<Option<Value>, CallError> {
     let mut input = read_input(args)?;
     let fields = take_connection_fields(&mut input)?;
-    let body = read_body(args, &mut input)?;
+    let body = read_body(&args.operation, args.file.as_deref(), &mut input)?;
 
     if let Some(dir) = &args.local {
         *server = Some(start_local(dir, &args.create_bucket)?);
     }
     let server = server.as_ref();
     let conn = resolve_connection(&fields, args, env, server)?;
+    let mut instance = new_instance(args)?;
+    call_json(
+        &mut instance,
+        &conn,
+        &args.operation,
+        input,
+        body.as_deref(),
+        args.output.as_deref(),
+        args.dry_run,
+    )
+}
 
+/// A component instance as the flags say (`--wasm`, `--dry-run`, `--now`).
+pub(crate) fn new_instance(args: &Args) -> Result<Instance, CallError> {
     let wasm = args.wasm.clone().unwrap_or_else(default_wasm_path);
     let runtime = Runtime::load(&wasm)?;
     let http = http_config(args)?;
@@ -214,21 +245,7 @@ fn run_with_server(
     if let Some(now) = args.now {
         options = options.with_now(SystemTime::from(now));
     }
-    let mut instance = runtime.instance(options)?;
-    let input_text = Value::Object(input).to_string();
-    let output = match instance.invoke(&conn, &args.operation, &input_text, body.as_deref()) {
-        Ok(output) => output,
-        Err(error) if args.dry_run && error.transport().is_some_and(DryRun::is_not_sent) => {
-            return Ok(None);
-        }
-        Err(error) => return Err(error),
-    };
-    let mut result: Value = serde_json::from_str(&output.json)
-        .map_err(|e| host(format!("the component's JSON does not parse: {e}")))?;
-    if let Some(bytes) = output.body {
-        attach_body(&mut result, &bytes, args.output.as_deref())?;
-    }
-    Ok(Some(result))
+    Ok(runtime.instance(options)?)
 }
 
 /// The HTTP settings the flags give: `--allow-private-network`,
@@ -249,6 +266,34 @@ pub fn http_config(args: &Args) -> Result<HttpConfig, CallError> {
         ca_bundle,
         ..HttpConfig::default()
     })
+}
+
+/// Runs `operation` with `input` on `instance`: its result as JSON, with
+/// get-object's bytes attached (written to `output` when given). `Ok(None)`
+/// is a dry run's request, printed and not sent.
+pub(crate) fn call_json(
+    instance: &mut Instance,
+    conn: &Connection,
+    operation: &str,
+    input: Map<String, Value>,
+    body: Option<&[u8]>,
+    output: Option<&Path>,
+    dry_run: bool,
+) -> Result<Option<Value>, CallError> {
+    let input_text = Value::Object(input).to_string();
+    let answer = match instance.invoke(conn, operation, &input_text, body) {
+        Ok(answer) => answer,
+        Err(error) if dry_run && error.transport().is_some_and(DryRun::is_not_sent) => {
+            return Ok(None);
+        }
+        Err(error) => return Err(error),
+    };
+    let mut result: Value = serde_json::from_str(&answer.json)
+        .map_err(|e| host(format!("the component's JSON does not parse: {e}")))?;
+    if let Some(bytes) = answer.body {
+        attach_body(&mut result, &bytes, output)?;
+    }
+    Ok(Some(result))
 }
 
 fn invalid_input(field: &str, message: impl Into<String>) -> CallError {
@@ -407,12 +452,16 @@ pub fn resolve_connection(
 }
 
 /// `--file`: put-object-file's body; its name is the default `file_name`.
-fn read_body(args: &Args, input: &mut Map<String, Value>) -> Result<Option<Vec<u8>>, CallError> {
-    let Some(path) = &args.file else {
+pub(crate) fn read_body(
+    operation: &str,
+    file: Option<&Path>,
+    input: &mut Map<String, Value>,
+) -> Result<Option<Vec<u8>>, CallError> {
+    let Some(path) = file else {
         return Ok(None);
     };
-    if args.operation != "put-object-file" {
-        return Err(invalid_input("file", "--file is only for put-object-file"));
+    if operation != "put-object-file" {
+        return Err(invalid_input("file", "a file is only for put-object-file"));
     }
     let bytes = std::fs::read(path)
         .map_err(|e| invalid_input("file", format!("cannot read {}: {e}", path.display())))?;
@@ -426,7 +475,7 @@ fn read_body(args: &Args, input: &mut Map<String, Value>) -> Result<Option<Vec<u
     Ok(Some(bytes))
 }
 
-fn start_local(dir: &Path, buckets: &[String]) -> Result<LocalServer, CallError> {
+pub(crate) fn start_local(dir: &Path, buckets: &[String]) -> Result<LocalServer, CallError> {
     let server =
         LocalServer::start(dir).map_err(|e| host(format!("cannot start the local S3 server: {e}")))?;
     for bucket in buckets {

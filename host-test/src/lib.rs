@@ -30,6 +30,7 @@
 
 #[allow(missing_docs)]
 mod bindings;
+pub mod batch;
 pub mod ca_bundle;
 pub mod cli;
 pub mod connect_to;
