@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod aws_fake;
 pub mod fake_server;
 
 use std::path::PathBuf;
