@@ -201,8 +201,8 @@ impl AwsFake {
     }
 
     /// Fetches `url` (a presigned URL) through the fake, as a browser would:
-    /// the status and the body.
-    pub fn fetch(&self, method: &str, url: &str) -> (u16, Vec<u8>) {
+    /// the status and the body (as text, lossily).
+    pub fn fetch(&self, method: &str, url: &str) -> (u16, String) {
         let mut outgoing = UreqOutgoing::new(self.http_config());
         let response = outgoing
             .send(Request {
@@ -213,8 +213,8 @@ impl AwsFake {
             })
             .unwrap();
         let body = match response.body {
-            Body::Empty => Vec::new(),
-            Body::Bytes(bytes) => bytes,
+            Body::Empty => String::new(),
+            Body::Bytes(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         };
         (response.status, body)
     }
