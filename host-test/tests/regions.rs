@@ -353,7 +353,7 @@ fn batch(fake: &AwsFake, flags: &[&str], lines: &[Value]) -> (Output, Vec<Value>
     {
         let mut stdin = child.stdin.take().unwrap();
         for line in lines {
-            writeln!(stdin, "{line}").unwrap();
+            let _ = writeln!(stdin, "{line}");
         }
     }
     let output = child.wait_with_output().unwrap();
