@@ -12,7 +12,9 @@
 //! result, or `{"error": {...}}` in the shape a single call prints on
 //! stderr. A line that cannot be read is an `invalid-input` error line and
 //! the batch goes on; blank lines are skipped. The exit code is 0 when
-//! every operation succeeded, 1 otherwise.
+//! every operation succeeded, 1 otherwise. With `--dry-run` the request
+//! lines are the output: an operation that sent nothing prints no result.
+//! A trap or a timeout costs its line only; the rest run on a new instance.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
