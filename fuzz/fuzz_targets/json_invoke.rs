@@ -117,12 +117,12 @@ struct Fields {
     range: Option<(u64, Option<u64>)>,
     prefix: Option<Text>,
     delimiter: Option<Text>,
-    max_keys: Option<u32>,
+    max_keys: Option<Count>,
     continuation_token: Option<Text>,
     start_after: Option<Text>,
     fetch_all: bool,
-    max_total: Option<u32>,
-    expires_seconds: u32,
+    max_total: Option<Count>,
+    expires_seconds: Count,
     range_from: Option<u64>,
     range_to: Option<u64>,
     method: Option<Text>,
@@ -151,12 +151,12 @@ impl Fields {
             ),
             ("prefix", text(self.prefix)),
             ("delimiter", text(self.delimiter)),
-            ("max_keys", Value::from(self.max_keys)),
+            ("max_keys", Value::from(self.max_keys.map(Count::get))),
             ("continuation_token", text(self.continuation_token)),
             ("start_after", text(self.start_after)),
             ("fetch_all", Value::from(self.fetch_all)),
-            ("max_total", Value::from(self.max_total)),
-            ("expires_seconds", Value::from(self.expires_seconds)),
+            ("max_total", Value::from(self.max_total.map(Count::get))),
+            ("expires_seconds", Value::from(self.expires_seconds.get())),
             ("range_from", Value::from(self.range_from)),
             ("range_to", Value::from(self.range_to)),
             ("method", text(self.method)),
@@ -250,6 +250,22 @@ fn fields_of(operation: Operation) -> &'static [&'static str] {
         ],
         Operation::PutObjectAcl => &["bucket_name", "object_path", "acl", "version_id"],
         Operation::DeleteObjects => &["bucket_name", "object_keys"],
+    }
+}
+
+/// A count: mostly small, so that limits are met and pages followed.
+#[derive(Arbitrary, Debug)]
+enum Count {
+    Small(u8),
+    Any(u32),
+}
+
+impl Count {
+    fn get(self) -> u32 {
+        match self {
+            Count::Small(n) => u32::from(n),
+            Count::Any(n) => n,
+        }
     }
 }
 
