@@ -96,15 +96,15 @@ impl<'a> Client<'a> {
         http
     }
 
-    /// The region to sign a presigned URL for `bucket` with. With region
-    /// `auto` and a bucket not seen yet, a HEAD of `key` asks S3 where the
+    /// The region to sign a presigned URL for `bucket` with. For a bucket on
+    /// AWS not seen yet (region `auto` or explicit), a HEAD of `key` asks S3 where the
     /// bucket lives (S3 names the region even when the key is absent or
     /// access is denied), so the URL works wherever the bucket is. Any
     /// failure of that probe falls back on the connection's region.
     pub fn presign_region(&mut self, bucket: &str, key: &str) -> String {
-        let needs_probe = self.connection.endpoint.is_none()
-            && self.connection.region == Region::Auto
-            && self.state.region(bucket).is_none();
+        // An explicit region is checked too: a URL signed for the wrong one
+        // would only be redirected, and a browser cannot re-sign it.
+        let needs_probe = self.connection.endpoint.is_none() && self.state.region(bucket).is_none();
         if needs_probe {
             let probe = OpRequest::new(crate::http::Method::Head, Some(bucket), Some(key));
             let _ = self.send(&probe);
@@ -147,9 +147,11 @@ impl<'a> Client<'a> {
             // multipart-completion requests, never to Get Object.
             let body_is_content = self.operation == Operation::GetObject;
             if response.is_success() && (body_is_content || !xml::is_error_body(&response.body)) {
-                if let (Some(bucket), Some(found)) = (&request.bucket, response.header("x-amz-bucket-region"))
-                {
-                    if self.connection.endpoint.is_none() {
+                // On AWS, a bucket that answers a request signed for a region
+                // is in that region: remember it, so that nothing is probed again.
+                if let (Some(bucket), None) = (&request.bucket, &self.connection.endpoint) {
+                    let found = response.header("x-amz-bucket-region").unwrap_or(&region);
+                    if Region::parse(Some(found)).is_ok() {
                         self.state.learn_region(bucket, found);
                     }
                 }
@@ -562,5 +564,14 @@ mod tests {
         let result = auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &get());
         assert!(matches!(result, Err(Error::Service(ref e)) if e.code == ErrorCode::PermanentRedirect));
         assert_eq!(t.sent.len(), 2);
+    }
+
+    #[test]
+    fn a_successful_answer_teaches_the_region_it_was_signed_for() {
+        let mut t = FakeTransport::default();
+        t.answer(200, &[], b"").answer(200, &[], b"");
+        let mut state = super::InstanceState::default();
+        auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &get()).unwrap();
+        assert_eq!(state.region("bucket"), Some("us-east-1"));
     }
 }

@@ -39,7 +39,13 @@ pub fn normalise(constraint: &str) -> &str {
 /// Runs Get bucket location.
 pub fn run(client: &mut Client<'_>, bucket_name: &str) -> Result<String, Error> {
     let response = client.send(&request(bucket_name)?)?;
-    parse(&response)
+    let region = parse(&response)?;
+    // S3 answers `?location` from any region; what it says is where later
+    // calls on this bucket should go.
+    if client.connection.endpoint.is_none() {
+        client.state.learn_region(bucket_name, &region);
+    }
+    Ok(region)
 }
 
 #[derive(Default)]
@@ -173,5 +179,29 @@ mod tests {
             }
             other => panic!("expected no such bucket, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn run_on_aws_remembers_the_answer_for_later_calls() {
+        use crate::client::{Client, InstanceState};
+        use crate::connection::{Connection, Credentials, Region};
+        let mut transport = FakeTransport::default();
+        transport.answer(200, &[], fixture!("eu-west-2.xml"));
+        let connection = Connection {
+            credentials: Credentials::new("AKIDEXAMPLE", "secret", None),
+            region: Region::Auto,
+            endpoint: None,
+            path_style: false,
+        };
+        let mut state = InstanceState::default();
+        let mut client = Client {
+            connection: &connection,
+            transport: &mut transport,
+            state: &mut state,
+            now: crate::client::fake::example_time(),
+            operation: Operation::GetBucketLocation,
+        };
+        assert_eq!(run(&mut client, "my-bucket").unwrap(), "eu-west-2");
+        assert_eq!(client.region_for(Some("my-bucket")), "eu-west-2");
     }
 }

@@ -93,10 +93,11 @@ pub fn file_name(key: &str) -> &str {
 
 /// Runs Get Object's Signed URL. Nothing is sent.
 ///
-/// The URL is signed for the connection's region, or the region learnt for
-/// this bucket. With region `auto` and a bucket not seen yet, one HEAD of the
-/// key finds the bucket's region first ([`Client::presign_region`]); that
-/// needs no permission beyond the `s3:GetObject` the URL needs anyway.
+/// The URL is signed for the region learnt for this bucket. For a bucket on
+/// AWS not seen yet by this instance, one HEAD of the key finds the bucket's
+/// region first ([`Client::presign_region`]), whether the region is `auto`
+/// or explicit (and maybe wrong); that needs no permission beyond the
+/// `s3:GetObject` the URL needs anyway. Custom endpoints need no request.
 pub fn run(client: &mut Client<'_>, input: &SignedUrlInput) -> Result<SignedUrl, Error> {
     let request = request(input)?;
     let region = client.presign_region(&input.bucket_name, &input.object_path);
