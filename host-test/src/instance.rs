@@ -1,6 +1,5 @@
 //! One instance of the component, and a typed call for each operation.
 
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -83,9 +82,7 @@ pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: StoreLimits,
-    // Shared with the thread that sends, which may outlive a call that ran
-    // out of time.
-    outgoing: Arc<Mutex<Box<dyn Outgoing>>>,
+    outgoing: Mutex<Box<dyn Outgoing>>,
     // When the running call must end (`None`: no deadline).
     deadline: Option<Instant>,
 }
@@ -100,34 +97,15 @@ impl WasiView for HostState {
 }
 
 impl wit_host::http_outgoing::Host for HostState {
-    /// Sends on another thread and waits no longer than the call's
-    /// deadline: the epoch deadline only stops the component while it runs
-    /// its own code, not while it waits here.
+    /// Sends on this thread (a transport may rely on it: a dry run prints
+    /// to a stdout its caller may hold locked). The epoch deadline stops the
+    /// component only while it runs its own code, not while it waits here,
+    /// so the transport is told the deadline, and no request starts after it.
     fn send(&mut self, request: Request) -> Result<Response, TransportError> {
-        let Some(deadline) = self.deadline else {
-            return lock(&self.outgoing).send(request);
-        };
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
+        if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             return Err(TransportError::Timeout);
         }
-        let outgoing = Arc::clone(&self.outgoing);
-        let (done, result) = mpsc::sync_channel(1);
-        std::thread::Builder::new()
-            .name("http-outgoing".to_owned())
-            .spawn(move || {
-                let _ = done.send(lock(&outgoing).send(request));
-            })
-            .map_err(|e| TransportError::Other(format!("cannot start the HTTP thread: {e}")))?;
-        match result.recv_timeout(remaining) {
-            Ok(result) => result,
-            // The request goes on until the HTTP client's own timeout; its
-            // answer is dropped.
-            Err(RecvTimeoutError::Timeout) => Err(TransportError::Timeout),
-            Err(RecvTimeoutError::Disconnected) => Err(TransportError::Other(
-                "the HTTP client stopped without an answer".to_owned(),
-            )),
-        }
+        lock(&self.outgoing).send(request)
     }
 }
 
@@ -162,7 +140,7 @@ impl Instance {
             wasi,
             table: ResourceTable::new(),
             limits: sandbox::store_limits(options.memory_limit),
-            outgoing: Arc::new(Mutex::new(options.outgoing)),
+            outgoing: Mutex::new(options.outgoing),
             deadline: None,
         };
         let mut store = Store::new(pre.engine(), state);
@@ -194,7 +172,9 @@ impl Instance {
         }
         lock(&self.store.data().outgoing).set_explicit_endpoint(conn.endpoint.as_deref());
         self.store.set_epoch_deadline(deadline_ticks(self.call_timeout));
-        self.store.data_mut().deadline = Instant::now().checked_add(self.call_timeout);
+        let deadline = Instant::now().checked_add(self.call_timeout);
+        self.store.data_mut().deadline = deadline;
+        lock(&self.store.data().outgoing).set_deadline(deadline);
         match f(&self.connector, &mut self.store) {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => Err(error.into()),

@@ -13,7 +13,7 @@
 use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ureq::config::{AutoHeaderValue, Config};
 use ureq::http::{self, Uri};
@@ -38,6 +38,14 @@ pub trait Outgoing: Send {
     /// default ignores it.
     fn set_explicit_endpoint(&mut self, endpoint: Option<&str>) {
         let _ = endpoint;
+    }
+
+    /// Told before each call when it must be over (`None`: no deadline). A
+    /// transport that can, stops a request still running then with
+    /// `timeout`; the default ignores it, and the call is stopped only once
+    /// the request returns.
+    fn set_deadline(&mut self, deadline: Option<Instant>) {
+        let _ = deadline;
     }
 }
 
@@ -84,6 +92,7 @@ pub struct UreqOutgoing {
     agent: ureq::Agent,
     config: HttpConfig,
     explicit_endpoint: Arc<Mutex<Option<(String, u16)>>>,
+    deadline: Option<Instant>,
 }
 
 impl UreqOutgoing {
@@ -128,7 +137,19 @@ impl UreqOutgoing {
             agent,
             config,
             explicit_endpoint,
+            deadline: None,
         }
+    }
+
+    /// Runs `request`, within what is left before the deadline: ureq's
+    /// global timeout covers connecting, sending and reading the body.
+    fn run<S: ureq::AsSendBody>(
+        &self,
+        request: http::Request<S>,
+        left: Option<Duration>,
+    ) -> Result<http::Response<ureq::Body>, ureq::Error> {
+        let request = self.agent.configure_request(request).timeout_global(left).build();
+        self.agent.run(request)
     }
 }
 
@@ -154,9 +175,16 @@ impl Outgoing for UreqOutgoing {
             }
             builder = builder.header(name.as_str(), value.as_str());
         }
+        let left = match self.deadline {
+            None => None,
+            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Err(TransportError::Timeout),
+            },
+        };
         let sent = match request.body {
-            Body::Empty => builder.body(()).map(|r| self.agent.run(r)),
-            Body::Bytes(bytes) => builder.body(bytes).map(|r| self.agent.run(r)),
+            Body::Empty => builder.body(()).map(|r| self.run(r, left)),
+            Body::Bytes(bytes) => builder.body(bytes).map(|r| self.run(r, left)),
         };
         let mut response = sent
             .map_err(|e| TransportError::InvalidRequest(e.to_string()))?
@@ -196,6 +224,10 @@ impl Outgoing for UreqOutgoing {
             .explicit_endpoint
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = trusted;
+    }
+
+    fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
     }
 }
 

@@ -15,10 +15,12 @@ use std::time::{Duration, Instant};
 use common::fake_server::{ok, Answer, FakeServer, Script};
 use common::runtime;
 use s3_connector_host::wit::{
-    Connection, DeleteObjectsInput, GetObjectInput, ListObjectsInput, ObjectIdentifier, ObjectRef,
-    PutObjectTextInput,
+    Body, Connection, DeleteObjectsInput, GetObjectInput, ListObjectsInput, ObjectIdentifier, ObjectRef,
+    PutObjectTextInput, Request, Response, TransportError,
 };
-use s3_connector_host::{CallError, HostError, HttpConfig, Instance, InstanceOptions, UreqOutgoing};
+use s3_connector_host::{
+    CallError, HostError, HttpConfig, Instance, InstanceOptions, Outgoing, UreqOutgoing,
+};
 use serde_json::Value;
 
 const BUCKET: &str = "test-bucket";
@@ -452,6 +454,33 @@ fn per_call_deadline_bounds_a_call_blocked_on_a_silent_server() {
     let good = FakeServer::start(Script::always(ok::list_buckets()));
     let mut fresh = instance_with(HttpConfig::default());
     assert_eq!(fresh.list_buckets(&good.conn()).unwrap().len(), 1);
+}
+
+/// A transport that answers 200 and notes the thread it was called on.
+struct ThreadNoting(std::sync::Arc<std::sync::Mutex<Vec<std::thread::ThreadId>>>);
+
+impl Outgoing for ThreadNoting {
+    fn send(&mut self, _request: Request) -> Result<Response, TransportError> {
+        self.0.lock().unwrap().push(std::thread::current().id());
+        Ok(Response {
+            status: 200,
+            headers: vec![],
+            body: Body::Bytes(b"<ListAllMyBucketsResult><Buckets/></ListAllMyBucketsResult>".to_vec()),
+        })
+    }
+}
+
+#[test]
+fn transport_is_called_on_the_calling_thread() {
+    // A dry run prints to stdout, which a batch holds locked on the calling
+    // thread: sending from another thread (to enforce the deadline) hung it.
+    let threads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let options = InstanceOptions::new(ThreadNoting(std::sync::Arc::clone(&threads)))
+        .with_call_timeout(Duration::from_secs(5));
+    let mut instance = runtime().instance(options).unwrap();
+    let conn = FakeServer::start(Script::always(ok::list_buckets())).conn();
+    instance.list_buckets(&conn).unwrap();
+    assert_eq!(*threads.lock().unwrap(), [std::thread::current().id()]);
 }
 
 // ---- Retries ----
