@@ -319,6 +319,23 @@ fn entity_bomb_is_refused_without_expansion() {
 }
 
 #[test]
+fn entity_bomb_in_an_error_body_falls_back_on_the_status() {
+    let errors = check(
+        "403 with an entity bomb",
+        &HttpConfig::default(),
+        |_| Answer::Http {
+            status: 403,
+            headers: vec![],
+            body: common::fake_server::entity_bomb("Error").into_bytes(),
+        },
+        |_| expect_attempts(&["service:access-denied"], 1),
+    );
+    for (op, text) in errors {
+        assert!(!text.contains("lollollol"), "{op:?} expanded an entity: {text}");
+    }
+}
+
+#[test]
 fn ten_megabytes_over_the_cap_is_too_large() {
     let config = HttpConfig {
         max_response_bytes: 1024 * 1024,
