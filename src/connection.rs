@@ -109,7 +109,8 @@ pub struct Endpoint {
 impl Endpoint {
     /// Parses an endpoint URL.
     pub fn parse(url: &str) -> Result<Self, Error> {
-        let bad = |why: &str| Error::invalid_input("endpoint", format!("`{url}` {why}"));
+        let shown = redact_user_info(url);
+        let bad = |why: &str| Error::invalid_input("endpoint", format!("`{shown}` {why}"));
         let url = url.trim();
         let (scheme, rest) = url
             .split_once("://")
@@ -143,6 +144,18 @@ impl Endpoint {
             Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
         }
+    }
+}
+
+/// The URL with any `user:password@` replaced by `****@`, so that an error
+/// about a URL never repeats credentials pasted into it.
+fn redact_user_info(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    // A pasted secret may hold `/`, so the authority cannot be trusted to end
+    // at the first `/`: everything up to the last `@` is hidden.
+    match url[start..].rfind('@') {
+        Some(at) => format!("{}****{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
     }
 }
 
@@ -318,5 +331,13 @@ mod tests {
                 .url(),
             "http://localhost:9000/b?list-type=2"
         );
+    }
+
+    #[test]
+    fn credentials_in_an_endpoint_are_not_repeated_in_the_error() {
+        let err = Endpoint::parse("http://AKID:TOP/SECRET+x@minio:9000").unwrap_err();
+        let shown = err.to_string();
+        assert!(!shown.contains("SECRET") && !shown.contains("AKID"), "{shown}");
+        assert!(shown.contains("http://****@minio:9000"), "{shown}");
     }
 }

@@ -426,7 +426,22 @@ fn dry_run_of_a_signed_url_prints_the_result() {
         json!({"bucket_name": "examplebucket", "object_path": "test.txt",
             "expires_seconds": 86400}),
     );
-    let result = ok(&output);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // First the one request the component would send: the HEAD that checks
+    // the bucket's region (not sent, so the region given is used), then the URL.
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    let (probe, result) = stdout.split_once('\n').unwrap();
+    assert!(
+        probe.starts_with(
+            r#"{"method":"HEAD","url":"https://examplebucket.s3.us-east-1.amazonaws.com/test.txt""#
+        ),
+        "{probe}"
+    );
+    let result: Value = serde_json::from_str(result).unwrap();
     let url = result["file"]["url"].as_str().unwrap();
     assert!(url.contains("X-Amz-Date=20130524T000000Z"), "{url}");
     assert!(url.contains("X-Amz-Expires=86400"), "{url}");
