@@ -28,9 +28,9 @@
 #![deny(clippy::unwrap_used)]
 #![warn(missing_docs)]
 
+pub mod batch;
 #[allow(missing_docs)]
 mod bindings;
-pub mod batch;
 pub mod ca_bundle;
 pub mod cli;
 pub mod connect_to;

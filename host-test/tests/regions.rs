@@ -633,7 +633,13 @@ fn presigned_url_on_the_global_endpoint_is_signed_for_the_buckets_region() {
     let fake = AwsFake::start_with(&BUCKETS, Mode::GlobalEndpoint);
     let (bucket, home) = BUCKETS[1];
     let put = json!({"bucket_name": bucket, "object_path": "u.txt", "content": "u"});
-    invoke(&mut instance(&fake), &conn(&fake, home), "put-object-text", &put, None);
+    invoke(
+        &mut instance(&fake),
+        &conn(&fake, home),
+        "put-object-text",
+        &put,
+        None,
+    );
     // A fresh instance with the wrong explicit region: the probe meets the
     // old global endpoint's 400 naming the region, and the URL is signed for it.
     let (output, _) = invoke(
