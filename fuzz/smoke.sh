@@ -74,8 +74,10 @@ for target in $targets; do
         cov="$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 || true)"
         echo "fuzz: $target ok (${runs:-?} runs, ${cov:-cov: ?})"
     else
-        echo "fuzz: $target FAILED; last lines of $here/$log:"
-        tail -n 60 "$log"
+        echo "fuzz: $target FAILED (full log: $here/$log)"
+        # The panic and its message, the input, and how to replay it.
+        grep -a -A 1 'panicked at' "$log" | head -n 4 || true
+        grep -a -E 'ERROR: (libFuzzer|AddressSanitizer)|^Base64:|cargo fuzz (run|tmin)' "$log" || tail -n 40 "$log"
         failed+=("$target")
     fi
 done
