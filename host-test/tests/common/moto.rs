@@ -106,11 +106,13 @@ impl Moto {
             .unwrap()
             .port();
         // `read` returns when the test process closes its end of the pipe
-        // (it never writes), which it does by exiting or by dropping `Moto`.
-        let script = r#""$0" "$@" </dev/null >/dev/null 2>&1 &
+        // (it never writes), which it does by exiting or by dropping `Moto`;
+        // then moto is killed. The shell itself lives as long as moto, so
+        // that a moto that dies early is seen at once.
+        let script = r#"exec 3<&0
+"$0" "$@" </dev/null >/dev/null 2>&1 &
 moto=$!
-read -r _
-kill "$moto" 2>/dev/null
+{ read -r _ <&3; kill "$moto" 2>/dev/null; } &
 wait "$moto""#;
         let mut watchdog = Command::new("sh")
             .arg("-c")
