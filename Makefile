@@ -41,7 +41,7 @@ test-core:
 	$(CARGO) test -p s3-connector
 
 test-host: build moto
-	MOTO_SERVER=$(abspath $(MOTO_SERVER)) $(CARGO) test -p s3-connector-host --release
+	MOTO_SERVER=$(abspath $(MOTO_SERVER)) MOTO_REQUIRED=1 $(CARGO) test -p s3-connector-host --release
 
 ## Formatting and lints, for both crates and the wasm target.
 lint:

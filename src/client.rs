@@ -157,7 +157,7 @@ impl<'a> Client<'a> {
                 }
                 return Ok(response);
             }
-            let error = self.service_error(&response, attempts);
+            let error = self.service_error(request, &response, attempts);
             if let (false, Some(bucket), Some(found)) = (redirected, &request.bucket, &error.region) {
                 let may_follow =
                     self.connection.endpoint.is_none() && *found != region && is_region_hint(&error);
@@ -196,7 +196,7 @@ impl<'a> Client<'a> {
     }
 
     /// The typed error for a non-2xx (or 200-with-`<Error>`) response.
-    pub fn service_error(&self, response: &HttpResponse, attempts: u32) -> ServiceError {
+    pub fn service_error(&self, request: &OpRequest, response: &HttpResponse, attempts: u32) -> ServiceError {
         let parsed = xml::parse_error_body(&response.body);
         let code = match &parsed {
             Some(body) if !body.code.is_empty() => ErrorCode::from_code(&body.code),
@@ -226,7 +226,7 @@ impl<'a> Client<'a> {
             .or_else(|| parsed.as_ref().and_then(|b| b.region.clone()))
             .filter(|r| Region::parse(Some(r)).is_ok());
         let required_permission =
-            (code == ErrorCode::AccessDenied).then(|| self.operation.required_permissions().join(", "));
+            (code == ErrorCode::AccessDenied).then(|| self.operation.required_permission(request));
         ServiceError {
             status: response.status,
             code,

@@ -612,7 +612,6 @@ fn each_operation_without_its_permission_is_access_denied_naming_it() {
 }
 
 #[test]
-#[ignore = "the connector names s3:GetObject for a denied get of a version; S3 needs s3:GetObjectVersion"]
 fn getting_a_version_needs_get_object_version() {
     // AWS: "If you include a versionId in your request, you must have the
     // s3:GetObjectVersion permission ... s3:GetObject is not required".

@@ -18,6 +18,8 @@ pub mod list_objects;
 pub mod put_object;
 pub mod put_object_acl;
 
+use crate::http::OpRequest;
+
 /// The connector's operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Operation {
@@ -87,18 +89,108 @@ impl Operation {
         Self::ALL.into_iter().find(|op| op.name() == name)
     }
 
+    /// The IAM permission(s) that `request`, sent for this operation, needs:
+    /// what an access-denied error names. A version id or an ACL header
+    /// changes it, as S3 documents (a versioned read needs
+    /// `s3:GetObjectVersion`, not `s3:GetObject`).
+    pub fn required_permission(self, request: &OpRequest) -> String {
+        let versioned = request.query.iter().any(|(name, _)| name == "versionId");
+        let with_acl = request.headers.iter().any(|(name, _)| name == "x-amz-acl");
+        let permission = match self {
+            Operation::GetObject | Operation::GetObjectSignedUrl | Operation::HeadObject if versioned => {
+                "s3:GetObjectVersion"
+            }
+            Operation::PutObjectText | Operation::PutObjectFile if with_acl => {
+                "s3:PutObject, s3:PutObjectAcl"
+            }
+            Operation::PutObjectText | Operation::PutObjectFile => "s3:PutObject",
+            Operation::PutObjectAcl if versioned => "s3:PutObjectVersionAcl",
+            Operation::DeleteObject if versioned => "s3:DeleteObjectVersion",
+            Operation::DeleteObject | Operation::DeleteObjects => "s3:DeleteObject",
+            other => other.required_permissions()[0],
+        };
+        permission.to_owned()
+    }
+
     /// The IAM permissions the operation needs (the README's table).
     pub fn required_permissions(self) -> &'static [&'static str] {
         match self {
             Operation::ListBuckets | Operation::ListBucketsDdl => &["s3:ListAllMyBuckets"],
             Operation::ListObjects => &["s3:ListBucket"],
-            Operation::GetObject | Operation::GetObjectSignedUrl | Operation::HeadObject => &["s3:GetObject"],
+            Operation::GetObject | Operation::GetObjectSignedUrl | Operation::HeadObject => {
+                &["s3:GetObject", "s3:GetObjectVersion"]
+            }
             Operation::GetBucketLocation => &["s3:GetBucketLocation"],
             Operation::PutObjectText | Operation::PutObjectFile => &["s3:PutObject", "s3:PutObjectAcl"],
-            Operation::PutObjectAcl => &["s3:PutObjectAcl"],
+            Operation::PutObjectAcl => &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"],
             Operation::DeleteObject | Operation::DeleteObjects => {
                 &["s3:DeleteObject", "s3:DeleteObjectVersion"]
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Operation;
+    use crate::http::{Method, OpRequest};
+
+    fn request(version: bool, acl: bool) -> OpRequest {
+        let mut r = OpRequest::new(Method::Get, Some("b"), Some("k"));
+        if version {
+            r = r.with_query("versionId", "v1");
+        }
+        if acl {
+            r = r.with_header("x-amz-acl", "private");
+        }
+        r
+    }
+
+    #[test]
+    fn versioned_reads_name_get_object_version() {
+        assert_eq!(
+            Operation::GetObject.required_permission(&request(false, false)),
+            "s3:GetObject"
+        );
+        assert_eq!(
+            Operation::GetObject.required_permission(&request(true, false)),
+            "s3:GetObjectVersion"
+        );
+        assert_eq!(
+            Operation::HeadObject.required_permission(&request(true, false)),
+            "s3:GetObjectVersion"
+        );
+    }
+
+    #[test]
+    fn put_names_the_acl_permission_only_with_an_acl() {
+        assert_eq!(
+            Operation::PutObjectText.required_permission(&request(false, false)),
+            "s3:PutObject"
+        );
+        assert_eq!(
+            Operation::PutObjectFile.required_permission(&request(false, true)),
+            "s3:PutObject, s3:PutObjectAcl"
+        );
+    }
+
+    #[test]
+    fn versioned_writes_name_their_version_permissions() {
+        assert_eq!(
+            Operation::DeleteObject.required_permission(&request(true, false)),
+            "s3:DeleteObjectVersion"
+        );
+        assert_eq!(
+            Operation::DeleteObject.required_permission(&request(false, false)),
+            "s3:DeleteObject"
+        );
+        assert_eq!(
+            Operation::PutObjectAcl.required_permission(&request(true, false)),
+            "s3:PutObjectVersionAcl"
+        );
+        assert_eq!(
+            Operation::ListBuckets.required_permission(&request(false, false)),
+            "s3:ListAllMyBuckets"
+        );
     }
 }
