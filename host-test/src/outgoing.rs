@@ -727,6 +727,11 @@ mod tests {
         let error = get(&mut outgoing, "http://localhost:9000/base/bucket");
         assert!(matches!(error, TransportError::Denied(_)), "{error:?}");
         assert_eq!(recorder.attempts().len(), 1);
+        // An IPv6 endpoint, brackets and all.
+        outgoing.set_explicit_endpoint(Some("http://[::1]:9000"));
+        let error = get(&mut outgoing, "http://[::1]:9000/bucket");
+        assert!(matches!(error, TransportError::Connection(_)), "{error:?}");
+        assert_eq!(recorder.attempts()[1].1, addrs(&["[::1]:9000"]));
     }
 
     #[test]
