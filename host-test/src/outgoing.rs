@@ -246,7 +246,9 @@ fn host_and_port(uri: &Uri) -> Option<(String, u16)> {
 /// The resolver ureq calls before every request (pooled connection or
 /// not): `--connect-to` first, then a name lookup, then the address
 /// policy on every address found. Only checked addresses are returned, and
-/// ureq connects to exactly those.
+/// ureq connects to exactly those. A name with one refused address among
+/// its answers is refused whole: mixing a public and a private answer is
+/// how DNS rebinding starts.
 #[derive(Debug)]
 struct PolicyResolver {
     inner: DefaultResolver,
