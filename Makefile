@@ -7,7 +7,7 @@ VENV        := target/venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 CARGO       ?= cargo
 
-.PHONY: all build wasm host demo test test-core test-host moto lint fmt bench fuzz clean
+.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz clean
 
 all: build
 
@@ -34,14 +34,26 @@ $(MOTO_SERVER):
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
 
 ## Run all tests: the native core tests, then the component through the host
-## against real S3 servers (in-process s3s-fs and moto_server).
-test: build moto test-core test-host
+## against real S3 servers (in-process s3s-fs and moto_server), then a short
+## run of every fuzz target.
+test: build moto test-core test-host fuzz-smoke
 
 test-core:
 	$(CARGO) test -p s3-connector
 
 test-host: build moto
 	MOTO_SERVER=$(abspath $(MOTO_SERVER)) MOTO_REQUIRED=1 $(CARGO) test -p s3-connector-host --release
+
+## Fuzz every response parser and the JSON input for a few seconds each
+## (cargo-fuzz, nightly; installed when missing).
+FUZZ_SECONDS ?= 10
+fuzz-smoke:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/smoke.sh
+
+## Fuzz longer: `make fuzz FUZZ_SECONDS=600` (see fuzz/README.md).
+fuzz: FUZZ_SECONDS = 300
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/smoke.sh
 
 ## Formatting and lints, for both crates and the wasm target.
 lint:
