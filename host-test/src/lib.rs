@@ -20,7 +20,14 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let runtime = Runtime::load(std::path::Path::new("s3_connector.wasm"))?;
 //! let mut instance = runtime.instance(InstanceOptions::default())?;
-//! # let conn: s3_connector_host::wit::Connection = todo!();
+//! let conn = s3_connector_host::wit::Connection {
+//!     access_key: std::env::var("AWS_ACCESS_KEY_ID")?,
+//!     secret_key: std::env::var("AWS_SECRET_ACCESS_KEY")?,
+//!     session_token: None,
+//!     region: None, // `auto`: each bucket's region is found by itself
+//!     endpoint: None,
+//!     path_style: false,
+//! };
 //! let buckets = instance.list_buckets(&conn)?;
 //! # Ok(()) }
 //! ```
