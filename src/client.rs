@@ -300,6 +300,7 @@ pub(crate) mod fake {
 
     use super::{Client, InstanceState};
     use crate::connection::{Connection, Credentials, Endpoint, Region};
+    use crate::error::Error;
     use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
     use crate::ops::Operation;
 
@@ -370,6 +371,43 @@ pub(crate) mod fake {
             operation,
         };
         f(&mut client)
+    }
+
+    /// The golden XML files of one operation, under `testdata/xml/<dir>/`
+    /// (`error` holds S3's `<Error>` bodies).
+    pub(crate) struct Fixtures(pub(crate) &'static str);
+
+    impl Fixtures {
+        /// The bytes of the file `name`.
+        pub(crate) fn bytes(&self, name: &str) -> Vec<u8> {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("testdata/xml")
+                .join(self.0)
+                .join(name);
+            std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
+        }
+
+        /// A 200 XML response whose body is the file `name`.
+        pub(crate) fn ok(&self, name: &str) -> HttpResponse {
+            xml_ok(&self.bytes(name))
+        }
+    }
+
+    /// A 200 response carrying an XML `body`, as S3 answers a call that succeeded.
+    pub(crate) fn xml_ok(body: &[u8]) -> HttpResponse {
+        HttpResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "application/xml".into())],
+            body: body.to_vec(),
+        }
+    }
+
+    /// The message of an invalid-response error; panics on any other outcome.
+    pub(crate) fn invalid_response(result: Result<impl std::fmt::Debug, Error>) -> String {
+        match result {
+            Err(Error::InvalidResponse(message)) => message,
+            other => panic!("expected an invalid response error, got {other:?}"),
+        }
     }
 }
 

@@ -379,16 +379,9 @@ pub fn escape_text_into(out: &mut String, text: &str) -> Result<(), char> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::client::fake::{invalid_response, Fixtures};
 
-    macro_rules! fixture {
-        ($name:literal) => {
-            include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/testdata/xml/error/",
-                $name
-            ))
-        };
-    }
+    const FIXTURES: Fixtures = Fixtures("error");
 
     /// Records every element closed as `path=text`.
     #[derive(Default)]
@@ -409,16 +402,9 @@ mod tests {
         Ok(recorder.seen)
     }
 
-    fn invalid_response(result: Result<impl std::fmt::Debug, Error>) -> String {
-        match result {
-            Err(Error::InvalidResponse(message)) => message,
-            other => panic!("expected an invalid response error, got {other:?}"),
-        }
-    }
-
     #[test]
     fn error_body_gives_every_field() {
-        let body = parse_error_body(fixture!("no-such-bucket.xml")).unwrap();
+        let body = parse_error_body(&FIXTURES.bytes("no-such-bucket.xml")).unwrap();
         assert_eq!(
             body,
             ErrorBody {
@@ -433,7 +419,7 @@ mod tests {
 
     #[test]
     fn error_body_gives_the_region_of_a_redirect() {
-        let body = parse_error_body(fixture!("authorization-header-malformed.xml")).unwrap();
+        let body = parse_error_body(&FIXTURES.bytes("authorization-header-malformed.xml")).unwrap();
         assert_eq!(body.code, "AuthorizationHeaderMalformed");
         assert_eq!(body.region.as_deref(), Some("eu-west-1"));
     }

@@ -327,26 +327,10 @@ impl Visitor for ResultVisitor {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::client::fake::{with_client, FakeTransport};
+    use crate::client::fake::{invalid_response, with_client, xml_ok, FakeTransport, Fixtures};
     use crate::ops::Operation;
 
-    macro_rules! fixture {
-        ($name:literal) => {
-            include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/testdata/xml/delete_objects/",
-                $name
-            ))
-        };
-    }
-
-    fn ok(body: &[u8]) -> HttpResponse {
-        HttpResponse {
-            status: 200,
-            headers: Vec::new(),
-            body: body.to_vec(),
-        }
-    }
+    const FIXTURES: Fixtures = Fixtures("delete_objects");
 
     fn object(key: &str) -> ObjectIdentifier {
         ObjectIdentifier {
@@ -392,13 +376,6 @@ mod tests {
         }
     }
 
-    fn invalid_response(result: Result<impl std::fmt::Debug, Error>) -> String {
-        match result {
-            Err(Error::InvalidResponse(message)) => message,
-            other => panic!("expected an invalid response error, got {other:?}"),
-        }
-    }
-
     /// `<DeleteResult>` saying every key of `keys` was deleted.
     fn all_deleted(keys: &[ObjectIdentifier]) -> Vec<u8> {
         let mut body = String::from("<DeleteResult>");
@@ -425,7 +402,7 @@ mod tests {
         assert_eq!(request.bucket.as_deref(), Some("my-bucket"));
         assert_eq!(request.key, None);
         assert_eq!(request.query, [("delete".to_owned(), String::new())]);
-        assert_eq!(request.body, fixture!("request-two-keys.xml"));
+        assert_eq!(request.body, FIXTURES.bytes("request-two-keys.xml"));
         assert_eq!(
             request.headers,
             [
@@ -512,7 +489,7 @@ mod tests {
 
     #[test]
     fn results_parse_deleted_and_error_entries() {
-        let entries = parse(&ok(fixture!("result-mixed.xml"))).unwrap();
+        let entries = parse(&FIXTURES.ok("result-mixed.xml")).unwrap();
         assert_eq!(entries.len(), 3);
         assert_eq!(entries[0].key, "locked/report.pdf");
         assert_eq!(
@@ -533,7 +510,7 @@ mod tests {
             object("photos/a&b <1>.jpg"),
             object("locked/report.pdf"),
         ];
-        let entries = parse(&ok(fixture!("result-mixed.xml"))).unwrap();
+        let entries = parse(&FIXTURES.ok("result-mixed.xml")).unwrap();
         let results = match_results(&keys, &entries);
         assert_eq!(results[0], deleted("never-existed.txt"));
         assert_eq!(results[1], deleted("photos/a&b <1>.jpg"));
@@ -548,7 +525,7 @@ mod tests {
             object("docs/report.pdf"),
             versioned("docs/report.pdf", "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"),
         ];
-        let entries = parse(&ok(fixture!("result-versioned.xml"))).unwrap();
+        let entries = parse(&FIXTURES.ok("result-versioned.xml")).unwrap();
         let results = match_results(&keys, &entries);
         assert_eq!(code_of(&results[0]), "NoSuchVersion");
         assert_eq!(results[0].version_id.as_deref(), Some("missing-version"));
@@ -572,7 +549,7 @@ mod tests {
     #[test]
     fn a_key_s3_does_not_mention_is_failed_not_assumed_deleted() {
         let keys = vec![object("first.txt"), object("second.txt")];
-        let entries = parse(&ok(fixture!("result-missing.xml"))).unwrap();
+        let entries = parse(&FIXTURES.ok("result-missing.xml")).unwrap();
         let results = match_results(&keys, &entries);
         assert_eq!(results[0], deleted("first.txt"));
         assert_eq!(code_of(&results[1]), "MissingFromResponse");
@@ -582,13 +559,13 @@ mod tests {
             }
             DeleteOutcome::Deleted => unreachable!(),
         }
-        let results = match_results(&keys, &parse(&ok(fixture!("result-empty.xml"))).unwrap());
+        let results = match_results(&keys, &parse(&FIXTURES.ok("result-empty.xml")).unwrap());
         assert!(results.iter().all(|r| code_of(r) == "MissingFromResponse"));
     }
 
     #[test]
     fn a_versioned_key_is_not_answered_by_another_version() {
-        let entries = parse(&ok(
+        let entries = parse(&xml_ok(
             b"<DeleteResult><Deleted><Key>k</Key><VersionId>v1</VersionId></Deleted></DeleteResult>",
         ))
         .unwrap();
@@ -599,7 +576,7 @@ mod tests {
     #[test]
     fn a_duplicated_key_gets_the_same_answer_twice() {
         let keys = vec![object("first.txt"), object("first.txt")];
-        let entries = parse(&ok(fixture!("result-missing.xml"))).unwrap();
+        let entries = parse(&FIXTURES.ok("result-missing.xml")).unwrap();
         assert_eq!(
             match_results(&keys, &entries),
             [deleted("first.txt"), deleted("first.txt")]
@@ -608,19 +585,19 @@ mod tests {
 
     #[test]
     fn malformed_results_are_invalid_responses() {
-        invalid_response(parse(&ok(fixture!("truncated.xml"))));
-        let message = invalid_response(parse(&ok(fixture!("doctype.xml"))));
+        invalid_response(parse(&FIXTURES.ok("truncated.xml")));
+        let message = invalid_response(parse(&FIXTURES.ok("doctype.xml")));
         assert!(message.contains("DOCTYPE"), "{message}");
-        let message = invalid_response(parse(&ok(fixture!("bad-delete-marker.xml"))));
+        let message = invalid_response(parse(&FIXTURES.ok("bad-delete-marker.xml")));
         assert!(message.contains("<DeleteMarker>"), "{message}");
-        let message = invalid_response(parse(&ok(fixture!("entry-without-key.xml"))));
+        let message = invalid_response(parse(&FIXTURES.ok("entry-without-key.xml")));
         assert!(message.contains("<Key>"), "{message}");
     }
 
     #[test]
     fn run_sends_one_request_and_returns_results_in_order() {
         let mut transport = FakeTransport::default();
-        transport.answer(200, &[], fixture!("result-mixed.xml"));
+        transport.answer(200, &[], &FIXTURES.bytes("result-mixed.xml"));
         let keys = vec![
             object("locked/report.pdf"),
             object("photos/a&b <1>.jpg"),
@@ -692,7 +669,7 @@ mod tests {
     #[test]
     fn run_fails_when_the_first_batch_fails() {
         let mut transport = FakeTransport::default();
-        transport.answer(404, &[], fixture!("error-no-such-bucket.xml"));
+        transport.answer(404, &[], &FIXTURES.bytes("error-no-such-bucket.xml"));
         match with_client(&mut transport, Operation::DeleteObjects, |c| {
             run(c, &input(two_keys()))
         }) {

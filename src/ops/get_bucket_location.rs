@@ -66,34 +66,11 @@ impl Visitor for LocationVisitor {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::client::fake::{with_client, FakeTransport};
+    use crate::client::fake::{invalid_response, with_client, xml_ok, FakeTransport, Fixtures};
     use crate::error::ErrorCode;
     use crate::ops::Operation;
 
-    macro_rules! fixture {
-        ($name:literal) => {
-            include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/testdata/xml/get_bucket_location/",
-                $name
-            ))
-        };
-    }
-
-    fn ok(body: &[u8]) -> HttpResponse {
-        HttpResponse {
-            status: 200,
-            headers: Vec::new(),
-            body: body.to_vec(),
-        }
-    }
-
-    fn invalid_response(result: Result<impl std::fmt::Debug, Error>) -> String {
-        match result {
-            Err(Error::InvalidResponse(message)) => message,
-            other => panic!("expected an invalid response error, got {other:?}"),
-        }
-    }
+    const FIXTURES: Fixtures = Fixtures("get_bucket_location");
 
     #[test]
     fn request_is_get_bucket_with_location_subresource() {
@@ -118,44 +95,44 @@ mod tests {
 
     #[test]
     fn empty_constraint_is_us_east_1() {
-        assert_eq!(parse(&ok(fixture!("us-east-1.xml"))).unwrap(), "us-east-1");
+        assert_eq!(parse(&FIXTURES.ok("us-east-1.xml")).unwrap(), "us-east-1");
         assert_eq!(
-            parse(&ok(b"<LocationConstraint></LocationConstraint>")).unwrap(),
+            parse(&xml_ok(b"<LocationConstraint></LocationConstraint>")).unwrap(),
             "us-east-1"
         );
     }
 
     #[test]
     fn legacy_eu_is_eu_west_1() {
-        assert_eq!(parse(&ok(fixture!("eu.xml"))).unwrap(), "eu-west-1");
+        assert_eq!(parse(&FIXTURES.ok("eu.xml")).unwrap(), "eu-west-1");
     }
 
     #[test]
     fn region_is_given_as_named() {
-        assert_eq!(parse(&ok(fixture!("eu-west-2.xml"))).unwrap(), "eu-west-2");
+        assert_eq!(parse(&FIXTURES.ok("eu-west-2.xml")).unwrap(), "eu-west-2");
     }
 
     #[test]
     fn truncated_document_is_an_invalid_response() {
-        let message = invalid_response(parse(&ok(fixture!("truncated.xml"))));
+        let message = invalid_response(parse(&FIXTURES.ok("truncated.xml")));
         assert!(message.contains("</LocationConstraint>"), "{message}");
     }
 
     #[test]
     fn doctype_is_refused() {
-        let message = invalid_response(parse(&ok(fixture!("doctype.xml"))));
+        let message = invalid_response(parse(&FIXTURES.ok("doctype.xml")));
         assert!(message.contains("DOCTYPE"), "{message}");
     }
 
     #[test]
     fn empty_body_is_an_invalid_response() {
-        invalid_response(parse(&ok(b"")));
+        invalid_response(parse(&xml_ok(b"")));
     }
 
     #[test]
     fn run_sends_the_location_request_and_parses_the_answer() {
         let mut transport = FakeTransport::default();
-        transport.answer(200, &[], fixture!("eu-west-2.xml"));
+        transport.answer(200, &[], &FIXTURES.bytes("eu-west-2.xml"));
         let region = with_client(&mut transport, Operation::GetBucketLocation, |c| {
             run(c, "my-bucket")
         })
@@ -169,7 +146,7 @@ mod tests {
     #[test]
     fn run_maps_a_missing_bucket() {
         let mut transport = FakeTransport::default();
-        transport.answer(404, &[], fixture!("error-no-such-bucket.xml"));
+        transport.answer(404, &[], &FIXTURES.bytes("error-no-such-bucket.xml"));
         match with_client(&mut transport, Operation::GetBucketLocation, |c| {
             run(c, "missing-bucket")
         }) {
@@ -186,7 +163,7 @@ mod tests {
         use crate::client::{Client, InstanceState};
         use crate::connection::{Connection, Credentials, Region};
         let mut transport = FakeTransport::default();
-        transport.answer(200, &[], fixture!("eu-west-2.xml"));
+        transport.answer(200, &[], &FIXTURES.bytes("eu-west-2.xml"));
         let connection = Connection {
             credentials: Credentials::new("AKIDEXAMPLE", "secret", None),
             region: Region::Auto,

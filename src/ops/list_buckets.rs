@@ -120,40 +120,17 @@ impl Visitor for PageVisitor {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::client::fake::{with_client, FakeTransport};
+    use crate::client::fake::{invalid_response, with_client, xml_ok, FakeTransport, Fixtures};
     use crate::error::ErrorCode;
     use crate::ops::Operation;
 
-    macro_rules! fixture {
-        ($name:literal) => {
-            include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/testdata/xml/list_buckets/",
-                $name
-            ))
-        };
-    }
-
-    fn ok(body: &[u8]) -> HttpResponse {
-        HttpResponse {
-            status: 200,
-            headers: vec![("content-type".into(), "application/xml".into())],
-            body: body.to_vec(),
-        }
-    }
+    const FIXTURES: Fixtures = Fixtures("list_buckets");
 
     fn bucket(name: &str, creation_date: Option<&str>, region: Option<&str>) -> Bucket {
         Bucket {
             name: name.into(),
             creation_date: creation_date.map(Into::into),
             region: region.map(Into::into),
-        }
-    }
-
-    fn invalid_response(result: Result<impl std::fmt::Debug, Error>) -> String {
-        match result {
-            Err(Error::InvalidResponse(message)) => message,
-            other => panic!("expected an invalid response error, got {other:?}"),
         }
     }
 
@@ -180,7 +157,7 @@ mod tests {
 
     #[test]
     fn many_buckets_parse_with_dates_and_regions_in_server_order() {
-        let page = parse(&ok(fixture!("many.xml"))).unwrap();
+        let page = parse(&FIXTURES.ok("many.xml")).unwrap();
         assert_eq!(
             page.buckets,
             [
@@ -198,7 +175,7 @@ mod tests {
 
     #[test]
     fn one_bucket_parses() {
-        let page = parse(&ok(fixture!("one.xml"))).unwrap();
+        let page = parse(&FIXTURES.ok("one.xml")).unwrap();
         assert_eq!(
             page.buckets,
             [bucket("only-bucket", Some("2024-01-15T08:30:00.000Z"), None)]
@@ -208,15 +185,15 @@ mod tests {
     #[test]
     fn zero_buckets_parse_as_an_empty_list() {
         assert_eq!(
-            parse(&ok(fixture!("empty.xml"))).unwrap(),
+            parse(&FIXTURES.ok("empty.xml")).unwrap(),
             ListBucketsPage::default()
         );
         assert_eq!(
-            parse(&ok(fixture!("empty-no-buckets-element.xml"))).unwrap(),
+            parse(&FIXTURES.ok("empty-no-buckets-element.xml")).unwrap(),
             ListBucketsPage::default()
         );
         assert_eq!(
-            parse(&ok(
+            parse(&xml_ok(
                 b"<ListAllMyBucketsResult><Buckets></Buckets></ListAllMyBucketsResult>"
             ))
             .unwrap(),
@@ -226,7 +203,7 @@ mod tests {
 
     #[test]
     fn continuation_token_is_read() {
-        let page = parse(&ok(fixture!("page-1.xml"))).unwrap();
+        let page = parse(&FIXTURES.ok("page-1.xml")).unwrap();
         assert_eq!(
             page.continuation_token.as_deref(),
             Some("token/with+special=chars")
@@ -235,32 +212,32 @@ mod tests {
 
     #[test]
     fn truncated_document_is_an_invalid_response() {
-        invalid_response(parse(&ok(fixture!("truncated.xml"))));
+        invalid_response(parse(&FIXTURES.ok("truncated.xml")));
     }
 
     #[test]
     fn doctype_is_refused() {
-        let message = invalid_response(parse(&ok(fixture!("doctype.xml"))));
+        let message = invalid_response(parse(&FIXTURES.ok("doctype.xml")));
         assert!(message.contains("DOCTYPE"), "{message}");
     }
 
     #[test]
     fn unknown_entity_is_an_invalid_response() {
-        let message = invalid_response(parse(&ok(fixture!("unknown-entity.xml"))));
+        let message = invalid_response(parse(&FIXTURES.ok("unknown-entity.xml")));
         assert!(message.contains("&xxe;"), "{message}");
     }
 
     #[test]
     fn bucket_without_name_is_an_invalid_response() {
-        let message = invalid_response(parse(&ok(fixture!("bucket-without-name.xml"))));
+        let message = invalid_response(parse(&FIXTURES.ok("bucket-without-name.xml")));
         assert!(message.contains("<Name>"), "{message}");
     }
 
     #[test]
     fn another_document_is_an_invalid_response() {
-        let message = invalid_response(parse(&ok(b"<ListBucketResult/>")));
+        let message = invalid_response(parse(&xml_ok(b"<ListBucketResult/>")));
         assert!(message.contains("<ListAllMyBucketsResult>"), "{message}");
-        invalid_response(parse(&ok(b"")));
+        invalid_response(parse(&xml_ok(b"")));
     }
 
     // The connector this replaces listed nothing unless the account had at
@@ -268,12 +245,12 @@ mod tests {
     #[test]
     fn run_lists_zero_and_one_bucket() {
         let mut transport = FakeTransport::default();
-        transport.answer(200, &[], fixture!("empty.xml"));
+        transport.answer(200, &[], &FIXTURES.bytes("empty.xml"));
         let buckets = with_client(&mut transport, Operation::ListBuckets, run).unwrap();
         assert!(buckets.is_empty());
 
         let mut transport = FakeTransport::default();
-        transport.answer(200, &[], fixture!("one.xml"));
+        transport.answer(200, &[], &FIXTURES.bytes("one.xml"));
         let buckets = with_client(&mut transport, Operation::ListBuckets, run).unwrap();
         assert_eq!(buckets.len(), 1);
         assert_eq!(buckets[0].name, "only-bucket");
@@ -285,9 +262,11 @@ mod tests {
     #[test]
     fn run_follows_continuation_tokens() {
         let mut transport = FakeTransport::default();
-        transport
-            .answer(200, &[], fixture!("page-1.xml"))
-            .answer(200, &[], fixture!("page-2.xml"));
+        transport.answer(200, &[], &FIXTURES.bytes("page-1.xml")).answer(
+            200,
+            &[],
+            &FIXTURES.bytes("page-2.xml"),
+        );
         let buckets = with_client(&mut transport, Operation::ListBuckets, run).unwrap();
         let names: Vec<_> = buckets.iter().map(|b| b.name.as_str()).collect();
         assert_eq!(names, ["bucket-a", "bucket-b"]);
@@ -305,9 +284,11 @@ mod tests {
     #[test]
     fn run_stops_when_the_same_token_comes_back() {
         let mut transport = FakeTransport::default();
-        transport
-            .answer(200, &[], fixture!("page-1.xml"))
-            .answer(200, &[], fixture!("page-1.xml"));
+        transport.answer(200, &[], &FIXTURES.bytes("page-1.xml")).answer(
+            200,
+            &[],
+            &FIXTURES.bytes("page-1.xml"),
+        );
         let message = invalid_response(with_client(&mut transport, Operation::ListBuckets, run));
         assert!(message.contains("same continuation token"), "{message}");
         assert_eq!(transport.sent.len(), 2);
@@ -333,7 +314,7 @@ mod tests {
         transport.answer(
             403,
             &[("x-amz-request-id", "8A4DB6C2E7F3B5A1")],
-            fixture!("error-access-denied.xml"),
+            &FIXTURES.bytes("error-access-denied.xml"),
         );
         match with_client(&mut transport, Operation::ListBuckets, run) {
             Err(Error::Service(error)) => {

@@ -41,20 +41,12 @@ pub fn run(client: &mut Client<'_>) -> Result<Vec<DropdownItem>, Error> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::client::fake::{with_client, FakeTransport};
+    use crate::client::fake::{with_client, FakeTransport, Fixtures};
     use crate::error::ErrorCode;
     use crate::http::Method;
     use crate::ops::Operation;
 
-    macro_rules! fixture {
-        ($name:literal) => {
-            include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/testdata/xml/list_buckets/",
-                $name
-            ))
-        };
-    }
+    const FIXTURES: Fixtures = Fixtures("list_buckets");
 
     fn item(name: &str) -> DropdownItem {
         DropdownItem {
@@ -73,11 +65,7 @@ mod tests {
 
     #[test]
     fn items_are_named_after_buckets_and_sorted() {
-        let response = HttpResponse {
-            status: 200,
-            headers: Vec::new(),
-            body: fixture!("many.xml").to_vec(),
-        };
+        let response = FIXTURES.ok("many.xml");
         assert_eq!(
             parse(&response).unwrap(),
             [
@@ -91,14 +79,14 @@ mod tests {
     #[test]
     fn run_gives_zero_and_one_item() {
         let mut transport = FakeTransport::default();
-        transport.answer(200, &[], fixture!("empty.xml"));
+        transport.answer(200, &[], &FIXTURES.bytes("empty.xml"));
         assert_eq!(
             with_client(&mut transport, Operation::ListBucketsDdl, run).unwrap(),
             []
         );
 
         let mut transport = FakeTransport::default();
-        transport.answer(200, &[], fixture!("one.xml"));
+        transport.answer(200, &[], &FIXTURES.bytes("one.xml"));
         assert_eq!(
             with_client(&mut transport, Operation::ListBucketsDdl, run).unwrap(),
             [item("only-bucket")]
@@ -120,7 +108,7 @@ mod tests {
     #[test]
     fn run_passes_service_errors_on() {
         let mut transport = FakeTransport::default();
-        transport.answer(403, &[], fixture!("error-access-denied.xml"));
+        transport.answer(403, &[], &FIXTURES.bytes("error-access-denied.xml"));
         match with_client(&mut transport, Operation::ListBucketsDdl, run) {
             Err(Error::Service(error)) => assert_eq!(error.code, ErrorCode::AccessDenied),
             other => panic!("expected access denied, got {other:?}"),

@@ -277,27 +277,11 @@ impl Visitor for PageVisitor {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::client::fake::{with_client, FakeTransport};
+    use crate::client::fake::{invalid_response, with_client, xml_ok, FakeTransport, Fixtures};
     use crate::error::ErrorCode;
     use crate::ops::Operation;
 
-    macro_rules! fixture {
-        ($name:literal) => {
-            include_bytes!(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/testdata/xml/list_objects/",
-                $name
-            ))
-        };
-    }
-
-    fn ok(body: &[u8]) -> HttpResponse {
-        HttpResponse {
-            status: 200,
-            headers: Vec::new(),
-            body: body.to_vec(),
-        }
-    }
+    const FIXTURES: Fixtures = Fixtures("list_objects");
 
     fn input(bucket: &str) -> ListObjectsInput {
         ListObjectsInput {
@@ -318,13 +302,6 @@ mod tests {
 
     fn keys(objects: &[ObjectSummary]) -> Vec<&str> {
         objects.iter().map(|o| o.key.as_str()).collect()
-    }
-
-    fn invalid_response(result: Result<impl std::fmt::Debug, Error>) -> String {
-        match result {
-            Err(Error::InvalidResponse(message)) => message,
-            other => panic!("expected an invalid response error, got {other:?}"),
-        }
     }
 
     fn invalid_field(result: Result<impl std::fmt::Debug, Error>) -> String {
@@ -411,7 +388,7 @@ mod tests {
     #[test]
     fn request_is_addressed_and_encoded_by_the_client() {
         let mut transport = FakeTransport::default();
-        transport.answer(200, &[], fixture!("empty.xml"));
+        transport.answer(200, &[], &FIXTURES.bytes("empty.xml"));
         let listing = ListObjectsInput {
             prefix: Some("a b+c".into()),
             ..input("my-bucket")
@@ -464,7 +441,7 @@ mod tests {
 
     #[test]
     fn contents_parse_with_escapes_and_character_references() {
-        let page = parse(&ok(fixture!("success.xml"))).unwrap();
+        let page = parse(&FIXTURES.ok("success.xml")).unwrap();
         assert_eq!(
             page.objects[0],
             ObjectSummary {
@@ -495,7 +472,7 @@ mod tests {
 
     #[test]
     fn empty_listing_parses() {
-        let page = parse(&ok(fixture!("empty.xml"))).unwrap();
+        let page = parse(&FIXTURES.ok("empty.xml")).unwrap();
         assert_eq!(
             page,
             ListObjectsPage {
@@ -504,14 +481,14 @@ mod tests {
             }
         );
         assert_eq!(
-            parse(&ok(b"<ListBucketResult/>")).unwrap(),
+            parse(&xml_ok(b"<ListBucketResult/>")).unwrap(),
             ListObjectsPage::default()
         );
     }
 
     #[test]
     fn common_prefixes_parse() {
-        let page = parse(&ok(fixture!("delimiter.xml"))).unwrap();
+        let page = parse(&FIXTURES.ok("delimiter.xml")).unwrap();
         assert_eq!(keys(&page.objects), ["photos/index.html"]);
         assert_eq!(page.common_prefixes, ["photos/2023/", "photos/2024/"]);
         assert_eq!(page.entries(), 3);
@@ -519,7 +496,7 @@ mod tests {
 
     #[test]
     fn truncated_page_gives_its_token() {
-        let page = parse(&ok(fixture!("page-1.xml"))).unwrap();
+        let page = parse(&FIXTURES.ok("page-1.xml")).unwrap();
         assert!(page.is_truncated);
         assert_eq!(
             page.next_continuation_token.as_deref(),
@@ -529,7 +506,7 @@ mod tests {
 
     #[test]
     fn url_encoded_keys_and_prefixes_are_decoded() {
-        let page = parse(&ok(fixture!("url-encoded.xml"))).unwrap();
+        let page = parse(&FIXTURES.ok("url-encoded.xml")).unwrap();
         assert_eq!(
             keys(&page.objects),
             [
@@ -549,7 +526,7 @@ mod tests {
         let body = b"<ListBucketResult><IsTruncated>false</IsTruncated>\
             <Contents><Key>a+b%20c</Key><Size>1</Size></Contents>\
             <CommonPrefixes><Prefix>x+y%2F</Prefix></CommonPrefixes></ListBucketResult>";
-        let page = parse(&ok(body)).unwrap();
+        let page = parse(&xml_ok(body)).unwrap();
         assert_eq!(keys(&page.objects), ["a+b%20c"]);
         assert_eq!(page.common_prefixes, ["x+y%2F"]);
     }
@@ -558,14 +535,14 @@ mod tests {
     fn url_decoding_to_invalid_utf8_is_an_invalid_response() {
         let body = b"<ListBucketResult><Contents><Key>%FF%FE</Key><Size>1</Size></Contents>\
             <EncodingType>url</EncodingType></ListBucketResult>";
-        let message = invalid_response(parse(&ok(body)));
+        let message = invalid_response(parse(&xml_ok(body)));
         assert!(message.contains("<Key>"), "{message}");
     }
 
     #[test]
     fn unknown_encoding_type_is_an_invalid_response() {
         let body = b"<ListBucketResult><EncodingType>base64</EncodingType></ListBucketResult>";
-        invalid_response(parse(&ok(body)));
+        invalid_response(parse(&xml_ok(body)));
     }
 
     #[test]
@@ -580,36 +557,36 @@ mod tests {
 
     #[test]
     fn wrongly_typed_values_are_invalid_responses() {
-        let message = invalid_response(parse(&ok(fixture!("bad-size.xml"))));
+        let message = invalid_response(parse(&FIXTURES.ok("bad-size.xml")));
         assert!(message.contains("<Size> is `abc`"), "{message}");
-        let message = invalid_response(parse(&ok(fixture!("bad-is-truncated.xml"))));
+        let message = invalid_response(parse(&FIXTURES.ok("bad-is-truncated.xml")));
         assert!(message.contains("<IsTruncated>"), "{message}");
     }
 
     #[test]
     fn contents_without_a_key_is_an_invalid_response() {
-        let message = invalid_response(parse(&ok(fixture!("contents-without-key.xml"))));
+        let message = invalid_response(parse(&FIXTURES.ok("contents-without-key.xml")));
         assert!(message.contains("<Key>"), "{message}");
         let body = b"<ListBucketResult><Contents><Key>k</Key></Contents></ListBucketResult>";
-        let message = invalid_response(parse(&ok(body)));
+        let message = invalid_response(parse(&xml_ok(body)));
         assert!(message.contains("<Size>"), "{message}");
     }
 
     #[test]
     fn truncated_document_is_an_invalid_response() {
-        let message = invalid_response(parse(&ok(fixture!("truncated.xml"))));
+        let message = invalid_response(parse(&FIXTURES.ok("truncated.xml")));
         assert!(message.contains("ListBucketResult"), "{message}");
     }
 
     #[test]
     fn doctype_is_refused() {
-        let message = invalid_response(parse(&ok(fixture!("doctype.xml"))));
+        let message = invalid_response(parse(&FIXTURES.ok("doctype.xml")));
         assert!(message.contains("DOCTYPE"), "{message}");
     }
 
     #[test]
     fn a_full_page_of_1000_keys_parses() {
-        let page = parse(&ok(&generated_page("logs/2024/", 1000, Some("next")))).unwrap();
+        let page = parse(&xml_ok(&generated_page("logs/2024/", 1000, Some("next")))).unwrap();
         assert_eq!(page.objects.len(), 1000);
         assert_eq!(page.objects[999].key, "logs/2024/00999");
         assert_eq!(page.objects[999].size, 999);
@@ -638,7 +615,7 @@ mod tests {
     #[test]
     fn run_maps_no_such_bucket() {
         let mut transport = FakeTransport::default();
-        transport.answer(404, &[], fixture!("error-no-such-bucket.xml"));
+        transport.answer(404, &[], &FIXTURES.bytes("error-no-such-bucket.xml"));
         match with_client(&mut transport, Operation::ListObjects, |c| {
             run(c, &input("missing-bucket"))
         }) {
@@ -654,9 +631,11 @@ mod tests {
     #[test]
     fn fetch_all_follows_tokens_to_the_end() {
         let mut transport = FakeTransport::default();
-        transport
-            .answer(200, &[], fixture!("page-1.xml"))
-            .answer(200, &[], fixture!("page-2.xml"));
+        transport.answer(200, &[], &FIXTURES.bytes("page-1.xml")).answer(
+            200,
+            &[],
+            &FIXTURES.bytes("page-2.xml"),
+        );
         let listing = ListObjectsInput {
             fetch_all: true,
             max_keys: Some(2),
@@ -750,7 +729,7 @@ mod tests {
     #[test]
     fn fetch_all_refuses_truncation_without_a_token() {
         let mut transport = FakeTransport::default();
-        transport.answer(200, &[], fixture!("truncated-without-token.xml"));
+        transport.answer(200, &[], &FIXTURES.bytes("truncated-without-token.xml"));
         let listing = ListObjectsInput {
             fetch_all: true,
             ..input("my-bucket")
@@ -765,9 +744,11 @@ mod tests {
     #[test]
     fn fetch_all_refuses_a_repeated_token() {
         let mut transport = FakeTransport::default();
-        transport
-            .answer(200, &[], fixture!("page-1.xml"))
-            .answer(200, &[], fixture!("page-1.xml"));
+        transport.answer(200, &[], &FIXTURES.bytes("page-1.xml")).answer(
+            200,
+            &[],
+            &FIXTURES.bytes("page-1.xml"),
+        );
         let listing = ListObjectsInput {
             fetch_all: true,
             ..input("my-bucket")
@@ -782,7 +763,7 @@ mod tests {
     #[test]
     fn fetch_all_passes_a_service_error_on() {
         let mut transport = FakeTransport::default();
-        transport.answer(200, &[], fixture!("page-1.xml")).answer(
+        transport.answer(200, &[], &FIXTURES.bytes("page-1.xml")).answer(
             403,
             &[],
             b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
