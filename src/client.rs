@@ -271,7 +271,13 @@ impl RetryPolicy {
     pub fn delay(&self, attempts: u32, jitter: f64) -> std::time::Duration {
         let exponent = attempts.saturating_sub(1).min(16);
         let ceiling = self.base_delay.saturating_mul(1 << exponent).min(self.max_delay);
-        ceiling.mul_f64(jitter.clamp(0.0, 1.0))
+        // `mul_f64` panics on NaN, and `clamp` lets NaN through.
+        let jitter = if jitter.is_finite() {
+            jitter.clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
+        ceiling.mul_f64(jitter)
     }
 }
 
@@ -516,6 +522,8 @@ mod tests {
         assert_eq!(p.delay(2, 1.0), Duration::from_millis(400));
         assert_eq!(p.delay(30, 1.0), Duration::from_secs(5));
         assert_eq!(p.delay(2, 0.0), Duration::ZERO);
+        assert_eq!(p.delay(1, f64::NAN), Duration::from_millis(100));
+        assert_eq!(p.delay(1, f64::INFINITY), Duration::from_millis(100));
     }
 
     fn auto_client_run(
