@@ -35,6 +35,10 @@ impl InstanceState {
 
     /// Remembers `bucket`'s region.
     pub fn learn_region(&mut self, bucket: &str, region: &str) {
+        // Called on every successful answer: allocate only when it is news.
+        if self.region(bucket) == Some(region) {
+            return;
+        }
         // Bounded: a workflow touches few buckets, but an instance may live long.
         if self.regions.len() >= 10_000 && !self.regions.contains_key(bucket) {
             self.regions.clear();

@@ -68,33 +68,28 @@ pub fn invoke(
         now,
         operation,
     };
-    let mut output = run(&mut client, operation, &input, body).map_err(json_field_names)?;
-    if let Some(bucket) = input.get("bucket_name").and_then(Value::as_str) {
-        output.json = with_region(output.json, &client.region_for(Some(bucket)));
+    let (mut json, body) = run(&mut client, operation, &input, body).map_err(json_field_names)?;
+    // Every bucket operation says which region it was signed for: found by
+    // itself with region `auto`, or corrected from a wrong one.
+    if let (Some(bucket), Value::Object(fields)) =
+        (input.get("bucket_name").and_then(Value::as_str), &mut json)
+    {
+        fields.insert("region".to_owned(), Value::from(client.region_for(Some(bucket))));
     }
-    Ok(output)
+    Ok(InvokeOutput {
+        json: json.to_string(),
+        body,
+    })
 }
 
-/// Adds `"region"`, the region a bucket operation was signed for (found by
-/// itself with region `auto`, or corrected from a wrong one), to an output
-/// object. Object keys keep their order, so this appends before the brace.
-fn with_region(json: String, region: &str) -> String {
-    match json.strip_suffix('}') {
-        Some(body) if json.starts_with('{') => {
-            let separator = if body.len() > 1 { "," } else { "" };
-            format!("{body}{separator}\"region\":{}}}", Value::from(region))
-        }
-        _ => json,
-    }
-}
-
-/// Decodes the input for `operation`, runs it and shapes its JSON output.
+/// Decodes the input for `operation`, runs it and shapes its JSON output;
+/// the bytes of Get Object come back beside it.
 fn run(
     client: &mut Client<'_>,
     operation: Operation,
     input: &Value,
     body: Option<Vec<u8>>,
-) -> Result<InvokeOutput, Error> {
+) -> Result<(Value, Option<Vec<u8>>), Error> {
     let json = match operation {
         Operation::ListBuckets => {
             decode::<NoFields>(input)?;
@@ -144,15 +139,12 @@ fn run(
             &decode::<DeleteObjectsInput>(input)?,
         )?),
     };
-    Ok(InvokeOutput {
-        json: json.to_string(),
-        body: None,
-    })
+    Ok((json, None))
 }
 
 /// Get Object: the metadata and, as the old connector returned, a `file`
 /// with a presigned URL for the same object; the bytes go in `body`.
-fn get_object(client: &mut Client<'_>, input: &GetObjectInput) -> Result<InvokeOutput, Error> {
+fn get_object(client: &mut Client<'_>, input: &GetObjectInput) -> Result<(Value, Option<Vec<u8>>), Error> {
     let object = ops::get_object::run(client, input)?;
     // Made after the GET so that the URL is signed for the region the GET
     // found the bucket in.
@@ -179,10 +171,7 @@ fn get_object(client: &mut Client<'_>, input: &GetObjectInput) -> Result<InvokeO
             "expires": signed.expires,
         },
     });
-    Ok(InvokeOutput {
-        json: json.to_string(),
-        body: Some(object.body),
-    })
+    Ok((json, Some(object.body)))
 }
 
 /// Delete Multiple Objects: one entry per key, in input order, and the counts.
@@ -472,15 +461,6 @@ mod tests {
             assert_eq!(region, None, "{operation} has no bucket, so no region");
         }
         json
-    }
-
-    #[test]
-    fn region_is_added_to_an_empty_and_a_full_object() {
-        assert_eq!(with_region("{}".into(), "eu-west-1"), r#"{"region":"eu-west-1"}"#);
-        assert_eq!(
-            with_region(r#"{"a":1}"#.into(), "eu-west-1"),
-            r#"{"a":1,"region":"eu-west-1"}"#
-        );
     }
 
     /// The sorted field names of a JSON object.
