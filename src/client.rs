@@ -121,6 +121,14 @@ impl<'a> Client<'a> {
     /// throttling, 5xx and broken connections (see [`RetryPolicy`]); a bucket
     /// found to be in another region is re-signed for it and sent once more.
     pub fn send(&mut self, request: &OpRequest) -> Result<HttpResponse, Error> {
+        self.exchange(request, Exchange::InMemory)
+    }
+
+    /// [`Client::send`], with the body taken from, or the answer written to,
+    /// the call's host-held body as `exchange` says. A request whose answer
+    /// goes into the sink is not retried once part of a body has reached
+    /// the sink: the caller resumes from what arrived.
+    pub fn exchange(&mut self, request: &OpRequest, exchange: Exchange) -> Result<HttpResponse, Error> {
         let mut region = self.region_for(request.bucket.as_deref());
         let mut redirected = false;
         let policy = RetryPolicy::STANDARD;
@@ -134,7 +142,19 @@ impl<'a> Client<'a> {
         loop {
             attempts += 1;
             let http = self.prepare(request, &region);
-            let response = match self.transport.send(&http) {
+            let sent = match exchange {
+                Exchange::InMemory => self.transport.send(&http),
+                Exchange::FromSource { offset, length } => self.transport.send_from(&http, offset, length),
+                Exchange::IntoSink => {
+                    let before = self.transport.sink_written().map_err(Error::Body)?;
+                    let sent = self.transport.send_into(&http);
+                    if sent.is_err() && self.transport.sink_written().map_err(Error::Body)? != before {
+                        return sent.map_err(|error| Error::Transport { error, attempts });
+                    }
+                    sent
+                }
+            };
+            let response = match sent {
                 Ok(response) => response,
                 Err(error) => {
                     if error.is_retryable() && attempts < max_attempts {
@@ -247,6 +267,23 @@ impl<'a> Client<'a> {
     }
 }
 
+/// Where a request's body comes from and where a successful answer's body
+/// goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exchange {
+    /// Both in memory: the request's own body, the answer's body returned.
+    InMemory,
+    /// The body is `length` bytes of the call's source from `offset`.
+    FromSource {
+        /// The first byte.
+        offset: u64,
+        /// How many bytes.
+        length: u64,
+    },
+    /// A 2xx answer's body is appended to the call's sink.
+    IntoSink,
+}
+
 /// When and how long to retry: the AWS SDKs' "standard" mode (3 attempts,
 /// exponential backoff with full jitter, capped), with a bound on the total
 /// time spent waiting so that a workflow step never hangs on retries.
@@ -311,18 +348,47 @@ pub(crate) mod fake {
     use super::{Client, InstanceState};
     use crate::connection::{Connection, Credentials, Endpoint, Region};
     use crate::error::Error;
-    use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
+    use crate::http::{BodyError, HttpRequest, HttpResponse, Transport, TransportError};
     use crate::ops::Operation;
 
-    /// Answers queued responses in order; records requests.
+    /// Answers queued responses in order; records requests. With a source
+    /// and a sink, it stands for the host-held bodies of a call too.
     #[derive(Default)]
     pub(crate) struct FakeTransport {
         pub(crate) answers: VecDeque<Result<HttpResponse, TransportError>>,
         pub(crate) sent: Vec<HttpRequest>,
         pub(crate) pauses: Vec<std::time::Duration>,
+        /// For each request sent, the span of the source it was sent from.
+        pub(crate) sent_from: Vec<Option<(u64, u64)>>,
+        pub(crate) source: Option<Vec<u8>>,
+        pub(crate) source_reads: usize,
+        pub(crate) sink: Option<Vec<u8>>,
+        pub(crate) progress: Vec<(u64, Option<u64>)>,
     }
 
     impl FakeTransport {
+        /// A transport whose call has `source` as its host-held upload body.
+        pub(crate) fn with_source(source: Vec<u8>) -> Self {
+            FakeTransport {
+                source: Some(source),
+                ..Self::default()
+            }
+        }
+
+        /// A transport whose call has an empty sink for its download.
+        pub(crate) fn with_sink() -> Self {
+            FakeTransport {
+                sink: Some(Vec::new()),
+                ..Self::default()
+            }
+        }
+
+        fn next_answer(&mut self) -> Result<HttpResponse, TransportError> {
+            self.answers
+                .pop_front()
+                .unwrap_or_else(|| Err(TransportError::Other("no answer queued".into())))
+        }
+
         /// Queues a response with a status, headers and body.
         pub(crate) fn answer(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8]) -> &mut Self {
             self.answers.push_back(Ok(HttpResponse {
@@ -340,9 +406,69 @@ pub(crate) mod fake {
     impl Transport for FakeTransport {
         fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
             self.sent.push(request.clone());
-            self.answers
-                .pop_front()
-                .unwrap_or_else(|| Err(TransportError::Other("no answer queued".into())))
+            self.sent_from.push(None);
+            self.next_answer()
+        }
+
+        fn send_from(
+            &mut self,
+            request: &HttpRequest,
+            offset: u64,
+            length: u64,
+        ) -> Result<HttpResponse, TransportError> {
+            self.sent.push(request.clone());
+            self.sent_from.push(Some((offset, length)));
+            let fits = self
+                .source
+                .as_ref()
+                .is_some_and(|source| offset + length <= source.len() as u64);
+            if !fits {
+                return Err(TransportError::Other("span outside the source".into()));
+            }
+            self.next_answer()
+        }
+
+        /// A 2xx answer's body goes into the sink; a body shorter than its
+        /// `content-length` stands for a connection cut mid-body.
+        fn send_into(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.sent.push(request.clone());
+            self.sent_from.push(None);
+            let mut answer = self.next_answer()?;
+            if answer.is_success() {
+                let sink = self.sink.as_mut().ok_or_else(|| TransportError::Other("no sink".into()))?;
+                sink.extend_from_slice(&std::mem::take(&mut answer.body));
+            }
+            Ok(answer)
+        }
+
+        fn source_size(&mut self) -> Option<u64> {
+            self.source.as_ref().map(|s| s.len() as u64)
+        }
+
+        fn read_source(&mut self, offset: u64, max: u32) -> Result<Vec<u8>, BodyError> {
+            self.source_reads += 1;
+            let source = self.source.as_ref().ok_or(BodyError::Missing)?;
+            let start = usize::try_from(offset).map_err(|_| BodyError::OutOfRange)?;
+            let end = start.saturating_add(max as usize).min(source.len());
+            Ok(source.get(start..end).unwrap_or_default().to_vec())
+        }
+
+        fn sink_written(&mut self) -> Result<u64, BodyError> {
+            self.sink.as_ref().map(|s| s.len() as u64).ok_or(BodyError::Missing)
+        }
+
+        fn truncate_sink(&mut self, length: u64) -> Result<(), BodyError> {
+            let sink = self.sink.as_mut().ok_or(BodyError::Missing)?;
+            let length = usize::try_from(length).map_err(|_| BodyError::OutOfRange)?;
+            if length > sink.len() {
+                return Err(BodyError::OutOfRange);
+            }
+            sink.truncate(length);
+            Ok(())
+        }
+
+        fn progress(&mut self, transferred: u64, total: Option<u64>) {
+            self.progress.push((transferred, total));
         }
 
         fn pause(&mut self, duration: std::time::Duration) {

@@ -13,12 +13,13 @@ use time::OffsetDateTime;
 
 use crate::client::{Client, InstanceState};
 use crate::connection::{Connection, Credentials, Endpoint, Region};
-use crate::error::{Error, ErrorCode, ServiceError};
-use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+use crate::error::{Error, ErrorCode, ServiceError, UploadFailure};
+use crate::http::{BodyError, HttpRequest, HttpResponse, Method, Transport, TransportError};
 use crate::model;
 use crate::ops::{self, Operation};
 
 use bindings::exports::s3_connector::s3::{json as wit_json, operations};
+use bindings::s3_connector::s3::bodies as wit_bodies;
 use bindings::s3_connector::s3::http_outgoing as wit_http;
 use bindings::s3_connector::s3::types as wit;
 
@@ -63,13 +64,23 @@ fn with_client<T>(
     operation: Operation,
     f: impl FnOnce(&mut Client<'_>) -> Result<T, Error>,
 ) -> Result<T, wit::Error> {
+    with_bodies(conn, operation, HostTransport::default(), f)
+}
+
+/// [`with_client`], over a transport that has the call's host-held bodies.
+fn with_bodies<T>(
+    conn: wit::Connection,
+    operation: Operation,
+    mut transport: HostTransport<'_>,
+    f: impl FnOnce(&mut Client<'_>) -> Result<T, Error>,
+) -> Result<T, wit::Error> {
     let connection = connection_from_wit(conn)?;
     // A poisoned lock only means an earlier call panicked (which the
     // component's `panic = "abort"` rules out); the cache is still usable.
     let mut state = STATE.lock().unwrap_or_else(PoisonError::into_inner);
     let mut client = Client {
         connection: &connection,
-        transport: &mut HostTransport,
+        transport: &mut transport,
         state: state.get_or_insert_with(InstanceState::default),
         now: now(),
         operation,
@@ -193,6 +204,75 @@ impl operations::Guest for Component {
         })?;
         Ok(results.into_iter().map(Into::into).collect())
     }
+
+    fn get_object_to(
+        conn: wit::Connection,
+        input: wit::GetObjectInput,
+        sink: &wit_bodies::BodySink,
+    ) -> Result<wit::ObjectMetadata, wit::Error> {
+        let input = model::GetObjectInput::from(input);
+        let transport = HostTransport {
+            source: None,
+            sink: Some(sink),
+        };
+        with_bodies(conn, Operation::GetObject, transport, |c| {
+            ops::get_object_to::run(c, &input)
+        })
+        .map(Into::into)
+    }
+
+    fn put_object_stream(
+        conn: wit::Connection,
+        input: wit::PutObjectStreamInput,
+        source: &wit_bodies::BodySource,
+    ) -> Result<wit::PutObjectOutput, wit::Error> {
+        let input = model::PutObjectStreamInput::from(input);
+        let transport = HostTransport {
+            source: Some(source),
+            sink: None,
+        };
+        with_bodies(conn, Operation::PutObjectFile, transport, |c| {
+            ops::put_object_stream::run(c, &input)
+        })
+        .map(Into::into)
+    }
+
+    fn list_multipart_uploads(
+        conn: wit::Connection,
+        input: wit::ListMultipartUploadsInput,
+    ) -> Result<Vec<wit::MultipartUpload>, wit::Error> {
+        let input = model::ListMultipartUploadsInput {
+            bucket_name: input.bucket_name,
+            prefix: input.prefix,
+            max_total: input.max_total,
+        };
+        let uploads = with_client(conn, Operation::ListMultipartUploads, |c| {
+            ops::list_multipart_uploads::run(c, &input)
+        })?;
+        Ok(uploads
+            .into_iter()
+            .map(|upload| wit::MultipartUpload {
+                key: upload.key,
+                upload_id: upload.upload_id,
+                initiated: upload.initiated,
+                storage_class: upload.storage_class,
+            })
+            .collect())
+    }
+
+    fn abort_multipart_upload(
+        conn: wit::Connection,
+        input: wit::AbortMultipartUploadInput,
+    ) -> Result<(), wit::Error> {
+        let input = model::AbortMultipartUploadInput {
+            bucket_name: input.bucket_name,
+            object_path: input.object_path,
+            upload_id: input.upload_id,
+        };
+        with_client(conn, Operation::AbortMultipartUpload, |c| {
+            ops::abort_multipart_upload::run(c, &input)
+        })
+    }
 }
 
 impl wit_json::Guest for Component {
@@ -202,28 +282,94 @@ impl wit_json::Guest for Component {
         input: String,
         body: Option<Vec<u8>>,
     ) -> Result<wit_json::InvokeOutput, wit::Error> {
-        let connection = connection_from_wit(conn)?;
-        let mut state = STATE.lock().unwrap_or_else(PoisonError::into_inner);
-        let output = crate::json::invoke(
-            &connection,
-            &mut HostTransport,
-            state.get_or_insert_with(InstanceState::default),
-            now(),
-            &operation,
-            &input,
-            body,
-        )?;
-        Ok(wit_json::InvokeOutput {
-            json: output.json,
-            body: output.body,
-        })
+        json_call(conn, HostTransport::default(), &operation, &input, body)
+    }
+
+    fn invoke_streamed(
+        conn: wit::Connection,
+        operation: String,
+        input: String,
+        source: Option<&wit_bodies::BodySource>,
+        sink: Option<&wit_bodies::BodySink>,
+    ) -> Result<wit_json::InvokeOutput, wit::Error> {
+        json_call(conn, HostTransport { source, sink }, &operation, &input, None)
     }
 }
 
-/// Sends through the host's `http-outgoing` import.
-struct HostTransport;
+/// Runs one call of the JSON face over `transport`.
+fn json_call(
+    conn: wit::Connection,
+    mut transport: HostTransport<'_>,
+    operation: &str,
+    input: &str,
+    body: Option<Vec<u8>>,
+) -> Result<wit_json::InvokeOutput, wit::Error> {
+    let connection = connection_from_wit(conn)?;
+    let mut state = STATE.lock().unwrap_or_else(PoisonError::into_inner);
+    let bodies = crate::json::Attached {
+        source: transport.source.is_some(),
+        sink: transport.sink.is_some(),
+    };
+    let output = crate::json::invoke_streamed(
+        &connection,
+        &mut transport,
+        state.get_or_insert_with(InstanceState::default),
+        now(),
+        crate::json::Call {
+            operation,
+            input,
+            body,
+            bodies,
+        },
+    )?;
+    Ok(wit_json::InvokeOutput {
+        json: output.json,
+        body: output.body,
+    })
+}
 
-impl Transport for HostTransport {
+/// Sends through the host's `http-outgoing` import; reads and writes the
+/// call's host-held bodies, if it has any.
+#[derive(Default)]
+struct HostTransport<'a> {
+    source: Option<&'a wit_bodies::BodySource>,
+    sink: Option<&'a wit_bodies::BodySink>,
+}
+
+/// The WIT request for `request`, with `body` as its body.
+fn wire_request(request: &HttpRequest, body: wit_http::Body) -> wit_http::Request {
+    wit_http::Request {
+        method: request.method.as_str().to_owned(),
+        url: request.url(),
+        headers: request
+            .headers
+            .iter()
+            .map(|(name, value)| wit_http::Header {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+        body,
+    }
+}
+
+/// The core's response for the WIT one.
+fn core_response(response: wit_http::Response) -> HttpResponse {
+    HttpResponse {
+        status: response.status,
+        headers: response
+            .headers
+            .into_iter()
+            .map(|header| (header.name, header.value))
+            .collect(),
+        body: match response.body {
+            wit_http::Body::Empty => Vec::new(),
+            wit_http::Body::Bytes(bytes) => bytes,
+        },
+    }
+}
+
+impl Transport for HostTransport<'_> {
     fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         // `empty` is for bodiless methods; a PUT or POST of zero bytes still
         // carries its (empty) body so that the host sends `content-length: 0`,
@@ -232,32 +378,45 @@ impl Transport for HostTransport {
             Method::Get | Method::Head | Method::Delete if request.body.is_empty() => wit_http::Body::Empty,
             _ => wit_http::Body::Bytes(request.body.clone()),
         };
-        let wire = wit_http::Request {
-            method: request.method.as_str().to_owned(),
-            url: request.url(),
-            headers: request
-                .headers
-                .iter()
-                .map(|(name, value)| wit_http::Header {
-                    name: name.clone(),
-                    value: value.clone(),
-                })
-                .collect(),
-            body,
-        };
-        let response = wit_http::send(&wire)?;
-        Ok(HttpResponse {
-            status: response.status,
-            headers: response
-                .headers
-                .into_iter()
-                .map(|header| (header.name, header.value))
-                .collect(),
-            body: match response.body {
-                wit_http::Body::Empty => Vec::new(),
-                wit_http::Body::Bytes(bytes) => bytes,
-            },
-        })
+        let response = wit_http::send(&wire_request(request, body))?;
+        Ok(core_response(response))
+    }
+
+    fn send_from(&mut self, request: &HttpRequest, offset: u64, length: u64) -> Result<HttpResponse, TransportError> {
+        let source = self
+            .source
+            .ok_or_else(|| TransportError::Other(BodyError::Missing.to_string()))?;
+        let wire = wire_request(request, wit_http::Body::Empty);
+        Ok(core_response(wit_http::send_from(&wire, source, offset, length)?))
+    }
+
+    fn send_into(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let sink = self
+            .sink
+            .ok_or_else(|| TransportError::Other(BodyError::Missing.to_string()))?;
+        let wire = wire_request(request, wit_http::Body::Empty);
+        Ok(core_response(wit_http::send_into(&wire, sink)?))
+    }
+
+    fn source_size(&mut self) -> Option<u64> {
+        self.source.map(wit_bodies::BodySource::size)
+    }
+
+    fn read_source(&mut self, offset: u64, max: u32) -> Result<Vec<u8>, BodyError> {
+        let source = self.source.ok_or(BodyError::Missing)?;
+        Ok(source.read(offset, max)?)
+    }
+
+    fn sink_written(&mut self) -> Result<u64, BodyError> {
+        Ok(self.sink.ok_or(BodyError::Missing)?.written())
+    }
+
+    fn truncate_sink(&mut self, length: u64) -> Result<(), BodyError> {
+        Ok(self.sink.ok_or(BodyError::Missing)?.truncate(length)?)
+    }
+
+    fn progress(&mut self, transferred: u64, total: Option<u64>) {
+        wit_bodies::progress(transferred, total);
     }
 
     /// Sleeps through WASI's monotonic clock, between retry attempts.
@@ -289,6 +448,49 @@ impl From<Error> for wit::Error {
                 attempts,
             }),
             Error::InvalidResponse(message) => wit::Error::InvalidResponse(message),
+            Error::Body(error) => wit::Error::Body(error.into()),
+            Error::UploadIncomplete(failure) => wit::Error::UploadIncomplete((*failure).into()),
+        }
+    }
+}
+
+impl From<UploadFailure> for wit::UploadFailure {
+    fn from(failure: UploadFailure) -> Self {
+        let cause = match failure.cause {
+            Error::Service(service) => wit::UploadCause::Service((*service).into()),
+            Error::Transport { error, attempts } => wit::UploadCause::Transport(wit::TransportFailure {
+                error: error.into(),
+                attempts,
+            }),
+            Error::Body(error) => wit::UploadCause::Body(error.into()),
+            // Input is checked before an upload starts, and causes never nest.
+            other => wit::UploadCause::InvalidResponse(other.to_string()),
+        };
+        wit::UploadFailure {
+            upload_id: failure.upload_id,
+            parts_done: failure.parts_done,
+            parts_total: failure.parts_total,
+            aborted: failure.aborted,
+            cause,
+        }
+    }
+}
+
+impl From<BodyError> for wit_bodies::BodyError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::Io(message) => wit_bodies::BodyError::Io(message),
+            BodyError::OutOfRange => wit_bodies::BodyError::OutOfRange,
+            BodyError::Missing => wit_bodies::BodyError::Io(error.to_string()),
+        }
+    }
+}
+
+impl From<wit_bodies::BodyError> for BodyError {
+    fn from(error: wit_bodies::BodyError) -> Self {
+        match error {
+            wit_bodies::BodyError::Io(message) => BodyError::Io(message),
+            wit_bodies::BodyError::OutOfRange => BodyError::OutOfRange,
         }
     }
 }
@@ -336,6 +538,7 @@ impl From<ErrorCode> for wit::ErrorCode {
             ErrorCode::ServiceUnavailable => W::ServiceUnavailable,
             ErrorCode::SignatureDoesNotMatch => W::SignatureDoesNotMatch,
             ErrorCode::AuthorizationHeaderMalformed => W::AuthorizationHeaderMalformed,
+            ErrorCode::NoSuchUpload => W::NoSuchUpload,
             ErrorCode::Other(code) => W::Other(code),
         }
     }
@@ -480,6 +683,30 @@ impl From<wit::PutObjectFileInput> for model::PutObjectFileInput {
     }
 }
 
+impl From<wit::PutObjectStreamInput> for model::PutObjectStreamInput {
+    fn from(input: wit::PutObjectStreamInput) -> Self {
+        let options = input.options;
+        model::PutObjectStreamInput {
+            bucket_name: input.bucket_name,
+            object_path: input.object_path,
+            mime_type: input.mime_type,
+            acl: input.acl.map(Into::into),
+            metadata: input.metadata,
+            options: model::UploadOptions {
+                multipart_threshold: options.multipart_threshold,
+                part_size: options.part_size,
+                payload_signing: options.payload_signing.map(|signing| match signing {
+                    wit::PayloadSigning::Auto => model::PayloadSigning::Auto,
+                    wit::PayloadSigning::Signed => model::PayloadSigning::Signed,
+                    wit::PayloadSigning::Unsigned => model::PayloadSigning::Unsigned,
+                }),
+                content_md5: options.content_md5,
+                resume_upload_id: options.resume_upload_id,
+            },
+        }
+    }
+}
+
 impl From<wit::PutObjectAclInput> for model::PutObjectAclInput {
     fn from(input: wit::PutObjectAclInput) -> Self {
         model::PutObjectAclInput {
@@ -601,6 +828,7 @@ impl From<model::PutObjectOutput> for wit::PutObjectOutput {
             key: output.key,
             etag: output.etag,
             version_id: output.version_id,
+            parts: output.parts,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The one public error type and S3's error codes.
 
-use crate::http::TransportError;
+use crate::http::{BodyError, TransportError};
 
 macro_rules! error_codes {
     ($( $(#[$doc:meta])* $variant:ident = $code:literal, )*) => {
@@ -84,6 +84,8 @@ error_codes! {
     SignatureDoesNotMatch = "SignatureDoesNotMatch",
     /// 400: the Authorization header is malformed (often the wrong region).
     AuthorizationHeaderMalformed = "AuthorizationHeaderMalformed",
+    /// 404: the multipart upload does not exist (aborted or completed).
+    NoSuchUpload = "NoSuchUpload",
 }
 
 impl ErrorCode {
@@ -206,6 +208,42 @@ pub enum Error {
     /// The response could not be understood.
     #[error("invalid response from S3: {0}")]
     InvalidResponse(String),
+    /// The host-held body could not be read or written.
+    #[error("{0}")]
+    Body(BodyError),
+    /// A multipart upload stopped before it was completed.
+    #[error("{0}")]
+    UploadIncomplete(Box<UploadFailure>),
+}
+
+/// A multipart upload that did not complete: what is left, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadFailure {
+    /// The upload id, to resume with (unless `aborted`).
+    pub upload_id: String,
+    /// Parts S3 holds.
+    pub parts_done: u32,
+    /// Parts the object needs.
+    pub parts_total: u32,
+    /// The upload was aborted: nothing is left to resume.
+    pub aborted: bool,
+    /// The last request's error; never itself an `UploadIncomplete`.
+    pub cause: Error,
+}
+
+impl std::fmt::Display for UploadFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "multipart upload {} stopped after {} of {} parts: {}",
+            self.upload_id, self.parts_done, self.parts_total, self.cause
+        )?;
+        if self.aborted {
+            f.write_str(" (the upload was aborted)")
+        } else {
+            f.write_str(" (resume it with its upload id)")
+        }
+    }
 }
 
 impl Error {

@@ -190,14 +190,82 @@ impl TransportError {
     }
 }
 
+/// Why a host-held body could not be read or written (mirrors the WIT
+/// `body-error`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    /// An I/O error of the file or blob behind the body.
+    #[error("the host-held body failed: {0}")]
+    Io(String),
+    /// A read or truncation past the end.
+    #[error("the host-held body is shorter than expected")]
+    OutOfRange,
+    /// The call has no source (or no sink) attached.
+    #[error("no host-held body is attached to this call")]
+    Missing,
+}
+
 /// Sends one request and returns the whole response. Any HTTP status is `Ok`.
 ///
 /// `send` is the one thing a transport must do. Retries also need to wait
 /// between attempts and to draw jitter, which are IO too; the defaults do
 /// neither (no wait, no jitter), which is what native tests want.
+///
+/// A transport also stands for the host-held bodies of the call, if any:
+/// the source an upload reads from and the sink a download writes to. Their
+/// bytes go between the host and the network without passing through the
+/// component (`send_from`, `send_into`); the core only reads the source when
+/// it must hash it, and only asks the sink how much it holds. The defaults
+/// have neither.
 pub trait Transport {
     /// Send `request`; `Err` only when no HTTP response was had.
     fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
+
+    /// Send `request` with `length` bytes of the source from `offset` as its
+    /// body (`request.body` is empty).
+    fn send_from(
+        &mut self,
+        request: &HttpRequest,
+        offset: u64,
+        length: u64,
+    ) -> Result<HttpResponse, TransportError> {
+        let _ = (request, offset, length);
+        Err(TransportError::Other(BodyError::Missing.to_string()))
+    }
+
+    /// Send `request`; a 2xx body is appended to the sink and the response's
+    /// body is empty. A body cut short leaves what arrived in the sink.
+    fn send_into(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let _ = request;
+        Err(TransportError::Other(BodyError::Missing.to_string()))
+    }
+
+    /// The size of the source, or `None` when the call has none.
+    fn source_size(&mut self) -> Option<u64> {
+        None
+    }
+
+    /// Up to `max` bytes of the source from `offset`; fewer only at its end.
+    fn read_source(&mut self, offset: u64, max: u32) -> Result<Vec<u8>, BodyError> {
+        let _ = (offset, max);
+        Err(BodyError::Missing)
+    }
+
+    /// How many bytes the sink holds.
+    fn sink_written(&mut self) -> Result<u64, BodyError> {
+        Err(BodyError::Missing)
+    }
+
+    /// Drops the sink's bytes past `length`.
+    fn truncate_sink(&mut self, length: u64) -> Result<(), BodyError> {
+        let _ = length;
+        Err(BodyError::Missing)
+    }
+
+    /// Reports `transferred` of `total` bytes done.
+    fn progress(&mut self, transferred: u64, total: Option<u64>) {
+        let _ = (transferred, total);
+    }
 
     /// Wait `duration` before the next attempt.
     fn pause(&mut self, duration: std::time::Duration) {

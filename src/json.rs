@@ -18,8 +18,9 @@ use crate::connection::Connection;
 use crate::error::Error;
 use crate::http::Transport;
 use crate::model::{
-    pairs_as_object, CannedAcl, DeleteObjectsInput, DeleteOutcome, DeleteResult, GetObjectInput,
-    ListObjectsInput, ObjectRef, PutObjectAclInput, PutObjectFileInput, PutObjectTextInput, SignedUrlInput,
+    pairs_as_object, AbortMultipartUploadInput, CannedAcl, DeleteObjectsInput, DeleteOutcome, DeleteResult,
+    GetObjectInput, ListMultipartUploadsInput, ListObjectsInput, ObjectRef, PayloadSigning, PutObjectAclInput,
+    PutObjectFileInput, PutObjectStreamInput, PutObjectTextInput, SignedUrlInput, UploadOptions,
 };
 use crate::ops::{self, Operation};
 
@@ -50,6 +51,53 @@ pub fn invoke(
     input: &str,
     body: Option<Vec<u8>>,
 ) -> Result<InvokeOutput, Error> {
+    let call = Call {
+        operation,
+        input,
+        body,
+        bodies: Attached::default(),
+    };
+    invoke_streamed(connection, transport, state, now, call)
+}
+
+/// Which host-held bodies a call has: the transport reads and writes them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attached {
+    /// An upload's source (`put-object-file`).
+    pub source: bool,
+    /// A download's sink (`get-object`).
+    pub sink: bool,
+}
+
+/// One call of the JSON face.
+#[derive(Clone, Debug)]
+pub struct Call<'a> {
+    /// The operation's name.
+    pub operation: &'a str,
+    /// Its JSON input.
+    pub input: &'a str,
+    /// `put-object-file`'s bytes, in memory.
+    pub body: Option<Vec<u8>>,
+    /// The host-held bodies.
+    pub bodies: Attached,
+}
+
+/// [`invoke`], where `put-object-file` may read its content from the
+/// call's host-held source (one PUT or a multipart upload) and `get-object`
+/// may write the object into its sink (the output then has no `body`).
+pub fn invoke_streamed(
+    connection: &Connection,
+    transport: &mut dyn Transport,
+    state: &mut InstanceState,
+    now: OffsetDateTime,
+    call: Call<'_>,
+) -> Result<InvokeOutput, Error> {
+    let Call {
+        operation,
+        input,
+        body,
+        bodies,
+    } = call;
     let operation = Operation::from_name(operation.trim()).ok_or_else(|| unknown_operation(operation))?;
     let input = parse_object(input)?;
     if operation != Operation::PutObjectFile && body.as_ref().is_some_and(|b| !b.is_empty()) {
@@ -61,6 +109,24 @@ pub fn invoke(
             ),
         ));
     }
+    if bodies.source && operation != Operation::PutObjectFile {
+        return Err(Error::invalid_input(
+            "source",
+            format!("`{}` reads no source; only `put-object-file` does", operation.name()),
+        ));
+    }
+    if bodies.sink && operation != Operation::GetObject {
+        return Err(Error::invalid_input(
+            "sink",
+            format!("`{}` writes no sink; only `get-object` does", operation.name()),
+        ));
+    }
+    if bodies.source && body.is_some() {
+        return Err(Error::invalid_input(
+            "body",
+            "give the content either as the call's body or as its source, not both",
+        ));
+    }
     let mut client = Client {
         connection,
         transport,
@@ -68,7 +134,7 @@ pub fn invoke(
         now,
         operation,
     };
-    let (mut json, body) = run(&mut client, operation, &input, body).map_err(json_field_names)?;
+    let (mut json, body) = run(&mut client, operation, &input, body, bodies).map_err(json_field_names)?;
     // Every bucket operation says which region it was signed for: found by
     // itself with region `auto`, or corrected from a wrong one.
     if let (Some(bucket), Value::Object(fields)) =
@@ -89,6 +155,7 @@ fn run(
     operation: Operation,
     input: &Value,
     body: Option<Vec<u8>>,
+    bodies: Attached,
 ) -> Result<(Value, Option<Vec<u8>>), Error> {
     let json = match operation {
         Operation::ListBuckets => {
@@ -103,7 +170,7 @@ fn run(
             client,
             &decode::<ListObjectsInput>(input)?,
         )?)?,
-        Operation::GetObject => return get_object(client, &decode(input)?),
+        Operation::GetObject => return get_object(client, &decode(input)?, bodies.sink),
         Operation::GetObjectSignedUrl => {
             let input: SignedUrlInput = decode(input)?;
             let signed = ops::get_object_signed_url::run(client, &input)?;
@@ -125,6 +192,10 @@ fn run(
             client,
             &decode::<PutObjectTextInput>(input)?,
         )?)?,
+        Operation::PutObjectFile if bodies.source => {
+            let input = put_object_stream_input(input)?;
+            to_json(&ops::put_object_stream::run(client, &input)?)?
+        }
         Operation::PutObjectFile => {
             let input = put_object_file_input(input, body)?;
             to_json(&ops::put_object::run_file(client, &input)?)?
@@ -138,14 +209,31 @@ fn run(
             client,
             &decode::<DeleteObjectsInput>(input)?,
         )?),
+        Operation::ListMultipartUploads => json!({ "uploads": to_json(&ops::list_multipart_uploads::run(
+            client,
+            &decode::<ListMultipartUploadsInput>(input)?,
+        )?)? }),
+        Operation::AbortMultipartUpload => {
+            ops::abort_multipart_upload::run(client, &decode::<AbortMultipartUploadInput>(input)?)?;
+            json!({ "success": true })
+        }
     };
     Ok((json, None))
 }
 
 /// Get Object: the metadata and, as the old connector returned, a `file`
 /// with a presigned URL for the same object; the bytes go in `body`.
-fn get_object(client: &mut Client<'_>, input: &GetObjectInput) -> Result<(Value, Option<Vec<u8>>), Error> {
-    let object = ops::get_object::run(client, input)?;
+fn get_object(
+    client: &mut Client<'_>,
+    input: &GetObjectInput,
+    into_sink: bool,
+) -> Result<(Value, Option<Vec<u8>>), Error> {
+    let (metadata, body) = if into_sink {
+        (ops::get_object_to::run(client, input)?, None)
+    } else {
+        let object = ops::get_object::run(client, input)?;
+        (object.metadata, Some(object.body))
+    };
     // Made after the GET so that the URL is signed for the region the GET
     // found the bucket in.
     let signed = ops::get_object_signed_url::run(
@@ -163,15 +251,15 @@ fn get_object(client: &mut Client<'_>, input: &GetObjectInput) -> Result<(Value,
         },
     )?;
     let json = json!({
-        "metadata": to_json(&object.metadata)?,
+        "metadata": to_json(&metadata)?,
         "file": {
             "name": signed.name,
             "url": signed.url,
-            "mime_type": object.metadata.content_type,
+            "mime_type": metadata.content_type,
             "expires": signed.expires,
         },
     });
-    Ok((json, Some(object.body)))
+    Ok((json, body))
 }
 
 /// Delete Multiple Objects: one entry per key, in input order, and the counts.
@@ -242,6 +330,58 @@ struct PutObjectFileJson {
     #[serde(default)]
     file: Option<FileJson>,
 }
+
+/// The upload options, under their JSON names (`upload_id` resumes).
+#[derive(Deserialize)]
+struct UploadOptionsJson {
+    #[serde(default)]
+    multipart_threshold: Option<u64>,
+    #[serde(default)]
+    part_size: Option<u64>,
+    #[serde(default)]
+    payload_signing: Option<PayloadSigning>,
+    #[serde(default)]
+    content_md5: bool,
+    #[serde(default)]
+    upload_id: Option<String>,
+}
+
+/// Builds the streamed `put-object-file` input from its JSON.
+fn put_object_stream_input(input: &Value) -> Result<PutObjectStreamInput, Error> {
+    let mut fields = input.as_object().cloned().unwrap_or_default();
+    let options = Value::Object(
+        UPLOAD_OPTION_FIELDS
+            .iter()
+            .filter_map(|name| fields.remove(*name).map(|value| ((*name).to_owned(), value)))
+            .collect(),
+    );
+    let options: UploadOptionsJson = decode(&options)?;
+    // The file fields, with an empty body standing for the source.
+    let file = put_object_file_input(&Value::Object(fields), Some(Vec::new()))?;
+    Ok(PutObjectStreamInput {
+        object_path: file.object_path.unwrap_or(file.file_name),
+        bucket_name: file.bucket_name,
+        mime_type: file.mime_type,
+        acl: file.acl,
+        metadata: file.metadata,
+        options: UploadOptions {
+            multipart_threshold: options.multipart_threshold,
+            part_size: options.part_size,
+            payload_signing: options.payload_signing,
+            content_md5: options.content_md5,
+            resume_upload_id: options.upload_id,
+        },
+    })
+}
+
+/// The JSON fields of [`UploadOptionsJson`].
+const UPLOAD_OPTION_FIELDS: [&str; 5] = [
+    "multipart_threshold",
+    "part_size",
+    "payload_signing",
+    "content_md5",
+    "upload_id",
+];
 
 /// The old connector's `file` object, as far as an upload can use it.
 #[derive(Deserialize)]

@@ -314,6 +314,103 @@ pub struct PutObjectOutput {
     pub etag: Option<String>,
     /// Version id.
     pub version_id: Option<String>,
+    /// Parts of a multipart upload; 0 (and left out of the JSON) for one PUT.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub parts: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// How an upload's payload is covered by the signature.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PayloadSigning {
+    /// Unsigned over HTTPS, signed over plain HTTP.
+    #[default]
+    Auto,
+    /// The SHA-256 of each body is signed.
+    Signed,
+    /// `UNSIGNED-PAYLOAD`.
+    Unsigned,
+}
+
+/// How a streamed upload is sent; every field has a default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadOptions {
+    /// Above this size, a multipart upload (default 16 MiB).
+    #[serde(default)]
+    pub multipart_threshold: Option<u64>,
+    /// Part size (default 8 MiB), raised to fit 10,000 parts.
+    #[serde(default)]
+    pub part_size: Option<u64>,
+    /// Payload signing (default auto).
+    #[serde(default)]
+    pub payload_signing: Option<PayloadSigning>,
+    /// Send `Content-MD5` with each request.
+    #[serde(default)]
+    pub content_md5: bool,
+    /// Resume this multipart upload.
+    #[serde(default)]
+    pub resume_upload_id: Option<String>,
+}
+
+/// Input of Put Object from a host-held source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PutObjectStreamInput {
+    /// Bucket.
+    pub bucket_name: String,
+    /// Key.
+    pub object_path: String,
+    /// Mime type.
+    pub mime_type: Option<String>,
+    /// Canned ACL.
+    pub acl: Option<CannedAcl>,
+    /// User metadata.
+    pub metadata: Vec<(String, String)>,
+    /// How to send it.
+    pub options: UploadOptions,
+}
+
+/// A multipart upload in progress.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultipartUpload {
+    /// Key.
+    pub key: String,
+    /// Upload id.
+    pub upload_id: String,
+    /// When it was started, RFC 3339.
+    pub initiated: Option<String>,
+    /// Storage class.
+    pub storage_class: Option<String>,
+}
+
+/// Input of List Multipart Uploads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListMultipartUploadsInput {
+    /// Bucket.
+    pub bucket_name: String,
+    /// Key prefix.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Stop after this many uploads (default 10000).
+    #[serde(default)]
+    pub max_total: Option<u32>,
+}
+
+/// Input of Abort Multipart Upload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbortMultipartUploadInput {
+    /// Bucket.
+    pub bucket_name: String,
+    /// Key.
+    pub object_path: String,
+    /// Upload id.
+    pub upload_id: String,
 }
 
 /// Input of Put Object ACL.

@@ -135,6 +135,7 @@ struct Fields {
     file_name: Option<Text>,
     file: Option<(Option<Text>, Option<Text>)>,
     object_keys: Vec<(Text, Option<Text>)>,
+    upload_id: Option<Text>,
 }
 
 impl Fields {
@@ -175,6 +176,7 @@ impl Fields {
                 ),
             ),
             ("file_name", text(self.file_name)),
+            ("upload_id", text(self.upload_id)),
             (
                 "file",
                 self.file.map_or(Value::Null, |(name, mime_type)| {
@@ -250,6 +252,8 @@ fn fields_of(operation: Operation) -> &'static [&'static str] {
         ],
         Operation::PutObjectAcl => &["bucket_name", "object_path", "acl", "version_id"],
         Operation::DeleteObjects => &["bucket_name", "object_keys"],
+        Operation::ListMultipartUploads => &["bucket_name", "prefix", "max_total"],
+        Operation::AbortMultipartUpload => &["bucket_name", "object_path", "upload_id"],
     }
 }
 

@@ -207,17 +207,13 @@ fn run_line(
         file,
     } = line;
     let fields = cli::take_connection_fields(&mut input)?;
-    let body = cli::read_body(&operation, file.as_deref(), &mut input)?;
+    let files = cli::Files {
+        file: file.as_deref(),
+        output: output.as_deref(),
+    };
+    files.check(&operation, &mut input)?;
     let conn = cli::resolve_connection(&fields, args, env, server)?;
-    cli::call_json(
-        instance,
-        &conn,
-        &operation,
-        input,
-        body.as_deref(),
-        output.as_deref(),
-        args.dry_run,
-    )
+    cli::call_json(instance, &conn, &operation, input, files, args.dry_run)
 }
 
 /// A trap or a timeout poisons the instance: every later call would fail.

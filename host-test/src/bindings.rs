@@ -3,4 +3,8 @@
 wasmtime::component::bindgen!({
     world: "connector",
     path: "../wit",
+    with: {
+        "s3-connector:s3/bodies.body-source": crate::bodies::Source,
+        "s3-connector:s3/bodies.body-sink": crate::bodies::Sink,
+    },
 });

@@ -17,6 +17,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::ca_bundle::CaBundle;
+use crate::bodies::{BodySink, BodySource, FileSink, FileSource, SharedFileSink};
 use crate::connect_to::ConnectTo;
 use crate::dry_run::DryRun;
 use crate::error::{CallError, ConnectorError, HostError};
@@ -28,7 +29,7 @@ use crate::runtime::Runtime;
 use crate::wit::{Connection, InvalidInput};
 
 /// Every operation name, as the component knows it.
-pub const OPERATIONS: [&str; 12] = [
+pub const OPERATIONS: [&str; 14] = [
     "list-buckets",
     "list-buckets-ddl",
     "list-objects",
@@ -41,6 +42,8 @@ pub const OPERATIONS: [&str; 12] = [
     "put-object-acl",
     "delete-object",
     "delete-objects",
+    "list-multipart-uploads",
+    "abort-multipart-upload",
 ];
 
 /// Where the component is looked for when neither `--wasm` nor
@@ -147,13 +150,22 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub input_file: Option<PathBuf>,
     /// put-object-file: the file to upload (its name is the default
-    /// `file_name`).
+    /// `file_name`). It is read in chunks as it is sent, never whole: one
+    /// PUT up to `multipart_threshold` (16 MiB), a multipart upload above.
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
     /// get-object: write the object's bytes to this file instead of
-    /// printing them.
+    /// printing them. They go to a temporary file beside it, which becomes
+    /// PATH only once the whole object arrived.
     #[arg(long, value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// No progress bar (it is shown on a terminal for --file and --output).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// After the call, print `{"stats": {...}}` on stderr: the component's
+    /// peak linear memory and the bytes streamed.
+    #[arg(long)]
+    pub stats: bool,
 }
 
 fn parse_rfc3339(text: &str) -> Result<OffsetDateTime, String> {
@@ -213,7 +225,11 @@ fn run_with_server(
 ) -> Result<Option<Value>, CallError> {
     let mut input = read_input(args)?;
     let fields = take_connection_fields(&mut input)?;
-    let body = read_body(&args.operation, args.file.as_deref(), &mut input)?;
+    let files = Files {
+        file: args.file.as_deref(),
+        output: args.output.as_deref(),
+    };
+    files.check(&args.operation, &mut input)?;
 
     if let Some(dir) = &args.local {
         *server = Some(start_local(dir, &args.create_bucket)?);
@@ -221,15 +237,18 @@ fn run_with_server(
     let server = server.as_ref();
     let conn = resolve_connection(&fields, args, env, server)?;
     let mut instance = new_instance(args)?;
-    call_json(
-        &mut instance,
-        &conn,
-        &args.operation,
-        input,
-        body.as_deref(),
-        args.output.as_deref(),
-        args.dry_run,
-    )
+    let show_bar = !args.quiet && !args.dry_run && (files.file.is_some() || files.output.is_some());
+    let bar = show_bar.then(|| crate::progress::Bar::start(instance.progress()));
+    let result = call_json(&mut instance, &conn, &args.operation, input, files, args.dry_run);
+    drop(bar);
+    if args.stats {
+        let stats = json!({ "stats": {
+            "guest_memory_peak_bytes": instance.memory_peak(),
+            "streamed_bytes": instance.progress().moved(),
+        }});
+        let _ = writeln!(std::io::stderr().lock(), "{stats}");
+    }
+    result
 }
 
 /// A component instance as the flags say (`--wasm`, `--dry-run`, `--now`).
@@ -268,20 +287,74 @@ pub fn http_config(args: &Args) -> Result<HttpConfig, CallError> {
     })
 }
 
-/// Runs `operation` with `input` on `instance`: its result as JSON, with
-/// get-object's bytes attached (written to `output` when given). `Ok(None)`
-/// is a dry run's request, printed and not sent.
+/// The files a call reads from and writes to: `--file` (put-object-file's
+/// content) and `--output` (get-object's bytes).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Files<'a> {
+    /// The file to upload.
+    pub(crate) file: Option<&'a Path>,
+    /// Where the download goes.
+    pub(crate) output: Option<&'a Path>,
+}
+
+impl Files<'_> {
+    /// Refuses a file for an operation that takes none, and names the
+    /// upload after its file when the input gives no name.
+    pub(crate) fn check(&self, operation: &str, input: &mut Map<String, Value>) -> Result<(), CallError> {
+        if let Some(path) = self.file {
+            if operation != "put-object-file" {
+                return Err(invalid_input("file", "a file is only for put-object-file"));
+            }
+            // The component also takes the name as `file.name`; only fill
+            // the default when neither is given.
+            if !input.contains_key("file_name") && !input.contains_key("file") {
+                if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                    input.insert("file_name".to_owned(), Value::String(name.to_owned()));
+                }
+            }
+        }
+        if self.output.is_some() && operation != "get-object" {
+            return Err(invalid_input("output", "an output file is only for get-object"));
+        }
+        Ok(())
+    }
+}
+
+/// Runs `operation` with `input` on `instance`: its result as JSON. The
+/// upload's content is streamed from `files.file`; get-object's bytes are
+/// streamed into `files.output` (or attached to the JSON without one).
+/// `Ok(None)` is a dry run's request, printed and not sent.
 pub(crate) fn call_json(
     instance: &mut Instance,
     conn: &Connection,
     operation: &str,
     input: Map<String, Value>,
-    body: Option<&[u8]>,
-    output: Option<&Path>,
+    files: Files<'_>,
     dry_run: bool,
 ) -> Result<Option<Value>, CallError> {
     let input_text = Value::Object(input).to_string();
-    let answer = match instance.invoke(conn, operation, &input_text, body) {
+    let source = match files.file {
+        Some(path) => Some(Box::new(
+            FileSource::open(path)
+                .map_err(|e| invalid_input("file", format!("cannot read {}: {e}", path.display())))?,
+        ) as Box<dyn BodySource>),
+        None => None,
+    };
+    let (sink, committer) = match files.output {
+        Some(path) => {
+            let sink = FileSink::create(path)
+                .map_err(|e| host(format!("cannot write beside {}: {e}", path.display())))?;
+            let (sink, committer) = SharedFileSink::new(sink);
+            (Some(Box::new(sink) as Box<dyn BodySink>), Some(committer))
+        }
+        None => (None, None),
+    };
+    let answer = if source.is_some() || sink.is_some() {
+        instance.invoke_streamed(conn, operation, &input_text, source, sink)
+    } else {
+        instance.invoke(conn, operation, &input_text, None)
+    };
+    let answer = match answer {
         Ok(answer) => answer,
         Err(error) if dry_run && error.transport().is_some_and(DryRun::is_not_sent) => {
             return Ok(None);
@@ -290,8 +363,24 @@ pub(crate) fn call_json(
     };
     let mut result: Value = serde_json::from_str(&answer.json)
         .map_err(|e| host(format!("the component's JSON does not parse: {e}")))?;
+    if let (Some(committer), Some(path)) = (committer, files.output) {
+        let expected = result
+            .pointer("/metadata/content_length")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| host("get-object's answer has no metadata.content_length".to_owned()))?;
+        let sink = committer
+            .lock()
+            .ok()
+            .and_then(|mut sink| sink.take())
+            .ok_or_else(|| host("the download's file was lost".to_owned()))?;
+        sink.commit(expected)
+            .map_err(|e| host(format!("cannot write {}: {e}", path.display())))?;
+        if let Value::Object(map) = &mut result {
+            map.insert("output_file".to_owned(), json!(path.display().to_string()));
+        }
+    }
     if let Some(bytes) = answer.body {
-        attach_body(&mut result, &bytes, output)?;
+        attach_body(&mut result, &bytes)?;
     }
     Ok(Some(result))
 }
@@ -451,30 +540,6 @@ pub fn resolve_connection(
     })
 }
 
-/// `--file`: put-object-file's body; its name is the default `file_name`.
-pub(crate) fn read_body(
-    operation: &str,
-    file: Option<&Path>,
-    input: &mut Map<String, Value>,
-) -> Result<Option<Vec<u8>>, CallError> {
-    let Some(path) = file else {
-        return Ok(None);
-    };
-    if operation != "put-object-file" {
-        return Err(invalid_input("file", "a file is only for put-object-file"));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| invalid_input("file", format!("cannot read {}: {e}", path.display())))?;
-    // The component also takes the name as `file.name`; only fill the
-    // default when neither is given.
-    if !input.contains_key("file_name") && !input.contains_key("file") {
-        if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-            input.insert("file_name".to_owned(), Value::String(name.to_owned()));
-        }
-    }
-    Ok(Some(bytes))
-}
-
 pub(crate) fn start_local(dir: &Path, buckets: &[String]) -> Result<LocalServer, CallError> {
     let server =
         LocalServer::start(dir).map_err(|e| host(format!("cannot start the local S3 server: {e}")))?;
@@ -486,21 +551,15 @@ pub(crate) fn start_local(dir: &Path, buckets: &[String]) -> Result<LocalServer,
     Ok(server)
 }
 
-/// Puts get-object's bytes in the result: into `output` when given, else
-/// as `content` (UTF-8) or `content_base64`.
-fn attach_body(result: &mut Value, bytes: &[u8], output: Option<&Path>) -> Result<(), CallError> {
-    let extra = match output {
-        Some(path) => {
-            std::fs::write(path, bytes).map_err(|e| host(format!("cannot write {}: {e}", path.display())))?;
-            ("output_file", json!(path.display().to_string()))
-        }
-        None => match std::str::from_utf8(bytes) {
-            Ok(text) => ("content", json!(text)),
-            Err(_) => (
-                "content_base64",
-                json!(base64::engine::general_purpose::STANDARD.encode(bytes)),
-            ),
-        },
+/// Puts get-object's bytes in the result, as `content` (UTF-8) or
+/// `content_base64`.
+fn attach_body(result: &mut Value, bytes: &[u8]) -> Result<(), CallError> {
+    let extra = match std::str::from_utf8(bytes) {
+        Ok(text) => ("content", json!(text)),
+        Err(_) => (
+            "content_base64",
+            json!(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        ),
     };
     match result {
         Value::Object(map) => {
@@ -601,18 +660,12 @@ mod tests {
     }
 
     #[test]
-    fn body_is_text_or_base64_or_a_file() {
+    fn body_is_text_or_base64() {
         let mut result = json!({"metadata": {}});
-        attach_body(&mut result, b"hello", None).unwrap();
+        attach_body(&mut result, b"hello").unwrap();
         assert_eq!(result["content"], "hello");
         let mut result = json!({});
-        attach_body(&mut result, &[0xff, 0x00], None).unwrap();
+        attach_body(&mut result, &[0xff, 0x00]).unwrap();
         assert_eq!(result["content_base64"], "/wA=");
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("out.bin");
-        let mut result = json!({});
-        attach_body(&mut result, &[1, 2, 3], Some(&path)).unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), [1, 2, 3]);
-        assert!(result.get("content").is_none());
     }
 }

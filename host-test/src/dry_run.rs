@@ -82,13 +82,52 @@ impl DryRun {
     }
 }
 
-impl Outgoing for DryRun {
-    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
-        let line = DryRunLine::new(&request).to_json();
-        writeln!(self.out, "{line}")
+impl DryRun {
+    fn print(&mut self, line: &DryRunLine) -> Result<Response, TransportError> {
+        writeln!(self.out, "{}", line.to_json())
             .and_then(|()| self.out.flush())
             .map_err(|e| TransportError::Other(format!("dry run: cannot print: {e}")))?;
         Err(TransportError::Other(NOT_SENT.to_owned()))
+    }
+}
+
+impl Outgoing for DryRun {
+    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
+        self.print(&DryRunLine::new(&request))
+    }
+
+    /// Prints the streamed body's hash and length, read from its source.
+    fn send_from(
+        &mut self,
+        request: Request,
+        body: &mut dyn std::io::Read,
+        length: u64,
+    ) -> Result<Response, TransportError> {
+        let mut hasher = Sha256::new();
+        let copied = std::io::copy(&mut std::io::Read::take(body, length), &mut HashWriter(&mut hasher))
+            .map_err(|e| TransportError::Other(format!("dry run: cannot read the body: {e}")))?;
+        let mut line = DryRunLine::new(&request);
+        line.body_sha256 = hex(&hasher.finalize());
+        line.body_len = usize::try_from(copied).unwrap_or(usize::MAX);
+        self.print(&line)
+    }
+
+    fn send_into(&mut self, request: Request, _sink: &mut dyn Write) -> Result<Response, TransportError> {
+        self.print(&DryRunLine::new(&request))
+    }
+}
+
+/// Feeds what is written to a hasher.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::wit::{ErrorCode, TransportError};
+use crate::wit::{BodyError, ErrorCode, TransportError, UploadCause};
 
 /// The component's own error (the WIT `error` variant).
 pub type ConnectorError = crate::wit::Error;
@@ -173,7 +173,35 @@ fn connector_error_fields(error: &ConnectorError) -> Fields {
         ConnectorError::InvalidResponse(message) => {
             vec![("kind", json!("invalid-response")), ("message", json!(message))]
         }
+        ConnectorError::Body(e) => vec![("kind", json!("body")), ("error", body_error_json(e))],
+        ConnectorError::UploadIncomplete(e) => vec![
+            ("kind", json!("upload-incomplete")),
+            ("upload_id", json!(e.upload_id)),
+            ("parts_done", json!(e.parts_done)),
+            ("parts_total", json!(e.parts_total)),
+            ("aborted", json!(e.aborted)),
+            ("cause", upload_cause_json(&e.cause)),
+        ],
     })
+}
+
+/// A WIT `body-error` as `{"kind": "io", "message": ...}`.
+pub fn body_error_json(error: &BodyError) -> Value {
+    match error {
+        BodyError::Io(m) => json!({"kind": "io", "message": m}),
+        BodyError::OutOfRange => json!({"kind": "out-of-range"}),
+    }
+}
+
+/// Why an upload stopped, in the shape of the error it was.
+fn upload_cause_json(cause: &UploadCause) -> Value {
+    let as_error = match cause {
+        UploadCause::Service(e) => ConnectorError::Service(e.clone()),
+        UploadCause::Transport(e) => ConnectorError::Transport(e.clone()),
+        UploadCause::InvalidResponse(m) => ConnectorError::InvalidResponse(m.clone()),
+        UploadCause::Body(e) => ConnectorError::Body(e.clone()),
+    };
+    connector_error_json(&as_error)
 }
 
 /// A WIT `transport-error` as `{"kind": "dns", "message": ...}`.
@@ -218,6 +246,7 @@ pub fn error_code_name(code: &ErrorCode) -> String {
         ErrorCode::ServiceUnavailable => "service-unavailable",
         ErrorCode::SignatureDoesNotMatch => "signature-does-not-match",
         ErrorCode::AuthorizationHeaderMalformed => "authorization-header-malformed",
+        ErrorCode::NoSuchUpload => "no-such-upload",
         ErrorCode::Other(code) => return code.clone(),
     };
     name.to_owned()
@@ -238,6 +267,15 @@ fn connector_error_message(error: &ConnectorError) -> String {
             transport_error_json(&e.error)
         ),
         ConnectorError::InvalidResponse(m) => format!("S3's answer could not be understood: {m}"),
+        ConnectorError::Body(e) => format!("the host-held body failed: {}", body_error_json(e)),
+        ConnectorError::UploadIncomplete(e) => format!(
+            "multipart upload {} stopped after {} of {} parts{}: {}",
+            e.upload_id,
+            e.parts_done,
+            e.parts_total,
+            if e.aborted { " and was aborted" } else { "; resume it with its upload_id" },
+            upload_cause_json(&e.cause)
+        ),
     }
 }
 

@@ -3,21 +3,23 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use wasmtime::component::ResourceTable;
-use wasmtime::{Store, StoreLimits, Trap};
+use wasmtime::component::{Resource, ResourceTable};
+use wasmtime::{ResourceLimiter, Store, StoreLimits, Trap, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{s3_connector::s3 as wit_host, Connector, ConnectorPre};
+use crate::bodies::{BodySink, BodySource, Progress, Sink, Source, SpanReader};
 use crate::error::{CallError, ConnectorError, HostError};
 use crate::outgoing::{Outgoing, UreqOutgoing};
 use crate::runtime::{Ticker, EPOCH_TICK};
 use crate::sandbox;
 use crate::wit::{
-    Bucket, Connection, DeleteObjectOutput, DeleteObjectsInput, DeleteResult, DropdownItem, GetObjectInput,
-    GetObjectOutput, InvokeOutput, ListObjectsInput, ListObjectsOutput, ObjectMetadata, ObjectRef,
-    PutObjectAclInput, PutObjectFileInput, PutObjectOutput, PutObjectTextInput, Request, Response, SignedUrl,
-    SignedUrlInput, TransportError,
+    AbortMultipartUploadInput, BodyError, Bucket, Connection, DeleteObjectOutput, DeleteObjectsInput,
+    DeleteResult, DropdownItem, GetObjectInput, GetObjectOutput, InvokeOutput, ListMultipartUploadsInput,
+    ListObjectsInput, ListObjectsOutput, MultipartUpload, ObjectMetadata, ObjectRef, PutObjectAclInput,
+    PutObjectFileInput, PutObjectOutput, PutObjectStreamInput, PutObjectTextInput, Request, Response,
+    SignedUrl, SignedUrlInput, TransportError,
 };
 
 /// The default limit of an instance's linear memory.
@@ -81,10 +83,146 @@ impl Default for InstanceOptions {
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    limits: Limits,
     outgoing: Mutex<Box<dyn Outgoing>>,
     // When the running call must end (`None`: no deadline).
     deadline: Option<Instant>,
+    // How long a call may go without a streamed request completing.
+    call_timeout: Duration,
+    progress: Progress,
+}
+
+/// The store's limits, and the largest linear memory the component reached.
+struct Limits {
+    inner: StoreLimits,
+    memory_peak: usize,
+}
+
+impl ResourceLimiter for Limits {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = self.inner.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.memory_peak = self.memory_peak.max(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.inner.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.inner.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.inner.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.inner.memories()
+    }
+}
+
+impl HostState {
+    /// A streamed request completed: the call's deadline starts again, so
+    /// that a transfer of any size may take as long as it makes progress.
+    fn transfer_made_progress(&mut self) {
+        if self.deadline.is_some() {
+            self.deadline = Instant::now().checked_add(self.call_timeout);
+            lock(&self.outgoing).set_deadline(self.deadline);
+        }
+    }
+}
+
+/// Writes into a sink, counting progress.
+struct SinkWriter<'a> {
+    sink: &'a mut dyn BodySink,
+    progress: &'a Progress,
+}
+
+impl std::io::Write for SinkWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.sink.write_all(buf)?;
+        self.progress.add(buf.len() as u64);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn body_error(error: std::io::Error) -> BodyError {
+    if error.kind() == std::io::ErrorKind::InvalidInput {
+        BodyError::OutOfRange
+    } else {
+        BodyError::Io(error.to_string())
+    }
+}
+
+impl wit_host::bodies::HostBodySource for HostState {
+    fn size(&mut self, source: Resource<Source>) -> u64 {
+        self.table.get(&source).map(|s| s.0.size()).unwrap_or(0)
+    }
+
+    fn read(&mut self, source: Resource<Source>, offset: u64, max: u32) -> Result<Vec<u8>, BodyError> {
+        let source = self
+            .table
+            .get_mut(&source)
+            .map_err(|e| BodyError::Io(format!("no such body source: {e}")))?;
+        // The component reads to hash; a chunk is bounded by the size left.
+        let left = source.0.size().saturating_sub(offset);
+        let mut buffer = vec![0u8; usize::try_from(left.min(u64::from(max))).unwrap_or(0)];
+        let mut filled = 0;
+        while filled < buffer.len() {
+            match source.0.read_at(offset + filled as u64, &mut buffer[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) => return Err(body_error(e)),
+            }
+        }
+        buffer.truncate(filled);
+        Ok(buffer)
+    }
+
+    fn drop(&mut self, source: Resource<Source>) -> wasmtime::Result<()> {
+        self.table.delete(source)?;
+        Ok(())
+    }
+}
+
+impl wit_host::bodies::HostBodySink for HostState {
+    fn written(&mut self, sink: Resource<Sink>) -> u64 {
+        self.table.get(&sink).map(|s| s.0.written()).unwrap_or(0)
+    }
+
+    fn write(&mut self, sink: Resource<Sink>, bytes: Vec<u8>) -> Result<(), BodyError> {
+        let sink = self
+            .table
+            .get_mut(&sink)
+            .map_err(|e| BodyError::Io(format!("no such body sink: {e}")))?;
+        sink.0.write_all(&bytes).map_err(body_error)
+    }
+
+    fn truncate(&mut self, sink: Resource<Sink>, length: u64) -> Result<(), BodyError> {
+        let sink = self
+            .table
+            .get_mut(&sink)
+            .map_err(|e| BodyError::Io(format!("no such body sink: {e}")))?;
+        sink.0.truncate(length).map_err(body_error)
+    }
+
+    fn drop(&mut self, sink: Resource<Sink>) -> wasmtime::Result<()> {
+        self.table.delete(sink)?;
+        Ok(())
+    }
+}
+
+impl wit_host::bodies::Host for HostState {
+    fn progress(&mut self, transferred: u64, total: Option<u64>) {
+        self.progress.confirm(transferred, total);
+    }
 }
 
 impl WasiView for HostState {
@@ -106,6 +244,51 @@ impl wit_host::http_outgoing::Host for HostState {
             return Err(TransportError::Timeout);
         }
         lock(&self.outgoing).send(request)
+    }
+
+    fn send_from(
+        &mut self,
+        request: Request,
+        source: Resource<Source>,
+        offset: u64,
+        length: u64,
+    ) -> Result<Response, TransportError> {
+        if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return Err(TransportError::Timeout);
+        }
+        let progress = self.progress.clone();
+        let outgoing = &self.outgoing;
+        let source = self
+            .table
+            .get_mut(&source)
+            .map_err(|e| TransportError::Other(format!("no such body source: {e}")))?;
+        let mut reader = SpanReader::new(source.0.as_mut(), offset, length, &progress);
+        let sent = lock(outgoing).send_from(request, &mut reader, length);
+        if sent.is_ok() {
+            self.transfer_made_progress();
+        }
+        sent
+    }
+
+    fn send_into(&mut self, request: Request, sink: Resource<Sink>) -> Result<Response, TransportError> {
+        if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return Err(TransportError::Timeout);
+        }
+        let progress = self.progress.clone();
+        let outgoing = &self.outgoing;
+        let sink = self
+            .table
+            .get_mut(&sink)
+            .map_err(|e| TransportError::Other(format!("no such body sink: {e}")))?;
+        let mut writer = SinkWriter {
+            sink: sink.0.as_mut(),
+            progress: &progress,
+        };
+        let sent = lock(outgoing).send_into(request, &mut writer);
+        if sent.is_ok() {
+            self.transfer_made_progress();
+        }
+        sent
     }
 }
 
@@ -139,13 +322,31 @@ impl Instance {
         let state = HostState {
             wasi,
             table: ResourceTable::new(),
-            limits: sandbox::store_limits(options.memory_limit),
+            limits: Limits {
+                inner: sandbox::store_limits(options.memory_limit),
+                memory_peak: 0,
+            },
             outgoing: Mutex::new(options.outgoing),
             deadline: None,
+            call_timeout: options.call_timeout,
+            progress: Progress::default(),
         };
         let mut store = Store::new(pre.engine(), state);
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(deadline_ticks(options.call_timeout));
+        // The deadline moves on while streamed requests complete (see
+        // `transfer_made_progress`): the epoch is then given the time left.
+        store.epoch_deadline_callback(|context| {
+            let left = context
+                .data()
+                .deadline
+                .and_then(|deadline| deadline.checked_duration_since(Instant::now()))
+                .filter(|left| !left.is_zero());
+            Ok(match left {
+                Some(left) => UpdateDeadline::Continue(deadline_ticks(left)),
+                None => UpdateDeadline::Interrupt,
+            })
+        });
         let connector = pre
             .instantiate(&mut store)
             .map_err(|e| HostError::Load(format!("cannot instantiate the component: {e:#}")))?;
@@ -174,6 +375,7 @@ impl Instance {
         self.store.set_epoch_deadline(deadline_ticks(self.call_timeout));
         let deadline = Instant::now().checked_add(self.call_timeout);
         self.store.data_mut().deadline = deadline;
+        self.store.data().progress.reset(None);
         lock(&self.store.data().outgoing).set_deadline(deadline);
         match f(&self.connector, &mut self.store) {
             Ok(Ok(value)) => Ok(value),
@@ -312,6 +514,123 @@ impl Instance {
         self.call(conn, |c, s| {
             c.s3_connector_s3_operations().call_delete_objects(s, conn, input)
         })
+    }
+
+    /// Get Object into `sink`, of any size; see the WIT `get-object-to`.
+    pub fn get_object_to(
+        &mut self,
+        conn: &Connection,
+        input: &GetObjectInput,
+        sink: Box<dyn BodySink>,
+    ) -> Result<ObjectMetadata, CallError> {
+        let sink = self.push(Sink(sink))?;
+        let borrowed = Resource::<Sink>::new_borrow(sink.rep());
+        let result = self.call(conn, |c, s| {
+            c.s3_connector_s3_operations().call_get_object_to(s, conn, input, borrowed)
+        });
+        self.forget(sink);
+        result
+    }
+
+    /// Put Object from `source`, of any size; see the WIT `put-object-stream`.
+    pub fn put_object_stream(
+        &mut self,
+        conn: &Connection,
+        input: &PutObjectStreamInput,
+        source: Box<dyn BodySource>,
+    ) -> Result<PutObjectOutput, CallError> {
+        let source = self.push(Source(source))?;
+        let borrowed = Resource::<Source>::new_borrow(source.rep());
+        let result = self.call(conn, |c, s| {
+            c.s3_connector_s3_operations()
+                .call_put_object_stream(s, conn, input, borrowed)
+        });
+        self.forget(source);
+        result
+    }
+
+    /// List Multipart Uploads.
+    pub fn list_multipart_uploads(
+        &mut self,
+        conn: &Connection,
+        input: &ListMultipartUploadsInput,
+    ) -> Result<Vec<MultipartUpload>, CallError> {
+        self.call(conn, |c, s| {
+            c.s3_connector_s3_operations()
+                .call_list_multipart_uploads(s, conn, input)
+        })
+    }
+
+    /// Abort Multipart Upload.
+    pub fn abort_multipart_upload(
+        &mut self,
+        conn: &Connection,
+        input: &AbortMultipartUploadInput,
+    ) -> Result<(), CallError> {
+        self.call(conn, |c, s| {
+            c.s3_connector_s3_operations()
+                .call_abort_multipart_upload(s, conn, input)
+        })
+    }
+
+    /// The JSON face with host-held bodies: `put-object-file` reads its
+    /// content from `source`, `get-object` writes the object into `sink`.
+    pub fn invoke_streamed(
+        &mut self,
+        conn: &Connection,
+        operation: &str,
+        input: &str,
+        source: Option<Box<dyn BodySource>>,
+        sink: Option<Box<dyn BodySink>>,
+    ) -> Result<InvokeOutput, CallError> {
+        let source = source.map(|source| self.push(Source(source))).transpose()?;
+        let sink = match sink.map(|sink| self.push(Sink(sink))).transpose() {
+            Ok(sink) => sink,
+            Err(error) => {
+                if let Some(source) = source {
+                    self.forget(source);
+                }
+                return Err(error);
+            }
+        };
+        let source_borrow = source.as_ref().map(|r| Resource::<Source>::new_borrow(r.rep()));
+        let sink_borrow = sink.as_ref().map(|r| Resource::<Sink>::new_borrow(r.rep()));
+        let result = self.call(conn, |c, s| {
+            c.s3_connector_s3_json()
+                .call_invoke_streamed(s, conn, operation, input, source_borrow, sink_borrow)
+        });
+        if let Some(source) = source {
+            self.forget(source);
+        }
+        if let Some(sink) = sink {
+            self.forget(sink);
+        }
+        result
+    }
+
+    /// The largest linear memory the component has had, in bytes.
+    pub fn memory_peak(&self) -> usize {
+        self.store.data().limits.memory_peak
+    }
+
+    /// Bytes moved by streamed requests of the running (or last) call; a
+    /// clone can be read from another thread while the call runs.
+    pub fn progress(&self) -> Progress {
+        self.store.data().progress.clone()
+    }
+
+    /// Puts a host-held body in the instance's table for one call.
+    fn push<T: Send + 'static>(&mut self, value: T) -> Result<Resource<T>, CallError> {
+        self.store
+            .data_mut()
+            .table
+            .push(value)
+            .map_err(|e| HostError::BadAnswer(format!("cannot hand a body to the component: {e}")).into())
+    }
+
+    /// Takes a host-held body out of the table after its call.
+    fn forget<T: 'static>(&mut self, resource: Resource<T>) {
+        let _ = self.store.data_mut().table.delete(resource);
     }
 
     /// The JSON face: runs `operation` (`list-objects`, ...) with `input`, a

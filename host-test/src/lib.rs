@@ -38,6 +38,7 @@
 pub mod batch;
 #[allow(missing_docs)]
 mod bindings;
+pub mod bodies;
 pub mod ca_bundle;
 pub mod cli;
 pub mod connect_to;
@@ -47,6 +48,7 @@ pub mod instance;
 pub mod local_server;
 pub mod outgoing;
 pub mod policy;
+pub mod progress;
 pub mod runtime;
 pub mod sandbox;
 
@@ -66,6 +68,7 @@ pub use runtime::{CodeCache, Runtime, RuntimeConfig};
 /// key; never log a connection.
 pub mod wit {
     pub use crate::bindings::exports::s3_connector::s3::json::InvokeOutput;
+    pub use crate::bindings::s3_connector::s3::bodies::BodyError;
     pub use crate::bindings::s3_connector::s3::http_outgoing::{
         Body, Header, Request, Response, TransportError,
     };

@@ -10,7 +10,7 @@
 //! addresses: a refused destination is a `denied` error before any
 //! connection is made.
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -47,7 +47,37 @@ pub trait Outgoing: Send {
     fn set_deadline(&mut self, deadline: Option<Instant>) {
         let _ = deadline;
     }
+
+    /// Sends `request` (whose own body is empty) with `length` bytes read
+    /// from `body` as its body, framed with `content-length`. The default
+    /// cannot stream and answers `other`.
+    fn send_from(
+        &mut self,
+        request: Request,
+        body: &mut dyn Read,
+        length: u64,
+    ) -> Result<Response, TransportError> {
+        let _ = (request, body, length);
+        Err(TransportError::Other(
+            "this host's transport cannot send streamed bodies".to_owned(),
+        ))
+    }
+
+    /// Sends `request`; a 2xx body is written to `sink` instead of being
+    /// returned, in chunks, with no size cap. A body that breaks off after
+    /// the head arrived still answers `Ok` with the head: the sink holds
+    /// what arrived, and the caller compares it with `content-length`. A
+    /// failing sink is `other`. The default cannot stream.
+    fn send_into(&mut self, request: Request, sink: &mut dyn Write) -> Result<Response, TransportError> {
+        let _ = (request, sink);
+        Err(TransportError::Other(
+            "this host's transport cannot receive streamed bodies".to_owned(),
+        ))
+    }
 }
+
+/// The size of the buffer streamed bodies are copied through.
+pub const STREAM_CHUNK: usize = 256 * 1024;
 
 /// Limits and network settings of [`UreqOutgoing`].
 #[derive(Clone, Debug)]
@@ -159,10 +189,10 @@ impl Default for UreqOutgoing {
     }
 }
 
-impl Outgoing for UreqOutgoing {
-    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
+impl UreqOutgoing {
+    /// The request's head as ureq takes it: every header but `host`.
+    fn builder(request: &Request) -> Result<http::request::Builder, TransportError> {
         check_scheme(&request.url)?;
-        let is_head = request.method.eq_ignore_ascii_case("HEAD");
         let mut builder = http::Request::builder()
             .method(request.method.as_str())
             .uri(request.url.as_str());
@@ -175,20 +205,42 @@ impl Outgoing for UreqOutgoing {
             }
             builder = builder.header(name.as_str(), value.as_str());
         }
-        let left = match self.deadline {
-            None => None,
+        Ok(builder)
+    }
+
+    /// What is left of the call's time; `Err` when nothing is.
+    fn time_left(&self) -> Result<Option<Duration>, TransportError> {
+        match self.deadline {
+            None => Ok(None),
             Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                Some(left) if !left.is_zero() => Some(left),
-                _ => return Err(TransportError::Timeout),
+                Some(left) if !left.is_zero() => Ok(Some(left)),
+                _ => Err(TransportError::Timeout),
             },
-        };
-        let sent = match request.body {
-            Body::Empty => builder.body(()).map(|r| self.run(r, left)),
-            Body::Bytes(bytes) => builder.body(bytes).map(|r| self.run(r, left)),
-        };
-        let mut response = sent
-            .map_err(|e| TransportError::InvalidRequest(e.to_string()))?
-            .map_err(transport_error)?;
+        }
+    }
+
+    /// Runs a request whose body streams: no total budget for sending or
+    /// receiving the body (an object may take hours), but every read and
+    /// write must make progress within the read timeout.
+    fn run_streaming<S: ureq::AsSendBody>(
+        &self,
+        request: http::Request<S>,
+    ) -> Result<http::Response<ureq::Body>, ureq::Error> {
+        let idle = Some(self.config.read_timeout);
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(None)
+            .timeout_send_body(None)
+            .timeout_recv_body(None)
+            .timeout_per_read(idle)
+            .timeout_per_write(idle)
+            .build();
+        self.agent.run(request)
+    }
+
+    /// The response head, as the component takes it.
+    fn head(response: &http::Response<ureq::Body>) -> (u16, Vec<Header>) {
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -198,21 +250,108 @@ impl Outgoing for UreqOutgoing {
                 value: String::from_utf8_lossy(value.as_bytes()).into_owned(),
             })
             .collect();
+        (status, headers)
+    }
+
+    /// A body read whole, within the response cap.
+    fn read_capped(&self, response: &mut http::Response<ureq::Body>) -> Result<Body, TransportError> {
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(self.config.max_response_bytes)
+            .read_to_vec()
+            .map_err(transport_error)?;
+        Ok(Body::Bytes(bytes))
+    }
+}
+
+impl Outgoing for UreqOutgoing {
+    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
+        let is_head = request.method.eq_ignore_ascii_case("HEAD");
+        let builder = Self::builder(&request)?;
+        let left = self.time_left()?;
+        let sent = match request.body {
+            Body::Empty => builder.body(()).map(|r| self.run(r, left)),
+            Body::Bytes(bytes) => builder.body(bytes).map(|r| self.run(r, left)),
+        };
+        let mut response = sent
+            .map_err(|e| TransportError::InvalidRequest(e.to_string()))?
+            .map_err(transport_error)?;
+        let (status, headers) = Self::head(&response);
         let body = if is_head {
             Body::Empty
         } else {
-            let bytes = response
-                .body_mut()
-                .with_config()
-                .limit(self.config.max_response_bytes)
-                .read_to_vec()
-                .map_err(transport_error)?;
-            Body::Bytes(bytes)
+            self.read_capped(&mut response)?
         };
         Ok(Response {
             status,
             headers,
             body,
+        })
+    }
+
+    fn send_from(
+        &mut self,
+        request: Request,
+        body: &mut dyn Read,
+        length: u64,
+    ) -> Result<Response, TransportError> {
+        let builder = Self::builder(&request)?.header("content-length", length);
+        self.time_left()?;
+        let mut response = builder
+            .body(ureq::SendBody::from_reader(body))
+            .map(|r| self.run_streaming(r))
+            .map_err(|e| TransportError::InvalidRequest(e.to_string()))?
+            .map_err(transport_error)?;
+        let (status, headers) = Self::head(&response);
+        let body = self.read_capped(&mut response)?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn send_into(&mut self, request: Request, sink: &mut dyn Write) -> Result<Response, TransportError> {
+        let is_head = request.method.eq_ignore_ascii_case("HEAD");
+        let builder = Self::builder(&request)?;
+        self.time_left()?;
+        let mut response = builder
+            .body(())
+            .map(|r| self.run_streaming(r))
+            .map_err(|e| TransportError::InvalidRequest(e.to_string()))?
+            .map_err(transport_error)?;
+        let (status, headers) = Self::head(&response);
+        if is_head || !(200..300).contains(&status) {
+            let body = if is_head {
+                Body::Empty
+            } else {
+                self.read_capped(&mut response)?
+            };
+            return Ok(Response {
+                status,
+                headers,
+                body,
+            });
+        }
+        let mut reader = response.body_mut().as_reader();
+        let mut buffer = vec![0u8; STREAM_CHUNK];
+        loop {
+            let n = match reader.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                // The head arrived: what reached the sink is kept, and the
+                // caller sees the shortfall against content-length.
+                Err(_) => break,
+            };
+            sink.write_all(&buffer[..n])
+                .map_err(|e| TransportError::Other(format!("the download's sink failed: {e}")))?;
+        }
+        Ok(Response {
+            status,
+            headers,
+            body: Body::Empty,
         })
     }
 

@@ -227,6 +227,7 @@ fn batch_failure(error: &Error) -> (ErrorCode, String) {
         Error::Transport { .. } => ErrorCode::Other("TransportError".into()),
         Error::InvalidResponse(_) => ErrorCode::Other("InvalidResponse".into()),
         Error::InvalidInput { .. } => ErrorCode::Other("InvalidInput".into()),
+        Error::Body(_) | Error::UploadIncomplete(_) => ErrorCode::Other("Body".into()),
     };
     (code, format!("the batch with this key failed: {error}"))
 }

@@ -6,17 +6,22 @@
 //! [`OpRequest`]: crate::http::OpRequest
 //! [`HttpResponse`]: crate::http::HttpResponse
 
+pub mod abort_multipart_upload;
 pub mod delete_object;
 pub mod delete_objects;
 pub mod get_bucket_location;
 pub mod get_object;
 pub mod get_object_signed_url;
+pub mod get_object_to;
 pub mod head_object;
 pub mod list_buckets;
 pub mod list_buckets_ddl;
+pub mod list_multipart_uploads;
 pub mod list_objects;
+pub mod multipart;
 pub mod put_object;
 pub mod put_object_acl;
+pub mod put_object_stream;
 
 use crate::http::OpRequest;
 
@@ -47,11 +52,15 @@ pub enum Operation {
     DeleteObject,
     /// Delete Multiple Objects
     DeleteObjects,
+    /// List Multipart Uploads
+    ListMultipartUploads,
+    /// Abort Multipart Upload
+    AbortMultipartUpload,
 }
 
 impl Operation {
     /// Every operation, in the order the README lists them.
-    pub const ALL: [Operation; 12] = [
+    pub const ALL: [Operation; 14] = [
         Operation::ListBuckets,
         Operation::ListBucketsDdl,
         Operation::ListObjects,
@@ -64,6 +73,8 @@ impl Operation {
         Operation::PutObjectAcl,
         Operation::DeleteObject,
         Operation::DeleteObjects,
+        Operation::ListMultipartUploads,
+        Operation::AbortMultipartUpload,
     ];
 
     /// The WIT (and CLI) name: `list-objects`.
@@ -81,6 +92,8 @@ impl Operation {
             Operation::PutObjectAcl => "put-object-acl",
             Operation::DeleteObject => "delete-object",
             Operation::DeleteObjects => "delete-objects",
+            Operation::ListMultipartUploads => "list-multipart-uploads",
+            Operation::AbortMultipartUpload => "abort-multipart-upload",
         }
     }
 
@@ -96,7 +109,16 @@ impl Operation {
     pub fn required_permission(self, request: &OpRequest) -> String {
         let versioned = request.query.iter().any(|(name, _)| name == "versionId");
         let with_acl = request.headers.iter().any(|(name, _)| name == "x-amz-acl");
+        let upload = request.query.iter().any(|(name, _)| name == "uploadId");
         let permission = match self {
+            // The actions of a multipart upload: parts and completion are
+            // covered by s3:PutObject, listing and aborting are not.
+            Operation::PutObjectFile if upload && request.method == crate::http::Method::Get => {
+                "s3:ListMultipartUploadParts"
+            }
+            Operation::PutObjectFile if upload && request.method == crate::http::Method::Delete => {
+                "s3:AbortMultipartUpload"
+            }
             Operation::GetObject | Operation::GetObjectSignedUrl | Operation::HeadObject if versioned => {
                 "s3:GetObjectVersion"
             }
@@ -126,6 +148,8 @@ impl Operation {
             Operation::DeleteObject | Operation::DeleteObjects => {
                 &["s3:DeleteObject", "s3:DeleteObjectVersion"]
             }
+            Operation::ListMultipartUploads => &["s3:ListBucketMultipartUploads"],
+            Operation::AbortMultipartUpload => &["s3:AbortMultipartUpload"],
         }
     }
 }

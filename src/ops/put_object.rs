@@ -83,19 +83,35 @@ fn put_request(
     acl: Option<CannedAcl>,
     metadata: &[(String, String)],
 ) -> Result<OpRequest, Error> {
-    validate::metadata(metadata)?;
-    let mut request = OpRequest::new(Method::Put, Some(bucket), Some(key))
-        .with_header("content-type", content_type)
-        .with_header("content-md5", &content_md5(body));
-    if let Some(acl) = acl {
-        request = request.with_header("x-amz-acl", acl.as_str());
-    }
-    for (name, value) in metadata {
-        request = request.with_header(&format!("{META_PREFIX}{}", name.to_ascii_lowercase()), value);
-    }
+    let mut request = OpRequest::new(Method::Put, Some(bucket), Some(key));
+    request.headers = object_headers(content_type, acl, metadata)?;
+    // After the content type, as before the headers were shared.
+    request
+        .headers
+        .insert(1, ("content-md5".to_owned(), content_md5(body)));
     request.body = body.to_vec();
     request.idempotent = true;
     Ok(request)
+}
+
+/// The headers that describe a new object, after checking the metadata:
+/// its content type, canned ACL and `x-amz-meta-*`. A single PUT and the
+/// start of a multipart upload carry the same.
+pub fn object_headers(
+    content_type: &str,
+    acl: Option<CannedAcl>,
+    metadata: &[(String, String)],
+) -> Result<Vec<(String, String)>, Error> {
+    validate::metadata(metadata)?;
+    let mut headers = Vec::with_capacity(2 + metadata.len());
+    headers.push(("content-type".to_owned(), content_type.to_owned()));
+    if let Some(acl) = acl {
+        headers.push(("x-amz-acl".to_owned(), acl.as_str().to_owned()));
+    }
+    for (name, value) in metadata {
+        headers.push((format!("{META_PREFIX}{}", name.to_ascii_lowercase()), value.clone()));
+    }
+    Ok(headers)
 }
 
 /// The `Content-MD5` header value: the body's MD5, Base64 (not hex).
@@ -109,6 +125,7 @@ pub fn parse(response: &HttpResponse, key: &str) -> Result<PutObjectOutput, Erro
         key: key.to_owned(),
         etag: response.header("etag").map(str::to_owned),
         version_id: response.header("x-amz-version-id").map(str::to_owned),
+        parts: 0,
     })
 }
 
@@ -351,6 +368,7 @@ mod tests {
                 key: "a b".into(),
                 etag: Some("\"5eb63bbbe01eeed093cb22bb8f5acdc3\"".into()),
                 version_id: Some("43jfkodU8493jnFJD9fjj3HHNVfdsQUIFDNsidf038jfdsjGFDSIRp".into()),
+                parts: 0,
             }
         );
     }

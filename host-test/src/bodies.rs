@@ -1,0 +1,412 @@
+//! Bodies held by the host: the source of an upload and the sink of a
+//! download (the WIT `body-source` and `body-sink` resources).
+//!
+//! Their bytes go between these and the network in the host, a chunk at a
+//! time: an object of any size costs the component nothing and the host
+//! one buffer. On the CLI a source is the file given with `--file`
+//! ([`FileSource`]), and a sink is a temporary file beside `--output`
+//! ([`FileSink`]) that becomes the output file only when the whole object
+//! arrived ([`FileSink::commit`]), so a failed download never leaves a file
+//! that looks complete.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// The bytes of an upload: random access, fixed size.
+pub trait BodySource: Send {
+    /// The size in bytes.
+    fn size(&self) -> u64;
+    /// Reads into `buf` from `offset`; returns how many bytes were read,
+    /// 0 only at the end.
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize>;
+}
+
+/// Where a download goes: append, and cut back.
+pub trait BodySink: Send {
+    /// How many bytes it holds.
+    fn written(&self) -> u64;
+    /// Appends `bytes`.
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()>;
+    /// Drops the bytes past `length`.
+    fn truncate(&mut self, length: u64) -> std::io::Result<()>;
+}
+
+/// The host type behind the WIT `body-source`.
+pub struct Source(pub Box<dyn BodySource>);
+
+/// The host type behind the WIT `body-sink`.
+pub struct Sink(pub Box<dyn BodySink>);
+
+/// A file, read in place.
+pub struct FileSource {
+    file: File,
+    size: u64,
+}
+
+impl FileSource {
+    /// Opens `path`; its size is taken now and must not change during the call.
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        let file = File::open(path)?;
+        let metadata = file.metadata()?;
+        if !metadata.is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        Ok(Self {
+            file,
+            size: metadata.len(),
+        })
+    }
+}
+
+impl BodySource for FileSource {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        if offset >= self.size {
+            return Ok(0);
+        }
+        // A file that grew since it was opened is read as it was.
+        let left = usize::try_from(self.size - offset).unwrap_or(usize::MAX);
+        let want = buf.len().min(left);
+        self.file.seek(SeekFrom::Start(offset))?;
+        self.file.read(&mut buf[..want])
+    }
+}
+
+/// Bytes in memory (tests, and platforms that hold small blobs).
+pub struct BytesSource(pub Vec<u8>);
+
+impl BodySource for BytesSource {
+    fn size(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.0.len());
+        let chunk = &self.0[start..];
+        let n = chunk.len().min(buf.len());
+        buf[..n].copy_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+}
+
+/// Bytes in memory, shared so that the caller can read them afterwards.
+#[derive(Clone, Default)]
+pub struct SharedBytesSink(pub Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl SharedBytesSink {
+    /// The bytes held.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.0.lock().map(|b| b.clone()).unwrap_or_default()
+    }
+}
+
+impl BodySink for SharedBytesSink {
+    fn written(&self) -> u64 {
+        self.0.lock().map(|b| b.len() as u64).unwrap_or(0)
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn truncate(&mut self, length: u64) -> std::io::Result<()> {
+        let mut bytes = self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+        let length = usize::try_from(length).unwrap_or(usize::MAX);
+        if length > bytes.len() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "truncation past the end",
+            ));
+        }
+        bytes.truncate(length);
+        Ok(())
+    }
+}
+
+/// A temporary file beside the destination, renamed onto it by
+/// [`FileSink::commit`] and removed when dropped uncommitted.
+pub struct FileSink {
+    file: File,
+    temporary: PathBuf,
+    destination: PathBuf,
+    written: u64,
+    committed: bool,
+}
+
+impl FileSink {
+    /// A new, empty temporary file beside `destination` (same directory, so
+    /// that the rename is atomic), named `.NAME.partial-PID-N`.
+    pub fn create(destination: &Path) -> std::io::Result<Self> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let name = destination.file_name().ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "the output path names no file")
+        })?;
+        let dir = destination.parent().filter(|d| !d.as_os_str().is_empty());
+        let temporary_name = format!(
+            ".{}.partial-{}-{}",
+            name.to_string_lossy(),
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let temporary = match dir {
+            Some(dir) => dir.join(temporary_name),
+            None => PathBuf::from(temporary_name),
+        };
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)?;
+        Ok(Self {
+            file,
+            temporary,
+            destination: destination.to_path_buf(),
+            written: 0,
+            committed: false,
+        })
+    }
+
+    /// Renames the temporary file onto the destination, once its length is
+    /// `expected` (flushed to disk first). Any other length is an error and
+    /// the destination is left alone.
+    pub fn commit(mut self, expected: u64) -> std::io::Result<PathBuf> {
+        if self.written != expected {
+            return Err(std::io::Error::other(format!(
+                "the download holds {} bytes, not the {expected} announced; {} was not written",
+                self.written,
+                self.destination.display()
+            )));
+        }
+        self.file.sync_all()?;
+        std::fs::rename(&self.temporary, &self.destination)?;
+        self.committed = true;
+        Ok(self.destination.clone())
+    }
+
+    /// Where the bytes go until committed.
+    pub fn temporary_path(&self) -> &Path {
+        &self.temporary
+    }
+}
+
+impl BodySink for FileSink {
+    fn written(&self) -> u64 {
+        self.written
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn truncate(&mut self, length: u64) -> std::io::Result<()> {
+        if length > self.written {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "truncation past the end",
+            ));
+        }
+        self.file.set_len(length)?;
+        self.file.seek(SeekFrom::Start(length))?;
+        self.written = length;
+        Ok(())
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temporary);
+        }
+    }
+}
+
+/// A shared [`FileSink`], so that the caller can commit it after the call
+/// that wrote it (the component's handle to it is gone by then).
+pub struct SharedFileSink(pub Arc<std::sync::Mutex<Option<FileSink>>>);
+
+impl SharedFileSink {
+    /// Shares `sink`; the second value is the caller's handle.
+    pub fn new(sink: FileSink) -> (Self, Arc<std::sync::Mutex<Option<FileSink>>>) {
+        let shared = Arc::new(std::sync::Mutex::new(Some(sink)));
+        (Self(Arc::clone(&shared)), shared)
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut FileSink) -> std::io::Result<R>) -> std::io::Result<R> {
+        let mut guard = self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+        match guard.as_mut() {
+            Some(sink) => f(sink),
+            None => Err(std::io::Error::other("the sink was already committed")),
+        }
+    }
+}
+
+impl BodySink for SharedFileSink {
+    fn written(&self) -> u64 {
+        self.with(|sink| Ok(sink.written())).unwrap_or(0)
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.with(|sink| BodySink::write_all(sink, bytes))
+    }
+
+    fn truncate(&mut self, length: u64) -> std::io::Result<()> {
+        self.with(|sink| sink.truncate(length))
+    }
+}
+
+/// Bytes moved by the running call's streamed requests, for a progress bar.
+#[derive(Clone, Debug, Default)]
+pub struct Progress {
+    moved: Arc<AtomicU64>,
+    total: Arc<AtomicU64>,
+}
+
+impl Progress {
+    /// Bytes moved so far.
+    pub fn moved(&self) -> u64 {
+        self.moved.load(Ordering::Relaxed)
+    }
+
+    /// The total, when known (0: not known).
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Counts `n` more bytes moved.
+    pub fn add(&self, n: u64) {
+        self.moved.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Sets what the component confirmed: `moved` of `total` bytes.
+    pub fn confirm(&self, moved: u64, total: Option<u64>) {
+        self.moved.store(moved, Ordering::Relaxed);
+        if let Some(total) = total {
+            self.total.store(total, Ordering::Relaxed);
+        }
+    }
+
+    /// Starts again from nothing.
+    pub fn reset(&self, total: Option<u64>) {
+        self.confirm(0, total.or(Some(0)));
+    }
+}
+
+/// Reads `length` bytes of a source from `offset`, for an HTTP body.
+pub(crate) struct SpanReader<'a> {
+    source: &'a mut dyn BodySource,
+    offset: u64,
+    left: u64,
+    progress: &'a Progress,
+}
+
+impl<'a> SpanReader<'a> {
+    pub(crate) fn new(source: &'a mut dyn BodySource, offset: u64, length: u64, progress: &'a Progress) -> Self {
+        Self {
+            source,
+            offset,
+            left: length,
+            progress,
+        }
+    }
+}
+
+impl Read for SpanReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.source.read_at(self.offset, &mut buf[..want])?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("the upload's source ended {} bytes early", self.left),
+            ));
+        }
+        self.offset += n as u64;
+        self.left -= n as u64;
+        self.progress.add(n as u64);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_source_reads_at_any_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"0123456789").unwrap();
+        let mut source = FileSource::open(&path).unwrap();
+        assert_eq!(source.size(), 10);
+        let mut buf = [0u8; 4];
+        assert_eq!(source.read_at(8, &mut buf).unwrap(), 2);
+        assert_eq!(&buf[..2], b"89");
+        assert_eq!(source.read_at(10, &mut buf).unwrap(), 0);
+        assert!(FileSource::open(dir.path()).is_err(), "a directory is not a source");
+    }
+
+    #[test]
+    fn file_sink_is_renamed_only_when_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.bin");
+        let mut sink = FileSink::create(&out).unwrap();
+        let temporary = sink.temporary_path().to_path_buf();
+        BodySink::write_all(&mut sink, b"hello world").unwrap();
+        sink.truncate(5).unwrap();
+        assert!(sink.truncate(6).is_err());
+        assert!(!out.exists());
+        let sink = {
+            let error = FileSink::create(&out).unwrap().commit(3).unwrap_err();
+            assert!(error.to_string().contains("not the 3 announced"), "{error}");
+            sink
+        };
+        sink.commit(5).unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), b"hello");
+        assert!(!temporary.exists());
+    }
+
+    #[test]
+    fn an_uncommitted_sink_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.bin");
+        let mut sink = FileSink::create(&out).unwrap();
+        BodySink::write_all(&mut sink, b"partial").unwrap();
+        drop(sink);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn span_reader_stops_at_the_span_and_refuses_a_short_source() {
+        let mut source = BytesSource(b"abcdef".to_vec());
+        let progress = Progress::default();
+        let mut text = String::new();
+        SpanReader::new(&mut source, 1, 3, &progress)
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "bcd");
+        assert_eq!(progress.moved(), 3);
+        let mut rest = Vec::new();
+        let error = SpanReader::new(&mut source, 4, 5, &progress)
+            .read_to_end(&mut rest)
+            .unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+}

@@ -1,0 +1,509 @@
+//! Put Object from a host-held source, of any size: one PUT below the
+//! multipart threshold, else a multipart upload.
+//!
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>,
+//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html>
+//!
+//! The bytes go from the host's source to the network without passing
+//! through the component (`Exchange::FromSource`). The component reads them
+//! only to hash them, when the payload is signed or `Content-MD5` is asked
+//! for: one pass of 1 MiB chunks per part, so its memory stays at one chunk
+//! whatever the size.
+//!
+//! Each part is retried on its own (the client's retries, then a few more
+//! rounds). An upload that fails for good (a 4xx such as access denied, an
+//! unreadable source) is aborted, so that no parts are left billing the
+//! user; one that fails on faults that may pass (network, 5xx, throttling)
+//! is kept, and the error carries its id: given back as
+//! `resume_upload_id`, the upload goes on from the parts S3 lists.
+
+use std::collections::BTreeMap;
+
+use md5::Md5;
+use sha2::{Digest as _, Sha256};
+
+use crate::client::{Client, Exchange};
+use crate::error::{Error, UploadFailure};
+use crate::http::{BodyError, Method, OpRequest};
+use crate::model::{PayloadSigning, PutObjectOutput, PutObjectStreamInput};
+use crate::ops::multipart::{self, PartPlan, MAX_PART_SIZE, MIN_PART_SIZE};
+use crate::ops::put_object::{object_headers, DEFAULT_FILE_MIME};
+use crate::sigv4::{hex, UNSIGNED_PAYLOAD};
+use crate::validate;
+
+/// Objects larger than this go in parts when no threshold is given.
+pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 16 * 1024 * 1024;
+
+/// How much of the source the component reads at a time to hash it.
+const HASH_CHUNK: u32 = 1024 * 1024;
+
+/// Rounds of the client's retries a part gets before the upload gives up.
+const PART_ROUNDS: u32 = 2;
+
+/// What to send with one body: its payload hash (or `UNSIGNED-PAYLOAD`) and
+/// its `Content-MD5`, if asked for.
+struct Digests {
+    payload_hash: String,
+    content_md5: Option<String>,
+}
+
+/// Runs Put Object from the call's source.
+pub fn run(client: &mut Client<'_>, input: &PutObjectStreamInput) -> Result<PutObjectOutput, Error> {
+    validate::bucket_name(&input.bucket_name)?;
+    validate::object_key("object-path", &input.object_path)?;
+    let mime = input.mime_type.as_deref().unwrap_or(DEFAULT_FILE_MIME);
+    validate::mime_type(mime)?;
+    let headers = object_headers(mime.trim(), input.acl, &input.metadata)?;
+    let options = &input.options;
+    let threshold = options
+        .multipart_threshold
+        .unwrap_or(DEFAULT_MULTIPART_THRESHOLD);
+    if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&threshold) {
+        return Err(Error::invalid_input(
+            "multipart-threshold",
+            format!("is {threshold} bytes; it must be from 5 MiB to 5 GiB, the sizes of a single PUT S3 takes"),
+        ));
+    }
+    if let Some(id) = &options.resume_upload_id {
+        multipart::upload_id_field(id)?;
+    }
+    let size = client.transport.source_size().ok_or(Error::Body(BodyError::Missing))?;
+    let plan = PartPlan::new(size, options.part_size)?;
+    let sign = signs_payload(client, options.payload_signing.unwrap_or_default());
+    if size <= threshold && options.resume_upload_id.is_none() {
+        return single_put(client, input, headers, size, sign);
+    }
+    multipart_upload(client, input, headers, plan, sign)
+}
+
+/// Whether the payload hash is signed: `auto` signs over plain HTTP only,
+/// where nothing else protects the bytes.
+fn signs_payload(client: &Client<'_>, signing: PayloadSigning) -> bool {
+    match signing {
+        PayloadSigning::Signed => true,
+        PayloadSigning::Unsigned => false,
+        PayloadSigning::Auto => client
+            .connection
+            .endpoint
+            .as_ref()
+            .is_some_and(|endpoint| endpoint.scheme == "http"),
+    }
+}
+
+/// One `PUT` of the whole source.
+fn single_put(
+    client: &mut Client<'_>,
+    input: &PutObjectStreamInput,
+    headers: Vec<(String, String)>,
+    size: u64,
+    sign: bool,
+) -> Result<PutObjectOutput, Error> {
+    let digests = digests(client, 0, size, sign, input.options.content_md5)?;
+    let mut request = OpRequest::new(Method::Put, Some(&input.bucket_name), Some(&input.object_path));
+    request.headers = headers;
+    request = request.with_header("x-amz-content-sha256", &digests.payload_hash);
+    if let Some(md5) = &digests.content_md5 {
+        request = request.with_header("content-md5", md5);
+    }
+    let response = client.exchange(
+        &request,
+        Exchange::FromSource {
+            offset: 0,
+            length: size,
+        },
+    )?;
+    client.transport.progress(size, Some(size));
+    crate::ops::put_object::parse(&response, &input.object_path)
+}
+
+/// A multipart upload of the whole source, new or resumed.
+fn multipart_upload(
+    client: &mut Client<'_>,
+    input: &PutObjectStreamInput,
+    headers: Vec<(String, String)>,
+    plan: PartPlan,
+    sign: bool,
+) -> Result<PutObjectOutput, Error> {
+    let (bucket, key) = (input.bucket_name.as_str(), input.object_path.as_str());
+    let (upload_id, mut done) = match &input.options.resume_upload_id {
+        Some(id) => (id.clone(), parts_held(client, bucket, key, id, &plan)?),
+        None => {
+            let create = multipart::create_request(bucket, key, headers);
+            let response = client.send(&create)?;
+            (multipart::parse_create(&response)?, BTreeMap::new())
+        }
+    };
+    let mut upload = Upload {
+        bucket,
+        key,
+        upload_id: &upload_id,
+        plan,
+    };
+    let mut sent: u64 = done.keys().map(|n| plan.part(*n).1).sum();
+    client.transport.progress(sent, Some(plan.size));
+    for number in 1..=plan.parts {
+        if done.contains_key(&number) {
+            continue;
+        }
+        match upload.part(client, number, sign, input.options.content_md5) {
+            Ok(etag) => {
+                done.insert(number, etag);
+                sent += plan.part(number).1;
+                client.transport.progress(sent, Some(plan.size));
+            }
+            Err(cause) => return Err(upload.fail(client, done.len(), cause)),
+        }
+    }
+    let parts: Vec<(u32, String)> = done.into_iter().collect();
+    let completed = multipart::complete_request(bucket, key, &upload_id, &parts)
+        .and_then(|request| client.send(&request))
+        .and_then(|response| multipart::parse_complete(&response));
+    match completed {
+        Ok((etag, version_id)) => Ok(PutObjectOutput {
+            key: key.to_owned(),
+            etag,
+            version_id,
+            parts: plan.parts,
+        }),
+        Err(cause) => Err(upload.fail(client, parts.len(), cause)),
+    }
+}
+
+/// The parts S3 already holds for a resumed upload, by number, that fit the
+/// plan (a part of another size was cut for another plan, and is sent again).
+fn parts_held(
+    client: &mut Client<'_>,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    plan: &PartPlan,
+) -> Result<BTreeMap<u32, String>, Error> {
+    let mut held = BTreeMap::new();
+    let mut marker = None;
+    // At most 10,000 parts in pages of 1000: a server that never ends the
+    // listing is stopped.
+    for _ in 0..=multipart::MAX_PARTS / 1000 {
+        let request = multipart::list_parts_request(bucket, key, upload_id, marker);
+        let page = multipart::parse_list_parts(&client.send(&request)?)?;
+        for part in page.parts {
+            if (1..=plan.parts).contains(&part.number) && plan.part(part.number).1 == part.size {
+                held.insert(part.number, part.etag);
+            }
+        }
+        match page.next_marker {
+            Some(next) if Some(next) != marker => marker = Some(next),
+            _ => return Ok(held),
+        }
+    }
+    Err(Error::invalid_response(
+        "ListParts did not end after 10,000 parts; the upload cannot be resumed",
+    ))
+}
+
+/// One multipart upload in flight.
+struct Upload<'u> {
+    bucket: &'u str,
+    key: &'u str,
+    upload_id: &'u str,
+    plan: PartPlan,
+}
+
+impl Upload<'_> {
+    /// Uploads part `number` and returns its ETag.
+    fn part(&mut self, client: &mut Client<'_>, number: u32, sign: bool, md5: bool) -> Result<String, Error> {
+        let (offset, length) = self.plan.part(number);
+        let digests = digests(client, offset, length, sign, md5)?;
+        let request = multipart::upload_part_request(
+            self.bucket,
+            self.key,
+            self.upload_id,
+            number,
+            &digests.payload_hash,
+            digests.content_md5.as_deref(),
+        );
+        let mut round = 1;
+        loop {
+            match client.exchange(&request, Exchange::FromSource { offset, length }) {
+                Ok(response) => return multipart::parse_upload_part(&response),
+                Err(error) if round < PART_ROUNDS && may_pass(&error) => round += 1,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// The error for an upload stopped by `cause`, after aborting it when
+    /// trying again could not help.
+    fn fail(&self, client: &mut Client<'_>, parts_done: usize, cause: Error) -> Error {
+        let aborted = !may_pass(&cause)
+            && multipart::abort_request(self.bucket, self.key, self.upload_id)
+                .and_then(|request| client.send(&request))
+                .is_ok();
+        Error::UploadIncomplete(Box::new(UploadFailure {
+            upload_id: self.upload_id.to_owned(),
+            parts_done: u32::try_from(parts_done).unwrap_or(u32::MAX),
+            parts_total: self.plan.parts,
+            aborted,
+            cause,
+        }))
+    }
+}
+
+/// Whether a failure may pass if the same request is sent later: no
+/// answer, a 5xx, throttling.
+fn may_pass(error: &Error) -> bool {
+    match error {
+        Error::Transport { error, .. } => !matches!(error, crate::http::TransportError::Denied(_)),
+        Error::Service(service) => service.code.is_retryable() || service.status >= 500,
+        _ => false,
+    }
+}
+
+/// Hashes `length` bytes of the source from `offset` as asked: SHA-256 when
+/// the payload is signed, MD5 for `Content-MD5`; no read at all when
+/// neither is wanted.
+fn digests(client: &mut Client<'_>, offset: u64, length: u64, sign: bool, md5: bool) -> Result<Digests, Error> {
+    if !sign && !md5 {
+        return Ok(Digests {
+            payload_hash: UNSIGNED_PAYLOAD.to_owned(),
+            content_md5: None,
+        });
+    }
+    let mut sha = sign.then(Sha256::new);
+    let mut md = md5.then(Md5::new);
+    let mut at = offset;
+    let end = offset + length;
+    while at < end {
+        let want = u32::try_from((end - at).min(u64::from(HASH_CHUNK))).unwrap_or(HASH_CHUNK);
+        let chunk = client.transport.read_source(at, want).map_err(Error::Body)?;
+        if chunk.is_empty() || chunk.len() > want as usize {
+            return Err(Error::Body(BodyError::OutOfRange));
+        }
+        if let Some(sha) = &mut sha {
+            sha.update(&chunk);
+        }
+        if let Some(md) = &mut md {
+            md.update(&chunk);
+        }
+        at += chunk.len() as u64;
+    }
+    Ok(Digests {
+        payload_hash: match sha {
+            Some(sha) => hex(&sha.finalize()),
+            None => UNSIGNED_PAYLOAD.to_owned(),
+        },
+        content_md5: md.map(|md| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(md.finalize())
+        }),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::client::fake::{with_client, FakeTransport};
+    use crate::error::ErrorCode;
+    use crate::model::UploadOptions;
+    use crate::ops::Operation;
+
+    const MIB: u64 = 1024 * 1024;
+
+    fn input(options: UploadOptions) -> PutObjectStreamInput {
+        PutObjectStreamInput {
+            bucket_name: "bucket".into(),
+            object_path: "big.bin".into(),
+            mime_type: None,
+            acl: None,
+            metadata: vec![],
+            options,
+        }
+    }
+
+    fn source(size: usize) -> Vec<u8> {
+        (0..size).map(|i| (i % 251) as u8).collect()
+    }
+
+    const CREATED: &[u8] =
+        b"<InitiateMultipartUploadResult><UploadId>UP1</UploadId></InitiateMultipartUploadResult>";
+    const COMPLETED: &[u8] =
+        b"<CompleteMultipartUploadResult><ETag>\"whole-3\"</ETag></CompleteMultipartUploadResult>";
+    const SLOW_DOWN: &[u8] = b"<Error><Code>SlowDown</Code><Message>slow</Message></Error>";
+    const DENIED: &[u8] = b"<Error><Code>AccessDenied</Code><Message>no</Message></Error>";
+
+    #[test]
+    fn small_source_is_one_signed_put_over_http_sent_from_the_source() {
+        let mut t = FakeTransport::with_source(source(1000));
+        t.answer(200, &[("etag", "\"e\"")], b"");
+        let out = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(UploadOptions::default()))
+        })
+        .unwrap();
+        assert_eq!(out.parts, 0);
+        assert_eq!(out.etag.as_deref(), Some("\"e\""));
+        assert_eq!(t.sent.len(), 1);
+        assert_eq!(t.sent_from, vec![Some((0, 1000))]);
+        // The fake connection is plain HTTP: `auto` signs the payload.
+        assert_eq!(
+            t.sent[0].header("x-amz-content-sha256"),
+            Some(crate::sigv4::sha256_hex(&source(1000)).as_str())
+        );
+        assert!(t.sent[0].body.is_empty(), "the bytes are not copied into the request");
+        assert_eq!(t.sent[0].header("content-md5"), None, "no optional checksum by default");
+    }
+
+    #[test]
+    fn unsigned_payload_reads_nothing_and_md5_is_sent_when_asked() {
+        let mut t = FakeTransport::with_source(source(10));
+        t.answer(200, &[], b"");
+        let options = UploadOptions {
+            payload_signing: Some(PayloadSigning::Unsigned),
+            ..UploadOptions::default()
+        };
+        with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap();
+        assert_eq!(t.sent[0].header("x-amz-content-sha256"), Some(UNSIGNED_PAYLOAD));
+        assert_eq!(t.source_reads, 0);
+        let mut t = FakeTransport::with_source(b"hello".to_vec());
+        t.answer(200, &[], b"");
+        let options = UploadOptions {
+            payload_signing: Some(PayloadSigning::Unsigned),
+            content_md5: true,
+            ..UploadOptions::default()
+        };
+        with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap();
+        assert_eq!(t.sent[0].header("content-md5"), Some("XUFAKrxLKna5cZ2REBfFkg=="));
+    }
+
+    fn multipart_options() -> UploadOptions {
+        UploadOptions {
+            multipart_threshold: Some(5 * MIB),
+            part_size: Some(5 * MIB),
+            payload_signing: Some(PayloadSigning::Unsigned),
+            ..UploadOptions::default()
+        }
+    }
+
+    #[test]
+    fn large_source_goes_in_parts_with_a_ragged_last_one() {
+        let size = 12 * MIB as usize + 7;
+        let mut t = FakeTransport::with_source(source(size));
+        t.answer(200, &[], CREATED)
+            .answer(200, &[("etag", "\"p1\"")], b"")
+            .answer(200, &[("etag", "\"p2\"")], b"")
+            .answer(200, &[("etag", "\"p3\"")], b"")
+            .answer(200, &[], COMPLETED);
+        let out = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(multipart_options()))
+        })
+        .unwrap();
+        assert_eq!(out.parts, 3);
+        assert_eq!(out.etag.as_deref(), Some("\"whole-3\""));
+        assert_eq!(
+            t.sent_from,
+            vec![
+                None,
+                Some((0, 5 * MIB)),
+                Some((5 * MIB, 5 * MIB)),
+                Some((10 * MIB, 2 * MIB + 7)),
+                None
+            ]
+        );
+        let complete = String::from_utf8(t.sent[4].body.clone()).unwrap();
+        assert!(complete.contains("<PartNumber>3</PartNumber><ETag>&quot;p3&quot;</ETag>"), "{complete}");
+        assert_eq!(t.progress.last(), Some(&(size as u64, Some(size as u64))));
+    }
+
+    #[test]
+    fn a_part_that_keeps_failing_leaves_a_resumable_upload() {
+        let mut t = FakeTransport::with_source(source(11 * MIB as usize));
+        t.answer(200, &[], CREATED).answer(200, &[("etag", "\"p1\"")], b"");
+        for _ in 0..6 {
+            t.answer(503, &[], SLOW_DOWN);
+        }
+        let error = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(multipart_options()))
+        })
+        .unwrap_err();
+        let Error::UploadIncomplete(failure) = error else {
+            panic!("expected an incomplete upload, got {error:?}")
+        };
+        assert_eq!(failure.upload_id, "UP1");
+        assert_eq!((failure.parts_done, failure.parts_total), (1, 3));
+        assert!(!failure.aborted);
+        assert!(matches!(failure.cause, Error::Service(ref e) if e.code == ErrorCode::SlowDown));
+        // No abort was sent: the parts are kept for the resume.
+        assert!(t.sent.iter().all(|r| r.method != Method::Delete));
+    }
+
+    #[test]
+    fn a_permanent_failure_aborts_the_upload() {
+        let mut t = FakeTransport::with_source(source(11 * MIB as usize));
+        t.answer(200, &[], CREATED)
+            .answer(403, &[], DENIED)
+            .answer(204, &[], b"");
+        let error = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(multipart_options()))
+        })
+        .unwrap_err();
+        let Error::UploadIncomplete(failure) = error else {
+            panic!("expected an incomplete upload, got {error:?}")
+        };
+        assert!(failure.aborted);
+        let abort = t.sent.last().unwrap();
+        assert_eq!(abort.method, Method::Delete);
+        assert!(abort.url().ends_with("?uploadId=UP1"), "{}", abort.url());
+    }
+
+    #[test]
+    fn resume_lists_the_parts_held_and_sends_only_the_others() {
+        let mut t = FakeTransport::with_source(source(11 * MIB as usize));
+        let listing = format!(
+            "<ListPartsResult><IsTruncated>false</IsTruncated>\
+             <Part><PartNumber>1</PartNumber><ETag>\"p1\"</ETag><Size>{}</Size></Part>\
+             <Part><PartNumber>3</PartNumber><ETag>\"old\"</ETag><Size>9</Size></Part>\
+             </ListPartsResult>",
+            5 * MIB
+        );
+        t.answer(200, &[], listing.as_bytes())
+            .answer(200, &[("etag", "\"p2\"")], b"")
+            .answer(200, &[("etag", "\"p3\"")], b"")
+            .answer(200, &[], COMPLETED);
+        let mut options = multipart_options();
+        options.resume_upload_id = Some("UP1".into());
+        let out = with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap();
+        assert_eq!(out.parts, 3);
+        // Part 1 was held; part 3 had the wrong size and is sent again.
+        assert_eq!(
+            t.sent_from,
+            vec![None, Some((5 * MIB, 5 * MIB)), Some((10 * MIB, MIB)), None]
+        );
+    }
+
+    #[test]
+    fn bad_options_are_refused_before_anything_is_sent() {
+        let mut t = FakeTransport::with_source(source(10));
+        let options = UploadOptions {
+            part_size: Some(1),
+            ..UploadOptions::default()
+        };
+        let error = with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap_err();
+        assert!(matches!(error, Error::InvalidInput { ref field, .. } if field == "part-size"));
+        let options = UploadOptions {
+            multipart_threshold: Some(10),
+            ..UploadOptions::default()
+        };
+        let error = with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap_err();
+        assert!(matches!(error, Error::InvalidInput { ref field, .. } if field == "multipart-threshold"));
+        assert!(t.sent.is_empty());
+    }
+
+    #[test]
+    fn no_source_is_a_body_error() {
+        let mut t = FakeTransport::default();
+        let error = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(UploadOptions::default()))
+        })
+        .unwrap_err();
+        assert_eq!(error, Error::Body(BodyError::Missing));
+    }
+}
