@@ -34,6 +34,7 @@ use tokio::sync::oneshot;
 use self::acl::{AclFileSystem, AclTable};
 
 pub mod acl;
+mod uploads;
 
 /// The access key the local server accepts by default.
 pub const LOCAL_ACCESS_KEY: &str = "LOCALACCESSKEY000001";
@@ -69,7 +70,7 @@ impl LocalServer {
         let root = root.canonicalize()?;
         let fs =
             s3s_fs::FileSystem::new(&root).map_err(|e| std::io::Error::other(format!("s3s-fs: {e:?}")))?;
-        let fs = AclFileSystem::new(fs, acl::owner_of(access_key));
+        let fs = AclFileSystem::new(fs, acl::owner_of(access_key), &root);
         let acls = fs.acls();
         let mut builder = S3ServiceBuilder::new(fs);
         builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
@@ -97,7 +98,12 @@ impl LocalServer {
                     loop {
                         let socket = tokio::select! {
                             accepted = listener.accept() => match accepted {
-                                Ok((socket, _)) => socket,
+                                Ok((socket, _)) => {
+                                    // Without it a small answer waits for the
+                                    // client's delayed ACK (about 40 ms).
+                                    let _ = socket.set_nodelay(true);
+                                    socket
+                                }
                                 Err(_) => continue,
                             },
                             _ = &mut stopped => break,

@@ -20,16 +20,19 @@
 //!   server accepts, so the bucket owner is the object owner.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use s3s::dto::{
     AbortMultipartUploadInput, AbortMultipartUploadOutput, CompleteMultipartUploadInput,
     CompleteMultipartUploadOutput, CopyObjectInput, CopyObjectOutput, CreateBucketInput, CreateBucketOutput,
     CreateMultipartUploadInput, CreateMultipartUploadOutput, DeleteBucketInput, DeleteBucketOutput,
-    DeleteObjectInput, DeleteObjectOutput, DeleteObjectsInput, DeleteObjectsOutput, GetBucketLocationInput,
+    DeleteObjectInput, DeleteObjectOutput, DeleteObjectsInput, DeleteObjectsOutput, ETagCondition,
+    GetBucketLocationInput,
     GetBucketLocationOutput, GetObjectAclInput, GetObjectAclOutput, GetObjectInput, GetObjectOutput, Grant,
     Grantee, HeadBucketInput, HeadBucketOutput, HeadObjectInput, HeadObjectOutput, ListBucketsInput,
-    ListBucketsOutput, ListObjectsInput, ListObjectsOutput, ListObjectsV2Input, ListObjectsV2Output,
+    ListBucketsOutput, ListMultipartUploadsInput, ListMultipartUploadsOutput, ListObjectsInput,
+    ListObjectsOutput, ListObjectsV2Input, ListObjectsV2Output,
     ListPartsInput, ListPartsOutput, ObjectCannedACL, Owner, Permission, PutObjectAclInput,
     PutObjectAclOutput, PutObjectInput, PutObjectOutput, Type, UploadPartCopyInput, UploadPartCopyOutput,
     UploadPartInput, UploadPartOutput,
@@ -233,21 +236,38 @@ pub struct AclFileSystem {
     inner: s3s_fs::FileSystem,
     acls: Arc<AclTable>,
     owner: Owner,
+    root: PathBuf,
 }
 
 impl AclFileSystem {
-    /// Wraps `inner`; every object is owned by `owner` (see [`owner_of`]).
-    pub fn new(inner: s3s_fs::FileSystem, owner: Owner) -> Self {
+    /// Wraps `inner`, serving `root`; every object is owned by `owner` (see
+    /// [`owner_of`]).
+    pub fn new(inner: s3s_fs::FileSystem, owner: Owner, root: &Path) -> Self {
         Self {
             inner,
             acls: Arc::default(),
             owner,
+            root: root.to_path_buf(),
         }
     }
 
     /// The table of ACLs, to read them from outside the server.
     pub fn acls(&self) -> Arc<AclTable> {
         Arc::clone(&self.acls)
+    }
+
+    /// Answers `NoSuchUpload`, as S3 does, unless `upload_id` names an
+    /// upload in progress (s3s-fs answers `AccessDenied`). Only an id made
+    /// of letters, digits and `-` is looked up: it becomes a file name.
+    fn check_upload(&self, upload_id: &str) -> S3Result<()> {
+        let plain = !upload_id.is_empty() && upload_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if plain && self.root.join(format!(".upload-{upload_id}.json")).is_file() {
+            return Ok(());
+        }
+        Err(s3_error!(
+            NoSuchUpload,
+            "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
+        ))
     }
 
     /// Answers `NoSuchKey` (or `NoSuchBucket`) unless the object exists.
@@ -383,6 +403,10 @@ impl S3 for AclFileSystem {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let acl = CannedAcl::from_header(req.input.acl.as_ref())?;
+        // s3s-fs starts an upload in any bucket, even one that is not there.
+        if !self.root.join(&req.input.bucket).is_dir() {
+            return Err(s3_error!(NoSuchBucket));
+        }
         let response = self.inner.create_multipart_upload(req).await?;
         if let (Some(acl), Some(upload_id)) = (acl, &response.output.upload_id) {
             self.acls.state().uploads.insert(upload_id.clone(), acl);
@@ -396,10 +420,18 @@ impl S3 for AclFileSystem {
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let input = &req.input;
         let (bucket, key, upload_id) = (input.bucket.clone(), input.key.clone(), input.upload_id.clone());
+        self.check_upload(&upload_id)?;
         let response = self.inner.complete_multipart_upload(req).await?;
         let acl = self.acls.state().uploads.remove(&upload_id);
         self.acls.written(&bucket, &key, acl);
         Ok(response)
+    }
+
+    async fn list_multipart_uploads(
+        &self,
+        req: S3Request<ListMultipartUploadsInput>,
+    ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+        super::uploads::list(&self.root, &req.input).map(S3Response::new)
     }
 
     async fn abort_multipart_upload(
@@ -407,12 +439,14 @@ impl S3 for AclFileSystem {
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let upload_id = req.input.upload_id.clone();
+        self.check_upload(&upload_id)?;
         let response = self.inner.abort_multipart_upload(req).await?;
         self.acls.state().uploads.remove(&upload_id);
         Ok(response)
     }
 
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+        self.check_upload(&req.input.upload_id)?;
         self.inner.upload_part(req).await
     }
 
@@ -424,10 +458,45 @@ impl S3 for AclFileSystem {
     }
 
     async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+        self.check_upload(&req.input.upload_id)?;
         self.inner.list_parts(req).await
     }
 
+    /// s3s-fs ignores `If-Match` on reads; S3 answers 412 when the object's
+    /// ETag is not the one named, which is what lets a resumed download
+    /// notice an object overwritten between its ranges.
+    /// It is checked before the range, as S3 does: an object replaced by a
+    /// shorter one answers 412, not 416.
     async fn get_object(&self, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        if let Some(ETagCondition::ETag(expected)) = &req.input.if_match {
+            let head = S3Request {
+                input: HeadObjectInput {
+                    bucket: req.input.bucket.clone(),
+                    key: req.input.key.clone(),
+                    ..HeadObjectInput::default()
+                },
+                method: req.method.clone(),
+                uri: req.uri.clone(),
+                headers: req.headers.clone(),
+                extensions: req.extensions.clone(),
+                credentials: req.credentials.clone(),
+                region: req.region.clone(),
+                service: req.service.clone(),
+                trailing_headers: None,
+            };
+            let current = self.inner.head_object(head).await?;
+            let matches = current
+                .output
+                .e_tag
+                .as_ref()
+                .is_some_and(|etag| etag.strong_cmp(expected));
+            if !matches {
+                return Err(s3_error!(
+                    PreconditionFailed,
+                    "At least one of the pre-conditions you specified did not hold"
+                ));
+            }
+        }
         self.inner.get_object(req).await
     }
 
@@ -505,7 +574,7 @@ mod tests {
             let inner = s3s_fs::FileSystem::new(dir.path()).unwrap();
             let owner = owner_of("AKIDEXAMPLE");
             let owner_id = owner.id.clone().unwrap();
-            let fs = AclFileSystem::new(inner, owner);
+            let fs = AclFileSystem::new(inner, owner, dir.path());
             let acls = fs.acls();
             let service = S3ServiceBuilder::new(fs).build();
             Self {
@@ -823,6 +892,22 @@ mod tests {
             .await;
         assert_eq!(done.status, 200, "{}", done.body);
         assert_eq!(fixture.acls.get(BUCKET, "big"), Some(CannedAcl::PublicReadWrite));
+    }
+
+    #[tokio::test]
+    async fn a_read_pinned_to_another_etag_is_refused() {
+        let fixture = Fixture::new();
+        let put = fixture.put("k", &[]).await;
+        assert_eq!(put.status, 200, "{}", put.body);
+        // The ETag of a single PUT is the MD5 of its body, `content`.
+        let etag = "\"9a0364b9e99bb480dd25e1f0284c8555\"";
+        let same = fixture.call("GET", "k", &[("if-match", etag)], "").await;
+        assert_eq!(same.status, 200, "{}", same.body);
+        let other = fixture
+            .call("GET", "k", &[("if-match", "\"0123456789abcdef0123456789abcdef\"")], "")
+            .await;
+        assert_eq!(other.status, 412, "{}", other.body);
+        assert!(other.body.contains("PreconditionFailed"), "{}", other.body);
     }
 
     #[test]

@@ -126,7 +126,7 @@ impl AwsFake {
             .collect();
 
         let fs = s3s_fs::FileSystem::new(&root).unwrap();
-        let fs = acl::AclFileSystem::new(fs, acl::owner_of(LOCAL_ACCESS_KEY));
+        let fs = acl::AclFileSystem::new(fs, acl::owner_of(LOCAL_ACCESS_KEY), &root);
         let mut builder = S3ServiceBuilder::new(fs);
         builder.set_auth(SimpleAuth::from_single(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY));
         let domains: Vec<String> = regions.iter().map(|r| service_host(r)).collect();
