@@ -469,6 +469,7 @@ impl Instance {
         conn: &Connection,
         input: &PutObjectTextInput,
     ) -> Result<PutObjectOutput, CallError> {
+        refuse_large_body("content", input.content.len())?;
         self.call(conn, |c, s| {
             c.s3_connector_s3_operations()
                 .call_put_object_text(s, conn, input)
@@ -481,6 +482,7 @@ impl Instance {
         conn: &Connection,
         input: &PutObjectFileInput,
     ) -> Result<PutObjectOutput, CallError> {
+        refuse_large_body("content", input.content.len())?;
         self.call(conn, |c, s| {
             c.s3_connector_s3_operations()
                 .call_put_object_file(s, conn, input)
@@ -642,11 +644,33 @@ impl Instance {
         input: &str,
         body: Option<&[u8]>,
     ) -> Result<InvokeOutput, CallError> {
+        refuse_large_body("content", body.map_or(0, <[u8]>::len))?;
         self.call(conn, |c, s| {
             c.s3_connector_s3_json()
                 .call_invoke(s, conn, operation, input, body)
         })
     }
+}
+
+/// The largest body a call takes in memory; the component refuses larger
+/// ones too, but copying one into it first could exhaust its memory, so
+/// the host refuses it before the call. Larger objects go through a
+/// [`BodySource`] ([`Instance::put_object_stream`], [`Instance::invoke_streamed`]).
+pub const MAX_IN_MEMORY_BODY: usize = 32 * 1024 * 1024;
+
+fn refuse_large_body(field: &str, len: usize) -> Result<(), CallError> {
+    if len <= MAX_IN_MEMORY_BODY {
+        return Ok(());
+    }
+    Err(ConnectorError::InvalidInput(crate::wit::InvalidInput {
+        field: field.to_owned(),
+        message: format!(
+            "is {len} bytes, over the {MAX_IN_MEMORY_BODY} bytes a call takes in memory; send it \
+             from a body source instead (put-object-stream, invoke-streamed, the CLI's --file), \
+             which takes objects of any size"
+        ),
+    })
+    .into())
 }
 
 /// A deadline in epoch ticks: at least one.

@@ -25,9 +25,32 @@ pub const DEFAULT_TEXT_MIME: &str = "text/plain";
 /// The mime type of a file when none is given.
 pub const DEFAULT_FILE_MIME: &str = "application/octet-stream";
 
+/// The largest body taken in memory, in the call itself. A put holds its
+/// body a few times over on its way out, so a larger one could exhaust the
+/// component's memory: it is refused before anything is copied, and goes
+/// through a host-held source instead (`put-object-stream`, or the JSON
+/// face's `invoke-streamed`), which has no such limit.
+pub const MAX_IN_MEMORY_BODY: usize = 32 * 1024 * 1024;
+
+/// Refuses a body over [`MAX_IN_MEMORY_BODY`], naming the field.
+fn check_in_memory(field: &str, len: usize) -> Result<(), Error> {
+    if len > MAX_IN_MEMORY_BODY {
+        return Err(Error::invalid_input(
+            field,
+            format!(
+                "is {len} bytes, over the {MAX_IN_MEMORY_BODY} bytes a call takes in memory; \
+                 send it from a host-held source instead (put-object-stream, or the JSON face's \
+                 invoke-streamed; the CLI's --file does), which takes objects of any size"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Builds the request for Put Object (Text): the text as UTF-8, its mime
 /// type with `charset=utf-8` added when no charset is given.
 pub fn request_text(input: &PutObjectTextInput) -> Result<OpRequest, Error> {
+    check_in_memory("content", input.content.len())?;
     validate::bucket_name(&input.bucket_name)?;
     validate::object_key("object-path", &input.object_path)?;
     let mime = input.mime_type.as_deref().unwrap_or(DEFAULT_TEXT_MIME);
@@ -51,6 +74,7 @@ pub fn request_text(input: &PutObjectTextInput) -> Result<OpRequest, Error> {
 /// Builds the request for Put Object (File): the key is `object_path`, or
 /// the file name when there is none.
 pub fn request_file(input: &PutObjectFileInput) -> Result<OpRequest, Error> {
+    check_in_memory("content", input.content.len())?;
     validate::bucket_name(&input.bucket_name)?;
     let key = match &input.object_path {
         Some(path) => {
@@ -343,6 +367,23 @@ mod tests {
             }
             other => panic!("expected invalid metadata, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_body_too_large_for_memory_is_refused_before_it_is_copied() {
+        let mut input = text("k", "");
+        input.content = "x".repeat(MAX_IN_MEMORY_BODY + 1);
+        let error = request_text(&input).unwrap_err();
+        match error {
+            Error::InvalidInput { field, message } => {
+                assert_eq!(field, "content");
+                assert!(message.contains("33554433 bytes"), "{message}");
+                assert!(message.contains("put-object-stream"), "{message}");
+            }
+            other => panic!("expected invalid content, got {other:?}"),
+        }
+        input.content.truncate(MAX_IN_MEMORY_BODY);
+        assert!(request_text(&input).is_ok());
     }
 
     #[test]
