@@ -5,6 +5,7 @@
 
 pub mod aws_fake;
 pub mod fake_server;
+pub mod fault_proxy;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
