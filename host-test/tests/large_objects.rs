@@ -1,0 +1,626 @@
+//! Objects larger than a single PUT, through the real component and host:
+//! multipart uploads from a host-held source, downloads into a host-held
+//! sink, resuming both, and the component's memory while they run. Sizes
+//! stay small enough for CI (a few parts of 5 MiB); `make bench` moves 1 GiB.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Command;
+
+use common::fault_proxy::{Fault, FaultPlan, FaultProxy};
+use common::moto::Moto;
+use common::{instance, Local, BUCKET};
+use s3_connector_host::bodies::{BodySink, BytesSource, SharedBytesSink};
+use s3_connector_host::error::error_code_name;
+use s3_connector_host::wit::{
+    AbortMultipartUploadInput, Connection, Error, GetObjectInput, ListMultipartUploadsInput, PutObjectStreamInput,
+    PutObjectTextInput, UploadCause, UploadOptions,
+};
+use s3_connector_host::{Instance, InstanceOptions};
+use sha2::{Digest, Sha256};
+
+const MIB: usize = 1024 * 1024;
+
+/// Bytes that differ in every part, so that a part sent twice or out of
+/// order shows.
+fn content(size: usize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(size);
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    while bytes.len() < size {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes.extend_from_slice(&state.to_le_bytes());
+    }
+    bytes.truncate(size);
+    bytes
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parts of 5 MiB (S3's smallest) from 5 MiB up, so that a few MiB make a
+/// multipart upload.
+fn options() -> UploadOptions {
+    UploadOptions {
+        multipart_threshold: Some(5 * MIB as u64),
+        part_size: Some(5 * MIB as u64),
+        payload_signing: None,
+        content_md5: false,
+        resume_upload_id: None,
+    }
+}
+
+fn stream_input(bucket: &str, key: &str, options: UploadOptions) -> PutObjectStreamInput {
+    PutObjectStreamInput {
+        bucket_name: bucket.to_owned(),
+        object_path: key.to_owned(),
+        mime_type: Some("application/x-test".to_owned()),
+        acl: None,
+        metadata: vec![("origin".to_owned(), "large-objects".to_owned())],
+        options,
+    }
+}
+
+fn get_input(bucket: &str, key: &str) -> GetObjectInput {
+    GetObjectInput {
+        bucket_name: bucket.to_owned(),
+        object_path: key.to_owned(),
+        version_id: None,
+        range: None,
+    }
+}
+
+/// Reads an object back through a sink.
+fn read_back(instance: &mut Instance, conn: &Connection, bucket: &str, key: &str) -> Vec<u8> {
+    let sink = SharedBytesSink::default();
+    let metadata = instance
+        .get_object_to(conn, &get_input(bucket, key), Box::new(sink.clone()))
+        .unwrap();
+    let bytes = sink.bytes();
+    assert_eq!(metadata.content_length, bytes.len() as u64);
+    bytes
+}
+
+fn uploads_left(instance: &mut Instance, conn: &Connection, bucket: &str) -> usize {
+    let input = ListMultipartUploadsInput {
+        bucket_name: bucket.to_owned(),
+        prefix: None,
+        max_total: None,
+    };
+    instance.list_multipart_uploads(conn, &input).unwrap().len()
+}
+
+#[test]
+fn multipart_round_trip_on_s3s_fs_with_a_ragged_last_part() {
+    let local = Local::new();
+    let conn = local.conn();
+    let mut instance = instance();
+    let bytes = content(12 * MIB + 12_345);
+    let output = instance
+        .put_object_stream(
+            &conn,
+            &stream_input(BUCKET, "big/ragged.bin", options()),
+            Box::new(BytesSource(bytes.clone())),
+        )
+        .unwrap();
+    assert_eq!(output.parts, 3);
+    assert!(output.etag.as_deref().is_some_and(|e| e.ends_with("-3\"")), "{output:?}");
+    let back = read_back(&mut instance, &conn, BUCKET, "big/ragged.bin");
+    assert_eq!(sha256(&back), sha256(&bytes));
+    assert_eq!(uploads_left(&mut instance, &conn, BUCKET), 0);
+    let head = instance
+        .head_object(
+            &conn,
+            &s3_connector_host::wit::ObjectRef {
+                bucket_name: BUCKET.to_owned(),
+                object_path: "big/ragged.bin".to_owned(),
+                version_id: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(head.content_type.as_deref(), Some("application/x-test"));
+    assert_eq!(head.metadata, vec![("origin".to_owned(), "large-objects".to_owned())]);
+}
+
+#[test]
+fn a_small_source_is_one_put_and_every_payload_signing_works() {
+    let local = Local::new();
+    let conn = local.conn();
+    let mut instance = instance();
+    let bytes = content(100_000);
+    use s3_connector_host::wit::PayloadSigning;
+    for (key, signing, md5) in [
+        ("auto", None, false),
+        ("signed", Some(PayloadSigning::Signed), true),
+        ("unsigned", Some(PayloadSigning::Unsigned), true),
+    ] {
+        let options = UploadOptions {
+            payload_signing: signing,
+            content_md5: md5,
+            ..options()
+        };
+        let output = instance
+            .put_object_stream(
+                &conn,
+                &stream_input(BUCKET, key, options),
+                Box::new(BytesSource(bytes.clone())),
+            )
+            .unwrap();
+        assert_eq!(output.parts, 0, "one PUT below the threshold");
+        assert_eq!(read_back(&mut instance, &conn, BUCKET, key), bytes, "{key}");
+    }
+}
+
+#[test]
+fn the_guest_memory_stays_small_while_moving_many_times_more() {
+    let local = Local::new();
+    let conn = local.conn();
+    let mut instance = instance();
+    let size = 96 * MIB;
+    let bytes = content(size);
+    // Signed payload over plain HTTP: the component reads every byte to hash it.
+    instance
+        .put_object_stream(
+            &conn,
+            &stream_input(BUCKET, "memory.bin", UploadOptions {
+                multipart_threshold: Some(16 * MIB as u64),
+                part_size: Some(16 * MIB as u64),
+                ..options()
+            }),
+            Box::new(BytesSource(bytes.clone())),
+        )
+        .unwrap();
+    let back = read_back(&mut instance, &conn, BUCKET, "memory.bin");
+    assert!(back == bytes, "the object read back differs");
+    let peak = instance.memory_peak();
+    assert!(
+        peak <= 16 * MIB,
+        "the component's linear memory reached {peak} bytes moving {size}"
+    );
+}
+
+#[test]
+fn an_upload_that_cannot_start_is_a_typed_error() {
+    let local = Local::new();
+    let conn = local.conn();
+    let mut instance = instance();
+    let error = instance
+        .put_object_stream(
+            &conn,
+            &stream_input("no-such-bucket", "k", options()),
+            Box::new(BytesSource(content(6 * MIB))),
+        )
+        .unwrap_err();
+    match error.connector() {
+        Some(Error::Service(e)) => assert_eq!(error_code_name(&e.code), "no-such-bucket"),
+        other => panic!("expected no-such-bucket, got {other:?}"),
+    }
+    let bad = UploadOptions {
+        part_size: Some(1024),
+        ..options()
+    };
+    let error = instance
+        .put_object_stream(&conn, &stream_input(BUCKET, "k", bad), Box::new(BytesSource(vec![1])))
+        .unwrap_err();
+    assert!(
+        matches!(error.connector(), Some(Error::InvalidInput(e)) if e.field == "part-size"),
+        "{error:?}"
+    );
+}
+
+/// A proxy in front of a fresh local server, faulting as `plan` says.
+fn behind_proxy(plan: FaultPlan) -> (Local, FaultProxy, Connection) {
+    let local = Local::new();
+    let proxy = FaultProxy::start(local.server.endpoint(), plan);
+    let mut conn = local.conn();
+    conn.endpoint = Some(proxy.endpoint());
+    (local, proxy, conn)
+}
+
+fn is_part_upload(method: &str, target: &str) -> bool {
+    method == "PUT" && target.contains("partNumber=")
+}
+
+#[test]
+fn faults_on_a_third_of_the_parts_are_retried_and_the_object_arrives_whole() {
+    let plan = FaultPlan::every_nth_matching(
+        3,
+        |request| is_part_upload(request.method, request.target) || request.method == "GET",
+        vec![
+            Fault::Status(503),
+            Fault::ResetDuringRequestBody,
+            Fault::ResetBeforeAnswer,
+            Fault::TruncateResponseBody,
+        ],
+    );
+    let (_local, proxy, conn) = behind_proxy(plan);
+    let mut instance = instance();
+    let bytes = content(23 * MIB + 1);
+    let output = instance
+        .put_object_stream(
+            &conn,
+            &stream_input(BUCKET, "faulty.bin", options()),
+            Box::new(BytesSource(bytes.clone())),
+        )
+        .unwrap();
+    assert_eq!(output.parts, 5);
+    let back = read_back(&mut instance, &conn, BUCKET, "faulty.bin");
+    assert!(back == bytes, "the object read back differs");
+    assert!(proxy.faults() >= 2, "the proxy injected {} faults", proxy.faults());
+    assert_eq!(uploads_left(&mut instance, &conn, BUCKET), 0);
+}
+
+#[test]
+fn faults_that_outlast_the_retries_leave_an_upload_that_resumes() {
+    // Parts 1 and 2 go through; every later part upload fails.
+    let plan = FaultPlan::new(|request| {
+        let later = ["partNumber=3", "partNumber=4"]
+            .iter()
+            .any(|part| request.target.contains(part));
+        if request.method == "PUT" && later {
+            Fault::Status(503)
+        } else {
+            Fault::None
+        }
+    });
+    let (local, _proxy, conn) = behind_proxy(plan);
+    let mut instance = instance();
+    let bytes = content(17 * MIB);
+    let error = instance
+        .put_object_stream(
+            &conn,
+            &stream_input(BUCKET, "resume.bin", options()),
+            Box::new(BytesSource(bytes.clone())),
+        )
+        .unwrap_err();
+    let failure = match error.connector() {
+        Some(Error::UploadIncomplete(failure)) => failure.clone(),
+        other => panic!("expected an incomplete upload, got {other:?}"),
+    };
+    assert_eq!((failure.parts_done, failure.parts_total), (2, 4));
+    assert!(!failure.aborted);
+    assert!(
+        matches!(&failure.cause, UploadCause::Service(e) if e.status == 503),
+        "{:?}",
+        failure.cause
+    );
+    // The parts are still there, and the upload is listed.
+    let direct = local.conn();
+    assert_eq!(uploads_left(&mut instance, &direct, BUCKET), 1);
+    // A workflow retry with the upload id, once the network heals.
+    let resumed = UploadOptions {
+        resume_upload_id: Some(failure.upload_id.clone()),
+        ..options()
+    };
+    let output = instance
+        .put_object_stream(
+            &direct,
+            &stream_input(BUCKET, "resume.bin", resumed),
+            Box::new(BytesSource(bytes.clone())),
+        )
+        .unwrap();
+    assert_eq!(output.parts, 4);
+    assert!(read_back(&mut instance, &direct, BUCKET, "resume.bin") == bytes);
+    assert_eq!(uploads_left(&mut instance, &direct, BUCKET), 0);
+}
+
+#[test]
+fn a_permanent_failure_aborts_the_upload() {
+    // The second part is refused as S3 refuses a bad signature: no retry helps.
+    let plan = FaultPlan::new(|request| {
+        if request.method == "PUT" && request.target.contains("partNumber=2") {
+            Fault::Status(403)
+        } else {
+            Fault::None
+        }
+    });
+    let (local, _proxy, conn) = behind_proxy(plan);
+    let mut instance = instance();
+    let error = instance
+        .put_object_stream(
+            &conn,
+            &stream_input(BUCKET, "denied.bin", options()),
+            Box::new(BytesSource(content(11 * MIB))),
+        )
+        .unwrap_err();
+    match error.connector() {
+        Some(Error::UploadIncomplete(failure)) => assert!(failure.aborted, "{failure:?}"),
+        other => panic!("expected an aborted upload, got {other:?}"),
+    }
+    assert_eq!(uploads_left(&mut instance, &local.conn(), BUCKET), 0, "no parts left billing");
+}
+
+#[test]
+fn abort_multipart_upload_drops_an_upload_and_a_second_abort_is_no_such_upload() {
+    let plan = FaultPlan::new(|request| {
+        if is_part_upload(request.method, request.target) {
+            Fault::Status(503)
+        } else {
+            Fault::None
+        }
+    });
+    let (local, _proxy, conn) = behind_proxy(plan);
+    let mut instance = instance();
+    let error = instance
+        .put_object_stream(
+            &conn,
+            &stream_input(BUCKET, "left/over.bin", options()),
+            Box::new(BytesSource(content(6 * MIB))),
+        )
+        .unwrap_err();
+    let Some(Error::UploadIncomplete(failure)) = error.connector() else {
+        panic!("expected an incomplete upload, got {error:?}")
+    };
+    let direct = local.conn();
+    let listed = instance
+        .list_multipart_uploads(
+            &direct,
+            &ListMultipartUploadsInput {
+                bucket_name: BUCKET.to_owned(),
+                prefix: Some("left/".to_owned()),
+                max_total: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].upload_id, failure.upload_id);
+    assert_eq!(listed[0].key, "left/over.bin");
+    let abort = AbortMultipartUploadInput {
+        bucket_name: BUCKET.to_owned(),
+        object_path: "left/over.bin".to_owned(),
+        upload_id: failure.upload_id.clone(),
+    };
+    instance.abort_multipart_upload(&direct, &abort).unwrap();
+    assert_eq!(uploads_left(&mut instance, &direct, BUCKET), 0);
+    let again = instance.abort_multipart_upload(&direct, &abort).unwrap_err();
+    match again.connector() {
+        Some(Error::Service(e)) => assert_eq!(error_code_name(&e.code), "no-such-upload"),
+        other => panic!("expected no-such-upload, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_download_cut_mid_body_resumes_by_range() {
+    let plan = FaultPlan::new(|request| {
+        if request.method == "GET" && request.index == 1 {
+            Fault::TruncateResponseBody
+        } else {
+            Fault::None
+        }
+    });
+    let (_local, proxy, conn) = behind_proxy(plan);
+    let mut instance = instance();
+    let bytes = content(3 * MIB + 7);
+    put_small(&mut instance, &conn, "cut.bin", &bytes);
+    let back = read_back(&mut instance, &conn, BUCKET, "cut.bin");
+    assert!(back == bytes, "the object read back differs");
+    let log = proxy.log();
+    assert_eq!(log[1].fault, Fault::TruncateResponseBody);
+    assert_eq!(log.len(), 3, "one resumed GET: {log:?}");
+    assert_eq!(log[2].method, "GET");
+}
+
+/// Puts `bytes` in one PUT from a source.
+fn put_small(instance: &mut Instance, conn: &Connection, key: &str, bytes: &[u8]) {
+    let options = UploadOptions {
+        multipart_threshold: Some(16 * MIB as u64),
+        ..options()
+    };
+    instance
+        .put_object_stream(
+            conn,
+            &stream_input(BUCKET, key, options),
+            Box::new(BytesSource(bytes.to_vec())),
+        )
+        .unwrap();
+}
+
+#[test]
+fn an_object_overwritten_between_ranges_is_refused_not_stitched() {
+    let local = Local::new();
+    let direct = local.conn();
+    let writer_conn = direct.clone();
+    let plan = FaultPlan::new(move |request| {
+        match (request.method, request.index) {
+            // The first GET is cut; before the resumed one is forwarded,
+            // another writer replaces the object.
+            ("GET", 1) => Fault::TruncateResponseBody,
+            ("GET", 2) => {
+                let mut writer = common::instance();
+                let text = PutObjectTextInput {
+                    bucket_name: BUCKET.to_owned(),
+                    object_path: "moving.bin".to_owned(),
+                    content: "a new object".to_owned(),
+                    mime_type: None,
+                    acl: None,
+                    metadata: vec![],
+                };
+                writer.put_object_text(&writer_conn, &text).unwrap();
+                Fault::None
+            }
+            _ => Fault::None,
+        }
+    });
+    let proxy = FaultProxy::start(local.server.endpoint(), plan);
+    let mut conn = direct.clone();
+    conn.endpoint = Some(proxy.endpoint());
+    let mut instance = instance();
+    put_small(&mut instance, &conn, "moving.bin", &content(2 * MIB));
+    let sink = SharedBytesSink::default();
+    let error = instance
+        .get_object_to(&conn, &get_input(BUCKET, "moving.bin"), Box::new(sink.clone()))
+        .unwrap_err();
+    match error.connector() {
+        Some(Error::Service(e)) => {
+            assert_eq!(error_code_name(&e.code), "precondition-failed");
+            assert!(e.message.contains("changed during the download"), "{}", e.message);
+        }
+        other => panic!("expected precondition-failed, got {other:?}"),
+    }
+    assert_eq!(sink.written(), 0, "nothing of the old object is left in the sink");
+}
+
+#[test]
+fn cli_output_file_appears_only_when_complete() {
+    let local = Local::new();
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("upload.bin");
+    let bytes = content(7 * MIB);
+    std::fs::write(&source, &bytes).unwrap();
+    let cli = env!("CARGO_BIN_EXE_s3-connector");
+    let connection = |input: &str| {
+        format!(
+            r#"{{"access_key": "{}", "secret_key": "{}", "region": "us-east-1", "endpoint": "{}", {input}}}"#,
+            local.server.access_key(),
+            local.server.secret_key(),
+            local.server.endpoint()
+        )
+    };
+    let run = |args: &[&str]| {
+        Command::new(cli)
+            .args(args)
+            .env("S3_CONNECTOR_WASM", common::wasm_path())
+            .output()
+            .unwrap()
+    };
+    let put = run(&[
+        "put-object-file",
+        "--input",
+        &connection(&format!(
+            r#""bucket_name": "{BUCKET}", "multipart_threshold": 5242880, "part_size": 5242880"#
+        )),
+        "--file",
+        source.to_str().unwrap(),
+        "--stats",
+    ]);
+    assert!(put.status.success(), "{}", String::from_utf8_lossy(&put.stderr));
+    let out: serde_json::Value = serde_json::from_slice(&put.stdout).unwrap();
+    assert_eq!(out["key"], "upload.bin");
+    assert_eq!(out["parts"], 2);
+    let stderr = String::from_utf8_lossy(&put.stderr);
+    assert!(stderr.contains("\"guest_memory_peak_bytes\""), "{stderr}");
+
+    let target = dir.path().join("download.bin");
+    let get = run(&[
+        "get-object",
+        "--input",
+        &connection(&format!(r#""bucket_name": "{BUCKET}", "object_path": "upload.bin""#)),
+        "--output",
+        target.to_str().unwrap(),
+    ]);
+    assert!(get.status.success(), "{}", String::from_utf8_lossy(&get.stderr));
+    assert!(std::fs::read(&target).unwrap() == bytes);
+
+    // A failed download leaves neither the output nor a temporary file.
+    let missing = dir.path().join("missing.bin");
+    let failed = run(&[
+        "get-object",
+        "--input",
+        &connection(&format!(r#""bucket_name": "{BUCKET}", "object_path": "nope""#)),
+        "--output",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(!failed.status.success());
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut names = names;
+    names.sort();
+    assert_eq!(names, ["download.bin", "upload.bin"]);
+}
+
+/// moto (authentication on) takes the same upload, and boto3 reads back
+/// the same bytes and metadata.
+#[test]
+fn multipart_upload_to_moto_reads_back_identical_with_boto3() {
+    let Some(moto) = Moto::shared() else {
+        return;
+    };
+    let bucket = "large-objects-moto";
+    moto.create_bucket(bucket, common::moto::HOME_REGION);
+    let conn = moto.admin_conn();
+    let mut instance = runtime_instance();
+    let bytes = content(11 * MIB + 3);
+    let output = instance
+        .put_object_stream(
+            &conn,
+            &stream_input(bucket, "dir/moto big.bin", options()),
+            Box::new(BytesSource(bytes.clone())),
+        )
+        .unwrap();
+    assert_eq!(output.parts, 3);
+    assert_eq!(uploads_left(&mut instance, &conn, bucket), 0);
+    let python = common::moto::binary().unwrap().with_file_name("python");
+    let script = r#"
+import hashlib, sys, boto3
+from botocore.config import Config
+endpoint, key_id, secret, bucket, key = sys.argv[1:6]
+s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key_id, aws_secret_access_key=secret,
+                  region_name="us-east-1", config=Config(s3={"addressing_style": "path"}))
+obj = s3.get_object(Bucket=bucket, Key=key)
+body = obj["Body"].read()
+print(hashlib.sha256(body).hexdigest(), obj["ContentType"], obj["Metadata"].get("origin"))
+"#;
+    let keys = moto.admin();
+    let read = Command::new(python)
+        .args([
+            "-c",
+            script,
+            moto.endpoint(),
+            &keys.access_key,
+            &keys.secret_key,
+            bucket,
+            "dir/moto big.bin",
+        ])
+        .output()
+        .unwrap();
+    assert!(read.status.success(), "{}", String::from_utf8_lossy(&read.stderr));
+    let line = String::from_utf8(read.stdout).unwrap();
+    assert_eq!(
+        line.trim(),
+        format!("{} application/x-test large-objects", sha256(&bytes))
+    );
+    // And the connector reads back what it wrote.
+    assert!(read_back(&mut instance, &conn, bucket, "dir/moto big.bin") == bytes);
+}
+
+fn runtime_instance() -> Instance {
+    common::runtime().instance(InstanceOptions::default()).unwrap()
+}
+
+#[test]
+fn a_body_too_large_for_memory_is_a_typed_error_not_a_trap() {
+    let local = Local::new();
+    let conn = local.conn();
+    let mut instance = instance();
+    let big = "x".repeat(s3_connector_host::instance::MAX_IN_MEMORY_BODY + 1);
+    let text = PutObjectTextInput {
+        bucket_name: BUCKET.to_owned(),
+        object_path: "too-big.txt".to_owned(),
+        content: big,
+        mime_type: None,
+        acl: None,
+        metadata: vec![],
+    };
+    let error = instance.put_object_text(&conn, &text).unwrap_err();
+    assert!(
+        matches!(error.connector(), Some(Error::InvalidInput(e)) if e.field == "content"),
+        "{error:?}"
+    );
+    let body = vec![0u8; s3_connector_host::instance::MAX_IN_MEMORY_BODY + 1];
+    let input = format!(r#"{{"bucket_name": "{BUCKET}", "object_path": "too-big.bin"}}"#);
+    let error = instance
+        .invoke(&conn, "put-object-file", &input, Some(&body))
+        .unwrap_err();
+    assert!(
+        matches!(error.connector(), Some(Error::InvalidInput(e)) if e.field == "content"),
+        "{error:?}"
+    );
+    // The instance is still usable: nothing trapped.
+    instance.list_buckets(&conn).unwrap();
+}
