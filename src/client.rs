@@ -435,7 +435,10 @@ pub(crate) mod fake {
             self.sent_from.push(None);
             let mut answer = self.next_answer()?;
             if answer.is_success() {
-                let sink = self.sink.as_mut().ok_or_else(|| TransportError::Other("no sink".into()))?;
+                let sink = self
+                    .sink
+                    .as_mut()
+                    .ok_or_else(|| TransportError::Other("no sink".into()))?;
                 sink.extend_from_slice(&std::mem::take(&mut answer.body));
             }
             Ok(answer)
@@ -454,7 +457,10 @@ pub(crate) mod fake {
         }
 
         fn sink_written(&mut self) -> Result<u64, BodyError> {
-            self.sink.as_ref().map(|s| s.len() as u64).ok_or(BodyError::Missing)
+            self.sink
+                .as_ref()
+                .map(|s| s.len() as u64)
+                .ok_or(BodyError::Missing)
         }
 
         fn truncate_sink(&mut self, length: u64) -> Result<(), BodyError> {

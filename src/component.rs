@@ -382,7 +382,12 @@ impl Transport for HostTransport<'_> {
         Ok(core_response(response))
     }
 
-    fn send_from(&mut self, request: &HttpRequest, offset: u64, length: u64) -> Result<HttpResponse, TransportError> {
+    fn send_from(
+        &mut self,
+        request: &HttpRequest,
+        offset: u64,
+        length: u64,
+    ) -> Result<HttpResponse, TransportError> {
         let source = self
             .source
             .ok_or_else(|| TransportError::Other(BodyError::Missing.to_string()))?;

@@ -19,8 +19,9 @@ use crate::error::Error;
 use crate::http::Transport;
 use crate::model::{
     pairs_as_object, AbortMultipartUploadInput, CannedAcl, DeleteObjectsInput, DeleteOutcome, DeleteResult,
-    GetObjectInput, ListMultipartUploadsInput, ListObjectsInput, ObjectRef, PayloadSigning, PutObjectAclInput,
-    PutObjectFileInput, PutObjectStreamInput, PutObjectTextInput, SignedUrlInput, UploadOptions,
+    GetObjectInput, ListMultipartUploadsInput, ListObjectsInput, ObjectRef, PayloadSigning,
+    PutObjectAclInput, PutObjectFileInput, PutObjectStreamInput, PutObjectTextInput, SignedUrlInput,
+    UploadOptions,
 };
 use crate::ops::{self, Operation};
 
@@ -112,7 +113,10 @@ pub fn invoke_streamed(
     if bodies.source && operation != Operation::PutObjectFile {
         return Err(Error::invalid_input(
             "source",
-            format!("`{}` reads no source; only `put-object-file` does", operation.name()),
+            format!(
+                "`{}` reads no source; only `put-object-file` does",
+                operation.name()
+            ),
         ));
     }
     if bodies.sink && operation != Operation::GetObject {

@@ -314,7 +314,12 @@ pub(crate) struct SpanReader<'a> {
 }
 
 impl<'a> SpanReader<'a> {
-    pub(crate) fn new(source: &'a mut dyn BodySource, offset: u64, length: u64, progress: &'a Progress) -> Self {
+    pub(crate) fn new(
+        source: &'a mut dyn BodySource,
+        offset: u64,
+        length: u64,
+        progress: &'a Progress,
+    ) -> Self {
         Self {
             source,
             offset,
@@ -360,7 +365,10 @@ mod tests {
         assert_eq!(source.read_at(8, &mut buf).unwrap(), 2);
         assert_eq!(&buf[..2], b"89");
         assert_eq!(source.read_at(10, &mut buf).unwrap(), 0);
-        assert!(FileSource::open(dir.path()).is_err(), "a directory is not a source");
+        assert!(
+            FileSource::open(dir.path()).is_err(),
+            "a directory is not a source"
+        );
     }
 
     #[test]

@@ -16,8 +16,8 @@ use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::ca_bundle::CaBundle;
 use crate::bodies::{BodySink, BodySource, FileSink, FileSource, SharedFileSink};
+use crate::ca_bundle::CaBundle;
 use crate::connect_to::ConnectTo;
 use crate::dry_run::DryRun;
 use crate::error::{CallError, ConnectorError, HostError};

@@ -104,8 +104,11 @@ impl Outgoing for DryRun {
         length: u64,
     ) -> Result<Response, TransportError> {
         let mut hasher = Sha256::new();
-        let copied = std::io::copy(&mut std::io::Read::take(body, length), &mut HashWriter(&mut hasher))
-            .map_err(|e| TransportError::Other(format!("dry run: cannot read the body: {e}")))?;
+        let copied = std::io::copy(
+            &mut std::io::Read::take(body, length),
+            &mut HashWriter(&mut hasher),
+        )
+        .map_err(|e| TransportError::Other(format!("dry run: cannot read the body: {e}")))?;
         let mut line = DryRunLine::new(&request);
         line.body_sha256 = hex(&hasher.finalize());
         line.body_len = usize::try_from(copied).unwrap_or(usize::MAX);

@@ -273,7 +273,11 @@ fn connector_error_message(error: &ConnectorError) -> String {
             e.upload_id,
             e.parts_done,
             e.parts_total,
-            if e.aborted { " and was aborted" } else { "; resume it with its upload_id" },
+            if e.aborted {
+                " and was aborted"
+            } else {
+                "; resume it with its upload_id"
+            },
             upload_cause_json(&e.cause)
         ),
     }

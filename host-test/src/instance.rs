@@ -99,7 +99,12 @@ struct Limits {
 }
 
 impl ResourceLimiter for Limits {
-    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let allowed = self.inner.memory_growing(current, desired, maximum)?;
         if allowed {
             self.memory_peak = self.memory_peak.max(desired);
@@ -107,7 +112,12 @@ impl ResourceLimiter for Limits {
         Ok(allowed)
     }
 
-    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         self.inner.table_growing(current, desired, maximum)
     }
 
@@ -528,7 +538,8 @@ impl Instance {
         let sink = self.push(Sink(sink))?;
         let borrowed = Resource::<Sink>::new_borrow(sink.rep());
         let result = self.call(conn, |c, s| {
-            c.s3_connector_s3_operations().call_get_object_to(s, conn, input, borrowed)
+            c.s3_connector_s3_operations()
+                .call_get_object_to(s, conn, input, borrowed)
         });
         self.forget(sink);
         result
@@ -598,8 +609,14 @@ impl Instance {
         let source_borrow = source.as_ref().map(|r| Resource::<Source>::new_borrow(r.rep()));
         let sink_borrow = sink.as_ref().map(|r| Resource::<Sink>::new_borrow(r.rep()));
         let result = self.call(conn, |c, s| {
-            c.s3_connector_s3_json()
-                .call_invoke_streamed(s, conn, operation, input, source_borrow, sink_borrow)
+            c.s3_connector_s3_json().call_invoke_streamed(
+                s,
+                conn,
+                operation,
+                input,
+                source_borrow,
+                sink_borrow,
+            )
         });
         if let Some(source) = source {
             self.forget(source);

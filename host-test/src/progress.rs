@@ -98,7 +98,10 @@ mod tests {
     #[test]
     fn line_shows_bytes_rate_and_time_left() {
         let line = render(50 * 1024 * 1024, 100 * 1024 * 1024, Duration::from_secs(2));
-        assert!(line.starts_with("[###############               ] 50.0 MiB / 100.0 MiB"), "{line}");
+        assert!(
+            line.starts_with("[###############               ] 50.0 MiB / 100.0 MiB"),
+            "{line}"
+        );
         assert!(line.contains("25.0 MiB/s"), "{line}");
         assert!(line.ends_with("ETA 2s"), "{line}");
         let unknown = render(1536, 0, Duration::from_secs(1));

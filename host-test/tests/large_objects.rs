@@ -15,8 +15,8 @@ use common::{instance, Local, BUCKET};
 use s3_connector_host::bodies::{BodySink, BytesSource, SharedBytesSink};
 use s3_connector_host::error::error_code_name;
 use s3_connector_host::wit::{
-    AbortMultipartUploadInput, Connection, Error, GetObjectInput, ListMultipartUploadsInput, PutObjectStreamInput,
-    PutObjectTextInput, UploadCause, UploadOptions,
+    AbortMultipartUploadInput, Connection, Error, GetObjectInput, ListMultipartUploadsInput,
+    PutObjectStreamInput, PutObjectTextInput, UploadCause, UploadOptions,
 };
 use s3_connector_host::{Instance, InstanceOptions};
 use sha2::{Digest, Sha256};
@@ -108,7 +108,10 @@ fn multipart_round_trip_on_s3s_fs_with_a_ragged_last_part() {
         )
         .unwrap();
     assert_eq!(output.parts, 3);
-    assert!(output.etag.as_deref().is_some_and(|e| e.ends_with("-3\"")), "{output:?}");
+    assert!(
+        output.etag.as_deref().is_some_and(|e| e.ends_with("-3\"")),
+        "{output:?}"
+    );
     let back = read_back(&mut instance, &conn, BUCKET, "big/ragged.bin");
     assert_eq!(sha256(&back), sha256(&bytes));
     assert_eq!(uploads_left(&mut instance, &conn, BUCKET), 0);
@@ -123,7 +126,10 @@ fn multipart_round_trip_on_s3s_fs_with_a_ragged_last_part() {
         )
         .unwrap();
     assert_eq!(head.content_type.as_deref(), Some("application/x-test"));
-    assert_eq!(head.metadata, vec![("origin".to_owned(), "large-objects".to_owned())]);
+    assert_eq!(
+        head.metadata,
+        vec![("origin".to_owned(), "large-objects".to_owned())]
+    );
 }
 
 #[test]
@@ -166,11 +172,15 @@ fn the_guest_memory_stays_small_while_moving_many_times_more() {
     instance
         .put_object_stream(
             &conn,
-            &stream_input(BUCKET, "memory.bin", UploadOptions {
-                multipart_threshold: Some(16 * MIB as u64),
-                part_size: Some(16 * MIB as u64),
-                ..options()
-            }),
+            &stream_input(
+                BUCKET,
+                "memory.bin",
+                UploadOptions {
+                    multipart_threshold: Some(16 * MIB as u64),
+                    part_size: Some(16 * MIB as u64),
+                    ..options()
+                },
+            ),
             Box::new(BytesSource(bytes.clone())),
         )
         .unwrap();
@@ -204,7 +214,11 @@ fn an_upload_that_cannot_start_is_a_typed_error() {
         ..options()
     };
     let error = instance
-        .put_object_stream(&conn, &stream_input(BUCKET, "k", bad), Box::new(BytesSource(vec![1])))
+        .put_object_stream(
+            &conn,
+            &stream_input(BUCKET, "k", bad),
+            Box::new(BytesSource(vec![1])),
+        )
         .unwrap_err();
     assert!(
         matches!(error.connector(), Some(Error::InvalidInput(e)) if e.field == "part-size"),
@@ -250,7 +264,11 @@ fn faults_on_a_third_of_the_parts_are_retried_and_the_object_arrives_whole() {
     assert_eq!(output.parts, 5);
     let back = read_back(&mut instance, &conn, BUCKET, "faulty.bin");
     assert!(back == bytes, "the object read back differs");
-    assert!(proxy.faults() >= 2, "the proxy injected {} faults", proxy.faults());
+    assert!(
+        proxy.faults() >= 2,
+        "the proxy injected {} faults",
+        proxy.faults()
+    );
     assert_eq!(uploads_left(&mut instance, &conn, BUCKET), 0);
 }
 
@@ -331,7 +349,11 @@ fn a_permanent_failure_aborts_the_upload() {
         Some(Error::UploadIncomplete(failure)) => assert!(failure.aborted, "{failure:?}"),
         other => panic!("expected an aborted upload, got {other:?}"),
     }
-    assert_eq!(uploads_left(&mut instance, &local.conn(), BUCKET), 0, "no parts left billing");
+    assert_eq!(
+        uploads_left(&mut instance, &local.conn(), BUCKET),
+        0,
+        "no parts left billing"
+    );
 }
 
 #[test]
@@ -508,7 +530,9 @@ fn cli_output_file_appears_only_when_complete() {
     let get = run(&[
         "get-object",
         "--input",
-        &connection(&format!(r#""bucket_name": "{BUCKET}", "object_path": "upload.bin""#)),
+        &connection(&format!(
+            r#""bucket_name": "{BUCKET}", "object_path": "upload.bin""#
+        )),
         "--output",
         target.to_str().unwrap(),
     ]);

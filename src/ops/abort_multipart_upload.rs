@@ -43,7 +43,10 @@ mod tests {
         let mut t = FakeTransport::default();
         t.answer(204, &[], b"");
         with_client(&mut t, Operation::AbortMultipartUpload, |c| run(c, &input())).unwrap();
-        assert_eq!(t.sent[0].url(), "http://127.0.0.1:9000/bucket/a%20b?uploadId=U%2B1");
+        assert_eq!(
+            t.sent[0].url(),
+            "http://127.0.0.1:9000/bucket/a%20b?uploadId=U%2B1"
+        );
     }
 
     #[test]

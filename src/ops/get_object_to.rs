@@ -152,7 +152,10 @@ mod tests {
         let mut t = FakeTransport::with_sink();
         t.answer(206, &[("content-length", "10"), ("etag", "\"e\"")], &BODY[5..8])
             .answer(206, &[("content-length", "7")], &BODY[8..15]);
-        let range = ByteRange { from: 5, to: Some(14) };
+        let range = ByteRange {
+            from: 5,
+            to: Some(14),
+        };
         with_client(&mut t, Operation::GetObject, |c| run(c, &input(Some(range)))).unwrap();
         assert_eq!(t.sink.as_deref(), Some(&BODY[5..15]));
         assert_eq!(t.sent[1].header("range"), Some("bytes=8-14"));

@@ -25,7 +25,10 @@ pub struct UploadsPage {
 }
 
 /// Builds `GET /bucket?uploads[&prefix=..][&key-marker=..&upload-id-marker=..]`.
-pub fn request(input: &ListMultipartUploadsInput, marker: Option<&(String, String)>) -> Result<OpRequest, Error> {
+pub fn request(
+    input: &ListMultipartUploadsInput,
+    marker: Option<&(String, String)>,
+) -> Result<OpRequest, Error> {
     validate::bucket_name(&input.bucket_name)?;
     if input.max_total == Some(0) {
         return Err(Error::invalid_input("max-total", "must be at least 1"));
@@ -56,7 +59,10 @@ pub fn parse(response: &HttpResponse) -> Result<UploadsPage, Error> {
 }
 
 /// Runs List Multipart Uploads, following pages until `max_total`.
-pub fn run(client: &mut Client<'_>, input: &ListMultipartUploadsInput) -> Result<Vec<MultipartUpload>, Error> {
+pub fn run(
+    client: &mut Client<'_>,
+    input: &ListMultipartUploadsInput,
+) -> Result<Vec<MultipartUpload>, Error> {
     let max_total = input.max_total.unwrap_or(DEFAULT_MAX_TOTAL) as usize;
     let mut uploads = Vec::new();
     let mut marker: Option<(String, String)> = None;
@@ -69,11 +75,9 @@ pub fn run(client: &mut Client<'_>, input: &ListMultipartUploadsInput) -> Result
         }
         match page.next {
             Some(next) if marker.as_ref() != Some(&next) => marker = Some(next),
-            Some(_) => {
-                return Err(Error::invalid_response(
-                    "List Multipart Uploads answered the same page marker twice; stopping rather than looping",
-                ))
-            }
+            Some(_) => return Err(Error::invalid_response(
+                "List Multipart Uploads answered the same page marker twice; stopping rather than looping",
+            )),
             None => return Ok(uploads),
         }
     }
@@ -158,15 +162,23 @@ mod tests {
         assert_eq!(uploads.len(), 2);
         assert_eq!(uploads[0].initiated.as_deref(), Some("2026-11-29T10:00:00.000Z"));
         assert_eq!(uploads[1].upload_id, "U2");
-        assert_eq!(t.sent[0].url(), "http://127.0.0.1:9000/bucket?prefix=big%2F&uploads=");
-        assert!(t.sent[1].url().contains("key-marker=big%2Fa&prefix=big%2F&upload-id-marker=U1"));
+        assert_eq!(
+            t.sent[0].url(),
+            "http://127.0.0.1:9000/bucket?prefix=big%2F&uploads="
+        );
+        assert!(t.sent[1]
+            .url()
+            .contains("key-marker=big%2Fa&prefix=big%2F&upload-id-marker=U1"));
     }
 
     #[test]
     fn max_total_stops_early() {
         let mut t = FakeTransport::default();
         t.answers.push_back(Ok(xml_ok(PAGE_1)));
-        let uploads = with_client(&mut t, Operation::ListMultipartUploads, |c| run(c, &input(Some(1)))).unwrap();
+        let uploads = with_client(&mut t, Operation::ListMultipartUploads, |c| {
+            run(c, &input(Some(1)))
+        })
+        .unwrap();
         assert_eq!(uploads.len(), 1);
         assert_eq!(t.sent.len(), 1);
     }
@@ -176,7 +188,8 @@ mod tests {
         let mut t = FakeTransport::default();
         t.answers.push_back(Ok(xml_ok(PAGE_1)));
         t.answers.push_back(Ok(xml_ok(PAGE_1)));
-        let error = with_client(&mut t, Operation::ListMultipartUploads, |c| run(c, &input(None))).unwrap_err();
+        let error =
+            with_client(&mut t, Operation::ListMultipartUploads, |c| run(c, &input(None))).unwrap_err();
         assert!(matches!(error, Error::InvalidResponse(_)));
     }
 }

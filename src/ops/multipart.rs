@@ -253,7 +253,9 @@ impl Visitor for PartsVisitor {
             ["Part"] => {
                 if let Some(part) = self.current.take() {
                     if part.number == 0 {
-                        return Err(Error::invalid_response("a <Part> of <ListPartsResult> has no <PartNumber>"));
+                        return Err(Error::invalid_response(
+                            "a <Part> of <ListPartsResult> has no <PartNumber>",
+                        ));
                     }
                     self.page.parts.push(part);
                 }
@@ -359,9 +361,15 @@ mod tests {
         let part = upload_part_request("b", "k", "ID", 7, "UNSIGNED-PAYLOAD", None);
         assert_eq!(
             part.query,
-            vec![("partNumber".to_owned(), "7".to_owned()), ("uploadId".to_owned(), "ID".to_owned())]
+            vec![
+                ("partNumber".to_owned(), "7".to_owned()),
+                ("uploadId".to_owned(), "ID".to_owned())
+            ]
         );
-        assert_eq!(part.headers, vec![("x-amz-content-sha256".to_owned(), "UNSIGNED-PAYLOAD".to_owned())]);
+        assert_eq!(
+            part.headers,
+            vec![("x-amz-content-sha256".to_owned(), "UNSIGNED-PAYLOAD".to_owned())]
+        );
         assert!(part.body.is_empty());
     }
 
@@ -372,7 +380,10 @@ mod tests {
 <Bucket>b</Bucket><Key>k</Key><UploadId>VXBsb2FkIElE</UploadId></InitiateMultipartUploadResult>"#;
         assert_eq!(parse_create(&xml_ok(body)).unwrap(), "VXBsb2FkIElE");
         let empty = b"<InitiateMultipartUploadResult><Bucket>b</Bucket></InitiateMultipartUploadResult>";
-        assert!(matches!(parse_create(&xml_ok(empty)), Err(Error::InvalidResponse(_))));
+        assert!(matches!(
+            parse_create(&xml_ok(empty)),
+            Err(Error::InvalidResponse(_))
+        ));
     }
 
     #[test]
@@ -395,7 +406,14 @@ mod tests {
             </ListPartsResult>";
         let page = parse_list_parts(&xml_ok(body)).unwrap();
         assert_eq!(page.parts.len(), 2);
-        assert_eq!(page.parts[1], Part { number: 2, etag: "\"y\"".into(), size: 5 * MIB });
+        assert_eq!(
+            page.parts[1],
+            Part {
+                number: 2,
+                etag: "\"y\"".into(),
+                size: 5 * MIB
+            }
+        );
         assert_eq!(page.next_marker, Some(2));
         let last = b"<ListPartsResult><IsTruncated>false</IsTruncated></ListPartsResult>";
         assert_eq!(parse_list_parts(&xml_ok(last)).unwrap(), PartsPage::default());

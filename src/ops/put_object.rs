@@ -133,7 +133,10 @@ pub fn object_headers(
         headers.push(("x-amz-acl".to_owned(), acl.as_str().to_owned()));
     }
     for (name, value) in metadata {
-        headers.push((format!("{META_PREFIX}{}", name.to_ascii_lowercase()), value.clone()));
+        headers.push((
+            format!("{META_PREFIX}{}", name.to_ascii_lowercase()),
+            value.clone(),
+        ));
     }
     Ok(headers)
 }

@@ -55,19 +55,22 @@ pub fn run(client: &mut Client<'_>, input: &PutObjectStreamInput) -> Result<PutO
     validate::mime_type(mime)?;
     let headers = object_headers(mime.trim(), input.acl, &input.metadata)?;
     let options = &input.options;
-    let threshold = options
-        .multipart_threshold
-        .unwrap_or(DEFAULT_MULTIPART_THRESHOLD);
+    let threshold = options.multipart_threshold.unwrap_or(DEFAULT_MULTIPART_THRESHOLD);
     if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&threshold) {
         return Err(Error::invalid_input(
             "multipart-threshold",
-            format!("is {threshold} bytes; it must be from 5 MiB to 5 GiB, the sizes of a single PUT S3 takes"),
+            format!(
+                "is {threshold} bytes; it must be from 5 MiB to 5 GiB, the sizes of a single PUT S3 takes"
+            ),
         ));
     }
     if let Some(id) = &options.resume_upload_id {
         multipart::upload_id_field(id)?;
     }
-    let size = client.transport.source_size().ok_or(Error::Body(BodyError::Missing))?;
+    let size = client
+        .transport
+        .source_size()
+        .ok_or(Error::Body(BodyError::Missing))?;
     let plan = PartPlan::new(size, options.part_size)?;
     let sign = signs_payload(client, options.payload_signing.unwrap_or_default());
     if size <= threshold && options.resume_upload_id.is_none() {
@@ -261,7 +264,13 @@ fn may_pass(error: &Error) -> bool {
 /// Hashes `length` bytes of the source from `offset` as asked: SHA-256 when
 /// the payload is signed, MD5 for `Content-MD5`; no read at all when
 /// neither is wanted.
-fn digests(client: &mut Client<'_>, offset: u64, length: u64, sign: bool, md5: bool) -> Result<Digests, Error> {
+fn digests(
+    client: &mut Client<'_>,
+    offset: u64,
+    length: u64,
+    sign: bool,
+    md5: bool,
+) -> Result<Digests, Error> {
     if !sign && !md5 {
         return Ok(Digests {
             payload_hash: UNSIGNED_PAYLOAD.to_owned(),
@@ -348,8 +357,15 @@ mod tests {
             t.sent[0].header("x-amz-content-sha256"),
             Some(crate::sigv4::sha256_hex(&source(1000)).as_str())
         );
-        assert!(t.sent[0].body.is_empty(), "the bytes are not copied into the request");
-        assert_eq!(t.sent[0].header("content-md5"), None, "no optional checksum by default");
+        assert!(
+            t.sent[0].body.is_empty(),
+            "the bytes are not copied into the request"
+        );
+        assert_eq!(
+            t.sent[0].header("content-md5"),
+            None,
+            "no optional checksum by default"
+        );
     }
 
     #[test]
@@ -409,14 +425,18 @@ mod tests {
             ]
         );
         let complete = String::from_utf8(t.sent[4].body.clone()).unwrap();
-        assert!(complete.contains("<PartNumber>3</PartNumber><ETag>&quot;p3&quot;</ETag>"), "{complete}");
+        assert!(
+            complete.contains("<PartNumber>3</PartNumber><ETag>&quot;p3&quot;</ETag>"),
+            "{complete}"
+        );
         assert_eq!(t.progress.last(), Some(&(size as u64, Some(size as u64))));
     }
 
     #[test]
     fn a_part_that_keeps_failing_leaves_a_resumable_upload() {
         let mut t = FakeTransport::with_source(source(11 * MIB as usize));
-        t.answer(200, &[], CREATED).answer(200, &[("etag", "\"p1\"")], b"");
+        t.answer(200, &[], CREATED)
+            .answer(200, &[("etag", "\"p1\"")], b"");
         for _ in 0..6 {
             t.answer(503, &[], SLOW_DOWN);
         }

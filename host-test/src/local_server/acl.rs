@@ -28,14 +28,13 @@ use s3s::dto::{
     CompleteMultipartUploadOutput, CopyObjectInput, CopyObjectOutput, CreateBucketInput, CreateBucketOutput,
     CreateMultipartUploadInput, CreateMultipartUploadOutput, DeleteBucketInput, DeleteBucketOutput,
     DeleteObjectInput, DeleteObjectOutput, DeleteObjectsInput, DeleteObjectsOutput, ETagCondition,
-    GetBucketLocationInput,
-    GetBucketLocationOutput, GetObjectAclInput, GetObjectAclOutput, GetObjectInput, GetObjectOutput, Grant,
-    Grantee, HeadBucketInput, HeadBucketOutput, HeadObjectInput, HeadObjectOutput, ListBucketsInput,
-    ListBucketsOutput, ListMultipartUploadsInput, ListMultipartUploadsOutput, ListObjectsInput,
-    ListObjectsOutput, ListObjectsV2Input, ListObjectsV2Output,
-    ListPartsInput, ListPartsOutput, ObjectCannedACL, Owner, Permission, PutObjectAclInput,
-    PutObjectAclOutput, PutObjectInput, PutObjectOutput, Type, UploadPartCopyInput, UploadPartCopyOutput,
-    UploadPartInput, UploadPartOutput,
+    GetBucketLocationInput, GetBucketLocationOutput, GetObjectAclInput, GetObjectAclOutput, GetObjectInput,
+    GetObjectOutput, Grant, Grantee, HeadBucketInput, HeadBucketOutput, HeadObjectInput, HeadObjectOutput,
+    ListBucketsInput, ListBucketsOutput, ListMultipartUploadsInput, ListMultipartUploadsOutput,
+    ListObjectsInput, ListObjectsOutput, ListObjectsV2Input, ListObjectsV2Output, ListPartsInput,
+    ListPartsOutput, ObjectCannedACL, Owner, Permission, PutObjectAclInput, PutObjectAclOutput,
+    PutObjectInput, PutObjectOutput, Type, UploadPartCopyInput, UploadPartCopyOutput, UploadPartInput,
+    UploadPartOutput,
 };
 use s3s::{s3_error, S3Request, S3Response, S3Result, S3};
 use sha2::{Digest, Sha256};
@@ -260,7 +259,8 @@ impl AclFileSystem {
     /// upload in progress (s3s-fs answers `AccessDenied`). Only an id made
     /// of letters, digits and `-` is looked up: it becomes a file name.
     fn check_upload(&self, upload_id: &str) -> S3Result<()> {
-        let plain = !upload_id.is_empty() && upload_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let plain =
+            !upload_id.is_empty() && upload_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if plain && self.root.join(format!(".upload-{upload_id}.json")).is_file() {
             return Ok(());
         }
@@ -904,7 +904,12 @@ mod tests {
         let same = fixture.call("GET", "k", &[("if-match", etag)], "").await;
         assert_eq!(same.status, 200, "{}", same.body);
         let other = fixture
-            .call("GET", "k", &[("if-match", "\"0123456789abcdef0123456789abcdef\"")], "")
+            .call(
+                "GET",
+                "k",
+                &[("if-match", "\"0123456789abcdef0123456789abcdef\"")],
+                "",
+            )
             .await;
         assert_eq!(other.status, 412, "{}", other.body);
         assert!(other.body.contains("PreconditionFailed"), "{}", other.body);

@@ -34,12 +34,15 @@ pub fn list(root: &Path, input: &ListMultipartUploadsInput) -> S3Result<ListMult
         return Err(s3_error!(NoSuchBucket));
     }
     let prefix = format!(".bucket-{}.object-", URL_SAFE_NO_PAD.encode(&input.bucket));
-    let entries = std::fs::read_dir(root).map_err(|e| s3_error!(InternalError, "cannot read the root: {e}"))?;
+    let entries =
+        std::fs::read_dir(root).map_err(|e| s3_error!(InternalError, "cannot read the root: {e}"))?;
     let mut uploads = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let Some(upload) = parse_name(name, &prefix) else { continue };
+        let Some(upload) = parse_name(name, &prefix) else {
+            continue;
+        };
         // Only uploads still marked in progress.
         if !root.join(format!(".upload-{}.json", upload.upload_id)).is_file() {
             continue;
@@ -51,7 +54,9 @@ pub fn list(root: &Path, input: &ListMultipartUploadsInput) -> S3Result<ListMult
     uploads.sort();
     if let Some(marker) = &input.key_marker {
         let id_marker = input.upload_id_marker.as_deref().unwrap_or("");
-        uploads.retain(|u| u.key > *marker || (u.key == *marker && !id_marker.is_empty() && u.upload_id.as_str() > id_marker));
+        uploads.retain(|u| {
+            u.key > *marker || (u.key == *marker && !id_marker.is_empty() && u.upload_id.as_str() > id_marker)
+        });
     }
     let max = input
         .max_uploads
@@ -126,7 +131,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::create_dir(root.join("b1")).unwrap();
-        for (bucket, key, id) in [("b1", "z/two", "u2"), ("b1", "a/one", "u1"), ("b2", "a/other", "u3")] {
+        for (bucket, key, id) in [
+            ("b1", "z/two", "u2"),
+            ("b1", "a/one", "u1"),
+            ("b2", "a/other", "u3"),
+        ] {
             touch(root, &object_name(bucket, key, id));
             touch(root, &format!(".upload-{id}.json"));
         }
