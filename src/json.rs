@@ -1036,4 +1036,106 @@ mod tests {
             ])
         );
     }
+
+    /// Calls `invoke_streamed` with the host-held bodies the transport has.
+    fn call_streamed(
+        transport: &mut FakeTransport,
+        operation: &str,
+        input: &str,
+    ) -> Result<InvokeOutput, Error> {
+        let bodies = Attached {
+            source: transport.source.is_some(),
+            sink: transport.sink.is_some(),
+        };
+        let mut state = InstanceState::default();
+        invoke_streamed(
+            &local_connection(),
+            transport,
+            &mut state,
+            example_time(),
+            Call {
+                operation,
+                input,
+                body: None,
+                bodies,
+            },
+        )
+    }
+
+    #[test]
+    fn put_object_file_streams_from_the_source_with_its_upload_options() {
+        let mut t = FakeTransport::with_source(b"streamed".to_vec());
+        t.answer(200, &[("etag", "\"e\"")], b"");
+        let input = r#"{"bucket_name": "bucket", "file_name": "a.bin", "payload_signing": "unsigned",
+            "content_md5": true}"#;
+        let out = call_streamed(&mut t, "put-object-file", input).unwrap();
+        let json: Value = serde_json::from_str(&out.json).unwrap();
+        assert_eq!(json["key"], "a.bin");
+        assert!(json.get("parts").is_none(), "one PUT has no parts: {json}");
+        assert_eq!(t.sent_from, vec![Some((0, 8))]);
+        assert_eq!(
+            t.sent[0].header("x-amz-content-sha256"),
+            Some(crate::sigv4::UNSIGNED_PAYLOAD)
+        );
+        assert!(t.sent[0].header("content-md5").is_some());
+    }
+
+    #[test]
+    fn get_object_streams_into_the_sink_and_returns_no_body() {
+        let mut t = FakeTransport::with_sink();
+        t.answer(200, &[("content-length", "5"), ("etag", "\"e\"")], b"hello");
+        let out = call_streamed(
+            &mut t,
+            "get-object",
+            r#"{"bucket_name": "bucket", "object_path": "k"}"#,
+        )
+        .unwrap();
+        assert_eq!(out.body, None);
+        assert_eq!(t.sink.as_deref(), Some(&b"hello"[..]));
+        let json: Value = serde_json::from_str(&out.json).unwrap();
+        assert_eq!(json["metadata"]["content_length"], 5);
+    }
+
+    #[test]
+    fn bodies_are_refused_by_operations_that_take_none() {
+        let mut t = FakeTransport::with_source(b"x".to_vec());
+        let error = call_streamed(
+            &mut t,
+            "head-object",
+            r#"{"bucket_name": "bucket", "object_path": "k"}"#,
+        );
+        assert!(matches!(error, Err(Error::InvalidInput { ref field, .. }) if field == "source"));
+        let mut t = FakeTransport::with_sink();
+        let error = call_streamed(
+            &mut t,
+            "put-object-text",
+            r#"{"bucket_name": "bucket", "object_path": "k", "content": "x"}"#,
+        );
+        assert!(matches!(error, Err(Error::InvalidInput { ref field, .. }) if field == "sink"));
+        assert!(t.sent.is_empty());
+    }
+
+    #[test]
+    fn upload_option_errors_use_json_field_names() {
+        let mut t = FakeTransport::with_source(b"x".to_vec());
+        let input = r#"{"bucket_name": "bucket", "file_name": "a", "part_size": 1}"#;
+        let error = call_streamed(&mut t, "put-object-file", input).unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidInput { ref field, .. } if field == "part_size"),
+            "{error:?}"
+        );
+        let input = r#"{"bucket_name": "bucket", "file_name": "a", "payload_signing": "sometimes"}"#;
+        let error = call_streamed(&mut t, "put-object-file", input).unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidInput { ref field, .. } if field == "payload_signing"),
+            "{error:?}"
+        );
+        // Without a source the options have no meaning, and are refused as unknown.
+        let (field, _) = refused(
+            "put-object-file",
+            r#"{"bucket_name": "bucket", "file_name": "a", "part_size": 5242880}"#,
+            Some(vec![1]),
+        );
+        assert_eq!(field, "part_size");
+    }
 }

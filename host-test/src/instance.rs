@@ -78,6 +78,10 @@ impl Default for InstanceOptions {
     }
 }
 
+/// The most bytes one `body-source.read` returns, so that the host's
+/// memory stays bounded whatever the component asks for.
+pub const MAX_SOURCE_READ: u64 = 8 * 1024 * 1024;
+
 /// What the store of an instance holds: the WASI sandbox, the limits and
 /// the transport behind `http-outgoing`.
 pub struct HostState {
@@ -181,9 +185,11 @@ impl wit_host::bodies::HostBodySource for HostState {
             .table
             .get_mut(&source)
             .map_err(|e| BodyError::Io(format!("no such body source: {e}")))?;
-        // The component reads to hash; a chunk is bounded by the size left.
+        // The component reads to hash. One read is bounded by what is left
+        // and by MAX_SOURCE_READ, whatever it asks for.
         let left = source.0.size().saturating_sub(offset);
-        let mut buffer = vec![0u8; usize::try_from(left.min(u64::from(max))).unwrap_or(0)];
+        let want = left.min(u64::from(max)).min(MAX_SOURCE_READ);
+        let mut buffer = vec![0u8; usize::try_from(want).unwrap_or(0)];
         let mut filled = 0;
         while filled < buffer.len() {
             match source.0.read_at(offset + filled as u64, &mut buffer[filled..]) {
