@@ -7,7 +7,7 @@ VENV        := target/venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 CARGO       ?= cargo
 
-.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz clean
+.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz clean bench bench-large
 
 all: build
 
@@ -54,6 +54,20 @@ fuzz-smoke:
 fuzz: FUZZ_SECONDS = 300
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/smoke.sh
+
+## Benchmarks (not part of `make test`): see bench/README.md.
+bench: bench-large
+
+## PUT and GET of a 1 GiB object through the connector's CLI, curl on presigned
+## URLs and boto3, side by side against one local SigV4-checking S3 server;
+## a table on stdout, target/bench/large_objects.json and .svg.
+## Quick run: `make bench-large BENCH_SIZE_MIB=64 ROUNDS=1`.
+BENCH_SIZE_MIB ?= 1024
+ROUNDS         ?= 3
+bench-large: build moto
+	$(CARGO) build -p s3-connector-host --release --examples
+	BENCH_SIZE_MIB=$(BENCH_SIZE_MIB) ROUNDS=$(ROUNDS) VENV_PYTHON=$(abspath $(VENV))/bin/python \
+		python3 bench/large_objects.py
 
 ## Formatting and lints, for both crates and the wasm target.
 lint:

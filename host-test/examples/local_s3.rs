@@ -1,0 +1,60 @@
+//! A local S3 server for benchmarks and scripts that need one server for a
+//! whole run, rather than one per CLI call (`s3-connector --local`).
+//!
+//! ```text
+//! local_s3 DIR [ACCESS_KEY SECRET_KEY]
+//! ```
+//!
+//! Serves `DIR` (created if missing) with [`LocalServer`]: s3s-fs on
+//! 127.0.0.1, path-style only, SigV4 signatures verified against the key
+//! pair given (default: the local server's own, [`LOCAL_ACCESS_KEY`] and
+//! [`LOCAL_SECRET_KEY`]), region [`LOCAL_REGION`]. It makes the bucket
+//! `bench`, prints one JSON object on one line of stdout, with the fields
+//! `endpoint` (`http://127.0.0.1:PORT`), `access_key`, `secret_key`,
+//! `region` and `bucket`, and serves until its standard input closes, so
+//! that the server stops with the process that started it even when that
+//! one is killed. The secret key is printed on purpose: the server only
+//! listens on loopback, and the caller needs the key to sign its requests.
+//!
+//! Build it with `cargo build -p s3-connector-host --release --examples`
+//! (`target/release/examples/local_s3`); `make bench-large` uses it.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use s3_connector_host::local_server::{LOCAL_ACCESS_KEY, LOCAL_REGION, LOCAL_SECRET_KEY};
+use s3_connector_host::LocalServer;
+
+/// The bucket made before the endpoint is printed.
+const BUCKET: &str = "bench";
+
+const USAGE: &str = "usage: local_s3 DIR [ACCESS_KEY SECRET_KEY]";
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (root, access_key, secret_key) = match args.as_slice() {
+        [root] => (PathBuf::from(root), LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY),
+        [root, access_key, secret_key] => (PathBuf::from(root), access_key.as_str(), secret_key.as_str()),
+        _ => return Err(USAGE.into()),
+    };
+    let server = LocalServer::start_with(&root, access_key, secret_key)?;
+    server.create_bucket(BUCKET)?;
+
+    let ready = serde_json::json!({
+        "endpoint": server.endpoint(),
+        "access_key": server.access_key(),
+        "secret_key": server.secret_key(),
+        "region": LOCAL_REGION,
+        "bucket": BUCKET,
+    });
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{ready}")?;
+    stdout.flush()?;
+    drop(stdout);
+
+    // Serve until stdin reaches end of file (or fails): the server runs on
+    // its own threads, this one only waits.
+    std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink())?;
+    drop(server);
+    Ok(())
+}
