@@ -174,8 +174,12 @@ impl<'a> Client<'a> {
                 // On AWS, a bucket that answers a request signed for a region
                 // is in that region: remember it, so that nothing is probed again.
                 if let (Some(bucket), None) = (&request.bucket, &self.connection.endpoint) {
-                    let found = response.header("x-amz-bucket-region").unwrap_or(&region);
-                    if Region::parse(Some(found)).is_ok() {
+                    // A header that names no region is no hint.
+                    let found = response
+                        .header("x-amz-bucket-region")
+                        .filter(|hint| Region::is_region_name(hint))
+                        .unwrap_or(&region);
+                    if Region::is_region_name(found) {
                         self.state.learn_region(bucket, found);
                     }
                 }
@@ -248,7 +252,7 @@ impl<'a> Client<'a> {
             .header("x-amz-bucket-region")
             .map(str::to_owned)
             .or_else(|| parsed.as_ref().and_then(|b| b.region.clone()))
-            .filter(|r| Region::parse(Some(r)).is_ok());
+            .filter(|r| Region::is_region_name(r));
         let required_permission =
             (code == ErrorCode::AccessDenied).then(|| self.operation.required_permission(request));
         ServiceError {
@@ -746,6 +750,30 @@ mod tests {
         let result = auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &get());
         assert!(matches!(result, Err(Error::Service(ref e)) if e.code == ErrorCode::PermanentRedirect));
         assert_eq!(t.sent.len(), 2);
+    }
+
+    #[test]
+    fn a_region_hint_that_names_no_region_is_ignored_and_never_learnt() {
+        for hint in ["auto", "AUTO", ""] {
+            let mut t = FakeTransport::default();
+            t.answer(301, &[("x-amz-bucket-region", hint)], b"");
+            let mut state = super::InstanceState::default();
+            let result = auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &head());
+            assert!(
+                matches!(result, Err(Error::Service(ref e)) if e.region.is_none()),
+                "{hint:?}: {result:?}"
+            );
+            assert_eq!(t.sent.len(), 1, "{hint:?}: no request to a made-up region");
+            let mut t = FakeTransport::default();
+            t.answer(200, &[("x-amz-bucket-region", hint)], b"");
+            auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &head()).unwrap();
+            // The region the request was signed for is learnt instead.
+            assert_eq!(
+                state.region("bucket"),
+                Some("us-east-1"),
+                "{hint:?} is never cached"
+            );
+        }
     }
 
     #[test]

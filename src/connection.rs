@@ -84,6 +84,14 @@ impl Region {
         Ok(Region::Named(value.to_owned()))
     }
 
+    /// Whether `value`, as a server sent it (`x-amz-bucket-region`,
+    /// `<Region>`), names a region. `auto` and an empty value are settings
+    /// a user may give, never a place S3 can send a request: from a
+    /// response they are no hint at all.
+    pub fn is_region_name(value: &str) -> bool {
+        matches!(Region::parse(Some(value)), Ok(Region::Named(name)) if name == value)
+    }
+
     /// The region to try first.
     pub fn initial(&self) -> &str {
         match self {
@@ -277,6 +285,13 @@ mod tests {
             Region::Named("eu-west-1".into())
         );
         assert!(Region::parse(Some("EU West")).is_err());
+        for hint in ["auto", "AUTO", "", " ", " eu-west-1", "eu-west-1\n", "EU"] {
+            assert!(
+                !Region::is_region_name(hint),
+                "{hint:?} is no region a server may name"
+            );
+        }
+        assert!(Region::is_region_name("eu-west-1"));
     }
 
     #[test]
