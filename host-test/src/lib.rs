@@ -15,6 +15,14 @@
 //! root certificates ([`CaBundle`]) from [`HttpConfig`].
 //! [`LocalServer`] is an S3 server on 127.0.0.1 for demos and tests.
 //!
+//! Objects of any size go through host-held bodies ([`bodies`]): a
+//! [`bodies::BodySource`] that an upload reads from
+//! ([`Instance::put_object_stream`], or [`Instance::invoke_streamed`] for
+//! the JSON face) and a [`bodies::BodySink`] that a download writes to
+//! ([`Instance::get_object_to`]). Their bytes go between the host and the
+//! network in chunks, never whole through the component;
+//! [`Instance::memory_peak`] tells how much linear memory it used.
+//!
 //! ```no_run
 //! use s3_connector_host::{InstanceOptions, Runtime};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
