@@ -208,6 +208,29 @@ impl<'a> Client<'a> {
         }
     }
 
+    /// Sends requests whose bodies are spans of the call's source, all at
+    /// once (see [`Transport::send_from_each`]), with no retries: a request
+    /// that did not succeed is `None`, for the caller to send again with
+    /// [`Client::exchange`], which retries and names the error.
+    pub fn send_each(&mut self, requests: &[(&OpRequest, u64, u64)]) -> Vec<Option<HttpResponse>> {
+        let prepared: Vec<(HttpRequest, u64, u64)> = requests
+            .iter()
+            .map(|(request, offset, length)| {
+                let region = self.region_for(request.bucket.as_deref());
+                (self.prepare(request, &region), *offset, *length)
+            })
+            .collect();
+        self.transport
+            .send_from_each(&prepared)
+            .into_iter()
+            .map(|answer| {
+                answer
+                    .ok()
+                    .filter(|response| response.is_success() && !xml::is_error_body(&response.body))
+            })
+            .collect()
+    }
+
     /// Waits before attempt `attempts + 1`; `None` when the pause budget is spent.
     fn backoff(
         &mut self,

@@ -395,6 +395,30 @@ impl Transport for HostTransport<'_> {
         Ok(core_response(wit_http::send_from(&wire, source, offset, length)?))
     }
 
+    fn send_from_each(
+        &mut self,
+        requests: &[(HttpRequest, u64, u64)],
+    ) -> Vec<Result<HttpResponse, TransportError>> {
+        let Some(source) = self.source else {
+            return requests
+                .iter()
+                .map(|_| Err(TransportError::Other(BodyError::Missing.to_string())))
+                .collect();
+        };
+        let wire: Vec<wit_http::SpanRequest> = requests
+            .iter()
+            .map(|(request, offset, length)| wit_http::SpanRequest {
+                request: wire_request(request, wit_http::Body::Empty),
+                offset: *offset,
+                length: *length,
+            })
+            .collect();
+        wit_http::send_from_each(&wire, source)
+            .into_iter()
+            .map(|answer| answer.map(core_response).map_err(Into::into))
+            .collect()
+    }
+
     fn send_into(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let sink = self
             .sink
@@ -705,6 +729,7 @@ impl From<wit::PutObjectStreamInput> for model::PutObjectStreamInput {
                     wit::PayloadSigning::Signed => model::PayloadSigning::Signed,
                     wit::PayloadSigning::Unsigned => model::PayloadSigning::Unsigned,
                 }),
+                concurrency: options.concurrency,
                 content_md5: options.content_md5,
                 resume_upload_id: options.resume_upload_id,
             },

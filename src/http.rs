@@ -233,6 +233,19 @@ pub trait Transport {
         Err(TransportError::Other(BodyError::Missing.to_string()))
     }
 
+    /// Sends each request with its span of the source as its body, at the
+    /// same time if the transport can; one answer per request, in order.
+    /// The default sends them one after the other.
+    fn send_from_each(
+        &mut self,
+        requests: &[(HttpRequest, u64, u64)],
+    ) -> Vec<Result<HttpResponse, TransportError>> {
+        requests
+            .iter()
+            .map(|(request, offset, length)| self.send_from(request, *offset, *length))
+            .collect()
+    }
+
     /// Send `request`; a 2xx body is appended to the sink and the response's
     /// body is empty. A body cut short leaves what arrived in the sink.
     fn send_into(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {

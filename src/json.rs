@@ -345,6 +345,8 @@ struct UploadOptionsJson {
     #[serde(default)]
     payload_signing: Option<PayloadSigning>,
     #[serde(default)]
+    concurrency: Option<u32>,
+    #[serde(default)]
     content_md5: bool,
     #[serde(default)]
     upload_id: Option<String>,
@@ -372,6 +374,7 @@ fn put_object_stream_input(input: &Value) -> Result<PutObjectStreamInput, Error>
             multipart_threshold: options.multipart_threshold,
             part_size: options.part_size,
             payload_signing: options.payload_signing,
+            concurrency: options.concurrency,
             content_md5: options.content_md5,
             resume_upload_id: options.upload_id,
         },
@@ -379,10 +382,11 @@ fn put_object_stream_input(input: &Value) -> Result<PutObjectStreamInput, Error>
 }
 
 /// The JSON fields of [`UploadOptionsJson`].
-const UPLOAD_OPTION_FIELDS: [&str; 5] = [
+const UPLOAD_OPTION_FIELDS: [&str; 6] = [
     "multipart_threshold",
     "part_size",
     "payload_signing",
+    "concurrency",
     "content_md5",
     "upload_id",
 ];

@@ -349,6 +349,9 @@ pub struct UploadOptions {
     /// Payload signing (default auto).
     #[serde(default)]
     pub payload_signing: Option<PayloadSigning>,
+    /// Parts sent at the same time (default 4).
+    #[serde(default)]
+    pub concurrency: Option<u32>,
     /// Send `Content-MD5` with each request.
     #[serde(default)]
     pub content_md5: bool,

@@ -15,13 +15,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// The bytes of an upload: random access, fixed size.
-pub trait BodySource: Send {
+/// The bytes of an upload: random access, fixed size, and readable from
+/// several threads at once (the parts of an upload go in parallel).
+pub trait BodySource: Send + Sync {
     /// The size in bytes.
     fn size(&self) -> u64;
     /// Reads into `buf` from `offset`; returns how many bytes were read,
     /// 0 only at the end.
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize>;
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize>;
 }
 
 /// Where a download goes: append, and cut back.
@@ -69,16 +70,28 @@ impl BodySource for FileSource {
         self.size
     }
 
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
         if offset >= self.size {
             return Ok(0);
         }
         // A file that grew since it was opened is read as it was.
         let left = usize::try_from(self.size - offset).unwrap_or(usize::MAX);
         let want = buf.len().min(left);
-        self.file.seek(SeekFrom::Start(offset))?;
-        self.file.read(&mut buf[..want])
+        positional_read(&self.file, &mut buf[..want], offset)
     }
+}
+
+/// Reads at `offset` without moving a shared cursor, so that threads can
+/// read one file at once.
+#[cfg(unix)]
+fn positional_read(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+/// Reads at `offset` (Windows moves the cursor, which no reader relies on).
+#[cfg(windows)]
+fn positional_read(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
 }
 
 /// Bytes in memory (tests, and platforms that hold small blobs).
@@ -89,7 +102,7 @@ impl BodySource for BytesSource {
         self.0.len() as u64
     }
 
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
         let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.0.len());
         let chunk = &self.0[start..];
         let n = chunk.len().min(buf.len());
@@ -307,19 +320,14 @@ impl Progress {
 
 /// Reads `length` bytes of a source from `offset`, for an HTTP body.
 pub(crate) struct SpanReader<'a> {
-    source: &'a mut dyn BodySource,
+    source: &'a dyn BodySource,
     offset: u64,
     left: u64,
     progress: &'a Progress,
 }
 
 impl<'a> SpanReader<'a> {
-    pub(crate) fn new(
-        source: &'a mut dyn BodySource,
-        offset: u64,
-        length: u64,
-        progress: &'a Progress,
-    ) -> Self {
+    pub(crate) fn new(source: &'a dyn BodySource, offset: u64, length: u64, progress: &'a Progress) -> Self {
         Self {
             source,
             offset,
@@ -359,7 +367,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         std::fs::write(&path, b"0123456789").unwrap();
-        let mut source = FileSource::open(&path).unwrap();
+        let source = FileSource::open(&path).unwrap();
         assert_eq!(source.size(), 10);
         let mut buf = [0u8; 4];
         assert_eq!(source.read_at(8, &mut buf).unwrap(), 2);
@@ -403,16 +411,16 @@ mod tests {
 
     #[test]
     fn span_reader_stops_at_the_span_and_refuses_a_short_source() {
-        let mut source = BytesSource(b"abcdef".to_vec());
+        let source = BytesSource(b"abcdef".to_vec());
         let progress = Progress::default();
         let mut text = String::new();
-        SpanReader::new(&mut source, 1, 3, &progress)
+        SpanReader::new(&source, 1, 3, &progress)
             .read_to_string(&mut text)
             .unwrap();
         assert_eq!(text, "bcd");
         assert_eq!(progress.moved(), 3);
         let mut rest = Vec::new();
-        let error = SpanReader::new(&mut source, 4, 5, &progress)
+        let error = SpanReader::new(&source, 4, 5, &progress)
             .read_to_end(&mut rest)
             .unwrap_err();
         assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof);

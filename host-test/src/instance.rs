@@ -19,7 +19,7 @@ use crate::wit::{
     DeleteResult, DropdownItem, GetObjectInput, GetObjectOutput, InvokeOutput, ListMultipartUploadsInput,
     ListObjectsInput, ListObjectsOutput, MultipartUpload, ObjectMetadata, ObjectRef, PutObjectAclInput,
     PutObjectFileInput, PutObjectOutput, PutObjectStreamInput, PutObjectTextInput, Request, Response,
-    SignedUrl, SignedUrlInput, TransportError,
+    SignedUrl, SignedUrlInput, SpanRequest, TransportError,
 };
 
 /// The default limit of an instance's linear memory.
@@ -276,11 +276,49 @@ impl wit_host::http_outgoing::Host for HostState {
         let outgoing = &self.outgoing;
         let source = self
             .table
-            .get_mut(&source)
+            .get(&source)
             .map_err(|e| TransportError::Other(format!("no such body source: {e}")))?;
-        let mut reader = SpanReader::new(source.0.as_mut(), offset, length, &progress);
+        let mut reader = SpanReader::new(source.0.as_ref(), offset, length, &progress);
         let sent = lock(outgoing).send_from(request, &mut reader, length);
         if sent.is_ok() {
+            self.transfer_made_progress();
+        }
+        sent
+    }
+
+    fn send_from_each(
+        &mut self,
+        requests: Vec<SpanRequest>,
+        source: Resource<Source>,
+    ) -> Vec<Result<Response, TransportError>> {
+        let refuse = |error: TransportError, n: usize| vec![Err(error); n];
+        if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return refuse(TransportError::Timeout, requests.len());
+        }
+        let progress = self.progress.clone();
+        let outgoing = &self.outgoing;
+        let source = match self.table.get(&source) {
+            Ok(source) => source,
+            Err(e) => {
+                return refuse(
+                    TransportError::Other(format!("no such body source: {e}")),
+                    requests.len(),
+                )
+            }
+        };
+        let spans = requests
+            .into_iter()
+            .map(|span| {
+                let reader = SpanReader::new(source.0.as_ref(), span.offset, span.length, &progress);
+                (
+                    span.request,
+                    Box::new(reader) as Box<dyn std::io::Read + Send + '_>,
+                    span.length,
+                )
+            })
+            .collect();
+        let sent = lock(outgoing).send_from_each(spans);
+        if sent.iter().any(Result::is_ok) {
             self.transfer_made_progress();
         }
         sent

@@ -63,6 +63,19 @@ pub trait Outgoing: Send {
         ))
     }
 
+    /// Sends each request with its body read from its reader, at the same
+    /// time if the transport can; one answer per request, in order. The
+    /// default sends them one after the other.
+    fn send_from_each(
+        &mut self,
+        requests: Vec<(Request, Box<dyn Read + Send + '_>, u64)>,
+    ) -> Vec<Result<Response, TransportError>> {
+        requests
+            .into_iter()
+            .map(|(request, mut body, length)| self.send_from(request, &mut body, length))
+            .collect()
+    }
+
     /// Sends `request`; a 2xx body is written to `sink` instead of being
     /// returned, in chunks, with no size cap. A body that breaks off after
     /// the head arrived still answers `Ok` with the head: the sink holds
@@ -239,6 +252,30 @@ impl UreqOutgoing {
         self.agent.run(request)
     }
 
+    /// Sends `request` with `length` bytes of `body` as its body, framed
+    /// with `content-length`, under the streaming timeouts.
+    fn send_span(
+        &self,
+        request: Request,
+        body: &mut dyn Read,
+        length: u64,
+    ) -> Result<Response, TransportError> {
+        let builder = Self::builder(&request)?.header("content-length", length);
+        self.time_left()?;
+        let mut response = builder
+            .body(ureq::SendBody::from_reader(body))
+            .map(|r| self.run_streaming(r))
+            .map_err(|e| TransportError::InvalidRequest(e.to_string()))?
+            .map_err(transport_error)?;
+        let (status, headers) = Self::head(&response);
+        let body = self.read_capped(&mut response)?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
     /// The response head, as the component takes it.
     fn head(response: &http::Response<ureq::Body>) -> (u16, Vec<Header>) {
         let status = response.status().as_u16();
@@ -296,19 +333,30 @@ impl Outgoing for UreqOutgoing {
         body: &mut dyn Read,
         length: u64,
     ) -> Result<Response, TransportError> {
-        let builder = Self::builder(&request)?.header("content-length", length);
-        self.time_left()?;
-        let mut response = builder
-            .body(ureq::SendBody::from_reader(body))
-            .map(|r| self.run_streaming(r))
-            .map_err(|e| TransportError::InvalidRequest(e.to_string()))?
-            .map_err(transport_error)?;
-        let (status, headers) = Self::head(&response);
-        let body = self.read_capped(&mut response)?;
-        Ok(Response {
-            status,
-            headers,
-            body,
+        self.send_span(request, body, length)
+    }
+
+    /// One thread per request, each on its own connection of the pool.
+    fn send_from_each(
+        &mut self,
+        requests: Vec<(Request, Box<dyn Read + Send + '_>, u64)>,
+    ) -> Vec<Result<Response, TransportError>> {
+        let this = &*self;
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = requests
+                .into_iter()
+                .map(|(request, mut body, length)| {
+                    scope.spawn(move || this.send_span(request, &mut body, length))
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|thread| {
+                    thread
+                        .join()
+                        .unwrap_or_else(|_| Err(TransportError::Other("a sending thread failed".to_owned())))
+                })
+                .collect()
         })
     }
 

@@ -49,6 +49,7 @@ fn options() -> UploadOptions {
         multipart_threshold: Some(5 * MIB as u64),
         part_size: Some(5 * MIB as u64),
         payload_signing: None,
+        concurrency: None,
         content_md5: false,
         resume_upload_id: None,
     }

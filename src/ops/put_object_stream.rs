@@ -10,8 +10,9 @@
 //! for: one pass of 1 MiB chunks per part, so its memory stays at one chunk
 //! whatever the size.
 //!
-//! Each part is retried on its own (the client's retries, then a few more
-//! rounds). An upload that fails for good (a 4xx such as access denied, an
+//! Parts go `concurrency` at a time (the host sends them in parallel); each
+//! part that fails is retried on its own (the client's retries, then one
+//! more round). An upload that fails for good (a 4xx such as access denied, an
 //! unreadable source) is aborted, so that no parts are left billing the
 //! user; one that fails on faults that may pass (network, 5xx, throttling)
 //! is kept, and the error carries its id: given back as
@@ -33,6 +34,12 @@ use crate::validate;
 
 /// Objects larger than this go in parts when no threshold is given.
 pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 16 * 1024 * 1024;
+
+/// How many parts go at once when no concurrency is given.
+pub const DEFAULT_CONCURRENCY: u32 = 4;
+
+/// The most parts that may go at once.
+pub const MAX_CONCURRENCY: u32 = 16;
 
 /// How much of the source the component reads at a time to hash it.
 const HASH_CHUNK: u32 = 1024 * 1024;
@@ -73,10 +80,17 @@ pub fn run(client: &mut Client<'_>, input: &PutObjectStreamInput) -> Result<PutO
         .ok_or(Error::Body(BodyError::Missing))?;
     let plan = PartPlan::new(size, options.part_size)?;
     let sign = signs_payload(client, options.payload_signing.unwrap_or_default());
+    let concurrency = options.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+    if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
+        return Err(Error::invalid_input(
+            "concurrency",
+            format!("is {concurrency}; from 1 (one part at a time) to {MAX_CONCURRENCY} parts may be sent at once"),
+        ));
+    }
     if size <= threshold && options.resume_upload_id.is_none() {
         return single_put(client, input, headers, size, sign);
     }
-    multipart_upload(client, input, headers, plan, sign)
+    multipart_upload(client, input, headers, plan, sign, concurrency as usize)
 }
 
 /// Whether the payload hash is signed: `auto` signs over plain HTTP only,
@@ -126,6 +140,7 @@ fn multipart_upload(
     headers: Vec<(String, String)>,
     plan: PartPlan,
     sign: bool,
+    concurrency: usize,
 ) -> Result<PutObjectOutput, Error> {
     let (bucket, key) = (input.bucket_name.as_str(), input.object_path.as_str());
     let (upload_id, mut done) = match &input.options.resume_upload_id {
@@ -136,7 +151,7 @@ fn multipart_upload(
             (multipart::parse_create(&response)?, BTreeMap::new())
         }
     };
-    let mut upload = Upload {
+    let upload = Upload {
         bucket,
         key,
         upload_id: &upload_id,
@@ -144,17 +159,37 @@ fn multipart_upload(
     };
     let mut sent: u64 = done.keys().map(|n| plan.part(*n).1).sum();
     client.transport.progress(sent, Some(plan.size));
-    for number in 1..=plan.parts {
-        if done.contains_key(&number) {
-            continue;
-        }
-        match upload.part(client, number, sign, input.options.content_md5) {
-            Ok(etag) => {
-                done.insert(number, etag);
-                sent += plan.part(number).1;
-                client.transport.progress(sent, Some(plan.size));
+    let pending: Vec<u32> = (1..=plan.parts).filter(|n| !done.contains_key(n)).collect();
+    for window in pending.chunks(concurrency) {
+        // The parts of a window go at once; one that does not succeed is
+        // sent again on its own, with the retries.
+        let mut batch = Vec::with_capacity(window.len());
+        for &number in window {
+            let (offset, length) = plan.part(number);
+            match digests(client, offset, length, sign, input.options.content_md5) {
+                Ok(digests) => batch.push((number, upload.part_request(number, &digests), offset, length)),
+                Err(cause) => return Err(upload.fail(client, done.len(), cause)),
             }
-            Err(cause) => return Err(upload.fail(client, done.len(), cause)),
+        }
+        let answers = if batch.len() > 1 {
+            let spans: Vec<(&OpRequest, u64, u64)> = batch.iter().map(|(_, r, o, l)| (r, *o, *l)).collect();
+            client.send_each(&spans)
+        } else {
+            vec![None]
+        };
+        for ((number, request, offset, length), answer) in batch.iter().zip(answers) {
+            let etag = match answer.map(|response| multipart::parse_upload_part(&response)) {
+                Some(Ok(etag)) => Ok(etag),
+                _ => upload.part(client, request, *offset, *length),
+            };
+            match etag {
+                Ok(etag) => {
+                    done.insert(*number, etag);
+                    sent += length;
+                    client.transport.progress(sent, Some(plan.size));
+                }
+                Err(cause) => return Err(upload.fail(client, done.len(), cause)),
+            }
         }
     }
     let parts: Vec<(u32, String)> = done.into_iter().collect();
@@ -212,21 +247,29 @@ struct Upload<'u> {
 }
 
 impl Upload<'_> {
-    /// Uploads part `number` and returns its ETag.
-    fn part(&mut self, client: &mut Client<'_>, number: u32, sign: bool, md5: bool) -> Result<String, Error> {
-        let (offset, length) = self.plan.part(number);
-        let digests = digests(client, offset, length, sign, md5)?;
-        let request = multipart::upload_part_request(
+    /// The UploadPart request of part `number`, whose body has `digests`.
+    fn part_request(&self, number: u32, digests: &Digests) -> OpRequest {
+        multipart::upload_part_request(
             self.bucket,
             self.key,
             self.upload_id,
             number,
             &digests.payload_hash,
             digests.content_md5.as_deref(),
-        );
+        )
+    }
+
+    /// Sends a part's `request`, with the retries, and returns its ETag.
+    fn part(
+        &self,
+        client: &mut Client<'_>,
+        request: &OpRequest,
+        offset: u64,
+        length: u64,
+    ) -> Result<String, Error> {
         let mut round = 1;
         loop {
-            match client.exchange(&request, Exchange::FromSource { offset, length }) {
+            match client.exchange(request, Exchange::FromSource { offset, length }) {
                 Ok(response) => return multipart::parse_upload_part(&response),
                 Err(error) if round < PART_ROUNDS && may_pass(&error) => round += 1,
                 Err(error) => return Err(error),
@@ -390,13 +433,73 @@ mod tests {
         assert_eq!(t.sent[0].header("content-md5"), Some("XUFAKrxLKna5cZ2REBfFkg=="));
     }
 
+    /// Parts of 5 MiB, one at a time (the fake answers in order).
     fn multipart_options() -> UploadOptions {
         UploadOptions {
             multipart_threshold: Some(5 * MIB),
             part_size: Some(5 * MIB),
             payload_signing: Some(PayloadSigning::Unsigned),
+            concurrency: Some(1),
             ..UploadOptions::default()
         }
+    }
+
+    #[test]
+    fn parts_go_in_windows_and_a_part_that_failed_in_one_is_sent_again_alone() {
+        let mut t = FakeTransport::with_source(source(16 * MIB as usize));
+        t.answer(200, &[], CREATED)
+            // The window of parts 1 to 3: part 2 is throttled.
+            .answer(200, &[("etag", "\"p1\"")], b"")
+            .answer(503, &[], SLOW_DOWN)
+            .answer(200, &[("etag", "\"p3\"")], b"")
+            // Part 2 again, alone.
+            .answer(200, &[("etag", "\"p2\"")], b"")
+            // The window of part 4.
+            .answer(200, &[("etag", "\"p4\"")], b"")
+            .answer(200, &[], COMPLETED);
+        let options = UploadOptions {
+            concurrency: Some(3),
+            ..multipart_options()
+        };
+        let out = with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap();
+        assert_eq!(out.parts, 4);
+        let parts: Vec<Option<(u64, u64)>> = t.sent_from.clone();
+        assert_eq!(
+            parts,
+            vec![
+                None,
+                Some((0, 5 * MIB)),
+                Some((5 * MIB, 5 * MIB)),
+                Some((10 * MIB, 5 * MIB)),
+                Some((5 * MIB, 5 * MIB)),
+                Some((15 * MIB, MIB)),
+                None
+            ]
+        );
+        let complete = String::from_utf8(t.sent.last().unwrap().body.clone()).unwrap();
+        let order: Vec<usize> = ["p1", "p2", "p3", "p4"]
+            .iter()
+            .map(|p| complete.find(p).unwrap())
+            .collect();
+        assert!(
+            order.windows(2).all(|w| w[0] < w[1]),
+            "parts in order: {complete}"
+        );
+    }
+
+    #[test]
+    fn concurrency_out_of_bounds_is_refused() {
+        let mut t = FakeTransport::with_source(source(10));
+        for bad in [0, MAX_CONCURRENCY + 1] {
+            let options = UploadOptions {
+                concurrency: Some(bad),
+                ..UploadOptions::default()
+            };
+            let error =
+                with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap_err();
+            assert!(matches!(error, Error::InvalidInput { ref field, .. } if field == "concurrency"));
+        }
+        assert!(t.sent.is_empty());
     }
 
     #[test]
