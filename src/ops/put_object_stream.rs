@@ -224,7 +224,9 @@ fn parts_held(
         let request = multipart::list_parts_request(bucket, key, upload_id, marker);
         let page = multipart::parse_list_parts(&client.send(&request)?)?;
         for part in page.parts {
-            if (1..=plan.parts).contains(&part.number) && plan.part(part.number).1 == part.size {
+            let (offset, length) = plan.part(part.number);
+            let fits = (1..=plan.parts).contains(&part.number) && length == part.size;
+            if fits && holds_these_bytes(client, &part.etag, offset, length)? {
                 held.insert(part.number, part.etag);
             }
         }
@@ -236,6 +238,29 @@ fn parts_held(
     Err(Error::invalid_response(
         "ListParts did not end after 10,000 parts; the upload cannot be resumed",
     ))
+}
+
+/// Whether a part S3 holds is the source's span: a part's ETag is the MD5
+/// of its bytes (unless the bucket encrypts with KMS or a customer key,
+/// when it is no MD5 and only the size can be compared). A part of a file
+/// changed since the failed attempt is sent again rather than stitched in.
+fn holds_these_bytes(client: &mut Client<'_>, etag: &str, offset: u64, length: u64) -> Result<bool, Error> {
+    let md5 = etag.trim_matches('"');
+    if md5.len() != 32 || !md5.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(true);
+    }
+    let mut digest = Md5::new();
+    let mut at = offset;
+    while at < offset + length {
+        let want = u32::try_from((offset + length - at).min(u64::from(HASH_CHUNK))).unwrap_or(HASH_CHUNK);
+        let chunk = client.transport.read_source(at, want).map_err(Error::Body)?;
+        if chunk.is_empty() {
+            return Err(Error::Body(BodyError::OutOfRange));
+        }
+        digest.update(&chunk);
+        at += chunk.len() as u64;
+    }
+    Ok(hex(&digest.finalize()).eq_ignore_ascii_case(md5))
 }
 
 /// One multipart upload in flight.
@@ -596,6 +621,34 @@ mod tests {
         let out = with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap();
         assert_eq!(out.parts, 3);
         // Part 1 was held; part 3 had the wrong size and is sent again.
+        assert_eq!(
+            t.sent_from,
+            vec![None, Some((5 * MIB, 5 * MIB)), Some((10 * MIB, MIB)), None]
+        );
+    }
+
+    #[test]
+    fn a_held_part_whose_md5_is_not_the_sources_is_sent_again() {
+        let bytes = source(11 * MIB as usize);
+        let good = crate::sigv4::hex(&Md5::digest(&bytes[..5 * MIB as usize]));
+        let stale = crate::sigv4::hex(&Md5::digest(b"another file"));
+        let listing = format!(
+            "<ListPartsResult><IsTruncated>false</IsTruncated>\
+             <Part><PartNumber>1</PartNumber><ETag>\"{good}\"</ETag><Size>{}</Size></Part>\
+             <Part><PartNumber>2</PartNumber><ETag>\"{stale}\"</ETag><Size>{}</Size></Part>\
+             </ListPartsResult>",
+            5 * MIB,
+            5 * MIB
+        );
+        let mut t = FakeTransport::with_source(bytes);
+        t.answer(200, &[], listing.as_bytes())
+            .answer(200, &[("etag", "\"p2\"")], b"")
+            .answer(200, &[("etag", "\"p3\"")], b"")
+            .answer(200, &[], COMPLETED);
+        let mut options = multipart_options();
+        options.resume_upload_id = Some("UP1".into());
+        with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap();
+        // Part 1 is the source's and kept; part 2 is another file's and sent again.
         assert_eq!(
             t.sent_from,
             vec![None, Some((5 * MIB, 5 * MIB)), Some((10 * MIB, MIB)), None]
