@@ -231,6 +231,23 @@ impl<'a> Client<'a> {
             .collect()
     }
 
+    /// Sends requests at once, each 2xx body written into the call's sink
+    /// at its position (see [`Transport::send_into_each`]), with no retries
+    /// and no region discovery: the caller checks each answer.
+    pub fn send_into_each(
+        &mut self,
+        requests: &[(&OpRequest, u64)],
+    ) -> Vec<Result<(HttpResponse, u64), crate::http::TransportError>> {
+        let prepared: Vec<(HttpRequest, u64)> = requests
+            .iter()
+            .map(|(request, at)| {
+                let region = self.region_for(request.bucket.as_deref());
+                (self.prepare(request, &region), *at)
+            })
+            .collect();
+        self.transport.send_into_each(&prepared)
+    }
+
     /// Waits before attempt `attempts + 1`; `None` when the pause budget is spent.
     fn backoff(
         &mut self,
@@ -469,6 +486,37 @@ pub(crate) mod fake {
                 sink.extend_from_slice(&std::mem::take(&mut answer.body));
             }
             Ok(answer)
+        }
+
+        /// Each 2xx body goes into the sink at its position; a body shorter
+        /// than its `content-length` stands for a connection cut mid-body.
+        fn send_into_each(
+            &mut self,
+            requests: &[(HttpRequest, u64)],
+        ) -> Vec<Result<(HttpResponse, u64), TransportError>> {
+            requests
+                .iter()
+                .map(|(request, at)| {
+                    self.sent.push(request.clone());
+                    self.sent_from.push(None);
+                    let mut answer = self.next_answer()?;
+                    let mut received = 0;
+                    if answer.is_success() {
+                        let sink = self
+                            .sink
+                            .as_mut()
+                            .ok_or_else(|| TransportError::Other("no sink".into()))?;
+                        let body = std::mem::take(&mut answer.body);
+                        let at = usize::try_from(*at).map_err(|_| TransportError::Other("too far".into()))?;
+                        if sink.len() < at + body.len() {
+                            sink.resize(at + body.len(), 0);
+                        }
+                        sink[at..at + body.len()].copy_from_slice(&body);
+                        received = body.len() as u64;
+                    }
+                    Ok((answer, received))
+                })
+                .collect()
         }
 
         fn source_size(&mut self) -> Option<u64> {

@@ -419,6 +419,33 @@ impl Transport for HostTransport<'_> {
             .collect()
     }
 
+    fn send_into_each(
+        &mut self,
+        requests: &[(HttpRequest, u64)],
+    ) -> Vec<Result<(HttpResponse, u64), TransportError>> {
+        let Some(sink) = self.sink else {
+            return requests
+                .iter()
+                .map(|_| Err(TransportError::Other(BodyError::Missing.to_string())))
+                .collect();
+        };
+        let wire: Vec<wit_http::PlacedRequest> = requests
+            .iter()
+            .map(|(request, at)| wit_http::PlacedRequest {
+                request: wire_request(request, wit_http::Body::Empty),
+                at: *at,
+            })
+            .collect();
+        wit_http::send_into_each(&wire, sink)
+            .into_iter()
+            .map(|answer| {
+                answer
+                    .map(|placed| (core_response(placed.response), placed.received))
+                    .map_err(Into::into)
+            })
+            .collect()
+    }
+
     fn send_into(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let sink = self
             .sink

@@ -246,6 +246,20 @@ pub trait Transport {
             .collect()
     }
 
+    /// Sends each request at the same time if the transport can, each 2xx
+    /// body written into the sink from its position; one answer per
+    /// request, in order, with how many body bytes reached the sink. The
+    /// default has no sink.
+    fn send_into_each(
+        &mut self,
+        requests: &[(HttpRequest, u64)],
+    ) -> Vec<Result<(HttpResponse, u64), TransportError>> {
+        requests
+            .iter()
+            .map(|_| Err(TransportError::Other(BodyError::Missing.to_string())))
+            .collect()
+    }
+
     /// Send `request`; a 2xx body is appended to the sink and the response's
     /// body is empty. A body cut short leaves what arrived in the sink.
     fn send_into(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {

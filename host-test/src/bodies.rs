@@ -25,12 +25,15 @@ pub trait BodySource: Send + Sync {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize>;
 }
 
-/// Where a download goes: append, and cut back.
-pub trait BodySink: Send {
-    /// How many bytes it holds.
+/// Where a download goes: append, write in place (ranges arriving in
+/// parallel, from several threads), and cut back.
+pub trait BodySink: Send + Sync {
+    /// Its length: one past the furthest byte written.
     fn written(&self) -> u64;
     /// Appends `bytes`.
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()>;
+    /// Writes `bytes` from `offset`, growing the sink when needed.
+    fn write_at(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()>;
     /// Drops the bytes past `length`.
     fn truncate(&mut self, length: u64) -> std::io::Result<()>;
 }
@@ -135,6 +138,17 @@ impl BodySink for SharedBytesSink {
         Ok(())
     }
 
+    fn write_at(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+        let mut held = self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+        let start = usize::try_from(offset).map_err(std::io::Error::other)?;
+        let end = start + bytes.len();
+        if held.len() < end {
+            held.resize(end, 0);
+        }
+        held[start..end].copy_from_slice(bytes);
+        Ok(())
+    }
+
     fn truncate(&mut self, length: u64) -> std::io::Result<()> {
         let mut bytes = self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?;
         let length = usize::try_from(length).unwrap_or(usize::MAX);
@@ -155,7 +169,9 @@ pub struct FileSink {
     file: File,
     temporary: PathBuf,
     destination: PathBuf,
-    written: u64,
+    // One past the furthest byte written; writes in place may come from
+    // several threads.
+    written: AtomicU64,
     committed: bool,
 }
 
@@ -186,7 +202,7 @@ impl FileSink {
             file,
             temporary,
             destination: destination.to_path_buf(),
-            written: 0,
+            written: AtomicU64::new(0),
             committed: false,
         })
     }
@@ -195,10 +211,10 @@ impl FileSink {
     /// `expected` (flushed to disk first). Any other length is an error and
     /// the destination is left alone.
     pub fn commit(mut self, expected: u64) -> std::io::Result<PathBuf> {
-        if self.written != expected {
+        let written = self.written.load(Ordering::SeqCst);
+        if written != expected {
             return Err(std::io::Error::other(format!(
-                "the download holds {} bytes, not the {expected} announced; {} was not written",
-                self.written,
+                "the download holds {written} bytes, not the {expected} announced; {} was not written",
                 self.destination.display()
             )));
         }
@@ -216,17 +232,25 @@ impl FileSink {
 
 impl BodySink for FileSink {
     fn written(&self) -> u64 {
-        self.written
+        self.written.load(Ordering::SeqCst)
     }
 
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let end = self.written() + bytes.len() as u64;
         self.file.write_all(bytes)?;
-        self.written += bytes.len() as u64;
+        self.written.fetch_max(end, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn write_at(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+        positional_write(&self.file, bytes, offset)?;
+        self.written
+            .fetch_max(offset + bytes.len() as u64, Ordering::SeqCst);
         Ok(())
     }
 
     fn truncate(&mut self, length: u64) -> std::io::Result<()> {
-        if length > self.written {
+        if length > self.written() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 "truncation past the end",
@@ -234,9 +258,26 @@ impl BodySink for FileSink {
         }
         self.file.set_len(length)?;
         self.file.seek(SeekFrom::Start(length))?;
-        self.written = length;
+        self.written.store(length, Ordering::SeqCst);
         Ok(())
     }
+}
+
+/// Writes all of `bytes` at `offset` without moving a shared cursor.
+#[cfg(unix)]
+fn positional_write(file: &File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
+}
+
+/// Writes all of `bytes` at `offset`.
+#[cfg(windows)]
+fn positional_write(file: &File, mut bytes: &[u8], mut offset: u64) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        let n = std::os::windows::fs::FileExt::seek_write(file, bytes, offset)?;
+        bytes = &bytes[n..];
+        offset += n as u64;
+    }
+    Ok(())
 }
 
 impl Drop for FileSink {
@@ -274,6 +315,10 @@ impl BodySink for SharedFileSink {
 
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.with(|sink| BodySink::write_all(sink, bytes))
+    }
+
+    fn write_at(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+        self.with(|sink| sink.write_at(offset, bytes))
     }
 
     fn truncate(&mut self, length: u64) -> std::io::Result<()> {

@@ -17,9 +17,9 @@ use crate::sandbox;
 use crate::wit::{
     AbortMultipartUploadInput, BodyError, Bucket, Connection, DeleteObjectOutput, DeleteObjectsInput,
     DeleteResult, DropdownItem, GetObjectInput, GetObjectOutput, InvokeOutput, ListMultipartUploadsInput,
-    ListObjectsInput, ListObjectsOutput, MultipartUpload, ObjectMetadata, ObjectRef, PutObjectAclInput,
-    PutObjectFileInput, PutObjectOutput, PutObjectStreamInput, PutObjectTextInput, Request, Response,
-    SignedUrl, SignedUrlInput, SpanRequest, TransportError,
+    ListObjectsInput, ListObjectsOutput, MultipartUpload, ObjectMetadata, ObjectRef, PlacedRequest,
+    PlacedResponse, PutObjectAclInput, PutObjectFileInput, PutObjectOutput, PutObjectStreamInput,
+    PutObjectTextInput, Request, Response, SignedUrl, SignedUrlInput, SpanRequest, TransportError,
 };
 
 /// The default limit of an instance's linear memory.
@@ -318,6 +318,42 @@ impl wit_host::http_outgoing::Host for HostState {
             })
             .collect();
         let sent = lock(outgoing).send_from_each(spans);
+        if sent.iter().any(Result::is_ok) {
+            self.transfer_made_progress();
+        }
+        sent
+    }
+
+    fn send_into_each(
+        &mut self,
+        requests: Vec<PlacedRequest>,
+        sink: Resource<Sink>,
+    ) -> Vec<Result<PlacedResponse, TransportError>> {
+        if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return vec![Err(TransportError::Timeout); requests.len()];
+        }
+        let progress = self.progress.clone();
+        let outgoing = &self.outgoing;
+        let sink = match self.table.get(&sink) {
+            Ok(sink) => sink,
+            Err(e) => {
+                return vec![Err(TransportError::Other(format!("no such body sink: {e}"))); requests.len()];
+            }
+        };
+        let place = |offset: u64, bytes: &[u8]| {
+            sink.0.write_at(offset, bytes)?;
+            progress.add(bytes.len() as u64);
+            Ok(())
+        };
+        let requests = requests
+            .into_iter()
+            .map(|placed| (placed.request, placed.at))
+            .collect();
+        let sent: Vec<_> = lock(outgoing)
+            .send_into_each(requests, &place)
+            .into_iter()
+            .map(|answer| answer.map(|(response, received)| PlacedResponse { response, received }))
+            .collect();
         if sent.iter().any(Result::is_ok) {
             self.transfer_made_progress();
         }

@@ -78,7 +78,7 @@ pub mod wit {
     pub use crate::bindings::exports::s3_connector::s3::json::InvokeOutput;
     pub use crate::bindings::s3_connector::s3::bodies::BodyError;
     pub use crate::bindings::s3_connector::s3::http_outgoing::{
-        Body, Header, Request, Response, SpanRequest, TransportError,
+        Body, Header, PlacedRequest, PlacedResponse, Request, Response, SpanRequest, TransportError,
     };
     pub use crate::bindings::s3_connector::s3::types::*;
 }

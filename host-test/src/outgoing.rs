@@ -76,6 +76,30 @@ pub trait Outgoing: Send {
             .collect()
     }
 
+    /// Sends each request (at the same time if the transport can), each
+    /// 2xx body written through `place` from its request's position; one
+    /// answer per request, in order, with how many body bytes were placed.
+    /// A body that breaks off still answers `Ok`. The default sends them
+    /// one after the other.
+    fn send_into_each(
+        &mut self,
+        requests: Vec<(Request, u64)>,
+        place: &PlaceFn<'_>,
+    ) -> Vec<Result<(Response, u64), TransportError>> {
+        requests
+            .into_iter()
+            .map(|(request, at)| {
+                let mut writer = Placer {
+                    place,
+                    at,
+                    written: 0,
+                };
+                let response = self.send_into(request, &mut writer)?;
+                Ok((response, writer.written))
+            })
+            .collect()
+    }
+
     /// Sends `request`; a 2xx body is written to `sink` instead of being
     /// returned, in chunks, with no size cap. A body that breaks off after
     /// the head arrived still answers `Ok` with the head: the sink holds
@@ -86,6 +110,28 @@ pub trait Outgoing: Send {
         Err(TransportError::Other(
             "this host's transport cannot receive streamed bodies".to_owned(),
         ))
+    }
+}
+
+/// Writes bytes into a download's sink at a position, from any thread.
+pub type PlaceFn<'a> = dyn Fn(u64, &[u8]) -> std::io::Result<()> + Sync + 'a;
+
+/// A writer that places what it is given from `at` on.
+struct Placer<'p, 'a> {
+    place: &'p PlaceFn<'a>,
+    at: u64,
+    written: u64,
+}
+
+impl Write for Placer<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        (self.place)(self.at + self.written, buf)?;
+        self.written += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -360,7 +406,62 @@ impl Outgoing for UreqOutgoing {
         })
     }
 
+    fn set_explicit_endpoint(&mut self, endpoint: Option<&str>) {
+        let trusted = endpoint
+            .and_then(|url| url.parse::<Uri>().ok())
+            .and_then(|uri| host_and_port(&uri));
+        *self
+            .explicit_endpoint
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = trusted;
+    }
+
+    fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// One thread per request, each on its own connection of the pool.
+    fn send_into_each(
+        &mut self,
+        requests: Vec<(Request, u64)>,
+        place: &PlaceFn<'_>,
+    ) -> Vec<Result<(Response, u64), TransportError>> {
+        let this = &*self;
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = requests
+                .into_iter()
+                .map(|(request, at)| {
+                    scope.spawn(move || {
+                        let mut writer = Placer {
+                            place,
+                            at,
+                            written: 0,
+                        };
+                        let response = this.receive(request, &mut writer)?;
+                        Ok((response, writer.written))
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|thread| {
+                    thread.join().unwrap_or_else(|_| {
+                        Err(TransportError::Other("a receiving thread failed".to_owned()))
+                    })
+                })
+                .collect()
+        })
+    }
+
     fn send_into(&mut self, request: Request, sink: &mut dyn Write) -> Result<Response, TransportError> {
+        self.receive(request, sink)
+    }
+}
+
+impl UreqOutgoing {
+    /// Sends `request` and writes a 2xx body to `sink`, under the streaming
+    /// timeouts; see [`Outgoing::send_into`].
+    fn receive(&self, request: Request, sink: &mut dyn Write) -> Result<Response, TransportError> {
         let is_head = request.method.eq_ignore_ascii_case("HEAD");
         let builder = Self::builder(&request)?;
         self.time_left()?;
@@ -401,20 +502,6 @@ impl Outgoing for UreqOutgoing {
             headers,
             body: Body::Empty,
         })
-    }
-
-    fn set_explicit_endpoint(&mut self, endpoint: Option<&str>) {
-        let trusted = endpoint
-            .and_then(|url| url.parse::<Uri>().ok())
-            .and_then(|uri| host_and_port(&uri));
-        *self
-            .explicit_endpoint
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = trusted;
-    }
-
-    fn set_deadline(&mut self, deadline: Option<Instant>) {
-        self.deadline = deadline;
     }
 }
 

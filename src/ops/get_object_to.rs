@@ -13,7 +13,7 @@
 
 use crate::client::{Client, Exchange};
 use crate::error::{Error, ErrorCode};
-use crate::http::{OpRequest, TransportError};
+use crate::http::{HttpResponse, OpRequest, TransportError};
 use crate::model::{GetObjectInput, ObjectMetadata};
 use crate::ops::get_object;
 use crate::ops::head_object::parse_metadata;
@@ -21,11 +21,27 @@ use crate::ops::head_object::parse_metadata;
 /// How many times a body that broke off is resumed before giving up.
 pub const MAX_RESUMES: u32 = 8;
 
+/// The size of the ranges a whole object is read in, the first one alone.
+pub const RANGE_SIZE: u64 = 8 * 1024 * 1024;
+
+/// How many ranges are read at once.
+pub const RANGE_CONCURRENCY: usize = 4;
+
 /// Runs Get Object into the sink; the metadata is the first answer's.
+///
+/// A whole object is read as ranges of [`RANGE_SIZE`]: the first alone (an
+/// object that fits in it costs one request), the rest [`RANGE_CONCURRENCY`]
+/// at a time, each written at its place in the sink and pinned with
+/// `If-Match` on the first answer's ETag. A range the input asks for is
+/// read in one request.
 pub fn run(client: &mut Client<'_>, input: &GetObjectInput) -> Result<ObjectMetadata, Error> {
     let request = get_object::request(input)?;
     let base = client.transport.sink_written().map_err(Error::Body)?;
-    let result = download(client, input, &request, base);
+    let result = if input.range.is_some() {
+        download(client, input, &request, base)
+    } else {
+        download_in_ranges(client, input, &request, base)
+    };
     if result.is_err() {
         // Best effort: the error that stopped the download is the one to report.
         let _ = client.transport.truncate_sink(base);
@@ -40,7 +56,19 @@ fn download(
     base: u64,
 ) -> Result<ObjectMetadata, Error> {
     let response = client.exchange(request, Exchange::IntoSink)?;
-    let metadata = parse_metadata(&response)?;
+    finish(client, input, request, base, &response)
+}
+
+/// Completes a download whose first answer is `response`, resuming a body
+/// cut short from where it broke off.
+fn finish(
+    client: &mut Client<'_>,
+    input: &GetObjectInput,
+    request: &OpRequest,
+    base: u64,
+    response: &HttpResponse,
+) -> Result<ObjectMetadata, Error> {
+    let metadata = parse_metadata(response)?;
     let total = metadata.content_length;
     let encoded = response
         .header("content-encoding")
@@ -86,10 +114,7 @@ fn download(
         let answer = match client.exchange(&resume, Exchange::IntoSink) {
             Ok(answer) => answer,
             Err(Error::Service(mut error)) if error.code == ErrorCode::PreconditionFailed => {
-                error.message = format!(
-                    "the object changed during the download (its ETag is no longer {etag}): the \
-                     {got} bytes received were dropped rather than stitched to the new object"
-                );
+                error.message = changed(etag, got);
                 return Err(Error::Service(error));
             }
             Err(error) => return Err(error),
@@ -103,6 +128,142 @@ fn download(
             )));
         }
     }
+}
+
+/// A whole object, as ranges read in parallel into their places.
+fn download_in_ranges(
+    client: &mut Client<'_>,
+    input: &GetObjectInput,
+    request: &OpRequest,
+    base: u64,
+) -> Result<ObjectMetadata, Error> {
+    let first = request
+        .clone()
+        .with_header("range", &format!("bytes=0-{}", RANGE_SIZE - 1));
+    let response = match client.exchange(&first, Exchange::IntoSink) {
+        // An empty object has no byte 0: it is read whole.
+        Err(Error::Service(error)) if error.status == 416 => return download(client, input, request, base),
+        other => other?,
+    };
+    let Some(total) = response.header("content-range").and_then(range_total) else {
+        // A server that ignored the range sent the whole object.
+        return finish(client, input, request, base, &response);
+    };
+    let mut metadata = parse_metadata(&response)?;
+    metadata.content_length = total;
+    metadata.content_range = None;
+    let Some(etag) = metadata.etag.clone() else {
+        return Err(Error::invalid_response(
+            "S3 gave no ETag, so the ranges of the object could not be pinned to one version of it",
+        ));
+    };
+    let first_end = RANGE_SIZE.min(total);
+    let got = client.transport.sink_written().map_err(Error::Body)? - base;
+    // Ranges still to read, as (start, end exclusive, resumes so far).
+    let mut pending: std::collections::VecDeque<(u64, u64, u32)> = std::collections::VecDeque::new();
+    if got < first_end {
+        pending.push_back((got, first_end, 1));
+    }
+    let mut start = first_end;
+    while start < total {
+        let end = (start + RANGE_SIZE).min(total);
+        pending.push_back((start, end, 0));
+        start = end;
+    }
+    let mut done = total - pending.iter().map(|(s, e, _)| e - s).sum::<u64>();
+    client.transport.progress(done, Some(total));
+    while !pending.is_empty() {
+        let window: Vec<(u64, u64, u32)> = pending.drain(..pending.len().min(RANGE_CONCURRENCY)).collect();
+        let requests: Vec<OpRequest> = window
+            .iter()
+            .map(|(start, end, _)| {
+                let mut ranged = request.clone();
+                ranged.headers.retain(|(name, _)| name != "range");
+                ranged
+                    .with_header("range", &format!("bytes={start}-{}", end - 1))
+                    .with_header("if-match", &etag)
+            })
+            .collect();
+        let placed: Vec<(&OpRequest, u64)> = requests
+            .iter()
+            .zip(&window)
+            .map(|(r, (start, _, _))| (r, base + start))
+            .collect();
+        let answers = client.send_into_each(&placed);
+        for (((start, end, resumes), request), answer) in window.into_iter().zip(&requests).zip(answers) {
+            let received = match answer {
+                Ok((response, received)) if response.status == 206 => received,
+                Ok((response, _)) if response.is_success() => {
+                    return Err(Error::invalid_response(format!(
+                        "asked for bytes {start}-{} of the object, the server answered {} instead of \
+                         206 Partial Content",
+                        end - 1,
+                        response.status
+                    )));
+                }
+                Ok((response, _)) => {
+                    let mut error = client.service_error(request, &response, resumes + 1);
+                    if error.code == ErrorCode::PreconditionFailed {
+                        error.message = changed(&etag, done);
+                        return Err(Error::Service(Box::new(error)));
+                    }
+                    let may_pass = error.code.is_retryable() || error.status >= 500;
+                    if !may_pass || resumes >= MAX_RESUMES {
+                        return Err(Error::Service(Box::new(error)));
+                    }
+                    0
+                }
+                Err(error) if resumes >= MAX_RESUMES || !error.is_retryable() => {
+                    return Err(Error::Transport {
+                        error,
+                        attempts: resumes + 1,
+                    });
+                }
+                Err(_) => 0,
+            };
+            done += received.min(end - start);
+            if start + received < end {
+                if received == 0 {
+                    // Nothing came: wait a little before asking again.
+                    client
+                        .transport
+                        .pause(std::time::Duration::from_millis(100 * u64::from(resumes + 1)));
+                }
+                if resumes >= MAX_RESUMES {
+                    return Err(Error::Transport {
+                        error: TransportError::Connection(format!(
+                            "bytes {start}-{} of the object broke off {MAX_RESUMES} times",
+                            end - 1
+                        )),
+                        attempts: resumes + 1,
+                    });
+                }
+                pending.push_back((start + received, end, resumes + 1));
+            }
+        }
+        client.transport.progress(done, Some(total));
+    }
+    Ok(metadata)
+}
+
+/// The total size in a `Content-Range` answer: `bytes 0-9/443` is 443.
+fn range_total(content_range: &str) -> Option<u64> {
+    content_range
+        .trim()
+        .strip_prefix("bytes ")?
+        .split_once('/')?
+        .1
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The message of a download refused because the object changed.
+fn changed(etag: &str, got: u64) -> String {
+    format!(
+        "the object changed during the download (its ETag is no longer {etag}): the {got} bytes \
+         received were dropped rather than stitched to the new object"
+    )
 }
 
 #[cfg(test)]
@@ -202,5 +363,108 @@ mod tests {
         let error = with_client(&mut t, Operation::GetObject, |c| run(c, &input(None))).unwrap_err();
         assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
         assert_eq!(t.sink.as_deref(), Some(&b""[..]));
+    }
+
+    fn big(size: usize) -> Vec<u8> {
+        (0..size).map(|i| (i % 253) as u8).collect()
+    }
+
+    fn partial(bytes: &[u8], start: usize, end: usize, total: usize) -> (String, String, Vec<u8>) {
+        (
+            format!("bytes {start}-{}/{total}", end - 1),
+            (end - start).to_string(),
+            bytes[start..end].to_vec(),
+        )
+    }
+
+    #[test]
+    fn a_large_object_comes_in_ranges_written_in_place_and_a_cut_range_is_resumed() {
+        const M: usize = RANGE_SIZE as usize;
+        let total = 2 * M + 5;
+        let bytes = big(total);
+        let mut t = FakeTransport::with_sink();
+        let (cr, cl, body) = partial(&bytes, 0, M, total);
+        t.answer(
+            206,
+            &[("content-range", &cr), ("content-length", &cl), ("etag", "\"e\"")],
+            &body,
+        );
+        // The window of the two other ranges: the second is cut after 2 bytes.
+        let (cr, cl, body) = partial(&bytes, M, 2 * M, total);
+        t.answer(206, &[("content-range", &cr), ("content-length", &cl)], &body);
+        let (cr, cl, _) = partial(&bytes, 2 * M, total, total);
+        t.answer(
+            206,
+            &[("content-range", &cr), ("content-length", &cl)],
+            &bytes[2 * M..2 * M + 2],
+        );
+        let (cr, cl, body) = partial(&bytes, 2 * M + 2, total, total);
+        t.answer(206, &[("content-range", &cr), ("content-length", &cl)], &body);
+        let metadata = with_client(&mut t, Operation::GetObject, |c| run(c, &input(None))).unwrap();
+        assert_eq!(metadata.content_length, total as u64);
+        assert_eq!(metadata.content_range, None);
+        assert!(
+            t.sink.as_deref() == Some(&bytes[..]),
+            "the bytes in the sink differ"
+        );
+        let ranges: Vec<&str> = t.sent.iter().map(|r| r.header("range").unwrap()).collect();
+        assert_eq!(
+            ranges,
+            [
+                format!("bytes=0-{}", M - 1),
+                format!("bytes={M}-{}", 2 * M - 1),
+                format!("bytes={}-{}", 2 * M, total - 1),
+                format!("bytes={}-{}", 2 * M + 2, total - 1),
+            ]
+        );
+        assert!(t.sent[1..].iter().all(|r| r.header("if-match") == Some("\"e\"")));
+        assert_eq!(t.progress.last(), Some(&(total as u64, Some(total as u64))));
+    }
+
+    #[test]
+    fn a_range_refused_by_if_match_fails_the_download_and_empties_the_sink() {
+        const M: usize = RANGE_SIZE as usize;
+        let total = M + 10;
+        let bytes = big(total);
+        let mut t = FakeTransport::with_sink();
+        let (cr, cl, body) = partial(&bytes, 0, M, total);
+        t.answer(
+            206,
+            &[("content-range", &cr), ("content-length", &cl), ("etag", "\"e\"")],
+            &body,
+        );
+        t.answer(
+            412,
+            &[],
+            b"<Error><Code>PreconditionFailed</Code><Message>no</Message></Error>",
+        );
+        let error = with_client(&mut t, Operation::GetObject, |c| run(c, &input(None))).unwrap_err();
+        assert!(
+            matches!(error, Error::Service(ref e) if e.code == ErrorCode::PreconditionFailed
+                && e.message.contains("changed during the download")),
+            "{error:?}"
+        );
+        assert_eq!(t.sink.as_deref(), Some(&b""[..]));
+    }
+
+    #[test]
+    fn an_empty_object_is_read_whole_after_its_range_is_refused() {
+        let mut t = FakeTransport::with_sink();
+        t.answer(
+            416,
+            &[],
+            b"<Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message></Error>",
+        )
+        .answer(200, &[("content-length", "0"), ("etag", "\"d41d8cd98f00b204e9800998ecf8427e\"")], b"");
+        let metadata = with_client(&mut t, Operation::GetObject, |c| run(c, &input(None))).unwrap();
+        assert_eq!(metadata.content_length, 0);
+        assert_eq!(t.sent[1].header("range"), None);
+    }
+
+    #[test]
+    fn content_range_totals() {
+        assert_eq!(range_total("bytes 0-9/443"), Some(443));
+        assert_eq!(range_total("bytes 0-9/*"), None);
+        assert_eq!(range_total("items 0-9/443"), None);
     }
 }
