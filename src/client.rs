@@ -408,6 +408,8 @@ pub(crate) mod fake {
         pub(crate) source_reads: usize,
         pub(crate) sink: Option<Vec<u8>>,
         pub(crate) progress: Vec<(u64, Option<u64>)>,
+        /// Whether the fake host computes digests of its source.
+        pub(crate) host_digests: bool,
     }
 
     impl FakeTransport {
@@ -529,6 +531,26 @@ pub(crate) mod fake {
             let start = usize::try_from(offset).map_err(|_| BodyError::OutOfRange)?;
             let end = start.saturating_add(max as usize).min(source.len());
             Ok(source.get(start..end).unwrap_or_default().to_vec())
+        }
+
+        fn source_digest(
+            &mut self,
+            offset: u64,
+            length: u64,
+            algorithm: crate::http::Digest,
+        ) -> Result<Option<Vec<u8>>, BodyError> {
+            use sha2::Digest as _;
+            if !self.host_digests {
+                return Ok(None);
+            }
+            let source = self.source.as_ref().ok_or(BodyError::Missing)?;
+            let start = usize::try_from(offset).map_err(|_| BodyError::OutOfRange)?;
+            let end = start + usize::try_from(length).map_err(|_| BodyError::OutOfRange)?;
+            let span = source.get(start..end).ok_or(BodyError::OutOfRange)?;
+            Ok(Some(match algorithm {
+                crate::http::Digest::Sha256 => sha2::Sha256::digest(span).to_vec(),
+                crate::http::Digest::Md5 => md5::Md5::digest(span).to_vec(),
+            }))
         }
 
         fn sink_written(&mut self) -> Result<u64, BodyError> {

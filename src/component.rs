@@ -463,6 +463,20 @@ impl Transport for HostTransport<'_> {
         Ok(source.read(offset, max)?)
     }
 
+    fn source_digest(
+        &mut self,
+        offset: u64,
+        length: u64,
+        algorithm: crate::http::Digest,
+    ) -> Result<Option<Vec<u8>>, BodyError> {
+        let source = self.source.ok_or(BodyError::Missing)?;
+        let algorithm = match algorithm {
+            crate::http::Digest::Sha256 => wit_bodies::DigestAlgorithm::Sha256,
+            crate::http::Digest::Md5 => wit_bodies::DigestAlgorithm::Md5,
+        };
+        Ok(source.digest(offset, length, algorithm)?)
+    }
+
     fn sink_written(&mut self) -> Result<u64, BodyError> {
         Ok(self.sink.ok_or(BodyError::Missing)?.written())
     }

@@ -190,6 +190,25 @@ impl TransportError {
     }
 }
 
+/// A digest of a span of the source (mirrors the WIT `digest-algorithm`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Digest {
+    /// SHA-256 (32 bytes).
+    Sha256,
+    /// MD5 (16 bytes).
+    Md5,
+}
+
+impl Digest {
+    /// The digest's size in bytes.
+    pub fn size(self) -> usize {
+        match self {
+            Digest::Sha256 => 32,
+            Digest::Md5 => 16,
+        }
+    }
+}
+
 /// Why a host-held body could not be read or written (mirrors the WIT
 /// `body-error`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -276,6 +295,19 @@ pub trait Transport {
     fn read_source(&mut self, offset: u64, max: u32) -> Result<Vec<u8>, BodyError> {
         let _ = (offset, max);
         Err(BodyError::Missing)
+    }
+
+    /// The digest of `length` bytes of the source from `offset`, when the
+    /// host computes it; `None` when it does not (the default), and the
+    /// core reads the span and hashes it.
+    fn source_digest(
+        &mut self,
+        offset: u64,
+        length: u64,
+        algorithm: Digest,
+    ) -> Result<Option<Vec<u8>>, BodyError> {
+        let _ = (offset, length, algorithm);
+        Ok(None)
     }
 
     /// How many bytes the sink holds.

@@ -326,6 +326,41 @@ impl BodySink for SharedFileSink {
     }
 }
 
+/// The digest of `length` bytes of `source` from `offset`, computed
+/// natively: what `body-source.digest` answers.
+pub fn digest(
+    source: &dyn BodySource,
+    offset: u64,
+    length: u64,
+    algorithm: crate::wit::DigestAlgorithm,
+) -> Result<Vec<u8>, crate::wit::BodyError> {
+    use crate::wit::{BodyError, DigestAlgorithm};
+    use md5::Digest as _;
+    let mut sha = sha2::Sha256::new();
+    let mut md5 = md5::Md5::new();
+    let mut buffer = vec![0u8; 1024 * 1024];
+    let mut at = offset;
+    let end = offset.checked_add(length).ok_or(BodyError::OutOfRange)?;
+    while at < end {
+        let want = usize::try_from((end - at).min(buffer.len() as u64)).unwrap_or(buffer.len());
+        let n = source
+            .read_at(at, &mut buffer[..want])
+            .map_err(|e| BodyError::Io(e.to_string()))?;
+        if n == 0 {
+            return Err(BodyError::OutOfRange);
+        }
+        match algorithm {
+            DigestAlgorithm::Sha256 => sha.update(&buffer[..n]),
+            DigestAlgorithm::Md5 => md5.update(&buffer[..n]),
+        }
+        at += n as u64;
+    }
+    Ok(match algorithm {
+        DigestAlgorithm::Sha256 => sha.finalize().to_vec(),
+        DigestAlgorithm::Md5 => md5.finalize().to_vec(),
+    })
+}
+
 /// Bytes moved by the running call's streamed requests, for a progress bar.
 #[derive(Clone, Debug, Default)]
 pub struct Progress {

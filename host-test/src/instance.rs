@@ -16,10 +16,11 @@ use crate::runtime::{Ticker, EPOCH_TICK};
 use crate::sandbox;
 use crate::wit::{
     AbortMultipartUploadInput, BodyError, Bucket, Connection, DeleteObjectOutput, DeleteObjectsInput,
-    DeleteResult, DropdownItem, GetObjectInput, GetObjectOutput, InvokeOutput, ListMultipartUploadsInput,
-    ListObjectsInput, ListObjectsOutput, MultipartUpload, ObjectMetadata, ObjectRef, PlacedRequest,
-    PlacedResponse, PutObjectAclInput, PutObjectFileInput, PutObjectOutput, PutObjectStreamInput,
-    PutObjectTextInput, Request, Response, SignedUrl, SignedUrlInput, SpanRequest, TransportError,
+    DeleteResult, DigestAlgorithm, DropdownItem, GetObjectInput, GetObjectOutput, InvokeOutput,
+    ListMultipartUploadsInput, ListObjectsInput, ListObjectsOutput, MultipartUpload, ObjectMetadata,
+    ObjectRef, PlacedRequest, PlacedResponse, PutObjectAclInput, PutObjectFileInput, PutObjectOutput,
+    PutObjectStreamInput, PutObjectTextInput, Request, Response, SignedUrl, SignedUrlInput, SpanRequest,
+    TransportError,
 };
 
 /// The default limit of an instance's linear memory.
@@ -200,6 +201,20 @@ impl wit_host::bodies::HostBodySource for HostState {
         }
         buffer.truncate(filled);
         Ok(buffer)
+    }
+
+    fn digest(
+        &mut self,
+        source: Resource<Source>,
+        offset: u64,
+        length: u64,
+        algorithm: DigestAlgorithm,
+    ) -> Result<Option<Vec<u8>>, BodyError> {
+        let source = self
+            .table
+            .get(&source)
+            .map_err(|e| BodyError::Io(format!("no such body source: {e}")))?;
+        crate::bodies::digest(source.0.as_ref(), offset, length, algorithm).map(Some)
     }
 
     fn drop(&mut self, source: Resource<Source>) -> wasmtime::Result<()> {

@@ -76,7 +76,7 @@ pub use runtime::{CodeCache, Runtime, RuntimeConfig};
 /// key; never log a connection.
 pub mod wit {
     pub use crate::bindings::exports::s3_connector::s3::json::InvokeOutput;
-    pub use crate::bindings::s3_connector::s3::bodies::BodyError;
+    pub use crate::bindings::s3_connector::s3::bodies::{BodyError, DigestAlgorithm};
     pub use crate::bindings::s3_connector::s3::http_outgoing::{
         Body, Header, PlacedRequest, PlacedResponse, Request, Response, SpanRequest, TransportError,
     };

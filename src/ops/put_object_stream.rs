@@ -25,7 +25,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::client::{Client, Exchange};
 use crate::error::{Error, UploadFailure};
-use crate::http::{BodyError, Method, OpRequest};
+use crate::http::{BodyError, Digest, Method, OpRequest};
 use crate::model::{PayloadSigning, PutObjectOutput, PutObjectStreamInput};
 use crate::ops::multipart::{self, PartPlan, MAX_PART_SIZE, MIN_PART_SIZE};
 use crate::ops::put_object::{object_headers, DEFAULT_FILE_MIME};
@@ -249,6 +249,13 @@ fn holds_these_bytes(client: &mut Client<'_>, etag: &str, offset: u64, length: u
     if md5.len() != 32 || !md5.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(true);
     }
+    if let Some(digest) = client
+        .transport
+        .source_digest(offset, length, Digest::Md5)
+        .map_err(Error::Body)?
+    {
+        return Ok(hex(&digest).eq_ignore_ascii_case(md5));
+    }
     let mut digest = Md5::new();
     let mut at = offset;
     while at < offset + length {
@@ -345,6 +352,37 @@ fn digests(
             content_md5: None,
         });
     }
+    // The host holds the bytes: where it offers the digests, they cost no
+    // pass through the component.
+    let from_host =
+        |client: &mut Client<'_>, wanted: bool, algorithm: Digest| -> Result<Option<Vec<u8>>, Error> {
+            if !wanted {
+                return Ok(None);
+            }
+            let digest = client
+                .transport
+                .source_digest(offset, length, algorithm)
+                .map_err(Error::Body)?;
+            match digest {
+                Some(bytes) if bytes.len() != algorithm.size() => Err(Error::Body(BodyError::Io(format!(
+                    "the host's {algorithm:?} digest is {} bytes, not {}",
+                    bytes.len(),
+                    algorithm.size()
+                )))),
+                other => Ok(other),
+            }
+        };
+    let host_sha = from_host(client, sign, Digest::Sha256)?;
+    let host_md5 = from_host(client, md5, Digest::Md5)?;
+    if host_sha.is_some() == sign && host_md5.is_some() == md5 {
+        return Ok(Digests {
+            payload_hash: host_sha.map_or_else(|| UNSIGNED_PAYLOAD.to_owned(), |d| hex(&d)),
+            content_md5: host_md5.map(|d| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD.encode(d)
+            }),
+        });
+    }
     let mut sha = sign.then(Sha256::new);
     let mut md = md5.then(Md5::new);
     let mut at = offset;
@@ -434,6 +472,27 @@ mod tests {
             None,
             "no optional checksum by default"
         );
+    }
+
+    #[test]
+    fn digests_the_host_offers_are_used_instead_of_reading_the_source() {
+        let mut t = FakeTransport::with_source(source(1000));
+        t.host_digests = true;
+        t.answer(200, &[], b"");
+        let options = UploadOptions {
+            payload_signing: Some(PayloadSigning::Signed),
+            content_md5: true,
+            ..UploadOptions::default()
+        };
+        with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap();
+        assert_eq!(t.source_reads, 0);
+        assert_eq!(
+            t.sent[0].header("x-amz-content-sha256"),
+            Some(crate::sigv4::sha256_hex(&source(1000)).as_str())
+        );
+        use base64::Engine as _;
+        let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(source(1000)));
+        assert_eq!(t.sent[0].header("content-md5"), Some(md5.as_str()));
     }
 
     #[test]
