@@ -89,11 +89,7 @@ pub trait Outgoing: Send {
         requests
             .into_iter()
             .map(|(request, at)| {
-                let mut writer = Placer {
-                    place,
-                    at,
-                    written: 0,
-                };
+                let mut writer = Placer::new(place, at);
                 let response = self.send_into(request, &mut writer)?;
                 Ok((response, writer.written))
             })
@@ -123,6 +119,16 @@ struct Placer<'p, 'a> {
     written: u64,
 }
 
+impl<'p, 'a> Placer<'p, 'a> {
+    fn new(place: &'p PlaceFn<'a>, at: u64) -> Self {
+        Self {
+            place,
+            at,
+            written: 0,
+        }
+    }
+}
+
 impl Write for Placer<'_, '_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         (self.place)(self.at + self.written, buf)?;
@@ -133,6 +139,29 @@ impl Write for Placer<'_, '_> {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Runs `transfer` on each item, each in a thread of its own (on its own
+/// connection of the pool); the results in the order of the items.
+fn in_parallel<T: Send, R: Send>(
+    items: Vec<T>,
+    transfer: impl Fn(T) -> Result<R, TransportError> + Sync,
+) -> Vec<Result<R, TransportError>> {
+    let transfer = &transfer;
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = items
+            .into_iter()
+            .map(|item| scope.spawn(move || transfer(item)))
+            .collect();
+        threads
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|_| Err(TransportError::Other("a transfer thread failed".to_owned())))
+            })
+            .collect()
+    })
 }
 
 /// The size of the buffer streamed bodies are copied through.
@@ -388,21 +417,8 @@ impl Outgoing for UreqOutgoing {
         requests: Vec<(Request, Box<dyn Read + Send + '_>, u64)>,
     ) -> Vec<Result<Response, TransportError>> {
         let this = &*self;
-        std::thread::scope(|scope| {
-            let threads: Vec<_> = requests
-                .into_iter()
-                .map(|(request, mut body, length)| {
-                    scope.spawn(move || this.send_span(request, &mut body, length))
-                })
-                .collect();
-            threads
-                .into_iter()
-                .map(|thread| {
-                    thread
-                        .join()
-                        .unwrap_or_else(|_| Err(TransportError::Other("a sending thread failed".to_owned())))
-                })
-                .collect()
+        in_parallel(requests, |(request, mut body, length)| {
+            this.send_span(request, &mut body, length)
         })
     }
 
@@ -427,29 +443,10 @@ impl Outgoing for UreqOutgoing {
         place: &PlaceFn<'_>,
     ) -> Vec<Result<(Response, u64), TransportError>> {
         let this = &*self;
-        std::thread::scope(|scope| {
-            let threads: Vec<_> = requests
-                .into_iter()
-                .map(|(request, at)| {
-                    scope.spawn(move || {
-                        let mut writer = Placer {
-                            place,
-                            at,
-                            written: 0,
-                        };
-                        let response = this.receive(request, &mut writer)?;
-                        Ok((response, writer.written))
-                    })
-                })
-                .collect();
-            threads
-                .into_iter()
-                .map(|thread| {
-                    thread.join().unwrap_or_else(|_| {
-                        Err(TransportError::Other("a receiving thread failed".to_owned()))
-                    })
-                })
-                .collect()
+        in_parallel(requests, |(request, at)| {
+            let mut writer = Placer::new(place, at);
+            let response = this.receive(request, &mut writer)?;
+            Ok((response, writer.written))
         })
     }
 
