@@ -4,12 +4,14 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>
 //!
 //! The bytes go from the network to the sink in the host
-//! (`Exchange::IntoSink`); the component only compares what the sink holds
-//! with `Content-Length`. When a body breaks off, the rest is asked for with
-//! `Range: bytes=<next>-<last>` and `If-Match: <first ETag>`: an object
-//! overwritten in between answers 412 and is refused, never stitched onto
-//! the bytes of the old one. On any failure the sink is cut back to what it
-//! held before the call, so that no half-written object is left in it.
+//! (`Exchange::IntoSink`, `send_into_each`); the component only counts
+//! them. A whole object comes in ranges read in parallel, each written at
+//! its place in the sink; a range (or a body) that breaks off is asked for
+//! again from the byte where it stopped. Every request after the first is
+//! pinned with `If-Match: <first ETag>`: an object overwritten in between
+//! answers 412 and is refused, never stitched onto the bytes of the old
+//! one. On any failure the sink is cut back to what it held before the
+//! call, so that no half-written object is left in it.
 
 use crate::client::{Client, Exchange};
 use crate::error::{Error, ErrorCode};
@@ -25,7 +27,7 @@ pub const MAX_RESUMES: u32 = 8;
 pub const RANGE_SIZE: u64 = 8 * 1024 * 1024;
 
 /// How many ranges are read at once.
-pub const RANGE_CONCURRENCY: usize = 4;
+pub const RANGE_CONCURRENCY: usize = 8;
 
 /// Runs Get Object into the sink; the metadata is the first answer's.
 ///
