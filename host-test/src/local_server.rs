@@ -34,6 +34,7 @@ use tokio::sync::oneshot;
 use self::acl::{AclFileSystem, AclTable};
 
 pub mod acl;
+mod complete;
 mod uploads;
 
 /// The access key the local server accepts by default.

@@ -225,7 +225,9 @@ fn parts_held(
         let page = multipart::parse_list_parts(&client.send(&request)?)?;
         for part in page.parts {
             let (offset, length) = plan.part(part.number);
-            let fits = (1..=plan.parts).contains(&part.number) && length == part.size;
+            // A part listed without its ETag cannot be named when completing.
+            let fits =
+                (1..=plan.parts).contains(&part.number) && length == part.size && !part.etag.is_empty();
             if fits && holds_these_bytes(client, &part.etag, offset, length)? {
                 held.insert(part.number, part.etag);
             }

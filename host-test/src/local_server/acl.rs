@@ -27,7 +27,7 @@ use s3s::dto::{
     AbortMultipartUploadInput, AbortMultipartUploadOutput, CompleteMultipartUploadInput,
     CompleteMultipartUploadOutput, CopyObjectInput, CopyObjectOutput, CreateBucketInput, CreateBucketOutput,
     CreateMultipartUploadInput, CreateMultipartUploadOutput, DeleteBucketInput, DeleteBucketOutput,
-    DeleteObjectInput, DeleteObjectOutput, DeleteObjectsInput, DeleteObjectsOutput, ETagCondition,
+    DeleteObjectInput, DeleteObjectOutput, DeleteObjectsInput, DeleteObjectsOutput, ETag, ETagCondition,
     GetBucketLocationInput, GetBucketLocationOutput, GetObjectAclInput, GetObjectAclOutput, GetObjectInput,
     GetObjectOutput, Grant, Grantee, HeadBucketInput, HeadBucketOutput, HeadObjectInput, HeadObjectOutput,
     ListBucketsInput, ListBucketsOutput, ListMultipartUploadsInput, ListMultipartUploadsOutput,
@@ -236,6 +236,7 @@ pub struct AclFileSystem {
     acls: Arc<AclTable>,
     owner: Owner,
     root: PathBuf,
+    parts: Arc<super::complete::PartDigests>,
 }
 
 impl AclFileSystem {
@@ -247,6 +248,7 @@ impl AclFileSystem {
             acls: Arc::default(),
             owner,
             root: root.to_path_buf(),
+            parts: Arc::default(),
         }
     }
 
@@ -421,7 +423,20 @@ impl S3 for AclFileSystem {
         let input = &req.input;
         let (bucket, key, upload_id) = (input.bucket.clone(), input.key.clone(), input.upload_id.clone());
         self.check_upload(&upload_id)?;
-        let response = self.inner.complete_multipart_upload(req).await?;
+        // Joining the parts is blocking file work: off the async workers.
+        let (root, parts, fast_input) = (self.root.clone(), Arc::clone(&self.parts), req.input.clone());
+        let fast = tokio::task::spawn_blocking(move || super::complete::complete(&root, &parts, &fast_input))
+            .await
+            .map_err(|e| s3_error!(InternalError, "the completion stopped: {e}"))??;
+        let response = match fast {
+            Some(e_tag) => S3Response::new(CompleteMultipartUploadOutput {
+                bucket: Some(bucket.clone()),
+                key: Some(key.clone()),
+                e_tag: Some(ETag::Strong(e_tag)),
+                ..CompleteMultipartUploadOutput::default()
+            }),
+            None => self.inner.complete_multipart_upload(req).await?,
+        };
         let acl = self.acls.state().uploads.remove(&upload_id);
         self.acls.written(&bucket, &key, acl);
         Ok(response)
@@ -441,13 +456,19 @@ impl S3 for AclFileSystem {
         let upload_id = req.input.upload_id.clone();
         self.check_upload(&upload_id)?;
         let response = self.inner.abort_multipart_upload(req).await?;
+        self.parts.forget(&upload_id);
         self.acls.state().uploads.remove(&upload_id);
         Ok(response)
     }
 
     async fn upload_part(&self, req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
         self.check_upload(&req.input.upload_id)?;
-        self.inner.upload_part(req).await
+        let (upload_id, number) = (req.input.upload_id.clone(), req.input.part_number);
+        let response = self.inner.upload_part(req).await?;
+        if let Some(ETag::Strong(md5)) = &response.output.e_tag {
+            self.parts.record(&upload_id, number, md5);
+        }
+        Ok(response)
     }
 
     async fn upload_part_copy(
@@ -457,9 +478,29 @@ impl S3 for AclFileSystem {
         self.inner.upload_part_copy(req).await
     }
 
+    /// s3s-fs lists parts without their ETags, in directory order; S3 gives
+    /// each part's ETag (the MD5 of its bytes), by part number, and a client
+    /// resuming an upload needs them to complete it.
     async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
         self.check_upload(&req.input.upload_id)?;
-        self.inner.list_parts(req).await
+        let upload_id = req.input.upload_id.clone();
+        let mut response = self.inner.list_parts(req).await?;
+        let (root, digests) = (self.root.clone(), Arc::clone(&self.parts));
+        let mut parts = response.output.parts.take().unwrap_or_default();
+        let parts = tokio::task::spawn_blocking(move || {
+            for part in &mut parts {
+                if let (None, Some(number)) = (&part.e_tag, part.part_number) {
+                    part.e_tag =
+                        super::complete::part_md5(&root, &digests, &upload_id, number).map(ETag::Strong);
+                }
+            }
+            parts.sort_by_key(|part| part.part_number);
+            parts
+        })
+        .await
+        .map_err(|e| s3_error!(InternalError, "listing the parts stopped: {e}"))?;
+        response.output.parts = Some(parts);
+        Ok(response)
     }
 
     /// s3s-fs ignores `If-Match` on reads; S3 answers 412 when the object's
