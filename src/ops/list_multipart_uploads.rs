@@ -66,6 +66,8 @@ pub fn run(
     let max_total = input.max_total.unwrap_or(DEFAULT_MAX_TOTAL) as usize;
     let mut uploads = Vec::new();
     let mut marker: Option<(String, String)> = None;
+    // Every marker answered so far: one sent again would loop for ever.
+    let mut seen: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     loop {
         let page = parse(&client.send(&request(input, marker.as_ref())?)?)?;
         uploads.extend(page.uploads);
@@ -74,7 +76,7 @@ pub fn run(
             return Ok(uploads);
         }
         match page.next {
-            Some(next) if marker.as_ref() != Some(&next) => marker = Some(next),
+            Some(next) if seen.insert(next.clone()) => marker = Some(next),
             Some(_) => return Err(Error::invalid_response(
                 "List Multipart Uploads answered the same page marker twice; stopping rather than looping",
             )),

@@ -171,6 +171,9 @@ fn fetch_all(client: &mut Client<'_>, input: &ListObjectsInput) -> Result<ListOb
     let page_size = input.max_keys.unwrap_or(MAX_KEYS);
     let mut output = ListObjectsOutput::default();
     let mut token = input.continuation_token.clone().filter(|t| !t.is_empty());
+    // Every token answered so far: a server that sends one again (even
+    // between others, A B A B ...) would have the listing loop for ever.
+    let mut seen: std::collections::HashSet<String> = token.iter().cloned().collect();
     loop {
         let gathered = u32::try_from(output.objects.len() + output.common_prefixes.len()).unwrap_or(u32::MAX);
         // Never ask for more than is still wanted: a page cut short here
@@ -191,10 +194,12 @@ fn fetch_all(client: &mut Client<'_>, input: &ListObjectsInput) -> Result<ListOb
                 "the listing is truncated (<IsTruncated>true</IsTruncated>) but has no <NextContinuationToken> to go on",
             )
         })?;
-        if token.as_deref() == Some(next.as_str()) {
-            return Err(Error::invalid_response(
-                "the listing answered the same continuation token twice; stopping rather than looping",
-            ));
+        if !seen.insert(next.clone()) {
+            return Err(Error::invalid_response(format!(
+                "the listing answered the same continuation token twice (after {} pages); stopping \
+                 rather than looping",
+                output.pages
+            )));
         }
         let gathered = output.objects.len() + output.common_prefixes.len();
         if gathered >= limit as usize || output.pages >= MAX_PAGES {
@@ -758,6 +763,32 @@ mod tests {
         }));
         assert!(message.contains("same continuation token"), "{message}");
         assert_eq!(transport.sent.len(), 2);
+    }
+
+    #[test]
+    fn fetch_all_refuses_tokens_that_alternate() {
+        let mut transport = FakeTransport::default();
+        let page = |token: &str| {
+            format!(
+                "<ListBucketResult><IsTruncated>true</IsTruncated>\
+                 <NextContinuationToken>{token}</NextContinuationToken></ListBucketResult>"
+            )
+        };
+        for token in ["A", "B", "A", "B"] {
+            transport.answer(200, &[], page(token).as_bytes());
+        }
+        let listing = ListObjectsInput {
+            fetch_all: true,
+            ..input("my-bucket")
+        };
+        let message = invalid_response(with_client(&mut transport, Operation::ListObjects, |c| {
+            run(c, &listing)
+        }));
+        assert!(
+            message.contains("same continuation token twice (after 3 pages)"),
+            "{message}"
+        );
+        assert_eq!(transport.sent.len(), 3, "no fourth request");
     }
 
     #[test]
