@@ -251,25 +251,17 @@ fn holds_these_bytes(client: &mut Client<'_>, etag: &str, offset: u64, length: u
     if md5.len() != 32 || !md5.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(true);
     }
-    if let Some(digest) = client
-        .transport
-        .source_digest(offset, length, Digest::Md5)
-        .map_err(Error::Body)?
-    {
-        return Ok(hex(&digest).eq_ignore_ascii_case(md5));
-    }
-    let mut digest = Md5::new();
-    let mut at = offset;
-    while at < offset + length {
-        let want = u32::try_from((offset + length - at).min(u64::from(HASH_CHUNK))).unwrap_or(HASH_CHUNK);
-        let chunk = client.transport.read_source(at, want).map_err(Error::Body)?;
-        if chunk.is_empty() {
-            return Err(Error::Body(BodyError::OutOfRange));
-        }
-        digest.update(&chunk);
-        at += chunk.len() as u64;
-    }
-    Ok(hex(&digest.finalize()).eq_ignore_ascii_case(md5))
+    // The same MD5 as a `Content-MD5` would carry (the host's, or hashed here).
+    let ours = digests(client, offset, length, false, true)?.content_md5;
+    let theirs = (0..md5.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&md5[i..i + 2], 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map(|bytes| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        });
+    Ok(matches!((ours, theirs), (Some(ours), Ok(theirs)) if ours == theirs))
 }
 
 /// One multipart upload in flight.
