@@ -7,8 +7,8 @@
 //!
 //! Serves `DIR` (created if missing) with [`LocalServer`]: s3s-fs on
 //! 127.0.0.1, path-style only, SigV4 signatures verified against the key
-//! pair given (default: the local server's own, [`LOCAL_ACCESS_KEY`] and
-//! [`LOCAL_SECRET_KEY`]), region [`LOCAL_REGION`]. It makes the bucket
+//! pair given (default: a random pair of the server's own), region
+//! [`LOCAL_REGION`]. It makes the bucket
 //! `bench`, prints one JSON object on one line of stdout, with the fields
 //! `endpoint` (`http://127.0.0.1:PORT`), `access_key`, `secret_key`,
 //! `region` and `bucket`, and serves until its standard input closes, so
@@ -22,7 +22,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use s3_connector_host::local_server::{LOCAL_ACCESS_KEY, LOCAL_REGION, LOCAL_SECRET_KEY};
+use s3_connector_host::local_server::{KeyPair, LOCAL_REGION};
 use s3_connector_host::LocalServer;
 
 /// The bucket made before the endpoint is printed.
@@ -32,12 +32,18 @@ const USAGE: &str = "usage: local_s3 DIR [ACCESS_KEY SECRET_KEY]";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (root, access_key, secret_key) = match args.as_slice() {
-        [root] => (PathBuf::from(root), LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY),
-        [root, access_key, secret_key] => (PathBuf::from(root), access_key.as_str(), secret_key.as_str()),
+    let (root, keys) = match args.as_slice() {
+        [root] => (PathBuf::from(root), KeyPair::random()?),
+        [root, access_key, secret_key] => (
+            PathBuf::from(root),
+            KeyPair {
+                access_key: access_key.clone(),
+                secret_key: secret_key.clone(),
+            },
+        ),
         _ => return Err(USAGE.into()),
     };
-    let server = LocalServer::start_with(&root, access_key, secret_key)?;
+    let server = LocalServer::start_with(&root, &keys.access_key, &keys.secret_key)?;
     server.create_bucket(BUCKET)?;
 
     let ready = serde_json::json!({

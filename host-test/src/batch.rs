@@ -72,7 +72,7 @@ pub fn run(
 ) -> Result<bool, CallError> {
     refuse_single_call_flags(args)?;
     if let Some(dir) = &args.local {
-        *server = Some(cli::start_local(dir, &args.create_bucket)?);
+        *server = Some(cli::start_local(dir, args)?);
     }
     let mut instance = cli::new_instance(args)?;
     let mut all_ok = true;

@@ -100,6 +100,12 @@ pub struct Args {
     /// operation, so that a presigned URL it made can be fetched.
     #[arg(long, value_name = "SECONDS", requires = "local")]
     pub keep_serving: Option<u64>,
+    /// With --local: print the server's endpoint, region and key pair (a
+    /// new random one each run) on stderr as it starts, as one JSON line
+    /// `{"local_server": {...}}`, for another S3 client to use with
+    /// --keep-serving. They are printed nowhere else.
+    #[arg(long, requires = "local")]
+    pub print_local_credentials: bool,
     /// The component (default: S3_CONNECTOR_WASM, else the workspace's
     /// target/wasm32-wasip2/component/s3_connector.wasm).
     #[arg(long, value_name = "PATH", env = "S3_CONNECTOR_WASM")]
@@ -232,7 +238,7 @@ fn run_with_server(
     files.check(&args.operation, &mut input)?;
 
     if let Some(dir) = &args.local {
-        *server = Some(start_local(dir, &args.create_bucket)?);
+        *server = Some(start_local(dir, args)?);
     }
     let server = server.as_ref();
     let conn = resolve_connection(&fields, args, env, server)?;
@@ -540,13 +546,26 @@ pub fn resolve_connection(
     })
 }
 
-pub(crate) fn start_local(dir: &Path, buckets: &[String]) -> Result<LocalServer, CallError> {
+/// Starts the local server on `dir` with a random key pair, makes the
+/// buckets `--create-bucket` names, and prints its credentials when
+/// `--print-local-credentials` asks.
+pub(crate) fn start_local(dir: &Path, args: &Args) -> Result<LocalServer, CallError> {
     let server =
         LocalServer::start(dir).map_err(|e| host(format!("cannot start the local S3 server: {e}")))?;
-    for bucket in buckets {
+    for bucket in &args.create_bucket {
         server
             .create_bucket(bucket)
             .map_err(|e| invalid_input("create-bucket", e.to_string()))?;
+    }
+    if args.print_local_credentials {
+        let line = json!({ "local_server": {
+            "endpoint": server.endpoint(),
+            "region": local_server::LOCAL_REGION,
+            "access_key": server.access_key(),
+            "secret_key": server.secret_key(),
+            "path_style": true,
+        }});
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
     Ok(server)
 }

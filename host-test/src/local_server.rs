@@ -18,6 +18,12 @@
 //! server is for trying the connector, not for storing data, and nothing
 //! is enforced by them (every request signed with the server's key may do
 //! anything).
+//!
+//! It is as careful with what lies outside its directory as S3 is with
+//! other accounts ([`confine`]): keys are stored literally or refused,
+//! symbolic links are never followed, and each server has its own random
+//! key pair ([`KeyPair::random`]), so that another local user cannot sign
+//! requests to it. Accepted sockets have `TCP_NODELAY` set.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
@@ -32,17 +38,12 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use self::acl::{AclFileSystem, AclTable};
+use self::confine::Confine;
 
 pub mod acl;
 mod complete;
+pub mod confine;
 mod uploads;
-
-/// The access key the local server accepts by default.
-pub const LOCAL_ACCESS_KEY: &str = "LOCALACCESSKEY000001";
-
-/// The secret key the local server accepts by default. Not a secret: the
-/// server only listens on the loopback address.
-pub const LOCAL_SECRET_KEY: &str = "local/secret/key/for/s3-connector/tests0";
 
 /// The region the local server is addressed as.
 pub const LOCAL_REGION: &str = "us-east-1";
@@ -59,22 +60,18 @@ pub struct LocalServer {
 }
 
 impl LocalServer {
-    /// Serves the directory `root` (created if missing) with the default
-    /// local credentials.
+    /// Serves the directory `root` (created if missing) with a new random
+    /// key pair ([`Self::access_key`], [`Self::secret_key`]).
     pub fn start(root: &Path) -> std::io::Result<Self> {
-        Self::start_with(root, LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
+        let keys = KeyPair::random()?;
+        Self::start_with(root, &keys.access_key, &keys.secret_key)
     }
 
     /// Serves `root` accepting only requests signed with this key pair.
     pub fn start_with(root: &Path, access_key: &str, secret_key: &str) -> std::io::Result<Self> {
         std::fs::create_dir_all(root)?;
         let root = root.canonicalize()?;
-        let fs =
-            s3s_fs::FileSystem::new(&root).map_err(|e| std::io::Error::other(format!("s3s-fs: {e:?}")))?;
-        let fs = AclFileSystem::new(fs, acl::owner_of(access_key), &root);
-        let acls = fs.acls();
-        let mut builder = S3ServiceBuilder::new(fs);
-        builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
+        let (builder, acls) = service_builder(&root, access_key, secret_key)?;
         let service = builder.build();
 
         // Bind before spawning so that the port is known, and a failure is
@@ -164,6 +161,62 @@ impl LocalServer {
     }
 }
 
+/// The S3 service of a local server on `root` (absolute and canonical):
+/// s3s-fs with canned ACLs ([`acl`]), requests signed with this key pair
+/// only and confined to their bucket ([`confine`]). Returned as a builder,
+/// so that a caller may add to it (virtual-host names, say); also the
+/// table of ACLs it keeps.
+pub fn service_builder(
+    root: &Path,
+    access_key: &str,
+    secret_key: &str,
+) -> std::io::Result<(S3ServiceBuilder, Arc<AclTable>)> {
+    let fs = s3s_fs::FileSystem::new(root).map_err(|e| std::io::Error::other(format!("s3s-fs: {e:?}")))?;
+    let fs = AclFileSystem::new(fs, acl::owner_of(access_key), root);
+    let acls = fs.acls();
+    let mut builder = S3ServiceBuilder::new(fs);
+    builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
+    builder.set_access(Confine::new(root));
+    Ok((builder, acls))
+}
+
+/// A key pair for a local server.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyPair {
+    /// 20 characters, `LOCAL` and 15 random letters and digits.
+    pub access_key: String,
+    /// 40 random characters of base64's alphabet.
+    pub secret_key: String,
+}
+
+impl KeyPair {
+    /// A fresh pair from the operating system's random source (about 238
+    /// random bits in the secret key).
+    pub fn random() -> std::io::Result<Self> {
+        const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        const SECRET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut bytes = [0u8; 55];
+        getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(format!("no random source: {e}")))?;
+        let (access, secret) = bytes.split_at(15);
+        let pick = |alphabet: &[u8], b: &u8| char::from(alphabet[usize::from(*b) % alphabet.len()]);
+        Ok(Self {
+            access_key: std::iter::once("LOCAL".to_owned())
+                .chain(access.iter().map(|b| pick(UPPER, b).to_string()))
+                .collect(),
+            secret_key: secret.iter().map(|b| pick(SECRET, b)).collect(),
+        })
+    }
+}
+
+impl std::fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyPair")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<masked>")
+            .finish()
+    }
+}
+
 /// Makes bucket `name` under `root` for s3s-fs: a directory. The name must
 /// be a valid S3 bucket name (s3s-fs ignores other directories).
 pub fn create_bucket_dir(root: &Path, name: &str) -> std::io::Result<()> {
@@ -207,6 +260,18 @@ mod tests {
         assert_eq!(response.status().as_u16(), 403);
         drop(server);
         assert!(agent.get(&format!("{endpoint}/")).call().is_err());
+    }
+
+    #[test]
+    fn each_server_has_its_own_random_key_pair() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = LocalServer::start(dir.path()).unwrap();
+        let b = LocalServer::start(dir.path()).unwrap();
+        assert_ne!(a.access_key(), b.access_key());
+        assert_ne!(a.secret_key(), b.secret_key());
+        assert_eq!((a.access_key().len(), a.secret_key().len()), (20, 40));
+        let pair = KeyPair::random().unwrap();
+        assert!(!format!("{pair:?}").contains(&pair.secret_key));
     }
 
     #[test]

@@ -266,6 +266,34 @@ fn local_flag_starts_a_server_and_creates_buckets() {
 }
 
 #[test]
+fn local_server_credentials_are_new_each_run_and_printed_only_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        command()
+            .args(["--local", dir.path().to_str().unwrap(), "list-buckets"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let credentials = |output: &Output| -> Value {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let line = stderr.lines().find(|l| l.contains("local_server")).unwrap();
+        serde_json::from_str::<Value>(line).unwrap()["local_server"].clone()
+    };
+    let (first, second) = (run(&["--print-local-credentials"]), run(&["--print-local-credentials"]));
+    assert!(first.status.success(), "{first:?}");
+    let (a, b) = (credentials(&first), credentials(&second));
+    assert_ne!(a["secret_key"], b["secret_key"]);
+    assert_ne!(a["access_key"], b["access_key"]);
+    let secret = a["secret_key"].as_str().unwrap();
+    assert_eq!(secret.len(), 40);
+    assert!(!String::from_utf8_lossy(&first.stdout).contains(secret));
+    let quiet = run(&[]);
+    ok(&quiet);
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("local_server"));
+}
+
+#[test]
 fn list_buckets_with_no_bucket() {
     let local = Local::with_buckets(&[]);
     assert_eq!(ok(&run(&local, &["list-buckets"]))["buckets"], json!([]));

@@ -55,10 +55,11 @@ struct Case {
 const RAW_LISTING: &str = "s3s-fs says its listings are url-encoded (EncodingType url) but \
      sends keys raw, so they are decoded once too often: `a+b` lists as `a b`, `a%2Fb` as `a/b` \
      (that `100%.txt` survives is only because `%.t` is no valid escape)";
-const PATH_NORMALISED: &str = "s3s-fs maps the key onto a file path, which is normalised: \
-     `a//b`, `a/../b` and `./x` become another file, and the listing shows that file's name";
+const PATH_NORMALISED: &str = "s3s-fs maps the key onto a file path, which would normalise \
+     `a//b`, `a/../b` and `./x` into another file: the local server refuses them (400 \
+     InvalidArgument, see tests/local_server.rs)";
 const ABSOLUTE_PATH: &str = "s3s-fs joins the key to the bucket's directory as a path, and a \
-     path starting with `/` is absolute: outside the root, refused with 500";
+     path starting with `/` would be absolute: the local server refuses it (400 InvalidArgument)";
 const DIRECTORY: &str = "s3s-fs makes a directory for a key ending in `/` and refuses a \
      non-empty body for it (400 UnexpectedContent)";
 const FILE_NAME_TOO_LONG: &str = "s3s-fs names the metadata file after the base64 of the \

@@ -40,12 +40,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use s3_connector_host::local_server::{acl, create_bucket_dir, LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY};
+use s3_connector_host::local_server::{create_bucket_dir, service_builder, KeyPair};
 use s3_connector_host::wit::{Body, Header, Request};
 use s3_connector_host::{ConnectTo, HttpConfig, Outgoing, UreqOutgoing};
-use s3s::auth::SimpleAuth;
 use s3s::host::MultiDomain;
-use s3s::service::{S3Service, S3ServiceBuilder};
+use s3s::service::S3Service;
 use tempfile::TempDir;
 use ureq::http;
 
@@ -92,6 +91,7 @@ pub struct AwsFake {
     inner: Arc<Inner>,
     ca_pem: PathBuf,
     ca: TestCa,
+    keys: KeyPair,
     // Dropped last: s3s-fs's files, and the CA file.
     _dir: TempDir,
 }
@@ -125,10 +125,9 @@ impl AwsFake {
             .chain([GLOBAL_REGION])
             .collect();
 
-        let fs = s3s_fs::FileSystem::new(&root).unwrap();
-        let fs = acl::AclFileSystem::new(fs, acl::owner_of(LOCAL_ACCESS_KEY), &root);
-        let mut builder = S3ServiceBuilder::new(fs);
-        builder.set_auth(SimpleAuth::from_single(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY));
+        let root = root.canonicalize().unwrap();
+        let keys = KeyPair::random().unwrap();
+        let (mut builder, _) = service_builder(&root, &keys.access_key, &keys.secret_key).unwrap();
         let domains: Vec<String> = regions.iter().map(|r| service_host(r)).collect();
         builder.set_host(MultiDomain::new(&domains).unwrap());
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -164,18 +163,19 @@ impl AwsFake {
             inner,
             ca_pem,
             ca,
+            keys,
             _dir: dir,
         }
     }
 
     /// The access key s3s-fs accepts.
-    pub fn access_key(&self) -> &'static str {
-        LOCAL_ACCESS_KEY
+    pub fn access_key(&self) -> &str {
+        &self.keys.access_key
     }
 
     /// The secret key s3s-fs accepts.
-    pub fn secret_key(&self) -> &'static str {
-        LOCAL_SECRET_KEY
+    pub fn secret_key(&self) -> &str {
+        &self.keys.secret_key
     }
 
     /// The `--connect-to` value sending every host and port here:
