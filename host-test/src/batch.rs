@@ -25,6 +25,7 @@ use crate::cli::{self, Args, OPERATIONS};
 use crate::error::{CallError, ConnectorError, HostError};
 use crate::instance::Instance;
 use crate::local_server::LocalServer;
+use crate::redact::Secrets;
 use crate::wit::InvalidInput;
 
 /// The name that runs a batch in the operation's place.
@@ -45,28 +46,40 @@ struct BatchLine {
 /// Runs a batch from stdin to stdout and returns the exit code; a failure
 /// before the first line (the component cannot be loaded, say) is printed
 /// on stderr like a single call's.
-pub fn main(args: &Args, env: &[(String, String)], server: &mut Option<LocalServer>) -> i32 {
+pub fn main(
+    args: &Args,
+    env: &[(String, String)],
+    server: &mut Option<LocalServer>,
+    secrets: &mut Secrets,
+) -> i32 {
     let stdin = std::io::stdin().lock();
     // Not locked for the whole run: a dry run's transport prints its
     // request lines to stdout too, between the result lines.
     let stdout = std::io::stdout();
-    match run(args, env, server, stdin, stdout) {
+    match run(args, env, server, secrets, stdin, stdout) {
         Ok(true) => 0,
         Ok(false) => 1,
         Err(error) => {
-            let _ = writeln!(std::io::stderr().lock(), "{}", error.to_json_line());
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{}",
+                secrets.mask(&error.to_json_line())
+            );
             1
         }
     }
 }
 
 /// Runs every line of `lines` and writes one result line per operation to
-/// `out`. `Ok(true)`: every operation succeeded. `Err`: nothing could be
-/// run (bad flags, no component, the local server did not start).
+/// `out`, with every secret known (those of `secrets`, and of each line's
+/// connection) masked. `Ok(true)`: every operation succeeded. `Err`:
+/// nothing could be run (bad flags, no component, the local server did not
+/// start).
 pub fn run(
     args: &Args,
     env: &[(String, String)],
     server: &mut Option<LocalServer>,
+    secrets: &mut Secrets,
     mut lines: impl BufRead,
     mut out: impl Write,
 ) -> Result<bool, CallError> {
@@ -94,7 +107,7 @@ pub fn run(
         };
         let result = text
             .and_then(|text| parse_line(text, number))
-            .and_then(|line| run_line(args, env, server.as_ref(), &mut instance, line));
+            .and_then(|line| run_line(args, env, server.as_ref(), &mut instance, secrets, line));
         let printed = match result {
             Ok(Some(value)) => value.to_string(),
             // A dry run: the request lines were the output.
@@ -109,7 +122,7 @@ pub fn run(
                 error.to_json_line()
             }
         };
-        writeln!(out, "{printed}")
+        writeln!(out, "{}", secrets.mask(&printed))
             .and_then(|()| out.flush())
             .map_err(|e| host(format!("cannot write stdout: {e}")))?;
     }
@@ -198,6 +211,7 @@ fn run_line(
     env: &[(String, String)],
     server: Option<&LocalServer>,
     instance: &mut Instance,
+    secrets: &mut Secrets,
     line: BatchLine,
 ) -> Result<Option<Value>, CallError> {
     let BatchLine {
@@ -213,6 +227,7 @@ fn run_line(
     };
     files.check(&operation, &mut input)?;
     let conn = cli::resolve_connection(&fields, args, env, server)?;
+    secrets.add_connection(&conn);
     cli::call_json(instance, &conn, &operation, input, files, args.dry_run)
 }
 

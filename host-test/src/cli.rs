@@ -25,6 +25,7 @@ use crate::instance::{Instance, InstanceOptions};
 use crate::local_server::{self, LocalServer};
 use crate::outgoing::{HttpConfig, UreqOutgoing};
 use crate::policy::AddressPolicy;
+use crate::redact::Secrets;
 use crate::runtime::Runtime;
 use crate::wit::{Connection, InvalidInput};
 
@@ -180,13 +181,17 @@ fn parse_rfc3339(text: &str) -> Result<OffsetDateTime, String> {
 
 /// Parses the command line and runs it; returns the exit code.
 pub fn main() -> i32 {
-    let args = Args::parse();
     let env: Vec<(String, String)> = std::env::vars().collect();
+    let mut secrets = Secrets::from_env(&env);
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(error) => return usage_error(&error, &secrets),
+    };
     let mut server = None;
     let code = if args.operation == crate::batch::BATCH {
-        crate::batch::main(&args, &env, &mut server)
+        crate::batch::main(&args, &env, &mut server, &mut secrets)
     } else {
-        main_single(&args, &env, &mut server)
+        main_single(&args, &env, &mut server, &mut secrets)
     };
     if let (Some(seconds), Some(server)) = (args.keep_serving, &server) {
         let _ = writeln!(
@@ -200,18 +205,51 @@ pub fn main() -> i32 {
     code
 }
 
-/// Runs one operation: its result on stdout, or its error on stderr.
-fn main_single(args: &Args, env: &[(String, String)], server: &mut Option<LocalServer>) -> i32 {
-    match run_with_server(args, env, server) {
+/// Prints a usage error of the argument parser (help and `--version` as
+/// they are) with any argument that may hold a secret hidden; returns the
+/// exit code (2 for an error).
+fn usage_error(error: &clap::Error, secrets: &Secrets) -> i32 {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = error.print();
+        return error.exit_code();
+    }
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let text = crate::redact::usage_error(&error.render().to_string(), &args, secrets);
+    let _ = write!(std::io::stderr().lock(), "{text}");
+    error.exit_code()
+}
+
+/// Runs one operation: its result on stdout, or its error on stderr, with
+/// every secret known masked.
+fn main_single(
+    args: &Args,
+    env: &[(String, String)],
+    server: &mut Option<LocalServer>,
+    secrets: &mut Secrets,
+) -> i32 {
+    match run_with_server(args, env, server, secrets) {
         Ok(Some(result)) => {
             let text = serde_json::to_string_pretty(&result).unwrap_or_default();
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+            let _ = writeln!(out, "{}", secrets.mask(&text)).and_then(|()| out.flush());
             0
         }
         Ok(None) => 0,
         Err(error) => {
-            let _ = writeln!(std::io::stderr().lock(), "{}", error.to_json_line());
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{}",
+                secrets.mask(&error.to_json_line())
+            );
             1
         }
     }
@@ -220,14 +258,16 @@ fn main_single(args: &Args, env: &[(String, String)], server: &mut Option<LocalS
 /// Runs `args` with `env` as the environment. `Ok(None)` is a dry run
 /// that had nothing to print beyond its request lines.
 pub fn run(args: &Args, env: &[(String, String)]) -> Result<Option<Value>, CallError> {
-    run_with_server(args, env, &mut None)
+    run_with_server(args, env, &mut None, &mut Secrets::default())
 }
 
-/// [`run`], leaving the local server (with `--local`) in `server`.
+/// [`run`], leaving the local server (with `--local`) in `server` and the
+/// connection's secrets in `secrets`.
 fn run_with_server(
     args: &Args,
     env: &[(String, String)],
     server: &mut Option<LocalServer>,
+    secrets: &mut Secrets,
 ) -> Result<Option<Value>, CallError> {
     let mut input = read_input(args)?;
     let fields = take_connection_fields(&mut input)?;
@@ -242,6 +282,7 @@ fn run_with_server(
     }
     let server = server.as_ref();
     let conn = resolve_connection(&fields, args, env, server)?;
+    secrets.add_connection(&conn);
     let mut instance = new_instance(args)?;
     let show_bar = !args.quiet && !args.dry_run && (files.file.is_some() || files.output.is_some());
     let bar = show_bar.then(|| crate::progress::Bar::start(instance.progress()));

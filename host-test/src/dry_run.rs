@@ -12,7 +12,7 @@ use crate::wit::{Body, Request, Response, TransportError};
 pub const NOT_SENT: &str = "dry run: not sent";
 
 /// What replaces the value of a session token in printed requests.
-pub const MASK: &str = "****";
+pub use crate::redact::MASK;
 
 /// One request as printed by a dry run, fields in this order.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]

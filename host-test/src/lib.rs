@@ -57,6 +57,7 @@ pub mod local_server;
 pub mod outgoing;
 pub mod policy;
 pub mod progress;
+pub mod redact;
 pub mod runtime;
 pub mod sandbox;
 

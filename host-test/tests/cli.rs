@@ -280,7 +280,10 @@ fn local_server_credentials_are_new_each_run_and_printed_only_on_request() {
         let line = stderr.lines().find(|l| l.contains("local_server")).unwrap();
         serde_json::from_str::<Value>(line).unwrap()["local_server"].clone()
     };
-    let (first, second) = (run(&["--print-local-credentials"]), run(&["--print-local-credentials"]));
+    let (first, second) = (
+        run(&["--print-local-credentials"]),
+        run(&["--print-local-credentials"]),
+    );
     assert!(first.status.success(), "{first:?}");
     let (a, b) = (credentials(&first), credentials(&second));
     assert_ne!(a["secret_key"], b["secret_key"]);

@@ -30,7 +30,15 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
                 todo.push(path.clone());
                 seen.insert(path, None);
             } else if meta.file_type().is_symlink() {
-                seen.insert(path.clone(), Some(std::fs::read_link(&path).unwrap().into_os_string().into_encoded_bytes()));
+                seen.insert(
+                    path.clone(),
+                    Some(
+                        std::fs::read_link(&path)
+                            .unwrap()
+                            .into_os_string()
+                            .into_encoded_bytes(),
+                    ),
+                );
             } else {
                 // s3s-fs's own bookkeeping at the root (metadata of the
                 // objects written) may change; objects may not.
@@ -100,7 +108,11 @@ fn path_like_keys_are_refused_and_nothing_inside_or_outside_changes() {
         for (operation, input) in attempts {
             let result = call(&mut instance, &local, operation, input);
             // HEAD answers carry no body, so no code: a 400 all the same.
-            let expected = if operation == "head-object" { None } else { Some("invalid-argument".to_owned()) };
+            let expected = if operation == "head-object" {
+                None
+            } else {
+                Some("invalid-argument".to_owned())
+            };
             match (&result, operation) {
                 (Err(_), "head-object") => {}
                 (Err(_), _) => assert_eq!(code(&result), expected, "{operation} `{key}`: {result:?}"),
@@ -130,8 +142,17 @@ fn literal_keys_with_dots_are_stored_as_they_are() {
             // s3s-fs keeps a folder marker as a directory and lists none.
             continue;
         }
-        let listed = call(&mut instance, &local, "list-objects", json!({"bucket_name": "data", "prefix": key})).unwrap();
-        assert!(listed.to_string().contains(&format!("\"{key}\"")), "{key}: {listed}");
+        let listed = call(
+            &mut instance,
+            &local,
+            "list-objects",
+            json!({"bucket_name": "data", "prefix": key}),
+        )
+        .unwrap();
+        assert!(
+            listed.to_string().contains(&format!("\"{key}\"")),
+            "{key}: {listed}"
+        );
     }
 }
 
@@ -175,10 +196,19 @@ fn symbolic_links_inside_dir_are_not_followed() {
                 Some("access-denied"),
                 "{operation} {bucket}/{key}: {result:?}"
             );
-            assert_eq!((snapshot(&root), snapshot(outside.path())), before, "{operation} {bucket}/{key}");
+            assert_eq!(
+                (snapshot(&root), snapshot(outside.path())),
+                before,
+                "{operation} {bucket}/{key}"
+            );
         }
     }
-    let listing = call(&mut instance, &local, "list-objects", json!({"bucket_name": "linked"}));
+    let listing = call(
+        &mut instance,
+        &local,
+        "list-objects",
+        json!({"bucket_name": "linked"}),
+    );
     assert_eq!(code(&listing).as_deref(), Some("access-denied"), "{listing:?}");
 }
 

@@ -1,7 +1,8 @@
 //! The secret key and the session token are never printed: every operation
 //! is run through the binary (success, S3 error, transport error, bad input,
 //! dry run, a wrong secret against a server that checks signatures, a host
-//! error, a batch) and through the library (a timeout, a trap) with
+//! error, a batch, a server whose messages repeat the secrets, a usage error
+//! quoting a misplaced input) and through the library (a timeout, a trap) with
 //! distinctive credentials, and everything it printed or returned is
 //! searched for them.
 //!
@@ -166,6 +167,21 @@ fn signature_mismatch() -> Answer {
     )
 }
 
+/// An error whose message repeats the secret key and the token as they
+/// are, percent-encoded and JSON-escaped, as a careless or hostile server
+/// might: the connector passes a server's message on, so the CLI masks it.
+fn echoing_error() -> Answer {
+    let [_, upper, lower] = <[String; 3]>::try_from(forms(SECRET)).unwrap();
+    Answer::xml(
+        400,
+        &format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InvalidToken</Code>\
+             <Message>The token {TOKEN} with key {SECRET} ({upper}, {lower}) is not valid</Message>\
+             <Token-0>{TOKEN}</Token-0><RequestId>FAKE</RequestId></Error>"
+        ),
+    )
+}
+
 /// How a run is made.
 #[derive(Clone, Copy, Debug)]
 enum Mode {
@@ -288,6 +304,76 @@ fn service_errors_print_no_secret() {
         };
         assert_eq!(code, Some(expected), "{operation}");
     }
+}
+
+#[test]
+fn server_messages_that_repeat_the_secrets_are_masked() {
+    for mode in [Mode::Input, Mode::Env] {
+        let runs = run_all(mode, |_, _| echoing_error());
+        for (operation, output) in &runs {
+            // A presigned URL asks no server; a HEAD answer has no body.
+            if !matches!(*operation, "get-object-signed-url" | "head-object") {
+                assert_eq!(output.status.code(), Some(1), "{operation}");
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                assert!(
+                    stderr.contains("The token **** with key **** (****, ****)"),
+                    "{operation}: {stderr}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn usage_errors_do_not_echo_the_arguments_that_hold_secrets() {
+    let input = json!({"bucket_name": BUCKET, "object_path": "a.txt", "secret_key": SECRET,
+        "session_token": TOKEN})
+    .to_string();
+    let with_input = format!("--input={input}");
+    let command_lines: [Vec<&str>; 5] = [
+        // The input where the operation's flag was forgotten.
+        vec!["get-object", &input],
+        vec![&input],
+        vec!["--region", "us-east-1", "get-object", "--input", &input, &input],
+        vec!["get-objekt", &with_input],
+        vec!["--inptu", &input, "get-object"],
+    ];
+    for args in command_lines {
+        let output = command()
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", printed(&output));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("error:"), "{args:?}: {stderr}");
+        assert_clean(&format!("{args:?}"), &printed(&output));
+    }
+    // What a user needs to fix a typo is still shown.
+    let output = command().args(["get-objekt"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("get-objekt"));
+}
+
+#[test]
+fn batch_masks_what_servers_repeat() {
+    let server = FakeServer::start(Script::always(echoing_error()));
+    let input = json!({"bucket_name": BUCKET, "object_path": "a.txt", "secret_key": SECRET,
+        "session_token": TOKEN, "endpoint": server.endpoint()});
+    let line = json!({"operation": "get-object", "input": input}).to_string();
+    let mut child = command()
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .args(["--region", "us-east-1", "batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{line}").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("The token ****"));
+    assert_clean("batch", &printed(&output));
 }
 
 #[test]

@@ -150,7 +150,10 @@ impl S3Access for Confine {
 fn copy_source(confine: &Confine, source: &CopySource) -> S3Result<()> {
     match source {
         CopySource::Bucket { bucket, key, .. } => confine.object(bucket, key),
-        _ => Err(s3_error!(NotImplemented, "the local server copies from buckets only")),
+        _ => Err(s3_error!(
+            NotImplemented,
+            "the local server copies from buckets only"
+        )),
     }
 }
 
@@ -161,7 +164,9 @@ mod tests {
 
     #[test]
     fn literal_keys_pass_and_path_like_ones_are_refused() {
-        for key in ["a", "a/b", "photos/", "a b/c+d", "..a", "a..", ".hidden", "a/.b/c", "%2e%2e"] {
+        for key in [
+            "a", "a/b", "photos/", "a b/c+d", "..a", "a..", ".hidden", "a/.b/c", "%2e%2e",
+        ] {
             assert!(literal_key(key).is_ok(), "{key}");
         }
         for key in [
