@@ -95,7 +95,7 @@ fn connection_from_wit(conn: wit::Connection) -> Result<Connection, Error> {
         Some(url) => Some(Endpoint::parse(url)?),
     };
     Ok(Connection {
-        credentials: Credentials::new(&conn.access_key, &conn.secret_key, conn.session_token.as_deref()),
+        credentials: Credentials::parse(&conn.access_key, &conn.secret_key, conn.session_token.as_deref())?,
         region: Region::parse(conn.region.as_deref())?,
         endpoint,
         path_style: conn.path_style,
@@ -304,7 +304,7 @@ fn json_call(
     input: &str,
     body: Option<Vec<u8>>,
 ) -> Result<wit_json::InvokeOutput, wit::Error> {
-    let connection = connection_from_wit(conn)?;
+    let connection = connection_from_wit(conn).map_err(crate::json::json_field_names)?;
     let mut state = STATE.lock().unwrap_or_else(PoisonError::into_inner);
     let bodies = crate::json::Attached {
         source: transport.source.is_some(),

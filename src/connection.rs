@@ -40,7 +40,25 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Credentials from their parts.
+    /// Credentials from their parts as a user gave them: each must be
+    /// printable text. A control character (a line break pasted with the
+    /// key, say) is an `invalid-input` naming the field, never its value;
+    /// sent on, it would split a header.
+    pub fn parse(access_key: &str, secret_key: &str, session_token: Option<&str>) -> Result<Self, Error> {
+        let fields = [
+            ("access-key", Some(access_key)),
+            ("secret-key", Some(secret_key)),
+            ("session-token", session_token),
+        ];
+        for (field, value) in fields {
+            if let Some(value) = value {
+                no_control_characters(field, value)?;
+            }
+        }
+        Ok(Self::new(access_key, secret_key, session_token))
+    }
+
+    /// Credentials from their parts, unchecked.
     pub fn new(access_key: &str, secret_key: &str, session_token: Option<&str>) -> Self {
         Credentials {
             access_key: access_key.to_owned(),
@@ -101,6 +119,30 @@ impl Region {
     }
 }
 
+/// Refuses a value holding a control character (CR, LF, NUL, ...), naming
+/// the field and the character's position but not the value, which may be
+/// a secret.
+pub fn no_control_characters(field: &str, value: &str) -> Result<(), Error> {
+    match value.chars().position(char::is_control) {
+        None => Ok(()),
+        Some(at) => {
+            let what = match value.chars().nth(at) {
+                Some('\r') => "a carriage return (CR)",
+                Some('\n') => "a line feed (LF)",
+                Some('\t') => "a tab",
+                _ => "a control character",
+            };
+            Err(Error::invalid_input(
+                field,
+                format!(
+                    "holds {what} at character {}; it must be printable text (was a line break pasted with it?)",
+                    at + 1
+                ),
+            ))
+        }
+    }
+}
+
 /// A custom (S3-compatible) endpoint: `scheme://host[:port][/base]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
@@ -120,6 +162,7 @@ impl Endpoint {
         let shown = redact_user_info(url);
         let bad = |why: &str| Error::invalid_input("endpoint", format!("`{shown}` {why}"));
         let url = url.trim();
+        no_control_characters("endpoint", url)?;
         let (scheme, rest) = url
             .split_once("://")
             .ok_or_else(|| bad("is not a URL: it needs http:// or https://"))?;
@@ -346,6 +389,39 @@ mod tests {
                 .url(),
             "http://localhost:9000/b?list-type=2"
         );
+    }
+
+    #[test]
+    fn control_characters_in_credentials_or_endpoint_are_invalid_input_naming_the_field() {
+        let field = |result: Result<Credentials, Error>| match result {
+            Err(Error::InvalidInput { field, message }) => {
+                assert!(!message.contains("SECRET"), "{message}");
+                field
+            }
+            other => panic!("{other:?}"),
+        };
+        for bad in [
+            "SECRET\n",
+            "SECRET\r\nX-Injected: 1",
+            "\0SECRET",
+            "SE\tCRET",
+            "SECRET\u{7f}",
+        ] {
+            assert_eq!(field(Credentials::parse(bad, "s", None)), "access-key");
+            assert_eq!(field(Credentials::parse("AKID", bad, None)), "secret-key");
+            assert_eq!(field(Credentials::parse("AKID", "s", Some(bad))), "session-token");
+        }
+        assert!(Credentials::parse("AKID", "wJal/+=", Some("IQo/+==")).is_ok());
+        for bad in [
+            "http://minio\r\n:9000",
+            "http://mi\nnio:9000",
+            "https://s3.example.com/base\r\nX: 1",
+        ] {
+            match Endpoint::parse(bad) {
+                Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "endpoint", "{bad:?}"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]

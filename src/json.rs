@@ -544,8 +544,9 @@ fn to_json<T: Serialize>(value: &T) -> Result<Value, Error> {
 }
 
 /// The operations name input fields in WIT spelling (`bucket-name`); on the
-/// JSON face they are named as the JSON has them (`bucket_name`).
-fn json_field_names(error: Error) -> Error {
+/// JSON face they are named as the JSON has them (`bucket_name`). The
+/// connection's fields too (`secret_key`), as a JSON caller gives them.
+pub fn json_field_names(error: Error) -> Error {
     match error {
         Error::InvalidInput { field, message } => Error::InvalidInput {
             field: field.replace('-', "_"),

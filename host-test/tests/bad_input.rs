@@ -206,6 +206,38 @@ fn cases() -> Vec<Case> {
             "endpoint",
         ),
         case("list-buckets", json!({"secret_key": 12345}), "secret_key"),
+        // A line break or other control character in a credential or the
+        // endpoint would split a header: refused as input, not sent.
+        case(
+            "list-buckets",
+            json!({"secret_key": "pasted/secret\n"}),
+            "secret_key",
+        ),
+        case(
+            "list-buckets",
+            json!({"access_key": "AKIA\r\nX-Injected: 1", "secret_key": "s3cr3t/key"}),
+            "access_key",
+        ),
+        case(
+            "list-buckets",
+            json!({"session_token": "IQoJ\r\ntoken"}),
+            "session_token",
+        ),
+        case(
+            "list-buckets",
+            json!({"session_token": "IQoJ\u{0}token"}),
+            "session_token",
+        ),
+        case(
+            "list-buckets",
+            json!({"endpoint": "http://min\r\nio:9000"}),
+            "endpoint",
+        ),
+        case(
+            "get-object-signed-url",
+            json!({"bucket_name": "my-bucket", "object_path": "k", "secret_key": "tab\tsecret"}),
+            "secret_key",
+        ),
     ]
 }
 
