@@ -173,6 +173,9 @@ pub struct FileSink {
     // several threads.
     written: AtomicU64,
     committed: bool,
+    // The first write that failed: the call fails on it, and the caller
+    // reports it as the file's error rather than the transfer's.
+    failure: std::sync::OnceLock<std::io::Error>,
 }
 
 impl FileSink {
@@ -204,7 +207,30 @@ impl FileSink {
             destination: destination.to_path_buf(),
             written: AtomicU64::new(0),
             committed: false,
+            failure: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The first write to the temporary file that failed, if any.
+    pub fn failure(&self) -> Option<&std::io::Error> {
+        self.failure.get()
+    }
+
+    /// The destination the sink is renamed onto.
+    pub fn destination(&self) -> &Path {
+        &self.destination
+    }
+
+    /// Keeps the first failed write's error, and returns it.
+    fn note(&self, result: std::io::Result<()>) -> std::io::Result<()> {
+        if let Err(error) = &result {
+            let kept = match error.raw_os_error() {
+                Some(code) => std::io::Error::from_raw_os_error(code),
+                None => std::io::Error::new(error.kind(), error.to_string()),
+            };
+            let _ = self.failure.set(kept);
+        }
+        result
     }
 
     /// Renames the temporary file onto the destination, once its length is
@@ -237,13 +263,14 @@ impl BodySink for FileSink {
 
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         let end = self.written() + bytes.len() as u64;
-        self.file.write_all(bytes)?;
+        let result = self.file.write_all(bytes);
+        self.note(result)?;
         self.written.fetch_max(end, Ordering::SeqCst);
         Ok(())
     }
 
     fn write_at(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
-        positional_write(&self.file, bytes, offset)?;
+        self.note(positional_write(&self.file, bytes, offset))?;
         self.written
             .fetch_max(offset + bytes.len() as u64, Ordering::SeqCst);
         Ok(())

@@ -389,8 +389,7 @@ pub(crate) fn call_json(
     };
     let (sink, committer) = match files.output {
         Some(path) => {
-            let sink = FileSink::create(path)
-                .map_err(|e| host(format!("cannot write beside {}: {e}", path.display())))?;
+            let sink = FileSink::create(path).map_err(|error| local_file("create", path, error))?;
             let (sink, committer) = SharedFileSink::new(sink);
             (Some(Box::new(sink) as Box<dyn BodySink>), Some(committer))
         }
@@ -406,7 +405,7 @@ pub(crate) fn call_json(
         Err(error) if dry_run && error.transport().is_some_and(DryRun::is_not_sent) => {
             return Ok(None);
         }
-        Err(error) => return Err(error),
+        Err(error) => return Err(write_failure(committer.as_ref(), files.output).unwrap_or(error)),
     };
     let mut result: Value = serde_json::from_str(&answer.json)
         .map_err(|e| host(format!("the component's JSON does not parse: {e}")))?;
@@ -421,7 +420,7 @@ pub(crate) fn call_json(
             .and_then(|mut sink| sink.take())
             .ok_or_else(|| host("the download's file was lost".to_owned()))?;
         sink.commit(expected)
-            .map_err(|e| host(format!("cannot write {}: {e}", path.display())))?;
+            .map_err(|error| local_file("write", path, error))?;
         if let Value::Object(map) = &mut result {
             map.insert("output_file".to_owned(), json!(path.display().to_string()));
         }
@@ -430,6 +429,30 @@ pub(crate) fn call_json(
         attach_body(&mut result, &bytes)?;
     }
     Ok(Some(result))
+}
+
+/// The caller's handle on a download's file.
+type SharedSink = std::sync::Arc<std::sync::Mutex<Option<FileSink>>>;
+
+/// The error of a download whose file could not be written, when that is
+/// why the call failed: the component only saw its sink fail.
+fn write_failure(committer: Option<&SharedSink>, output: Option<&Path>) -> Option<CallError> {
+    let guard = committer?.lock().ok()?;
+    let error = guard.as_ref()?.failure()?;
+    let error = match error.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(error.kind(), error.to_string()),
+    };
+    Some(local_file("write", output?, error))
+}
+
+/// The caller's file `path` could not be dealt with.
+fn local_file(action: &'static str, path: &Path, error: std::io::Error) -> CallError {
+    CallError::Host(HostError::LocalFile {
+        action,
+        path: path.to_owned(),
+        error,
+    })
 }
 
 fn invalid_input(field: &str, message: impl Into<String>) -> CallError {

@@ -49,6 +49,18 @@ pub enum HostError {
     /// read, say); found at start-up, before any call.
     #[error("bad host configuration: {0}")]
     Config(String),
+    /// A file of the caller's could not be created, written or renamed (the
+    /// download's `--output`): the disk is full, say. Nothing is left at
+    /// `path`.
+    #[error("cannot {action} {}: {error}", path.display())]
+    LocalFile {
+        /// What was being done: `create`, `write`, `rename`.
+        action: &'static str,
+        /// The file the user named.
+        path: PathBuf,
+        /// The operating system's error.
+        error: std::io::Error,
+    },
 }
 
 fn stderr_suffix(stderr: &str) -> String {
@@ -118,6 +130,13 @@ impl CallError {
     fn fields(&self) -> Fields {
         match self {
             CallError::Connector(e) => connector_error_fields(e),
+            CallError::Host(HostError::LocalFile { action, path, error }) => Fields(vec![
+                ("kind", json!("local-file")),
+                ("action", json!(action)),
+                ("path", json!(path.display().to_string())),
+                ("message", json!(error.to_string())),
+                ("os_error", json!(error.raw_os_error())),
+            ]),
             CallError::Host(e) => Fields(vec![("kind", json!("host")), ("message", json!(e.to_string()))]),
         }
     }

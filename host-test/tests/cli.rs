@@ -297,6 +297,57 @@ fn local_server_credentials_are_new_each_run_and_printed_only_on_request() {
 }
 
 #[test]
+fn a_download_that_cannot_be_written_names_the_file_and_the_os_error() {
+    let local = Local::new();
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.bin");
+    std::fs::write(&source, vec![7u8; 12 << 20]).unwrap();
+    let put = run(
+        &local,
+        &[
+            "put-object-file",
+            "--quiet",
+            "--file",
+            source.to_str().unwrap(),
+            "--input",
+            &input(json!({"bucket_name": BUCKET, "object_path": "big.bin"})),
+        ],
+    );
+    ok(&put);
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let output_path = out_dir.join("big.bin");
+    // A file size limit of 4 MiB for the CLI (SIGXFSZ ignored, so that the
+    // write fails with EFBIG instead of killing it), as a full disk would.
+    let command = command();
+    let script = "trap '' XFSZ; ulimit -f 4096; exec \"$0\" \"$@\"";
+    let output = Command::new("bash")
+        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env("AWS_ACCESS_KEY_ID", local.server.access_key())
+        .env("AWS_SECRET_ACCESS_KEY", local.server.secret_key())
+        .args(["-c", script, command.get_program().to_str().unwrap()])
+        .args([
+            "--endpoint",
+            local.server.endpoint(),
+            "--region",
+            "us-east-1",
+            "get-object",
+            "--quiet",
+        ])
+        .args(["--output", output_path.to_str().unwrap(), "--input"])
+        .arg(input(json!({"bucket_name": BUCKET, "object_path": "big.bin"})))
+        .output()
+        .unwrap();
+    let error = failed(&output);
+    assert_eq!(error["kind"], "local-file", "{error}");
+    assert_eq!(error["action"], "write");
+    assert_eq!(error["path"], output_path.to_str().unwrap());
+    assert_eq!(error["os_error"], 27, "EFBIG: {error}");
+    // Nothing is left behind: no file at the path, no temporary beside it.
+    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0);
+}
+
+#[test]
 fn list_buckets_with_no_bucket() {
     let local = Local::with_buckets(&[]);
     assert_eq!(ok(&run(&local, &["list-buckets"]))["buckets"], json!([]));
