@@ -21,6 +21,16 @@ use crate::error::Error;
 /// levels at most; anything far deeper is not an S3 answer.
 pub const MAX_DEPTH: usize = 32;
 
+/// How many elements one document may hold. S3's largest answers (a page
+/// of 1000 keys or versions, 10,000 buckets) hold well under 100,000; a
+/// document with more is refused before it is kept in memory (a "page" of a
+/// million entries would otherwise exhaust the component's memory).
+pub const MAX_ELEMENTS: usize = 100_000;
+
+/// The longest text one element may hold. The longest S3 sends is a key
+/// (1024 bytes) or a continuation token; a longer text is not an S3 answer.
+pub const MAX_TEXT: usize = 64 * 1024;
+
 /// The fields of an S3 `<Error>` body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ErrorBody {
@@ -198,13 +208,21 @@ pub trait Visitor {
 /// Every failure is an [`Error::InvalidResponse`] that names the document
 /// and what was expected: an empty body, another root element, malformed or
 /// truncated XML, a `<!DOCTYPE>`, an unknown entity, nesting deeper than
-/// [`MAX_DEPTH`], or whatever the visitor refuses.
+/// [`MAX_DEPTH`], more than [`MAX_ELEMENTS`] elements, a text longer than
+/// [`MAX_TEXT`], or whatever the visitor refuses.
 pub fn walk(body: &[u8], root: &str, visitor: &mut dyn Visitor) -> Result<(), Error> {
     let mut reader = Reader::from_reader(body);
     let mut path = Path::default();
     let mut text = String::new();
     let mut in_root = false;
+    let mut elements = 0usize;
     loop {
+        if text.len() > MAX_TEXT {
+            return Err(Error::invalid_response(format!(
+                "the <{root}> document has an element whose text is longer than {MAX_TEXT} bytes; \
+                 no S3 answer has one"
+            )));
+        }
         let event = reader.read_event().map_err(|e| {
             Error::invalid_response(format!(
                 "malformed XML in the <{root}> document at byte {}: {e}",
@@ -226,12 +244,12 @@ pub fn walk(body: &[u8], root: &str, visitor: &mut dyn Visitor) -> Result<(), Er
                 }
             }
             Event::Start(start) => {
-                open(&mut path, root, element_name(&start))?;
+                open(&mut path, root, element_name(&start), &mut elements)?;
                 text.clear();
                 visitor.open(&path)?;
             }
             Event::Empty(start) => {
-                open(&mut path, root, element_name(&start))?;
+                open(&mut path, root, element_name(&start), &mut elements)?;
                 visitor.open(&path)?;
                 visitor.close(&path, "")?;
                 path.pop();
@@ -290,7 +308,14 @@ fn element_name<'a>(start: &'a BytesStart<'_>) -> &'a str {
     qualified.rsplit(':').next().unwrap_or(qualified)
 }
 
-fn open(path: &mut Path, root: &str, name: &str) -> Result<(), Error> {
+fn open(path: &mut Path, root: &str, name: &str, elements: &mut usize) -> Result<(), Error> {
+    *elements += 1;
+    if *elements > MAX_ELEMENTS {
+        return Err(Error::invalid_response(format!(
+            "the <{root}> document holds more than {MAX_ELEMENTS} elements; no S3 answer does (a \
+             listing page holds at most 1000 entries)"
+        )));
+    }
     if path.depth() >= MAX_DEPTH {
         return Err(Error::invalid_response(format!(
             "the <{root}> document nests elements more than {MAX_DEPTH} deep"
@@ -400,6 +425,43 @@ mod tests {
         let mut recorder = Recorder::default();
         walk(body.as_bytes(), root, &mut recorder)?;
         Ok(recorder.seen)
+    }
+
+    #[test]
+    fn a_document_with_too_many_elements_or_too_long_a_text_is_refused() {
+        let entries = "<Contents><Key>k</Key></Contents>".repeat(MAX_ELEMENTS / 2 + 1);
+        let page = format!("<ListBucketResult>{entries}</ListBucketResult>");
+        let error = record(&page, "ListBucketResult").unwrap_err().to_string();
+        assert!(
+            error.contains(&format!("more than {MAX_ELEMENTS} elements")),
+            "{error}"
+        );
+        let fits = "<Contents><Key>k</Key></Contents>".repeat(MAX_ELEMENTS / 2 - 1);
+        assert!(record(
+            &format!("<ListBucketResult>{fits}</ListBucketResult>"),
+            "ListBucketResult"
+        )
+        .is_ok());
+
+        for long in [
+            format!("<Error><Code>{}</Code></Error>", "x".repeat(MAX_TEXT + 1)),
+            format!("<Error><Code>{}</Code></Error>", "&amp;".repeat(MAX_TEXT + 1)),
+            format!(
+                "<Error><Code><![CDATA[{}]]></Code></Error>",
+                "x".repeat(MAX_TEXT + 1)
+            ),
+        ] {
+            let error = record(&long, "Error").unwrap_err().to_string();
+            assert!(
+                error.contains(&format!("longer than {MAX_TEXT} bytes")),
+                "{error}"
+            );
+        }
+        assert!(record(
+            &format!("<Error><Code>{}</Code></Error>", "x".repeat(MAX_TEXT)),
+            "Error"
+        )
+        .is_ok());
     }
 
     #[test]

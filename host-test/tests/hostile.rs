@@ -641,3 +641,73 @@ fn error_json_of_a_retried_failure_names_the_attempts() {
     assert_eq!(json["error"]["attempts"], 3);
     assert_eq!(json["error"]["request_id"], "FAKE-REQUEST");
 }
+
+/// A listing page as S3 would send it, `count` keys of `prefix` plus a
+/// number, with `token` for the next page.
+fn listing_page(prefix: &str, count: usize, token: Option<&str>) -> String {
+    let mut page = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult>");
+    match token {
+        Some(token) => page.push_str(&format!(
+            "<IsTruncated>true</IsTruncated><NextContinuationToken>{token}</NextContinuationToken>"
+        )),
+        None => page.push_str("<IsTruncated>false</IsTruncated>"),
+    }
+    for n in 0..count {
+        page.push_str(&format!(
+            "<Contents><Key>{prefix}{n:07}</Key><Size>1</Size></Contents>"
+        ));
+    }
+    page.push_str("</ListBucketResult>");
+    page
+}
+
+#[test]
+fn a_listing_page_of_a_million_entries_is_an_invalid_response_not_a_trap() {
+    // 55 MB: under the response cap, so it reaches the parser.
+    let page = listing_page("k", 1_000_000, None);
+    let server = FakeServer::start(Script::always(Answer::xml(200, &page)));
+    let mut instance = instance_with(HttpConfig::default());
+    let result = instance
+        .list_objects(&server.conn(), &list_input())
+        .map(|r| r.objects.len());
+    assert_eq!(outcome(&result).0, "invalid-response", "{result:?}");
+    assert!(
+        instance.memory_peak() < 192 << 20,
+        "{} bytes",
+        instance.memory_peak()
+    );
+}
+
+#[test]
+fn fetching_every_page_of_long_keys_stops_at_the_budget_and_does_not_trap() {
+    // 1000 keys of about 1 KB a page: the whole listing would be 60 MB of
+    // keys, more than the component's memory holds once written as JSON.
+    let long = "k".repeat(1000);
+    let pages: Vec<Answer> = (0..60)
+        .map(|n| {
+            Answer::xml(
+                200,
+                &listing_page(&format!("{long}{n:02}"), 1000, Some(&format!("t{n}"))),
+            )
+        })
+        .collect();
+    let server = FakeServer::start(Script::sequence(
+        pages,
+        Answer::xml(200, &listing_page("z", 1, None)),
+    ));
+    let mut instance = instance_with(HttpConfig::default());
+    let input = serde_json::json!({"bucket_name": BUCKET, "fetch_all": true, "max_total": 100_000});
+    let answer = instance
+        .invoke(&server.conn(), "list-objects", &input.to_string(), None)
+        .unwrap();
+    let listing: Value = serde_json::from_str(&answer.json).unwrap();
+    assert_eq!(listing["is_truncated"], true);
+    let pages = listing["pages"].as_u64().unwrap();
+    assert!((10..60).contains(&pages), "{pages}");
+    assert_eq!(listing["next_continuation_token"], format!("t{}", pages - 1));
+    assert!(
+        instance.memory_peak() < 200 << 20,
+        "{} bytes",
+        instance.memory_peak()
+    );
+}

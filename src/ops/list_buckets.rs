@@ -16,6 +16,11 @@ use crate::xml::{self, Path, Visitor};
 /// answering with a continuation token.
 pub const MAX_PAGES: u32 = 1000;
 
+/// The most buckets gathered in one call (S3 allows an account up to
+/// 1,000,000 on request): more would not fit in the component's memory as
+/// JSON, and are refused with an error rather than a trap.
+pub const MAX_BUCKETS: usize = 100_000;
+
 /// One page of List Buckets.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListBucketsPage {
@@ -45,16 +50,26 @@ pub fn parse(response: &HttpResponse) -> Result<ListBucketsPage, Error> {
 pub fn run(client: &mut Client<'_>) -> Result<Vec<Bucket>, Error> {
     let mut buckets = Vec::new();
     let mut token: Option<String> = None;
-    for _ in 0..MAX_PAGES {
+    // Every token answered so far: one answered again, even between
+    // others, would have the listing loop for ever.
+    let mut seen = std::collections::HashSet::new();
+    for pages in 1..=MAX_PAGES {
         let response = client.send(&request(token.as_deref())?)?;
         let page = parse(&response)?;
         buckets.extend(page.buckets);
+        if buckets.len() > MAX_BUCKETS {
+            return Err(Error::invalid_response(format!(
+                "List Buckets gave more than {MAX_BUCKETS} buckets in {pages} pages, more than one call \
+                 returns"
+            )));
+        }
         match page.continuation_token {
             None => return Ok(buckets),
-            Some(next) if token.as_deref() == Some(next.as_str()) => {
-                return Err(Error::invalid_response(
-                    "List Buckets answered the same continuation token twice; stopping rather than looping",
-                ));
+            Some(next) if !seen.insert(next.clone()) => {
+                return Err(Error::invalid_response(format!(
+                    "List Buckets answered a continuation token it had already given (after {pages} \
+                     pages); stopping rather than looping"
+                )));
             }
             next => token = next,
         }
@@ -290,8 +305,43 @@ mod tests {
             &FIXTURES.bytes("page-1.xml"),
         );
         let message = invalid_response(with_client(&mut transport, Operation::ListBuckets, run));
-        assert!(message.contains("same continuation token"), "{message}");
+        assert!(message.contains("already given (after 2 pages)"), "{message}");
         assert_eq!(transport.sent.len(), 2);
+    }
+
+    #[test]
+    fn run_stops_when_tokens_alternate() {
+        let mut transport = FakeTransport::default();
+        for token in ["a", "b", "a", "b"] {
+            let body = format!(
+                "<ListAllMyBucketsResult><Buckets/><ContinuationToken>{token}</ContinuationToken></ListAllMyBucketsResult>"
+            );
+            transport.answer(200, &[], body.as_bytes());
+        }
+        let message = invalid_response(with_client(&mut transport, Operation::ListBuckets, run));
+        assert!(message.contains("already given (after 3 pages)"), "{message}");
+        assert_eq!(transport.sent.len(), 3);
+    }
+
+    #[test]
+    fn run_refuses_more_buckets_than_one_call_returns() {
+        let mut transport = FakeTransport::default();
+        let page = |first: usize, token: &str| {
+            let buckets: String = (first..first + 10_000)
+                .map(|n| format!("<Bucket><Name>bucket-{n:06}</Name></Bucket>"))
+                .collect();
+            format!(
+                "<ListAllMyBucketsResult><Buckets>{buckets}</Buckets><ContinuationToken>{token}</ContinuationToken></ListAllMyBucketsResult>"
+            )
+        };
+        for n in 0..11 {
+            transport.answer(200, &[], page(n * 10_000, &format!("t{n}")).as_bytes());
+        }
+        let message = invalid_response(with_client(&mut transport, Operation::ListBuckets, run));
+        assert!(
+            message.contains(&format!("more than {MAX_BUCKETS} buckets in 11 pages")),
+            "{message}"
+        );
     }
 
     #[test]

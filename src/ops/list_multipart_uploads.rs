@@ -15,6 +15,9 @@ use crate::xml::{self, Path, Visitor};
 /// The most uploads gathered when no `max_total` is given.
 pub const DEFAULT_MAX_TOTAL: u32 = 10_000;
 
+/// The most uploads one call may be asked to gather (`max_total`).
+pub const MAX_TOTAL: u32 = 100_000;
+
 /// One page of the listing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UploadsPage {
@@ -30,8 +33,15 @@ pub fn request(
     marker: Option<&(String, String)>,
 ) -> Result<OpRequest, Error> {
     validate::bucket_name(&input.bucket_name)?;
-    if input.max_total == Some(0) {
-        return Err(Error::invalid_input("max-total", "must be at least 1"));
+    match input.max_total {
+        Some(0) => return Err(Error::invalid_input("max-total", "must be at least 1")),
+        Some(total) if total > MAX_TOTAL => {
+            return Err(Error::invalid_input(
+                "max-total",
+                format!("is {total}; one call gathers at most {MAX_TOTAL} uploads"),
+            ))
+        }
+        _ => {}
     }
     let mut request = OpRequest::new(Method::Get, Some(&input.bucket_name), None).with_query("uploads", "");
     if let Some(prefix) = input.prefix.as_deref().filter(|p| !p.is_empty()) {

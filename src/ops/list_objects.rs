@@ -25,9 +25,18 @@ pub const MAX_KEYS: u32 = 1000;
 /// How many entries `fetch_all` gathers when `max_total` is not given.
 pub const DEFAULT_MAX_TOTAL: u32 = 10_000;
 
+/// The most entries `fetch_all` may be asked to gather (`max_total`).
+pub const MAX_TOTAL: u32 = 100_000;
+
 /// The most pages `fetch_all` reads in one call. A listing that is still
 /// truncated then is returned as truncated, with the token to resume from.
 pub const MAX_PAGES: u32 = 10_000;
+
+/// How many bytes of entries (keys, prefixes, ETags and the like) `fetch_all`
+/// gathers in one call: 100,000 entries with 1024-byte keys would not fit in
+/// the component's memory once written out as JSON. A listing that reaches
+/// it is returned as truncated, with the token to resume from.
+pub const MAX_GATHERED_BYTES: usize = 24 * 1024 * 1024;
 
 /// One page of a listing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -49,6 +58,22 @@ impl ListObjectsPage {
     pub fn entries(&self) -> usize {
         self.objects.len() + self.common_prefixes.len()
     }
+
+    /// About how many bytes the page's entries hold: their strings, and a
+    /// little for each entry's other fields.
+    pub fn bytes(&self) -> usize {
+        let objects: usize = self
+            .objects
+            .iter()
+            .map(|o| {
+                64 + o.key.len()
+                    + o.etag.as_ref().map_or(0, String::len)
+                    + o.last_modified.as_ref().map_or(0, String::len)
+                    + o.storage_class.as_ref().map_or(0, String::len)
+            })
+            .sum();
+        objects + self.common_prefixes.iter().map(|p| 32 + p.len()).sum::<usize>()
+    }
 }
 
 /// Checks the input; nothing is sent when this fails.
@@ -62,13 +87,20 @@ pub fn validate(input: &ListObjectsInput) -> Result<(), Error> {
             ));
         }
     }
-    if input.max_total == Some(0) {
-        return Err(Error::invalid_input(
+    match input.max_total {
+        Some(0) => Err(Error::invalid_input(
             "max-total",
             "is 0; give at least 1, or leave it out for the default of 10000",
-        ));
+        )),
+        Some(total) if total > MAX_TOTAL => Err(Error::invalid_input(
+            "max-total",
+            format!(
+                "is {total}; one call gathers at most {MAX_TOTAL} entries (go on from the \
+                 next_continuation_token of its answer)"
+            ),
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Builds the request for the first page `input` asks for.
@@ -165,7 +197,8 @@ pub fn run(client: &mut Client<'_>, input: &ListObjectsInput) -> Result<ListObje
 }
 
 /// Follows continuation tokens until the listing ends, `max_total` entries
-/// are gathered, or [`MAX_PAGES`] pages were read.
+/// are gathered, [`MAX_PAGES`] pages were read or [`MAX_GATHERED_BYTES`]
+/// bytes of entries are held.
 fn fetch_all(client: &mut Client<'_>, input: &ListObjectsInput) -> Result<ListObjectsOutput, Error> {
     let limit = input.max_total.unwrap_or(DEFAULT_MAX_TOTAL);
     let page_size = input.max_keys.unwrap_or(MAX_KEYS);
@@ -174,6 +207,7 @@ fn fetch_all(client: &mut Client<'_>, input: &ListObjectsInput) -> Result<ListOb
     // Every token answered so far: a server that sends one again (even
     // between others, A B A B ...) would have the listing loop for ever.
     let mut seen: std::collections::HashSet<String> = token.iter().cloned().collect();
+    let mut gathered_bytes = 0usize;
     loop {
         let gathered = u32::try_from(output.objects.len() + output.common_prefixes.len()).unwrap_or(u32::MAX);
         // Never ask for more than is still wanted: a page cut short here
@@ -182,6 +216,7 @@ fn fetch_all(client: &mut Client<'_>, input: &ListObjectsInput) -> Result<ListOb
         let request = page_request(input, token.as_deref(), Some(page_size.min(remaining)))?;
         let page = parse(&client.send(&request)?)?;
         output.pages += 1;
+        gathered_bytes += page.bytes();
         output.objects.extend(page.objects);
         output.common_prefixes.extend(page.common_prefixes);
         if !page.is_truncated {
@@ -202,7 +237,7 @@ fn fetch_all(client: &mut Client<'_>, input: &ListObjectsInput) -> Result<ListOb
             )));
         }
         let gathered = output.objects.len() + output.common_prefixes.len();
-        if gathered >= limit as usize || output.pages >= MAX_PAGES {
+        if gathered >= limit as usize || output.pages >= MAX_PAGES || gathered_bytes >= MAX_GATHERED_BYTES {
             output.is_truncated = true;
             output.next_continuation_token = Some(next);
             return Ok(output);
@@ -684,6 +719,50 @@ mod tests {
         assert!(transport.sent[1]
             .query
             .contains(&("max-keys".into(), "500".into())));
+    }
+
+    #[test]
+    fn fetch_all_of_long_keys_stops_at_the_byte_budget_with_the_token_to_resume() {
+        let mut transport = FakeTransport::default();
+        let long = "k".repeat(1000);
+        let pages = 40;
+        for page in 0..pages {
+            transport.answer(
+                200,
+                &[],
+                &generated_page(&format!("{long}{page:02}/"), 1000, Some(&format!("t{page}"))),
+            );
+        }
+        let listing = ListObjectsInput {
+            fetch_all: true,
+            max_total: Some(MAX_TOTAL),
+            ..input("my-bucket")
+        };
+        let output = with_client(&mut transport, Operation::ListObjects, |c| run(c, &listing)).unwrap();
+        assert!(output.is_truncated);
+        let held: usize = output.objects.iter().map(|o| o.key.len()).sum();
+        assert!(
+            held <= MAX_GATHERED_BYTES && held > MAX_GATHERED_BYTES / 2,
+            "{held}"
+        );
+        assert!(output.pages < pages, "{}", output.pages);
+        let last = output.pages - 1;
+        assert_eq!(output.next_continuation_token, Some(format!("t{last}")));
+    }
+
+    #[test]
+    fn max_total_over_the_limit_is_refused_before_sending() {
+        let listing = ListObjectsInput {
+            fetch_all: true,
+            max_total: Some(MAX_TOTAL + 1),
+            ..input("my-bucket")
+        };
+        assert_eq!(invalid_field(request(&listing)), "max-total");
+        assert!(request(&ListObjectsInput {
+            max_total: Some(MAX_TOTAL),
+            ..listing
+        })
+        .is_ok());
     }
 
     #[test]
