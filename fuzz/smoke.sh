@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Fuzz smoke test: builds every fuzz target and runs each for a short while
-# (FUZZ_SECONDS, default 20). Fails when any target finds an input that
-# panics, hangs or runs out of memory; the input is kept in
-# fuzz/artifacts/<target>/ and the command that replays it is printed.
+# Fuzz run: builds every fuzz target and runs each for a short while
+# (FUZZ_SECONDS, default 20) or for a number of executions (FUZZ_RUNS).
+# Fails when any target finds an input that panics, hangs or runs out of
+# memory; the input is kept in fuzz/artifacts/<target>/ and the command
+# that replays it is printed.
+#
+# Corpora: fuzz/seeds/<target>/ is kept in the repository (minimised: each
+# input there adds coverage); fuzz/corpus/<target>/ is the working corpus a
+# run grows (ignored by git). With FUZZ_MERGE=1 the inputs of the working
+# corpus that add coverage are merged into the seeds at the end, to be
+# committed.
 #
 # Environment:
 #   FUZZ_SECONDS    seconds per target (default 20)
+#   FUZZ_RUNS       executions per target instead (make fuzz: 10000000)
+#   FUZZ_MERGE      1: merge new coverage into fuzz/seeds/ afterwards
 #   FUZZ_TARGETS    space-separated targets to run (default: all)
 #   FUZZ_SANITIZER  address (default with nightly) or none (the only choice
 #                   without a nightly toolchain; enough for safe Rust, where
@@ -19,7 +28,7 @@ cd "$here"
 unset CARGO_TARGET_DIR
 
 seconds="${FUZZ_SECONDS:-20}"
-all_targets="xml_error list_buckets list_objects bucket_location delete_objects object_metadata json_invoke"
+all_targets="xml_error list_buckets list_objects bucket_location delete_objects object_metadata multipart json_invoke"
 targets="${FUZZ_TARGETS:-$all_targets}"
 started=$SECONDS
 
@@ -59,20 +68,33 @@ built=$((SECONDS - started))
 mkdir -p target/smoke-logs
 failed=()
 for target in $targets; do
-    mkdir -p "corpus/$target"
-    args=(-max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1)
+    mkdir -p "corpus/$target" "seeds/$target"
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        budget=(-runs="$FUZZ_RUNS")
+    else
+        budget=(-max_total_time="$seconds")
+    fi
+    args=("${budget[@]}" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1)
     case "$target" in
-        xml_error | list_buckets | list_objects | bucket_location | delete_objects)
+        xml_error | list_buckets | list_objects | bucket_location | delete_objects | multipart)
             args+=(-dict="$here/xml.dict")
             ;;
     esac
     log="target/smoke-logs/$target.log"
     # shellcheck disable=SC2046 # one word per seed directory
     if cargo "${toolchain[@]}" fuzz run --sanitizer "$sanitizer" "$target" \
-        "corpus/$target" $(seeds "$target") -- "${args[@]}" >"$log" 2>&1; then
+        "corpus/$target" "seeds/$target" $(seeds "$target") -- "${args[@]}" >"$log" 2>&1; then
         runs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)"
         cov="$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 || true)"
         echo "fuzz: $target ok (${runs:-?} runs, ${cov:-cov: ?})"
+        if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+            before="$(find "seeds/$target" -type f | wc -l)"
+            cargo "${toolchain[@]}" fuzz run --sanitizer "$sanitizer" "$target" \
+                "seeds/$target" "corpus/$target" -- -merge=1 -max_len=65536 -rss_limit_mb=2048 \
+                >"target/smoke-logs/$target.merge.log" 2>&1
+            after="$(find "seeds/$target" -type f | wc -l)"
+            echo "fuzz: $target seeds $before -> $after"
+        fi
     else
         echo "fuzz: $target FAILED (full log: $here/$log)"
         # The panic and its message, the input, and how to replay it.
