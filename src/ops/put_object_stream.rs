@@ -24,7 +24,7 @@ use md5::Md5;
 use sha2::{Digest as _, Sha256};
 
 use crate::client::{Client, Exchange};
-use crate::error::{Error, UploadFailure};
+use crate::error::{Error, ErrorCode, UploadFailure};
 use crate::http::{BodyError, Digest, Method, OpRequest};
 use crate::model::{PayloadSigning, PutObjectOutput, PutObjectStreamInput};
 use crate::ops::multipart::{self, PartPlan, MAX_PART_SIZE, MIN_PART_SIZE};
@@ -196,6 +196,18 @@ fn multipart_upload(
     let completed = multipart::complete_request(bucket, key, &upload_id, &parts)
         .and_then(|request| client.send(&request))
         .and_then(|response| multipart::parse_complete(&response));
+    let completed = match completed {
+        // An attempt whose answer was lost may have completed the upload:
+        // the next one finds it gone. The object then carries the ETag
+        // these very parts give, and the upload succeeded.
+        Err(Error::Service(error)) if error.code == ErrorCode::NoSuchUpload && error.attempts > 1 => {
+            match completed_meanwhile(client, bucket, key, &parts) {
+                Some(etag) => Ok((Some(etag), None)),
+                None => Err(Error::Service(error)),
+            }
+        }
+        other => other,
+    };
     match completed {
         Ok((etag, version_id)) => Ok(PutObjectOutput {
             key: key.to_owned(),
@@ -205,6 +217,47 @@ fn multipart_upload(
         }),
         Err(cause) => Err(upload.fail(client, parts.len(), cause)),
     }
+}
+
+/// The object's ETag when `key` now holds the object that these parts
+/// complete into: S3 names a multipart object `"MD5-N"`, the MD5 of the
+/// parts' MD5s one after the other and the number of parts. `None` when it
+/// does not, or when that cannot be told (a part's ETag is no MD5, as under
+/// KMS).
+fn completed_meanwhile(
+    client: &mut Client<'_>,
+    bucket: &str,
+    key: &str,
+    parts: &[(u32, String)],
+) -> Option<String> {
+    let expected = multipart_etag(parts)?;
+    let object = crate::model::ObjectRef {
+        bucket_name: bucket.to_owned(),
+        object_path: key.to_owned(),
+        version_id: None,
+    };
+    let metadata = crate::ops::head_object::request(&object)
+        .and_then(|request| client.send(&request))
+        .and_then(|response| crate::ops::head_object::parse_metadata(&response))
+        .ok()?;
+    let etag = metadata.etag?;
+    (etag.trim_matches('"') == expected).then_some(etag)
+}
+
+/// The ETag S3 gives the object these parts complete into, unquoted:
+/// `hex(MD5(md5(part 1) || md5(part 2) || ...))-N`.
+pub fn multipart_etag(parts: &[(u32, String)]) -> Option<String> {
+    let mut md5 = Md5::new();
+    for (_, etag) in parts {
+        let hex = etag.trim_matches('"');
+        if hex.len() != 32 {
+            return None;
+        }
+        for i in (0..32).step_by(2) {
+            md5.update([u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()?]);
+        }
+    }
+    Some(format!("{}-{}", hex(&md5.finalize()), parts.len()))
 }
 
 /// The parts S3 already holds for a resumed upload, by number, that fit the
@@ -412,7 +465,7 @@ fn digests(
 mod tests {
     use super::*;
     use crate::client::fake::{with_client, FakeTransport};
-    use crate::error::ErrorCode;
+    use crate::http::TransportError;
     use crate::model::UploadOptions;
     use crate::ops::Operation;
 
@@ -439,6 +492,7 @@ mod tests {
         b"<CompleteMultipartUploadResult><ETag>\"whole-3\"</ETag></CompleteMultipartUploadResult>";
     const SLOW_DOWN: &[u8] = b"<Error><Code>SlowDown</Code><Message>slow</Message></Error>";
     const DENIED: &[u8] = b"<Error><Code>AccessDenied</Code><Message>no</Message></Error>";
+    const NO_SUCH_UPLOAD: &[u8] = b"<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>";
 
     #[test]
     fn small_source_is_one_signed_put_over_http_sent_from_the_source() {
@@ -634,6 +688,71 @@ mod tests {
         assert!(matches!(failure.cause, Error::Service(ref e) if e.code == ErrorCode::SlowDown));
         // No abort was sent: the parts are kept for the resume.
         assert!(t.sent.iter().all(|r| r.method != Method::Delete));
+    }
+
+    #[test]
+    fn the_multipart_etag_is_the_md5_of_the_parts_md5s() {
+        let parts = [
+            (1, "\"3303e12af474ca11d85ed2966a932992\"".to_owned()),
+            (2, "3ea4e15b91a17dc76052c56cfcdf67a2".to_owned()),
+        ];
+        assert_eq!(
+            multipart_etag(&parts).as_deref(),
+            Some("0732917abc3288784e318ac0aab1757a-2")
+        );
+        assert_eq!(multipart_etag(&[(1, "\"not-an-md5\"".to_owned())]), None);
+    }
+
+    /// Three parts whose ETags are MD5s, and the object they complete into.
+    fn md5_parts(t: &mut FakeTransport) -> String {
+        let etags = [
+            "\"3303e12af474ca11d85ed2966a932992\"",
+            "\"3ea4e15b91a17dc76052c56cfcdf67a2\"",
+            "\"3303e12af474ca11d85ed2966a932992\"",
+        ];
+        t.answer(200, &[], CREATED);
+        for etag in etags {
+            t.answer(200, &[("etag", etag)], b"");
+        }
+        let parts: Vec<(u32, String)> = (1..).zip(etags.map(str::to_owned)).collect();
+        format!("\"{}\"", multipart_etag(&parts).unwrap())
+    }
+
+    #[test]
+    fn a_completion_whose_answer_was_lost_is_found_done() {
+        let mut t = FakeTransport::with_source(source(11 * MIB as usize));
+        let whole = md5_parts(&mut t);
+        t.answers
+            .push_back(Err(TransportError::Connection("reset".into())));
+        t.answer(404, &[], NO_SUCH_UPLOAD).answer(
+            200,
+            &[("etag", &whole), ("content-length", "11534336")],
+            b"",
+        );
+        let out = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(multipart_options()))
+        })
+        .unwrap();
+        assert_eq!(out.etag.as_deref(), Some(whole.as_str()));
+        assert_eq!(t.sent.last().unwrap().method, Method::Head);
+    }
+
+    #[test]
+    fn a_completion_that_finds_another_object_fails() {
+        let mut t = FakeTransport::with_source(source(11 * MIB as usize));
+        md5_parts(&mut t);
+        t.answers
+            .push_back(Err(TransportError::Connection("reset".into())));
+        t.answer(404, &[], NO_SUCH_UPLOAD)
+            .answer(200, &[("etag", "\"someone-elses-3\"")], b"");
+        let error = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(multipart_options()))
+        })
+        .unwrap_err();
+        let Error::UploadIncomplete(failure) = error else {
+            panic!("expected an incomplete upload, got {error:?}")
+        };
+        assert!(matches!(failure.cause, Error::Service(ref e) if e.code == ErrorCode::NoSuchUpload));
     }
 
     #[test]
