@@ -7,7 +7,7 @@ VENV        := target/venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 CARGO       ?= cargo
 
-.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz clean bench bench-large
+.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large
 
 all: build
 
@@ -56,6 +56,15 @@ fuzz-smoke:
 FUZZ_RUNS ?= 10000000
 fuzz:
 	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_MERGE=1 bash fuzz/smoke.sh
+
+## The fault-injection run at scale (not part of `make test`, which runs 300
+## operations): CHAOS_OPS operations through a proxy that faults a third of
+## all requests, every result checked against a model (host-test/tests/chaos.rs).
+CHAOS_OPS  ?= 4000
+CHAOS_SEED ?= 1
+chaos: build
+	CHAOS_OPS=$(CHAOS_OPS) CHAOS_SEED=$(CHAOS_SEED) $(CARGO) test -p s3-connector-host --release \
+		--test chaos -- --nocapture
 
 ## Benchmarks (not part of `make test`): see bench/README.md.
 bench: bench-large

@@ -129,6 +129,18 @@ impl<'a> Client<'a> {
     /// goes into the sink is not retried once part of a body has reached
     /// the sink: the caller resumes from what arrived.
     pub fn exchange(&mut self, request: &OpRequest, exchange: Exchange) -> Result<HttpResponse, Error> {
+        self.exchange_counted(request, exchange)
+            .map(|(response, _)| response)
+    }
+
+    /// [`Client::exchange`], also telling how many attempts the answer
+    /// took: a request that is not idempotent and took more than one may
+    /// have acted more than once (an attempt whose answer was lost).
+    pub fn exchange_counted(
+        &mut self,
+        request: &OpRequest,
+        exchange: Exchange,
+    ) -> Result<(HttpResponse, u32), Error> {
         let mut region = self.region_for(request.bucket.as_deref());
         let mut redirected = false;
         let policy = RetryPolicy::STANDARD;
@@ -149,7 +161,9 @@ impl<'a> Client<'a> {
                     let before = self.transport.sink_written().map_err(Error::Body)?;
                     let sent = self.transport.send_into(&http);
                     if sent.is_err() && self.transport.sink_written().map_err(Error::Body)? != before {
-                        return sent.map_err(|error| Error::Transport { error, attempts });
+                        return sent
+                            .map(|response| (response, attempts))
+                            .map_err(|error| Error::Transport { error, attempts });
                     }
                     sent
                 }
@@ -183,7 +197,7 @@ impl<'a> Client<'a> {
                         self.state.learn_region(bucket, found);
                     }
                 }
-                return Ok(response);
+                return Ok((response, attempts));
             }
             let error = self.service_error(request, &response, attempts);
             if let (false, Some(bucket), Some(found)) = (redirected, &request.bucket, &error.region) {

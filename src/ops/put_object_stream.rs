@@ -144,11 +144,32 @@ fn multipart_upload(
 ) -> Result<PutObjectOutput, Error> {
     let (bucket, key) = (input.bucket_name.as_str(), input.object_path.as_str());
     let (upload_id, mut done) = match &input.options.resume_upload_id {
-        Some(id) => (id.clone(), parts_held(client, bucket, key, id, &plan)?),
+        Some(id) => match parts_held(client, bucket, key, id, &plan) {
+            Ok(held) => (id.clone(), held),
+            // The upload is gone: the attempt that failed may have completed
+            // it after all (its answer lost). Then the object is this source.
+            Err(Error::Service(error)) if error.code == ErrorCode::NoSuchUpload => {
+                let parts = source_part_etags(client, &plan)?;
+                return match completed_meanwhile(client, bucket, key, &parts) {
+                    Some(etag) => Ok(PutObjectOutput {
+                        key: key.to_owned(),
+                        etag: Some(etag),
+                        version_id: None,
+                        parts: plan.parts,
+                    }),
+                    None => Err(Error::Service(error)),
+                };
+            }
+            Err(error) => return Err(error),
+        },
         None => {
             let create = multipart::create_request(bucket, key, headers);
-            let response = client.send(&create)?;
-            (multipart::parse_create(&response)?, BTreeMap::new())
+            let (response, attempts) = client.exchange_counted(&create, Exchange::InMemory)?;
+            let upload_id = multipart::parse_create(&response)?;
+            if attempts > 1 {
+                abort_orphans(client, bucket, key, &upload_id);
+            }
+            (upload_id, BTreeMap::new())
         }
     };
     let upload = Upload {
@@ -197,15 +218,14 @@ fn multipart_upload(
         .and_then(|request| client.send(&request))
         .and_then(|response| multipart::parse_complete(&response));
     let completed = match completed {
-        // An attempt whose answer was lost may have completed the upload:
-        // the next one finds it gone. The object then carries the ETag
-        // these very parts give, and the upload succeeded.
-        Err(Error::Service(error)) if error.code == ErrorCode::NoSuchUpload && error.attempts > 1 => {
-            match completed_meanwhile(client, bucket, key, &parts) {
-                Some(etag) => Ok((Some(etag), None)),
-                None => Err(Error::Service(error)),
-            }
-        }
+        // An attempt whose answer was lost may have completed the upload
+        // (the next one then finds it gone, or every answer was lost). The
+        // object then carries the ETag these very parts give, and the upload
+        // succeeded.
+        Err(error) if may_have_completed(&error) => match completed_meanwhile(client, bucket, key, &parts) {
+            Some(etag) => Ok((Some(etag), None)),
+            None => Err(error),
+        },
         other => other,
     };
     match completed {
@@ -217,6 +237,87 @@ fn multipart_upload(
         }),
         Err(cause) => Err(upload.fail(client, parts.len(), cause)),
     }
+}
+
+/// How long before our own upload an orphan of a retried creation can have
+/// been initiated: the retries' pauses (at most 10 s) and three requests'
+/// timeouts, with room for a slow server.
+const ORPHAN_WINDOW_SECONDS: i64 = 120;
+
+/// Aborts the uploads that earlier attempts of our CreateMultipartUpload
+/// may have started before their answers were lost: S3 gave them ids we
+/// never learnt, and they would be left behind. Those are the uploads of
+/// this very key initiated shortly before ours (within
+/// [`ORPHAN_WINDOW_SECONDS`], by S3's clock on both sides), which no part
+/// can have reached yet. Best effort: a failure here leaves them, as
+/// before, and never fails the upload.
+fn abort_orphans(client: &mut Client<'_>, bucket: &str, key: &str, ours: &str) {
+    use time::format_description::well_known::Rfc3339;
+    use time::OffsetDateTime;
+    let input = crate::model::ListMultipartUploadsInput {
+        bucket_name: bucket.to_owned(),
+        prefix: Some(key.to_owned()),
+        max_total: None,
+    };
+    let Ok(page) = crate::ops::list_multipart_uploads::request(&input, None)
+        .and_then(|request| client.send(&request))
+        .and_then(|response| crate::ops::list_multipart_uploads::parse(&response))
+    else {
+        return;
+    };
+    let initiated = |upload: &crate::model::MultipartUpload| {
+        upload
+            .initiated
+            .as_deref()
+            .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok())
+    };
+    let Some(our_start) = page
+        .uploads
+        .iter()
+        .find(|u| u.upload_id == ours)
+        .and_then(initiated)
+    else {
+        return;
+    };
+    for upload in &page.uploads {
+        let Some(start) = initiated(upload) else { continue };
+        let before_ours = (our_start - start).whole_seconds();
+        if upload.key == key && upload.upload_id != ours && (0..=ORPHAN_WINDOW_SECONDS).contains(&before_ours)
+        {
+            if let Ok(abort) = multipart::abort_request(bucket, key, &upload.upload_id) {
+                let _ = client.send(&abort);
+            }
+        }
+    }
+}
+
+/// Whether a CompleteMultipartUpload that failed so may have completed the
+/// upload all the same: its answer was lost (a broken connection, a
+/// timeout, a 5xx), or a retry found the upload gone.
+fn may_have_completed(error: &Error) -> bool {
+    match error {
+        Error::Service(error) => {
+            (error.code == ErrorCode::NoSuchUpload && error.attempts > 1) || error.status >= 500
+        }
+        Error::Transport { .. } => true,
+        _ => false,
+    }
+}
+
+/// Each part's ETag as S3 gives it when it holds these bytes: the MD5 of
+/// the source's span, in hex.
+fn source_part_etags(client: &mut Client<'_>, plan: &PartPlan) -> Result<Vec<(u32, String)>, Error> {
+    use base64::Engine as _;
+    let mut etags = Vec::with_capacity(plan.parts as usize);
+    for number in 1..=plan.parts {
+        let (offset, length) = plan.part(number);
+        let md5 = digests(client, offset, length, false, true)?
+            .content_md5
+            .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .ok_or_else(|| Error::invalid_response("no MD5 of the source's span"))?;
+        etags.push((number, hex(&md5)));
+    }
+    Ok(etags)
 }
 
 /// The object's ETag when `key` now holds the object that these parts
@@ -735,6 +836,79 @@ mod tests {
         .unwrap();
         assert_eq!(out.etag.as_deref(), Some(whole.as_str()));
         assert_eq!(t.sent.last().unwrap().method, Method::Head);
+    }
+
+    #[test]
+    fn a_resume_of_an_upload_that_had_completed_finds_the_object() {
+        let bytes = source(11 * MIB as usize);
+        let parts: Vec<(u32, String)> = [(0, 5 * MIB), (5 * MIB, 5 * MIB), (10 * MIB, MIB)]
+            .iter()
+            .zip(1..)
+            .map(|((offset, len), n)| {
+                let span = &bytes[*offset as usize..(*offset + *len) as usize];
+                (n, hex(&Md5::digest(span)))
+            })
+            .collect();
+        let whole = format!("\"{}\"", multipart_etag(&parts).unwrap());
+        let mut t = FakeTransport::with_source(bytes);
+        t.answer(404, &[], NO_SUCH_UPLOAD)
+            .answer(200, &[("etag", &whole)], b"");
+        let options = UploadOptions {
+            resume_upload_id: Some("UP1".into()),
+            ..multipart_options()
+        };
+        let out = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(options.clone()))
+        })
+        .unwrap();
+        assert_eq!(out.etag.as_deref(), Some(whole.as_str()));
+        // Another object at the key: the upload's absence is the error.
+        let mut t = FakeTransport::with_source(source(11 * MIB as usize));
+        t.answer(404, &[], NO_SUCH_UPLOAD)
+            .answer(200, &[("etag", "\"other-3\"")], b"");
+        let error = with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap_err();
+        assert!(
+            matches!(error, Error::Service(ref e) if e.code == ErrorCode::NoSuchUpload),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_creation_that_took_two_attempts_aborts_the_orphan_the_first_left() {
+        let mut t = FakeTransport::with_source(source(11 * MIB as usize));
+        t.answers
+            .push_back(Err(TransportError::Connection("reset".into())));
+        t.answer(200, &[], CREATED);
+        // Ours (UP1), the orphan of the lost first attempt, an older upload
+        // and another key's: only the orphan goes.
+        t.answer(
+            200,
+            &[],
+            b"<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>\
+              <Upload><Key>big.bin</Key><UploadId>OLD</UploadId><Initiated>2024-05-01T11:00:00.000Z</Initiated></Upload>\
+              <Upload><Key>big.bin</Key><UploadId>ORPHAN</UploadId><Initiated>2024-05-01T12:00:00.000Z</Initiated></Upload>\
+              <Upload><Key>big.bin</Key><UploadId>UP1</UploadId><Initiated>2024-05-01T12:00:01.000Z</Initiated></Upload>\
+              <Upload><Key>big.bin.2</Key><UploadId>NEXT</UploadId><Initiated>2024-05-01T12:00:00.500Z</Initiated></Upload>\
+              </ListMultipartUploadsResult>",
+        )
+        .answer(204, &[], b"");
+        for n in 1..=3 {
+            t.answer(200, &[("etag", &format!("\"p{n}\""))], b"");
+        }
+        t.answer(200, &[], COMPLETED);
+        let out = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(multipart_options()))
+        })
+        .unwrap();
+        assert_eq!(out.parts, 3);
+        let aborts: Vec<String> = t
+            .sent
+            .iter()
+            .filter(|r| r.method == Method::Delete)
+            .map(|r| r.url())
+            .collect();
+        assert_eq!(aborts.len(), 1, "{aborts:?}");
+        assert!(aborts[0].ends_with("?uploadId=ORPHAN"), "{aborts:?}");
     }
 
     #[test]

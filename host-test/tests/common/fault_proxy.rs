@@ -69,6 +69,11 @@ pub enum Fault {
     /// the client's connection. A bodiless answer is relayed whole, then the
     /// connection is closed.
     TruncateResponseBody,
+    /// Forward the request and read the whole answer, then close the
+    /// client's connection without relaying any of it: the server did what
+    /// was asked, and the client cannot know (the case that makes retrying
+    /// a step that is not idempotent dangerous).
+    LoseAnswer,
     /// Wait this long, then forward as [`Fault::None`] does.
     Stall(Duration),
 }
@@ -84,6 +89,8 @@ pub struct Exchange {
     pub target: String,
     /// What the proxy did with it.
     pub fault: Fault,
+    /// When its head had arrived.
+    pub at: Instant,
 }
 
 /// What a [`FaultPlan`] sees of a request: its head, not its body.
@@ -498,6 +505,7 @@ fn serve_request(client: &mut BufReader<TcpStream>, head: &Head, shared: &Shared
         method: method.to_owned(),
         target: target.to_owned(),
         fault: fault.clone(),
+        at: Instant::now(),
     });
     let is_head = method.eq_ignore_ascii_case("HEAD");
     let client_closes = head.has_token("connection", "close");
@@ -510,6 +518,11 @@ fn serve_request(client: &mut BufReader<TcpStream>, head: &Head, shared: &Shared
             forward(client, head, length, is_head, false, shared)
         }
         Fault::TruncateResponseBody => forward(client, head, length, is_head, true, shared),
+        Fault::LoseAnswer => {
+            let mut lost = io::sink();
+            forward_to(client, &mut lost, head, length, is_head, false, shared)?;
+            Ok(Next::Abort)
+        }
         Fault::Status(status) => {
             discard(client, length)?;
             client
@@ -542,12 +555,26 @@ fn forward(
     truncate: bool,
     shared: &Shared,
 ) -> io::Result<Next> {
+    let mut answer_to = client.get_ref().try_clone()?;
+    forward_to(client, &mut answer_to, head, length, is_head, truncate, shared)
+}
+
+/// [`forward`], relaying the answer to `answer_to`.
+fn forward_to(
+    client: &mut BufReader<TcpStream>,
+    answer_to: &mut impl Write,
+    head: &Head,
+    length: u64,
+    is_head: bool,
+    truncate: bool,
+    shared: &Shared,
+) -> io::Result<Next> {
     let upstream = match shared.connect_upstream() {
         Ok(upstream) => upstream,
         Err(e) => {
             discard(client, length)?;
             let message = format!("the proxy cannot reach its upstream: {e}");
-            client.get_ref().write_all(&plain_answer(502, &message))?;
+            answer_to.write_all(&plain_answer(502, &message))?;
             return Ok(Next::Close);
         }
     };
@@ -573,7 +600,7 @@ fn forward(
     }
     let mut answer = BufReader::with_capacity(CHUNK, &upstream);
     // The server went away without a (whole) answer: so does the proxy.
-    let next = relay_answer(&mut answer, &mut client.get_ref(), is_head, truncate).unwrap_or(Next::Abort);
+    let next = relay_answer(&mut answer, answer_to, is_head, truncate).unwrap_or(Next::Abort);
     let client_closes = head.has_token("connection", "close");
     Ok(if next == Next::KeepAlive && client_closes {
         Next::Close
