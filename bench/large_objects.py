@@ -6,7 +6,8 @@ SigV4 signatures verified; `target/release/examples/local_s3`) in one run:
 
 - connector: the component through its CLI, `s3-connector put-object-file
   --file` and `get-object --output`, with `--stats` when the CLI has it (the
-  component's linear-memory peak);
+  component's linear-memory peak), in three settings (see CONTENDERS):
+  signed payloads, unsigned payloads, and unsigned as one PUT;
 - curl: `curl -T` and `curl -o` on presigned PUT and GET URLs made by the
   connector's `get-object-signed-url` (made before the clock starts): one
   HTTP stream with nothing in the way, the physical limit for one stream;
@@ -71,8 +72,12 @@ PROBE_MIB = 1
 # (`payload_signing: auto`) signs each request's SHA-256, computed in the
 # component, as boto3 does over HTTP. `connector-unsigned` sends
 # UNSIGNED-PAYLOAD, as a presigned URL does (curl), and as `auto` does over
-# HTTPS. Their GETs are the same.
-CONTENDERS = ("connector", "connector-unsigned", "curl", "boto3")
+# HTTPS. Their GETs are the same. `connector-one-put` is `connector-unsigned`
+# with the multipart threshold at 5 GiB, so that a PUT is one stream as
+# curl's is: the same request against the same server, which sets apart what
+# the connector costs from what the server's multipart assembly costs (the
+# local server writes each part, then joins them: every byte twice).
+CONTENDERS = ("connector", "connector-unsigned", "connector-one-put", "curl", "boto3")
 OPS = ("PUT", "GET")
 REGION = "us-east-1"
 URL_EXPIRES_SECONDS = 3600
@@ -391,7 +396,11 @@ class Bench:
         if contender.startswith("connector"):
             stats = ["--stats"] if self.cli_has_stats else []
             if op == "PUT":
-                extra = {"payload_signing": "unsigned"} if contender == "connector-unsigned" else {}
+                extra: dict[str, object] = {}
+                if contender in ("connector-unsigned", "connector-one-put"):
+                    extra["payload_signing"] = "unsigned"
+                if contender == "connector-one-put":
+                    extra["multipart_threshold"] = 5 << 30
                 return self.cli_argv("put-object-file", key, "--file", str(path), *stats, **extra), env
             return self.cli_argv("get-object", key, "--output", str(path), *stats), env
         if contender == "curl":
@@ -568,6 +577,13 @@ class Bench:
                 None if r is None else r >= CURL_RATIO_MIN,
                 "no result" if r is None else f"{r:.2f}x",
             )
+        # One stream each, neither hashing: the connector's own cost.
+        r = self.ratio("PUT", "connector-one-put", "curl")
+        add(
+            f"PUT: connector-one-put (one stream, as curl) throughput >= {CURL_RATIO_MIN}x curl",
+            None if r is None else r >= CURL_RATIO_MIN,
+            "no result" if r is None else f"{r:.2f}x",
+        )
         for op in OPS:
             # Like for like: both sign the payload over plain HTTP.
             r = self.ratio(op, "connector", "boto3")
@@ -579,7 +595,7 @@ class Bench:
         guest = [
             t.guest_memory_peak_bytes
             for op in OPS
-            for c in ("connector", "connector-unsigned")
+            for c in ("connector", "connector-unsigned", "connector-one-put")
             for t in self.results[c][op]
             if t.ok and t.guest_memory_peak_bytes is not None
         ]
@@ -705,7 +721,13 @@ class Bench:
 
     def svg(self) -> str:
         """A grouped bar chart of median MiB/s: one group per op, one bar per contender."""
-        colours = {"connector": "#3b6fb6", "connector-unsigned": "#7fa7de", "curl": "#8a8a8a", "boto3": "#e08a3c"}
+        colours = {
+            "connector": "#3b6fb6",
+            "connector-unsigned": "#7fa7de",
+            "connector-one-put": "#b9cdee",
+            "curl": "#8a8a8a",
+            "boto3": "#e08a3c",
+        }
         width, height = 640, 420
         left, right, top, bottom = 70, 20, 60, 75
         plot_w, plot_h = width - left - right, height - top - bottom
