@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::aws_config;
 use crate::bodies::{BodySink, BodySource, FileSink, FileSource, SharedFileSink};
 use crate::ca_bundle::CaBundle;
 use crate::connect_to::ConnectTo;
@@ -75,7 +76,9 @@ pub const CONNECTION_FIELDS: [&str; 6] = [
 /// `session_token`, `region`, `endpoint` and `path_style` fields (removed
 /// before the input is passed on), else from the flags, else from
 /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION
-/// (or AWS_DEFAULT_REGION) and AWS_ENDPOINT_URL.
+/// (or AWS_DEFAULT_REGION) and AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL),
+/// else from the AWS profile (--profile beats the variables' credentials):
+/// ~/.aws/credentials and ~/.aws/config, as aws-cli reads them.
 #[derive(Debug, Parser)]
 #[command(name = "s3-connector", version)]
 pub struct Args {
@@ -88,6 +91,12 @@ pub struct Args {
     /// Address buckets as endpoint/bucket/key.
     #[arg(long)]
     pub path_style: bool,
+    /// The profile of ~/.aws/credentials and ~/.aws/config (or
+    /// AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE) to take credentials,
+    /// region and endpoint from; its credentials beat AWS_* variables.
+    /// Default: AWS_PROFILE, else `default`.
+    #[arg(long, value_name = "NAME", conflicts_with = "local")]
+    pub profile: Option<String>,
     /// Start a local S3 server (s3s-fs, signatures verified) serving DIR
     /// and use it; each bucket is a directory under DIR. Without
     /// credentials in the input, the server's own are used (AWS_*
@@ -522,8 +531,20 @@ pub fn take_connection_fields(input: &mut Map<String, Value>) -> Result<Connecti
     Ok(fields)
 }
 
-/// The connection: input fields first, then flags, then the environment
-/// (or, with a local server, its own credentials and endpoint).
+/// The connection, each setting from the first place that gives it, in
+/// the order of aws-cli and the SDKs:
+/// - credentials: the input's fields; with `--profile`, that profile; the
+///   environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+///   `AWS_SESSION_TOKEN`); the profile (`AWS_PROFILE`, else `default`):
+///   its keys, else its `credential_process`. With a local server, its own.
+/// - region: the input, `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the
+///   profile's `region`;
+/// - endpoint: the input, `--endpoint`, `AWS_ENDPOINT_URL_S3`,
+///   `AWS_ENDPOINT_URL`, the profile's `s3.endpoint_url` or `endpoint_url`;
+/// - path style: the input, `--path-style`, the profile's
+///   `s3.addressing_style = path`.
+///
+/// No credentials anywhere is an `invalid-input` naming every place looked.
 pub fn resolve_connection(
     fields: &ConnectionFields,
     args: &Args,
@@ -535,79 +556,183 @@ pub fn resolve_connection(
             .find(|(k, v)| k == name && !v.is_empty())
             .map(|(_, v)| v.clone())
     };
-    let (access_key, secret_key, session_token) = match (&fields.access_key, local) {
-        (Some(key), _) => (
-            Some(key.clone()),
-            fields.secret_key.clone(),
-            fields.session_token.clone(),
-        ),
-        (None, Some(server)) => (
-            Some(server.access_key().to_owned()),
-            fields
-                .secret_key
-                .clone()
-                .or_else(|| Some(server.secret_key().to_owned())),
-            fields.session_token.clone(),
-        ),
-        (None, None) => (
-            env_var("AWS_ACCESS_KEY_ID"),
-            fields
-                .secret_key
-                .clone()
-                .or_else(|| env_var("AWS_SECRET_ACCESS_KEY")),
-            fields
-                .session_token
-                .clone()
-                .or_else(|| env_var("AWS_SESSION_TOKEN")),
-        ),
-    };
-    let Some(access_key) = access_key else {
-        return Err(invalid_input(
-            "access_key",
-            "no credentials: give access_key and secret_key in the input, \
-             or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-        ));
-    };
-    let Some(secret_key) = secret_key else {
-        return Err(invalid_input(
-            "secret_key",
-            "no secret key: give secret_key in the input, or set AWS_SECRET_ACCESS_KEY",
-        ));
-    };
-    let (region, endpoint) = match local {
-        Some(server) => (
-            fields
+    if let Some(server) = local {
+        let (access_key, secret_key) = match &fields.access_key {
+            Some(key) => (key.clone(), fields.secret_key.clone()),
+            None => (
+                server.access_key().to_owned(),
+                fields
+                    .secret_key
+                    .clone()
+                    .or_else(|| Some(server.secret_key().to_owned())),
+            ),
+        };
+        let secret_key = secret_key
+            .ok_or_else(|| invalid_input("secret_key", "no secret key: give secret_key in the input"))?;
+        return Ok(Connection {
+            access_key,
+            secret_key,
+            session_token: fields.session_token.clone(),
+            region: fields
                 .region
                 .clone()
                 .or_else(|| args.region.clone())
                 .or_else(|| Some(local_server::LOCAL_REGION.to_owned())),
-            fields
+            endpoint: fields
                 .endpoint
                 .clone()
                 .or_else(|| Some(server.endpoint().to_owned())),
-        ),
-        None => (
-            fields
-                .region
-                .clone()
-                .or_else(|| args.region.clone())
-                .or_else(|| env_var("AWS_REGION"))
-                .or_else(|| env_var("AWS_DEFAULT_REGION")),
-            fields
-                .endpoint
-                .clone()
-                .or_else(|| args.endpoint.clone())
-                .or_else(|| env_var("AWS_ENDPOINT_URL")),
-        ),
+            path_style: fields.path_style.unwrap_or(true),
+        });
+    }
+    let profile = Configured::load(args, env)?;
+    let from_env = || {
+        env_var("AWS_ACCESS_KEY_ID").map(|access_key| {
+            (
+                access_key,
+                env_var("AWS_SECRET_ACCESS_KEY"),
+                env_var("AWS_SESSION_TOKEN"),
+            )
+        })
     };
+    let credentials = match &fields.access_key {
+        Some(key) => Some((
+            key.clone(),
+            fields.secret_key.clone(),
+            fields.session_token.clone(),
+        )),
+        None if profile.explicit_flag => profile.credentials()?,
+        None => match from_env() {
+            Some(found) => Some(found),
+            None => profile.credentials()?,
+        },
+    };
+    let Some((access_key, secret_key, session_token)) = credentials else {
+        return Err(invalid_input(
+            "access_key",
+            format!(
+                "no credentials: looked in the input (access_key, secret_key), the environment \
+                 (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and {}",
+                profile.looked.describe()
+            ),
+        ));
+    };
+    // A secret key in the input goes with any access key found elsewhere.
+    let Some(secret_key) = fields.secret_key.clone().or(secret_key) else {
+        return Err(invalid_input(
+            "secret_key",
+            format!(
+                "no secret key for access key {access_key}: give secret_key in the input, set \
+                 AWS_SECRET_ACCESS_KEY, or aws_secret_access_key in {}",
+                profile.looked.describe()
+            ),
+        ));
+    };
+    let session_token = fields.session_token.clone().or(session_token);
     Ok(Connection {
         access_key,
         secret_key,
         session_token,
-        region,
-        endpoint,
-        path_style: fields.path_style.unwrap_or(args.path_style || local.is_some()),
+        region: fields
+            .region
+            .clone()
+            .or_else(|| args.region.clone())
+            .or_else(|| env_var("AWS_REGION"))
+            .or_else(|| env_var("AWS_DEFAULT_REGION"))
+            .or_else(|| profile.profile.region.clone()),
+        endpoint: fields
+            .endpoint
+            .clone()
+            .or_else(|| args.endpoint.clone())
+            .or_else(|| env_var("AWS_ENDPOINT_URL_S3"))
+            .or_else(|| env_var("AWS_ENDPOINT_URL"))
+            .or_else(|| profile.profile.endpoint.clone()),
+        path_style: fields
+            .path_style
+            .unwrap_or(args.path_style || profile.profile.path_style.unwrap_or(false)),
     })
+}
+
+/// Access key, secret key (when found with it) and session token.
+type Found = (String, Option<String>, Option<String>);
+
+/// The profile of the AWS configuration files the flags and environment
+/// name.
+struct Configured {
+    profile: aws_config::Profile,
+    looked: aws_config::Looked,
+    /// Named by `--profile`: its credentials beat the environment's.
+    explicit_flag: bool,
+}
+
+impl Configured {
+    /// Reads the profile. One named by `--profile` or `AWS_PROFILE` that no
+    /// file holds is an error, as in aws-cli; the `default` one may be
+    /// absent. Without `HOME` (and the files' variables), nothing is read.
+    fn load(args: &Args, env: &[(String, String)]) -> Result<Self, CallError> {
+        let (name, credentials, config) = aws_config::locate(env, args.profile.as_deref());
+        let named = args.profile.is_some() || env.iter().any(|(k, v)| k == "AWS_PROFILE" && !v.is_empty());
+        let (profile, looked) = if credentials.is_absolute() || config.is_absolute() {
+            aws_config::load(&name, &credentials, &config).map_err(|e| invalid_input("profile", e))?
+        } else {
+            (
+                aws_config::Profile {
+                    name: name.clone(),
+                    ..aws_config::Profile::default()
+                },
+                aws_config::Looked {
+                    profile: name.clone(),
+                    files: Vec::new(),
+                },
+            )
+        };
+        if named && !looked.files.iter().any(|(_, found)| *found == "read") {
+            return Err(invalid_input(
+                "profile",
+                format!(
+                    "the profile `{name}` was not found: looked in {}",
+                    looked.describe()
+                ),
+            ));
+        }
+        Ok(Self {
+            profile,
+            looked,
+            explicit_flag: args.profile.is_some(),
+        })
+    }
+
+    /// The profile's credentials: its keys, else what its
+    /// `credential_process` prints (run once per command line and kept).
+    fn credentials(&self) -> Result<Option<Found>, CallError> {
+        if let Some(access_key) = &self.profile.access_key {
+            return Ok(Some((
+                access_key.clone(),
+                self.profile.secret_key.clone(),
+                self.profile.session_token.clone(),
+            )));
+        }
+        let Some(command) = &self.profile.credential_process else {
+            return Ok(None);
+        };
+        static RAN: std::sync::Mutex<Vec<(String, aws_config::ProcessCredentials)>> =
+            std::sync::Mutex::new(Vec::new());
+        let mut ran = RAN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let creds = match ran.iter().find(|(c, _)| c == command) {
+            Some((_, creds)) => creds.clone(),
+            None => {
+                let creds = aws_config::run_process(command, &self.profile.name)
+                    .map_err(|e| invalid_input("profile", e))?;
+                ran.push((command.clone(), creds.clone()));
+                creds
+            }
+        };
+        Ok(Some((
+            creds.access_key,
+            Some(creds.secret_key),
+            creds.session_token,
+        )))
+    }
 }
 
 /// Starts the local server on `dir` with a random key pair, makes the

@@ -43,6 +43,7 @@
 #![deny(clippy::unwrap_used)]
 #![warn(missing_docs)]
 
+pub mod aws_config;
 pub mod batch;
 #[allow(missing_docs)]
 mod bindings;

@@ -25,6 +25,12 @@ fn command() -> Command {
     for var in AWS_VARS {
         command.env_remove(var);
     }
+    // No AWS configuration files of the machine's: only what a test gives.
+    command
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL_S3")
+        .env("AWS_CONFIG_FILE", "/nonexistent/aws/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws/credentials");
     command.env("S3_CONNECTOR_WASM", wasm_path());
     command
 }
