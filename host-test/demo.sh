@@ -30,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 cd "$WORK"
 
-LOCAL=(--local "$DATA" --create-bucket demo-bucket)
+LOCAL=(--local "$DATA" --create-bucket demo-bucket --pretty)
 STEP=0
 
 # title, operation, input JSON, extra CLI arguments...

@@ -156,9 +156,15 @@ pub struct Args {
     /// any failed.
     #[arg(
         value_name = "OPERATION",
+        required_unless_present = "completions",
         value_parser = PossibleValuesParser::new(OPERATIONS.into_iter().chain([crate::batch::BATCH]))
     )]
-    pub operation: String,
+    pub operation: Option<String>,
+    /// Print the completion script of this shell (bash, zsh, fish, elvish,
+    /// powershell) on stdout and exit, e.g. `source <(s3-connector
+    /// --completions bash)`.
+    #[arg(long, value_name = "SHELL")]
+    pub completions: Option<clap_complete::Shell>,
     /// The operation's input, a JSON object (default `{}`).
     #[arg(long, value_name = "JSON", conflicts_with = "input_file")]
     pub input: Option<String>,
@@ -182,6 +188,17 @@ pub struct Args {
     /// peak linear memory and the bytes streamed.
     #[arg(long)]
     pub stats: bool,
+    /// Print the result indented over several lines even when stdout is not
+    /// a terminal (where it is one line of JSON).
+    #[arg(long)]
+    pub pretty: bool,
+}
+
+impl Args {
+    /// The operation (or `batch`); empty only with `--completions`.
+    pub fn operation(&self) -> &str {
+        self.operation.as_deref().unwrap_or_default()
+    }
 }
 
 fn parse_rfc3339(text: &str) -> Result<OffsetDateTime, String> {
@@ -196,8 +213,21 @@ pub fn main() -> i32 {
         Ok(args) => args,
         Err(error) => return usage_error(&error, &secrets),
     };
+    if let Some(shell) = args.completions {
+        use clap::CommandFactory as _;
+        use clap_complete::Generator as _;
+        let mut command = Args::command();
+        command.set_bin_name("s3-connector");
+        command.build();
+        // Into memory first: a closed pipe is then a failed write, not a panic.
+        let mut script = Vec::new();
+        let written = shell
+            .try_generate(&command, &mut script)
+            .and_then(|()| std::io::stdout().lock().write_all(&script));
+        return if written.is_ok() { 0 } else { 1 };
+    }
     let mut server = None;
-    let code = if args.operation == crate::batch::BATCH {
+    let code = if args.operation() == crate::batch::BATCH {
         crate::batch::main(&args, &env, &mut server, &mut secrets)
     } else {
         main_single(&args, &env, &mut server, &mut secrets)
@@ -247,7 +277,15 @@ fn main_single(
 ) -> i32 {
     match run_with_server(args, env, server, secrets) {
         Ok(Some(result)) => {
-            let text = serde_json::to_string_pretty(&result).unwrap_or_default();
+            use std::io::IsTerminal as _;
+            // Fields in the order the operation declares them; indented for
+            // a person, one line for a program.
+            let text = if args.pretty || std::io::stdout().is_terminal() {
+                serde_json::to_string_pretty(&result)
+            } else {
+                serde_json::to_string(&result)
+            }
+            .unwrap_or_default();
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{}", secrets.mask(&text)).and_then(|()| out.flush());
             0
@@ -284,7 +322,7 @@ fn run_with_server(
         file: args.file.as_deref(),
         output: args.output.as_deref(),
     };
-    files.check(&args.operation, &mut input)?;
+    files.check(args.operation(), &mut input)?;
 
     if let Some(dir) = &args.local {
         *server = Some(start_local(dir, args)?);
@@ -295,7 +333,7 @@ fn run_with_server(
     let mut instance = new_instance(args)?;
     let show_bar = !args.quiet && !args.dry_run && (files.file.is_some() || files.output.is_some());
     let bar = show_bar.then(|| crate::progress::Bar::start(instance.progress()));
-    let result = call_json(&mut instance, &conn, &args.operation, input, files, args.dry_run);
+    let result = call_json(&mut instance, &conn, args.operation(), input, files, args.dry_run);
     drop(bar);
     if args.stats {
         let stats = json!({ "stats": {

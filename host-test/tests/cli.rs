@@ -354,6 +354,60 @@ fn a_download_that_cannot_be_written_names_the_file_and_the_os_error() {
 }
 
 #[test]
+fn results_keep_the_declared_field_order_one_line_for_a_program() {
+    let local = Local::new();
+    ok(&run(
+        &local,
+        &[
+            "put-object-text",
+            "--input",
+            &input(json!({"bucket_name": BUCKET, "object_path": "k", "content": "v"})),
+        ],
+    ));
+    let object = input(json!({"bucket_name": BUCKET, "object_path": "k"}));
+    let output = run(&local, &["head-object", "--input", &object]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "stdout is no terminal here: one line\n{text}"
+    );
+    // The WIT's order of object-metadata, not the alphabet's.
+    let declared = [
+        "content_type",
+        "content_length",
+        "etag",
+        "last_modified",
+        "version_id",
+        "metadata",
+        "region",
+    ];
+    let at: Vec<usize> = declared
+        .iter()
+        .map(|field| {
+            text.find(&format!("\"{field}\""))
+                .unwrap_or_else(|| panic!("{field} in {text}"))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+    let pretty = run(&local, &["head-object", "--pretty", "--input", &object]);
+    assert!(String::from_utf8(pretty.stdout).unwrap().lines().count() > 5);
+}
+
+#[test]
+fn shell_completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let output = command().args(["--completions", shell]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            script.contains("put-object-file") && script.contains("--output"),
+            "{shell}: {script}"
+        );
+    }
+}
+
+#[test]
 fn list_buckets_with_no_bucket() {
     let local = Local::with_buckets(&[]);
     assert_eq!(ok(&run(&local, &["list-buckets"]))["buckets"], json!([]));
