@@ -693,3 +693,57 @@ fn signatures_are_verified_over_the_virtual_host() {
     assert_eq!(error.service_code().as_deref(), Some("signature-does-not-match"));
     assert_eq!(trail(&fake.requests()), [(bucket_host(bucket, home), 403)]);
 }
+
+/// Two tenants on one compiled component, one instance each: what one
+/// instance learns (a bucket's region) or caches (the day's signing key) is
+/// never seen by the other. Tenant B, whose secret key is wrong, is refused
+/// even right after tenant A signed for the same day, region and access key
+/// (a shared signing-key cache would sign B's request with A's key); and B
+/// finds the bucket's region by itself, with the same first, wrongly
+/// addressed request A made.
+#[test]
+fn instances_share_no_state_between_tenants() {
+    let fake = fake();
+    let (bucket, region) = BUCKETS[1];
+    let input = json!({"bucket_name": bucket});
+    let mut tenant_a = instance(&fake);
+    let mut tenant_b = instance(&fake);
+
+    let before = fake.requests().len();
+    invoke(&mut tenant_a, &conn(&fake, "auto"), "list-objects", &input, None);
+    let first_a = trail(&fake.requests_since(before));
+    assert_eq!(first_a.len(), 2, "A is redirected once: {first_a:?}");
+    let before = fake.requests().len();
+    invoke(&mut tenant_a, &conn(&fake, "auto"), "list-objects", &input, None);
+    assert_eq!(
+        trail(&fake.requests_since(before)).len(),
+        1,
+        "A remembers the region"
+    );
+
+    // B, on the same runtime, starts from nothing: the same redirect.
+    let before = fake.requests().len();
+    let (listing, _) = invoke(&mut tenant_b, &conn(&fake, "auto"), "list-objects", &input, None);
+    assert_eq!(listing["region"], region);
+    assert_eq!(
+        trail(&fake.requests_since(before)),
+        first_a,
+        "B learns the region itself"
+    );
+
+    // B with a wrong secret, right after A signed the same day and region.
+    let mut wrong = conn(&fake, region);
+    wrong.secret_key = "wrong/secret/key/000000000000000000000000".to_owned();
+    invoke(&mut tenant_a, &conn(&fake, region), "list-objects", &input, None);
+    let refused = tenant_b.invoke(&wrong, "list-objects", &input.to_string(), None);
+    assert!(
+        refused.as_ref().err().and_then(|e| e.service_code()).is_some(),
+        "B's wrong key must be refused: {:?}",
+        refused.map(|o| o.json)
+    );
+    // Within one instance too, the cached key is the secret's own.
+    let refused = tenant_a.invoke(&wrong, "list-objects", &input.to_string(), None);
+    assert!(refused.as_ref().err().and_then(|e| e.service_code()).is_some());
+    // And A still signs with its own.
+    invoke(&mut tenant_a, &conn(&fake, region), "list-objects", &input, None);
+}
