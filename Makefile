@@ -7,7 +7,7 @@ VENV        := target/venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 CARGO       ?= cargo
 
-.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large
+.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants
 
 all: build
 
@@ -67,7 +67,7 @@ chaos: build
 		--test chaos -- --nocapture
 
 ## Benchmarks (not part of `make test`): see bench/README.md.
-bench: bench-large
+bench: bench-large bench-tenants
 
 ## PUT and GET of a 1 GiB object through the connector's CLI, curl on presigned
 ## URLs and boto3, side by side against one local SigV4-checking S3 server;
@@ -79,6 +79,15 @@ bench-large: build moto
 	$(CARGO) build -p s3-connector-host --release --examples
 	BENCH_SIZE_MIB=$(BENCH_SIZE_MIB) ROUNDS=$(ROUNDS) VENV_PYTHON=$(abspath $(VENV))/bin/python \
 		python3 bench/large_objects.py
+
+## A thousand tenants at once: one compiled component, pooled instances, one
+## per tenant with its own key pair, all alive and calling one local server;
+## memory per instance and call times (target/bench/tenants.json).
+TENANTS ?= 1000
+bench-tenants: build
+	$(CARGO) build -p s3-connector-host --release --examples
+	mkdir -p target/bench
+	target/release/examples/tenants $(TENANTS) 8 | tee target/bench/tenants.json
 
 ## Formatting and lints, for both crates and the wasm target.
 lint:

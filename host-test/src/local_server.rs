@@ -69,9 +69,34 @@ impl LocalServer {
 
     /// Serves `root` accepting only requests signed with this key pair.
     pub fn start_with(root: &Path, access_key: &str, secret_key: &str) -> std::io::Result<Self> {
+        let keys = KeyPair {
+            access_key: access_key.to_owned(),
+            secret_key: secret_key.to_owned(),
+        };
+        Self::start_with_keys(root, std::slice::from_ref(&keys))
+    }
+
+    /// Serves `root` accepting requests signed with any of these key pairs
+    /// (one per tenant, say; all may do anything). [`Self::access_key`] and
+    /// [`Self::secret_key`] are the first pair's.
+    pub fn start_with_keys(root: &Path, keys: &[KeyPair]) -> std::io::Result<Self> {
+        let Some(first) = keys.first() else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "no key pair",
+            ));
+        };
+        let (access_key, secret_key) = (first.access_key.as_str(), first.secret_key.as_str());
         std::fs::create_dir_all(root)?;
         let root = root.canonicalize()?;
-        let (builder, acls) = service_builder(&root, access_key, secret_key)?;
+        let (mut builder, acls) = service_builder(&root, access_key, secret_key)?;
+        if keys.len() > 1 {
+            let mut auth = SimpleAuth::new();
+            for pair in keys {
+                auth.register(pair.access_key.clone(), pair.secret_key.clone().into());
+            }
+            builder.set_auth(auth);
+        }
         let service = builder.build();
 
         // Bind before spawning so that the port is known, and a failure is

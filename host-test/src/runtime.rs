@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Cache, CacheConfig, Config, Engine};
+use wasmtime::{Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings::{Connector, ConnectorPre};
 use crate::error::HostError;
@@ -37,7 +37,19 @@ pub enum CodeCache {
 pub struct RuntimeConfig {
     /// The compiled-code cache.
     pub cache: CodeCache,
+    /// Take instances from wasmtime's pooling allocator, with room for this
+    /// many alive at once (one per tenant, say): their memories are
+    /// reserved up front and reused, so that a new instance costs
+    /// microseconds, and each is wiped when dropped. `None`: each instance
+    /// maps its own memory on demand. An instance beyond the pool's size
+    /// is a [`HostError::Load`] until one is dropped.
+    pub pooled_instances: Option<u32>,
 }
+
+/// The most core instances, memories and tables one instance of the
+/// connector component holds (its module, the WASI adapter and their glue),
+/// with room to spare.
+const PER_COMPONENT: u32 = 8;
 
 /// The component, compiled and linked once; it makes any number of
 /// [`Instance`]s. Dropping the runtime (and every instance) stops its
@@ -71,6 +83,18 @@ impl Runtime {
             // A directory that cannot be made (read-only install) only costs
             // a compilation per run.
             engine_config.cache(Cache::new(cache).ok());
+        }
+        if let Some(instances) = config.pooled_instances {
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_component_instances(instances)
+                .total_core_instances(instances.saturating_mul(PER_COMPONENT))
+                .total_memories(instances.saturating_mul(PER_COMPONENT))
+                .total_tables(instances.saturating_mul(PER_COMPONENT))
+                .max_core_instances_per_component(PER_COMPONENT)
+                .max_memories_per_component(PER_COMPONENT)
+                .max_tables_per_component(PER_COMPONENT)
+                .max_memory_size(crate::instance::DEFAULT_MEMORY_LIMIT);
+            engine_config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&engine_config).map_err(load)?;
         let component = Component::from_file(&engine, wasm).map_err(load)?;

@@ -495,3 +495,26 @@ fn dry_run_sends_nothing_and_prints_the_signed_request() {
         .next()
         .is_none());
 }
+
+/// A runtime with a pool of instances (one per tenant): instances come and
+/// go within it, and one more than it holds is a typed error, not a trap or
+/// an allocation that grows without bound.
+#[test]
+fn a_pooled_runtime_serves_its_instances_and_refuses_one_too_many() {
+    let config = s3_connector_host::RuntimeConfig {
+        pooled_instances: Some(2),
+        ..s3_connector_host::RuntimeConfig::default()
+    };
+    let pooled = s3_connector_host::Runtime::load_with(&common::wasm_path(), &config).unwrap();
+    let local = Local::new();
+    let mut first = pooled.instance(InstanceOptions::default()).unwrap();
+    let second = pooled.instance(InstanceOptions::default()).unwrap();
+    assert!(matches!(
+        pooled.instance(InstanceOptions::default()),
+        Err(HostError::Load(ref message)) if message.contains("concurrent limit")
+    ));
+    first.list_buckets(&local.conn()).unwrap();
+    drop(second);
+    let mut third = pooled.instance(InstanceOptions::default()).unwrap();
+    assert_eq!(third.list_buckets(&local.conn()).unwrap().len(), 1);
+}
