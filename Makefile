@@ -7,7 +7,7 @@ VENV        := target/venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 CARGO       ?= cargo
 
-.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants
+.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size
 
 all: build
 
@@ -67,7 +67,7 @@ chaos: build
 		--test chaos -- --nocapture
 
 ## Benchmarks (not part of `make test`): see bench/README.md.
-bench: bench-large bench-tenants
+bench: bench-size bench-tenants bench-large
 
 ## PUT and GET of a 1 GiB object through the connector's CLI, curl on presigned
 ## URLs and boto3, side by side against one local SigV4-checking S3 server;
@@ -79,6 +79,20 @@ bench-large: build moto
 	$(CARGO) build -p s3-connector-host --release --examples
 	BENCH_SIZE_MIB=$(BENCH_SIZE_MIB) ROUNDS=$(ROUNDS) VENV_PYTHON=$(abspath $(VENV))/bin/python \
 		python3 bench/large_objects.py
+
+## What the component costs: its size by crate (twiggy, installed when missing,
+## on a build that keeps names), its compile time, its load time from the code
+## cache and its first instance (target/bench/component.json, size_by_crate.json).
+NAMED_WASM := target/wasm32-wasip2/component-names/s3_connector.wasm
+bench-size: build
+	$(CARGO) build -p s3-connector-host --release --examples
+	$(CARGO) build -p s3-connector --profile component-names --target wasm32-wasip2
+	command -v twiggy >/dev/null || $(CARGO) install twiggy --locked
+	mkdir -p target/bench/cores
+	target/release/examples/component_cost $(WASM) 5 | tee target/bench/component.json
+	twiggy top -n 4294967295 -f json $$(python3 bench/core_modules.py $(NAMED_WASM) target/bench/cores | head -n 1) \
+		> target/bench/twiggy.json
+	python3 bench/size_by_crate.py target/bench/twiggy.json 20 | tee target/bench/size_by_crate.json
 
 ## A thousand tenants at once: one compiled component, pooled instances, one
 ## per tenant with its own key pair, all alive and calling one local server;
