@@ -7,7 +7,7 @@ VENV        := target/venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 CARGO       ?= cargo
 
-.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size
+.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small
 
 all: build
 
@@ -67,7 +67,7 @@ chaos: build
 		--test chaos -- --nocapture
 
 ## Benchmarks (not part of `make test`): see bench/README.md.
-bench: bench-size bench-tenants bench-large
+bench: bench-size bench-small bench-tenants bench-large
 
 ## PUT and GET of a 1 GiB object through the connector's CLI, curl on presigned
 ## URLs and boto3, side by side against one local SigV4-checking S3 server;
@@ -93,6 +93,13 @@ bench-size: build
 	twiggy top -n 4294967295 -f json $$(python3 bench/core_modules.py $(NAMED_WASM) target/bench/cores | head -n 1) \
 		> target/bench/twiggy.json
 	python3 bench/size_by_crate.py target/bench/twiggy.json 20 | tee target/bench/size_by_crate.json
+
+## Small objects: N PUT/GET/HEAD/DELETE of 1 KiB through the host library, a raw
+## client on presigned URLs and boto3, against one local server (SMALL_N, ROUNDS).
+SMALL_N ?= 1000
+bench-small: build moto
+	$(CARGO) build -p s3-connector-host --release --examples
+	SMALL_N=$(SMALL_N) ROUNDS=$(ROUNDS) VENV_PYTHON=$(abspath $(VENV))/bin/python python3 bench/small_objects.py
 
 ## A thousand tenants at once: one compiled component, pooled instances, one
 ## per tenant with its own key pair, all alive and calling one local server;

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Small-object benchmark: N PUT, GET, HEAD and DELETE of 1 KiB objects, side
+by side against one local SigV4-checking S3 server (s3s-fs,
+`target/release/examples/local_s3`):
+
+- connector: the host library, one instance, the typed calls
+  (`target/release/examples/small_objects connector ...`);
+- raw: a plain Rust HTTP client (ureq, keep-alive) sending requests presigned
+  by botocore before the clock starts: no signing, no SDK, the floor;
+- boto3: one client, `put_object`, `get_object` (body read), `head_object`,
+  `delete_object`, in this process.
+
+Each contender runs one untimed warm-up, then N calls of each operation; the
+figure is the mean time per call. Rounds turn the contenders' order; the table
+gives medians over rounds, and each operation's ratio of the connector's time
+to raw's (target: at most 1.15x) and to boto3's (target: at most 0.25x).
+Writes target/bench/small_objects.json and .svg.
+
+Environment: SMALL_N (default 1000), ROUNDS (default 3), VENV_PYTHON.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = ROOT / "target"
+OUT = TARGET / "bench"
+EXAMPLES = TARGET / "release" / "examples"
+OPS = ("PUT", "GET", "HEAD", "DELETE")
+CONTENDERS = ("connector", "raw", "boto3")
+RAW_MAX = 1.15
+BOTO3_MAX = 0.25
+
+
+def boto3_client(server: dict):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=server["endpoint"],
+        aws_access_key_id=server["access_key"],
+        aws_secret_access_key=server["secret_key"],
+        region_name=server["region"],
+        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4", retries={"max_attempts": 1}),
+    )
+
+
+def run_boto3(server: dict, n: int) -> dict:
+    s3 = boto3_client(server)
+    bucket, body = server["bucket"], b"x" * 1024
+    result = {}
+    for prefix, count in (("boto3-warm", min(n, 50)), ("boto3", n)):
+        keys = [f"{prefix}/small-{i:05}.txt" for i in range(count)]
+        timings = {}
+        start = time.perf_counter()
+        for key in keys:
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+        timings["PUT"] = time.perf_counter() - start
+        start = time.perf_counter()
+        for key in keys:
+            got = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            assert len(got) == 1024
+        timings["GET"] = time.perf_counter() - start
+        start = time.perf_counter()
+        for key in keys:
+            s3.head_object(Bucket=bucket, Key=key)
+        timings["HEAD"] = time.perf_counter() - start
+        start = time.perf_counter()
+        for key in keys:
+            s3.delete_object(Bucket=bucket, Key=key)
+        timings["DELETE"] = time.perf_counter() - start
+        result = {op: timings[op] * 1e6 / count for op in OPS}
+    return result
+
+
+def run_raw(server: dict, n: int, round_no: int) -> dict:
+    s3 = boto3_client(server)
+    bucket = server["bucket"]
+    keys = [f"raw-{round_no}/small-{i:05}.txt" for i in range(n)]
+    urls = {
+        "put": [s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": k}) for k in keys],
+        "get": [s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": k}) for k in keys],
+        "head": [s3.generate_presigned_url("head_object", Params={"Bucket": bucket, "Key": k}) for k in keys],
+        "delete": [s3.generate_presigned_url("delete_object", Params={"Bucket": bucket, "Key": k}) for k in keys],
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(urls, f)
+        path = f.name
+    try:
+        out = subprocess.run([str(EXAMPLES / "small_objects"), "raw", path], check=True, capture_output=True, text=True)
+    finally:
+        os.unlink(path)
+    return json.loads(out.stdout)
+
+
+def run_connector(server: dict, n: int) -> dict:
+    argv = [str(EXAMPLES / "small_objects"), "connector", server["endpoint"], server["access_key"],
+            server["secret_key"], server["bucket"], str(n)]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def svg(medians: dict, path: Path) -> None:
+    width, height, left, bottom, top = 640, 320, 60, 40, 30
+    peak = max(v for c in medians.values() for v in c.values()) or 1
+    colours = {"connector": "#3b6fb6", "raw": "#8a8a8a", "boto3": "#e08a3c"}
+    group = (width - left - 20) / len(OPS)
+    bar = group / (len(CONTENDERS) + 1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
+             f'<text x="{left}" y="18">Small objects: mean µs per call (lower is better)</text>']
+    for g, op in enumerate(OPS):
+        for i, c in enumerate(CONTENDERS):
+            v = medians[c][op]
+            h = (height - bottom - top) * v / peak
+            x = left + g * group + (i + 0.5) * bar
+            parts.append(f'<rect x="{x:.1f}" y="{height - bottom - h:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{colours[c]}"/>')
+            parts.append(f'<text x="{x:.1f}" y="{height - bottom - h - 3:.1f}" font-size="9">{v:.0f}</text>')
+        parts.append(f'<text x="{left + g * group + group / 2 - 15:.1f}" y="{height - bottom + 15}">{op}</text>')
+    for i, c in enumerate(CONTENDERS):
+        parts.append(f'<rect x="{left + i * 110}" y="{height - 14}" width="10" height="10" fill="{colours[c]}"/>')
+        parts.append(f'<text x="{left + i * 110 + 14}" y="{height - 5}">{c}</text>')
+    parts.append("</svg>")
+    path.write_text("\n".join(parts))
+
+
+def main() -> None:
+    n = int(os.environ.get("SMALL_N", "1000"))
+    rounds = int(os.environ.get("ROUNDS", "3"))
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="s3-small-"))
+    server_proc = subprocess.Popen([str(EXAMPLES / "local_s3"), str(work / "data")], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True)
+    try:
+        server = json.loads(server_proc.stdout.readline())
+        results = {c: {op: [] for op in OPS} for c in CONTENDERS}
+        for r in range(rounds):
+            order = CONTENDERS[r % 3:] + CONTENDERS[:r % 3]
+            print(f"round {r + 1}/{rounds}: {', '.join(order)}", flush=True)
+            for c in order:
+                got = {"connector": lambda: run_connector(server, n), "raw": lambda: run_raw(server, n, r),
+                       "boto3": lambda: run_boto3(server, n)}[c]()
+                for op in OPS:
+                    results[c][op].append(got[op])
+                print(f"  {c:<10} " + "  ".join(f"{op} {got[op]:8.1f} µs" for op in OPS), flush=True)
+    finally:
+        server_proc.stdin.close()
+        server_proc.wait(timeout=30)
+    medians = {c: {op: statistics.median(results[c][op]) for op in OPS} for c in CONTENDERS}
+    print(f"\n{n} calls of each, 1 KiB objects, median of {rounds} rounds; mean µs per call")
+    print(f"{'op':<7}{'connector':>10}{'raw':>10}{'boto3':>10}{'vs raw':>9}{'vs boto3':>10}")
+    targets = []
+    for op in OPS:
+        m = medians
+        vs_raw, vs_boto3 = m["connector"][op] / m["raw"][op], m["connector"][op] / m["boto3"][op]
+        print(f"{op:<7}{m['connector'][op]:10.1f}{m['raw'][op]:10.1f}{m['boto3'][op]:10.1f}{vs_raw:8.2f}x{vs_boto3:9.2f}x")
+        targets.append({"op": op, "vs_raw": round(vs_raw, 3), "vs_raw_pass": vs_raw <= RAW_MAX,
+                        "vs_boto3": round(vs_boto3, 3), "vs_boto3_pass": vs_boto3 <= BOTO3_MAX})
+    print("\ntargets")
+    for t in targets:
+        print(f"  {'PASS' if t['vs_raw_pass'] else 'FAIL'}  {t['op']}: connector at most {RAW_MAX}x raw: {t['vs_raw']:.2f}x")
+        print(f"  {'PASS' if t['vs_boto3_pass'] else 'FAIL'}  {t['op']}: connector at most {BOTO3_MAX}x boto3: {t['vs_boto3']:.2f}x")
+    machine = {"uname": " ".join(os.uname()), "nproc": os.cpu_count(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    (OUT / "small_objects.json").write_text(json.dumps(
+        {"machine": machine, "n": n, "rounds": rounds, "results_us": results, "medians_us": medians, "targets": targets},
+        indent=1))
+    svg(medians, OUT / "small_objects.svg")
+    print("\nwrote target/bench/small_objects.json and target/bench/small_objects.svg")
+
+
+if __name__ == "__main__":
+    if os.environ.get("VENV_PYTHON") and Path(sys.executable) != Path(os.environ["VENV_PYTHON"]):
+        os.execv(os.environ["VENV_PYTHON"], [os.environ["VENV_PYTHON"], *sys.argv])
+    main()
