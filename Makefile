@@ -7,7 +7,7 @@ VENV        := target/venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 CARGO       ?= cargo
 
-.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small
+.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro
 
 all: build
 
@@ -67,7 +67,7 @@ chaos: build
 		--test chaos -- --nocapture
 
 ## Benchmarks (not part of `make test`): see bench/README.md.
-bench: bench-size bench-small bench-tenants bench-large
+bench: bench-size bench-micro bench-small bench-tenants bench-large
 
 ## PUT and GET of a 1 GiB object through the connector's CLI, curl on presigned
 ## URLs and boto3, side by side against one local SigV4-checking S3 server;
@@ -93,6 +93,17 @@ bench-size: build
 	twiggy top -n 4294967295 -f json $$(python3 bench/core_modules.py $(NAMED_WASM) target/bench/cores | head -n 1) \
 		> target/bench/twiggy.json
 	python3 bench/size_by_crate.py target/bench/twiggy.json 20 | tee target/bench/size_by_crate.json
+
+## Hot paths: SigV4 signing (the connector and rusty-s3 in one bench component
+## in wasmtime, aws-sigv4 natively, botocore) and a 1000-key listing page parsed
+## (the connector in the component, quick-xml serde natively, botocore).
+MICRO_TARGET := $(abspath target/micro)
+bench-micro: moto
+	rustup target add wasm32-wasip2 >/dev/null
+	cd bench/micro && CARGO_TARGET_DIR=$(MICRO_TARGET) $(CARGO) build -p s3-connector-bench-component \
+		--release --target wasm32-wasip2
+	cd bench/micro && CARGO_TARGET_DIR=$(MICRO_TARGET) $(CARGO) build -p s3-connector-bench-runner --release
+	VENV_PYTHON=$(abspath $(VENV))/bin/python python3 bench/micro.py
 
 ## Small objects: N PUT/GET/HEAD/DELETE of 1 KiB through the host library, a raw
 ## client on presigned URLs and boto3, against one local server (SMALL_N, ROUNDS).

@@ -15,7 +15,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod client;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod component;
 pub mod connection;
 pub mod error;

@@ -1,0 +1,228 @@
+//! Times the hot paths: the bench component's exports in wasmtime (the
+//! connector's signer and parser, rusty-s3's signer), and natively the
+//! `aws-sigv4` crate's signer and quick-xml's serde deserialiser on the same
+//! 1000-key ListObjectsV2 page. Prints one JSON object of median
+//! nanoseconds per operation.
+//!
+//! ```text
+//! s3-connector-bench-runner BENCH.wasm PAGE.xml [ROUNDS]
+//! ```
+
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{anyhow, Context as _, Result};
+use serde::Deserialize;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+wasmtime::component::bindgen!({ world: "bench", path: "../component/wit" });
+
+struct State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+const SAMPLES: usize = 7;
+const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+const TIME: u64 = 1_700_000_000;
+
+/// A wasmtime result as an anyhow one.
+fn wasm<T>(result: wasmtime::Result<T>) -> Result<T> {
+    result.map_err(|e| anyhow!("{e:?}"))
+}
+
+/// The median time per round of `f(rounds)`, after one warm-up call.
+fn per_round(rounds: u32, mut f: impl FnMut(u32) -> Result<()>) -> Result<f64> {
+    f(rounds.min(100))?;
+    let mut samples = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let started = Instant::now();
+        f(rounds)?;
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    let median = samples.get(SAMPLES / 2).copied().unwrap_or(Duration::ZERO);
+    Ok(median.as_secs_f64() * 1e9 / f64::from(rounds.max(1)))
+}
+
+/// aws-sigv4 signing an S3 request with headers, as the SDK does.
+fn aws_sign(method: &str, body: &[u8]) -> Result<String> {
+    use aws_sigv4::http_request::{
+        sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+        UriPathNormalizationMode,
+    };
+    use aws_sigv4::sign::v4;
+    let identity = aws_credential_types::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench").into();
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("s3")
+        .time(SystemTime::UNIX_EPOCH + Duration::from_secs(TIME))
+        .settings(settings)
+        .build()?
+        .into();
+    let request = SignableRequest::new(
+        method,
+        "https://examplebucket.s3.us-east-1.amazonaws.com/photos/2024/05/IMG_0001.jpg",
+        std::iter::empty(),
+        SignableBody::Bytes(body),
+    )?;
+    let (instructions, signature) = sign(request, &params)?.into_parts();
+    let _ = instructions;
+    Ok(signature)
+}
+
+/// The page as quick-xml's serde deserialiser reads it into structs.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct ListBucketResult {
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "IsTruncated")]
+    is_truncated: bool,
+    #[serde(rename = "NextContinuationToken", default)]
+    next_continuation_token: Option<String>,
+    #[serde(rename = "Contents", default)]
+    contents: Vec<Object>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Object {
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "LastModified")]
+    last_modified: String,
+    #[serde(rename = "ETag")]
+    etag: String,
+    #[serde(rename = "Size")]
+    size: u64,
+    #[serde(rename = "StorageClass")]
+    storage_class: String,
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (wasm_path, page_path) = match args.as_slice() {
+        [wasm_path, page, ..] => (wasm_path, page),
+        _ => {
+            return Err(anyhow!(
+                "usage: s3-connector-bench-runner BENCH.wasm PAGE.xml [ROUNDS]"
+            ))
+        }
+    };
+    let rounds: u32 = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(2000);
+    let page = std::fs::read(page_path).with_context(|| format!("reading {page_path}"))?;
+    let page_text = String::from_utf8(page.clone())?;
+    let body = vec![b'x'; 1024];
+
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    let engine = wasm(Engine::new(&config))?;
+    let component = wasm(Component::from_file(&engine, wasm_path))?;
+    let mut linker = Linker::<State>::new(&engine);
+    wasm(wasmtime_wasi::p2::add_to_linker_sync(&mut linker))?;
+    let mut store = Store::new(
+        &engine,
+        State {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+        },
+    );
+    let bench = wasm(Bench::instantiate(&mut store, &component, &linker))?;
+
+    let mut out = serde_json::Map::new();
+    let mut record = |name: &str, ns: f64| {
+        out.insert(name.to_owned(), serde_json::json!(ns));
+    };
+    record(
+        "sign_get/connector",
+        per_round(rounds, |n| {
+            wasm(bench.call_connector_sign_get(&mut store, n)).map(drop)
+        })?,
+    );
+    record(
+        "sign_put/connector",
+        per_round(rounds, |n| {
+            wasm(bench.call_connector_sign_put(&mut store, n, &body)).map(drop)
+        })?,
+    );
+    record(
+        "presign_get/connector",
+        per_round(rounds, |n| {
+            wasm(bench.call_connector_presign_get(&mut store, n)).map(drop)
+        })?,
+    );
+    record(
+        "presign_get/rusty-s3",
+        per_round(rounds, |n| {
+            wasm(bench.call_rusty_presign_get(&mut store, n)).map(drop)
+        })?,
+    );
+    record(
+        "sign_put/rusty-s3",
+        per_round(rounds, |n| {
+            wasm(bench.call_rusty_presign_put(&mut store, n, &body)).map(drop)
+        })?,
+    );
+    record(
+        "sign_get/aws-sigv4 (native)",
+        per_round(rounds, |n| {
+            for _ in 0..n {
+                aws_sign("GET", &[])?;
+            }
+            Ok(())
+        })?,
+    );
+    record(
+        "sign_put/aws-sigv4 (native)",
+        per_round(rounds, |n| {
+            for _ in 0..n {
+                aws_sign("PUT", &body)?;
+            }
+            Ok(())
+        })?,
+    );
+    let parse_rounds = (rounds / 50).max(5);
+    let keys = wasm(bench.call_connector_parse_list(&mut store, 1, &page))?;
+    record(
+        "parse_list/connector",
+        per_round(parse_rounds, |n| {
+            wasm(bench.call_connector_parse_list(&mut store, n, &page)).map(drop)
+        })?,
+    );
+    record(
+        "parse_list/quick-xml serde (native)",
+        per_round(parse_rounds, |n| {
+            for _ in 0..n {
+                let parsed: ListBucketResult = quick_xml::de::from_str(&page_text)?;
+                if parsed.contents.len() != keys as usize {
+                    return Err(anyhow!(
+                        "serde read {} keys, the connector {keys}",
+                        parsed.contents.len()
+                    ));
+                }
+            }
+            Ok(())
+        })?,
+    );
+    out.insert("page_keys".into(), serde_json::json!(keys));
+    out.insert("page_bytes".into(), serde_json::json!(page.len()));
+    println!("{}", serde_json::Value::Object(out));
+    Ok(())
+}
