@@ -5,8 +5,10 @@ by side against one local SigV4-checking S3 server (s3s-fs,
 
 - connector: the host library, one instance, the typed calls
   (`target/release/examples/small_objects connector ...`);
-- raw: a plain Rust HTTP client (ureq, keep-alive) sending requests presigned
-  by botocore before the clock starts: no signing, no SDK, the floor;
+- raw: a plain Rust HTTP client (ureq, keep-alive) sending requests signed by
+  botocore before the clock starts (header auth, as the others: the server
+  checks the same signature and, for a PUT, the body's SHA-256): no signing,
+  no SDK, the floor;
 - boto3: one client, `put_object`, `get_object` (body read), `head_object`,
   `delete_object`, in this process.
 
@@ -81,17 +83,31 @@ def run_boto3(server: dict, n: int) -> dict:
 
 
 def run_raw(server: dict, n: int, round_no: int) -> dict:
-    s3 = boto3_client(server)
-    bucket = server["bucket"]
+    """Requests signed by botocore before the clock starts, header auth as the
+    connector's and boto3's (so that the server verifies the same kind of
+    signature, and the body's SHA-256 for a PUT), sent by a plain client."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    creds = Credentials(server["access_key"], server["secret_key"])
+    base = f"{server['endpoint']}/{server['bucket']}"
+    body = b"x" * 1024
+
+    def signed(method: str, key: str, data: bytes = b"") -> dict:
+        request = AWSRequest(method=method, url=f"{base}/{key}", data=data)
+        S3SigV4Auth(creds, "s3", server["region"]).add_auth(request)
+        return {"url": request.url, "headers": dict(request.headers.items())}
+
     keys = [f"raw-{round_no}/small-{i:05}.txt" for i in range(n)]
-    urls = {
-        "put": [s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": k}) for k in keys],
-        "get": [s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": k}) for k in keys],
-        "head": [s3.generate_presigned_url("head_object", Params={"Bucket": bucket, "Key": k}) for k in keys],
-        "delete": [s3.generate_presigned_url("delete_object", Params={"Bucket": bucket, "Key": k}) for k in keys],
+    requests = {
+        "put": [signed("PUT", k, body) for k in keys],
+        "get": [signed("GET", k) for k in keys],
+        "head": [signed("HEAD", k) for k in keys],
+        "delete": [signed("DELETE", k) for k in keys],
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(urls, f)
+        json.dump(requests, f)
         path = f.name
     try:
         out = subprocess.run([str(EXAMPLES / "small_objects"), "raw", path], check=True, capture_output=True, text=True)

@@ -5,12 +5,12 @@
 //!
 //! ```text
 //! small_objects connector ENDPOINT ACCESS_KEY SECRET_KEY BUCKET N
-//! small_objects raw URLS.json
+//! small_objects raw REQUESTS.json
 //! ```
 //!
-//! `URLS.json` holds `{"put": [..], "get": [..], "head": [..], "delete": [..]}`,
-//! one presigned URL per object and operation (made before the clock
-//! starts). Each mode prints one JSON object: for each operation, the mean
+//! `REQUESTS.json` holds `{"put": [..], "get": [..], "head": [..], "delete":
+//! [..]}`, one signed request (`{"url", "headers"}`) per object and operation,
+//! signed before the clock starts. Each mode prints one JSON object: for each operation, the mean
 //! time per call in µs over the N calls (after one untimed round of
 //! warm-up on other keys). `bench/small_objects.py` runs both beside boto3.
 
@@ -102,14 +102,8 @@ fn connector(endpoint: &str, access_key: &str, secret_key: &str, bucket: &str, n
     Ok(Value::Object(report))
 }
 
-fn raw(urls_file: &str) -> Fallible<Value> {
-    let urls: Value = serde_json::from_slice(&std::fs::read(urls_file)?)?;
-    let list = |op: &str| -> Vec<String> {
-        urls[op]
-            .as_array()
-            .map(|a| a.iter().filter_map(|u| u.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default()
-    };
+fn raw(requests_file: &str) -> Fallible<Value> {
+    let requests: Value = serde_json::from_slice(&std::fs::read(requests_file)?)?;
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -117,27 +111,31 @@ fn raw(urls_file: &str) -> Fallible<Value> {
     let body = vec![b'x'; 1024];
     let mut report = serde_json::Map::new();
     for (op, method) in [("put", "PUT"), ("get", "GET"), ("head", "HEAD"), ("delete", "DELETE")] {
-        let urls = list(op);
+        let list = requests[op].as_array().cloned().unwrap_or_default();
         let started = Instant::now();
-        for url in &urls {
-            let status = match method {
-                "PUT" => agent.put(url).send(&body[..])?.status(),
-                "GET" => {
-                    let mut response = agent.get(url).call()?;
-                    let got = response.body_mut().read_to_vec()?;
-                    if got.len() != 1024 {
-                        return Err(format!("GET: {} bytes", got.len()).into());
-                    }
-                    response.status()
+        for request in &list {
+            let url = request["url"].as_str().unwrap_or_default();
+            let mut builder = ureq::http::Request::builder().method(method).uri(url);
+            for (name, value) in request["headers"].as_object().into_iter().flatten() {
+                // The client sets these itself.
+                if !matches!(name.to_ascii_lowercase().as_str(), "content-length" | "host") {
+                    builder = builder.header(name.as_str(), value.as_str().unwrap_or_default());
                 }
-                "HEAD" => agent.head(url).call()?.status(),
-                _ => agent.delete(url).call()?.status(),
-            };
+            }
+            let payload = if method == "PUT" { body.clone() } else { Vec::new() };
+            let mut response = agent.run(builder.body(payload)?)?;
+            let status = response.status();
+            if method == "GET" {
+                let got = response.body_mut().read_to_vec()?;
+                if got.len() != 1024 {
+                    return Err(format!("GET: {} bytes", got.len()).into());
+                }
+            }
             if !status.is_success() {
                 return Err(format!("{method} {url}: {status}").into());
             }
         }
-        report.insert(method.into(), json!(per_call_us(started, urls.len())));
+        report.insert(method.into(), json!(per_call_us(started, list.len())));
     }
     Ok(Value::Object(report))
 }
@@ -149,7 +147,7 @@ fn main() -> Fallible<()> {
             connector(endpoint, access_key, secret_key, bucket, n.parse()?)?
         }
         ["raw", urls] => raw(urls)?,
-        _ => return Err("usage: small_objects connector ENDPOINT AK SK BUCKET N | raw URLS.json".into()),
+        _ => return Err("usage: small_objects connector ENDPOINT AK SK BUCKET N | raw REQUESTS.json".into()),
     };
     println!("{report}");
     Ok(())
