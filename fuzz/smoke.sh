@@ -6,10 +6,9 @@
 # that replays it is printed.
 #
 # Corpora: fuzz/seeds/<target>/ is kept in the repository (minimised: each
-# input there adds coverage); fuzz/corpus/<target>/ is the working corpus a
-# run grows (ignored by git). With FUZZ_MERGE=1 the inputs of the working
-# corpus that add coverage are merged into the seeds at the end, to be
-# committed.
+# input there, at most 4 KiB, adds coverage); fuzz/corpus/<target>/ is the
+# working corpus a run grows (ignored by git). With FUZZ_MERGE=1 the seeds are
+# replaced at the end by a minimal set covering both, to be committed.
 #
 # Environment:
 #   FUZZ_SECONDS    seconds per target (default 20)
@@ -88,10 +87,14 @@ for target in $targets; do
         cov="$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 || true)"
         echo "fuzz: $target ok (${runs:-?} runs, ${cov:-cov: ?})"
         if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+            # A minimal set of inputs of at most 4 KiB that covers what the
+            # seeds and the working corpus cover, in place of the seeds.
             before="$(find "seeds/$target" -type f | wc -l)"
+            merged="$(mktemp -d)"
             cargo "${toolchain[@]}" fuzz run --sanitizer "$sanitizer" "$target" \
-                "seeds/$target" "corpus/$target" -- -merge=1 -max_len=65536 -rss_limit_mb=2048 \
+                "$merged" "seeds/$target" "corpus/$target" -- -merge=1 -max_len=4096 -rss_limit_mb=2048 \
                 >"target/smoke-logs/$target.merge.log" 2>&1
+            rm -rf "seeds/$target" && mv "$merged" "seeds/$target"
             after="$(find "seeds/$target" -type f | wc -l)"
             echo "fuzz: $target seeds $before -> $after"
         fi
