@@ -176,6 +176,62 @@ pub struct FileSink {
     // The first write that failed: the call fails on it, and the caller
     // reports it as the file's error rather than the transfer's.
     failure: std::sync::OnceLock<std::io::Error>,
+    // Flushes what was written to disk while the download goes on.
+    flusher: Flusher,
+}
+
+/// How many bytes a download writes between two flushes to disk.
+const FLUSH_EVERY: u64 = 64 * 1024 * 1024;
+
+/// Flushes a sink's file to disk in the background every [`FLUSH_EVERY`]
+/// bytes written, so that the flush that makes a download durable before
+/// it is renamed into place (`commit`) finds little left to write: the disk
+/// works while the network does, rather than after it.
+struct Flusher {
+    unflushed: AtomicU64,
+    running: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Flusher {
+    fn new() -> Self {
+        Self {
+            unflushed: AtomicU64::new(0),
+            running: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Counts `bytes` written to `file`, and starts a flush when enough
+    /// are waiting and none is running.
+    fn wrote(&self, file: &File, bytes: u64) {
+        if self.unflushed.fetch_add(bytes, Ordering::SeqCst) + bytes < FLUSH_EVERY {
+            return;
+        }
+        let Ok(mut running) = self.running.try_lock() else {
+            return;
+        };
+        if running.as_ref().is_some_and(|flush| !flush.is_finished()) {
+            return;
+        }
+        let Ok(clone) = file.try_clone() else {
+            return;
+        };
+        self.unflushed.store(0, Ordering::SeqCst);
+        // A flush that fails is only early work lost: `commit` flushes all.
+        *running = std::thread::Builder::new()
+            .name("sink-flush".to_owned())
+            .spawn(move || {
+                let _ = clone.sync_data();
+            })
+            .ok();
+    }
+
+    /// Waits for a flush under way.
+    fn finish(&self) {
+        let flush = self.running.lock().ok().and_then(|mut running| running.take());
+        if let Some(flush) = flush {
+            let _ = flush.join();
+        }
+    }
 }
 
 impl FileSink {
@@ -208,6 +264,7 @@ impl FileSink {
             written: AtomicU64::new(0),
             committed: false,
             failure: std::sync::OnceLock::new(),
+            flusher: Flusher::new(),
         })
     }
 
@@ -244,6 +301,7 @@ impl FileSink {
                 self.destination.display()
             )));
         }
+        self.flusher.finish();
         self.file.sync_all()?;
         std::fs::rename(&self.temporary, &self.destination)?;
         self.committed = true;
@@ -266,11 +324,13 @@ impl BodySink for FileSink {
         let result = self.file.write_all(bytes);
         self.note(result)?;
         self.written.fetch_max(end, Ordering::SeqCst);
+        self.flusher.wrote(&self.file, bytes.len() as u64);
         Ok(())
     }
 
     fn write_at(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
         self.note(positional_write(&self.file, bytes, offset))?;
+        self.flusher.wrote(&self.file, bytes.len() as u64);
         self.written
             .fetch_max(offset + bytes.len() as u64, Ordering::SeqCst);
         Ok(())

@@ -27,7 +27,7 @@ pub const MAX_RESUMES: u32 = 8;
 pub const RANGE_SIZE: u64 = 8 * 1024 * 1024;
 
 /// How many ranges are read at once.
-pub const RANGE_CONCURRENCY: usize = 8;
+pub const RANGE_CONCURRENCY: usize = 10;
 
 /// Runs Get Object into the sink; the metadata is the first answer's.
 ///
