@@ -193,6 +193,7 @@ mod tests {
         std::fs::write(&wasm, b"not wasm").unwrap();
         let config = RuntimeConfig {
             cache: CodeCache::Dir(blocker.join("cache")),
+            ..RuntimeConfig::default()
         };
         // Reaches compilation (and fails there), not a cache error.
         match Runtime::load_with(&wasm, &config) {
@@ -208,6 +209,7 @@ mod tests {
         std::fs::write(&wasm, b"not wasm").unwrap();
         let config = RuntimeConfig {
             cache: CodeCache::Off,
+            ..RuntimeConfig::default()
         };
         assert!(matches!(
             Runtime::load_with(&wasm, &config),
