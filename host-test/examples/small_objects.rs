@@ -110,7 +110,12 @@ fn raw(requests_file: &str) -> Fallible<Value> {
         .new_agent();
     let body = vec![b'x'; 1024];
     let mut report = serde_json::Map::new();
-    for (op, method) in [("put", "PUT"), ("get", "GET"), ("head", "HEAD"), ("delete", "DELETE")] {
+    for (op, method) in [
+        ("put", "PUT"),
+        ("get", "GET"),
+        ("head", "HEAD"),
+        ("delete", "DELETE"),
+    ] {
         let list = requests[op].as_array().cloned().unwrap_or_default();
         let started = Instant::now();
         for request in &list {

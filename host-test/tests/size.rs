@@ -15,7 +15,9 @@ const TARGET_BYTES: u64 = 200_000;
 
 #[test]
 fn the_component_stays_within_its_size_budget() {
-    let size = std::fs::metadata(common::wasm_path()).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(common::wasm_path())
+        .map(|m| m.len())
+        .unwrap_or(0);
     assert!(size > 0, "no component at {}", common::wasm_path().display());
     assert!(
         size <= BUDGET_BYTES,
