@@ -307,17 +307,40 @@ fn may_have_completed(error: &Error) -> bool {
 /// Each part's ETag as S3 gives it when it holds these bytes: the MD5 of
 /// the source's span, in hex.
 fn source_part_etags(client: &mut Client<'_>, plan: &PartPlan) -> Result<Vec<(u32, String)>, Error> {
-    use base64::Engine as _;
     let mut etags = Vec::with_capacity(plan.parts as usize);
     for number in 1..=plan.parts {
         let (offset, length) = plan.part(number);
-        let md5 = digests(client, offset, length, false, true)?
-            .content_md5
-            .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        let md5 = span_md5(client, offset, length)?
             .ok_or_else(|| Error::invalid_response("no MD5 of the source's span"))?;
         etags.push((number, hex(&md5)));
     }
     Ok(etags)
+}
+
+/// The MD5 of `length` bytes of the source from `offset`: the same digest a
+/// `Content-MD5` carries (the host's, or hashed here), as bytes.
+fn span_md5(client: &mut Client<'_>, offset: u64, length: u64) -> Result<Option<Vec<u8>>, Error> {
+    use base64::Engine as _;
+    Ok(digests(client, offset, length, false, true)?
+        .content_md5
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok()))
+}
+
+/// The MD5 an ETag names, when it is one (32 hex digits, quoted or not): a
+/// part's ETag, or a single-PUT object's, unless the bucket encrypts with
+/// KMS or a customer key.
+fn etag_md5(etag: &str) -> Option<Vec<u8>> {
+    let hex = etag.trim_matches('"');
+    if hex.len() != 32 {
+        return None;
+    }
+    (0..32)
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
+        .collect()
 }
 
 /// The object's ETag when `key` now holds the object that these parts
@@ -350,13 +373,7 @@ fn completed_meanwhile(
 pub fn multipart_etag(parts: &[(u32, String)]) -> Option<String> {
     let mut md5 = Md5::new();
     for (_, etag) in parts {
-        let hex = etag.trim_matches('"');
-        if hex.len() != 32 {
-            return None;
-        }
-        for i in (0..32).step_by(2) {
-            md5.update([u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()?]);
-        }
+        md5.update(etag_md5(etag)?);
     }
     Some(format!("{}-{}", hex(&md5.finalize()), parts.len()))
 }
@@ -401,21 +418,10 @@ fn parts_held(
 /// when it is no MD5 and only the size can be compared). A part of a file
 /// changed since the failed attempt is sent again rather than stitched in.
 fn holds_these_bytes(client: &mut Client<'_>, etag: &str, offset: u64, length: u64) -> Result<bool, Error> {
-    let md5 = etag.trim_matches('"');
-    if md5.len() != 32 || !md5.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let Some(theirs) = etag_md5(etag) else {
         return Ok(true);
-    }
-    // The same MD5 as a `Content-MD5` would carry (the host's, or hashed here).
-    let ours = digests(client, offset, length, false, true)?.content_md5;
-    let theirs = (0..md5.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&md5[i..i + 2], 16))
-        .collect::<Result<Vec<u8>, _>>()
-        .map(|bytes| {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(bytes)
-        });
-    Ok(matches!((ours, theirs), (Some(ours), Ok(theirs)) if ours == theirs))
+    };
+    Ok(span_md5(client, offset, length)?.is_some_and(|ours| ours == theirs))
 }
 
 /// One multipart upload in flight.
