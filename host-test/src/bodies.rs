@@ -269,8 +269,8 @@ impl FileSink {
     }
 
     /// The first write to the temporary file that failed, if any.
-    pub fn failure(&self) -> Option<&std::io::Error> {
-        self.failure.get()
+    pub fn failure(&self) -> Option<std::io::Error> {
+        self.failure.get().map(copy_error)
     }
 
     /// The destination the sink is renamed onto.
@@ -281,11 +281,7 @@ impl FileSink {
     /// Keeps the first failed write's error, and returns it.
     fn note(&self, result: std::io::Result<()>) -> std::io::Result<()> {
         if let Err(error) = &result {
-            let kept = match error.raw_os_error() {
-                Some(code) => std::io::Error::from_raw_os_error(code),
-                None => std::io::Error::new(error.kind(), error.to_string()),
-            };
-            let _ = self.failure.set(kept);
+            let _ = self.failure.set(copy_error(error));
         }
         result
     }
@@ -347,6 +343,15 @@ impl BodySink for FileSink {
         self.file.seek(SeekFrom::Start(length))?;
         self.written.store(length, Ordering::SeqCst);
         Ok(())
+    }
+}
+
+/// A copy of `error` (`io::Error` is not `Clone`): the same OS error, or the
+/// same kind and message.
+fn copy_error(error: &std::io::Error) -> std::io::Error {
+    match error.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(error.kind(), error.to_string()),
     }
 }
 

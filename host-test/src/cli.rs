@@ -486,10 +486,6 @@ type SharedSink = std::sync::Arc<std::sync::Mutex<Option<FileSink>>>;
 fn write_failure(committer: Option<&SharedSink>, output: Option<&Path>) -> Option<CallError> {
     let guard = committer?.lock().ok()?;
     let error = guard.as_ref()?.failure()?;
-    let error = match error.raw_os_error() {
-        Some(code) => std::io::Error::from_raw_os_error(code),
-        None => std::io::Error::new(error.kind(), error.to_string()),
-    };
     Some(local_file("write", output?, error))
 }
 

@@ -25,6 +25,16 @@ fn time() -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp(TIME).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
+/// What the connector signs with: these credentials, at the fixed time.
+fn context(credentials: &Credentials) -> SigningContext<'_> {
+    SigningContext {
+        credentials,
+        region: REGION,
+        service: "s3",
+        time: time(),
+    }
+}
+
 fn request(method: Method, body: Vec<u8>) -> HttpRequest {
     HttpRequest {
         method,
@@ -41,12 +51,7 @@ fn request(method: Method, body: Vec<u8>) -> HttpRequest {
 /// from its cache, the payload hashed.
 fn connector_sign(rounds: u32, method: Method, body: &[u8]) -> String {
     let credentials = Credentials::new(ACCESS_KEY, SECRET_KEY, None);
-    let ctx = SigningContext {
-        credentials: &credentials,
-        region: REGION,
-        service: "s3",
-        time: time(),
-    };
+    let ctx = context(&credentials);
     let mut cache = SigningKeyCache::new();
     let mut last = String::new();
     for _ in 0..rounds {
@@ -74,12 +79,7 @@ impl Guest for Bench {
 
     fn connector_presign_get(rounds: u32) -> String {
         let credentials = Credentials::new(ACCESS_KEY, SECRET_KEY, None);
-        let ctx = SigningContext {
-            credentials: &credentials,
-            region: REGION,
-            service: "s3",
-            time: time(),
-        };
+        let ctx = context(&credentials);
         let mut cache = SigningKeyCache::new();
         let mut last = String::new();
         for _ in 0..rounds {
