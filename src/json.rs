@@ -9,25 +9,15 @@
 //! `object_keys[2].key`), so a caller can point at it.
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::client::{Client, InstanceState};
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::http::Transport;
-use crate::model::{
-    pairs_as_object, AbortMultipartUploadInput, CannedAcl, DeleteObjectsInput, DeleteOutcome, DeleteResult,
-    GetObjectInput, ListMultipartUploadsInput, ListObjectsInput, ObjectRef, PayloadSigning,
-    PutObjectAclInput, PutObjectFileInput, PutObjectStreamInput, PutObjectTextInput, SignedUrlInput,
-    UploadOptions,
-};
-use crate::ops::{self, Operation};
-
-/// How long the URL that `get-object` returns beside the bytes stays valid,
-/// in seconds: the old connector's `file.url` lasted an hour.
-pub const GET_OBJECT_URL_SECONDS: u32 = 3600;
+use crate::ops::{Bodies, Invocation, Op, Operation};
 
 /// What [`invoke`] returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,36 +91,6 @@ pub fn invoke_streamed(
     } = call;
     let operation = Operation::from_name(operation.trim()).ok_or_else(|| unknown_operation(operation))?;
     let input = parse_object(input)?;
-    if operation != Operation::PutObjectFile && body.as_ref().is_some_and(|b| !b.is_empty()) {
-        return Err(Error::invalid_input(
-            "body",
-            format!(
-                "`{}` takes no body; only `put-object-file` does",
-                operation.name()
-            ),
-        ));
-    }
-    if bodies.source && operation != Operation::PutObjectFile {
-        return Err(Error::invalid_input(
-            "source",
-            format!(
-                "`{}` reads no source; only `put-object-file` does",
-                operation.name()
-            ),
-        ));
-    }
-    if bodies.sink && operation != Operation::GetObject {
-        return Err(Error::invalid_input(
-            "sink",
-            format!("`{}` writes no sink; only `get-object` does", operation.name()),
-        ));
-    }
-    if bodies.source && body.is_some() {
-        return Err(Error::invalid_input(
-            "body",
-            "give the content either as the call's body or as its source, not both",
-        ));
-    }
     let mut client = Client {
         connection,
         transport,
@@ -138,7 +98,17 @@ pub fn invoke_streamed(
         now,
         operation,
     };
-    let (mut json, body) = run(&mut client, operation, &input, body, bodies).map_err(json_field_names)?;
+    let mut invocation = Invocation {
+        client: &mut client,
+        body,
+        source: bodies.source,
+        sink: bodies.sink,
+        returned: None,
+    };
+    let mut json = operation
+        .run_json(&mut invocation, &input)
+        .map_err(json_field_names)?;
+    let body = invocation.returned.take();
     // Every bucket operation says which region it was signed for: found by
     // itself with region `auto`, or corrected from a wrong one.
     if let (Some(bucket), Value::Object(fields)) =
@@ -152,323 +122,42 @@ pub fn invoke_streamed(
     })
 }
 
-/// Decodes the input for `operation`, runs it and shapes its JSON output;
-/// the bytes of Get Object come back beside it.
-fn run(
-    client: &mut Client<'_>,
-    operation: Operation,
-    input: &Value,
-    body: Option<Vec<u8>>,
-    bodies: Attached,
-) -> Result<(Value, Option<Vec<u8>>), Error> {
-    let json = match operation {
-        Operation::ListBuckets => {
-            decode::<NoFields>(input)?;
-            json!({ "buckets": to_json(&ops::list_buckets::run(client)?)? })
-        }
-        Operation::ListBucketsDdl => {
-            decode::<NoFields>(input)?;
-            json!({ "result": to_json(&ops::list_buckets_ddl::run(client)?)? })
-        }
-        Operation::ListObjects => to_json(&ops::list_objects::run(
-            client,
-            &decode::<ListObjectsInput>(input)?,
-        )?)?,
-        Operation::GetObject => return get_object(client, &decode(input)?, bodies.sink),
-        Operation::GetObjectSignedUrl => {
-            let input: SignedUrlInput = decode(input)?;
-            let signed = ops::get_object_signed_url::run(client, &input)?;
-            json!({ "file": {
-                "name": signed.name,
-                "url": signed.url,
-                "mime_type": input.response_content_type,
-                "expires": signed.expires,
-                "method": to_json(&signed.method)?,
-                "signed_headers": signed_headers(&signed.signed_headers),
-            }})
-        }
-        Operation::GetBucketLocation => {
-            let input: BucketName = decode(input)?;
-            json!({ "result": ops::get_bucket_location::run(client, &input.bucket_name)? })
-        }
-        Operation::HeadObject => to_json(&ops::head_object::run(client, &decode::<ObjectRef>(input)?)?)?,
-        Operation::PutObjectText => to_json(&ops::put_object::run_text(
-            client,
-            &decode::<PutObjectTextInput>(input)?,
-        )?)?,
-        Operation::PutObjectFile if bodies.source => {
-            let input = put_object_stream_input(input)?;
-            to_json(&ops::put_object_stream::run(client, &input)?)?
-        }
-        Operation::PutObjectFile => {
-            let input = put_object_file_input(input, body)?;
-            to_json(&ops::put_object::run_file(client, &input)?)?
-        }
-        Operation::PutObjectAcl => {
-            ops::put_object_acl::run(client, &decode::<PutObjectAclInput>(input)?)?;
-            json!({ "success": true })
-        }
-        Operation::DeleteObject => to_json(&ops::delete_object::run(client, &decode::<ObjectRef>(input)?)?)?,
-        Operation::DeleteObjects => delete_objects_json(&ops::delete_objects::run(
-            client,
-            &decode::<DeleteObjectsInput>(input)?,
-        )?),
-        Operation::ListMultipartUploads => json!({ "uploads": to_json(&ops::list_multipart_uploads::run(
-            client,
-            &decode::<ListMultipartUploadsInput>(input)?,
-        )?)? }),
-        Operation::AbortMultipartUpload => {
-            ops::abort_multipart_upload::run(client, &decode::<AbortMultipartUploadInput>(input)?)?;
-            json!({ "success": true })
-        }
-    };
-    Ok((json, None))
-}
-
-/// Get Object: the metadata and, as the old connector returned, a `file`
-/// with a presigned URL for the same object; the bytes go in `body`.
-fn get_object(
-    client: &mut Client<'_>,
-    input: &GetObjectInput,
-    into_sink: bool,
-) -> Result<(Value, Option<Vec<u8>>), Error> {
-    let (metadata, body) = if into_sink {
-        (ops::get_object_to::run(client, input)?, None)
-    } else {
-        let object = ops::get_object::run(client, input)?;
-        (object.metadata, Some(object.body))
-    };
-    // Made after the GET so that the URL is signed for the region the GET
-    // found the bucket in.
-    let signed = ops::get_object_signed_url::run(
-        client,
-        &SignedUrlInput {
-            bucket_name: input.bucket_name.clone(),
-            object_path: input.object_path.clone(),
-            expires_seconds: GET_OBJECT_URL_SECONDS,
-            range_from: None,
-            range_to: None,
-            method: None,
-            response_content_type: None,
-            response_content_disposition: None,
-            version_id: input.version_id.clone(),
-        },
-    )?;
-    let json = json!({
-        "metadata": to_json(&metadata)?,
-        "file": {
-            "name": signed.name,
-            "url": signed.url,
-            "mime_type": metadata.content_type,
-            "expires": signed.expires,
-        },
-    });
-    Ok((json, body))
-}
-
-/// Delete Multiple Objects: one entry per key, in input order, and the counts.
-fn delete_objects_json(results: &[DeleteResult]) -> Value {
-    let deleted = results
-        .iter()
-        .filter(|r| r.outcome == DeleteOutcome::Deleted)
-        .count();
-    let entries: Vec<Value> = results
-        .iter()
-        .map(|result| {
-            let error = match &result.outcome {
-                DeleteOutcome::Deleted => Value::Null,
-                DeleteOutcome::Failed { code, message } => {
-                    json!({ "code": code.as_str(), "message": message })
-                }
-            };
-            json!({
-                "key": result.key,
-                "version_id": result.version_id,
-                "delete_marker": result.delete_marker,
-                "deleted": result.outcome == DeleteOutcome::Deleted,
-                "error": error,
-            })
-        })
-        .collect();
-    json!({ "results": entries, "deleted": deleted, "failed": results.len() - deleted })
-}
-
-/// The signed headers as a JSON object, in order.
-fn signed_headers(pairs: &[(String, String)]) -> Value {
-    Value::Object(
-        pairs
+/// Decodes `input` for `O`, checks the bodies the call brings against
+/// those `O` takes, runs it and returns its output as JSON.
+pub(crate) fn run_op<O: Op>(call: &mut Invocation<'_, '_>, input: &Value) -> Result<Value, Error> {
+    let takes = O::BODIES;
+    let named = |pick: fn(Bodies) -> bool| -> String {
+        let names: Vec<&str> = Operation::ALL
             .iter()
-            .map(|(name, value)| (name.clone(), Value::String(value.clone())))
-            .collect(),
-    )
-}
-
-/// The input of the operations that have no fields: `{}`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoFields {}
-
-/// The input of `get-bucket-location`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BucketName {
-    bucket_name: String,
-}
-
-/// The JSON input of `put-object-file`: the model's fields, where the file
-/// name and mime type may also come in the old connector's `file` object.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PutObjectFileJson {
-    bucket_name: String,
-    #[serde(default)]
-    object_path: Option<String>,
-    #[serde(default)]
-    file_name: Option<String>,
-    #[serde(default)]
-    mime_type: Option<String>,
-    #[serde(default)]
-    acl: Option<CannedAcl>,
-    #[serde(default, with = "pairs_as_object")]
-    metadata: Vec<(String, String)>,
-    #[serde(default)]
-    file: Option<FileJson>,
-}
-
-/// The upload options, under their JSON names (`upload_id` resumes).
-#[derive(Deserialize)]
-struct UploadOptionsJson {
-    #[serde(default)]
-    multipart_threshold: Option<u64>,
-    #[serde(default)]
-    part_size: Option<u64>,
-    #[serde(default)]
-    payload_signing: Option<PayloadSigning>,
-    #[serde(default)]
-    concurrency: Option<u32>,
-    #[serde(default)]
-    content_md5: bool,
-    #[serde(default)]
-    upload_id: Option<String>,
-}
-
-/// Builds the streamed `put-object-file` input from its JSON.
-fn put_object_stream_input(input: &Value) -> Result<PutObjectStreamInput, Error> {
-    let mut fields = input.as_object().cloned().unwrap_or_default();
-    let options = Value::Object(
-        UPLOAD_OPTION_FIELDS
-            .iter()
-            .filter_map(|name| fields.remove(*name).map(|value| ((*name).to_owned(), value)))
-            .collect(),
-    );
-    let options: UploadOptionsJson = decode(&options)?;
-    // The file fields, with an empty body standing for the source.
-    let file = put_object_file_input(&Value::Object(fields), Some(Vec::new()))?;
-    Ok(PutObjectStreamInput {
-        object_path: file.object_path.unwrap_or(file.file_name),
-        bucket_name: file.bucket_name,
-        mime_type: file.mime_type,
-        acl: file.acl,
-        metadata: file.metadata,
-        options: UploadOptions {
-            multipart_threshold: options.multipart_threshold,
-            part_size: options.part_size,
-            payload_signing: options.payload_signing,
-            concurrency: options.concurrency,
-            content_md5: options.content_md5,
-            resume_upload_id: options.upload_id,
-        },
-    })
-}
-
-/// The JSON fields of [`UploadOptionsJson`].
-const UPLOAD_OPTION_FIELDS: [&str; 6] = [
-    "multipart_threshold",
-    "part_size",
-    "payload_signing",
-    "concurrency",
-    "content_md5",
-    "upload_id",
-];
-
-/// The old connector's `file` object, as far as an upload can use it.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileJson {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    mime_type: Option<String>,
-}
-
-/// Builds the `put-object-file` input from its JSON and the call's body.
-fn put_object_file_input(input: &Value, body: Option<Vec<u8>>) -> Result<PutObjectFileInput, Error> {
-    // The old connector could fetch `file.url` itself; this component has no
-    // network of its own beyond S3, so the bytes must come with the call.
-    if input.get("file").and_then(|file| file.get("url")).is_some() {
-        return Err(Error::invalid_input(
-            "file.url",
-            "is not fetched by this connector: pass the file's bytes as the call's `body` \
-             and give only `file.name` and `file.mime_type`",
-        ));
-    }
-    let input: PutObjectFileJson = decode(input)?;
-    let (file_name_from_file, mime_type_from_file) = match input.file {
-        Some(file) => (file.name, file.mime_type),
-        None => (None, None),
+            .filter(|op| pick(op.bodies()))
+            .map(|op| op.name())
+            .collect();
+        names.join("`, `")
     };
-    let file_name = one_of("file_name", input.file_name, "file.name", file_name_from_file)?;
-    let mime_type = one_of(
-        "mime_type",
-        input.mime_type,
-        "file.mime_type",
-        mime_type_from_file,
-    )?;
-    let file_name = match (file_name, &input.object_path) {
-        (Some(name), _) => name,
-        // The key names the file when no name is given.
-        (None, Some(path)) => path.rsplit('/').next().unwrap_or(path).to_owned(),
-        (None, None) => {
-            return Err(Error::invalid_input(
-                "file_name",
-                "is missing: give `file_name` (or `file.name`), or `object_path`",
-            ))
-        }
-    };
-    let content = body.ok_or_else(|| {
-        Error::invalid_input(
-            "content",
-            "is missing: pass the file's bytes as the call's `body`",
-        )
-    })?;
-    Ok(PutObjectFileInput {
-        bucket_name: input.bucket_name,
-        object_path: input.object_path,
-        file_name,
-        mime_type,
-        content,
-        acl: input.acl,
-        metadata: input.metadata,
-    })
-}
-
-/// The value given under either of two names; both may be given only if equal.
-fn one_of(
-    name: &str,
-    value: Option<String>,
-    alternative_name: &str,
-    alternative: Option<String>,
-) -> Result<Option<String>, Error> {
-    match (value, alternative) {
-        (Some(value), Some(alternative)) if value != alternative => Err(Error::invalid_input(
-            name,
-            format!("`{value}` differs from `{alternative_name}` (`{alternative}`); give one of them"),
-        )),
-        (value, alternative) => Ok(value.or(alternative)),
+    if !takes.upload && call.body.as_ref().is_some_and(|b| !b.is_empty()) {
+        let message = format!("`{}` takes no body; only `{}` does", O::NAME, named(|b| b.upload));
+        return Err(Error::invalid_input("body", message));
     }
+    if !takes.upload && call.source {
+        let message = format!(
+            "`{}` reads no source; only `{}` does",
+            O::NAME,
+            named(|b| b.upload)
+        );
+        return Err(Error::invalid_input("source", message));
+    }
+    if !takes.download && call.sink {
+        let message = format!(
+            "`{}` writes no sink; only `{}` does",
+            O::NAME,
+            named(|b| b.download)
+        );
+        return Err(Error::invalid_input("sink", message));
+    }
+    let input: O::Input = decode(input)?;
+    to_json(&O::run(call, input)?)
 }
 
-/// The error for an operation name that is not one of ours.
 fn unknown_operation(name: &str) -> Error {
     let valid: Vec<&str> = Operation::ALL.iter().map(|op| op.name()).collect();
     Error::invalid_input(
@@ -561,6 +250,7 @@ pub fn json_field_names(error: Error) -> Error {
 mod tests {
     use super::*;
     use crate::client::fake::{example_time, local_connection, FakeTransport};
+    use serde_json::json;
 
     /// Calls `invoke` over `transport` with the local test connection.
     fn call(
@@ -749,26 +439,6 @@ mod tests {
     }
 
     #[test]
-    fn put_object_file_takes_the_old_file_object() {
-        let input = r#"{"bucket_name": "bkt", "object_path": "dir/a.csv",
-                        "file": {"name": "a.csv", "mime_type": "text/csv"}}"#;
-        let input = put_object_file_input(&parse_object(input).unwrap(), Some(b"1,2".to_vec())).unwrap();
-        assert_eq!(input.file_name, "a.csv");
-        assert_eq!(input.mime_type.as_deref(), Some("text/csv"));
-        assert_eq!(input.object_path.as_deref(), Some("dir/a.csv"));
-        assert_eq!(input.content, b"1,2");
-    }
-
-    #[test]
-    fn put_object_file_names_the_file_after_the_key_when_no_name_is_given() {
-        let input = parse_object(r#"{"bucket_name": "bkt", "object_path": "dir/a.csv"}"#).unwrap();
-        assert_eq!(
-            put_object_file_input(&input, Some(Vec::new())).unwrap().file_name,
-            "a.csv"
-        );
-    }
-
-    #[test]
     fn blank_input_is_an_empty_object() {
         assert_eq!(parse_object("  ").unwrap(), json!({}));
     }
@@ -888,7 +558,7 @@ mod tests {
         assert_eq!(fields(&json["file"]), ["expires", "mime_type", "name", "url"]);
         assert_eq!(json["file"]["name"], "a.txt");
         assert_eq!(json["file"]["mime_type"], "text/plain");
-        let expires = example_time().unix_timestamp() + i64::from(GET_OBJECT_URL_SECONDS);
+        let expires = example_time().unix_timestamp() + i64::from(crate::ops::get_object::URL_SECONDS);
         assert_eq!(json["file"]["expires"], expires);
         let url = json["file"]["url"].as_str().unwrap();
         assert!(url.starts_with("http://127.0.0.1:9000/bkt/dir/a.txt?"), "{url}");

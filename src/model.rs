@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// The canned ACLs S3 defines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum CannedAcl {
     /// `private`
@@ -59,6 +60,7 @@ impl CannedAcl {
 
 /// An inclusive byte range (`Range: bytes=from-to`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ByteRange {
     /// First byte, from 0.
@@ -69,6 +71,7 @@ pub struct ByteRange {
 
 /// An object's metadata from GET or HEAD response headers.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObjectMetadata {
     /// `Content-Type`.
     pub content_type: Option<String>,
@@ -86,11 +89,16 @@ pub struct ObjectMetadata {
     pub storage_class: Option<String>,
     /// `x-amz-meta-*` headers, prefix removed, names in lower case.
     #[serde(with = "pairs_as_object")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, String>")
+    )]
     pub metadata: Vec<(String, String)>,
 }
 
 /// A bucket from List Buckets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Bucket {
     /// Name.
     pub name: String,
@@ -102,6 +110,7 @@ pub struct Bucket {
 
 /// A dropdown entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DropdownItem {
     /// Shown to the user.
     pub text: String,
@@ -111,6 +120,7 @@ pub struct DropdownItem {
 
 /// Input of List Bucket Objects.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ListObjectsInput {
     /// The bucket.
@@ -140,6 +150,7 @@ pub struct ListObjectsInput {
 
 /// One object in a listing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObjectSummary {
     /// Key.
     pub key: String,
@@ -155,6 +166,7 @@ pub struct ObjectSummary {
 
 /// Output of List Bucket Objects.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ListObjectsOutput {
     /// Objects, in key order.
     pub objects: Vec<ObjectSummary>,
@@ -170,6 +182,7 @@ pub struct ListObjectsOutput {
 
 /// Names one object (or one version).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ObjectRef {
     /// Bucket.
@@ -183,6 +196,7 @@ pub struct ObjectRef {
 
 /// Input of Get Object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GetObjectInput {
     /// Bucket.
@@ -208,6 +222,7 @@ pub struct GetObjectOutput {
 
 /// The method a presigned URL is for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum PresignMethod {
     /// GET
@@ -221,6 +236,7 @@ pub enum PresignMethod {
 
 /// Input of Get Object's Signed URL.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignedUrlInput {
     /// Bucket.
@@ -251,6 +267,7 @@ pub struct SignedUrlInput {
 
 /// A presigned URL.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignedUrl {
     /// Last segment of the key.
     pub name: String,
@@ -262,11 +279,16 @@ pub struct SignedUrl {
     pub method: PresignMethod,
     /// Headers the fetcher must send (e.g. `range`).
     #[serde(with = "pairs_as_object")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, String>")
+    )]
     pub signed_headers: Vec<(String, String)>,
 }
 
 /// Input of Put Object (Text).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PutObjectTextInput {
     /// Bucket.
@@ -283,6 +305,10 @@ pub struct PutObjectTextInput {
     pub acl: Option<CannedAcl>,
     /// User metadata.
     #[serde(default, with = "pairs_as_object")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, String>")
+    )]
     pub metadata: Vec<(String, String)>,
 }
 
@@ -307,6 +333,7 @@ pub struct PutObjectFileInput {
 
 /// Output of the put operations.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PutObjectOutput {
     /// Key written.
     pub key: String,
@@ -325,6 +352,7 @@ fn is_zero(n: &u32) -> bool {
 
 /// How an upload's payload is covered by the signature.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum PayloadSigning {
     /// Unsigned over HTTPS, signed over plain HTTP.
@@ -338,6 +366,7 @@ pub enum PayloadSigning {
 
 /// How a streamed upload is sent; every field has a default.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UploadOptions {
     /// Above this size, a multipart upload (default 16 MiB).
@@ -379,6 +408,7 @@ pub struct PutObjectStreamInput {
 
 /// A multipart upload in progress.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MultipartUpload {
     /// Key.
     pub key: String,
@@ -392,6 +422,7 @@ pub struct MultipartUpload {
 
 /// Input of List Multipart Uploads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ListMultipartUploadsInput {
     /// Bucket.
@@ -406,6 +437,7 @@ pub struct ListMultipartUploadsInput {
 
 /// Input of Abort Multipart Upload.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AbortMultipartUploadInput {
     /// Bucket.
@@ -418,6 +450,7 @@ pub struct AbortMultipartUploadInput {
 
 /// Input of Put Object ACL.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PutObjectAclInput {
     /// Bucket.
@@ -433,6 +466,7 @@ pub struct PutObjectAclInput {
 
 /// Output of Delete Object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteObjectOutput {
     /// Always true on success.
     pub success: bool,
@@ -444,6 +478,7 @@ pub struct DeleteObjectOutput {
 
 /// One key to delete. JSON accepts the old connector's `Key`/`VersionId`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ObjectIdentifier {
     /// Key.
@@ -483,6 +518,7 @@ pub struct DeleteResult {
 
 /// Input of Delete Multiple Objects.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeleteObjectsInput {
     /// Bucket.

@@ -22,6 +22,29 @@ pub fn run(client: &mut Client<'_>, input: &AbortMultipartUploadInput) -> Result
     Ok(())
 }
 
+/// Abort Multipart Upload.
+pub struct AbortMultipartUpload;
+
+impl crate::ops::Op for AbortMultipartUpload {
+    type Input = AbortMultipartUploadInput;
+    type Output = crate::ops::Success;
+    const NAME: &'static str = "abort-multipart-upload";
+    const TITLE: &'static str = "Abort Multipart Upload";
+    const DESCRIPTION: &'static str = "Drops every part of an upload. An upload that does not exist (or \
+        was completed) is the service error `no-such-upload`.";
+    const REFERENCE: &'static str =
+        "https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html";
+    const PERMISSIONS: &'static [&'static str] = &["s3:AbortMultipartUpload"];
+    const IDEMPOTENT: bool = false;
+    const EXAMPLE: &'static str =
+        r#"{"bucket_name": "my-bucket", "object_path": "backups/db.dump", "upload_id": "EXAMPLE-UPLOAD-ID"}"#;
+
+    fn run(call: &mut crate::ops::Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error> {
+        run(call.client, &input)?;
+        Ok(crate::ops::Success { success: true })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -36,6 +36,30 @@ pub fn run(client: &mut Client<'_>, input: &ObjectRef) -> Result<DeleteObjectOut
     parse(&response)
 }
 
+/// Delete Object.
+pub struct DeleteObject;
+
+impl crate::ops::Op for DeleteObject {
+    type Input = ObjectRef;
+    type Output = DeleteObjectOutput;
+    const NAME: &'static str = "delete-object";
+    const TITLE: &'static str = "Delete Object";
+    const DESCRIPTION: &'static str = "Deletes an object (or one version). Deleting a key that does not \
+        exist succeeds, as in S3.";
+    const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html";
+    const PERMISSIONS: &'static [&'static str] = &["s3:DeleteObject", "s3:DeleteObjectVersion"];
+    const IDEMPOTENT: bool = true;
+    const EXAMPLE: &'static str = r#"{"bucket_name": "my-bucket", "object_path": "reports/2026.csv"}"#;
+
+    fn permission(request: &OpRequest) -> &'static str {
+        crate::ops::versioned(request, "s3:DeleteObject", "s3:DeleteObjectVersion")
+    }
+
+    fn run(call: &mut crate::ops::Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error> {
+        run(call.client, &input)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

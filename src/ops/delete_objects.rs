@@ -324,6 +324,95 @@ impl Visitor for ResultVisitor {
     }
 }
 
+/// The JSON output of Delete Multiple Objects.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct DeleteObjectsJson {
+    /// One entry per key, in input order.
+    pub results: Vec<DeleteResultJson>,
+    /// Keys deleted (or absent).
+    pub deleted: usize,
+    /// Keys not deleted.
+    pub failed: usize,
+}
+
+/// The result for one key.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct DeleteResultJson {
+    /// Key.
+    pub key: String,
+    /// Version id.
+    pub version_id: Option<String>,
+    /// A delete marker was involved.
+    pub delete_marker: bool,
+    /// The key is gone.
+    pub deleted: bool,
+    /// Why it is not, when it is not.
+    pub error: Option<KeyError>,
+}
+
+/// Why one key was not deleted.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct KeyError {
+    /// S3's code (`AccessDenied`).
+    pub code: String,
+    /// S3's message.
+    pub message: String,
+}
+
+impl From<Vec<DeleteResult>> for DeleteObjectsJson {
+    fn from(results: Vec<DeleteResult>) -> Self {
+        let results: Vec<DeleteResultJson> = results
+            .into_iter()
+            .map(|result| {
+                let error = match result.outcome {
+                    DeleteOutcome::Deleted => None,
+                    DeleteOutcome::Failed { code, message } => Some(KeyError {
+                        code: code.as_str().to_owned(),
+                        message,
+                    }),
+                };
+                DeleteResultJson {
+                    key: result.key,
+                    version_id: result.version_id,
+                    delete_marker: result.delete_marker,
+                    deleted: error.is_none(),
+                    error,
+                }
+            })
+            .collect();
+        let deleted = results.iter().filter(|r| r.deleted).count();
+        DeleteObjectsJson {
+            failed: results.len() - deleted,
+            deleted,
+            results,
+        }
+    }
+}
+
+/// Delete Multiple Objects.
+pub struct DeleteObjects;
+
+impl crate::ops::Op for DeleteObjects {
+    type Input = DeleteObjectsInput;
+    type Output = DeleteObjectsJson;
+    const NAME: &'static str = "delete-objects";
+    const TITLE: &'static str = "Delete Multiple Objects";
+    const DESCRIPTION: &'static str = "Deletes many keys: one result per key, in input order; more than \
+        1000 keys are sent in batches of 1000.";
+    const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html";
+    const PERMISSIONS: &'static [&'static str] = &["s3:DeleteObject", "s3:DeleteObjectVersion"];
+    const IDEMPOTENT: bool = true;
+    const EXAMPLE: &'static str =
+        r#"{"bucket_name": "my-bucket", "object_keys": [{"key": "a.txt"}, {"key": "b.txt"}]}"#;
+
+    fn run(call: &mut crate::ops::Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error> {
+        Ok(run(call.client, &input)?.into())
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -62,6 +62,45 @@ impl Visitor for LocationVisitor {
     }
 }
 
+/// The JSON input of Get bucket location.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BucketInput {
+    /// The bucket.
+    pub bucket_name: String,
+}
+
+/// The JSON output of Get bucket location.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct LocationOutput {
+    /// The region, normalised (`us-east-1` for S3's empty answer).
+    pub result: String,
+}
+
+/// Get bucket location.
+pub struct GetBucketLocation;
+
+impl crate::ops::Op for GetBucketLocation {
+    type Input = BucketInput;
+    type Output = LocationOutput;
+    const NAME: &'static str = "get-bucket-location";
+    const TITLE: &'static str = "Get bucket location";
+    const DESCRIPTION: &'static str = "The bucket's region, normalised: S3's empty answer is `us-east-1`, \
+        its legacy `EU` is `eu-west-1`.";
+    const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html";
+    const PERMISSIONS: &'static [&'static str] = &["s3:GetBucketLocation"];
+    const IDEMPOTENT: bool = true;
+    const EXAMPLE: &'static str = r#"{"bucket_name": "my-bucket"}"#;
+
+    fn run(call: &mut crate::ops::Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error> {
+        Ok(LocationOutput {
+            result: run(call.client, &input.bucket_name)?,
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

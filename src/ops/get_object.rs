@@ -68,6 +68,94 @@ pub fn run(client: &mut Client<'_>, input: &GetObjectInput) -> Result<GetObjectO
     parse(&response)
 }
 
+/// How long the URL that Get Object returns beside the bytes stays valid,
+/// in seconds: the old connector's `file.url` lasted an hour.
+pub const URL_SECONDS: u32 = 3600;
+
+/// The JSON output of Get Object; the bytes travel beside it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct GetObjectJson {
+    /// The object's metadata.
+    pub metadata: crate::model::ObjectMetadata,
+    /// The object as a file, as the old connector returned it.
+    pub file: FileLink,
+}
+
+/// An object as a file: its name and a presigned URL that reads it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct FileLink {
+    /// Last segment of the key.
+    pub name: String,
+    /// A presigned GET URL for the object.
+    pub url: String,
+    /// The object's `Content-Type`.
+    pub mime_type: Option<String>,
+    /// Unix time at which the URL expires.
+    pub expires: u64,
+}
+
+/// Get Object.
+pub struct GetObject;
+
+impl crate::ops::Op for GetObject {
+    type Input = GetObjectInput;
+    type Output = GetObjectJson;
+    const NAME: &'static str = "get-object";
+    const TITLE: &'static str = "Get Object";
+    const DESCRIPTION: &'static str = "An object's bytes and metadata, with a presigned URL that reads it \
+        for an hour. A missing key is the service error `no-such-key`.";
+    const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html";
+    const PERMISSIONS: &'static [&'static str] = &["s3:GetObject", "s3:GetObjectVersion"];
+    const IDEMPOTENT: bool = true;
+    const EXAMPLE: &'static str = r#"{"bucket_name": "my-bucket", "object_path": "reports/2026.csv"}"#;
+    const BODIES: crate::ops::Bodies = crate::ops::Bodies {
+        upload: false,
+        download: true,
+    };
+
+    fn permission(request: &OpRequest) -> &'static str {
+        crate::ops::versioned(request, "s3:GetObject", "s3:GetObjectVersion")
+    }
+
+    fn run(call: &mut crate::ops::Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error> {
+        let metadata = if call.sink {
+            crate::ops::get_object_to::run(call.client, &input)?
+        } else {
+            let object = run(call.client, &input)?;
+            call.returned = Some(object.body);
+            object.metadata
+        };
+        // Made after the GET so that the URL is signed for the region the
+        // GET found the bucket in.
+        let signed = crate::ops::get_object_signed_url::run(
+            call.client,
+            &crate::model::SignedUrlInput {
+                bucket_name: input.bucket_name,
+                object_path: input.object_path,
+                expires_seconds: URL_SECONDS,
+                range_from: None,
+                range_to: None,
+                method: None,
+                response_content_type: None,
+                response_content_disposition: None,
+                version_id: input.version_id,
+            },
+        )?;
+        let mime_type = metadata.content_type.clone();
+        Ok(GetObjectJson {
+            metadata,
+            file: FileLink {
+                name: signed.name,
+                url: signed.url,
+                mime_type,
+                expires: signed.expires,
+            },
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

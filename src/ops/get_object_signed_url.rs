@@ -115,6 +115,69 @@ pub fn run(client: &mut Client<'_>, input: &SignedUrlInput) -> Result<SignedUrl,
     })
 }
 
+/// The JSON output of Get Object's Signed URL.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SignedUrlJson {
+    /// The URL and what to send with it.
+    pub file: SignedFile,
+}
+
+/// A presigned URL as the old connector returned it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SignedFile {
+    /// Last segment of the key.
+    pub name: String,
+    /// The URL.
+    pub url: String,
+    /// The `response_content_type` asked for.
+    pub mime_type: Option<String>,
+    /// Unix time at which it expires.
+    pub expires: u64,
+    /// The method it is signed for.
+    pub method: PresignMethod,
+    /// Headers the fetcher must send (a signed `range`).
+    #[serde(with = "crate::model::pairs_as_object")]
+    #[cfg_attr(feature = "schema", schemars(with = "std::collections::BTreeMap<String, String>"))]
+    pub signed_headers: Vec<(String, String)>,
+}
+
+/// Get Object's Signed URL.
+pub struct GetObjectSignedUrl;
+
+impl crate::ops::Op for GetObjectSignedUrl {
+    type Input = SignedUrlInput;
+    type Output = SignedUrlJson;
+    const NAME: &'static str = "get-object-signed-url";
+    const TITLE: &'static str = "Get Object's Signed URL";
+    const DESCRIPTION: &'static str = "A presigned GET or PUT URL for an object, made even for a key that \
+        does not exist yet.";
+    const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html";
+    const PERMISSIONS: &'static [&'static str] = &["s3:GetObject", "s3:GetObjectVersion"];
+    const IDEMPOTENT: bool = true;
+    const EXAMPLE: &'static str =
+        r#"{"bucket_name": "my-bucket", "object_path": "reports/2026.csv", "expires_seconds": 900}"#;
+
+    fn permission(request: &OpRequest) -> &'static str {
+        crate::ops::versioned(request, "s3:GetObject", "s3:GetObjectVersion")
+    }
+
+    fn run(call: &mut crate::ops::Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error> {
+        let signed = run(call.client, &input)?;
+        Ok(SignedUrlJson {
+            file: SignedFile {
+                name: signed.name,
+                url: signed.url,
+                mime_type: input.response_content_type,
+                expires: signed.expires,
+                method: signed.method,
+                signed_headers: signed.signed_headers,
+            },
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -113,6 +113,30 @@ pub fn http_date_to_rfc3339(value: &str) -> Option<String> {
 }
 
 /// Response fixtures for the object operations' tests.
+/// Head Object.
+pub struct HeadObject;
+
+impl crate::ops::Op for HeadObject {
+    type Input = ObjectRef;
+    type Output = ObjectMetadata;
+    const NAME: &'static str = "head-object";
+    const TITLE: &'static str = "Head Object";
+    const DESCRIPTION: &'static str =
+        "An object's metadata without its bytes. A missing key is the service error `no-such-key`.";
+    const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html";
+    const PERMISSIONS: &'static [&'static str] = &["s3:GetObject", "s3:GetObjectVersion"];
+    const IDEMPOTENT: bool = true;
+    const EXAMPLE: &'static str = r#"{"bucket_name": "my-bucket", "object_path": "reports/2026.csv"}"#;
+
+    fn permission(request: &OpRequest) -> &'static str {
+        crate::ops::versioned(request, "s3:GetObject", "s3:GetObjectVersion")
+    }
+
+    fn run(call: &mut crate::ops::Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error> {
+        run(call.client, &input)
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod fixtures {
     use crate::http::HttpResponse;

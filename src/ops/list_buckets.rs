@@ -131,6 +131,35 @@ impl Visitor for PageVisitor {
     }
 }
 
+/// The JSON output of List Buckets.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ListBucketsOutput {
+    /// Every bucket, in the order S3 lists them.
+    pub buckets: Vec<Bucket>,
+}
+
+/// List Buckets.
+pub struct ListBuckets;
+
+impl crate::ops::Op for ListBuckets {
+    type Input = crate::ops::NoInput;
+    type Output = ListBucketsOutput;
+    const NAME: &'static str = "list-buckets";
+    const TITLE: &'static str = "List Buckets";
+    const DESCRIPTION: &'static str = "Every bucket the credentials can see, with its creation date.";
+    const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html";
+    const PERMISSIONS: &'static [&'static str] = &["s3:ListAllMyBuckets"];
+    const IDEMPOTENT: bool = true;
+    const EXAMPLE: &'static str = "{}";
+
+    fn run(call: &mut crate::ops::Invocation<'_, '_>, _: Self::Input) -> Result<Self::Output, Error> {
+        Ok(ListBucketsOutput {
+            buckets: run(call.client)?,
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

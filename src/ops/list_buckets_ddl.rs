@@ -37,6 +37,36 @@ pub fn run(client: &mut Client<'_>) -> Result<Vec<DropdownItem>, Error> {
     Ok(to_dropdown(list_buckets::run(client)?))
 }
 
+/// The JSON output of List buckets DDL.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ListBucketsDdlOutput {
+    /// One entry per bucket, sorted by name.
+    pub result: Vec<DropdownItem>,
+}
+
+/// List buckets DDL.
+pub struct ListBucketsDdl;
+
+impl crate::ops::Op for ListBucketsDdl {
+    type Input = crate::ops::NoInput;
+    type Output = ListBucketsDdlOutput;
+    const NAME: &'static str = "list-buckets-ddl";
+    const TITLE: &'static str = "List buckets DDL";
+    const DESCRIPTION: &'static str =
+        "The buckets as a dropdown list: `text` and `value` are both the bucket name, sorted by name.";
+    const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html";
+    const PERMISSIONS: &'static [&'static str] = &["s3:ListAllMyBuckets"];
+    const IDEMPOTENT: bool = true;
+    const EXAMPLE: &'static str = "{}";
+
+    fn run(call: &mut crate::ops::Invocation<'_, '_>, _: Self::Input) -> Result<Self::Output, Error> {
+        Ok(ListBucketsDdlOutput {
+            result: run(call.client)?,
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -143,6 +143,37 @@ impl Visitor for PageVisitor {
     }
 }
 
+/// The JSON output of List Multipart Uploads.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct UploadsOutput {
+    /// The uploads, in key order.
+    pub uploads: Vec<MultipartUpload>,
+}
+
+/// List Multipart Uploads.
+pub struct ListMultipartUploads;
+
+impl crate::ops::Op for ListMultipartUploads {
+    type Input = ListMultipartUploadsInput;
+    type Output = UploadsOutput;
+    const NAME: &'static str = "list-multipart-uploads";
+    const TITLE: &'static str = "List Multipart Uploads";
+    const DESCRIPTION: &'static str = "Uploads started and neither completed nor aborted (their parts are \
+        billed until then), in key order.";
+    const REFERENCE: &'static str =
+        "https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html";
+    const PERMISSIONS: &'static [&'static str] = &["s3:ListBucketMultipartUploads"];
+    const IDEMPOTENT: bool = true;
+    const EXAMPLE: &'static str = r#"{"bucket_name": "my-bucket", "prefix": "backups/"}"#;
+
+    fn run(call: &mut crate::ops::Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error> {
+        Ok(UploadsOutput {
+            uploads: run(call.client, &input)?,
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -313,6 +313,26 @@ impl Visitor for PageVisitor {
     }
 }
 
+/// List Bucket Objects.
+pub struct ListObjects;
+
+impl crate::ops::Op for ListObjects {
+    type Input = ListObjectsInput;
+    type Output = ListObjectsOutput;
+    const NAME: &'static str = "list-objects";
+    const TITLE: &'static str = "List Bucket Objects";
+    const DESCRIPTION: &'static str = "One page of a bucket's objects (ListObjectsV2), or with `fetch_all` \
+        every page up to `max_total` entries.";
+    const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html";
+    const PERMISSIONS: &'static [&'static str] = &["s3:ListBucket"];
+    const IDEMPOTENT: bool = true;
+    const EXAMPLE: &'static str = r#"{"bucket_name": "my-bucket", "prefix": "reports/", "delimiter": "/"}"#;
+
+    fn run(call: &mut crate::ops::Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error> {
+        run(call.client, &input)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -6,151 +6,234 @@
 //! [`OpRequest`]: crate::http::OpRequest
 //! [`HttpResponse`]: crate::http::HttpResponse
 
-pub mod abort_multipart_upload;
-pub mod delete_object;
-pub mod delete_objects;
-pub mod get_bucket_location;
-pub mod get_object;
-pub mod get_object_signed_url;
 pub mod get_object_to;
-pub mod head_object;
-pub mod list_buckets;
-pub mod list_buckets_ddl;
-pub mod list_multipart_uploads;
-pub mod list_objects;
 pub mod multipart;
 pub mod put_object;
-pub mod put_object_acl;
 pub mod put_object_stream;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::client::Client;
+use crate::error::Error;
 use crate::http::OpRequest;
 
-/// The connector's operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Operation {
-    /// List Buckets
-    ListBuckets,
-    /// List buckets DDL
-    ListBucketsDdl,
-    /// List Bucket Objects
-    ListObjects,
-    /// Get Object
-    GetObject,
-    /// Get Object's Signed URL
-    GetObjectSignedUrl,
-    /// Get bucket location
-    GetBucketLocation,
-    /// Head Object
-    HeadObject,
-    /// Put Object (Text)
-    PutObjectText,
-    /// Put Object (File)
-    PutObjectFile,
-    /// Put Object ACL
-    PutObjectAcl,
-    /// Delete Object
-    DeleteObject,
-    /// Delete Multiple Objects
-    DeleteObjects,
-    /// List Multipart Uploads
-    ListMultipartUploads,
-    /// Abort Multipart Upload
-    AbortMultipartUpload,
+/// The derive a JSON input or output needs for the manifest's schemas:
+/// `schemars::JsonSchema` where the `schema` feature builds them (natively,
+/// never in the component), nothing otherwise.
+#[cfg(feature = "schema")]
+pub use schemars::JsonSchema as Schema;
+
+/// The derive a JSON input or output needs for the manifest's schemas
+/// (none without the `schema` feature).
+#[cfg(not(feature = "schema"))]
+pub trait Schema {}
+#[cfg(not(feature = "schema"))]
+impl<T: ?Sized> Schema for T {}
+
+/// The bodies that travel beside an operation's JSON.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bodies {
+    /// Bytes to send: in memory (the call's `body`) or a host-held source.
+    pub upload: bool,
+    /// Bytes received: returned beside the JSON, or into a host-held sink.
+    pub download: bool,
+}
+
+/// One call of an operation through the JSON face: the client, and the
+/// bodies that travel beside the JSON.
+pub struct Invocation<'c, 'a> {
+    /// Runs the operation's requests.
+    pub client: &'c mut Client<'a>,
+    /// The upload's bytes, when the caller passed them in memory.
+    pub body: Option<Vec<u8>>,
+    /// The call has a host-held source to upload from.
+    pub source: bool,
+    /// The call has a host-held sink to download into.
+    pub sink: bool,
+    /// Bytes returned beside the JSON output (an object read into memory).
+    pub returned: Option<Vec<u8>>,
+}
+
+/// An operation of the connector: what the manifest says of it, its JSON
+/// input and output, and how it runs. Each module under `ops/` that is an
+/// operation implements it for a unit struct named after the operation, and
+/// the [`registry!`] line for that struct derives the rest: the
+/// [`Operation`] case, its name, the JSON dispatch, the IAM permissions and
+/// the manifest entry.
+pub trait Op {
+    /// The JSON input: snake-case fields, unknown ones refused.
+    type Input: DeserializeOwned + Schema;
+    /// The JSON output (the face adds `region` where the input names a bucket).
+    type Output: Serialize + Schema;
+    /// The WIT and CLI name: `list-objects`.
+    const NAME: &'static str;
+    /// The display name, as the connector this replaces called it.
+    const TITLE: &'static str;
+    /// What it does, in a sentence or two, for a platform's UI.
+    const DESCRIPTION: &'static str;
+    /// Its page in the Amazon S3 API Reference.
+    const REFERENCE: &'static str;
+    /// Every IAM permission it may need, the usual one first.
+    const PERMISSIONS: &'static [&'static str];
+    /// Running it twice with the same input has the effect of running it once.
+    const IDEMPOTENT: bool;
+    /// An example input (JSON), valid against the input's schema.
+    const EXAMPLE: &'static str;
+    /// The bodies it takes; every other operation refuses them.
+    const BODIES: Bodies = Bodies {
+        upload: false,
+        download: false,
+    };
+
+    /// The permission `request`, sent for this operation, needs: what an
+    /// access-denied error names. The first of [`Op::PERMISSIONS`] unless
+    /// the request says otherwise (a version id, an ACL header).
+    fn permission(request: &OpRequest) -> &'static str {
+        let _ = request;
+        Self::PERMISSIONS.first().copied().unwrap_or("")
+    }
+
+    /// Runs it.
+    fn run(call: &mut Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error>;
+}
+
+/// The input of an operation that has no fields: `{}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NoInput {}
+
+/// The output of an operation that returns nothing but success.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Success {
+    /// Always true: a failure is an error instead.
+    pub success: bool,
+}
+
+/// `versioned` when `request` names a version (`versionId`), else `plain`:
+/// S3 checks a different permission for a version.
+pub fn versioned(request: &OpRequest, plain: &'static str, versioned: &'static str) -> &'static str {
+    if request.query.iter().any(|(name, _)| name == "versionId") {
+        versioned
+    } else {
+        plain
+    }
+}
+
+/// Declares the operations, one line each (`module::Type,` where `Type`
+/// implements [`Op`] in `ops/module.rs`), and derives the [`Operation`]
+/// enum and its table of names, permissions and JSON dispatch.
+macro_rules! registry {
+    ($($module:ident :: $op:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// The connector's operations, in the order the manifest and the
+        /// README list them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Operation {
+            $(
+                #[doc = concat!("[`", stringify!($module), "::", stringify!($op), "`]")]
+                $op,
+            )*
+        }
+
+        impl Operation {
+            /// Every operation, in the manifest's order.
+            pub const ALL: &'static [Operation] = &[$(Operation::$op),*];
+
+            /// The WIT (and CLI) name: `list-objects`.
+            pub fn name(self) -> &'static str {
+                match self { $(Operation::$op => <$module::$op as Op>::NAME,)* }
+            }
+
+            /// The display name: `List Bucket Objects`.
+            pub fn title(self) -> &'static str {
+                match self { $(Operation::$op => <$module::$op as Op>::TITLE,)* }
+            }
+
+            /// What it does.
+            pub fn description(self) -> &'static str {
+                match self { $(Operation::$op => <$module::$op as Op>::DESCRIPTION,)* }
+            }
+
+            /// Its page in the Amazon S3 API Reference.
+            pub fn reference(self) -> &'static str {
+                match self { $(Operation::$op => <$module::$op as Op>::REFERENCE,)* }
+            }
+
+            /// Every IAM permission it may need (the README's table).
+            pub fn required_permissions(self) -> &'static [&'static str] {
+                match self { $(Operation::$op => <$module::$op as Op>::PERMISSIONS,)* }
+            }
+
+            /// Running it twice has the effect of running it once.
+            pub fn idempotent(self) -> bool {
+                match self { $(Operation::$op => <$module::$op as Op>::IDEMPOTENT,)* }
+            }
+
+            /// An example input.
+            pub fn example(self) -> &'static str {
+                match self { $(Operation::$op => <$module::$op as Op>::EXAMPLE,)* }
+            }
+
+            /// The bodies it takes.
+            pub fn bodies(self) -> Bodies {
+                match self { $(Operation::$op => <$module::$op as Op>::BODIES,)* }
+            }
+
+            /// The IAM permission `request`, sent for this operation, needs:
+            /// what an access-denied error names.
+            pub fn required_permission(self, request: &OpRequest) -> String {
+                match self { $(Operation::$op => <$module::$op as Op>::permission(request),)* }.to_owned()
+            }
+
+            /// Decodes `input` for this operation, runs it and returns its
+            /// output as JSON.
+            pub(crate) fn run_json(
+                self,
+                call: &mut Invocation<'_, '_>,
+                input: &serde_json::Value,
+            ) -> Result<serde_json::Value, Error> {
+                match self { $(Operation::$op => crate::json::run_op::<$module::$op>(call, input),)* }
+            }
+
+            /// The JSON Schemas (2020-12) of the input and the output.
+            #[cfg(feature = "schema")]
+            pub fn schemas(self) -> (schemars::Schema, schemars::Schema) {
+                match self {
+                    $(Operation::$op => (
+                        schemars::schema_for!(<$module::$op as Op>::Input),
+                        schemars::schema_for!(<$module::$op as Op>::Output),
+                    ),)*
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    list_buckets::ListBuckets,
+    list_buckets_ddl::ListBucketsDdl,
+    list_objects::ListObjects,
+    get_object::GetObject,
+    get_object_signed_url::GetObjectSignedUrl,
+    get_bucket_location::GetBucketLocation,
+    head_object::HeadObject,
+    put_object_text::PutObjectText,
+    put_object_file::PutObjectFile,
+    put_object_acl::PutObjectAcl,
+    delete_object::DeleteObject,
+    delete_objects::DeleteObjects,
+    list_multipart_uploads::ListMultipartUploads,
+    abort_multipart_upload::AbortMultipartUpload,
 }
 
 impl Operation {
-    /// Every operation, in the order the README lists them.
-    pub const ALL: [Operation; 14] = [
-        Operation::ListBuckets,
-        Operation::ListBucketsDdl,
-        Operation::ListObjects,
-        Operation::GetObject,
-        Operation::GetObjectSignedUrl,
-        Operation::GetBucketLocation,
-        Operation::HeadObject,
-        Operation::PutObjectText,
-        Operation::PutObjectFile,
-        Operation::PutObjectAcl,
-        Operation::DeleteObject,
-        Operation::DeleteObjects,
-        Operation::ListMultipartUploads,
-        Operation::AbortMultipartUpload,
-    ];
-
-    /// The WIT (and CLI) name: `list-objects`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Operation::ListBuckets => "list-buckets",
-            Operation::ListBucketsDdl => "list-buckets-ddl",
-            Operation::ListObjects => "list-objects",
-            Operation::GetObject => "get-object",
-            Operation::GetObjectSignedUrl => "get-object-signed-url",
-            Operation::GetBucketLocation => "get-bucket-location",
-            Operation::HeadObject => "head-object",
-            Operation::PutObjectText => "put-object-text",
-            Operation::PutObjectFile => "put-object-file",
-            Operation::PutObjectAcl => "put-object-acl",
-            Operation::DeleteObject => "delete-object",
-            Operation::DeleteObjects => "delete-objects",
-            Operation::ListMultipartUploads => "list-multipart-uploads",
-            Operation::AbortMultipartUpload => "abort-multipart-upload",
-        }
-    }
-
     /// Looks an operation up by its WIT name.
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|op| op.name() == name)
-    }
-
-    /// The IAM permission(s) that `request`, sent for this operation, needs:
-    /// what an access-denied error names. A version id or an ACL header
-    /// changes it, as S3 documents (a versioned read needs
-    /// `s3:GetObjectVersion`, not `s3:GetObject`).
-    pub fn required_permission(self, request: &OpRequest) -> String {
-        let versioned = request.query.iter().any(|(name, _)| name == "versionId");
-        let with_acl = request.headers.iter().any(|(name, _)| name == "x-amz-acl");
-        let upload = request.query.iter().any(|(name, _)| name == "uploadId");
-        let permission = match self {
-            // The actions of a multipart upload: parts and completion are
-            // covered by s3:PutObject, listing and aborting are not.
-            Operation::PutObjectFile if upload && request.method == crate::http::Method::Get => {
-                "s3:ListMultipartUploadParts"
-            }
-            Operation::PutObjectFile if upload && request.method == crate::http::Method::Delete => {
-                "s3:AbortMultipartUpload"
-            }
-            Operation::GetObject | Operation::GetObjectSignedUrl | Operation::HeadObject if versioned => {
-                "s3:GetObjectVersion"
-            }
-            Operation::PutObjectText | Operation::PutObjectFile if with_acl => {
-                "s3:PutObject, s3:PutObjectAcl"
-            }
-            Operation::PutObjectText | Operation::PutObjectFile => "s3:PutObject",
-            Operation::PutObjectAcl if versioned => "s3:PutObjectVersionAcl",
-            Operation::DeleteObject if versioned => "s3:DeleteObjectVersion",
-            Operation::DeleteObject | Operation::DeleteObjects => "s3:DeleteObject",
-            other => other.required_permissions()[0],
-        };
-        permission.to_owned()
-    }
-
-    /// The IAM permissions the operation needs (the README's table).
-    pub fn required_permissions(self) -> &'static [&'static str] {
-        match self {
-            Operation::ListBuckets | Operation::ListBucketsDdl => &["s3:ListAllMyBuckets"],
-            Operation::ListObjects => &["s3:ListBucket"],
-            Operation::GetObject | Operation::GetObjectSignedUrl | Operation::HeadObject => {
-                &["s3:GetObject", "s3:GetObjectVersion"]
-            }
-            Operation::GetBucketLocation => &["s3:GetBucketLocation"],
-            Operation::PutObjectText | Operation::PutObjectFile => &["s3:PutObject", "s3:PutObjectAcl"],
-            Operation::PutObjectAcl => &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"],
-            Operation::DeleteObject | Operation::DeleteObjects => {
-                &["s3:DeleteObject", "s3:DeleteObjectVersion"]
-            }
-            Operation::ListMultipartUploads => &["s3:ListBucketMultipartUploads"],
-            Operation::AbortMultipartUpload => &["s3:AbortMultipartUpload"],
-        }
+        Self::ALL.iter().copied().find(|op| op.name() == name)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Put Object (Text) and Put Object (File): write an object in one request.
+//! One PUT of a whole object, for Put Object (Text) and Put Object (File).
 //!
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>
 //!
@@ -164,6 +164,16 @@ pub fn run_text(client: &mut Client<'_>, input: &PutObjectTextInput) -> Result<P
 /// Runs Put Object (File).
 pub fn run_file(client: &mut Client<'_>, input: &PutObjectFileInput) -> Result<PutObjectOutput, Error> {
     run(client, request_file(input)?)
+}
+
+/// The permission a put's `request` needs: `s3:PutObject`, and
+/// `s3:PutObjectAcl` too with a canned ACL.
+pub fn put_permission(request: &OpRequest) -> &'static str {
+    if request.headers.iter().any(|(name, _)| name == "x-amz-acl") {
+        "s3:PutObject, s3:PutObjectAcl"
+    } else {
+        "s3:PutObject"
+    }
 }
 
 fn run(client: &mut Client<'_>, request: OpRequest) -> Result<PutObjectOutput, Error> {

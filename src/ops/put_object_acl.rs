@@ -39,6 +39,31 @@ pub fn run(client: &mut Client<'_>, input: &PutObjectAclInput) -> Result<(), Err
     parse(&response)
 }
 
+/// Put Object ACL.
+pub struct PutObjectAcl;
+
+impl crate::ops::Op for PutObjectAcl {
+    type Input = PutObjectAclInput;
+    type Output = crate::ops::Success;
+    const NAME: &'static str = "put-object-acl";
+    const TITLE: &'static str = "Put Object ACL";
+    const DESCRIPTION: &'static str = "Sets a canned ACL on an existing object.";
+    const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectAcl.html";
+    const PERMISSIONS: &'static [&'static str] = &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"];
+    const IDEMPOTENT: bool = true;
+    const EXAMPLE: &'static str =
+        r#"{"bucket_name": "my-bucket", "object_path": "reports/2026.csv", "acl": "private"}"#;
+
+    fn permission(request: &OpRequest) -> &'static str {
+        crate::ops::versioned(request, "s3:PutObjectAcl", "s3:PutObjectVersionAcl")
+    }
+
+    fn run(call: &mut crate::ops::Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error> {
+        run(call.client, &input)?;
+        Ok(crate::ops::Success { success: true })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
