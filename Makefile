@@ -7,7 +7,7 @@ VENV        := target/venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 CARGO       ?= cargo
 
-.PHONY: all build wasm host demo test test-core test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro
+.PHONY: all build wasm host demo test test-core manifest readme test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro
 
 all: build
 
@@ -39,7 +39,16 @@ $(MOTO_SERVER):
 test: build moto test-core test-host fuzz-smoke
 
 test-core:
-	$(CARGO) test -p s3-connector
+	$(CARGO) test -p s3-connector --features schema
+
+## Rewrite src/manifest.json from the operation registry (the component
+## embeds it; `make test` fails while it is stale).
+manifest:
+	UPDATE_MANIFEST=1 $(CARGO) test -p s3-connector --features schema --lib manifest_file_is_current
+
+## Rewrite the README's operations table from the manifest.
+readme: build
+	UPDATE_README=1 $(CARGO) test -p s3-connector-host --release --test manifest the_readme_table_is_the_manifests
 
 test-host: build moto
 	MOTO_SERVER=$(abspath $(MOTO_SERVER)) MOTO_REQUIRED=1 $(CARGO) test -p s3-connector-host --release
@@ -126,6 +135,7 @@ lint:
 	rustup target add wasm32-wasip2 >/dev/null
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p s3-connector --all-targets --features schema -- -D warnings
 	$(CARGO) clippy -p s3-connector --target wasm32-wasip2 -- -D warnings
 
 fmt:

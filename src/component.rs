@@ -285,6 +285,15 @@ impl wit_json::Guest for Component {
         json_call(conn, HostTransport::default(), &operation, &input, body)
     }
 
+    fn describe() -> String {
+        crate::manifest::MANIFEST.to_owned()
+    }
+
+    fn policy(operations: Vec<String>, bucket: Option<String>) -> Result<String, wit::Error> {
+        let document = crate::policy::document(&operations, bucket.as_deref())?;
+        Ok(document.to_string())
+    }
+
     fn invoke_streamed(
         conn: wit::Connection,
         operation: String,

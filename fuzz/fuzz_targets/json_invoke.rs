@@ -198,63 +198,26 @@ impl Fields {
         let takes = fields_of(operation);
         Value::Object(
             all.into_iter()
-                .filter(|(name, value)| takes.contains(name) && !value.is_null())
+                .filter(|(name, value)| takes.iter().any(|t| t == name) && !value.is_null())
                 .map(|(name, value)| (name.to_owned(), value))
                 .collect(),
         )
     }
 }
 
-/// The JSON fields each operation takes.
-fn fields_of(operation: Operation) -> &'static [&'static str] {
-    match operation {
-        Operation::ListBuckets | Operation::ListBucketsDdl => &[],
-        Operation::ListObjects => &[
-            "bucket_name",
-            "prefix",
-            "delimiter",
-            "max_keys",
-            "continuation_token",
-            "start_after",
-            "fetch_all",
-            "max_total",
-        ],
-        Operation::GetObject => &["bucket_name", "object_path", "version_id", "range"],
-        Operation::GetObjectSignedUrl => &[
-            "bucket_name",
-            "object_path",
-            "expires_seconds",
-            "range_from",
-            "range_to",
-            "method",
-            "response_content_type",
-            "response_content_disposition",
-            "version_id",
-        ],
-        Operation::GetBucketLocation => &["bucket_name"],
-        Operation::HeadObject | Operation::DeleteObject => &["bucket_name", "object_path", "version_id"],
-        Operation::PutObjectText => &[
-            "bucket_name",
-            "object_path",
-            "content",
-            "mime_type",
-            "acl",
-            "metadata",
-        ],
-        Operation::PutObjectFile => &[
-            "bucket_name",
-            "object_path",
-            "file_name",
-            "mime_type",
-            "acl",
-            "metadata",
-            "file",
-        ],
-        Operation::PutObjectAcl => &["bucket_name", "object_path", "acl", "version_id"],
-        Operation::DeleteObjects => &["bucket_name", "object_keys"],
-        Operation::ListMultipartUploads => &["bucket_name", "prefix", "max_total"],
-        Operation::AbortMultipartUpload => &["bucket_name", "object_path", "upload_id"],
-    }
+/// The JSON fields each operation takes, from the manifest's input schemas.
+fn fields_of(operation: Operation) -> Vec<String> {
+    static MANIFEST: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let manifest =
+        MANIFEST.get_or_init(|| serde_json::from_str(s3_connector::manifest::MANIFEST).unwrap_or_default());
+    manifest["operations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|op| op["name"] == operation.name())
+        .and_then(|op| op["input"]["properties"].as_object())
+        .map(|fields| fields.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// A count: mostly small, so that limits are met and pages followed.

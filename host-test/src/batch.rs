@@ -21,7 +21,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use crate::cli::{self, Args, OPERATIONS};
+use crate::cli::{self, Args};
 use crate::error::{CallError, ConnectorError, HostError};
 use crate::instance::Instance;
 use crate::local_server::LocalServer;
@@ -165,13 +165,13 @@ fn parse_line(text: &str, number: usize) -> Result<BatchLine, CallError> {
         ));
     }
     let operation = match fields.remove("operation") {
-        Some(Value::String(name)) if OPERATIONS.contains(&name.as_str()) => name,
+        Some(Value::String(name)) if cli::operations().any(|op| op == name) => name,
         Some(Value::String(name)) => {
             return Err(invalid(
                 "operation",
                 format!(
                     "line {number}: `{name}` is not an operation (known: {})",
-                    OPERATIONS.join(", ")
+                    cli::operations().collect::<Vec<_>>().join(", ")
                 ),
             ))
         }

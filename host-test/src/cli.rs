@@ -30,23 +30,16 @@ use crate::redact::Secrets;
 use crate::runtime::Runtime;
 use crate::wit::{Connection, InvalidInput};
 
-/// Every operation name, as the component knows it.
-pub const OPERATIONS: [&str; 14] = [
-    "list-buckets",
-    "list-buckets-ddl",
-    "list-objects",
-    "get-object",
-    "get-object-signed-url",
-    "get-bucket-location",
-    "head-object",
-    "put-object-text",
-    "put-object-file",
-    "put-object-acl",
-    "delete-object",
-    "delete-objects",
-    "list-multipart-uploads",
-    "abort-multipart-upload",
-];
+/// Every operation name, from the connector's registry.
+pub fn operations() -> impl Iterator<Item = &'static str> {
+    s3_connector::ops::Operation::ALL.iter().map(|op| op.name())
+}
+
+/// The commands that ask the component about itself instead of running an
+/// operation: `ops` (the operations, one line each), `describe [OPERATION]`
+/// (the manifest, or one operation's entry) and `policy` (the
+/// least-privilege IAM policy for `--operations` on `--bucket`).
+pub const META_COMMANDS: [&str; 3] = ["ops", "describe", "policy"];
 
 /// Where the component is looked for when neither `--wasm` nor
 /// `S3_CONNECTOR_WASM` says: the workspace's build
@@ -157,9 +150,21 @@ pub struct Args {
     #[arg(
         value_name = "OPERATION",
         required_unless_present = "completions",
-        value_parser = PossibleValuesParser::new(OPERATIONS.into_iter().chain([crate::batch::BATCH]))
+        value_parser = PossibleValuesParser::new(
+            operations().chain([crate::batch::BATCH]).chain(META_COMMANDS)
+        )
     )]
     pub operation: Option<String>,
+    /// describe: the operation to describe (default: the whole manifest).
+    #[arg(value_name = "NAME", value_parser = PossibleValuesParser::new(operations()))]
+    pub name: Option<String>,
+    /// policy: the operations the policy allows, comma-separated (default:
+    /// all of them).
+    #[arg(long, value_name = "OPS", value_delimiter = ',')]
+    pub operations: Vec<String>,
+    /// policy: the bucket the policy allows (default: every bucket).
+    #[arg(long, value_name = "NAME")]
+    pub bucket: Option<String>,
     /// Print the completion script of this shell (bash, zsh, fish, elvish,
     /// powershell) on stdout and exit, e.g. `source <(s3-connector
     /// --completions bash)`.
@@ -316,6 +321,9 @@ fn run_with_server(
     server: &mut Option<LocalServer>,
     secrets: &mut Secrets,
 ) -> Result<Option<Value>, CallError> {
+    if META_COMMANDS.contains(&args.operation()) {
+        return crate::describe::run(args).map(Some);
+    }
     let mut input = read_input(args)?;
     let fields = take_connection_fields(&mut input)?;
     let files = Files {

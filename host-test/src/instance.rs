@@ -477,6 +477,18 @@ impl Instance {
             return Err(HostError::Poisoned.into());
         }
         lock(&self.store.data().outgoing).set_explicit_endpoint(conn.endpoint.as_deref());
+        self.run_export(f)
+    }
+
+    /// Runs one export with the deadline set; a trap becomes a host error
+    /// and poisons the instance.
+    fn run_export<R>(
+        &mut self,
+        f: impl FnOnce(&Connector, &mut Store<HostState>) -> wasmtime::Result<Result<R, ConnectorError>>,
+    ) -> Result<R, CallError> {
+        if self.poisoned {
+            return Err(HostError::Poisoned.into());
+        }
         self.store.set_epoch_deadline(deadline_ticks(self.call_timeout));
         let deadline = Instant::now().checked_add(self.call_timeout);
         self.store.data_mut().deadline = deadline;
@@ -745,6 +757,18 @@ impl Instance {
     /// Takes a host-held body out of the table after its call.
     fn forget<T: 'static>(&mut self, resource: Resource<T>) {
         let _ = self.store.data_mut().table.delete(resource);
+    }
+
+    /// The manifest (JSON): every operation's name, description, input and
+    /// output schemas, IAM permissions, idempotence and example.
+    pub fn describe(&mut self) -> Result<String, CallError> {
+        self.run_export(|c, s| c.s3_connector_s3_json().call_describe(s).map(Ok))
+    }
+
+    /// The least-privilege IAM policy (JSON) for `operations` (all when
+    /// empty) on `bucket` (every bucket when `None`).
+    pub fn policy(&mut self, operations: &[String], bucket: Option<&str>) -> Result<String, CallError> {
+        self.run_export(|c, s| c.s3_connector_s3_json().call_policy(s, operations, bucket))
     }
 
     /// The JSON face: runs `operation` (`list-objects`, ...) with `input`, a

@@ -51,6 +51,7 @@ pub mod bodies;
 pub mod ca_bundle;
 pub mod cli;
 pub mod connect_to;
+pub mod describe;
 pub mod dry_run;
 pub mod error;
 pub mod instance;

@@ -28,7 +28,33 @@ fn batch(flags: &[&str], lines: &str) -> Output {
         .unwrap();
     // A batch refused up front exits without reading: the pipe may be closed.
     let _ = child.stdin.take().unwrap().write_all(lines.as_bytes());
-    child.wait_with_output().unwrap()
+    let output = child.wait_with_output().unwrap();
+    check_outputs(lines, &output);
+    output
+}
+
+/// Checks each successful result against its operation's output schema:
+/// one output line per input line, in order, when the batch ran.
+fn check_outputs(lines: &str, output: &Output) {
+    let inputs: Vec<Value> = lines
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).unwrap_or(Value::Null))
+        .collect();
+    let outputs: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or(Value::Null))
+        .collect();
+    if inputs.len() != outputs.len() {
+        return;
+    }
+    for (input, output) in inputs.iter().zip(&outputs) {
+        if let (Some(operation), false) = (input["operation"].as_str(), output.get("error").is_some()) {
+            if s3_connector_host::cli::operations().any(|op| op == operation) {
+                common::schema::check_output(operation, output);
+            }
+        }
+    }
 }
 
 /// Runs a batch against a fresh local server holding [`BUCKET`].

@@ -37,14 +37,25 @@ fn command() -> Command {
 
 /// Runs the binary against `local`'s server, credentials from the
 /// environment, and the endpoint and region as flags.
+/// A successful operation's output is checked against the manifest's
+/// output schema.
 fn run(local: &Local, args: &[&str]) -> Output {
-    command()
+    let output = command()
         .env("AWS_ACCESS_KEY_ID", local.server.access_key())
         .env("AWS_SECRET_ACCESS_KEY", local.server.secret_key())
         .args(["--endpoint", local.server.endpoint(), "--region", "us-east-1"])
         .args(args)
         .output()
-        .unwrap()
+        .unwrap();
+    let operation = args
+        .iter()
+        .find(|arg| s3_connector_host::cli::operations().any(|op| op == **arg));
+    if let (true, Some(operation)) = (output.status.success(), operation) {
+        if let Ok(json) = serde_json::from_slice::<Value>(&output.stdout) {
+            common::schema::check_output(operation, &json);
+        }
+    }
+    output
 }
 
 /// The stdout of a successful run, as JSON.

@@ -35,7 +35,7 @@ impl crate::ops::Op for AbortMultipartUpload {
     const REFERENCE: &'static str =
         "https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html";
     const PERMISSIONS: &'static [&'static str] = &["s3:AbortMultipartUpload"];
-    const IDEMPOTENT: bool = false;
+    const IDEMPOTENT: bool = true;
     const EXAMPLE: &'static str =
         r#"{"bucket_name": "my-bucket", "object_path": "backups/db.dump", "upload_id": "EXAMPLE-UPLOAD-ID"}"#;
 

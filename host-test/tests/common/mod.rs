@@ -6,6 +6,7 @@
 pub mod aws_fake;
 pub mod fake_server;
 pub mod fault_proxy;
+pub mod schema;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -1,0 +1,159 @@
+//! The manifest: what a platform that loads the component needs to know of
+//! each operation without reading the README. Its name, display name and
+//! description, its input and output as JSON Schema (2020-12), the IAM
+//! permissions it needs, whether it is idempotent, the bodies it takes and
+//! an example input.
+//!
+//! Everything in it comes from the registry ([`crate::ops`]): the schemas
+//! are derived from the operations' input and output types by `schemars`.
+//! That derive runs natively (the `schema` feature) and writes
+//! `src/manifest.json`, which the component embeds and returns from
+//! `describe`. A test (`manifest_file_is_current`) fails when the file
+//! differs from what the registry says; `make manifest` rewrites it.
+
+/// The manifest as JSON, as the component returns it from `describe`.
+pub const MANIFEST: &str = include_str!("manifest.json");
+
+/// Builds the manifest from the registry.
+#[cfg(feature = "schema")]
+pub fn build() -> serde_json::Value {
+    use serde_json::{json, Value};
+
+    use crate::ops::Operation;
+
+    let operations: Vec<Value> = Operation::ALL
+        .iter()
+        .map(|op| {
+            let (input, output) = op.schemas();
+            let mut output = output.to_value();
+            let input = input.to_value();
+            // The JSON face adds the region it signed for to the output of
+            // every operation whose input names a bucket.
+            if input.pointer("/properties/bucket_name").is_some() {
+                if let Some(Value::Object(properties)) = output.pointer_mut("/properties") {
+                    properties.insert(
+                        "region".to_owned(),
+                        json!({
+                            "description": "The region the requests were signed for: found by itself \
+                                            with region `auto`, or corrected from a wrong one.",
+                            "type": "string"
+                        }),
+                    );
+                }
+                if let Some(Value::Array(required)) = output.pointer_mut("/required") {
+                    required.push(Value::from("region"));
+                } else if let Value::Object(fields) = &mut output {
+                    fields.insert("required".to_owned(), json!(["region"]));
+                }
+            }
+            let example: Value = serde_json::from_str(op.example()).unwrap_or(Value::Null);
+            let bodies = op.bodies();
+            json!({
+                "name": op.name(),
+                "title": op.title(),
+                "description": op.description(),
+                "reference": op.reference(),
+                "permissions": op.required_permissions(),
+                "idempotent": op.idempotent(),
+                "upload_body": bodies.upload,
+                "download_body": bodies.download,
+                "example": example,
+                "input": input,
+                "output": output,
+            })
+        })
+        .collect();
+    json!({
+        "name": "s3-connector",
+        "version": env!("CARGO_PKG_VERSION"),
+        "description": env!("CARGO_PKG_DESCRIPTION"),
+        "connection": connection_schema(),
+        "operations": operations,
+    })
+}
+
+/// The connection's fields, as the JSON face's callers give them.
+#[cfg(feature = "schema")]
+fn connection_schema() -> serde_json::Value {
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Connection",
+        "type": "object",
+        "properties": {
+            "access_key": { "type": "string", "description": "AWS access key id." },
+            "secret_key": { "type": "string", "description": "AWS secret access key (never printed).", "writeOnly": true },
+            "session_token": { "type": ["string", "null"], "description": "Session token of temporary credentials (never printed).", "writeOnly": true },
+            "region": { "type": ["string", "null"], "description": "A region such as `eu-west-1`, or `auto` (the default) to find each bucket's." },
+            "endpoint": { "type": ["string", "null"], "description": "An S3-compatible endpoint URL instead of AWS." },
+            "path_style": { "type": "boolean", "description": "Path-style addressing (`endpoint/bucket/key`)." }
+        },
+        "required": ["access_key", "secret_key"],
+        "additionalProperties": false
+    })
+}
+
+/// The manifest as `src/manifest.json` holds it: compact JSON (it is
+/// embedded in the component, so every byte ships), one operation per line
+/// (so that a change shows as the lines of the operations it touches).
+#[cfg(feature = "schema")]
+pub fn to_file_text(manifest: &serde_json::Value) -> String {
+    let mut head = manifest.clone();
+    let operations = head
+        .as_object_mut()
+        .and_then(|fields| fields.remove("operations"))
+        .and_then(|ops| match ops {
+            serde_json::Value::Array(ops) => Some(ops),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let mut text = head.to_string();
+    text.pop(); // the closing brace
+    text.push_str(",\"operations\":[\n");
+    let lines: Vec<String> = operations.iter().map(|op| op.to_string()).collect();
+    text.push_str(&lines.join(",\n"));
+    text.push_str("\n]}\n");
+    text
+}
+
+#[cfg(all(test, feature = "schema"))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::ops::Operation;
+
+    /// Rewrites `src/manifest.json` when `UPDATE_MANIFEST` is set.
+    #[test]
+    fn manifest_file_is_current() {
+        let built = to_file_text(&build());
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/manifest.json");
+        if std::env::var_os("UPDATE_MANIFEST").is_some() {
+            std::fs::write(path, &built).unwrap();
+            return;
+        }
+        assert!(
+            MANIFEST == built,
+            "src/manifest.json differs from the registry: run `make manifest`"
+        );
+    }
+
+    #[test]
+    fn every_operation_is_described_with_an_example_that_parses() {
+        let manifest: serde_json::Value = serde_json::from_str(MANIFEST).unwrap();
+        let names: Vec<&str> = manifest["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|op| op["name"].as_str().unwrap())
+            .collect();
+        let expected: Vec<&str> = Operation::ALL.iter().map(|op| op.name()).collect();
+        assert_eq!(names, expected);
+        for op in Operation::ALL {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(op.example()).is_ok(),
+                "{}",
+                op.name()
+            );
+            assert!(!op.required_permissions().is_empty(), "{}", op.name());
+        }
+    }
+}
