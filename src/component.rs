@@ -160,7 +160,7 @@ impl operations::Guest for Component {
     ) -> Result<wit::PutObjectOutput, wit::Error> {
         let input = model::PutObjectTextInput::from(input);
         with_client(conn, Operation::PutObjectText, |c| {
-            ops::put_object::run_text(c, &input)
+            ops::put_object::run_text(c, &input, &Default::default())
         })
         .map(Into::into)
     }
@@ -171,7 +171,7 @@ impl operations::Guest for Component {
     ) -> Result<wit::PutObjectOutput, wit::Error> {
         let input = model::PutObjectFileInput::from(input);
         with_client(conn, Operation::PutObjectFile, |c| {
-            ops::put_object::run_file(c, &input)
+            ops::put_object::run_file(c, &input, &Default::default())
         })
         .map(Into::into)
     }
@@ -232,7 +232,7 @@ impl operations::Guest for Component {
             sink: None,
         };
         with_bodies(conn, Operation::PutObjectFile, transport, |c| {
-            ops::put_object_stream::run(c, &input)
+            ops::put_object_stream::run(c, &input, &Default::default())
         })
         .map(Into::into)
     }
@@ -588,40 +588,21 @@ impl From<ServiceError> for wit::ServiceError {
     }
 }
 
-impl From<ErrorCode> for wit::ErrorCode {
-    fn from(code: ErrorCode) -> Self {
-        use wit::ErrorCode as W;
-        match code {
-            ErrorCode::AccessDenied => W::AccessDenied,
-            ErrorCode::BucketAlreadyExists => W::BucketAlreadyExists,
-            ErrorCode::BucketNotEmpty => W::BucketNotEmpty,
-            ErrorCode::InvalidAccessKeyId => W::InvalidAccessKeyId,
-            ErrorCode::InvalidArgument => W::InvalidArgument,
-            ErrorCode::InvalidBucketName => W::InvalidBucketName,
-            ErrorCode::InvalidRange => W::InvalidRange,
-            ErrorCode::InvalidRequest => W::InvalidRequest,
-            ErrorCode::ExpiredToken => W::ExpiredToken,
-            ErrorCode::InvalidToken => W::InvalidToken,
-            ErrorCode::InternalError => W::InternalError,
-            ErrorCode::MalformedXml => W::MalformedXml,
-            ErrorCode::MethodNotAllowed => W::MethodNotAllowed,
-            ErrorCode::NoSuchBucket => W::NoSuchBucket,
-            ErrorCode::NoSuchKey => W::NoSuchKey,
-            ErrorCode::NoSuchVersion => W::NoSuchVersion,
-            ErrorCode::NotImplemented => W::NotImplemented,
-            ErrorCode::PermanentRedirect => W::PermanentRedirect,
-            ErrorCode::PreconditionFailed => W::PreconditionFailed,
-            ErrorCode::RequestTimeout => W::RequestTimeout,
-            ErrorCode::RequestTimeTooSkewed => W::RequestTimeTooSkewed,
-            ErrorCode::SlowDown => W::SlowDown,
-            ErrorCode::ServiceUnavailable => W::ServiceUnavailable,
-            ErrorCode::SignatureDoesNotMatch => W::SignatureDoesNotMatch,
-            ErrorCode::AuthorizationHeaderMalformed => W::AuthorizationHeaderMalformed,
-            ErrorCode::NoSuchUpload => W::NoSuchUpload,
-            ErrorCode::Other(code) => W::Other(code),
+/// `From<ErrorCode> for wit::ErrorCode`, case by case, from the codes'
+/// one declaration in `error.rs`.
+macro_rules! wit_error_code {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, )*) => {
+        impl From<ErrorCode> for wit::ErrorCode {
+            fn from(code: ErrorCode) -> Self {
+                match code {
+                    $( ErrorCode::$variant => wit::ErrorCode::$variant, )*
+                    ErrorCode::Other(code) => wit::ErrorCode::Other(code),
+                }
+            }
         }
-    }
+    };
 }
+crate::error::for_each_error_code!(wit_error_code);
 
 impl From<TransportError> for wit_http::TransportError {
     fn from(error: TransportError) -> Self {

@@ -33,60 +33,71 @@ macro_rules! error_codes {
     };
 }
 
-error_codes! {
-    /// 403: the credentials lack the permission.
-    AccessDenied = "AccessDenied",
-    /// 409: the bucket name is taken.
-    BucketAlreadyExists = "BucketAlreadyExists",
-    /// 409: the bucket is not empty.
-    BucketNotEmpty = "BucketNotEmpty",
-    /// 400/403: unknown access key id.
-    InvalidAccessKeyId = "InvalidAccessKeyId",
-    /// 400: an argument was not valid.
-    InvalidArgument = "InvalidArgument",
-    /// 400: the bucket name is not valid.
-    InvalidBucketName = "InvalidBucketName",
-    /// 416: the range is outside the object.
-    InvalidRange = "InvalidRange",
-    /// 400: the request was malformed.
-    InvalidRequest = "InvalidRequest",
-    /// 400: the session token has expired.
-    ExpiredToken = "ExpiredToken",
-    /// 400: the session token is malformed.
-    InvalidToken = "InvalidToken",
-    /// 500: S3 failed internally.
-    InternalError = "InternalError",
-    /// 400: malformed XML.
-    MalformedXml = "MalformedXML",
-    /// 405: method not allowed.
-    MethodNotAllowed = "MethodNotAllowed",
-    /// 404: no such bucket.
-    NoSuchBucket = "NoSuchBucket",
-    /// 404: no such key.
-    NoSuchKey = "NoSuchKey",
-    /// 404: no such version.
-    NoSuchVersion = "NoSuchVersion",
-    /// 501: not implemented.
-    NotImplemented = "NotImplemented",
-    /// 301: the bucket is in another region.
-    PermanentRedirect = "PermanentRedirect",
-    /// 412: a precondition failed.
-    PreconditionFailed = "PreconditionFailed",
-    /// 400: the socket was idle too long.
-    RequestTimeout = "RequestTimeout",
-    /// 403: the clocks differ too much.
-    RequestTimeTooSkewed = "RequestTimeTooSkewed",
-    /// 503: slow down.
-    SlowDown = "SlowDown",
-    /// 503: service unavailable.
-    ServiceUnavailable = "ServiceUnavailable",
-    /// 403: the signature does not match.
-    SignatureDoesNotMatch = "SignatureDoesNotMatch",
-    /// 400: the Authorization header is malformed (often the wrong region).
-    AuthorizationHeaderMalformed = "AuthorizationHeaderMalformed",
-    /// 404: the multipart upload does not exist (aborted or completed).
-    NoSuchUpload = "NoSuchUpload",
+/// Calls `$m!` with every known S3 error code, declared here once: the
+/// [`ErrorCode`] enum is made from it, and the component glue derives its
+/// conversion to the WIT `error-code` (whose cases carry the same names).
+macro_rules! for_each_error_code {
+    ($m:ident) => {
+        $m! {
+        /// 403: the credentials lack the permission.
+        AccessDenied = "AccessDenied",
+        /// 409: the bucket name is taken.
+        BucketAlreadyExists = "BucketAlreadyExists",
+        /// 409: the bucket is not empty.
+        BucketNotEmpty = "BucketNotEmpty",
+        /// 400/403: unknown access key id.
+        InvalidAccessKeyId = "InvalidAccessKeyId",
+        /// 400: an argument was not valid.
+        InvalidArgument = "InvalidArgument",
+        /// 400: the bucket name is not valid.
+        InvalidBucketName = "InvalidBucketName",
+        /// 416: the range is outside the object.
+        InvalidRange = "InvalidRange",
+        /// 400: the request was malformed.
+        InvalidRequest = "InvalidRequest",
+        /// 400: the session token has expired.
+        ExpiredToken = "ExpiredToken",
+        /// 400: the session token is malformed.
+        InvalidToken = "InvalidToken",
+        /// 500: S3 failed internally.
+        InternalError = "InternalError",
+        /// 400: malformed XML.
+        MalformedXml = "MalformedXML",
+        /// 405: method not allowed.
+        MethodNotAllowed = "MethodNotAllowed",
+        /// 404: no such bucket.
+        NoSuchBucket = "NoSuchBucket",
+        /// 404: no such key.
+        NoSuchKey = "NoSuchKey",
+        /// 404: no such version.
+        NoSuchVersion = "NoSuchVersion",
+        /// 501: not implemented.
+        NotImplemented = "NotImplemented",
+        /// 301: the bucket is in another region.
+        PermanentRedirect = "PermanentRedirect",
+        /// 412: a precondition failed.
+        PreconditionFailed = "PreconditionFailed",
+        /// 400: the socket was idle too long.
+        RequestTimeout = "RequestTimeout",
+        /// 403: the clocks differ too much.
+        RequestTimeTooSkewed = "RequestTimeTooSkewed",
+        /// 503: slow down.
+        SlowDown = "SlowDown",
+        /// 503: service unavailable.
+        ServiceUnavailable = "ServiceUnavailable",
+        /// 403: the signature does not match.
+        SignatureDoesNotMatch = "SignatureDoesNotMatch",
+        /// 400: the Authorization header is malformed (often the wrong region).
+        AuthorizationHeaderMalformed = "AuthorizationHeaderMalformed",
+        /// 404: the multipart upload does not exist (aborted or completed).
+        NoSuchUpload = "NoSuchUpload",
+            }
+    };
 }
+#[allow(unused_imports)] // used by the component glue only
+pub(crate) use for_each_error_code;
+
+for_each_error_code!(error_codes);
 
 impl ErrorCode {
     /// The code implied by a status when the response has no body (HEAD).

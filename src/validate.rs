@@ -306,6 +306,56 @@ pub fn header_text(field: &str, value: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// The most tags an object has.
+pub const MAX_TAGS: usize = 10;
+
+/// Checks object tags as S3 does
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html>):
+/// at most 10, keys of 1 to 128 characters and values of up to 256, unique
+/// keys, none starting with `aws:`, and only letters, digits, spaces and
+/// `+ - = . _ : / @`. The field at fault is `tags.<key>`.
+pub fn tags(tags: &[(String, String)]) -> Result<(), Error> {
+    if tags.len() > MAX_TAGS {
+        return Err(Error::invalid_input(
+            "tags",
+            format!("has {} tags; an object has at most {MAX_TAGS}", tags.len()),
+        ));
+    }
+    let allowed = |c: char| c.is_alphanumeric() || c == ' ' || "+-=._:/@".contains(c);
+    for (index, (key, value)) in tags.iter().enumerate() {
+        let field = format!("tags.{key}");
+        let key_chars = key.chars().count();
+        if !(1..=128).contains(&key_chars) {
+            return Err(Error::invalid_input(
+                &field,
+                format!("the key has {key_chars} characters; a tag key has 1 to 128"),
+            ));
+        }
+        if value.chars().count() > 256 {
+            return Err(Error::invalid_input(&field, "the value is over 256 characters"));
+        }
+        if key.starts_with("aws:") {
+            return Err(Error::invalid_input(
+                &field,
+                "keys starting with `aws:` are reserved to AWS",
+            ));
+        }
+        if let Some(c) = key.chars().chain(value.chars()).find(|c| !allowed(*c)) {
+            return Err(Error::invalid_input(
+                &field,
+                format!("holds {c:?}; tags take letters, digits, spaces and `+ - = . _ : / @`"),
+            ));
+        }
+        if tags[..index].iter().any(|(earlier, _)| earlier == key) {
+            return Err(Error::invalid_input(
+                &field,
+                "is given twice; tag keys are unique",
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

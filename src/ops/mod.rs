@@ -10,6 +10,7 @@ pub mod get_object_to;
 pub mod multipart;
 pub mod put_object;
 pub mod put_object_stream;
+pub mod write_options;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -13,10 +13,11 @@ use base64::Engine as _;
 use md5::{Digest as _, Md5};
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::http::{HttpResponse, Method, OpRequest};
-use crate::model::{CannedAcl, PutObjectFileInput, PutObjectOutput, PutObjectTextInput};
+use crate::model::{CannedAcl, ObjectRef, PutObjectFileInput, PutObjectOutput, PutObjectTextInput};
 use crate::ops::head_object::META_PREFIX;
+use crate::ops::write_options::WriteOptions;
 use crate::validate;
 
 /// The mime type of text when none is given.
@@ -156,29 +157,78 @@ pub fn parse(response: &HttpResponse, key: &str) -> Result<PutObjectOutput, Erro
     })
 }
 
-/// Runs Put Object (Text).
-pub fn run_text(client: &mut Client<'_>, input: &PutObjectTextInput) -> Result<PutObjectOutput, Error> {
-    run(client, request_text(input)?)
+/// Runs Put Object (Text) with the write's options.
+pub fn run_text(
+    client: &mut Client<'_>,
+    input: &PutObjectTextInput,
+    write: &WriteOptions,
+) -> Result<PutObjectOutput, Error> {
+    run(client, request_text(input)?, write)
 }
 
-/// Runs Put Object (File).
-pub fn run_file(client: &mut Client<'_>, input: &PutObjectFileInput) -> Result<PutObjectOutput, Error> {
-    run(client, request_file(input)?)
+/// Runs Put Object (File) with the write's options.
+pub fn run_file(
+    client: &mut Client<'_>,
+    input: &PutObjectFileInput,
+    write: &WriteOptions,
+) -> Result<PutObjectOutput, Error> {
+    run(client, request_file(input)?, write)
 }
 
 /// The permission a put's `request` needs: `s3:PutObject`, and
 /// `s3:PutObjectAcl` too with a canned ACL.
 pub fn put_permission(request: &OpRequest) -> &'static str {
-    if request.headers.iter().any(|(name, _)| name == "x-amz-acl") {
-        "s3:PutObject, s3:PutObjectAcl"
-    } else {
-        "s3:PutObject"
+    let has = |header: &str| request.headers.iter().any(|(name, _)| name == header);
+    match (has("x-amz-acl"), has("x-amz-tagging")) {
+        (true, true) => "s3:PutObject, s3:PutObjectAcl, s3:PutObjectTagging",
+        (true, false) => "s3:PutObject, s3:PutObjectAcl",
+        (false, true) => "s3:PutObject, s3:PutObjectTagging",
+        (false, false) => "s3:PutObject",
     }
 }
 
-fn run(client: &mut Client<'_>, request: OpRequest) -> Result<PutObjectOutput, Error> {
-    let response = client.send(&request)?;
-    parse(&response, request.key.as_deref().unwrap_or_default())
+fn run(
+    client: &mut Client<'_>,
+    mut request: OpRequest,
+    write: &WriteOptions,
+) -> Result<PutObjectOutput, Error> {
+    write.validate()?;
+    request.headers.extend(write.storage_headers());
+    request.headers.extend(write.condition_headers());
+    let key = request.key.clone().unwrap_or_default();
+    match client.send(&request) {
+        Ok(response) => parse(&response, &key),
+        // A conditional PUT tried again after an answer was lost meets its
+        // own first attempt: the object now has these very bytes.
+        Err(Error::Service(error))
+            if error.code == ErrorCode::PreconditionFailed
+                && error.attempts > 1
+                && write.is_conditional() =>
+        {
+            let ours = format!("\"{}\"", hex_md5(&request.body));
+            let bucket = request.bucket.clone().unwrap_or_default();
+            let head = ObjectRef {
+                bucket_name: bucket,
+                object_path: key.clone(),
+                version_id: None,
+            };
+            match crate::ops::head_object::run(client, &head) {
+                Ok(metadata) if metadata.etag.as_deref() == Some(ours.as_str()) => Ok(PutObjectOutput {
+                    key,
+                    etag: metadata.etag,
+                    version_id: metadata.version_id,
+                    parts: 0,
+                }),
+                _ => Err(Error::Service(error)),
+            }
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// The MD5 of `body` in lower-case hex: a single PUT's ETag.
+fn hex_md5(body: &[u8]) -> String {
+    crate::sigv4::hex(&Md5::digest(body))
 }
 
 #[cfg(test)]
@@ -404,7 +454,9 @@ mod tests {
         let mut transport = FakeTransport::default();
         let mut input = text("k", "x");
         input.metadata = vec![("x".into(), "a\nb".into())];
-        let result = with_client(&mut transport, Operation::PutObjectText, |c| run_text(c, &input));
+        let result = with_client(&mut transport, Operation::PutObjectText, |c| {
+            run_text(c, &input, &WriteOptions::default())
+        });
         assert_eq!(field_of(result), "metadata");
         assert!(transport.sent.is_empty());
     }
@@ -433,7 +485,10 @@ mod tests {
         transport.answer(200, &[("ETag", "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"")], b"");
         let mut input = text("greetings/hello world.txt", "hello world");
         input.acl = Some(CannedAcl::PublicRead);
-        let output = with_client(&mut transport, Operation::PutObjectText, |c| run_text(c, &input)).unwrap();
+        let output = with_client(&mut transport, Operation::PutObjectText, |c| {
+            run_text(c, &input, &WriteOptions::default())
+        })
+        .unwrap();
         assert_eq!(output.key, "greetings/hello world.txt");
         assert_eq!(
             output.etag.as_deref(),
@@ -461,7 +516,10 @@ mod tests {
         let mut transport = FakeTransport::default();
         transport.answer(200, &[("ETag", "\"e\""), ("x-amz-version-id", "v2")], b"");
         let input = file(None, "photo 1.jpg", b"\xff\xd8\xff");
-        let output = with_client(&mut transport, Operation::PutObjectFile, |c| run_file(c, &input)).unwrap();
+        let output = with_client(&mut transport, Operation::PutObjectFile, |c| {
+            run_file(c, &input, &WriteOptions::default())
+        })
+        .unwrap();
         assert_eq!(output.key, "photo 1.jpg");
         assert_eq!(output.version_id.as_deref(), Some("v2"));
         assert_eq!(transport.sent[0].body, b"\xff\xd8\xff");
@@ -472,7 +530,9 @@ mod tests {
         let mut transport = FakeTransport::default();
         transport.answer(403, &[], b"");
         let input = text("k", "x");
-        let result = with_client(&mut transport, Operation::PutObjectText, |c| run_text(c, &input));
+        let result = with_client(&mut transport, Operation::PutObjectText, |c| {
+            run_text(c, &input, &WriteOptions::default())
+        });
         match result {
             Err(Error::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
@@ -481,5 +541,86 @@ mod tests {
             }
             other => panic!("expected AccessDenied, got {other:?}"),
         }
+    }
+
+    fn create_only() -> WriteOptions {
+        WriteOptions {
+            if_none_match: Some("*".into()),
+            ..WriteOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_conditional_put_sends_its_condition_and_storage_options() {
+        let mut transport = FakeTransport::default();
+        transport.answer(200, &[("ETag", "\"e\"")], b"");
+        let write = WriteOptions {
+            storage_class: Some(crate::ops::write_options::StorageClass::StandardIa),
+            tags: vec![("team".into(), "data".into())],
+            ..create_only()
+        };
+        with_client(&mut transport, Operation::PutObjectText, |c| {
+            run_text(c, &text("k", "x"), &write)
+        })
+        .unwrap();
+        let sent = &transport.sent[0];
+        assert_eq!(sent.header("if-none-match"), Some("*"));
+        assert_eq!(sent.header("x-amz-storage-class"), Some("STANDARD_IA"));
+        assert_eq!(sent.header("x-amz-tagging"), Some("team=data"));
+    }
+
+    #[test]
+    fn a_key_that_exists_is_precondition_failed() {
+        let mut transport = FakeTransport::default();
+        transport.answer(412, &[], b"<Error><Code>PreconditionFailed</Code></Error>");
+        let result = with_client(&mut transport, Operation::PutObjectText, |c| {
+            run_text(c, &text("k", "x"), &create_only())
+        });
+        match result {
+            Err(Error::Service(error)) => assert_eq!(error.code, ErrorCode::PreconditionFailed),
+            other => panic!("expected precondition-failed, got {other:?}"),
+        }
+        assert_eq!(transport.sent.len(), 1, "a first refusal is final");
+    }
+
+    #[test]
+    fn a_retry_that_meets_its_own_write_succeeds() {
+        let mut transport = FakeTransport::default();
+        // The first attempt's answer is lost; the retry finds the object,
+        // and the object holds these bytes (MD5 of "x").
+        transport
+            .answers
+            .push_back(Err(crate::http::TransportError::Connection("reset".into())));
+        transport.answer(412, &[], b"<Error><Code>PreconditionFailed</Code></Error>");
+        transport.answer(
+            200,
+            &[
+                ("ETag", "\"9dd4e461268c8034f5c8564e155c67a6\""),
+                ("Content-Length", "1"),
+            ],
+            b"",
+        );
+        let output = with_client(&mut transport, Operation::PutObjectText, |c| {
+            run_text(c, &text("k", "x"), &create_only())
+        })
+        .unwrap();
+        assert_eq!(
+            output.etag.as_deref(),
+            Some("\"9dd4e461268c8034f5c8564e155c67a6\"")
+        );
+    }
+
+    #[test]
+    fn a_retry_that_meets_another_writers_object_is_precondition_failed() {
+        let mut transport = FakeTransport::default();
+        transport
+            .answers
+            .push_back(Err(crate::http::TransportError::Connection("reset".into())));
+        transport.answer(412, &[], b"<Error><Code>PreconditionFailed</Code></Error>");
+        transport.answer(200, &[("ETag", "\"0000\""), ("Content-Length", "1")], b"");
+        let result = with_client(&mut transport, Operation::PutObjectText, |c| {
+            run_text(c, &text("k", "x"), &create_only())
+        });
+        assert!(matches!(result, Err(Error::Service(e)) if e.code == ErrorCode::PreconditionFailed));
     }
 }

@@ -13,6 +13,7 @@ use crate::model::{
     pairs_as_object, CannedAcl, PayloadSigning, PutObjectFileInput, PutObjectOutput, PutObjectStreamInput,
     UploadOptions,
 };
+use crate::ops::write_options::{Sse, StorageClass, WriteOptions};
 use crate::ops::{put_object, put_object_stream, Bodies, Invocation, Op};
 
 /// The JSON input of Put Object (File): the file's fields, where the file
@@ -61,6 +62,40 @@ pub struct PutObjectFileJson {
     /// Resume this multipart upload (from a failed upload's error).
     #[serde(default)]
     pub upload_id: Option<String>,
+    /// Storage class (S3's default: `STANDARD`).
+    #[serde(default)]
+    pub storage_class: Option<StorageClass>,
+    /// Server-side encryption: `AES256` (SSE-S3) or `aws:kms` (SSE-KMS).
+    #[serde(default)]
+    pub sse: Option<Sse>,
+    /// The KMS key of `aws:kms` encryption (default: the account's).
+    #[serde(default)]
+    pub sse_kms_key_id: Option<String>,
+    /// Tags (at most 10), in order.
+    #[serde(default, with = "pairs_as_object")]
+    #[cfg_attr(feature = "schema", schemars(with = "std::collections::BTreeMap<String, String>"))]
+    pub tags: Vec<(String, String)>,
+    /// `*`: write only if no object has the key (else `precondition-failed`).
+    #[serde(default)]
+    pub if_none_match: Option<String>,
+    /// Write only if the object's ETag is this one (else `precondition-failed`).
+    #[serde(default)]
+    pub if_match: Option<String>,
+}
+
+impl PutObjectFileJson {
+    /// The write's options.
+    pub fn write_options(&self) -> WriteOptions {
+        let input = self;
+        WriteOptions {
+            storage_class: input.storage_class,
+            sse: input.sse,
+            sse_kms_key_id: input.sse_kms_key_id.clone(),
+            tags: input.tags.clone(),
+            if_none_match: input.if_none_match.clone(),
+            if_match: input.if_match.clone(),
+        }
+    }
 }
 
 /// The old connector's `file` object, as far as an upload can use it.
@@ -126,7 +161,8 @@ impl Op for PutObjectFile {
                     "give the content either as the call's body or as its source, not both",
                 ));
             }
-            return put_object_stream::run(call.client, &stream_input(input)?);
+            let write = input.write_options();
+            return put_object_stream::run(call.client, &stream_input(input)?, &write);
         }
         let streamed_only = [
             ("multipart_threshold", input.multipart_threshold.is_some()),
@@ -148,7 +184,8 @@ impl Op for PutObjectFile {
                 "is missing: pass the file's bytes as the call's `body`",
             )
         })?;
-        put_object::run_file(call.client, &file_input(input, content)?)
+        let write = input.write_options();
+        put_object::run_file(call.client, &file_input(input, content)?, &write)
     }
 }
 

@@ -29,6 +29,7 @@ use crate::http::{BodyError, Digest, Method, OpRequest};
 use crate::model::{PayloadSigning, PutObjectOutput, PutObjectStreamInput};
 use crate::ops::multipart::{self, PartPlan, MAX_PART_SIZE, MIN_PART_SIZE};
 use crate::ops::put_object::{object_headers, DEFAULT_FILE_MIME};
+use crate::ops::write_options::WriteOptions;
 use crate::sigv4::{hex, UNSIGNED_PAYLOAD};
 use crate::validate;
 
@@ -55,12 +56,21 @@ struct Digests {
 }
 
 /// Runs Put Object from the call's source.
-pub fn run(client: &mut Client<'_>, input: &PutObjectStreamInput) -> Result<PutObjectOutput, Error> {
+///
+/// The write's storage options go on the PUT (or the upload's creation),
+/// its conditions on the PUT (or the upload's completion).
+pub fn run(
+    client: &mut Client<'_>,
+    input: &PutObjectStreamInput,
+    write: &WriteOptions,
+) -> Result<PutObjectOutput, Error> {
     validate::bucket_name(&input.bucket_name)?;
     validate::object_key("object-path", &input.object_path)?;
     let mime = input.mime_type.as_deref().unwrap_or(DEFAULT_FILE_MIME);
     validate::mime_type(mime)?;
-    let headers = object_headers(mime.trim(), input.acl, &input.metadata)?;
+    write.validate()?;
+    let mut headers = object_headers(mime.trim(), input.acl, &input.metadata)?;
+    headers.extend(write.storage_headers());
     let options = &input.options;
     let threshold = options.multipart_threshold.unwrap_or(DEFAULT_MULTIPART_THRESHOLD);
     if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&threshold) {
@@ -88,9 +98,17 @@ pub fn run(client: &mut Client<'_>, input: &PutObjectStreamInput) -> Result<PutO
         ));
     }
     if size <= threshold && options.resume_upload_id.is_none() {
+        headers.extend(write.condition_headers());
         return single_put(client, input, headers, size, sign);
     }
-    multipart_upload(client, input, headers, plan, sign, concurrency as usize)
+    let settings = Settings {
+        headers,
+        conditions: write.condition_headers(),
+        plan,
+        sign,
+        concurrency: concurrency as usize,
+    };
+    multipart_upload(client, input, settings)
 }
 
 /// Whether the payload hash is signed: `auto` signs over plain HTTP only,
@@ -137,11 +155,15 @@ fn single_put(
 fn multipart_upload(
     client: &mut Client<'_>,
     input: &PutObjectStreamInput,
-    headers: Vec<(String, String)>,
-    plan: PartPlan,
-    sign: bool,
-    concurrency: usize,
+    settings: Settings,
 ) -> Result<PutObjectOutput, Error> {
+    let Settings {
+        headers,
+        conditions,
+        plan,
+        sign,
+        concurrency,
+    } = settings;
     let (bucket, key) = (input.bucket_name.as_str(), input.object_path.as_str());
     let (upload_id, mut done) = match &input.options.resume_upload_id {
         Some(id) => match parts_held(client, bucket, key, id, &plan) {
@@ -215,7 +237,10 @@ fn multipart_upload(
     }
     let parts: Vec<(u32, String)> = done.into_iter().collect();
     let completed = multipart::complete_request(bucket, key, &upload_id, &parts)
-        .and_then(|request| client.send(&request))
+        .and_then(|mut request| {
+            request.headers.extend(conditions);
+            client.send(&request)
+        })
         .and_then(|response| multipart::parse_complete(&response));
     let completed = match completed {
         // An attempt whose answer was lost may have completed the upload
@@ -237,6 +262,20 @@ fn multipart_upload(
         }),
         Err(cause) => Err(upload.fail(client, parts.len(), cause)),
     }
+}
+
+/// How a multipart upload is sent.
+struct Settings {
+    /// The headers of its creation: what describes the object.
+    headers: Vec<(String, String)>,
+    /// The conditions of its completion.
+    conditions: Vec<(String, String)>,
+    /// Its parts.
+    plan: PartPlan,
+    /// Whether each part's payload hash is signed.
+    sign: bool,
+    /// Parts sent at once.
+    concurrency: usize,
 }
 
 /// How long before our own upload an orphan of a retried creation can have
@@ -297,7 +336,13 @@ fn abort_orphans(client: &mut Client<'_>, bucket: &str, key: &str, ours: &str) {
 fn may_have_completed(error: &Error) -> bool {
     match error {
         Error::Service(error) => {
-            (error.code == ErrorCode::NoSuchUpload && error.attempts > 1) || error.status >= 500
+            // A conditional completion tried again meets its own first
+            // attempt's object, as a 412.
+            let again = matches!(
+                error.code,
+                ErrorCode::NoSuchUpload | ErrorCode::PreconditionFailed
+            );
+            (again && error.attempts > 1) || error.status >= 500
         }
         Error::Transport { .. } => true,
         _ => false,
@@ -606,7 +651,7 @@ mod tests {
         let mut t = FakeTransport::with_source(source(1000));
         t.answer(200, &[("etag", "\"e\"")], b"");
         let out = with_client(&mut t, Operation::PutObjectFile, |c| {
-            run(c, &input(UploadOptions::default()))
+            run(c, &input(UploadOptions::default()), &WriteOptions::default())
         })
         .unwrap();
         assert_eq!(out.parts, 0);
@@ -639,7 +684,10 @@ mod tests {
             content_md5: true,
             ..UploadOptions::default()
         };
-        with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap();
+        with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(options), &WriteOptions::default())
+        })
+        .unwrap();
         assert_eq!(t.source_reads, 0);
         assert_eq!(
             t.sent[0].header("x-amz-content-sha256"),
@@ -658,7 +706,10 @@ mod tests {
             payload_signing: Some(PayloadSigning::Unsigned),
             ..UploadOptions::default()
         };
-        with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap();
+        with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(options), &WriteOptions::default())
+        })
+        .unwrap();
         assert_eq!(t.sent[0].header("x-amz-content-sha256"), Some(UNSIGNED_PAYLOAD));
         assert_eq!(t.source_reads, 0);
         let mut t = FakeTransport::with_source(b"hello".to_vec());
@@ -668,7 +719,10 @@ mod tests {
             content_md5: true,
             ..UploadOptions::default()
         };
-        with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap();
+        with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(options), &WriteOptions::default())
+        })
+        .unwrap();
         assert_eq!(t.sent[0].header("content-md5"), Some("XUFAKrxLKna5cZ2REBfFkg=="));
     }
 
@@ -700,7 +754,10 @@ mod tests {
             concurrency: Some(3),
             ..multipart_options()
         };
-        let out = with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap();
+        let out = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(options), &WriteOptions::default())
+        })
+        .unwrap();
         assert_eq!(out.parts, 4);
         let parts: Vec<Option<(u64, u64)>> = t.sent_from.clone();
         assert_eq!(
@@ -734,8 +791,10 @@ mod tests {
                 concurrency: Some(bad),
                 ..UploadOptions::default()
             };
-            let error =
-                with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap_err();
+            let error = with_client(&mut t, Operation::PutObjectFile, |c| {
+                run(c, &input(options), &WriteOptions::default())
+            })
+            .unwrap_err();
             assert!(matches!(error, Error::InvalidInput { ref field, .. } if field == "concurrency"));
         }
         assert!(t.sent.is_empty());
@@ -751,7 +810,7 @@ mod tests {
             .answer(200, &[("etag", "\"p3\"")], b"")
             .answer(200, &[], COMPLETED);
         let out = with_client(&mut t, Operation::PutObjectFile, |c| {
-            run(c, &input(multipart_options()))
+            run(c, &input(multipart_options()), &WriteOptions::default())
         })
         .unwrap();
         assert_eq!(out.parts, 3);
@@ -783,7 +842,7 @@ mod tests {
             t.answer(503, &[], SLOW_DOWN);
         }
         let error = with_client(&mut t, Operation::PutObjectFile, |c| {
-            run(c, &input(multipart_options()))
+            run(c, &input(multipart_options()), &WriteOptions::default())
         })
         .unwrap_err();
         let Error::UploadIncomplete(failure) = error else {
@@ -837,7 +896,7 @@ mod tests {
             b"",
         );
         let out = with_client(&mut t, Operation::PutObjectFile, |c| {
-            run(c, &input(multipart_options()))
+            run(c, &input(multipart_options()), &WriteOptions::default())
         })
         .unwrap();
         assert_eq!(out.etag.as_deref(), Some(whole.as_str()));
@@ -864,7 +923,7 @@ mod tests {
             ..multipart_options()
         };
         let out = with_client(&mut t, Operation::PutObjectFile, |c| {
-            run(c, &input(options.clone()))
+            run(c, &input(options.clone()), &WriteOptions::default())
         })
         .unwrap();
         assert_eq!(out.etag.as_deref(), Some(whole.as_str()));
@@ -872,7 +931,10 @@ mod tests {
         let mut t = FakeTransport::with_source(source(11 * MIB as usize));
         t.answer(404, &[], NO_SUCH_UPLOAD)
             .answer(200, &[("etag", "\"other-3\"")], b"");
-        let error = with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap_err();
+        let error = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(options), &WriteOptions::default())
+        })
+        .unwrap_err();
         assert!(
             matches!(error, Error::Service(ref e) if e.code == ErrorCode::NoSuchUpload),
             "{error:?}"
@@ -903,7 +965,7 @@ mod tests {
         }
         t.answer(200, &[], COMPLETED);
         let out = with_client(&mut t, Operation::PutObjectFile, |c| {
-            run(c, &input(multipart_options()))
+            run(c, &input(multipart_options()), &WriteOptions::default())
         })
         .unwrap();
         assert_eq!(out.parts, 3);
@@ -926,7 +988,7 @@ mod tests {
         t.answer(404, &[], NO_SUCH_UPLOAD)
             .answer(200, &[("etag", "\"someone-elses-3\"")], b"");
         let error = with_client(&mut t, Operation::PutObjectFile, |c| {
-            run(c, &input(multipart_options()))
+            run(c, &input(multipart_options()), &WriteOptions::default())
         })
         .unwrap_err();
         let Error::UploadIncomplete(failure) = error else {
@@ -942,7 +1004,7 @@ mod tests {
             .answer(403, &[], DENIED)
             .answer(204, &[], b"");
         let error = with_client(&mut t, Operation::PutObjectFile, |c| {
-            run(c, &input(multipart_options()))
+            run(c, &input(multipart_options()), &WriteOptions::default())
         })
         .unwrap_err();
         let Error::UploadIncomplete(failure) = error else {
@@ -970,7 +1032,10 @@ mod tests {
             .answer(200, &[], COMPLETED);
         let mut options = multipart_options();
         options.resume_upload_id = Some("UP1".into());
-        let out = with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap();
+        let out = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(options), &WriteOptions::default())
+        })
+        .unwrap();
         assert_eq!(out.parts, 3);
         // Part 1 was held; part 3 had the wrong size and is sent again.
         assert_eq!(
@@ -999,7 +1064,10 @@ mod tests {
             .answer(200, &[], COMPLETED);
         let mut options = multipart_options();
         options.resume_upload_id = Some("UP1".into());
-        with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap();
+        with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(options), &WriteOptions::default())
+        })
+        .unwrap();
         // Part 1 is the source's and kept; part 2 is another file's and sent again.
         assert_eq!(
             t.sent_from,
@@ -1014,13 +1082,19 @@ mod tests {
             part_size: Some(1),
             ..UploadOptions::default()
         };
-        let error = with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap_err();
+        let error = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(options), &WriteOptions::default())
+        })
+        .unwrap_err();
         assert!(matches!(error, Error::InvalidInput { ref field, .. } if field == "part-size"));
         let options = UploadOptions {
             multipart_threshold: Some(10),
             ..UploadOptions::default()
         };
-        let error = with_client(&mut t, Operation::PutObjectFile, |c| run(c, &input(options))).unwrap_err();
+        let error = with_client(&mut t, Operation::PutObjectFile, |c| {
+            run(c, &input(options), &WriteOptions::default())
+        })
+        .unwrap_err();
         assert!(matches!(error, Error::InvalidInput { ref field, .. } if field == "multipart-threshold"));
         assert!(t.sent.is_empty());
     }
@@ -1029,7 +1103,7 @@ mod tests {
     fn no_source_is_a_body_error() {
         let mut t = FakeTransport::default();
         let error = with_client(&mut t, Operation::PutObjectFile, |c| {
-            run(c, &input(UploadOptions::default()))
+            run(c, &input(UploadOptions::default()), &WriteOptions::default())
         })
         .unwrap_err();
         assert_eq!(error, Error::Body(BodyError::Missing));
