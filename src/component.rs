@@ -313,7 +313,7 @@ fn json_call(
     input: &str,
     body: Option<Vec<u8>>,
 ) -> Result<wit_json::InvokeOutput, wit::Error> {
-    let connection = connection_from_wit(conn).map_err(crate::json::json_field_names)?;
+    let connection = connection_from_wit(conn)?;
     let mut state = STATE.lock().unwrap_or_else(PoisonError::into_inner);
     let bodies = crate::json::Attached {
         source: transport.source.is_some(),

@@ -46,9 +46,9 @@ impl Credentials {
     /// sent on, it would split a header.
     pub fn parse(access_key: &str, secret_key: &str, session_token: Option<&str>) -> Result<Self, Error> {
         let fields = [
-            ("access-key", Some(access_key)),
-            ("secret-key", Some(secret_key)),
-            ("session-token", session_token),
+            ("access_key", Some(access_key)),
+            ("secret_key", Some(secret_key)),
+            ("session_token", session_token),
         ];
         for (field, value) in fields {
             if let Some(value) = value {
@@ -407,9 +407,9 @@ mod tests {
             "SE\tCRET",
             "SECRET\u{7f}",
         ] {
-            assert_eq!(field(Credentials::parse(bad, "s", None)), "access-key");
-            assert_eq!(field(Credentials::parse("AKID", bad, None)), "secret-key");
-            assert_eq!(field(Credentials::parse("AKID", "s", Some(bad))), "session-token");
+            assert_eq!(field(Credentials::parse(bad, "s", None)), "access_key");
+            assert_eq!(field(Credentials::parse("AKID", bad, None)), "secret_key");
+            assert_eq!(field(Credentials::parse("AKID", "s", Some(bad))), "session_token");
         }
         assert!(Credentials::parse("AKID", "wJal/+=", Some("IQo/+==")).is_ok());
         for bad in [

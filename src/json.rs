@@ -105,9 +105,7 @@ pub fn invoke_streamed(
         sink: bodies.sink,
         returned: None,
     };
-    let mut json = operation
-        .run_json(&mut invocation, &input)
-        .map_err(json_field_names)?;
+    let mut json = operation.run_json(&mut invocation, &input)?;
     let body = invocation.returned.take();
     // Every bucket operation says which region it was signed for: found by
     // itself with region `auto`, or corrected from a wrong one.
@@ -202,47 +200,18 @@ fn kind_of(value: &Value) -> &'static str {
 
 /// Decodes `input` into `T`; an error names the field at fault by its path.
 fn decode<T: DeserializeOwned>(input: &Value) -> Result<T, Error> {
-    serde_path_to_error::deserialize(input).map_err(|error| {
-        let path = error.path().to_string();
-        let message = error.into_inner().to_string();
-        Error::invalid_input(&decode_error_field(&path, &message), message)
+    crate::decode::decode(input).map_err(|error| {
+        let field = if error.path.is_empty() {
+            "input"
+        } else {
+            &error.path
+        };
+        Error::invalid_input(field, error.message())
     })
 }
 
-/// The field a decoding error is about. serde reports a missing field at
-/// the object that should hold it, naming the field only in the message
-/// (``missing field `bucket_name` ``), so the name is taken from there; an
-/// unknown field is already the last segment of the path.
-fn decode_error_field(path: &str, message: &str) -> String {
-    // serde_path_to_error writes the root as `.`.
-    let path = path.trim_start_matches('.');
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next());
-    match missing {
-        Some(name) if path.is_empty() => name.to_owned(),
-        Some(name) => format!("{path}.{name}"),
-        None if path.is_empty() => String::from("input"),
-        None => path.to_owned(),
-    }
-}
-
-/// Serialises an output as JSON.
 fn to_json<T: Serialize>(value: &T) -> Result<Value, Error> {
     serde_json::to_value(value).map_err(|e| Error::invalid_response(format!("output is not JSON: {e}")))
-}
-
-/// The operations name input fields in WIT spelling (`bucket-name`); on the
-/// JSON face they are named as the JSON has them (`bucket_name`). The
-/// connection's fields too (`secret_key`), as a JSON caller gives them.
-pub fn json_field_names(error: Error) -> Error {
-    match error {
-        Error::InvalidInput { field, message } => Error::InvalidInput {
-            field: field.replace('-', "_"),
-            message,
-        },
-        other => other,
-    }
 }
 
 #[cfg(test)]

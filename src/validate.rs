@@ -6,10 +6,10 @@ use crate::error::Error;
 /// Checks a bucket name against S3's naming rules.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>
 pub fn bucket_name(name: &str) -> Result<(), Error> {
-    let fail = |rule: &str| Err(Error::invalid_input("bucket-name", format!("`{name}` {rule}")));
+    let fail = |rule: &str| Err(Error::invalid_input("bucket_name", format!("`{name}` {rule}")));
     if name.is_empty() {
         return Err(Error::invalid_input(
-            "bucket-name",
+            "bucket_name",
             "is empty; give the bucket's name",
         ));
     }
@@ -87,7 +87,7 @@ pub const MAX_METADATA_BYTES: usize = 2048;
 pub fn expires_seconds(seconds: u32) -> Result<(), Error> {
     if seconds == 0 || seconds > MAX_EXPIRES_SECONDS {
         return Err(Error::invalid_input(
-            "expires-seconds",
+            "expires_seconds",
             format!(
                 "is {seconds}; a presigned URL lives 1 to {MAX_EXPIRES_SECONDS} seconds (7 days, the SigV4 limit)"
             ),
@@ -108,7 +108,7 @@ fn is_tchar(b: u8) -> bool {
 pub fn mime_type(value: &str) -> Result<(), Error> {
     let fail = |why: &str| {
         Err(Error::invalid_input(
-            "mime-type",
+            "mime_type",
             format!(
                 "`{}` {why}; give `type/subtype` such as `text/csv` or `text/plain; charset=utf-8`",
                 value.escape_debug()
@@ -274,13 +274,13 @@ pub fn byte_range(field: &str, from: u64, to: Option<u64>) -> Result<(), Error> 
 pub fn version_id(value: &str) -> Result<(), Error> {
     if value.is_empty() {
         return Err(Error::invalid_input(
-            "version-id",
+            "version_id",
             "is empty; give a version id from a listing or a put, or leave it out for the latest version",
         ));
     }
     if value.chars().any(char::is_control) {
         return Err(Error::invalid_input(
-            "version-id",
+            "version_id",
             format!(
                 "`{}` has a control character; version ids are printable text",
                 value.escape_debug()
@@ -389,19 +389,19 @@ mod tests {
             "xn--abc",
             "my bucket",
         ] {
-            assert_eq!(field_of(bucket_name(name)), "bucket-name", "{name}");
+            assert_eq!(field_of(bucket_name(name)), "bucket_name", "{name}");
         }
-        assert_eq!(field_of(bucket_name(&"a".repeat(64))), "bucket-name");
+        assert_eq!(field_of(bucket_name(&"a".repeat(64))), "bucket_name");
     }
 
     #[test]
     fn key_lengths_are_checked_in_bytes() {
-        assert!(object_key("object-path", &"é".repeat(512)).is_ok());
+        assert!(object_key("object_path", &"é".repeat(512)).is_ok());
         assert_eq!(
-            field_of(object_key("object-path", &"é".repeat(513))),
-            "object-path"
+            field_of(object_key("object_path", &"é".repeat(513))),
+            "object_path"
         );
-        assert_eq!(field_of(object_key("object-path", "")), "object-path");
+        assert_eq!(field_of(object_key("object_path", "")), "object_path");
     }
 
     fn message_of(r: Result<(), Error>) -> String {
@@ -425,7 +425,7 @@ mod tests {
                 Ok(()) => assert!(ok, "{seconds} passed"),
                 Err(e) => {
                     assert!(!ok, "{seconds} failed: {e}");
-                    assert_eq!(field_of(Err(e)), "expires-seconds");
+                    assert_eq!(field_of(Err(e)), "expires_seconds");
                 }
             }
         }
@@ -466,7 +466,7 @@ mod tests {
             "texte/plaín",
             "text/plain\t; charset=utf-8",
         ] {
-            assert_eq!(field_of(mime_type(mime)), "mime-type", "{mime:?}");
+            assert_eq!(field_of(mime_type(mime)), "mime_type", "{mime:?}");
         }
     }
 
@@ -553,7 +553,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(field_of(byte_range("range-to", 3, Some(2))), "range-to");
+        assert_eq!(field_of(byte_range("range_to", 3, Some(2))), "range_to");
     }
 
     #[test]
@@ -570,7 +570,7 @@ mod tests {
         ] {
             assert_eq!(version_id(id).is_ok(), ok, "{id:?}");
             if !ok {
-                assert_eq!(field_of(version_id(id)), "version-id");
+                assert_eq!(field_of(version_id(id)), "version_id");
             }
         }
     }
@@ -586,6 +586,6 @@ mod tests {
 
     #[test]
     fn file_names_are_checked_as_keys() {
-        assert_eq!(field_of(object_key("file-name", "")), "file-name");
+        assert_eq!(field_of(object_key("file_name", "")), "file_name");
     }
 }

@@ -560,9 +560,9 @@ fn empty_and_over_long_keys_are_invalid_input_and_nothing_is_sent() {
             let json = error.to_json();
             assert_eq!(json["error"]["kind"], "invalid-input", "{operation}: {json}");
             let expected_field = match operation {
-                "put-object-file (file-name)" => "file-name",
-                "delete-objects" => "object-keys",
-                _ => "object-path",
+                "put-object-file (file-name)" => "file_name",
+                "delete-objects" => "object_keys",
+                _ => "object_path",
             };
             assert_eq!(json["error"]["field"], expected_field, "{operation}: {json}");
             assert!(

@@ -222,7 +222,7 @@ fn an_upload_that_cannot_start_is_a_typed_error() {
         )
         .unwrap_err();
     assert!(
-        matches!(error.connector(), Some(Error::InvalidInput(e)) if e.field == "part-size"),
+        matches!(error.connector(), Some(Error::InvalidInput(e)) if e.field == "part_size"),
         "{error:?}"
     );
 }

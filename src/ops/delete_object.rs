@@ -162,7 +162,7 @@ mod tests {
         let mut transport = FakeTransport::default();
         let input = object("", None);
         match with_client(&mut transport, Operation::DeleteObject, |c| run(c, &input)) {
-            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "object-path"),
+            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "object_path"),
             other => panic!("expected invalid object-path, got {other:?}"),
         }
         assert!(transport.sent.is_empty());

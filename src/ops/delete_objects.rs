@@ -30,7 +30,7 @@ use crate::xml::{self, Path, Visitor};
 pub const MAX_BATCH: usize = 1000;
 
 /// The input field the keys come from, in WIT spelling.
-const FIELD: &str = "object-keys";
+const FIELD: &str = "object_keys";
 
 /// One `<Deleted>` or `<Error>` entry of a `<DeleteResult>`, as S3 sent it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -533,7 +533,7 @@ mod tests {
         let (field, _) = invalid_input(with_client(&mut transport, Operation::DeleteObjects, |c| {
             run(c, &input(Vec::new()))
         }));
-        assert_eq!(field, "object-keys");
+        assert_eq!(field, "object_keys");
         assert!(transport.sent.is_empty());
     }
 
@@ -545,7 +545,7 @@ mod tests {
         let (field, message) = invalid_input(with_client(&mut transport, Operation::DeleteObjects, |c| {
             run(c, &input(keys))
         }));
-        assert_eq!(field, "object-keys");
+        assert_eq!(field, "object_keys");
         assert!(message.contains("bad\\u{1}key"), "{message}");
         assert!(message.contains("U+0001"), "{message}");
         assert!(transport.sent.is_empty());
@@ -554,7 +554,7 @@ mod tests {
     #[test]
     fn empty_and_overlong_keys_are_refused() {
         let (field, message) = invalid_input(request("my-bucket", &[object("ok"), object("")]));
-        assert_eq!(field, "object-keys");
+        assert_eq!(field, "object_keys");
         assert!(message.contains("entry 1"), "{message}");
         invalid_input(request("my-bucket", &[object(&"x".repeat(1025))]));
     }
@@ -568,7 +568,7 @@ mod tests {
     #[test]
     fn bad_bucket_name_is_refused() {
         let (field, _) = invalid_input(request("Bad Bucket", &[object("k")]));
-        assert_eq!(field, "bucket-name");
+        assert_eq!(field, "bucket_name");
     }
 
     #[test]

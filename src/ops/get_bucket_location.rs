@@ -128,7 +128,7 @@ mod tests {
         let result = with_client(&mut transport, Operation::GetBucketLocation, |c| {
             run(c, "Bad_Bucket")
         });
-        assert!(matches!(result, Err(Error::InvalidInput { ref field, .. }) if field == "bucket-name"));
+        assert!(matches!(result, Err(Error::InvalidInput { ref field, .. }) if field == "bucket_name"));
         assert!(transport.sent.is_empty());
     }
 

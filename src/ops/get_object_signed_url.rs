@@ -20,30 +20,30 @@ use crate::validate;
 /// Builds the request to presign, after checking the input.
 pub fn request(input: &SignedUrlInput) -> Result<OpRequest, Error> {
     validate::bucket_name(&input.bucket_name)?;
-    validate::object_key("object-path", &input.object_path)?;
+    validate::object_key("object_path", &input.object_path)?;
     validate::expires_seconds(input.expires_seconds)?;
     let method = input.method.unwrap_or_default();
     let range =
         match (input.range_from, input.range_to) {
             (None, None) => None,
             (None, Some(_)) => return Err(Error::invalid_input(
-                "range-to",
+                "range_to",
                 "is given without range-from; give range-from as well (range-from alone reads to the end)",
             )),
             (Some(from), to) => {
-                validate::byte_range("range-to", from, to)?;
+                validate::byte_range("range_to", from, to)?;
                 Some(ByteRange { from, to })
             }
         };
     if method == PresignMethod::Put {
         let get_only = [
-            ("range-from", range.is_some()),
-            ("response-content-type", input.response_content_type.is_some()),
+            ("range_from", range.is_some()),
+            ("response_content_type", input.response_content_type.is_some()),
             (
-                "response-content-disposition",
+                "response_content_disposition",
                 input.response_content_disposition.is_some(),
             ),
-            ("version-id", input.version_id.is_some()),
+            ("version_id", input.version_id.is_some()),
         ];
         if let Some((field, _)) = get_only.iter().find(|(_, given)| *given) {
             return Err(Error::invalid_input(
@@ -57,16 +57,22 @@ pub fn request(input: &SignedUrlInput) -> Result<OpRequest, Error> {
         PresignMethod::Put => Method::Put,
     };
     let mut request = OpRequest::new(http_method, Some(&input.bucket_name), Some(&input.object_path));
+    // (field, query parameter, value)
     let overrides = [
-        ("response-content-type", &input.response_content_type),
         (
+            "response_content_type",
+            "response-content-type",
+            &input.response_content_type,
+        ),
+        (
+            "response_content_disposition",
             "response-content-disposition",
             &input.response_content_disposition,
         ),
     ];
-    for (name, value) in overrides {
+    for (field, name, value) in overrides {
         if let Some(value) = value {
-            validate::header_text(name, value)?;
+            validate::header_text(field, value)?;
             request = request.with_query(name, value);
         }
     }
@@ -277,38 +283,38 @@ mod tests {
         let mut cases: Vec<(SignedUrlInput, &str)> = Vec::new();
         let mut bad = input("k");
         bad.bucket_name = "Bad Bucket".into();
-        cases.push((bad, "bucket-name"));
-        cases.push((input(""), "object-path"));
+        cases.push((bad, "bucket_name"));
+        cases.push((input(""), "object_path"));
         for seconds in [0, 604_801] {
             let mut bad = input("k");
             bad.expires_seconds = seconds;
-            cases.push((bad, "expires-seconds"));
+            cases.push((bad, "expires_seconds"));
         }
         let mut bad = input("k");
         bad.range_to = Some(9);
-        cases.push((bad, "range-to"));
+        cases.push((bad, "range_to"));
         let mut bad = input("k");
         bad.range_from = Some(10);
         bad.range_to = Some(9);
-        cases.push((bad, "range-to"));
+        cases.push((bad, "range_to"));
         let mut bad = input("k");
         bad.version_id = Some(String::new());
-        cases.push((bad, "version-id"));
+        cases.push((bad, "version_id"));
         let mut bad = input("k");
         bad.response_content_disposition = Some("inline\r\nSet-Cookie: x".into());
-        cases.push((bad, "response-content-disposition"));
+        cases.push((bad, "response_content_disposition"));
         let put_only = |f: fn(&mut SignedUrlInput)| {
             let mut bad = input("k");
             bad.method = Some(PresignMethod::Put);
             f(&mut bad);
             bad
         };
-        cases.push((put_only(|i| i.range_from = Some(0)), "range-from"));
+        cases.push((put_only(|i| i.range_from = Some(0)), "range_from"));
         cases.push((
             put_only(|i| i.response_content_type = Some("text/plain".into())),
-            "response-content-type",
+            "response_content_type",
         ));
-        cases.push((put_only(|i| i.version_id = Some("v".into())), "version-id"));
+        cases.push((put_only(|i| i.version_id = Some("v".into())), "version_id"));
         for (bad, field) in cases {
             assert_eq!(field_of(request(&bad)), field, "{bad:?}");
             let mut transport = FakeTransport::default();

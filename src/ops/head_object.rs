@@ -30,7 +30,7 @@ pub fn request(input: &ObjectRef) -> Result<OpRequest, Error> {
 /// bucket, key and version id. Shared by the operations on one object.
 pub(crate) fn object_request(method: Method, input: &ObjectRef) -> Result<OpRequest, Error> {
     validate::bucket_name(&input.bucket_name)?;
-    validate::object_key("object-path", &input.object_path)?;
+    validate::object_key("object_path", &input.object_path)?;
     let mut request = OpRequest::new(method, Some(&input.bucket_name), Some(&input.object_path));
     if let Some(version_id) = &input.version_id {
         validate::version_id(version_id)?;
@@ -259,9 +259,9 @@ mod tests {
         let mut bad_version = object("k");
         bad_version.version_id = Some(String::new());
         let cases = [
-            (bad_bucket, "bucket-name"),
-            (object(""), "object-path"),
-            (bad_version, "version-id"),
+            (bad_bucket, "bucket_name"),
+            (object(""), "object_path"),
+            (bad_version, "version_id"),
         ];
         for (input, field) in cases {
             let mut transport = FakeTransport::default();

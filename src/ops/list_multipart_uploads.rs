@@ -34,10 +34,10 @@ pub fn request(
 ) -> Result<OpRequest, Error> {
     validate::bucket_name(&input.bucket_name)?;
     match input.max_total {
-        Some(0) => return Err(Error::invalid_input("max-total", "must be at least 1")),
+        Some(0) => return Err(Error::invalid_input("max_total", "must be at least 1")),
         Some(total) if total > MAX_TOTAL => {
             return Err(Error::invalid_input(
-                "max-total",
+                "max_total",
                 format!("is {total}; one call gathers at most {MAX_TOTAL} uploads"),
             ))
         }

@@ -82,18 +82,18 @@ pub fn validate(input: &ListObjectsInput) -> Result<(), Error> {
     if let Some(max_keys) = input.max_keys {
         if !(1..=MAX_KEYS).contains(&max_keys) {
             return Err(Error::invalid_input(
-                "max-keys",
+                "max_keys",
                 format!("is {max_keys}; give 1 to {MAX_KEYS} (S3 returns at most {MAX_KEYS} keys per page)"),
             ));
         }
     }
     match input.max_total {
         Some(0) => Err(Error::invalid_input(
-            "max-total",
+            "max_total",
             "is 0; give at least 1, or leave it out for the default of 10000",
         )),
         Some(total) if total > MAX_TOTAL => Err(Error::invalid_input(
-            "max-total",
+            "max_total",
             format!(
                 "is {total}; one call gathers at most {MAX_TOTAL} entries (go on from the \
                  next_continuation_token of its answer)"
@@ -468,7 +468,7 @@ mod tests {
                 max_keys: Some(max_keys),
                 ..input("my-bucket")
             };
-            assert_eq!(invalid_field(request(&listing)), "max-keys");
+            assert_eq!(invalid_field(request(&listing)), "max_keys");
         }
         for max_keys in [1, 1000] {
             let listing = ListObjectsInput {
@@ -486,7 +486,7 @@ mod tests {
             fetch_all: true,
             ..input("my-bucket")
         };
-        assert_eq!(invalid_field(request(&listing)), "max-total");
+        assert_eq!(invalid_field(request(&listing)), "max_total");
     }
 
     #[test]
@@ -495,7 +495,7 @@ mod tests {
         let result = with_client(&mut transport, Operation::ListObjects, |c| {
             run(c, &input("My_Bucket"))
         });
-        assert_eq!(invalid_field(result), "bucket-name");
+        assert_eq!(invalid_field(result), "bucket_name");
         assert!(transport.sent.is_empty());
     }
 
@@ -777,7 +777,7 @@ mod tests {
             max_total: Some(MAX_TOTAL + 1),
             ..input("my-bucket")
         };
-        assert_eq!(invalid_field(request(&listing)), "max-total");
+        assert_eq!(invalid_field(request(&listing)), "max_total");
         assert!(request(&ListObjectsInput {
             max_total: Some(MAX_TOTAL),
             ..listing

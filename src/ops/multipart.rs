@@ -58,7 +58,7 @@ impl PartPlan {
         if let Some(part_size) = requested {
             if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
                 return Err(Error::invalid_input(
-                    "part-size",
+                    "part_size",
                     format!(
                         "is {part_size} bytes; S3 takes parts of {MIN_PART_SIZE} (5 MiB) to \
                          {MAX_PART_SIZE} (5 GiB) bytes"
@@ -170,7 +170,7 @@ pub fn parse_complete(response: &HttpResponse) -> Result<(Option<String>, Option
 /// `DELETE /bucket/key?uploadId=ID`: drops the upload and its parts.
 pub fn abort_request(bucket: &str, key: &str, upload_id: &str) -> Result<OpRequest, Error> {
     validate::bucket_name(bucket)?;
-    validate::object_key("object-path", key)?;
+    validate::object_key("object_path", key)?;
     upload_id_field(upload_id)?;
     Ok(OpRequest::new(Method::Delete, Some(bucket), Some(key)).with_query("uploadId", upload_id))
 }
@@ -179,7 +179,7 @@ pub fn abort_request(bucket: &str, key: &str, upload_id: &str) -> Result<OpReque
 pub fn upload_id_field(upload_id: &str) -> Result<(), Error> {
     if upload_id.trim().is_empty() || upload_id.len() > 1024 {
         return Err(Error::invalid_input(
-            "upload-id",
+            "upload_id",
             "must be the non-empty id of a multipart upload, as S3 gave it",
         ));
     }
@@ -348,9 +348,9 @@ mod tests {
         let too_big = PartPlan::new(MAX_OBJECT_SIZE + 1, None).unwrap_err();
         assert!(matches!(too_big, Error::InvalidInput { ref field, .. } if field == "content"));
         let small = PartPlan::new(100, Some(MIN_PART_SIZE - 1)).unwrap_err();
-        assert!(matches!(small, Error::InvalidInput { ref field, .. } if field == "part-size"));
+        assert!(matches!(small, Error::InvalidInput { ref field, .. } if field == "part_size"));
         let large = PartPlan::new(100, Some(MAX_PART_SIZE + 1)).unwrap_err();
-        assert!(matches!(large, Error::InvalidInput { ref field, .. } if field == "part-size"));
+        assert!(matches!(large, Error::InvalidInput { ref field, .. } if field == "part_size"));
     }
 
     #[test]

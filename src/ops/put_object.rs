@@ -53,7 +53,7 @@ fn check_in_memory(field: &str, len: usize) -> Result<(), Error> {
 pub fn request_text(input: &PutObjectTextInput) -> Result<OpRequest, Error> {
     check_in_memory("content", input.content.len())?;
     validate::bucket_name(&input.bucket_name)?;
-    validate::object_key("object-path", &input.object_path)?;
+    validate::object_key("object_path", &input.object_path)?;
     let mime = input.mime_type.as_deref().unwrap_or(DEFAULT_TEXT_MIME);
     validate::mime_type(mime)?;
     let content_type = if validate::mime_parameter(mime, "charset").is_some() {
@@ -79,11 +79,11 @@ pub fn request_file(input: &PutObjectFileInput) -> Result<OpRequest, Error> {
     validate::bucket_name(&input.bucket_name)?;
     let key = match &input.object_path {
         Some(path) => {
-            validate::object_key("object-path", path)?;
+            validate::object_key("object_path", path)?;
             path
         }
         None => {
-            validate::object_key("file-name", &input.file_name)?;
+            validate::object_key("file_name", &input.file_name)?;
             &input.file_name
         }
     };
@@ -402,19 +402,19 @@ mod tests {
         bad_name.metadata = vec![("my title".into(), "x".into())];
         let mut bad_bucket = text("k", "x");
         bad_bucket.bucket_name = "x".into();
-        assert_eq!(field_of(request_text(&bad_mime)), "mime-type");
+        assert_eq!(field_of(request_text(&bad_mime)), "mime_type");
         assert_eq!(field_of(request_text(&bad_meta)), "metadata");
         assert_eq!(field_of(request_text(&bad_name)), "metadata");
-        assert_eq!(field_of(request_text(&bad_bucket)), "bucket-name");
-        assert_eq!(field_of(request_text(&text("", "x"))), "object-path");
-        assert_eq!(field_of(request_file(&file(None, "", b"x"))), "file-name");
+        assert_eq!(field_of(request_text(&bad_bucket)), "bucket_name");
+        assert_eq!(field_of(request_text(&text("", "x"))), "object_path");
+        assert_eq!(field_of(request_file(&file(None, "", b"x"))), "file_name");
         assert_eq!(
             field_of(request_file(&file(Some(""), "a.txt", b"x"))),
-            "object-path"
+            "object_path"
         );
         let mut bad_file_mime = file(None, "a", b"x");
         bad_file_mime.mime_type = Some("png".into());
-        assert_eq!(field_of(request_file(&bad_file_mime)), "mime-type");
+        assert_eq!(field_of(request_file(&bad_file_mime)), "mime_type");
     }
 
     #[test]

@@ -132,7 +132,7 @@ mod tests {
         let bad = input("k", CannedAcl::Private, Some("\n"));
         let result = with_client(&mut transport, Operation::PutObjectAcl, |c| run(c, &bad));
         match result {
-            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "version-id"),
+            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "version_id"),
             other => panic!("expected invalid version-id, got {other:?}"),
         }
         assert!(transport.sent.is_empty());

@@ -65,7 +65,7 @@ pub fn run(
     write: &WriteOptions,
 ) -> Result<PutObjectOutput, Error> {
     validate::bucket_name(&input.bucket_name)?;
-    validate::object_key("object-path", &input.object_path)?;
+    validate::object_key("object_path", &input.object_path)?;
     let mime = input.mime_type.as_deref().unwrap_or(DEFAULT_FILE_MIME);
     validate::mime_type(mime)?;
     write.validate()?;
@@ -75,7 +75,7 @@ pub fn run(
     let threshold = options.multipart_threshold.unwrap_or(DEFAULT_MULTIPART_THRESHOLD);
     if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&threshold) {
         return Err(Error::invalid_input(
-            "multipart-threshold",
+            "multipart_threshold",
             format!(
                 "is {threshold} bytes; it must be from 5 MiB to 5 GiB, the sizes of a single PUT S3 takes"
             ),
@@ -1086,7 +1086,7 @@ mod tests {
             run(c, &input(options), &WriteOptions::default())
         })
         .unwrap_err();
-        assert!(matches!(error, Error::InvalidInput { ref field, .. } if field == "part-size"));
+        assert!(matches!(error, Error::InvalidInput { ref field, .. } if field == "part_size"));
         let options = UploadOptions {
             multipart_threshold: Some(10),
             ..UploadOptions::default()
@@ -1095,7 +1095,7 @@ mod tests {
             run(c, &input(options), &WriteOptions::default())
         })
         .unwrap_err();
-        assert!(matches!(error, Error::InvalidInput { ref field, .. } if field == "multipart-threshold"));
+        assert!(matches!(error, Error::InvalidInput { ref field, .. } if field == "multipart_threshold"));
         assert!(t.sent.is_empty());
     }
 

@@ -1,0 +1,331 @@
+//! Decodes a JSON value into an operation's input, and says exactly what
+//! was wrong when it cannot: the path of the field at fault (`bucket_name`,
+//! `range.to`, `object_keys[2].key`) and the problem as data (a field
+//! missing, a field unknown with the valid ones, a value of the wrong type).
+//!
+//! A small serde `Deserializer` over `&Value` whose error type records
+//! those as serde reports them (`missing_field`, `unknown_field`,
+//! `invalid_type`), and that prefixes each error with the path it came up
+//! through. Nothing here reads serde's English messages back.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// What was wrong with the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// A required field is absent.
+    Missing,
+    /// A field the input does not take; the names it does take.
+    Unknown {
+        /// The fields the object takes.
+        expected: &'static [&'static str],
+    },
+    /// A value of the wrong type or outside its range, in serde's words.
+    Invalid(String),
+}
+
+/// A decoding failure: where and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError {
+    /// The path of the field at fault; empty for the input itself.
+    pub path: String,
+    /// The problem.
+    pub problem: Problem,
+}
+
+impl DecodeError {
+    /// The error as it comes up through the field `name` of an object.
+    fn in_field(mut self, name: &str) -> Self {
+        self.path = if self.path.is_empty() {
+            name.to_owned()
+        } else if self.path.starts_with('[') {
+            format!("{name}{}", self.path)
+        } else {
+            format!("{name}.{}", self.path)
+        };
+        self
+    }
+
+    /// The error as it comes up through item `index` of an array.
+    fn in_item(mut self, index: usize) -> Self {
+        self.path = if self.path.is_empty() || self.path.starts_with('[') {
+            format!("[{index}]{}", self.path)
+        } else {
+            format!("[{index}].{}", self.path)
+        };
+        self
+    }
+
+    /// The human sentence, without the path.
+    pub fn message(&self) -> String {
+        match &self.problem {
+            Problem::Missing => "is missing".to_owned(),
+            Problem::Unknown { expected } if expected.is_empty() => {
+                "is not a field: this operation takes no fields".to_owned()
+            }
+            Problem::Unknown { expected } => format!(
+                "is not a field of this input; valid fields: {}",
+                expected.join(", ")
+            ),
+            Problem::Invalid(text) => text.clone(),
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` {}", self.path, self.message())
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+impl de::Error for DecodeError {
+    fn custom<T: fmt::Display>(message: T) -> Self {
+        DecodeError {
+            path: String::new(),
+            problem: Problem::Invalid(message.to_string()),
+        }
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        DecodeError {
+            path: field.to_owned(),
+            problem: Problem::Missing,
+        }
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        DecodeError {
+            path: field.to_owned(),
+            problem: Problem::Unknown { expected },
+        }
+    }
+}
+
+/// Decodes `value` into a `T`.
+pub fn decode<'de, T: Deserialize<'de>>(value: &'de Value) -> Result<T, DecodeError> {
+    T::deserialize(ValueDeserializer(value))
+}
+
+/// A deserializer over one JSON value.
+struct ValueDeserializer<'de>(&'de Value);
+
+impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
+    type Error = DecodeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        match self.0 {
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(b) => visitor.visit_bool(*b),
+            Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    visitor.visit_u64(u)
+                } else if let Some(i) = n.as_i64() {
+                    visitor.visit_i64(i)
+                } else {
+                    visitor.visit_f64(n.as_f64().unwrap_or(f64::NAN))
+                }
+            }
+            Value::String(s) => visitor.visit_borrowed_str(s),
+            Value::Array(items) => visitor.visit_seq(Items {
+                items: items.iter(),
+                index: 0,
+            }),
+            Value::Object(fields) => visitor.visit_map(Fields::new(fields)),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        match self.0 {
+            Value::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
+        match self.0 {
+            // The connector's enums are all plain names (`public-read`).
+            Value::String(s) => visitor.visit_enum(s.as_str().into_deserializer()),
+            other => Err(de::Error::invalid_type(unexpected(other), &"a string")),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        identifier ignored_any
+    }
+}
+
+/// How serde names a value in an `invalid type` message.
+fn unexpected(value: &Value) -> de::Unexpected<'_> {
+    match value {
+        Value::Null => de::Unexpected::Unit,
+        Value::Bool(b) => de::Unexpected::Bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => de::Unexpected::Unsigned(u),
+            (_, Some(i)) => de::Unexpected::Signed(i),
+            _ => de::Unexpected::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => de::Unexpected::Str(s),
+        Value::Array(_) => de::Unexpected::Seq,
+        Value::Object(_) => de::Unexpected::Map,
+    }
+}
+
+/// An array's items, each error marked with its index.
+struct Items<'de> {
+    items: std::slice::Iter<'de, Value>,
+    index: usize,
+}
+
+impl<'de> de::SeqAccess<'de> for Items<'de> {
+    type Error = DecodeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DecodeError> {
+        let Some(item) = self.items.next() else {
+            return Ok(None);
+        };
+        let index = self.index;
+        self.index += 1;
+        seed.deserialize(ValueDeserializer(item))
+            .map(Some)
+            .map_err(|e| e.in_item(index))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
+    }
+}
+
+/// An object's fields, each error marked with the field's name.
+struct Fields<'de> {
+    fields: serde_json::map::Iter<'de>,
+    value: Option<(&'de str, &'de Value)>,
+}
+
+impl<'de> Fields<'de> {
+    fn new(fields: &'de Map<String, Value>) -> Self {
+        Fields {
+            fields: fields.iter(),
+            value: None,
+        }
+    }
+}
+
+impl<'de> de::MapAccess<'de> for Fields<'de> {
+    type Error = DecodeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DecodeError> {
+        let Some((name, value)) = self.fields.next() else {
+            return Ok(None);
+        };
+        self.value = Some((name, value));
+        // An unknown field's error already names the field; its parents'
+        // names come before it on the way up.
+        seed.deserialize(de::value::BorrowedStrDeserializer::<DecodeError>::new(name))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DecodeError> {
+        let Some((name, value)) = self.value.take() else {
+            return Err(de::Error::custom("a value was asked for before its key"));
+        };
+        seed.deserialize(ValueDeserializer(value))
+            .map_err(|e| e.in_field(name))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.fields.len())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::{DeleteObjectsInput, GetObjectInput, ListObjectsInput, ObjectMetadata};
+
+    fn error<T: for<'de> Deserialize<'de> + fmt::Debug>(value: Value) -> DecodeError {
+        decode::<T>(&value).unwrap_err()
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let e = error::<ListObjectsInput>(json!({}));
+        assert_eq!((e.path.as_str(), &e.problem), ("bucket_name", &Problem::Missing));
+    }
+
+    #[test]
+    fn an_unknown_field_is_named_with_the_valid_ones() {
+        let e = error::<ListObjectsInput>(json!({"bucket_name": "b", "prefx": "a/"}));
+        assert_eq!(e.path, "prefx");
+        assert!(matches!(e.problem, Problem::Unknown { expected } if expected.contains(&"prefix")));
+    }
+
+    #[test]
+    fn nested_paths_name_fields_and_items() {
+        let e =
+            error::<GetObjectInput>(json!({"bucket_name": "b", "object_path": "k", "range": {"from": "x"}}));
+        assert_eq!(e.path, "range.from");
+        let e = error::<DeleteObjectsInput>(
+            json!({"bucket_name": "b", "object_keys": [{"key": "a"}, {"kee": "b"}]}),
+        );
+        assert_eq!(e.path, "object_keys[1].kee");
+        let e = error::<DeleteObjectsInput>(json!({"bucket_name": "b", "object_keys": [{"key": "a"}, {}]}));
+        assert_eq!(
+            (e.path.as_str(), &e.problem),
+            ("object_keys[1].key", &Problem::Missing)
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_ranges_say_what_was_expected() {
+        let e = error::<ListObjectsInput>(json!({"bucket_name": 5}));
+        assert_eq!(e.path, "bucket_name");
+        assert!(e.message().contains("expected a string"), "{}", e.message());
+        let e = error::<ListObjectsInput>(json!({"bucket_name": "b", "max_keys": 5_000_000_000u64}));
+        assert_eq!(e.path, "max_keys");
+        assert!(e.message().contains("u32"), "{}", e.message());
+    }
+
+    #[test]
+    fn values_decode_as_serde_json_would() {
+        let value = json!({"bucket_name": "b", "prefix": null, "max_keys": 10, "fetch_all": true});
+        assert_eq!(
+            decode::<ListObjectsInput>(&value).unwrap(),
+            serde_json::from_value::<ListObjectsInput>(value).unwrap()
+        );
+        let meta = json!({"content_length": 3, "metadata": {"a": "1", "b": "2"}, "content_type": null,
+                          "etag": null, "last_modified": null, "version_id": null, "content_range": null,
+                          "storage_class": null});
+        let decoded: ObjectMetadata = decode(&meta).unwrap();
+        assert_eq!(
+            decoded.metadata,
+            [("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())]
+        );
+    }
+}
