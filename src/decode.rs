@@ -64,9 +64,7 @@ impl DecodeError {
     pub fn message(&self) -> String {
         match &self.problem {
             Problem::Missing => "is missing".to_owned(),
-            Problem::Unknown { expected } if expected.is_empty() => {
-                "is not a field: this operation takes no fields".to_owned()
-            }
+            Problem::Unknown { expected: [] } => "is not a field: this operation takes no fields".to_owned(),
             Problem::Unknown { expected } => format!(
                 "is not a field of this input; valid fields: {}",
                 expected.join(", ")

@@ -199,7 +199,7 @@ pub enum Error {
     /// An input was not valid; nothing was sent.
     #[error("invalid {field}: {message}")]
     InvalidInput {
-        /// The field at fault, in WIT spelling (`bucket-name`).
+        /// The field at fault, by its JSON name (`bucket_name`, `range.to`).
         field: String,
         /// What is wrong.
         message: String,

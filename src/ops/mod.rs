@@ -229,6 +229,8 @@ registry! {
     delete_objects::DeleteObjects,
     list_multipart_uploads::ListMultipartUploads,
     abort_multipart_upload::AbortMultipartUpload,
+    presign_post::PresignPost,
+    test_connection::TestConnection,
 }
 
 impl Operation {
