@@ -636,273 +636,89 @@ impl From<wit_http::TransportError> for TransportError {
     }
 }
 
-// ---- inputs: WIT -> core ----
+// ---- records and enums: derived from their one declaration in model.rs ----
 
-impl From<wit::CannedAcl> for model::CannedAcl {
-    fn from(acl: wit::CannedAcl) -> Self {
-        match acl {
-            wit::CannedAcl::Private => model::CannedAcl::Private,
-            wit::CannedAcl::PublicRead => model::CannedAcl::PublicRead,
-            wit::CannedAcl::PublicReadWrite => model::CannedAcl::PublicReadWrite,
-            wit::CannedAcl::AuthenticatedRead => model::CannedAcl::AuthenticatedRead,
-            wit::CannedAcl::AwsExecRead => model::CannedAcl::AwsExecRead,
-            wit::CannedAcl::BucketOwnerRead => model::CannedAcl::BucketOwnerRead,
-            wit::CannedAcl::BucketOwnerFullControl => model::CannedAcl::BucketOwnerFullControl,
-        }
+/// A conversion between a core type and its WIT twin, field by field:
+/// what `From` would be, for the `Option`s, lists and pairs around them too.
+trait Lift<T> {
+    /// Converts.
+    fn lift(self) -> T;
+}
+
+macro_rules! lift_as_is {
+    ($($t:ty),*) => { $(impl Lift<$t> for $t { fn lift(self) -> $t { self } })* };
+}
+lift_as_is!(String, bool, u8, u16, u32, u64);
+
+impl<A: Lift<B>, B> Lift<Option<B>> for Option<A> {
+    fn lift(self) -> Option<B> {
+        self.map(Lift::lift)
     }
 }
 
-impl From<wit::PresignMethod> for model::PresignMethod {
-    fn from(method: wit::PresignMethod) -> Self {
-        match method {
-            wit::PresignMethod::Get => model::PresignMethod::Get,
-            wit::PresignMethod::Put => model::PresignMethod::Put,
-        }
+impl<A: Lift<B>, B> Lift<Vec<B>> for Vec<A> {
+    fn lift(self) -> Vec<B> {
+        self.into_iter().map(Lift::lift).collect()
     }
 }
 
-impl From<wit::ListObjectsInput> for model::ListObjectsInput {
-    fn from(input: wit::ListObjectsInput) -> Self {
-        model::ListObjectsInput {
-            bucket_name: input.bucket_name,
-            prefix: input.prefix,
-            delimiter: input.delimiter,
-            max_keys: input.max_keys,
-            continuation_token: input.continuation_token,
-            start_after: input.start_after,
-            fetch_all: input.fetch_all,
-            max_total: input.max_total,
-        }
+impl<A: Lift<C>, B: Lift<D>, C, D> Lift<(C, D)> for (A, B) {
+    fn lift(self) -> (C, D) {
+        (self.0.lift(), self.1.lift())
     }
 }
 
-impl From<wit::ObjectRef> for model::ObjectRef {
-    fn from(input: wit::ObjectRef) -> Self {
-        model::ObjectRef {
-            bucket_name: input.bucket_name,
-            object_path: input.object_path,
-            version_id: input.version_id,
+/// `From` both ways between each record and its WIT twin.
+macro_rules! wit_record_conversions {
+    ($(
+        $(#[$meta:meta])*
+        pub struct $name:ident { $( $(#[$field_meta:meta])* pub $field:ident : $ty:ty ),* $(,)? }
+    )*) => {$(
+        impl From<wit::$name> for model::$name {
+            fn from(record: wit::$name) -> Self {
+                model::$name { $( $field: record.$field.lift(), )* }
+            }
         }
-    }
-}
-
-impl From<wit::GetObjectInput> for model::GetObjectInput {
-    fn from(input: wit::GetObjectInput) -> Self {
-        model::GetObjectInput {
-            bucket_name: input.bucket_name,
-            object_path: input.object_path,
-            version_id: input.version_id,
-            range: input.range.map(|range| model::ByteRange {
-                from: range.from,
-                to: range.to,
-            }),
+        impl From<model::$name> for wit::$name {
+            fn from(record: model::$name) -> Self {
+                wit::$name { $( $field: record.$field.lift(), )* }
+            }
         }
-    }
-}
-
-impl From<wit::SignedUrlInput> for model::SignedUrlInput {
-    fn from(input: wit::SignedUrlInput) -> Self {
-        model::SignedUrlInput {
-            bucket_name: input.bucket_name,
-            object_path: input.object_path,
-            expires_seconds: input.expires_seconds,
-            range_from: input.range_from,
-            range_to: input.range_to,
-            method: input.method.map(Into::into),
-            response_content_type: input.response_content_type,
-            response_content_disposition: input.response_content_disposition,
-            version_id: input.version_id,
+        impl Lift<model::$name> for wit::$name {
+            fn lift(self) -> model::$name { self.into() }
         }
-    }
-}
-
-impl From<wit::PutObjectTextInput> for model::PutObjectTextInput {
-    fn from(input: wit::PutObjectTextInput) -> Self {
-        model::PutObjectTextInput {
-            bucket_name: input.bucket_name,
-            object_path: input.object_path,
-            content: input.content,
-            mime_type: input.mime_type,
-            acl: input.acl.map(Into::into),
-            metadata: input.metadata,
+        impl Lift<wit::$name> for model::$name {
+            fn lift(self) -> wit::$name { self.into() }
         }
-    }
+    )*};
 }
+crate::model::wit_records!(wit_record_conversions);
 
-impl From<wit::PutObjectFileInput> for model::PutObjectFileInput {
-    fn from(input: wit::PutObjectFileInput) -> Self {
-        model::PutObjectFileInput {
-            bucket_name: input.bucket_name,
-            object_path: input.object_path,
-            file_name: input.file_name,
-            mime_type: input.mime_type,
-            content: input.content,
-            acl: input.acl.map(Into::into),
-            metadata: input.metadata,
+/// `From` both ways between each unit enum and its WIT twin.
+macro_rules! wit_enum_conversions {
+    ($(
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$case_meta:meta])* $case:ident ),* $(,)? }
+    )*) => {$(
+        impl From<wit::$name> for model::$name {
+            fn from(value: wit::$name) -> Self {
+                match value { $( wit::$name::$case => model::$name::$case, )* }
+            }
         }
-    }
-}
-
-impl From<wit::PutObjectStreamInput> for model::PutObjectStreamInput {
-    fn from(input: wit::PutObjectStreamInput) -> Self {
-        let options = input.options;
-        model::PutObjectStreamInput {
-            bucket_name: input.bucket_name,
-            object_path: input.object_path,
-            mime_type: input.mime_type,
-            acl: input.acl.map(Into::into),
-            metadata: input.metadata,
-            options: model::UploadOptions {
-                multipart_threshold: options.multipart_threshold,
-                part_size: options.part_size,
-                payload_signing: options.payload_signing.map(|signing| match signing {
-                    wit::PayloadSigning::Auto => model::PayloadSigning::Auto,
-                    wit::PayloadSigning::Signed => model::PayloadSigning::Signed,
-                    wit::PayloadSigning::Unsigned => model::PayloadSigning::Unsigned,
-                }),
-                concurrency: options.concurrency,
-                content_md5: options.content_md5,
-                resume_upload_id: options.resume_upload_id,
-            },
+        impl From<model::$name> for wit::$name {
+            fn from(value: model::$name) -> Self {
+                match value { $( model::$name::$case => wit::$name::$case, )* }
+            }
         }
-    }
-}
-
-impl From<wit::PutObjectAclInput> for model::PutObjectAclInput {
-    fn from(input: wit::PutObjectAclInput) -> Self {
-        model::PutObjectAclInput {
-            bucket_name: input.bucket_name,
-            object_path: input.object_path,
-            acl: input.acl.into(),
-            version_id: input.version_id,
+        impl Lift<model::$name> for wit::$name {
+            fn lift(self) -> model::$name { self.into() }
         }
-    }
-}
-
-impl From<wit::DeleteObjectsInput> for model::DeleteObjectsInput {
-    fn from(input: wit::DeleteObjectsInput) -> Self {
-        model::DeleteObjectsInput {
-            bucket_name: input.bucket_name,
-            object_keys: input
-                .object_keys
-                .into_iter()
-                .map(|id| model::ObjectIdentifier {
-                    key: id.key,
-                    version_id: id.version_id,
-                })
-                .collect(),
+        impl Lift<wit::$name> for model::$name {
+            fn lift(self) -> wit::$name { self.into() }
         }
-    }
+    )*};
 }
-
-// ---- outputs: core -> WIT ----
-
-impl From<model::PresignMethod> for wit::PresignMethod {
-    fn from(method: model::PresignMethod) -> Self {
-        match method {
-            model::PresignMethod::Get => wit::PresignMethod::Get,
-            model::PresignMethod::Put => wit::PresignMethod::Put,
-        }
-    }
-}
-
-impl From<model::Bucket> for wit::Bucket {
-    fn from(bucket: model::Bucket) -> Self {
-        wit::Bucket {
-            name: bucket.name,
-            creation_date: bucket.creation_date,
-            region: bucket.region,
-        }
-    }
-}
-
-impl From<model::DropdownItem> for wit::DropdownItem {
-    fn from(item: model::DropdownItem) -> Self {
-        wit::DropdownItem {
-            text: item.text,
-            value: item.value,
-        }
-    }
-}
-
-impl From<model::ListObjectsOutput> for wit::ListObjectsOutput {
-    fn from(output: model::ListObjectsOutput) -> Self {
-        wit::ListObjectsOutput {
-            objects: output
-                .objects
-                .into_iter()
-                .map(|object| wit::ObjectSummary {
-                    key: object.key,
-                    size: object.size,
-                    last_modified: object.last_modified,
-                    etag: object.etag,
-                    storage_class: object.storage_class,
-                })
-                .collect(),
-            common_prefixes: output.common_prefixes,
-            is_truncated: output.is_truncated,
-            next_continuation_token: output.next_continuation_token,
-            pages: output.pages,
-        }
-    }
-}
-
-impl From<model::ObjectMetadata> for wit::ObjectMetadata {
-    fn from(metadata: model::ObjectMetadata) -> Self {
-        wit::ObjectMetadata {
-            content_type: metadata.content_type,
-            content_length: metadata.content_length,
-            etag: metadata.etag,
-            last_modified: metadata.last_modified,
-            version_id: metadata.version_id,
-            content_range: metadata.content_range,
-            storage_class: metadata.storage_class,
-            metadata: metadata.metadata,
-        }
-    }
-}
-
-impl From<model::GetObjectOutput> for wit::GetObjectOutput {
-    fn from(output: model::GetObjectOutput) -> Self {
-        wit::GetObjectOutput {
-            body: output.body,
-            metadata: output.metadata.into(),
-        }
-    }
-}
-
-impl From<model::SignedUrl> for wit::SignedUrl {
-    fn from(signed: model::SignedUrl) -> Self {
-        wit::SignedUrl {
-            name: signed.name,
-            url: signed.url,
-            expires: signed.expires,
-            method: signed.method.into(),
-            signed_headers: signed.signed_headers,
-        }
-    }
-}
-
-impl From<model::PutObjectOutput> for wit::PutObjectOutput {
-    fn from(output: model::PutObjectOutput) -> Self {
-        wit::PutObjectOutput {
-            key: output.key,
-            etag: output.etag,
-            version_id: output.version_id,
-            parts: output.parts,
-        }
-    }
-}
-
-impl From<model::DeleteObjectOutput> for wit::DeleteObjectOutput {
-    fn from(output: model::DeleteObjectOutput) -> Self {
-        wit::DeleteObjectOutput {
-            success: output.success,
-            version_id: output.version_id,
-            delete_marker: output.delete_marker,
-        }
-    }
-}
+crate::model::wit_enums!(wit_enum_conversions);
 
 impl From<model::DeleteResult> for wit::DeleteResult {
     fn from(result: model::DeleteResult) -> Self {

@@ -224,15 +224,22 @@ wait "$moto""#;
     /// Creates an IAM user whose only policy allows exactly `actions` (none:
     /// no policy at all), on every resource, and returns its access key.
     pub fn user_with(&self, actions: &[&str]) -> Keys {
+        let document = (!actions.is_empty()).then(|| policy(actions));
+        self.user_with_policy(document.as_deref())
+    }
+
+    /// Creates an IAM user whose only policy is `document` (none: no policy
+    /// at all), and returns its access key.
+    pub fn user_with_policy(&self, document: Option<&str>) -> Keys {
         static NEXT: AtomicU32 = AtomicU32::new(1);
         let user = format!("user{}", NEXT.fetch_add(1, Ordering::Relaxed));
         self.iam(&[("Action", "CreateUser"), ("UserName", &user)]);
-        if !actions.is_empty() {
+        if let Some(document) = document {
             self.iam(&[
                 ("Action", "PutUserPolicy"),
                 ("UserName", &user),
                 ("PolicyName", "exactly"),
-                ("PolicyDocument", &policy(actions)),
+                ("PolicyDocument", document),
             ]);
         }
         let created = self.iam(&[("Action", "CreateAccessKey"), ("UserName", &user)]);
