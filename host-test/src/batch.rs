@@ -29,7 +29,7 @@ use crate::redact::Secrets;
 use crate::wit::InvalidInput;
 
 /// The name that runs a batch in the operation's place.
-pub const BATCH: &str = "batch";
+pub use crate::cli::BATCH;
 
 /// The fields a batch line may have.
 const LINE_FIELDS: [&str; 4] = ["operation", "input", "output", "file"];

@@ -50,6 +50,7 @@ mod bindings;
 pub mod bodies;
 pub mod ca_bundle;
 pub mod cli;
+pub mod command;
 pub mod connect_to;
 pub mod describe;
 pub mod dry_run;

@@ -11,7 +11,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{DeleteObjectOutput, ObjectRef};
-use crate::ops::head_object::object_request;
+use crate::ops::object::object_request;
 
 /// Builds the request: `DELETE /bucket/key[?versionId=...]`.
 pub fn request(input: &ObjectRef) -> Result<OpRequest, Error> {
@@ -66,7 +66,7 @@ mod tests {
     use super::*;
     use crate::client::fake::{local_connection, with_client, FakeTransport};
     use crate::error::ErrorCode;
-    use crate::ops::head_object::fixtures::response;
+    use crate::ops::object::fixtures::response;
     use crate::ops::Operation;
 
     fn object(key: &str, version_id: Option<&str>) -> ObjectRef {

@@ -11,7 +11,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{ByteRange, GetObjectInput, GetObjectOutput, ObjectRef};
-use crate::ops::head_object::{object_request, parse_metadata};
+use crate::ops::object::{object_request, parse_metadata};
 use crate::validate;
 
 /// Builds the request: `GET /bucket/key[?versionId=...]`, with a `range`
@@ -162,7 +162,7 @@ mod tests {
     use super::*;
     use crate::client::fake::{local_connection, with_client, FakeTransport};
     use crate::error::ErrorCode;
-    use crate::ops::head_object::fixtures::response;
+    use crate::ops::object::fixtures::response;
     use crate::ops::Operation;
 
     fn input(key: &str, range: Option<ByteRange>) -> GetObjectInput {

@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorCode};
 use crate::http::{HttpResponse, OpRequest, TransportError};
 use crate::model::{GetObjectInput, ObjectMetadata};
 use crate::ops::get_object;
-use crate::ops::head_object::parse_metadata;
+use crate::ops::object::parse_metadata;
 
 /// How many times a body that broke off is resumed before giving up.
 pub const MAX_RESUMES: u32 = 8;

@@ -8,6 +8,7 @@
 
 pub mod get_object_to;
 pub mod multipart;
+pub mod object;
 pub mod put_object;
 pub mod put_object_stream;
 pub mod write_options;

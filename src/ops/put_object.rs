@@ -16,7 +16,7 @@ use crate::client::Client;
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{CannedAcl, ObjectRef, PutObjectFileInput, PutObjectOutput, PutObjectTextInput};
-use crate::ops::head_object::META_PREFIX;
+use crate::ops::object::META_PREFIX;
 use crate::ops::write_options::WriteOptions;
 use crate::validate;
 
@@ -237,7 +237,7 @@ mod tests {
     use super::*;
     use crate::client::fake::{local_connection, with_client, FakeTransport};
     use crate::error::ErrorCode;
-    use crate::ops::head_object::fixtures::response;
+    use crate::ops::object::fixtures::response;
     use crate::ops::Operation;
 
     fn text(key: &str, content: &str) -> PutObjectTextInput {

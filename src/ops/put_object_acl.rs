@@ -11,7 +11,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{ObjectRef, PutObjectAclInput};
-use crate::ops::head_object::object_request;
+use crate::ops::object::object_request;
 
 /// Builds the request: `PUT /bucket/key?acl[&versionId=...]` with `x-amz-acl`.
 pub fn request(input: &PutObjectAclInput) -> Result<OpRequest, Error> {

@@ -407,7 +407,7 @@ fn completed_meanwhile(
     };
     let metadata = crate::ops::head_object::request(&object)
         .and_then(|request| client.send(&request))
-        .and_then(|response| crate::ops::head_object::parse_metadata(&response))
+        .and_then(|response| crate::ops::object::parse_metadata(&response))
         .ok()?;
     let etag = metadata.etag?;
     (etag.trim_matches('"') == expected).then_some(etag)

@@ -1,0 +1,211 @@
+//! What the operations on one object share: the request on a key (or a
+//! version), and the metadata its answer's headers carry (Head Object, Get
+//! Object, the checks of a multipart upload).
+
+use time::format_description::well_known::{Rfc2822, Rfc3339};
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::error::Error;
+use crate::http::{HttpResponse, Method, OpRequest};
+use crate::model::{ObjectMetadata, ObjectRef};
+use crate::validate;
+
+/// The prefix of user metadata headers.
+pub const META_PREFIX: &str = "x-amz-meta-";
+
+/// A request on one object (or one version of it), after checking the
+/// bucket, key and version id. Shared by the operations on one object.
+pub(crate) fn object_request(method: Method, input: &ObjectRef) -> Result<OpRequest, Error> {
+    validate::bucket_name(&input.bucket_name)?;
+    validate::object_key("object_path", &input.object_path)?;
+    let mut request = OpRequest::new(method, Some(&input.bucket_name), Some(&input.object_path));
+    if let Some(version_id) = &input.version_id {
+        validate::version_id(version_id)?;
+        request = request.with_query("versionId", version_id);
+    }
+    Ok(request)
+}
+
+/// Reads an object's metadata from GET or HEAD response headers.
+///
+/// A missing `Content-Length` counts the body (0 for HEAD); one that is not
+/// a number is an invalid response. A `Last-Modified` that cannot be read is
+/// left out rather than failing the call: the bytes matter more than the
+/// date. User metadata values are kept verbatim (S3 may return non-ASCII
+/// values RFC 2047-encoded, `=?UTF-8?B?...?=`; they are not decoded).
+pub fn parse_metadata(response: &HttpResponse) -> Result<ObjectMetadata, Error> {
+    let header = |name: &str| response.header(name).map(str::to_owned);
+    let content_length = match response.header("content-length") {
+        Some(value) => value.trim().parse::<u64>().map_err(|_| {
+            Error::invalid_response(format!("Content-Length `{value}` is not a number of bytes"))
+        })?,
+        None => u64::try_from(response.body.len()).unwrap_or(u64::MAX),
+    };
+    let metadata = response
+        .headers
+        .iter()
+        .filter_map(|(name, value)| {
+            let rest = name.get(..META_PREFIX.len())?;
+            rest.eq_ignore_ascii_case(META_PREFIX).then(|| {
+                let short = name.get(META_PREFIX.len()..).unwrap_or("");
+                (short.to_ascii_lowercase(), value.clone())
+            })
+        })
+        .collect();
+    Ok(ObjectMetadata {
+        content_type: header("content-type"),
+        content_length,
+        etag: header("etag"),
+        last_modified: response.header("last-modified").and_then(http_date_to_rfc3339),
+        version_id: header("x-amz-version-id"),
+        content_range: header("content-range"),
+        storage_class: header("x-amz-storage-class"),
+        metadata,
+    })
+}
+
+/// Converts an HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`) to RFC 3339
+/// (`2015-10-21T07:28:00Z`); `None` when it cannot be read.
+///
+/// HTTP's IMF-fixdate is tried first (with a one-digit day accepted, as in
+/// the S3 documentation's own examples), then RFC 2822, which also admits
+/// numeric zones that some S3-compatible servers send.
+pub fn http_date_to_rfc3339(value: &str) -> Option<String> {
+    let value = value.trim();
+    let imf = format_description!(
+        "[weekday repr:short], [day padding:none] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let parsed = PrimitiveDateTime::parse(value, imf)
+        .map(PrimitiveDateTime::assume_utc)
+        .or_else(|_| OffsetDateTime::parse(value, &Rfc2822))
+        .ok()?;
+    // Checked: a date near the end of year 9999 with a negative zone is past
+    // the last date `time` can hold once in UTC, and `to_offset` panics there.
+    parsed
+        .checked_to_offset(time::UtcOffset::UTC)?
+        .format(&Rfc3339)
+        .ok()
+}
+
+/// Response fixtures for the object operations' tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::http::HttpResponse;
+
+    /// Reads a response head as captured from the wire: a status line
+    /// (`HTTP/1.1 200 OK`), then `Name: value` lines. `#` lines are comments.
+    pub(crate) fn response(head: &str, body: &[u8]) -> HttpResponse {
+        let mut lines = head
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+        let status_line = lines.next().unwrap_or_default();
+        let status = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+        let headers = lines
+            .map(|line| {
+                let (name, value) = line
+                    .split_once(':')
+                    .unwrap_or_else(|| panic!("bad header {line:?}"));
+                (name.trim().to_owned(), value.trim().to_owned())
+            })
+            .collect();
+        HttpResponse {
+            status,
+            headers,
+            body: body.to_vec(),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::fixtures::response;
+    use super::*;
+
+    #[test]
+    fn metadata_is_read_from_a_head_answer() {
+        let answer = response(
+            include_str!("../../testdata/headers/head_object_versioned.http"),
+            b"",
+        );
+        let metadata = parse_metadata(&answer).unwrap();
+        assert_eq!(
+            metadata,
+            ObjectMetadata {
+                content_type: Some("text/plain; charset=utf-8".into()),
+                content_length: 434234,
+                etag: Some("\"fba9dede5f27731c9771645a39863328\"".into()),
+                last_modified: Some("2015-10-21T07:28:00Z".into()),
+                version_id: Some("3HL4kqtJlcpXroDTDmjVBH40Nr8X8gdRQBpUMLUo".into()),
+                content_range: None,
+                storage_class: Some("STANDARD_IA".into()),
+                metadata: vec![
+                    ("author".into(), "Jane Doe".into()),
+                    ("project-id".into(), "42".into()),
+                    ("title".into(), "=?UTF-8?B?w6l0w6k=?=".into()),
+                ],
+            }
+        );
+    }
+
+    #[test]
+    fn minimal_answer_has_defaults() {
+        let answer = response(
+            include_str!("../../testdata/headers/head_object_minimal.http"),
+            b"",
+        );
+        let metadata = parse_metadata(&answer).unwrap();
+        assert_eq!(metadata, ObjectMetadata::default());
+    }
+
+    #[test]
+    fn non_numeric_content_length_is_an_invalid_response() {
+        let answer = response("HTTP/1.1 200 OK\nContent-Length: lots\n", b"");
+        match parse_metadata(&answer) {
+            Err(Error::InvalidResponse(message)) => assert!(message.contains("lots"), "{message}"),
+            other => panic!("expected invalid response, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unreadable_last_modified_is_left_out() {
+        let answer = response(
+            "HTTP/1.1 200 OK\nLast-Modified: yesterday-ish\nContent-Length: 3\n",
+            b"",
+        );
+        let metadata = parse_metadata(&answer).unwrap();
+        assert_eq!(metadata.last_modified, None);
+        assert_eq!(metadata.content_length, 3);
+    }
+
+    #[test]
+    fn http_dates_become_rfc3339_in_utc() {
+        let cases = [
+            ("Wed, 21 Oct 2015 07:28:00 GMT", Some("2015-10-21T07:28:00Z")),
+            ("Sun, 1 Jan 2006 12:00:00 GMT", Some("2006-01-01T12:00:00Z")),
+            ("Thu, 29 Feb 2024 23:59:59 GMT", Some("2024-02-29T23:59:59Z")),
+            ("Wed, 21 Oct 2015 09:28:00 +0200", Some("2015-10-21T07:28:00Z")),
+            ("2015-10-21T07:28:00Z", None),
+            ("Wed, 32 Oct 2015 07:28:00 GMT", None),
+            ("", None),
+        ];
+        for (http, rfc3339) in cases {
+            assert_eq!(http_date_to_rfc3339(http).as_deref(), rfc3339, "{http:?}");
+        }
+    }
+
+    #[test]
+    fn a_date_past_year_9999_in_utc_is_left_out_not_a_panic() {
+        // 9999-12-31 23:59:59 at -23:59 is in year 10000 in UTC.
+        assert_eq!(http_date_to_rfc3339("Fri, 31 Dec 9999 23:59:59 -2359"), None);
+        assert_eq!(
+            http_date_to_rfc3339("Fri, 31 Dec 9999 23:59:59 +0000").as_deref(),
+            Some("9999-12-31T23:59:59Z")
+        );
+    }
+}
