@@ -95,7 +95,8 @@ fn connection_from_wit(conn: wit::Connection) -> Result<Connection, Error> {
         Some(url) => Some(Endpoint::parse(url)?),
     };
     Ok(Connection {
-        credentials: Credentials::parse(&conn.access_key, &conn.secret_key, conn.session_token.as_deref())?,
+        credentials: Credentials::parse(&conn.access_key, &conn.secret_key, conn.session_token.as_deref())?
+            .expiring(conn.credentials_expire),
         region: Region::parse(conn.region.as_deref())?,
         endpoint,
         path_style: conn.path_style,

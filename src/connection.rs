@@ -37,6 +37,8 @@ pub struct Credentials {
     pub secret_key: Secret,
     /// Session token of temporary credentials.
     pub session_token: Option<Secret>,
+    /// When temporary credentials expire, in Unix seconds, if known.
+    pub expires_at: Option<u64>,
 }
 
 impl Credentials {
@@ -64,6 +66,26 @@ impl Credentials {
             access_key: access_key.to_owned(),
             secret_key: Secret::new(secret_key),
             session_token: session_token.map(Secret::new),
+            expires_at: None,
+        }
+    }
+
+    /// The same credentials, known to expire at `expires_at` (Unix seconds).
+    pub fn expiring(self, expires_at: Option<u64>) -> Self {
+        Credentials { expires_at, ..self }
+    }
+
+    /// How long something signed at `now` (Unix seconds) may claim to be
+    /// valid when it asks for `seconds`: no longer than the credentials
+    /// live. Credentials already expired are an `invalid-input`.
+    pub fn validity(&self, now: u64, seconds: u32) -> Result<u32, Error> {
+        match self.expires_at {
+            Some(at) if at <= now => Err(Error::invalid_input(
+                "credentials_expire",
+                format!("the credentials expired at {at} (Unix time), before now ({now}); get new ones"),
+            )),
+            Some(at) => Ok(seconds.min(u32::try_from(at - now).unwrap_or(u32::MAX))),
+            None => Ok(seconds),
         }
     }
 }

@@ -39,6 +39,7 @@ fn connector(endpoint: &str, access_key: &str, secret_key: &str, bucket: &str, n
         region: Some("us-east-1".to_owned()),
         endpoint: Some(endpoint.to_owned()),
         path_style: true,
+        credentials_expire: None,
     };
     let content = "x".repeat(1024);
     let object = |prefix: &str, i: usize| ObjectRef {

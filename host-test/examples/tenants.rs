@@ -71,6 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         region: Some("us-east-1".to_owned()),
         endpoint: Some(server.endpoint().to_owned()),
         path_style: true,
+        credentials_expire: None,
     };
     let before = rss_bytes();
     let first_calls = Mutex::new(Vec::with_capacity(tenants));

@@ -197,6 +197,8 @@ pub struct ProcessCredentials {
     pub secret_key: String,
     /// `SessionToken`.
     pub session_token: Option<String>,
+    /// `Expiration` (RFC 3339), as Unix seconds.
+    pub expires_at: Option<u64>,
 }
 
 impl std::fmt::Debug for ProcessCredentials {
@@ -244,12 +246,19 @@ pub fn run_process(command: &str, profile: &str) -> Result<ProcessCredentials, S
             access_key,
             secret_key,
             session_token: text("SessionToken"),
+            expires_at: text("Expiration").and_then(|at| rfc3339_to_unix(&at)),
         }),
         _ => Err(format!(
             "the credential_process of profile `{profile}` ({program}) printed no AccessKeyId and \
              SecretAccessKey"
         )),
     }
+}
+
+/// An RFC 3339 instant (`2026-11-29T12:00:00Z`) as Unix seconds.
+pub fn rfc3339_to_unix(text: &str) -> Option<u64> {
+    let at = time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339).ok()?;
+    u64::try_from(at.unix_timestamp()).ok()
 }
 
 /// Splits a command line into words as a POSIX shell would: blanks

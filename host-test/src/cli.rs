@@ -59,13 +59,14 @@ pub fn default_wasm_path() -> PathBuf {
 }
 
 /// The input fields that are the connection, not the operation's input.
-pub const CONNECTION_FIELDS: [&str; 6] = [
+pub const CONNECTION_FIELDS: [&str; 7] = [
     "access_key",
     "secret_key",
     "session_token",
     "region",
     "endpoint",
     "path_style",
+    "credentials_expire",
 ];
 
 /// Runs one S3 connector operation in the sandboxed WebAssembly component.
@@ -455,6 +456,7 @@ pub struct ConnectionFields {
     region: Option<String>,
     endpoint: Option<String>,
     path_style: Option<bool>,
+    credentials_expire: Option<u64>,
 }
 
 /// Removes the connection fields from `input`. A field of the wrong type
@@ -472,11 +474,26 @@ pub fn take_connection_fields(input: &mut Map<String, Value>) -> Result<Connecti
         region: text("region")?,
         endpoint: text("endpoint")?,
         path_style: None,
+        credentials_expire: None,
     };
     fields.path_style = match input.remove("path_style") {
         None | Some(Value::Null) => None,
         Some(Value::Bool(b)) => Some(b),
         Some(_) => return Err(invalid_input("path_style", "must be true or false")),
+    };
+    // Unix seconds, or an RFC 3339 instant as credential_process writes it.
+    fields.credentials_expire = match input.remove("credentials_expire") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) if n.as_u64().is_some() => n.as_u64(),
+        Some(Value::String(at)) if crate::aws_config::rfc3339_to_unix(&at).is_some() => {
+            crate::aws_config::rfc3339_to_unix(&at)
+        }
+        Some(_) => {
+            return Err(invalid_input(
+                "credentials_expire",
+                "must be Unix seconds or an RFC 3339 instant",
+            ))
+        }
     };
     Ok(fields)
 }
@@ -533,6 +550,7 @@ pub fn resolve_connection(
                 .clone()
                 .or_else(|| Some(server.endpoint().to_owned())),
             path_style: fields.path_style.unwrap_or(true),
+            credentials_expire: fields.credentials_expire,
         });
     }
     let profile = Configured::load(args, env)?;
@@ -542,6 +560,7 @@ pub fn resolve_connection(
                 access_key,
                 env_var("AWS_SECRET_ACCESS_KEY"),
                 env_var("AWS_SESSION_TOKEN"),
+                env_var("AWS_CREDENTIAL_EXPIRATION").and_then(|at| aws_config::rfc3339_to_unix(&at)),
             )
         })
     };
@@ -550,6 +569,7 @@ pub fn resolve_connection(
             key.clone(),
             fields.secret_key.clone(),
             fields.session_token.clone(),
+            fields.credentials_expire,
         )),
         None if profile.explicit_flag => profile.credentials()?,
         None => match from_env() {
@@ -557,7 +577,7 @@ pub fn resolve_connection(
             None => profile.credentials()?,
         },
     };
-    let Some((access_key, secret_key, session_token)) = credentials else {
+    let Some((access_key, secret_key, session_token, expires_at)) = credentials else {
         return Err(invalid_input(
             "access_key",
             format!(
@@ -600,11 +620,14 @@ pub fn resolve_connection(
         path_style: fields
             .path_style
             .unwrap_or(args.path_style || profile.profile.path_style.unwrap_or(false)),
+        credentials_expire: fields.credentials_expire.or(expires_at),
     })
 }
 
 /// Access key, secret key (when found with it) and session token.
-type Found = (String, Option<String>, Option<String>);
+/// Credentials found: the access key, secret key, session token and the
+/// instant (Unix seconds) they expire at.
+type Found = (String, Option<String>, Option<String>, Option<u64>);
 
 /// The profile of the AWS configuration files the flags and environment
 /// name.
@@ -660,6 +683,7 @@ impl Configured {
                 access_key.clone(),
                 self.profile.secret_key.clone(),
                 self.profile.session_token.clone(),
+                None,
             )));
         }
         let Some(command) = &self.profile.credential_process else {
@@ -681,6 +705,7 @@ impl Configured {
             creds.access_key,
             Some(creds.secret_key),
             creds.session_token,
+            creds.expires_at,
         )))
     }
 }

@@ -35,6 +35,7 @@
 //!     region: None, // `auto`: each bucket's region is found by itself
 //!     endpoint: None,
 //!     path_style: false,
+//!     credentials_expire: None,
 //! };
 //! let buckets = instance.list_buckets(&conn)?;
 //! # Ok(()) }

@@ -219,3 +219,78 @@ fn no_credentials_names_every_place_looked_and_a_missing_profile_is_an_error() {
         "{missing}"
     );
 }
+
+/// A presigned URL made with temporary credentials never claims to outlive
+/// them: `AWS_CREDENTIAL_EXPIRATION` (as the SDKs read it), a
+/// `credential_process`'s `Expiration`, or the input's `credentials_expire`.
+#[test]
+fn presigned_urls_do_not_outlive_temporary_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let in_ten_minutes = time::OffsetDateTime::now_utc() + time::Duration::minutes(10);
+    let rfc3339 = in_ten_minutes
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let presign = |command: &mut Command, extra: Value| {
+        let mut input = json!({"bucket_name": "my-bucket", "object_path": "k", "expires_seconds": 3600});
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        command
+            .args(["--endpoint", "http://127.0.0.1:9", "--region", "us-east-1"])
+            .args(["get-object-signed-url", "--input", &input.to_string()])
+            .output()
+            .unwrap()
+    };
+    let expires_of = |output: &Output| -> u64 {
+        let result = ok(output);
+        let url = result["file"]["url"].as_str().unwrap().to_owned();
+        let seconds: u64 = url
+            .split("X-Amz-Expires=")
+            .nth(1)
+            .and_then(|rest| rest.split('&').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            seconds <= 600,
+            "X-Amz-Expires={seconds} outlives the credentials: {url}"
+        );
+        result["file"]["expires"].as_u64().unwrap()
+    };
+    let from_env = presign(
+        command(dir.path())
+            .env("AWS_ACCESS_KEY_ID", "ASIATEMP")
+            .env("AWS_SECRET_ACCESS_KEY", "temp/secret")
+            .env("AWS_SESSION_TOKEN", "token")
+            .env("AWS_CREDENTIAL_EXPIRATION", &rfc3339),
+        json!({}),
+    );
+    assert!(expires_of(&from_env) <= now + 601);
+
+    let script = dir.path().join("temp-creds.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '{{\"Version\": 1, \"AccessKeyId\": \"ASIAPROC\", \"SecretAccessKey\": \
+             \"proc/secret\", \"SessionToken\": \"tok\", \"Expiration\": \"{rfc3339}\"}}'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("config"),
+        format!("[profile temp]\ncredential_process = sh {}\n", script.display()),
+    )
+    .unwrap();
+    let from_process = presign(command(dir.path()).args(["--profile", "temp"]), json!({}));
+    assert!(expires_of(&from_process) <= now + 601);
+
+    let expired = presign(
+        command(dir.path())
+            .env("AWS_ACCESS_KEY_ID", "ASIATEMP")
+            .env("AWS_SECRET_ACCESS_KEY", "temp/secret"),
+        json!({"credentials_expire": now - 60}),
+    );
+    assert_eq!(error(&expired)["field"], "credentials_expire");
+}

@@ -477,6 +477,7 @@ fn every_keyed_operation(i: &mut Instance, key: &str) -> Vec<(&'static str, Resu
         region: Some("us-east-1".to_owned()),
         endpoint: Some("http://127.0.0.1:9".to_owned()),
         path_style: true,
+        credentials_expire: None,
     };
     let bucket = "some-bucket";
     let object = ObjectRef {

@@ -252,6 +252,7 @@ fn canned_acl_is_sent_by_its_s3_name() {
         region: Some(HOME_REGION.to_owned()),
         endpoint: Some("http://127.0.0.1:9".to_owned()),
         path_style: true,
+        credentials_expire: None,
     };
     for acl in EVERY_CANNED_ACL {
         let _ = instance.put_object_acl(&conn, &acl_input("some-bucket", "k", acl));

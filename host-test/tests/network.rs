@@ -35,6 +35,7 @@ fn conn(endpoint: Option<&str>) -> Connection {
         region: Some(REGION.to_owned()),
         endpoint: endpoint.map(str::to_owned),
         path_style: false,
+        credentials_expire: None,
     }
 }
 

@@ -45,6 +45,7 @@ fn conn(fake: &AwsFake, region: &str) -> Connection {
         region: Some(region.to_owned()),
         endpoint: None,
         path_style: false,
+        credentials_expire: None,
     }
 }
 

@@ -526,6 +526,7 @@ fn conn(endpoint: &str) -> Connection {
         region: Some("us-east-1".to_owned()),
         endpoint: Some(endpoint.to_owned()),
         path_style: true,
+        credentials_expire: None,
     }
 }
 

@@ -110,12 +110,14 @@ pub fn run(client: &mut Client<'_>, input: &SignedUrlInput) -> Result<SignedUrl,
     let http = client.connection.address(&request, &region);
     let context = client.signing_context(&region);
     let key = client.state.signing_key(&context);
-    let url = presign_url_with_key(&http, &context, &key, input.expires_seconds);
     let now = u64::try_from(client.now.unix_timestamp()).unwrap_or(0);
+    // Never valid longer than the credentials that sign it.
+    let seconds = client.connection.credentials.validity(now, input.expires_seconds)?;
+    let url = presign_url_with_key(&http, &context, &key, seconds);
     Ok(SignedUrl {
         name: file_name(&input.object_path).to_owned(),
         url,
-        expires: now.saturating_add(u64::from(input.expires_seconds)),
+        expires: now.saturating_add(u64::from(seconds)),
         method: input.method.unwrap_or_default(),
         signed_headers: request.headers,
     })
@@ -373,6 +375,41 @@ mod tests {
             assert!(url.contains(part), "{part} missing from {url}");
         }
         assert!(!url.contains("wJalrXUtnFEMI"), "the secret must not leak: {url}");
+    }
+
+    /// Runs with temporary credentials that expire at `expires_at`.
+    fn run_expiring(expires_at: u64, input: &SignedUrlInput) -> Result<SignedUrl, Error> {
+        let mut connection = crate::client::fake::local_connection();
+        connection.credentials = connection.credentials.clone().expiring(Some(expires_at));
+        let mut transport = FakeTransport::default();
+        let mut state = crate::client::InstanceState::default();
+        let mut client = Client {
+            connection: &connection,
+            transport: &mut transport,
+            state: &mut state,
+            now: crate::client::fake::example_time(),
+            operation: Operation::GetObjectSignedUrl,
+        };
+        run(&mut client, input)
+    }
+
+    #[test]
+    fn a_url_never_outlives_its_credentials() {
+        // 2013-05-24T00:00:00Z is 1369353600; the credentials live 10 more minutes.
+        let signed = run_expiring(1_369_353_600 + 600, &input("k")).unwrap();
+        assert_eq!(signed.expires, 1_369_353_600 + 600);
+        assert!(signed.url.contains("X-Amz-Expires=600&"), "{}", signed.url);
+        // Credentials that outlive the URL leave it as asked.
+        let signed = run_expiring(1_369_353_600 + 86_400, &input("k")).unwrap();
+        assert_eq!(signed.expires, 1_369_353_600 + 3600);
+    }
+
+    #[test]
+    fn expired_credentials_sign_nothing() {
+        match run_expiring(1_369_353_600, &input("k")) {
+            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "credentials_expire"),
+            other => panic!("expected invalid input, got {other:?}"),
+        }
     }
 
     #[test]

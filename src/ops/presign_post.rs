@@ -98,7 +98,10 @@ impl Op for PresignPost {
         let context = client.signing_context(&region);
         let signing_key = client.state.signing_key(&context);
         let now = client.now;
-        let expires_at = now + time::Duration::seconds(i64::from(input.expires_seconds));
+        let unix_now = u64::try_from(now.unix_timestamp()).unwrap_or(0);
+        // Never valid longer than the credentials that sign it.
+        let seconds = client.connection.credentials.validity(unix_now, input.expires_seconds)?;
+        let expires_at = now + time::Duration::seconds(i64::from(seconds));
         let credential = format!(
             "{}/{}",
             client.connection.credentials.access_key,

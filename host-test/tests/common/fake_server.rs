@@ -311,6 +311,7 @@ impl FakeServer {
             region: Some("us-east-1".to_owned()),
             endpoint: Some(self.endpoint.clone()),
             path_style: true,
+            credentials_expire: None,
         }
     }
 }

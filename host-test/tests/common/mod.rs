@@ -73,6 +73,7 @@ impl Local {
             region: Some("us-east-1".to_owned()),
             endpoint: Some(self.server.endpoint().to_owned()),
             path_style: true,
+            credentials_expire: None,
         }
     }
 }

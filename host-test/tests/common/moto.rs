@@ -171,6 +171,7 @@ wait "$moto""#;
             region: Some(region.to_owned()),
             endpoint: Some(self.endpoint.clone()),
             path_style: true,
+            credentials_expire: None,
         }
     }
 
