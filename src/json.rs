@@ -235,12 +235,18 @@ fn to_json<T: Serialize>(value: &T) -> Result<Value, Error> {
 /// The operations name input fields in WIT spelling (`bucket-name`); on the
 /// JSON face they are named as the JSON has them (`bucket_name`). The
 /// connection's fields too (`secret_key`), as a JSON caller gives them.
+/// Only the field's own name is respelled: what follows it in a path (a
+/// tag's key in `tags.cost-centre`, an index) is the caller's text.
 pub fn json_field_names(error: Error) -> Error {
     match error {
-        Error::InvalidInput { field, message } => Error::InvalidInput {
-            field: field.replace('-', "_"),
-            message,
-        },
+        Error::InvalidInput { field, message } => {
+            let name_end = field.find(['.', '[']).unwrap_or(field.len());
+            let (name, rest) = field.split_at(name_end);
+            Error::InvalidInput {
+                field: format!("{}{rest}", name.replace('-', "_")),
+                message,
+            }
+        }
         other => other,
     }
 }
