@@ -459,6 +459,14 @@ mod tests {
         assert_eq!(field, "bucket_name");
     }
 
+    #[test]
+    fn a_path_keeps_the_callers_text_after_the_field_name() {
+        let long = "v".repeat(257);
+        let input = json!({"bucket_name": "bkt", "object_path": "k", "tags": {"cost-centre": long}});
+        let (field, _) = refused("put-object-tagging", &input.to_string(), None);
+        assert_eq!(field, "tags.cost-centre");
+    }
+
     // The output shapes below follow the old connector's published outputs.
 
     #[test]
