@@ -229,6 +229,9 @@ registry! {
     delete_object_tagging::DeleteObjectTagging,
     delete_object::DeleteObject,
     delete_objects::DeleteObjects,
+    create_folder::CreateFolder,
+    list_folders::ListFolders,
+    delete_folder::DeleteFolder,
     list_multipart_uploads::ListMultipartUploads,
     abort_multipart_upload::AbortMultipartUpload,
 }
