@@ -422,6 +422,18 @@ mod tests {
         assert_eq!(field, "bucket_name");
     }
 
+    #[test]
+    fn a_path_keeps_the_callers_text_after_the_field_name() {
+        let long = "v".repeat(257);
+        let input = json!({"bucket_name": "bkt", "object_path": "k", "tags": {"cost-centre": long}});
+        let (field, _) = refused("put-object-tagging", &input.to_string(), None);
+        assert_eq!(field, "tags.cost-centre");
+        let input = r#"{"bucket_name": "bkt", "folder_path": "a//b"}"#;
+        assert_eq!(refused("create-folder", input, None).0, "folder_path");
+        let input = r#"{"bucket_name": "bkt", "folder_path": ""}"#;
+        assert_eq!(refused("delete-folder", input, None).0, "folder_path");
+    }
+
     // The output shapes below follow the old connector's published outputs.
 
     #[test]

@@ -306,51 +306,137 @@ pub fn header_text(field: &str, value: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// The most tags an object has.
+/// The most tags S3 keeps on one object.
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html>
 pub const MAX_TAGS: usize = 10;
 
-/// Checks object tags as S3 does
-/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html>):
-/// at most 10, keys of 1 to 128 characters and values of up to 256, unique
-/// keys, none starting with `aws:`, and only letters, digits, spaces and
-/// `+ - = . _ : / @`. The field at fault is `tags.<key>`.
-pub fn tags(tags: &[(String, String)]) -> Result<(), Error> {
-    if tags.len() > MAX_TAGS {
+/// The longest tag key, in UTF-16 units (see [`tags`]).
+pub const MAX_TAG_KEY: usize = 128;
+
+/// The longest tag value, in UTF-16 units (see [`tags`]).
+pub const MAX_TAG_VALUE: usize = 256;
+
+/// Checks a folder's path (`reports/2026`, or `reports/2026/`) and returns
+/// its key prefix, which ends in `/`: the key of its marker object and the
+/// prefix of everything in it. `field` names the input (`folder_path`,
+/// `parent`).
+///
+/// A path that is empty, or has an empty segment (only `/`, a leading `/`,
+/// or `//`), is refused: it would name a folder without a name, which the
+/// S3 console shows as a folder called `/` that users cannot open.
+pub fn folder_path(field: &str, path: &str) -> Result<String, Error> {
+    if path.is_empty() {
         return Err(Error::invalid_input(
-            "tags",
-            format!("has {} tags; an object has at most {MAX_TAGS}", tags.len()),
+            field,
+            "is empty; give a folder's path such as `reports/2026`",
         ));
     }
-    let allowed = |c: char| c.is_alphanumeric() || c == ' ' || "+-=._:/@".contains(c);
-    for (index, (key, value)) in tags.iter().enumerate() {
+    if path.bytes().all(|b| b == b'/') {
+        return Err(Error::invalid_input(
+            field,
+            format!("is `{path}`, which names no folder; give a folder's path such as `reports/2026`"),
+        ));
+    }
+    if path.starts_with('/') {
+        return Err(Error::invalid_input(
+            field,
+            format!(
+                "`{}` starts with `/`, which would make a folder with an empty name; folder paths \
+                 start at the bucket's root without one (`{}`)",
+                path.escape_debug(),
+                path.trim_start_matches('/').escape_debug()
+            ),
+        ));
+    }
+    if path.contains("//") {
+        return Err(Error::invalid_input(
+            field,
+            format!(
+                "`{}` has `//`, an empty folder name between two `/`",
+                path.escape_debug()
+            ),
+        ));
+    }
+    let prefix = if path.ends_with('/') {
+        path.to_owned()
+    } else {
+        format!("{path}/")
+    };
+    object_key(field, &prefix)?;
+    Ok(prefix)
+}
+
+/// Checks an object's tags as S3 does: at most [`MAX_TAGS`], each key
+/// given once, 1 to [`MAX_TAG_KEY`] characters and not starting with
+/// `aws:` (reserved for AWS), each value at most [`MAX_TAG_VALUE`]
+/// characters. S3 counts characters in UTF-16 units, so a character
+/// outside the Basic Multilingual Plane (most emoji) counts twice.
+/// Characters XML 1.0 cannot carry are refused too: the tags travel in an
+/// XML body. A failure names the field `tags.<key>` when it is about one
+/// tag.
+pub fn tags(pairs: &[(String, String)]) -> Result<(), Error> {
+    if pairs.len() > MAX_TAGS {
+        return Err(Error::invalid_input(
+            "tags",
+            format!(
+                "has {} tags; S3 keeps at most {MAX_TAGS} on an object",
+                pairs.len()
+            ),
+        ));
+    }
+    let mut scratch = String::new();
+    for (index, (key, value)) in pairs.iter().enumerate() {
         let field = format!("tags.{key}");
-        let key_chars = key.chars().count();
-        if !(1..=128).contains(&key_chars) {
+        if key.is_empty() {
             return Err(Error::invalid_input(
-                &field,
-                format!("the key has {key_chars} characters; a tag key has 1 to 128"),
+                "tags",
+                "has a tag with an empty key; a tag key is 1 to 128 characters",
             ));
         }
-        if value.chars().count() > 256 {
-            return Err(Error::invalid_input(&field, "the value is over 256 characters"));
+        if pairs[..index].iter().any(|(earlier, _)| earlier == key) {
+            return Err(Error::invalid_input(
+                &field,
+                "is given twice; each tag key may appear once (keys are case-sensitive)",
+            ));
+        }
+        let key_units = key.encode_utf16().count();
+        if key_units > MAX_TAG_KEY {
+            return Err(Error::invalid_input(
+                &field,
+                format!(
+                    "has a key of {key_units} characters (counted as S3 does, in UTF-16 units); \
+                     a tag key is at most {MAX_TAG_KEY}"
+                ),
+            ));
         }
         if key.starts_with("aws:") {
             return Err(Error::invalid_input(
                 &field,
-                "keys starting with `aws:` are reserved to AWS",
+                "starts with `aws:`, a prefix S3 reserves for the tags AWS sets",
             ));
         }
-        if let Some(c) = key.chars().chain(value.chars()).find(|c| !allowed(*c)) {
+        let value_units = value.encode_utf16().count();
+        if value_units > MAX_TAG_VALUE {
             return Err(Error::invalid_input(
                 &field,
-                format!("holds {c:?}; tags take letters, digits, spaces and `+ - = . _ : / @`"),
+                format!(
+                    "has a value of {value_units} characters (counted as S3 does, in UTF-16 units); \
+                     a tag value is at most {MAX_TAG_VALUE}"
+                ),
             ));
         }
-        if tags[..index].iter().any(|(earlier, _)| earlier == key) {
-            return Err(Error::invalid_input(
-                &field,
-                "is given twice; tag keys are unique",
-            ));
+        for (what, text) in [("key", key), ("value", value)] {
+            scratch.clear();
+            if let Err(c) = crate::xml::escape_text_into(&mut scratch, text) {
+                return Err(Error::invalid_input(
+                    &field,
+                    format!(
+                        "has the character U+{:04X} in its {what}, which XML 1.0 (the request's body) \
+                         cannot carry",
+                        c as u32
+                    ),
+                ));
+            }
         }
     }
     Ok(())
@@ -587,5 +673,92 @@ mod tests {
     #[test]
     fn file_names_are_checked_as_keys() {
         assert_eq!(field_of(object_key("file_name", "")), "file_name");
+    }
+
+    #[test]
+    fn folder_paths_become_prefixes_ending_in_one_slash() {
+        for (path, prefix) in [
+            ("reports", "reports/"),
+            ("reports/", "reports/"),
+            ("reports/2026", "reports/2026/"),
+            ("a b/ü+c", "a b/ü+c/"),
+            ("x", "x/"),
+        ] {
+            assert_eq!(
+                folder_path("folder_path", path).ok().as_deref(),
+                Some(prefix),
+                "{path:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn folder_paths_without_a_name_are_refused() {
+        for path in ["", "/", "///", "a//b", "a//", "/reports", "//x"] {
+            match folder_path("folder_path", path) {
+                Err(Error::InvalidInput { field, message }) => {
+                    assert_eq!(field, "folder_path", "{path:?}");
+                    assert!(!message.is_empty());
+                }
+                other => panic!("{path:?}: expected invalid input, got {other:?}"),
+            }
+        }
+        // The marker's key, slash included, is at most 1024 bytes.
+        assert!(folder_path("parent", &"a".repeat(1023)).is_ok());
+        assert_eq!(
+            field_of(folder_path("parent", &"a".repeat(1024)).map(drop)),
+            "parent"
+        );
+    }
+
+    fn tag(key: &str, value: &str) -> (String, String) {
+        (key.to_owned(), value.to_owned())
+    }
+
+    #[test]
+    fn tags_within_s3_limits_pass() {
+        let ten: Vec<_> = (0..10).map(|n| tag(&format!("k{n}"), "v")).collect();
+        assert!(tags(&ten).is_ok());
+        assert!(tags(&[]).is_ok());
+        assert!(tags(&[tag("empty-value", "")]).is_ok());
+        assert!(tags(&[tag(&"k".repeat(128), &"v".repeat(256))]).is_ok());
+        // 128 characters of two UTF-8 bytes each are 128 UTF-16 units.
+        assert!(tags(&[tag(&"é".repeat(128), &"é".repeat(256))]).is_ok());
+        assert!(tags(&[tag("Project", "Blue"), tag("project", "x")]).is_ok());
+        assert!(tags(&[tag("awsome", "x"), tag("AWS:x", "y"), tag("a&b<c>", "\"q\"")]).is_ok());
+    }
+
+    #[test]
+    fn tags_outside_s3_limits_are_refused_naming_the_tag() {
+        let eleven: Vec<_> = (0..11).map(|n| tag(&format!("k{n}"), "v")).collect();
+        assert_eq!(field_of(tags(&eleven)), "tags");
+        assert_eq!(field_of(tags(&[tag("", "v")])), "tags");
+        let cases = [
+            (vec![tag(&"k".repeat(129), "v")], "k".repeat(129)),
+            (vec![tag("long", &"v".repeat(257))], "long".to_owned()),
+            // An emoji is two UTF-16 units: 65 of them are 130.
+            (vec![tag(&"😀".repeat(65), "v")], "😀".repeat(65)),
+            (vec![tag("emoji", &"😀".repeat(129))], "emoji".to_owned()),
+            (vec![tag("aws:createdBy", "me")], "aws:createdBy".to_owned()),
+            (
+                vec![tag("dup", "1"), tag("x", "2"), tag("dup", "3")],
+                "dup".to_owned(),
+            ),
+            (vec![tag("bell", "\u{7}")], "bell".to_owned()),
+            (vec![tag("nul\u{0}", "v")], "nul\u{0}".to_owned()),
+        ];
+        for (pairs, key) in cases {
+            assert_eq!(field_of(tags(&pairs)), format!("tags.{key}"), "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn tag_lengths_are_counted_in_utf16_units() {
+        let message = match tags(&[tag(&"😀".repeat(65), "v")]) {
+            Err(Error::InvalidInput { message, .. }) => message,
+            other => panic!("expected invalid input, got {other:?}"),
+        };
+        assert!(message.contains("130"), "{message}");
+        assert!(message.contains("UTF-16"), "{message}");
     }
 }

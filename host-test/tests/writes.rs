@@ -188,7 +188,7 @@ fn bad_write_options_are_refused_before_any_request() {
         (json!({"sse": "DES"}), "sse"),
         (json!({"storage_class": "COLD"}), "storage_class"),
         (json!({"tags": {"aws:owner": "x"}}), "tags.aws:owner"),
-        (json!({"tags": {"a": "b#c"}}), "tags.a"),
+        (json!({"tags": {"": "x"}}), "tags"),
     ];
     for (extra, field) in cases {
         let mut input = json!({"bucket_name": common::BUCKET, "object_path": "k", "content": "x"});
