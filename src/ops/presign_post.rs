@@ -13,7 +13,6 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
 
 use crate::error::Error;
 use crate::http::{Method, OpRequest};
@@ -109,8 +108,12 @@ impl Op for PresignPost {
         );
         let token = client.connection.credentials.session_token.as_ref().map(|t| t.expose().to_owned());
         let (fields, policy) = form(&input, &key, &credential, &amz_date(now), token.as_deref());
+        // ISO 8601 with milliseconds, as AWS's own policies write it.
         let expiration = expires_at
-            .format(&Rfc3339)
+            .to_offset(time::UtcOffset::UTC)
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second].000Z"
+            ))
             .map_err(|e| Error::invalid_input("expires_seconds", format!("cannot be written as a date: {e}")))?;
         let policy = json!({ "expiration": expiration, "conditions": policy }).to_string();
         let encoded = BASE64.encode(policy.as_bytes());
