@@ -110,11 +110,14 @@ pub fn invoke_streamed(
         .map_err(json_field_names)?;
     let body = invocation.returned.take();
     // Every bucket operation says which region it was signed for: found by
-    // itself with region `auto`, or corrected from a wrong one.
+    // itself with region `auto`, or corrected from a wrong one. One that
+    // decides the region itself (Create Bucket) says it in its own output.
     if let (Some(bucket), Value::Object(fields)) =
         (input.get("bucket_name").and_then(Value::as_str), &mut json)
     {
-        fields.insert("region".to_owned(), Value::from(client.region_for(Some(bucket))));
+        if !fields.contains_key("region") {
+            fields.insert("region".to_owned(), Value::from(client.region_for(Some(bucket))));
+        }
     }
     Ok(InvokeOutput {
         json: json.to_string(),

@@ -28,8 +28,10 @@ pub fn build() -> serde_json::Value {
             let mut output = output.to_value();
             let input = input.to_value();
             // The JSON face adds the region it signed for to the output of
-            // every operation whose input names a bucket.
-            if input.pointer("/properties/bucket_name").is_some() {
+            // every operation whose input names a bucket, unless the
+            // operation's output says the region itself.
+            let own_region = output.pointer("/properties/region").is_some();
+            if input.pointer("/properties/bucket_name").is_some() && !own_region {
                 if let Some(Value::Object(properties)) = output.pointer_mut("/properties") {
                     properties.insert(
                         "region".to_owned(),
