@@ -594,6 +594,7 @@ impl From<ErrorCode> for wit::ErrorCode {
         match code {
             ErrorCode::AccessDenied => W::AccessDenied,
             ErrorCode::BucketAlreadyExists => W::BucketAlreadyExists,
+            ErrorCode::BucketAlreadyOwnedByYou => W::BucketAlreadyOwnedByYou,
             ErrorCode::BucketNotEmpty => W::BucketNotEmpty,
             ErrorCode::InvalidAccessKeyId => W::InvalidAccessKeyId,
             ErrorCode::InvalidArgument => W::InvalidArgument,

@@ -38,6 +38,9 @@ error_codes! {
     AccessDenied = "AccessDenied",
     /// 409: the bucket name is taken.
     BucketAlreadyExists = "BucketAlreadyExists",
+    /// 409: the bucket exists and is already yours (outside us-east-1,
+    /// where creating it again succeeds).
+    BucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou",
     /// 409: the bucket is not empty.
     BucketNotEmpty = "BucketNotEmpty",
     /// 400/403: unknown access key id.
