@@ -606,6 +606,31 @@ mod tests {
     }
 
     #[test]
+    fn an_operation_that_decides_the_region_says_it_itself() {
+        let mut transport = FakeTransport::default();
+        transport.answer(200, &[("location", "http://new-bucket.s3.amazonaws.com/")], b"");
+        let input = r#"{"bucket_name": "new-bucket", "region": "eu-west-1"}"#;
+        let out = call(&mut transport, "create-bucket", input, None).unwrap();
+        let json: Value = serde_json::from_str(&out.json).unwrap();
+        assert_eq!(
+            json,
+            json!({
+                "bucket_name": "new-bucket",
+                "location": "http://new-bucket.s3.amazonaws.com/",
+                "region": "eu-west-1"
+            })
+        );
+    }
+
+    #[test]
+    fn head_bucket_answers_a_missing_bucket() {
+        let mut transport = FakeTransport::default();
+        transport.answer(404, &[], b"");
+        let json = output(&mut transport, "head-bucket", r#"{"bucket_name": "bkt"}"#, None);
+        assert_eq!(json, json!({ "exists": false, "access": "allowed" }));
+    }
+
+    #[test]
     fn head_object_output_is_the_metadata() {
         let mut transport = FakeTransport::default();
         transport.answer(

@@ -139,6 +139,27 @@ mod tests {
     }
 
     #[test]
+    fn an_output_that_says_its_region_keeps_its_own() {
+        let manifest = build();
+        let output = manifest["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|op| op["name"] == "create-bucket")
+            .map(|op| &op["output"])
+            .unwrap();
+        let required: Vec<&str> = output["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|name| name.as_str().unwrap())
+            .collect();
+        assert_eq!(required.iter().filter(|name| **name == "region").count(), 1);
+        let description = output["properties"]["region"]["description"].as_str().unwrap();
+        assert!(description.contains("created in"), "{description}");
+    }
+
+    #[test]
     fn every_operation_is_described_with_an_example_that_parses() {
         let manifest: serde_json::Value = serde_json::from_str(MANIFEST).unwrap();
         let names: Vec<&str> = manifest["operations"]

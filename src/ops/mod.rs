@@ -220,6 +220,8 @@ registry! {
     get_object::GetObject,
     get_object_signed_url::GetObjectSignedUrl,
     get_bucket_location::GetBucketLocation,
+    create_bucket::CreateBucket,
+    head_bucket::HeadBucket,
     head_object::HeadObject,
     put_object_text::PutObjectText,
     put_object_file::PutObjectFile,
