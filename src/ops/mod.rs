@@ -217,6 +217,7 @@ registry! {
     list_buckets::ListBuckets,
     list_buckets_ddl::ListBucketsDdl,
     list_objects::ListObjects,
+    list_object_versions::ListObjectVersions,
     get_object::GetObject,
     get_object_signed_url::GetObjectSignedUrl,
     get_bucket_location::GetBucketLocation,
