@@ -223,6 +223,7 @@ registry! {
     get_bucket_location::GetBucketLocation,
     create_bucket::CreateBucket,
     head_bucket::HeadBucket,
+    delete_bucket::DeleteBucket,
     head_object::HeadObject,
     put_object_text::PutObjectText,
     put_object_file::PutObjectFile,
