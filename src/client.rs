@@ -78,6 +78,15 @@ impl<'a> Client<'a> {
         self.connection.region.initial().to_owned()
     }
 
+    /// The region `request` should be signed for now: its own when it
+    /// names one, else [`Client::region_for`] its bucket.
+    pub fn region_of(&self, request: &OpRequest) -> String {
+        match &request.region {
+            Some(region) => region.clone(),
+            None => self.region_for(request.bucket.as_deref()),
+        }
+    }
+
     /// The signing context for `region` at the client's time.
     pub fn signing_context<'r>(&self, region: &'r str) -> SigningContext<'r>
     where
@@ -141,7 +150,7 @@ impl<'a> Client<'a> {
         request: &OpRequest,
         exchange: Exchange,
     ) -> Result<(HttpResponse, u32), Error> {
-        let mut region = self.region_for(request.bucket.as_deref());
+        let mut region = self.region_of(request);
         let mut redirected = false;
         let policy = RetryPolicy::STANDARD;
         let max_attempts = if request.idempotent {
@@ -230,7 +239,7 @@ impl<'a> Client<'a> {
         let prepared: Vec<(HttpRequest, u64, u64)> = requests
             .iter()
             .map(|(request, offset, length)| {
-                let region = self.region_for(request.bucket.as_deref());
+                let region = self.region_of(request);
                 (self.prepare(request, &region), *offset, *length)
             })
             .collect();
@@ -255,7 +264,7 @@ impl<'a> Client<'a> {
         let prepared: Vec<(HttpRequest, u64)> = requests
             .iter()
             .map(|(request, at)| {
-                let region = self.region_for(request.bucket.as_deref());
+                let region = self.region_of(request);
                 (self.prepare(request, &region), *at)
             })
             .collect();
@@ -617,6 +626,20 @@ mod tests {
                 "{hint:?} is never cached"
             );
         }
+    }
+
+    #[test]
+    fn a_request_that_names_its_region_is_signed_and_sent_for_it() {
+        let mut t = FakeTransport::default();
+        t.answer(200, &[], b"");
+        let mut state = super::InstanceState::default();
+        let region = crate::connection::Region::Named("us-east-1".into());
+        let request = get().with_region("ap-south-1");
+        auto_client_run(&mut t, &mut state, region, &request).unwrap();
+        assert_eq!(t.sent[0].host, "bucket.s3.ap-south-1.amazonaws.com");
+        let auth = t.sent[0].header("authorization").unwrap();
+        assert!(auth.contains("/ap-south-1/s3/aws4_request"), "{auth}");
+        assert_eq!(state.region("bucket"), Some("ap-south-1"));
     }
 
     #[test]

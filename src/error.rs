@@ -43,6 +43,8 @@ macro_rules! for_each_error_code {
         AccessDenied = "AccessDenied",
         /// 409: the bucket name is taken.
         BucketAlreadyExists = "BucketAlreadyExists",
+        /// 409: the bucket already exists and is yours (outside us-east-1).
+        BucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou",
         /// 409: the bucket is not empty.
         BucketNotEmpty = "BucketNotEmpty",
         /// 400/403: unknown access key id.

@@ -52,6 +52,9 @@ pub struct OpRequest {
     pub body: Vec<u8>,
     /// Whether sending it twice has the same effect as once (safe to retry).
     pub idempotent: bool,
+    /// The region to sign for when the operation decides it (Create Bucket
+    /// signs for the new bucket's region); `None` leaves it to the client.
+    pub region: Option<String>,
 }
 
 impl OpRequest {
@@ -65,6 +68,7 @@ impl OpRequest {
             headers: Vec::new(),
             body: Vec::new(),
             idempotent: true,
+            region: None,
         }
     }
 
@@ -77,6 +81,12 @@ impl OpRequest {
     /// Adds a header (name in lower case).
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Signs it for `region`, whatever the connection's region setting.
+    pub fn with_region(mut self, region: &str) -> Self {
+        self.region = Some(region.to_owned());
         self
     }
 }

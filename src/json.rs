@@ -108,11 +108,14 @@ pub fn invoke_streamed(
     let mut json = operation.run_json(&mut invocation, &input)?;
     let body = invocation.returned.take();
     // Every bucket operation says which region it was signed for: found by
-    // itself with region `auto`, or corrected from a wrong one.
+    // itself with region `auto`, or corrected from a wrong one. One that
+    // decides the region itself (Create Bucket) says it in its own output.
     if let (Some(bucket), Value::Object(fields)) =
         (input.get("bucket_name").and_then(Value::as_str), &mut json)
     {
-        fields.insert("region".to_owned(), Value::from(client.region_for(Some(bucket))));
+        if !fields.contains_key("region") {
+            fields.insert("region".to_owned(), Value::from(client.region_for(Some(bucket))));
+        }
     }
     Ok(InvokeOutput {
         json: json.to_string(),
@@ -581,6 +584,31 @@ mod tests {
             None,
         );
         assert_eq!(json, json!({ "result": "us-west-2" }));
+    }
+
+    #[test]
+    fn an_operation_that_decides_the_region_says_it_itself() {
+        let mut transport = FakeTransport::default();
+        transport.answer(200, &[("location", "http://new-bucket.s3.amazonaws.com/")], b"");
+        let input = r#"{"bucket_name": "new-bucket", "region": "eu-west-1"}"#;
+        let out = call(&mut transport, "create-bucket", input, None).unwrap();
+        let json: Value = serde_json::from_str(&out.json).unwrap();
+        assert_eq!(
+            json,
+            json!({
+                "bucket_name": "new-bucket",
+                "location": "http://new-bucket.s3.amazonaws.com/",
+                "region": "eu-west-1"
+            })
+        );
+    }
+
+    #[test]
+    fn head_bucket_answers_a_missing_bucket() {
+        let mut transport = FakeTransport::default();
+        transport.answer(404, &[], b"");
+        let json = output(&mut transport, "head-bucket", r#"{"bucket_name": "bkt"}"#, None);
+        assert_eq!(json, json!({ "exists": false, "access": "allowed" }));
     }
 
     #[test]

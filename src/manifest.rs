@@ -28,8 +28,10 @@ pub fn build() -> serde_json::Value {
             let mut output = output.to_value();
             let input = input.to_value();
             // The JSON face adds the region it signed for to the output of
-            // every operation whose input names a bucket.
-            if input.pointer("/properties/bucket_name").is_some() {
+            // every operation whose input names a bucket, unless the
+            // operation's output says the region itself.
+            let own_region = output.pointer("/properties/region").is_some();
+            if input.pointer("/properties/bucket_name").is_some() && !own_region {
                 if let Some(Value::Object(properties)) = output.pointer_mut("/properties") {
                     properties.insert(
                         "region".to_owned(),
@@ -134,6 +136,27 @@ mod tests {
             MANIFEST == built,
             "src/manifest.json differs from the registry: run `make manifest`"
         );
+    }
+
+    #[test]
+    fn an_output_that_says_its_region_keeps_its_own() {
+        let manifest = build();
+        let output = manifest["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|op| op["name"] == "create-bucket")
+            .map(|op| &op["output"])
+            .unwrap();
+        let required: Vec<&str> = output["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|name| name.as_str().unwrap())
+            .collect();
+        assert_eq!(required.iter().filter(|name| **name == "region").count(), 1);
+        let description = output["properties"]["region"]["description"].as_str().unwrap();
+        assert!(description.contains("created in"), "{description}");
     }
 
     #[test]

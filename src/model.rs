@@ -460,7 +460,7 @@ macro_rules! wit_records {
         }
 
         /// One key to delete. JSON accepts the old connector's `Key`/`VersionId`.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct ObjectIdentifier {

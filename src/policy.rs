@@ -28,8 +28,9 @@ pub enum ResourceKind {
 pub fn resource_kind(permission: &str) -> Option<ResourceKind> {
     use ResourceKind::{Account, Bucket, Object};
     Some(match permission {
-        "s3:ListAllMyBuckets" | "s3:CreateBucket" => Account,
-        "s3:ListBucket"
+        "s3:ListAllMyBuckets" => Account,
+        "s3:CreateBucket"
+        | "s3:ListBucket"
         | "s3:ListBucketVersions"
         | "s3:ListBucketMultipartUploads"
         | "s3:GetBucketLocation"

@@ -242,6 +242,7 @@ pub fn error_code_name(code: &ErrorCode) -> String {
     let name = match code {
         ErrorCode::AccessDenied => "access-denied",
         ErrorCode::BucketAlreadyExists => "bucket-already-exists",
+        ErrorCode::BucketAlreadyOwnedByYou => "bucket-already-owned-by-you",
         ErrorCode::BucketNotEmpty => "bucket-not-empty",
         ErrorCode::InvalidAccessKeyId => "invalid-access-key-id",
         ErrorCode::InvalidArgument => "invalid-argument",

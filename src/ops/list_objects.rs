@@ -79,7 +79,14 @@ impl ListObjectsPage {
 /// Checks the input; nothing is sent when this fails.
 pub fn validate(input: &ListObjectsInput) -> Result<(), Error> {
     validate::bucket_name(&input.bucket_name)?;
-    if let Some(max_keys) = input.max_keys {
+    check_limits(input.max_keys, input.max_total, "next_continuation_token")
+}
+
+/// Checks a listing's page size (`max_keys`) and, for `fetch_all`, how
+/// many entries to gather (`max_total`); `resume` names the output fields
+/// a caller goes on from once `max_total` entries are gathered.
+pub fn check_limits(max_keys: Option<u32>, max_total: Option<u32>, resume: &str) -> Result<(), Error> {
+    if let Some(max_keys) = max_keys {
         if !(1..=MAX_KEYS).contains(&max_keys) {
             return Err(Error::invalid_input(
                 "max_keys",
@@ -87,17 +94,14 @@ pub fn validate(input: &ListObjectsInput) -> Result<(), Error> {
             ));
         }
     }
-    match input.max_total {
+    match max_total {
         Some(0) => Err(Error::invalid_input(
             "max_total",
-            "is 0; give at least 1, or leave it out for the default of 10000",
+            format!("is 0; give at least 1, or leave it out for the default of {DEFAULT_MAX_TOTAL}"),
         )),
         Some(total) if total > MAX_TOTAL => Err(Error::invalid_input(
             "max_total",
-            format!(
-                "is {total}; one call gathers at most {MAX_TOTAL} entries (go on from the \
-                 next_continuation_token of its answer)"
-            ),
+            format!("is {total}; one call gathers at most {MAX_TOTAL} entries (go on from the {resume} of its answer)"),
         )),
         _ => Ok(()),
     }

@@ -18,6 +18,8 @@
 //!   request for any other `versionId` answers 404 `NoSuchVersion`.
 //! - Every object has the same owner, derived from the one access key the
 //!   server accepts, so the bucket owner is the object owner.
+//! - Delete Bucket answers 409 `BucketNotEmpty` for a bucket that holds an
+//!   object, as S3 does (s3s-fs would delete it with its objects).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -283,6 +285,29 @@ impl AclFileSystem {
     }
 }
 
+/// Whether the directory of a bucket holds an object: a file anywhere
+/// under it (s3s-fs leaves the directories of deleted keys' prefixes
+/// behind, empty). A missing directory holds none.
+fn holds_objects(dir: &Path) -> std::io::Result<bool> {
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                pending.push(entry.path());
+            } else {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
 /// s3s-fs keeps only the `null` version of an object.
 fn check_version(version_id: Option<&str>) -> S3Result<()> {
     match version_id {
@@ -395,6 +420,19 @@ impl S3 for AclFileSystem {
         req: S3Request<DeleteBucketInput>,
     ) -> S3Result<S3Response<DeleteBucketOutput>> {
         let bucket = req.input.bucket.clone();
+        // s3s-fs removes the bucket's directory and all in it; S3 deletes
+        // only an empty bucket.
+        let dir = self.root.join(&bucket);
+        let holds = tokio::task::spawn_blocking(move || holds_objects(&dir))
+            .await
+            .map_err(|e| s3_error!(InternalError, "the emptiness check stopped: {e}"))?
+            .map_err(|e| s3_error!(InternalError, "the bucket's directory cannot be read: {e}"))?;
+        if holds {
+            return Err(s3_error!(
+                BucketNotEmpty,
+                "The bucket you tried to delete is not empty"
+            ));
+        }
         let response = self.inner.delete_bucket(req).await?;
         self.acls.forget_bucket(&bucket);
         Ok(response)
@@ -904,6 +942,24 @@ mod tests {
         assert_eq!(fixture.acls.get(BUCKET, "one"), None);
         assert_eq!(fixture.acls.get(BUCKET, "two"), None);
         assert_eq!(fixture.acls.get(BUCKET, "three"), Some(CannedAcl::PublicRead));
+    }
+
+    #[tokio::test]
+    async fn only_an_empty_bucket_is_deleted() {
+        let fixture = Fixture::new();
+        assert_eq!(fixture.put("dir/a.txt", &[]).await.status, 200);
+        let answer = fixture.call("DELETE", "", &[], "").await;
+        assert_eq!(answer.status, 409, "{}", answer.body);
+        assert!(
+            answer.body.contains("<Code>BucketNotEmpty</Code>"),
+            "{}",
+            answer.body
+        );
+        assert_eq!(fixture.call("DELETE", "dir/a.txt", &[], "").await.status, 204);
+        // The empty directory s3s-fs leaves behind is no object.
+        let answer = fixture.call("DELETE", "", &[], "").await;
+        assert_eq!(answer.status, 204, "{}", answer.body);
+        assert_eq!(fixture.call("DELETE", "", &[], "").await.status, 404);
     }
 
     #[tokio::test]
