@@ -592,3 +592,25 @@ pub mod pairs_as_object {
         d.deserialize_map(PairsVisitor)
     }
 }
+
+/// As [`pairs_as_object`], for an object that may be left out: absent or
+/// `null` is `None`, and `{}` is an empty list, which says "none" rather
+/// than "not given".
+pub mod optional_pairs_as_object {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes the pairs as a JSON object, or `null`.
+    pub fn serialize<S: Serializer>(pairs: &Option<Vec<(String, String)>>, s: S) -> Result<S::Ok, S::Error> {
+        match pairs {
+            Some(pairs) => super::pairs_as_object::serialize(pairs, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads a JSON object of string values, or `null`, into pairs.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<(String, String)>>, D::Error> {
+        #[derive(Deserialize)]
+        struct Pairs(#[serde(with = "super::pairs_as_object")] Vec<(String, String)>);
+        Ok(Option::<Pairs>::deserialize(d)?.map(|pairs| pairs.0))
+    }
+}

@@ -15,7 +15,8 @@
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::reader::Reader;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode, ServiceError};
+use crate::http::HttpResponse;
 
 /// How deeply elements may nest below the root. S3's documents nest four
 /// levels at most; anything far deeper is not an S3 answer.
@@ -69,6 +70,41 @@ pub fn parse_error_body(body: &[u8]) -> Option<ErrorBody> {
     // Whatever went wrong after the root, the fields read so far stand.
     let _ = walk(body, "Error", &mut visitor);
     Some(visitor.body)
+}
+
+/// The error an answer reports in its body although its status says
+/// success: S3 answers 200 to a copy (CopyObject, UploadPartCopy) or a
+/// multipart completion before the work is done, and a failure that comes
+/// later is an `<Error>` document in that 200's body. `None` when the body
+/// is not one. An `<Error>` without a `<Code>` is an internal error: the
+/// work did not complete, whatever the status says.
+pub fn error_in_success(response: &HttpResponse) -> Option<ServiceError> {
+    let body = parse_error_body(&response.body)?;
+    let code = match body.code.as_str() {
+        "" => ErrorCode::InternalError,
+        code => ErrorCode::from_code(code),
+    };
+    let message = match (body.message.is_empty(), code.description()) {
+        (false, _) => body.message,
+        (true, Some(text)) => text.to_owned(),
+        (true, None) => format!(
+            "HTTP {} with an <Error> body and no message: the request failed after S3 accepted it",
+            response.status
+        ),
+    };
+    Some(ServiceError {
+        status: response.status,
+        code,
+        message,
+        request_id: response
+            .header("x-amz-request-id")
+            .map(str::to_owned)
+            .or(body.request_id),
+        resource: body.resource,
+        region: None,
+        required_permission: None,
+        attempts: 1,
+    })
 }
 
 #[derive(Default)]
@@ -492,6 +528,28 @@ mod tests {
         assert_eq!(body.code, "SlowDown");
         assert_eq!(body.message, "");
         assert_eq!(body.request_id, None);
+    }
+
+    #[test]
+    fn an_error_in_a_success_is_a_service_error_and_a_result_is_not() {
+        let answer = |body: &[u8]| HttpResponse {
+            status: 200,
+            headers: vec![("x-amz-request-id".into(), "HDR".into())],
+            body: body.to_vec(),
+        };
+        let error = error_in_success(&answer(&FIXTURES.bytes("no-such-bucket.xml"))).unwrap();
+        assert_eq!(error.status, 200);
+        assert_eq!(error.code, ErrorCode::NoSuchBucket);
+        assert_eq!(error.message, "The specified bucket does not exist");
+        assert_eq!(error.request_id.as_deref(), Some("HDR"));
+        assert_eq!(error.resource.as_deref(), Some("/missing-bucket"));
+        // No code: the work did not complete all the same.
+        let bare = error_in_success(&answer(b"  <Error></Error>")).unwrap();
+        assert_eq!(bare.code, ErrorCode::InternalError);
+        assert!(!bare.message.is_empty());
+        for body in [&b""[..], b"<CopyObjectResult/>", b"   ", b"<ErrorList/>"] {
+            assert_eq!(error_in_success(&answer(body)), None, "{body:?}");
+        }
     }
 
     #[test]

@@ -230,6 +230,7 @@ registry! {
     put_object_text::PutObjectText,
     put_object_file::PutObjectFile,
     put_object_acl::PutObjectAcl,
+    copy_object::CopyObject,
     get_object_tagging::GetObjectTagging,
     put_object_tagging::PutObjectTagging,
     delete_object_tagging::DeleteObjectTagging,

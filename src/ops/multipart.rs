@@ -1,7 +1,7 @@
 //! The S3 actions of a multipart upload, each a request builder and a
-//! response parser: create, upload a part, complete, abort, list parts. The
-//! loop that drives them is `put_object_stream`'s; this module holds no
-//! state.
+//! response parser: create, upload a part, copy a part, complete, abort,
+//! list parts. The loops that drive them are `put_object_stream`'s and
+//! `copy_object`'s; this module holds no state.
 //!
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html>
 //!
@@ -128,6 +128,49 @@ pub fn parse_upload_part(response: &HttpResponse) -> Result<String, Error> {
         .filter(|etag| !etag.is_empty())
         .map(str::to_owned)
         .ok_or_else(|| Error::invalid_response("the answer to an UploadPart has no ETag header"))
+}
+
+/// `PUT /bucket/key?partNumber=N&uploadId=ID` whose part is copied by S3
+/// from bytes `first..=last` of `copy_source` (an `x-amz-copy-source`
+/// value): UploadPartCopy. `if_match` pins the source to the ETag it had
+/// when the copy began, so that every part comes from the same object.
+///
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html>
+pub fn upload_part_copy_request(
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    number: u32,
+    copy_source: &str,
+    (first, last): (u64, u64),
+    if_match: Option<&str>,
+) -> OpRequest {
+    let mut request = OpRequest::new(Method::Put, Some(bucket), Some(key))
+        .with_query("partNumber", &number.to_string())
+        .with_query("uploadId", upload_id)
+        .with_header("x-amz-copy-source", copy_source)
+        .with_header("x-amz-copy-source-range", &format!("bytes={first}-{last}"));
+    if let Some(etag) = if_match {
+        request = request.with_header("x-amz-copy-source-if-match", etag);
+    }
+    request
+}
+
+/// The part's ETag from `<CopyPartResult>`, and the source's version id
+/// from the header. S3 answers 200 before it copies, so a copy that failed
+/// is an `<Error>` in that 200's body: it is the service error it names.
+pub fn parse_upload_part_copy(response: &HttpResponse) -> Result<(String, Option<String>), Error> {
+    if let Some(error) = xml::error_in_success(response) {
+        return Err(Error::Service(Box::new(error)));
+    }
+    let mut visitor = LeafVisitor::new("ETag");
+    xml::walk(&response.body, "CopyPartResult", &mut visitor)?;
+    let etag = visitor
+        .value
+        .filter(|etag| !etag.is_empty())
+        .ok_or_else(|| Error::invalid_response("<CopyPartResult> has no <ETag>"))?;
+    let source_version = response.header("x-amz-copy-source-version-id").map(str::to_owned);
+    Ok((etag, source_version))
 }
 
 /// `POST /bucket/key?uploadId=ID` with the parts' numbers and ETags, in order.

@@ -290,7 +290,7 @@ const ORPHAN_WINDOW_SECONDS: i64 = 120;
 /// [`ORPHAN_WINDOW_SECONDS`], by S3's clock on both sides), which no part
 /// can have reached yet. Best effort: a failure here leaves them, as
 /// before, and never fails the upload.
-fn abort_orphans(client: &mut Client<'_>, bucket: &str, key: &str, ours: &str) {
+pub(crate) fn abort_orphans(client: &mut Client<'_>, bucket: &str, key: &str, ours: &str) {
     use time::format_description::well_known::Rfc3339;
     use time::OffsetDateTime;
     let input = crate::model::ListMultipartUploadsInput {
@@ -333,7 +333,7 @@ fn abort_orphans(client: &mut Client<'_>, bucket: &str, key: &str, ours: &str) {
 /// Whether a CompleteMultipartUpload that failed so may have completed the
 /// upload all the same: its answer was lost (a broken connection, a
 /// timeout, a 5xx), or a retry found the upload gone.
-fn may_have_completed(error: &Error) -> bool {
+pub(crate) fn may_have_completed(error: &Error) -> bool {
     match error {
         Error::Service(error) => {
             // A conditional completion tried again meets its own first
@@ -393,7 +393,7 @@ fn etag_md5(etag: &str) -> Option<Vec<u8>> {
 /// parts' MD5s one after the other and the number of parts. `None` when it
 /// does not, or when that cannot be told (a part's ETag is no MD5, as under
 /// KMS).
-fn completed_meanwhile(
+pub(crate) fn completed_meanwhile(
     client: &mut Client<'_>,
     bucket: &str,
     key: &str,

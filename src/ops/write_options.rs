@@ -181,7 +181,7 @@ impl WriteOptions {
 }
 
 /// An ETag in quotes, as S3 compares them (given with or without).
-fn quoted(etag: &str) -> String {
+pub(crate) fn quoted(etag: &str) -> String {
     format!("\"{}\"", etag.trim().trim_matches('"'))
 }
 
