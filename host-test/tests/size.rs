@@ -1,14 +1,16 @@
 //! The component's size budget: CI fails when the component grows past it.
 //!
 //! The target is 200 KB with every operation in it; the component is about
-//! 815 KB today (see `make bench-size` for what makes it up). Until it
-//! shrinks, the budget is today's size and a little room, so that nothing
-//! grows it unnoticed; lower [`BUDGET_BYTES`] with every cut.
+//! 1,115 KB today, 27 operations and the 70 KB manifest it embeds (it was
+//! 815 KB with 14 operations and no manifest; see `make bench-size` for
+//! what makes it up). Until it shrinks, the budget is today's size and a
+//! little room, so that nothing grows it unnoticed; lower [`BUDGET_BYTES`]
+//! with every cut, and raise it only with an operation, saying so.
 
 mod common;
 
 /// The most bytes the component may have.
-const BUDGET_BYTES: u64 = 900_000;
+const BUDGET_BYTES: u64 = 1_150_000;
 
 /// The target the budget is to come down to.
 const TARGET_BYTES: u64 = 200_000;
