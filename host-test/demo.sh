@@ -155,6 +155,20 @@ step "Delete Multiple Objects" delete-objects \
 
 step "List Bucket Objects (now empty)" list-objects '{"bucket_name": "demo-bucket"}'
 
+step "Create Bucket" create-bucket '{"bucket_name": "demo-archive"}'
+step "Head Bucket" head-bucket '{"bucket_name": "demo-archive"}'
+step "Put Object (Text), to copy" put-object-text \
+    '{"bucket_name": "demo-bucket", "object_path": "drafts/plan v1.txt", "content": "the plan", "metadata": {"stage": "draft"}}'
+step "Copy Object (across buckets, metadata replaced)" copy-object \
+    '{"source_bucket_name": "demo-bucket", "source_object_path": "drafts/plan v1.txt", "bucket_name": "demo-archive", "object_path": "final/plan.txt", "metadata_directive": "REPLACE", "mime_type": "text/plain", "metadata": {"stage": "final"}}'
+step "Head Object (the copy)" head-object '{"bucket_name": "demo-archive", "object_path": "final/plan.txt"}'
+set +e
+step "Delete Bucket (not empty)" delete-bucket '{"bucket_name": "demo-archive"}'
+status=$?
+set -e
+echo "(exit code $status: bucket-not-empty; nothing was deleted)"
+step "Delete Bucket (force: emptied first)" delete-bucket '{"bucket_name": "demo-archive", "force": true}'
+
 step "List Buckets" list-buckets '{}'
 
 step "List buckets DDL" list-buckets-ddl '{}'

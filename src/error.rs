@@ -22,6 +22,18 @@ macro_rules! error_codes {
                 }
             }
 
+            /// The code as every face of the connector spells it: the WIT
+            /// `error-code` case (`access-denied`, `no-such-key`), or S3's
+            /// own spelling for a code the connector does not know. CLI
+            /// errors and per-key results (Delete Multiple Objects, Delete
+            /// Folder) use this one spelling.
+            pub fn name(&self) -> String {
+                match self {
+                    $( ErrorCode::$variant => kebab(stringify!($variant)), )*
+                    ErrorCode::Other(code) => code.clone(),
+                }
+            }
+
             /// Parses a code from an `<Error><Code>` element.
             pub fn from_code(code: &str) -> Self {
                 match code {
@@ -31,6 +43,22 @@ macro_rules! error_codes {
             }
         }
     };
+}
+
+/// `AccessDenied` as `access-denied`: a case name as WIT spells it.
+fn kebab(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (index, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if index > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Calls `$m!` with every known S3 error code, declared here once: the
@@ -277,6 +305,17 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_are_named_as_the_wit_spells_them() {
+        assert_eq!(ErrorCode::AccessDenied.name(), "access-denied");
+        assert_eq!(ErrorCode::MalformedXml.name(), "malformed-xml");
+        assert_eq!(
+            ErrorCode::BucketAlreadyOwnedByYou.name(),
+            "bucket-already-owned-by-you"
+        );
+        assert_eq!(ErrorCode::from_code("InvalidTag").name(), "InvalidTag");
+    }
 
     #[test]
     fn known_code_parses_to_its_variant() {

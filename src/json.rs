@@ -716,7 +716,7 @@ mod tests {
             json!([
                 { "key": "a", "version_id": null, "delete_marker": false, "deleted": true, "error": null },
                 { "key": "b", "version_id": null, "delete_marker": false, "deleted": false,
-                  "error": { "code": "AccessDenied", "message": "Access Denied" } },
+                  "error": { "code": "access-denied", "message": "Access Denied" } },
             ])
         );
     }

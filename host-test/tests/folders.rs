@@ -442,7 +442,7 @@ fn delete_folder_reports_the_keys_a_user_may_not_delete_on_moto() {
     assert_eq!(output["failed"], 2, "{output}");
     let results = output["results"].as_array().unwrap();
     assert_eq!(results[0]["key"], "locked/a.txt");
-    assert_eq!(results[0]["code"], "AccessDenied", "{output}");
+    assert_eq!(results[0]["code"], "access-denied", "{output}");
     assert_eq!(
         every_key(&mut instance, &admin, &bucket),
         ["locked/a.txt", "locked/b.txt"]

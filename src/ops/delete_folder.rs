@@ -148,7 +148,7 @@ fn delete_page(
                 DeleteOutcome::Deleted => output.deleted += 1,
                 DeleteOutcome::Failed { code, message } => output.results.push(FailedKey {
                     key: result.key,
-                    code: code.as_str().to_owned(),
+                    code: code.name(),
                     message,
                 }),
             }
@@ -180,7 +180,7 @@ fn delete_page(
 /// S3's, as for a key of a batch, or the kind of failure and its text.
 fn failure_of(error: Error) -> (String, String) {
     let code = match &error {
-        Error::Service(service) => return (service.code.as_str().to_owned(), service.message.clone()),
+        Error::Service(service) => return (service.code.name(), service.message.clone()),
         Error::Transport { .. } => "TransportError",
         Error::InvalidResponse(_) => "InvalidResponse",
         Error::InvalidInput { .. } => "InvalidInput",
@@ -359,7 +359,7 @@ mod tests {
             output.results,
             [FailedKey {
                 key: "a/0001.csv".into(),
-                code: "AccessDenied".into(),
+                code: "access-denied".into(),
                 message: "Access Denied".into(),
             }]
         );
@@ -407,7 +407,7 @@ mod tests {
         let output = with_client(&mut transport, Operation::DeleteFolder, |c| run(c, &input("x"))).unwrap();
         assert_eq!((output.deleted, output.failed), (0, 1));
         assert_eq!(output.results[0].key, "x/bell\u{7}.txt");
-        assert_eq!(output.results[0].code, "AccessDenied");
+        assert_eq!(output.results[0].code, "access-denied");
         assert_eq!(output.results[0].message, "Access Denied");
     }
 

@@ -370,7 +370,7 @@ impl From<Vec<DeleteResult>> for DeleteObjectsJson {
                 let error = match result.outcome {
                     DeleteOutcome::Deleted => None,
                     DeleteOutcome::Failed { code, message } => Some(KeyError {
-                        code: code.as_str().to_owned(),
+                        code: code.name(),
                         message,
                     }),
                 };
