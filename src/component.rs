@@ -286,6 +286,10 @@ impl wit_json::Guest for Component {
         json_call(conn, HostTransport::default(), &operation, &input, body)
     }
 
+    fn operations() -> Vec<wit_json::OperationName> {
+        operation_names()
+    }
+
     fn describe() -> String {
         crate::manifest::MANIFEST.to_owned()
     }
@@ -637,7 +641,18 @@ impl From<wit_http::TransportError> for TransportError {
     }
 }
 
-// ---- records and enums: derived from their one declaration in model.rs ----
+// ---- the operations, records and enums: derived from their one declaration ----
+
+/// Every operation of the registry as its WIT `operation-name`: a case
+/// missing from the WIT does not compile.
+macro_rules! wit_operation_names {
+    ($($module:ident :: $op:ident,)*) => {
+        fn operation_names() -> Vec<wit_json::OperationName> {
+            vec![$(wit_json::OperationName::$op),*]
+        }
+    };
+}
+crate::ops::for_each_operation!(wit_operation_names);
 
 /// A conversion between a core type and its WIT twin, field by field:
 /// what `From` would be, for the `Option`s, lists and pairs around them too.

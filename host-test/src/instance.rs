@@ -759,6 +759,20 @@ impl Instance {
         let _ = self.store.data_mut().table.delete(resource);
     }
 
+    /// The operations the component declares in its WIT (`operation-name`),
+    /// by the names `invoke` takes.
+    pub fn operations(&mut self) -> Result<Vec<String>, CallError> {
+        let names = self.run_export(|c, s| c.s3_connector_s3_json().call_operations(s).map(Ok))?;
+        // Its `Debug` says `OperationName::ListObjects`.
+        Ok(names
+            .iter()
+            .map(|name| {
+                let debug = format!("{name:?}");
+                kebab(debug.rsplit("::").next().unwrap_or(&debug))
+            })
+            .collect())
+    }
+
     /// The manifest (JSON): every operation's name, description, input and
     /// output schemas, IAM permissions, idempotence and example.
     pub fn describe(&mut self) -> Result<String, CallError> {
@@ -786,6 +800,18 @@ impl Instance {
                 .call_invoke(s, conn, operation, input, body)
         })
     }
+}
+
+/// `ListObjects` as `list-objects`: a WIT case's name from its Rust one.
+fn kebab(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (index, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() && index > 0 {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 /// The largest body a call takes in memory; the component refuses larger

@@ -28,6 +28,8 @@ fn the_component_describes_what_the_registry_declares() {
         .collect();
     let registry: Vec<&str> = s3_connector_host::cli::operations().collect();
     assert_eq!(names, registry);
+    // The WIT declares each of them (`json.operation-name`).
+    assert_eq!(common::instance().operations().unwrap(), registry);
 }
 
 #[test]

@@ -215,35 +215,48 @@ macro_rules! registry {
     };
 }
 
-registry! {
-    list_buckets::ListBuckets,
-    list_buckets_ddl::ListBucketsDdl,
-    list_objects::ListObjects,
-    list_object_versions::ListObjectVersions,
-    get_object::GetObject,
-    get_object_signed_url::GetObjectSignedUrl,
-    get_bucket_location::GetBucketLocation,
-    create_bucket::CreateBucket,
-    head_bucket::HeadBucket,
-    delete_bucket::DeleteBucket,
-    head_object::HeadObject,
-    put_object_text::PutObjectText,
-    put_object_file::PutObjectFile,
-    put_object_acl::PutObjectAcl,
-    copy_object::CopyObject,
-    get_object_tagging::GetObjectTagging,
-    put_object_tagging::PutObjectTagging,
-    delete_object_tagging::DeleteObjectTagging,
-    delete_object::DeleteObject,
-    delete_objects::DeleteObjects,
-    create_folder::CreateFolder,
-    list_folders::ListFolders,
-    delete_folder::DeleteFolder,
-    list_multipart_uploads::ListMultipartUploads,
-    abort_multipart_upload::AbortMultipartUpload,
-    presign_post::PresignPost,
-    test_connection::TestConnection,
+/// Calls `$m!` with the registry: one line per operation, `module::Type,`
+/// in the manifest's order. [`registry!`] makes the [`Operation`] enum and
+/// its tables from it, and the component glue maps each case to the WIT
+/// `operation-name` of the same name, so the compiler insists that the WIT
+/// declares every operation.
+macro_rules! for_each_operation {
+    ($m:ident) => {
+        $m! {
+            list_buckets::ListBuckets,
+            list_buckets_ddl::ListBucketsDdl,
+            list_objects::ListObjects,
+            list_object_versions::ListObjectVersions,
+            get_object::GetObject,
+            get_object_signed_url::GetObjectSignedUrl,
+            get_bucket_location::GetBucketLocation,
+            create_bucket::CreateBucket,
+            head_bucket::HeadBucket,
+            delete_bucket::DeleteBucket,
+            head_object::HeadObject,
+            put_object_text::PutObjectText,
+            put_object_file::PutObjectFile,
+            put_object_acl::PutObjectAcl,
+            copy_object::CopyObject,
+            get_object_tagging::GetObjectTagging,
+            put_object_tagging::PutObjectTagging,
+            delete_object_tagging::DeleteObjectTagging,
+            delete_object::DeleteObject,
+            delete_objects::DeleteObjects,
+            create_folder::CreateFolder,
+            list_folders::ListFolders,
+            delete_folder::DeleteFolder,
+            list_multipart_uploads::ListMultipartUploads,
+            abort_multipart_upload::AbortMultipartUpload,
+            presign_post::PresignPost,
+            test_connection::TestConnection,
+        }
+    };
 }
+#[allow(unused_imports)] // the component glue's
+pub(crate) use for_each_operation;
+
+for_each_operation!(registry);
 
 impl Operation {
     /// Looks an operation up by its WIT name.
