@@ -6,7 +6,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use s3_connector::http::HttpResponse;
-use s3_connector::ops::{get_object, head_object};
+use s3_connector::ops::{get_object, head_object, object};
 
 /// A header name: mostly the ones the parsers read, so that their values
 /// are what gets fuzzed, sometimes any name at all.
@@ -141,9 +141,9 @@ fuzz_target!(|input: Input| {
         body: input.body,
     };
     for (_, value) in &response.headers {
-        let _ = head_object::http_date_to_rfc3339(value);
+        let _ = object::http_date_to_rfc3339(value);
     }
-    let metadata = head_object::parse_metadata(&response);
+    let metadata = object::parse_metadata(&response);
     let _ = head_object::parse(&response);
     if let Ok(object) = get_object::parse(&response) {
         // Get Object keeps the body as received and reads the same metadata.
