@@ -135,6 +135,33 @@ fn the_readme_table_is_the_manifests() {
     );
 }
 
+/// The README's IAM table, written by hand for what a table cannot say
+/// (which permission a version id or an ACL needs), names every operation
+/// and every permission the manifest gives it.
+#[test]
+fn the_readme_iam_table_names_every_operation_and_permission() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme
+        .find("### IAM permissions")
+        .expect("README has no IAM section");
+    let section = &readme[start..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    for op in manifest()["operations"].as_array().unwrap() {
+        let title = op["title"].as_str().unwrap();
+        let row = section
+            .lines()
+            .find(|line| line.starts_with("| ") && line.contains(title))
+            .unwrap_or_else(|| panic!("the IAM table has no row for {title}"));
+        for permission in op["permissions"].as_array().unwrap() {
+            let permission = permission.as_str().unwrap();
+            assert!(
+                section.contains(&format!("`{permission}`")),
+                "the IAM section never names {permission} ({title}): {row}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_policy_allows_the_manifests_permissions_for_the_chosen_operations() {
     let mut instance = common::instance();
