@@ -13,88 +13,56 @@ use crate::model::{
     pairs_as_object, CannedAcl, PayloadSigning, PutObjectFileInput, PutObjectOutput, PutObjectStreamInput,
     UploadOptions,
 };
-use crate::ops::write_options::{Sse, StorageClass, WriteOptions};
+use crate::ops::write_options::put_input;
 use crate::ops::{put_object, put_object_stream, Bodies, Invocation, Op};
 
-/// The JSON input of Put Object (File): the file's fields, where the file
-/// name and mime type may also come in the old connector's `file` object,
-/// and the options of a streamed upload (`upload_id` resumes one).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct PutObjectFileJson {
-    /// The bucket.
-    pub bucket_name: String,
-    /// The key; the file name when absent.
-    #[serde(default)]
-    pub object_path: Option<String>,
-    /// The file's name; the key's last segment when absent.
-    #[serde(default)]
-    pub file_name: Option<String>,
-    /// Mime type (default `application/octet-stream`).
-    #[serde(default)]
-    pub mime_type: Option<String>,
-    /// Canned ACL.
-    #[serde(default)]
-    pub acl: Option<CannedAcl>,
-    /// User metadata (`x-amz-meta-*`), printable ASCII.
-    #[serde(default, with = "pairs_as_object")]
-    #[cfg_attr(feature = "schema", schemars(with = "std::collections::BTreeMap<String, String>"))]
-    pub metadata: Vec<(String, String)>,
-    /// The old connector's `file` object: `name` and `mime_type`.
-    #[serde(default)]
-    pub file: Option<FileJson>,
-    /// Above this size a streamed upload is multipart (default 16 MiB).
-    #[serde(default)]
-    pub multipart_threshold: Option<u64>,
-    /// Part size (default 8 MiB), raised to fit 10,000 parts.
-    #[serde(default)]
-    pub part_size: Option<u64>,
-    /// Payload signing of a streamed upload (default `auto`).
-    #[serde(default)]
-    pub payload_signing: Option<PayloadSigning>,
-    /// Parts sent at the same time (default 4).
-    #[serde(default)]
-    pub concurrency: Option<u32>,
-    /// Send `Content-MD5` with each part.
-    #[serde(default)]
-    pub content_md5: bool,
-    /// Resume this multipart upload (from a failed upload's error).
-    #[serde(default)]
-    pub upload_id: Option<String>,
-    /// Storage class (S3's default: `STANDARD`).
-    #[serde(default)]
-    pub storage_class: Option<StorageClass>,
-    /// Server-side encryption: `AES256` (SSE-S3) or `aws:kms` (SSE-KMS).
-    #[serde(default)]
-    pub sse: Option<Sse>,
-    /// The KMS key of `aws:kms` encryption (default: the account's).
-    #[serde(default)]
-    pub sse_kms_key_id: Option<String>,
-    /// Tags (at most 10), in order.
-    #[serde(default, with = "pairs_as_object")]
-    #[cfg_attr(feature = "schema", schemars(with = "std::collections::BTreeMap<String, String>"))]
-    pub tags: Vec<(String, String)>,
-    /// `*`: write only if no object has the key (else `precondition-failed`).
-    #[serde(default)]
-    pub if_none_match: Option<String>,
-    /// Write only if the object's ETag is this one (else `precondition-failed`).
-    #[serde(default)]
-    pub if_match: Option<String>,
-}
-
-impl PutObjectFileJson {
-    /// The write's options.
-    pub fn write_options(&self) -> WriteOptions {
-        let input = self;
-        WriteOptions {
-            storage_class: input.storage_class,
-            sse: input.sse,
-            sse_kms_key_id: input.sse_kms_key_id.clone(),
-            tags: input.tags.clone(),
-            if_none_match: input.if_none_match.clone(),
-            if_match: input.if_match.clone(),
-        }
+put_input! {
+    /// The JSON input of Put Object (File): the file's fields, where the file
+    /// name and mime type may also come in the old connector's `file` object,
+    /// and the options of a streamed upload (`upload_id` resumes one).
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    #[serde(deny_unknown_fields)]
+    pub struct PutObjectFileJson {
+        /// The bucket.
+        pub bucket_name: String,
+        /// The key; the file name when absent.
+        #[serde(default)]
+        pub object_path: Option<String>,
+        /// The file's name; the key's last segment when absent.
+        #[serde(default)]
+        pub file_name: Option<String>,
+        /// Mime type (default `application/octet-stream`).
+        #[serde(default)]
+        pub mime_type: Option<String>,
+        /// Canned ACL.
+        #[serde(default)]
+        pub acl: Option<CannedAcl>,
+        /// User metadata (`x-amz-meta-*`), printable ASCII.
+        #[serde(default, with = "pairs_as_object")]
+        #[cfg_attr(feature = "schema", schemars(with = "std::collections::BTreeMap<String, String>"))]
+        pub metadata: Vec<(String, String)>,
+        /// The old connector's `file` object: `name` and `mime_type`.
+        #[serde(default)]
+        pub file: Option<FileJson>,
+        /// Above this size a streamed upload is multipart (default 16 MiB).
+        #[serde(default)]
+        pub multipart_threshold: Option<u64>,
+        /// Part size (default 8 MiB), raised to fit 10,000 parts.
+        #[serde(default)]
+        pub part_size: Option<u64>,
+        /// Payload signing of a streamed upload (default `auto`).
+        #[serde(default)]
+        pub payload_signing: Option<PayloadSigning>,
+        /// Parts sent at the same time (default 4).
+        #[serde(default)]
+        pub concurrency: Option<u32>,
+        /// Send `Content-MD5` with each part.
+        #[serde(default)]
+        pub content_md5: bool,
+        /// Resume this multipart upload (from a failed upload's error).
+        #[serde(default)]
+        pub upload_id: Option<String>,
     }
 }
 

@@ -10,50 +10,33 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::http::OpRequest;
 use crate::model::{pairs_as_object, CannedAcl, PutObjectOutput, PutObjectTextInput};
-use crate::ops::write_options::{Sse, StorageClass, WriteOptions};
+use crate::ops::write_options::put_input;
 use crate::ops::{put_object, Invocation, Op};
 
-/// The JSON input of Put Object (Text): the text and how to store it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct PutObjectTextJson {
-    /// The bucket.
-    pub bucket_name: String,
-    /// The key.
-    pub object_path: String,
-    /// The text, stored as UTF-8.
-    pub content: String,
-    /// Mime type (default `text/plain`; `charset=utf-8` is added when no
-    /// charset is given).
-    #[serde(default)]
-    pub mime_type: Option<String>,
-    /// Canned ACL.
-    #[serde(default)]
-    pub acl: Option<CannedAcl>,
-    /// User metadata (`x-amz-meta-*`), printable ASCII.
-    #[serde(default, with = "pairs_as_object")]
-    #[cfg_attr(feature = "schema", schemars(with = "std::collections::BTreeMap<String, String>"))]
-    pub metadata: Vec<(String, String)>,
-    /// Storage class (S3's default: `STANDARD`).
-    #[serde(default)]
-    pub storage_class: Option<StorageClass>,
-    /// Server-side encryption: `AES256` (SSE-S3) or `aws:kms` (SSE-KMS).
-    #[serde(default)]
-    pub sse: Option<Sse>,
-    /// The KMS key of `aws:kms` encryption (default: the account's).
-    #[serde(default)]
-    pub sse_kms_key_id: Option<String>,
-    /// Tags (at most 10), in order.
-    #[serde(default, with = "pairs_as_object")]
-    #[cfg_attr(feature = "schema", schemars(with = "std::collections::BTreeMap<String, String>"))]
-    pub tags: Vec<(String, String)>,
-    /// `*`: write only if no object has the key (else `precondition-failed`).
-    #[serde(default)]
-    pub if_none_match: Option<String>,
-    /// Write only if the object's ETag is this one (else `precondition-failed`).
-    #[serde(default)]
-    pub if_match: Option<String>,
+put_input! {
+    /// The JSON input of Put Object (Text): the text and how to store it.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    #[serde(deny_unknown_fields)]
+    pub struct PutObjectTextJson {
+        /// The bucket.
+        pub bucket_name: String,
+        /// The key.
+        pub object_path: String,
+        /// The text, stored as UTF-8.
+        pub content: String,
+        /// Mime type (default `text/plain`; `charset=utf-8` is added when no
+        /// charset is given).
+        #[serde(default)]
+        pub mime_type: Option<String>,
+        /// Canned ACL.
+        #[serde(default)]
+        pub acl: Option<CannedAcl>,
+        /// User metadata (`x-amz-meta-*`), printable ASCII.
+        #[serde(default, with = "pairs_as_object")]
+        #[cfg_attr(feature = "schema", schemars(with = "std::collections::BTreeMap<String, String>"))]
+        pub metadata: Vec<(String, String)>,
+    }
 }
 
 /// Put Object (Text).
@@ -77,14 +60,7 @@ impl Op for PutObjectText {
     }
 
     fn run(call: &mut Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error> {
-        let write = WriteOptions {
-            storage_class: input.storage_class,
-            sse: input.sse,
-            sse_kms_key_id: input.sse_kms_key_id.clone(),
-            tags: input.tags.clone(),
-            if_none_match: input.if_none_match.clone(),
-            if_match: input.if_match.clone(),
-        };
+        let write = input.write_options();
         let text = PutObjectTextInput {
             bucket_name: input.bucket_name,
             object_path: input.object_path,

@@ -180,6 +180,54 @@ impl WriteOptions {
     }
 }
 
+/// Declares the JSON input of a put: the fields written in it, then the
+/// write options every put takes (declared here once), and
+/// `write_options()` to read them as a [`WriteOptions`]. The fields are
+/// flat in the JSON, as the other inputs' (serde's `flatten` would not
+/// refuse unknown fields).
+macro_rules! put_input {
+    ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($fields)*
+            /// Storage class (S3's default: `STANDARD`).
+            #[serde(default)]
+            pub storage_class: Option<$crate::ops::write_options::StorageClass>,
+            /// Server-side encryption: `AES256` (SSE-S3) or `aws:kms` (SSE-KMS).
+            #[serde(default)]
+            pub sse: Option<$crate::ops::write_options::Sse>,
+            /// The KMS key of `aws:kms` encryption (default: the account's).
+            #[serde(default)]
+            pub sse_kms_key_id: Option<String>,
+            /// Tags (at most 10), in order.
+            #[serde(default, with = "crate::model::pairs_as_object")]
+            #[cfg_attr(feature = "schema", schemars(with = "std::collections::BTreeMap<String, String>"))]
+            pub tags: Vec<(String, String)>,
+            /// `*`: write only if no object has the key (else `precondition-failed`).
+            #[serde(default)]
+            pub if_none_match: Option<String>,
+            /// Write only if the object's ETag is this one (else `precondition-failed`).
+            #[serde(default)]
+            pub if_match: Option<String>,
+        }
+
+        impl $name {
+            /// The write's options.
+            pub fn write_options(&self) -> $crate::ops::write_options::WriteOptions {
+                $crate::ops::write_options::WriteOptions {
+                    storage_class: self.storage_class,
+                    sse: self.sse,
+                    sse_kms_key_id: self.sse_kms_key_id.clone(),
+                    tags: self.tags.clone(),
+                    if_none_match: self.if_none_match.clone(),
+                    if_match: self.if_match.clone(),
+                }
+            }
+        }
+    };
+}
+pub(crate) use put_input;
+
 /// An ETag in quotes, as S3 compares them (given with or without).
 pub(crate) fn quoted(etag: &str) -> String {
     format!("\"{}\"", etag.trim().trim_matches('"'))
