@@ -176,8 +176,9 @@ pub struct FileSink {
     // The first write that failed: the call fails on it, and the caller
     // reports it as the file's error rather than the transfer's.
     failure: std::sync::OnceLock<std::io::Error>,
-    // Flushes what was written to disk while the download goes on.
-    flusher: Flusher,
+    // Flushes what was written to disk while the download goes on; `None`
+    // when the download need not be durable before it is renamed.
+    flusher: Option<Flusher>,
 }
 
 /// How many bytes a download writes between two flushes to disk.
@@ -236,8 +237,13 @@ impl Flusher {
 
 impl FileSink {
     /// A new, empty temporary file beside `destination` (same directory, so
-    /// that the rename is atomic), named `.NAME.partial-PID-N`.
-    pub fn create(destination: &Path) -> std::io::Result<Self> {
+    /// that the rename is atomic), named `.NAME.partial-PID-N`. With
+    /// `durable`, what is written is flushed to disk (in the background as
+    /// it arrives, and all of it before the rename), so that the file
+    /// cannot be found empty or partial under its final name after the
+    /// machine stops; without it the rename is as atomic but the bytes may
+    /// still be in the page cache, as with aws-cli, boto3 and curl.
+    pub fn create(destination: &Path, durable: bool) -> std::io::Result<Self> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let name = destination.file_name().ok_or_else(|| {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "the output path names no file")
@@ -264,7 +270,7 @@ impl FileSink {
             written: AtomicU64::new(0),
             committed: false,
             failure: std::sync::OnceLock::new(),
-            flusher: Flusher::new(),
+            flusher: durable.then(Flusher::new),
         })
     }
 
@@ -297,8 +303,10 @@ impl FileSink {
                 self.destination.display()
             )));
         }
-        self.flusher.finish();
-        self.file.sync_all()?;
+        if let Some(flusher) = &self.flusher {
+            flusher.finish();
+            self.file.sync_all()?;
+        }
         std::fs::rename(&self.temporary, &self.destination)?;
         self.committed = true;
         Ok(self.destination.clone())
@@ -320,13 +328,17 @@ impl BodySink for FileSink {
         let result = self.file.write_all(bytes);
         self.note(result)?;
         self.written.fetch_max(end, Ordering::SeqCst);
-        self.flusher.wrote(&self.file, bytes.len() as u64);
+        if let Some(flusher) = &self.flusher {
+            flusher.wrote(&self.file, bytes.len() as u64);
+        }
         Ok(())
     }
 
     fn write_at(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
         self.note(positional_write(&self.file, bytes, offset))?;
-        self.flusher.wrote(&self.file, bytes.len() as u64);
+        if let Some(flusher) = &self.flusher {
+            flusher.wrote(&self.file, bytes.len() as u64);
+        }
         self.written
             .fetch_max(offset + bytes.len() as u64, Ordering::SeqCst);
         Ok(())
@@ -555,14 +567,14 @@ mod tests {
     fn file_sink_is_renamed_only_when_complete() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out.bin");
-        let mut sink = FileSink::create(&out).unwrap();
+        let mut sink = FileSink::create(&out, true).unwrap();
         let temporary = sink.temporary_path().to_path_buf();
         BodySink::write_all(&mut sink, b"hello world").unwrap();
         sink.truncate(5).unwrap();
         assert!(sink.truncate(6).is_err());
         assert!(!out.exists());
         let sink = {
-            let error = FileSink::create(&out).unwrap().commit(3).unwrap_err();
+            let error = FileSink::create(&out, true).unwrap().commit(3).unwrap_err();
             assert!(error.to_string().contains("not the 3 announced"), "{error}");
             sink
         };
@@ -575,7 +587,7 @@ mod tests {
     fn an_uncommitted_sink_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out.bin");
-        let mut sink = FileSink::create(&out).unwrap();
+        let mut sink = FileSink::create(&out, true).unwrap();
         BodySink::write_all(&mut sink, b"partial").unwrap();
         drop(sink);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

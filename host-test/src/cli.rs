@@ -192,6 +192,13 @@ pub struct Args {
     /// PATH only once the whole object arrived.
     #[arg(long, value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// get-object with --output: rename the download into place without
+    /// first flushing it to disk. Faster (aws-cli, boto3 and curl do not
+    /// flush either), but if the machine stops right after the call the
+    /// file may be found empty or partial under its final name. A failed
+    /// call never leaves it either way.
+    #[arg(long)]
+    pub no_fsync: bool,
     /// No progress bar (it is shown on a terminal for --file and --output).
     #[arg(long, short)]
     pub quiet: bool,
@@ -238,6 +245,7 @@ pub(crate) fn run_with_server(
     let files = Files {
         file: args.file.as_deref(),
         output: args.output.as_deref(),
+        durable: !args.no_fsync,
     };
     files.check(args.operation(), &mut input)?;
 
@@ -306,6 +314,9 @@ pub(crate) struct Files<'a> {
     pub(crate) file: Option<&'a Path>,
     /// Where the download goes.
     pub(crate) output: Option<&'a Path>,
+    /// Whether the download is flushed to disk before it is renamed into
+    /// place (everything but `--no-fsync`).
+    pub(crate) durable: bool,
 }
 
 impl Files<'_> {
@@ -353,7 +364,8 @@ pub(crate) fn call_json(
     };
     let (sink, committer) = match files.output {
         Some(path) => {
-            let sink = FileSink::create(path).map_err(|error| local_file("create", path, error))?;
+            let sink =
+                FileSink::create(path, files.durable).map_err(|error| local_file("create", path, error))?;
             let (sink, committer) = SharedFileSink::new(sink);
             (Some(Box::new(sink) as Box<dyn BodySink>), Some(committer))
         }
