@@ -38,8 +38,216 @@ pub trait BodySink: Send + Sync {
     fn truncate(&mut self, length: u64) -> std::io::Result<()>;
 }
 
-/// The host type behind the WIT `body-source`.
-pub struct Source(pub Box<dyn BodySource>);
+/// The host type behind the WIT `body-source`: the body, and the digests
+/// of the spans after the last one asked for, computed ahead.
+pub struct Source {
+    body: Arc<dyn BodySource>,
+    ahead: DigestsAhead,
+}
+
+impl Source {
+    /// The resource for `body`.
+    pub fn new(body: Box<dyn BodySource>) -> Self {
+        let body: Arc<dyn BodySource> = Arc::from(body);
+        Self {
+            ahead: DigestsAhead::new(Arc::clone(&body)),
+            body,
+        }
+    }
+
+    /// The body.
+    pub fn body(&self) -> &dyn BodySource {
+        self.body.as_ref()
+    }
+
+    /// The digest of `length` bytes from `offset`, as [`digest`] computes
+    /// it; see [`DigestsAhead`].
+    pub fn digest(
+        &self,
+        offset: u64,
+        length: u64,
+        algorithm: crate::wit::DigestAlgorithm,
+    ) -> Result<Vec<u8>, crate::wit::BodyError> {
+        self.ahead.digest(offset, length, algorithm)
+    }
+}
+
+/// How many spans after the one asked for are hashed ahead.
+const DIGESTS_AHEAD: u64 = 8;
+
+/// One span's digest: offset, length and algorithm (0 SHA-256, 1 MD5).
+type Span = (u64, u64, u8);
+
+/// Digests of a source's spans computed ahead, in a background thread.
+///
+/// An upload whose payload is signed asks the host for the SHA-256 of each
+/// part before it sends the part, one part after the other, while the
+/// parts themselves go in parallel: hashing would otherwise stop the
+/// transfer for a whole window of parts at a time. When the digest of a
+/// span is asked for, the next [`DIGESTS_AHEAD`] spans of the same length
+/// are queued, and one thread hashes them while the parts before them are
+/// sent; the component finds them done. Only digests (a few bytes each)
+/// are kept, and no more than the spans queued; a span never asked for
+/// (the upload failed, or resumed elsewhere) costs only its hashing.
+struct DigestsAhead {
+    body: Arc<dyn BodySource>,
+    shared: Arc<(std::sync::Mutex<Ahead>, std::sync::Condvar)>,
+}
+
+/// What the thread hashing ahead and the callers share.
+#[derive(Default)]
+struct Ahead {
+    queued: std::collections::VecDeque<Span>,
+    running: Option<Span>,
+    done: std::collections::HashMap<Span, Result<Vec<u8>, crate::wit::BodyError>>,
+    worker: bool,
+    stopped: bool,
+}
+
+fn algorithm_code(algorithm: crate::wit::DigestAlgorithm) -> u8 {
+    match algorithm {
+        crate::wit::DigestAlgorithm::Sha256 => 0,
+        crate::wit::DigestAlgorithm::Md5 => 1,
+    }
+}
+
+fn algorithm_of(code: u8) -> crate::wit::DigestAlgorithm {
+    if code == 0 {
+        crate::wit::DigestAlgorithm::Sha256
+    } else {
+        crate::wit::DigestAlgorithm::Md5
+    }
+}
+
+impl DigestsAhead {
+    fn new(body: Arc<dyn BodySource>) -> Self {
+        Self {
+            body,
+            shared: Arc::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ahead> {
+        self.shared
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The digest of the span: hashed ahead, being hashed (then awaited),
+    /// or computed now; then the spans after it are queued.
+    fn digest(
+        &self,
+        offset: u64,
+        length: u64,
+        algorithm: crate::wit::DigestAlgorithm,
+    ) -> Result<Vec<u8>, crate::wit::BodyError> {
+        let span = (offset, length, algorithm_code(algorithm));
+        let mut state = self.lock();
+        let ahead = loop {
+            if let Some(result) = state.done.remove(&span) {
+                break Some(result);
+            }
+            if state.running != Some(span) && !state.queued.contains(&span) {
+                break None;
+            }
+            state = self
+                .shared
+                .1
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        };
+        // Digests of spans before this one will not be asked for.
+        state.done.retain(|(at, _, _), _| *at > offset);
+        state.queued.retain(|(at, _, _)| *at > offset);
+        drop(state);
+        let result = match ahead {
+            Some(result) => result,
+            None => digest(self.body.as_ref(), offset, length, algorithm),
+        };
+        if result.is_ok() && length > 0 {
+            self.queue_after(span);
+        }
+        result
+    }
+
+    /// Queues the spans of `length` after `span`, and starts the thread.
+    fn queue_after(&self, (offset, length, code): Span) {
+        let size = self.body.size();
+        let mut state = self.lock();
+        for k in 1..=DIGESTS_AHEAD {
+            let Some(start) = length.checked_mul(k).and_then(|step| offset.checked_add(step)) else {
+                break;
+            };
+            if start >= size {
+                break;
+            }
+            let next = (start, length.min(size - start), code);
+            if state.running != Some(next) && !state.queued.contains(&next) && !state.done.contains_key(&next)
+            {
+                state.queued.push_back(next);
+            }
+        }
+        if state.worker || state.queued.is_empty() {
+            return;
+        }
+        let body = Arc::clone(&self.body);
+        let shared = Arc::clone(&self.shared);
+        let started = std::thread::Builder::new()
+            .name("digests-ahead".to_owned())
+            .spawn(move || hash_queued(body.as_ref(), &shared));
+        state.worker = started.is_ok();
+        if !state.worker {
+            // No thread: the spans are hashed when asked for.
+            state.queued.clear();
+        }
+    }
+}
+
+/// The background thread: hashes the queued spans until none is left.
+fn hash_queued(body: &dyn BodySource, shared: &(std::sync::Mutex<Ahead>, std::sync::Condvar)) {
+    /// Whatever way the thread ends, no caller waits for it any more.
+    struct Ended<'a>(&'a (std::sync::Mutex<Ahead>, std::sync::Condvar));
+    impl Drop for Ended<'_> {
+        fn drop(&mut self) {
+            let mut state = self
+                .0
+                 .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            state.queued.clear();
+            state.running = None;
+            state.worker = false;
+            self.0 .1.notify_all();
+        }
+    }
+    let _ended = Ended(shared);
+    let lock = || shared.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let span = {
+            let mut state = lock();
+            match state.queued.pop_front() {
+                Some(span) if !state.stopped => {
+                    state.running = Some(span);
+                    span
+                }
+                _ => return,
+            }
+        };
+        let (offset, length, code) = span;
+        let result = digest(body, offset, length, algorithm_of(code));
+        let mut state = lock();
+        state.running = None;
+        state.done.insert(span, result);
+        shared.1.notify_all();
+    }
+}
+
+impl Drop for DigestsAhead {
+    fn drop(&mut self) {
+        self.lock().stopped = true;
+    }
+}
 
 /// The host type behind the WIT `body-sink`.
 pub struct Sink(pub Box<dyn BodySink>);
@@ -581,6 +789,44 @@ mod tests {
         sink.commit(5).unwrap();
         assert_eq!(std::fs::read(&out).unwrap(), b"hello");
         assert!(!temporary.exists());
+    }
+
+    #[test]
+    fn a_sink_that_need_not_be_durable_commits_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.bin");
+        let sink = FileSink::create(&out, false).unwrap();
+        assert!(sink.flusher.is_none());
+        let chunk = vec![7u8; 1024 * 1024];
+        for index in 0..70u64 {
+            sink.write_at(index * chunk.len() as u64, &chunk).unwrap();
+        }
+        sink.commit(70 * chunk.len() as u64).unwrap();
+        assert_eq!(std::fs::metadata(&out).unwrap().len(), 70 * 1024 * 1024);
+        assert!(FileSink::create(&out, true).unwrap().flusher.is_some());
+    }
+
+    #[test]
+    fn digests_hashed_ahead_are_the_spans_digests() {
+        use crate::wit::DigestAlgorithm;
+        let bytes: Vec<u8> = (0..10 * 1024 * 1024 + 17).map(|i| (i % 251) as u8).collect();
+        let reference = BytesSource(bytes.clone());
+        let source = Source::new(Box::new(BytesSource(bytes)));
+        let span = 1024 * 1024;
+        // In order (the thread hashes ahead), then out of order (a resumed
+        // upload), then a span asked for twice, and the other algorithm.
+        let offsets = (0..11).chain([7, 3, 3]).map(|k| k * span);
+        for offset in offsets {
+            let length = span.min(reference.size() - offset);
+            for algorithm in [DigestAlgorithm::Sha256, DigestAlgorithm::Md5] {
+                assert_eq!(
+                    source.digest(offset, length, algorithm).unwrap(),
+                    digest(&reference, offset, length, algorithm).unwrap(),
+                    "span at {offset}"
+                );
+            }
+        }
+        assert!(source.digest(reference.size(), 1, DigestAlgorithm::Sha256).is_err());
     }
 
     #[test]
