@@ -601,18 +601,29 @@ impl Drop for FileSink {
 }
 
 /// A shared [`FileSink`], so that the caller can commit it after the call
-/// that wrote it (the component's handle to it is gone by then).
-pub struct SharedFileSink(pub Arc<std::sync::Mutex<Option<FileSink>>>);
+/// that wrote it (the component's handle to it is gone by then). Writes in
+/// place take the lock shared, so that the ranges of a download arriving
+/// in parallel are written at the same time; appending, cutting back and
+/// committing take it alone.
+pub struct SharedFileSink(pub Arc<std::sync::RwLock<Option<FileSink>>>);
 
 impl SharedFileSink {
     /// Shares `sink`; the second value is the caller's handle.
-    pub fn new(sink: FileSink) -> (Self, Arc<std::sync::Mutex<Option<FileSink>>>) {
-        let shared = Arc::new(std::sync::Mutex::new(Some(sink)));
+    pub fn new(sink: FileSink) -> (Self, Arc<std::sync::RwLock<Option<FileSink>>>) {
+        let shared = Arc::new(std::sync::RwLock::new(Some(sink)));
         (Self(Arc::clone(&shared)), shared)
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut FileSink) -> std::io::Result<R>) -> std::io::Result<R> {
-        let mut guard = self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+    fn with<R>(&self, f: impl FnOnce(&FileSink) -> std::io::Result<R>) -> std::io::Result<R> {
+        let guard = self.0.read().map_err(|_| std::io::Error::other("poisoned"))?;
+        match guard.as_ref() {
+            Some(sink) => f(sink),
+            None => Err(std::io::Error::other("the sink was already committed")),
+        }
+    }
+
+    fn with_mut<R>(&self, f: impl FnOnce(&mut FileSink) -> std::io::Result<R>) -> std::io::Result<R> {
+        let mut guard = self.0.write().map_err(|_| std::io::Error::other("poisoned"))?;
         match guard.as_mut() {
             Some(sink) => f(sink),
             None => Err(std::io::Error::other("the sink was already committed")),
@@ -626,7 +637,7 @@ impl BodySink for SharedFileSink {
     }
 
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.with(|sink| BodySink::write_all(sink, bytes))
+        self.with_mut(|sink| BodySink::write_all(sink, bytes))
     }
 
     fn write_at(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
@@ -634,7 +645,7 @@ impl BodySink for SharedFileSink {
     }
 
     fn truncate(&mut self, length: u64) -> std::io::Result<()> {
-        self.with(|sink| sink.truncate(length))
+        self.with_mut(|sink| sink.truncate(length))
     }
 }
 
@@ -826,7 +837,9 @@ mod tests {
                 );
             }
         }
-        assert!(source.digest(reference.size(), 1, DigestAlgorithm::Sha256).is_err());
+        assert!(source
+            .digest(reference.size(), 1, DigestAlgorithm::Sha256)
+            .is_err());
     }
 
     #[test]

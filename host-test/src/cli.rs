@@ -391,7 +391,7 @@ pub(crate) fn call_json(
             .and_then(Value::as_u64)
             .ok_or_else(|| host("get-object's answer has no metadata.content_length".to_owned()))?;
         let sink = committer
-            .lock()
+            .write()
             .ok()
             .and_then(|mut sink| sink.take())
             .ok_or_else(|| host("the download's file was lost".to_owned()))?;
@@ -408,12 +408,12 @@ pub(crate) fn call_json(
 }
 
 /// The caller's handle on a download's file.
-type SharedSink = std::sync::Arc<std::sync::Mutex<Option<FileSink>>>;
+type SharedSink = std::sync::Arc<std::sync::RwLock<Option<FileSink>>>;
 
 /// The error of a download whose file could not be written, when that is
 /// why the call failed: the component only saw its sink fail.
 fn write_failure(committer: Option<&SharedSink>, output: Option<&Path>) -> Option<CallError> {
-    let guard = committer?.lock().ok()?;
+    let guard = committer?.read().ok()?;
     let error = guard.as_ref()?.failure()?;
     Some(local_file("write", output?, error))
 }
