@@ -103,6 +103,8 @@ class Transfer:
     mib_per_s: float = 0.0
     host_rss_kib: int = 0
     rss_floor_kib: int = 0
+    cpu_seconds: float = 0.0
+    server_cpu_seconds: float = 0.0
     guest_memory_peak_bytes: int | None = None
     inner_seconds: float | None = None
     key: str = ""
@@ -117,6 +119,8 @@ class Transfer:
             "mib_per_s": round(self.mib_per_s, 2),
             "host_rss_kib": self.host_rss_kib,
             "host_rss_floor_kib": self.rss_floor_kib,
+            "cpu_seconds": round(self.cpu_seconds, 3),
+            "server_cpu_seconds": round(self.server_cpu_seconds, 3),
         }
         if self.guest_memory_peak_bytes is not None:
             out["guest_memory_peak_bytes"] = self.guest_memory_peak_bytes
@@ -137,6 +141,7 @@ class Measured:
     seconds: float
     maxrss_kib: int
     rss_floor_kib: int
+    cpu_seconds: float
     stdout: str
     stderr: str
     timed_out: bool
@@ -181,7 +186,8 @@ _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - start
 signal.setitimer(signal.ITIMER_REAL, 0)
 with open(result_path, "w") as f:
-    f.write(f"{os.waitstatus_to_exitcode(status)} {seconds!r} {usage.ru_maxrss} {floor} {timed_out}")
+    cpu = usage.ru_utime + usage.ru_stime
+    f.write(f"{os.waitstatus_to_exitcode(status)} {seconds!r} {usage.ru_maxrss} {floor} {timed_out} {cpu!r}")
 """
 
 
@@ -203,13 +209,13 @@ def run_measured(argv: list[str], env: dict[str, str], timeout: float, log_stem:
     out_path.unlink(missing_ok=True)
     err_path.unlink(missing_ok=True)
     try:
-        code, seconds, maxrss, floor, timed_out = result_path.read_text().split()
+        code, seconds, maxrss, floor, timed_out, cpu = result_path.read_text().split()
     except (OSError, ValueError):
         # The spawner itself failed (the command could not be started).
-        return Measured(done.returncode or 127, 0.0, 0, 0, stdout, stderr, False)
+        return Measured(done.returncode or 127, 0.0, 0, 0, 0.0, stdout, stderr, False)
     result_path.unlink(missing_ok=True)
     # ru_maxrss and VmHWM are in KiB on Linux.
-    return Measured(int(code), float(seconds), int(maxrss), int(floor), stdout, stderr, timed_out == "1")
+    return Measured(int(code), float(seconds), int(maxrss), int(floor), float(cpu), stdout, stderr, timed_out == "1")
 
 
 def run_quick(argv: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -440,6 +446,16 @@ class Bench:
         argv = [str(VENV_PYTHON), str(BOTO3_TRANSFER), verb, self.conn["endpoint"], self.bucket, key, str(path)]
         return argv, env
 
+    def server_cpu(self) -> float:
+        """The server's CPU time so far (user + system), from /proc; 0 when unknown."""
+        if self.server is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self.server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
     def transfer(self, contender: str, op: str, key: str, path: Path, size_mib: int, expect_sha: str) -> Transfer:
         """One timed PUT (path -> key) or GET (key -> path, checked)."""
         if self.server is None or self.server.poll() is not None:
@@ -451,6 +467,7 @@ class Bench:
         # Write back the previous transfer's dirty pages now, not during this one.
         os.sync()
         timeout = 120 + 2 * size_mib
+        server_before = self.server_cpu()
         m = run_measured(argv, env, timeout, WORK / f"{contender}-{op}")
         t = Transfer(
             ok=m.returncode == 0 and not m.timed_out,
@@ -458,6 +475,8 @@ class Bench:
             mib_per_s=size_mib / m.seconds if m.seconds > 0 else 0.0,
             host_rss_kib=m.maxrss_kib,
             rss_floor_kib=m.rss_floor_kib,
+            cpu_seconds=m.cpu_seconds,
+            server_cpu_seconds=max(0.0, self.server_cpu() - server_before),
             key=key,
         )
         if contender.startswith("connector"):
@@ -575,6 +594,8 @@ class Bench:
             "host_rss_kib": statistics.median(t.host_rss_kib for t in done),
             "host_rss_kib_max": max(t.host_rss_kib for t in done),
             "host_rss_floor_kib": max(t.rss_floor_kib for t in done),
+            "cpu_seconds": statistics.median(t.cpu_seconds for t in done),
+            "server_cpu_seconds": statistics.median(t.server_cpu_seconds for t in done),
         }
         if guest:
             out["guest_memory_peak_bytes"] = statistics.median(guest)
@@ -675,13 +696,24 @@ class Bench:
         return out
 
     def table(self) -> str:
-        header = ("op", "contender", "seconds", "MiB/s", "host RSS MiB", "guest MiB", "vs curl", "vs boto3")
+        header = (
+            "op",
+            "contender",
+            "seconds",
+            "MiB/s",
+            "CPU s",
+            "server CPU s",
+            "host RSS MiB",
+            "guest MiB",
+            "vs curl",
+            "vs boto3",
+        )
         rows = [header]
         for op in OPS:
             for contender in CONTENDERS:
                 m = self.medians(contender, op)
                 if m is None:
-                    rows.append((op, contender, "failed", "-", "-", "-", "-", "-"))
+                    rows.append((op, contender, "failed", "-", "-", "-", "-", "-", "-", "-"))
                     continue
                 guest = m.get("guest_memory_peak_bytes")
                 vs_curl = self.ratio(op, contender, "curl")
@@ -692,6 +724,8 @@ class Bench:
                         contender,
                         f"{m['seconds']:.2f}",
                         f"{m['mib_per_s']:.1f}",
+                        f"{m['cpu_seconds']:.2f}",
+                        f"{m['server_cpu_seconds']:.2f}",
                         rss_text(m["host_rss_kib"], m["host_rss_floor_kib"]),
                         "-" if guest is None else f"{guest / MIB:.1f}",
                         "-" if vs_curl is None else f"{vs_curl:.2f}x",
@@ -899,6 +933,7 @@ def main() -> int:
     print(
         f"{size_mib} MiB, median of {rounds} round(s); seconds: wall time of the process;"
         " host RSS: its peak resident set; guest: the component's linear-memory peak;"
+        " CPU s: the process's CPU time (user + system), server CPU s: the server's during it;"
         " vs curl, vs boto3: the median of each round's ratio of throughputs"
     )
     print(bench.table())
