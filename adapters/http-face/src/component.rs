@@ -299,8 +299,11 @@ fn put_object_file(
 }
 
 /// The input with the request's `Content-Type` as `mime_type`, unless the
-/// input names one (or gives the old connector's `file` object).
+/// input names one (or gives the old connector's `file` object), or the
+/// type is the form type that clients send by default.
 fn with_mime_type(input: &str, content_type: Option<String>) -> String {
+    // curl's default for a body, not a statement about the object.
+    let content_type = content_type.filter(|t| !t.starts_with("application/x-www-form-urlencoded"));
     let (Some(content_type), Ok(Value::Object(mut map))) =
         (content_type, serde_json::from_str::<Value>(input))
     else {
