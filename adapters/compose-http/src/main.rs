@@ -3,7 +3,7 @@
 //! which exports `wasi:http/incoming-handler`.
 //!
 //! ```text
-//! compose_http ADAPTER.wasm CONNECTOR.wasm FACE.wasm OUT.wasm
+//! s3-connector-compose-http ADAPTER.wasm CONNECTOR.wasm FACE.wasm OUT.wasm
 //! ```
 //!
 //! The adapter is instantiated first (its imports are WASI's), then the
@@ -21,7 +21,7 @@ use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId};
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [adapter, connector, face, out] = args.as_slice() else {
-        bail!("usage: compose_http ADAPTER.wasm CONNECTOR.wasm FACE.wasm OUT.wasm");
+        bail!("usage: s3-connector-compose-http ADAPTER.wasm CONNECTOR.wasm FACE.wasm OUT.wasm");
     };
     let mut graph = CompositionGraph::new();
     let mut register = |name: &str, path: &str| -> anyhow::Result<PackageId> {
