@@ -141,6 +141,19 @@ bench-tenants: build
 	mkdir -p target/bench
 	target/release/examples/tenants $(TENANTS) 8 | tee target/bench/tenants.json
 
+## The HTTP artifact on the wasmtime CLI (not part of `make test`): installs
+## wasmtime-cli $(WASMTIME_VERSION) when missing (a long build), then drives
+## every operation of the manifest through `wasmtime serve` against the
+## embedded local S3 server (host-test/interop_http.py).
+WASMTIME_VERSION ?= 48.0.8
+WASMTIME         ?= wasmtime
+interop: build
+	$(CARGO) build -p s3-connector-host --release --example local_s3
+	@$(WASMTIME) --version 2>/dev/null | grep -q '^wasmtime $(WASMTIME_VERSION)' || \
+		$(CARGO) install wasmtime-cli --version $(WASMTIME_VERSION) --locked
+	python3 host-test/interop_http.py $(HTTP_WASM) target/release/examples/local_s3 \
+		$$(command -v $(WASMTIME) || echo $(HOME)/.cargo/bin/wasmtime)
+
 ## Formatting and lints, for both crates and the wasm target.
 lint:
 	rustup target add wasm32-wasip2 >/dev/null

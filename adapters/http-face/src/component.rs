@@ -167,7 +167,7 @@ fn operation_names() -> Vec<String> {
 /// The request's headers, names in lower case.
 fn header(request: &IncomingRequest, name: &str) -> Option<String> {
     let headers = request.headers();
-    let values = headers.get(&name.to_owned());
+    let values = headers.get(name);
     drop(headers);
     values
         .into_iter()
