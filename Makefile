@@ -27,7 +27,7 @@ wasm:
 ## component that exports wasi:http/incoming-handler and imports only wasi:*.
 http: wasm
 	$(CARGO) build -p s3-connector-wasi-http -p s3-connector-http-face --profile component --target wasm32-wasip2
-	$(CARGO) run -q --release -p s3-connector-compose-http -- $(HTTP_ADAPTER) $(WASM) $(HTTP_FACE) $(HTTP_WASM)
+	$(CARGO) run -q -p s3-connector-compose-http -- $(HTTP_ADAPTER) $(WASM) $(HTTP_FACE) $(HTTP_WASM)
 
 host:
 	$(CARGO) build -p s3-connector-host --release

@@ -269,6 +269,18 @@ fn refusals_have_fitting_statuses_and_typed_errors() {
     assert_eq!(bad_field.status, 400);
     assert_eq!(bad_field.error()["kind"], "invalid-input");
 
+    // A download's input is checked before its answer begins: a typo is a
+    // 400, never a 200 whose body then breaks.
+    let typo = serve.post("get-object", &json!({"input": {"bucket_name": BUCKET, "objectpath": "k"}}));
+    assert_eq!(typo.status, 400);
+    assert_eq!(typo.error()["field"], "objectpath");
+    let bad_range = serve.post(
+        "get-object",
+        &json!({"input": {"bucket_name": BUCKET, "object_path": "k", "range": {"from": "x"}}}),
+    );
+    assert_eq!(bad_range.status, 400);
+    assert_eq!(bad_range.error()["field"], "range.from");
+
     let bad_envelope = serve.post("list-objects", &json!({"inptu": {}}));
     assert_eq!(bad_envelope.status, 400);
     assert_eq!(bad_envelope.error()["field"], "inptu");

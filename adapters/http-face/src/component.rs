@@ -150,6 +150,17 @@ fn method_name(method: &Method) -> &str {
     }
 }
 
+/// The input fields of `get-object`, from the manifest.
+fn get_object_fields() -> Vec<String> {
+    let manifest: Value = serde_json::from_str(&wit_json::describe()).unwrap_or_default();
+    manifest["operations"]
+        .as_array()
+        .and_then(|ops| ops.iter().find(|op| op["name"] == "get-object"))
+        .and_then(|op| op["input"]["properties"].as_object())
+        .map(|fields| fields.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
 /// The operations the connector runs, by name, from its manifest (whose
 /// list `json.operations` mirrors).
 fn operation_names() -> Vec<String> {
@@ -338,6 +349,9 @@ fn get_object(
         let Ok(Value::Object(mut input)) = serde_json::from_str::<Value>(&input) else {
             return Err(Refusal::bad_request("input", "must be a JSON object"));
         };
+        // Checked before the head: once the answer has begun, a refusal
+        // could only break its body.
+        crate::envelope::check_get_object_input(&input, &get_object_fields())?;
         let mut head_input = Map::new();
         for field in ["bucket_name", "object_path", "version_id"] {
             if let Some(value) = input.get(field) {

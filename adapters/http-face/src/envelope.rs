@@ -262,6 +262,42 @@ pub fn connection_from_env(vars: &[(String, String)]) -> Option<Connection> {
     })
 }
 
+/// Checks a `get-object` input before its answer begins: every field is
+/// one of `fields` (the manifest's), and a `range` is `{"from": N, "to":
+/// N or null}`. The connector checks the rest (names, lengths) on the head
+/// that goes first, whose refusal still has its own status.
+pub fn check_get_object_input(input: &Map<String, Value>, fields: &[String]) -> Result<(), Refusal> {
+    if let Some(name) = input.keys().find(|name| !fields.iter().any(|f| f == *name)) {
+        return Err(Refusal::bad_request(
+            name.clone(),
+            format!("unknown field: get-object takes {}", fields.join(", ")),
+        ));
+    }
+    match input.get("range") {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Object(range)) => {
+            if let Some(name) = range.keys().find(|k| *k != "from" && *k != "to") {
+                return Err(Refusal::bad_request(
+                    format!("range.{name}"),
+                    "unknown field: a range has from and to",
+                ));
+            }
+            if !range.get("from").is_some_and(Value::is_u64) {
+                return Err(Refusal::bad_request(
+                    "range.from",
+                    "must be a byte offset (0 or more)",
+                ));
+            }
+            match range.get("to") {
+                None | Some(Value::Null) => Ok(()),
+                Some(to) if to.is_u64() => Ok(()),
+                Some(_) => Err(Refusal::bad_request("range.to", "must be a byte offset or null")),
+            }
+        }
+        Some(_) => Err(Refusal::bad_request("range", "must be {\"from\": N, \"to\": N}")),
+    }
+}
+
 /// The refusal of a request that has no connection, in an environment
 /// that holds none either.
 pub fn no_connection() -> Refusal {
@@ -337,6 +373,29 @@ mod tests {
         assert_eq!(parse_parts(Some("[]"), None).unwrap_err().field, "input");
         assert_eq!(parse_parts(Some("{"), None).unwrap_err().field, "input");
         assert_eq!(parse_parts(None, Some("{")).unwrap_err().field, "connection");
+    }
+
+    #[test]
+    fn get_object_inputs_are_checked_before_the_answer_begins() {
+        let fields: Vec<String> = ["bucket_name", "object_path", "version_id", "range"]
+            .iter()
+            .map(|f| (*f).to_owned())
+            .collect();
+        let check = |input: Value| {
+            let Value::Object(map) = input else { panic!() };
+            check_get_object_input(&map, &fields).map_err(|r| r.field)
+        };
+        let ok =
+            serde_json::json!({"bucket_name": "b", "object_path": "k", "range": {"from": 1, "to": null}});
+        assert_eq!(check(ok), Ok(()));
+        let typo = serde_json::json!({"bucket_name": "b", "objectpath": "k"});
+        assert_eq!(check(typo), Err("objectpath".to_owned()));
+        let bad_from = serde_json::json!({"bucket_name": "b", "range": {"from": "x"}});
+        assert_eq!(check(bad_from), Err("range.from".to_owned()));
+        let bad_to = serde_json::json!({"bucket_name": "b", "range": {"from": 1, "to": -1}});
+        assert_eq!(check(bad_to), Err("range.to".to_owned()));
+        let extra = serde_json::json!({"bucket_name": "b", "range": {"from": 1, "length": 2}});
+        assert_eq!(check(extra), Err("range.length".to_owned()));
     }
 
     #[test]
