@@ -271,7 +271,10 @@ fn refusals_have_fitting_statuses_and_typed_errors() {
 
     // A download's input is checked before its answer begins: a typo is a
     // 400, never a 200 whose body then breaks.
-    let typo = serve.post("get-object", &json!({"input": {"bucket_name": BUCKET, "objectpath": "k"}}));
+    let typo = serve.post(
+        "get-object",
+        &json!({"input": {"bucket_name": BUCKET, "objectpath": "k"}}),
+    );
     assert_eq!(typo.status, 400);
     assert_eq!(typo.error()["field"], "objectpath");
     let bad_range = serve.post(
@@ -406,4 +409,45 @@ fn object_bodies_stream_both_ways_byte_for_byte() {
     );
     assert_eq!(got.status, 200);
     assert_eq!(got.body, small);
+}
+
+#[test]
+fn a_download_that_fails_mid_body_breaks_the_answer_instead_of_ending_it_short() {
+    let serve = Serve::start();
+    let bytes = pseudo_random(48 * 1024 * 1024);
+    let input = json!({"bucket_name": BUCKET, "object_path": "moving.bin"}).to_string();
+    ok(&serve.send(
+        "POST",
+        "put-object-file",
+        &[("x-s3-input", &input)],
+        bytes.clone(),
+    ));
+
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .post(format!("{}/v1/get-object", serve.url))
+        .send(json!({"input": {"bucket_name": BUCKET, "object_path": "moving.bin"}}).to_string())
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let mut reader = response.body_mut().as_reader();
+    let mut first = vec![0; 1024 * 1024];
+    reader.read_exact(&mut first).unwrap();
+    assert_eq!(first, bytes[..first.len()]);
+    // The object changes while the client holds back: the ranges still to
+    // come are refused by If-Match, and the answer must not look whole.
+    ok(&serve.post(
+        "put-object-text",
+        &json!({"input": {"bucket_name": BUCKET, "object_path": "moving.bin", "content": "replaced"}}),
+    ));
+    let mut rest = Vec::new();
+    let read = reader.read_to_end(&mut rest);
+    let received = first.len() + rest.len();
+    assert!(
+        read.is_err() || received < bytes.len(),
+        "a download whose object changed ended as if whole ({received} bytes)"
+    );
+    assert!(rest.len() + first.len() <= bytes.len());
 }
