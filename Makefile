@@ -1,33 +1,42 @@
 # s3-connector: build the component and the host, run the demo and the tests.
 # Every target does its own set-up, so `make demo` and `make test` work on a fresh machine.
 
-WASM        := target/wasm32-wasip2/component/s3_connector.wasm
-HOST        := target/release/s3-connector
-HTTP_FACE   := target/wasm32-wasip2/component/s3_connector_http_face.wasm
-HTTP_WASM   := target/wasm32-wasip2/component/s3_connector_http.wasm
-HTTP_ADAPTER := target/wasm32-wasip2/component/s3_connector_wasi_http.wasm
-VENV        := target/venv
-MOTO_SERVER := $(VENV)/bin/moto_server
-CARGO       ?= cargo
+WASM         := target/wasm32-wasip2/component/s3_connector.wasm
+WASI_ADAPTER := target/wasm32-wasip2/component/s3_connector_wasi_http.wasm
+WASI_WASM    := target/wasm32-wasip2/component/s3_connector_wasi.wasm
+HTTP_FACE    := target/wasm32-wasip2/component/s3_connector_http_face.wasm
+HTTP_WASM    := target/wasm32-wasip2/component/s3_connector_http.wasm
+HOST         := target/release/s3-connector
+VENV         := target/venv
+MOTO_SERVER  := $(VENV)/bin/moto_server
+CARGO        ?= cargo
 
-.PHONY: all build wasm http interop host demo test test-core manifest readme test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro
+.PHONY: all build wasm wasi http interop host demo test test-core manifest readme test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro
 
 all: build
 
-## Build the component (.wasm), the HTTP artifact and the host CLI.
-build: wasm http host
+## Build the component (.wasm), its standard-WASI build, the HTTP artifact
+## and the host CLI.
+build: wasm wasi http host
 
 wasm:
 	rustup target add wasm32-wasip2 >/dev/null
 	$(CARGO) build -p s3-connector --profile component --target wasm32-wasip2
 	@ls -l $(WASM) | awk '{ print "component: " $$9 " (" $$5 " bytes)" }'
 
+## The standard-WASI build: the connector composed with the wasi:http
+## adapter (adapters/wasi-http) by adapters/compose (wac-graph); it imports
+## only wasi:* interfaces.
+wasi: wasm
+	$(CARGO) build -p s3-connector-wasi-http --profile component --target wasm32-wasip2
+	$(CARGO) run -q -p s3-connector-compose -- $(WASM) $(WASI_ADAPTER) $(WASI_WASM)
+
 ## The HTTP artifact: the HTTP face (adapters/http-face), the connector and
-## the wasi:http adapter (adapters/wasi-http) composed by wac-graph into one
-## component that exports wasi:http/incoming-handler and imports only wasi:*.
-http: wasm
-	$(CARGO) build -p s3-connector-wasi-http -p s3-connector-http-face --profile component --target wasm32-wasip2
-	$(CARGO) run -q -p s3-connector-compose-http -- $(HTTP_ADAPTER) $(WASM) $(HTTP_FACE) $(HTTP_WASM)
+## the wasi:http adapter composed by adapters/compose into one component
+## that exports wasi:http/incoming-handler and imports only wasi:*.
+http: wasi
+	$(CARGO) build -p s3-connector-http-face --profile component --target wasm32-wasip2
+	$(CARGO) run -q -p s3-connector-compose -- --http $(WASM) $(WASI_ADAPTER) $(HTTP_FACE) $(HTTP_WASM)
 
 host:
 	$(CARGO) build -p s3-connector-host --release
@@ -50,6 +59,7 @@ test: build moto test-core test-host fuzz-smoke
 
 test-core:
 	$(CARGO) test -p s3-connector --features schema
+	$(CARGO) test -p s3-connector-wasi-http
 	$(CARGO) test -p s3-connector-http-face
 
 ## Rewrite src/manifest.json from the operation registry (the component
@@ -161,6 +171,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p s3-connector --all-targets --features schema -- -D warnings
 	$(CARGO) clippy -p s3-connector --target wasm32-wasip2 -- -D warnings
+	$(CARGO) clippy -p s3-connector-wasi-http --all-targets --target wasm32-wasip2 -- -D warnings
 	$(CARGO) clippy -p s3-connector-http-face --target wasm32-wasip2 -- -D warnings
 
 fmt:
