@@ -22,7 +22,8 @@ use wasmtime::component::{
     Component, ComponentNamedList, Instance, Lift, Linker, Lower, ResourceAny, ResourceTable, TypedFunc, Val,
 };
 use wasmtime::{Engine, Store};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -442,6 +443,54 @@ fn a_large_file_goes_up_in_parts_and_comes_back_into_memory() {
     let held = guest.sink_bytes(sink);
     assert_eq!(held.len(), content.len());
     assert!(held == content, "the bytes read back differ");
+}
+
+#[test]
+fn a_file_goes_up_from_a_standard_stream_and_down_into_one() {
+    let local = Local::new();
+    let conn = local.conn();
+    let mut guest = Guest::artifact_on_loopback();
+    // Signed over plain HTTP: each part is read twice from the stream's
+    // window, once to hash it and once to send it.
+    let content: Vec<u8> = (0..17 * 1024 * 1024 + 777u32)
+        .map(|i| (i.wrapping_mul(40_503) >> 8) as u8)
+        .collect();
+    let input: DynInputStream = Box::new(MemoryInputPipe::new(content.clone()));
+    let input = guest.store.data_mut().table.push(input).unwrap();
+    let input = ResourceAny::try_from_resource(input, &mut guest.store).unwrap();
+    let source_from_stream = guest.streams::<(ResourceAny, u64), (ResourceAny,)>("source-from-stream");
+    let (source,) = source_from_stream
+        .call(&mut guest.store, (input, content.len() as u64))
+        .unwrap();
+    let (put, _) = guest
+        .invoke_streamed(
+            &conn,
+            "put-object-file",
+            json!({"bucket_name": BUCKET, "object_path": "streamed.bin", "payload_signing": "signed"}),
+            Some(source),
+            None,
+        )
+        .unwrap();
+    assert_eq!(put["parts"], 3, "{put}");
+
+    let pipe = MemoryOutputPipe::new(64 * 1024 * 1024);
+    let output: DynOutputStream = Box::new(pipe.clone());
+    let output = guest.store.data_mut().table.push(output).unwrap();
+    let output = ResourceAny::try_from_resource(output, &mut guest.store).unwrap();
+    let sink_to_stream = guest.streams::<(ResourceAny,), (ResourceAny,)>("sink-to-stream");
+    let (sink,) = sink_to_stream.call(&mut guest.store, (output,)).unwrap();
+    guest
+        .invoke_streamed(
+            &conn,
+            "get-object",
+            json!({"bucket_name": BUCKET, "object_path": "streamed.bin"}),
+            None,
+            Some(sink),
+        )
+        .unwrap();
+    let written = pipe.contents();
+    assert_eq!(written.len(), content.len());
+    assert!(written[..] == content[..], "the bytes read back differ");
 }
 
 #[test]
