@@ -301,6 +301,16 @@ fn refusals_have_fitting_statuses_and_typed_errors() {
     let _ = socket.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 411"), "{answer}");
     assert!(answer.contains("\"field\":\"content-length\""), "{answer}");
+
+    // A JSON body over the cap is refused on its length, before it is read.
+    let mut socket = std::net::TcpStream::connect(serve.url.trim_start_matches("http://")).unwrap();
+    let head = "POST /v1/list-objects HTTP/1.1\r\nhost: test\r\ncontent-length: 40000000\r\n\
+                connection: close\r\n\r\n{";
+    std::io::Write::write_all(&mut socket, head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = socket.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"field\":\"body\""), "{answer}");
 }
 
 #[test]
