@@ -135,10 +135,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // itself: a fresh one with its first call, and a warm call.
     let presign = r#"{"bucket_name":"tenants","object_path":"a.txt","expires_seconds":60}"#;
     let tenant = conn(&keys[0]);
-    let (mut fresh, mut warm) = (Vec::new(), Vec::new());
+    let (mut fresh, mut created, mut warm) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..200 {
         let t = Instant::now();
         let mut instance = runtime.instance(InstanceOptions::default())?;
+        created.push(t.elapsed());
         instance.invoke(&tenant, "get-object-signed-url", presign, None)?;
         fresh.push(t.elapsed());
         let t = Instant::now();
@@ -159,6 +160,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "instance_and_first_call_median_us": median(first_calls.into_inner().unwrap_or_default()),
         "warm_call_median_us": median(warm_calls.into_inner().unwrap_or_default()),
         "fresh_instance_and_presign_median_us": median(fresh),
+        "fresh_instance_alone_median_us": median(created),
         "warm_presign_median_us": median(warm),
         "seconds": elapsed.as_secs_f64(),
     });

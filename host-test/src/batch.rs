@@ -224,6 +224,7 @@ fn run_line(
     let files = cli::Files {
         file: file.as_deref(),
         output: output.as_deref(),
+        durable: !args.no_fsync,
     };
     files.check(&operation, &mut input)?;
     let conn = cli::resolve_connection(&fields, args, env, server)?;

@@ -38,8 +38,216 @@ pub trait BodySink: Send + Sync {
     fn truncate(&mut self, length: u64) -> std::io::Result<()>;
 }
 
-/// The host type behind the WIT `body-source`.
-pub struct Source(pub Box<dyn BodySource>);
+/// The host type behind the WIT `body-source`: the body, and the digests
+/// of the spans after the last one asked for, computed ahead.
+pub struct Source {
+    body: Arc<dyn BodySource>,
+    ahead: DigestsAhead,
+}
+
+impl Source {
+    /// The resource for `body`.
+    pub fn new(body: Box<dyn BodySource>) -> Self {
+        let body: Arc<dyn BodySource> = Arc::from(body);
+        Self {
+            ahead: DigestsAhead::new(Arc::clone(&body)),
+            body,
+        }
+    }
+
+    /// The body.
+    pub fn body(&self) -> &dyn BodySource {
+        self.body.as_ref()
+    }
+
+    /// The digest of `length` bytes from `offset`, as [`digest`] computes
+    /// it; see [`DigestsAhead`].
+    pub fn digest(
+        &self,
+        offset: u64,
+        length: u64,
+        algorithm: crate::wit::DigestAlgorithm,
+    ) -> Result<Vec<u8>, crate::wit::BodyError> {
+        self.ahead.digest(offset, length, algorithm)
+    }
+}
+
+/// How many spans after the one asked for are hashed ahead.
+const DIGESTS_AHEAD: u64 = 8;
+
+/// One span's digest: offset, length and algorithm (0 SHA-256, 1 MD5).
+type Span = (u64, u64, u8);
+
+/// Digests of a source's spans computed ahead, in a background thread.
+///
+/// An upload whose payload is signed asks the host for the SHA-256 of each
+/// part before it sends the part, one part after the other, while the
+/// parts themselves go in parallel: hashing would otherwise stop the
+/// transfer for a whole window of parts at a time. When the digest of a
+/// span is asked for, the next [`DIGESTS_AHEAD`] spans of the same length
+/// are queued, and one thread hashes them while the parts before them are
+/// sent; the component finds them done. Only digests (a few bytes each)
+/// are kept, and no more than the spans queued; a span never asked for
+/// (the upload failed, or resumed elsewhere) costs only its hashing.
+struct DigestsAhead {
+    body: Arc<dyn BodySource>,
+    shared: Arc<(std::sync::Mutex<Ahead>, std::sync::Condvar)>,
+}
+
+/// What the thread hashing ahead and the callers share.
+#[derive(Default)]
+struct Ahead {
+    queued: std::collections::VecDeque<Span>,
+    running: Option<Span>,
+    done: std::collections::HashMap<Span, Result<Vec<u8>, crate::wit::BodyError>>,
+    worker: bool,
+    stopped: bool,
+}
+
+fn algorithm_code(algorithm: crate::wit::DigestAlgorithm) -> u8 {
+    match algorithm {
+        crate::wit::DigestAlgorithm::Sha256 => 0,
+        crate::wit::DigestAlgorithm::Md5 => 1,
+    }
+}
+
+fn algorithm_of(code: u8) -> crate::wit::DigestAlgorithm {
+    if code == 0 {
+        crate::wit::DigestAlgorithm::Sha256
+    } else {
+        crate::wit::DigestAlgorithm::Md5
+    }
+}
+
+impl DigestsAhead {
+    fn new(body: Arc<dyn BodySource>) -> Self {
+        Self {
+            body,
+            shared: Arc::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ahead> {
+        self.shared
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The digest of the span: hashed ahead, being hashed (then awaited),
+    /// or computed now; then the spans after it are queued.
+    fn digest(
+        &self,
+        offset: u64,
+        length: u64,
+        algorithm: crate::wit::DigestAlgorithm,
+    ) -> Result<Vec<u8>, crate::wit::BodyError> {
+        let span = (offset, length, algorithm_code(algorithm));
+        let mut state = self.lock();
+        let ahead = loop {
+            if let Some(result) = state.done.remove(&span) {
+                break Some(result);
+            }
+            if state.running != Some(span) && !state.queued.contains(&span) {
+                break None;
+            }
+            state = self
+                .shared
+                .1
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        };
+        // Digests of spans before this one will not be asked for.
+        state.done.retain(|(at, _, _), _| *at > offset);
+        state.queued.retain(|(at, _, _)| *at > offset);
+        drop(state);
+        let result = match ahead {
+            Some(result) => result,
+            None => digest(self.body.as_ref(), offset, length, algorithm),
+        };
+        if result.is_ok() && length > 0 {
+            self.queue_after(span);
+        }
+        result
+    }
+
+    /// Queues the spans of `length` after `span`, and starts the thread.
+    fn queue_after(&self, (offset, length, code): Span) {
+        let size = self.body.size();
+        let mut state = self.lock();
+        for k in 1..=DIGESTS_AHEAD {
+            let Some(start) = length.checked_mul(k).and_then(|step| offset.checked_add(step)) else {
+                break;
+            };
+            if start >= size {
+                break;
+            }
+            let next = (start, length.min(size - start), code);
+            if state.running != Some(next) && !state.queued.contains(&next) && !state.done.contains_key(&next)
+            {
+                state.queued.push_back(next);
+            }
+        }
+        if state.worker || state.queued.is_empty() {
+            return;
+        }
+        let body = Arc::clone(&self.body);
+        let shared = Arc::clone(&self.shared);
+        let started = std::thread::Builder::new()
+            .name("digests-ahead".to_owned())
+            .spawn(move || hash_queued(body.as_ref(), &shared));
+        state.worker = started.is_ok();
+        if !state.worker {
+            // No thread: the spans are hashed when asked for.
+            state.queued.clear();
+        }
+    }
+}
+
+/// The background thread: hashes the queued spans until none is left.
+fn hash_queued(body: &dyn BodySource, shared: &(std::sync::Mutex<Ahead>, std::sync::Condvar)) {
+    /// Whatever way the thread ends, no caller waits for it any more.
+    struct Ended<'a>(&'a (std::sync::Mutex<Ahead>, std::sync::Condvar));
+    impl Drop for Ended<'_> {
+        fn drop(&mut self) {
+            let mut state = self
+                .0
+                 .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            state.queued.clear();
+            state.running = None;
+            state.worker = false;
+            self.0 .1.notify_all();
+        }
+    }
+    let _ended = Ended(shared);
+    let lock = || shared.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let span = {
+            let mut state = lock();
+            match state.queued.pop_front() {
+                Some(span) if !state.stopped => {
+                    state.running = Some(span);
+                    span
+                }
+                _ => return,
+            }
+        };
+        let (offset, length, code) = span;
+        let result = digest(body, offset, length, algorithm_of(code));
+        let mut state = lock();
+        state.running = None;
+        state.done.insert(span, result);
+        shared.1.notify_all();
+    }
+}
+
+impl Drop for DigestsAhead {
+    fn drop(&mut self) {
+        self.lock().stopped = true;
+    }
+}
 
 /// The host type behind the WIT `body-sink`.
 pub struct Sink(pub Box<dyn BodySink>);
@@ -176,8 +384,9 @@ pub struct FileSink {
     // The first write that failed: the call fails on it, and the caller
     // reports it as the file's error rather than the transfer's.
     failure: std::sync::OnceLock<std::io::Error>,
-    // Flushes what was written to disk while the download goes on.
-    flusher: Flusher,
+    // Flushes what was written to disk while the download goes on; `None`
+    // when the download need not be durable before it is renamed.
+    flusher: Option<Flusher>,
 }
 
 /// How many bytes a download writes between two flushes to disk.
@@ -236,8 +445,13 @@ impl Flusher {
 
 impl FileSink {
     /// A new, empty temporary file beside `destination` (same directory, so
-    /// that the rename is atomic), named `.NAME.partial-PID-N`.
-    pub fn create(destination: &Path) -> std::io::Result<Self> {
+    /// that the rename is atomic), named `.NAME.partial-PID-N`. With
+    /// `durable`, what is written is flushed to disk (in the background as
+    /// it arrives, and all of it before the rename), so that the file
+    /// cannot be found empty or partial under its final name after the
+    /// machine stops; without it the rename is as atomic but the bytes may
+    /// still be in the page cache, as with aws-cli, boto3 and curl.
+    pub fn create(destination: &Path, durable: bool) -> std::io::Result<Self> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let name = destination.file_name().ok_or_else(|| {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "the output path names no file")
@@ -264,7 +478,7 @@ impl FileSink {
             written: AtomicU64::new(0),
             committed: false,
             failure: std::sync::OnceLock::new(),
-            flusher: Flusher::new(),
+            flusher: durable.then(Flusher::new),
         })
     }
 
@@ -297,8 +511,10 @@ impl FileSink {
                 self.destination.display()
             )));
         }
-        self.flusher.finish();
-        self.file.sync_all()?;
+        if let Some(flusher) = &self.flusher {
+            flusher.finish();
+            self.file.sync_all()?;
+        }
         std::fs::rename(&self.temporary, &self.destination)?;
         self.committed = true;
         Ok(self.destination.clone())
@@ -320,13 +536,17 @@ impl BodySink for FileSink {
         let result = self.file.write_all(bytes);
         self.note(result)?;
         self.written.fetch_max(end, Ordering::SeqCst);
-        self.flusher.wrote(&self.file, bytes.len() as u64);
+        if let Some(flusher) = &self.flusher {
+            flusher.wrote(&self.file, bytes.len() as u64);
+        }
         Ok(())
     }
 
     fn write_at(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
         self.note(positional_write(&self.file, bytes, offset))?;
-        self.flusher.wrote(&self.file, bytes.len() as u64);
+        if let Some(flusher) = &self.flusher {
+            flusher.wrote(&self.file, bytes.len() as u64);
+        }
         self.written
             .fetch_max(offset + bytes.len() as u64, Ordering::SeqCst);
         Ok(())
@@ -381,18 +601,29 @@ impl Drop for FileSink {
 }
 
 /// A shared [`FileSink`], so that the caller can commit it after the call
-/// that wrote it (the component's handle to it is gone by then).
-pub struct SharedFileSink(pub Arc<std::sync::Mutex<Option<FileSink>>>);
+/// that wrote it (the component's handle to it is gone by then). Writes in
+/// place take the lock shared, so that the ranges of a download arriving
+/// in parallel are written at the same time; appending, cutting back and
+/// committing take it alone.
+pub struct SharedFileSink(pub Arc<std::sync::RwLock<Option<FileSink>>>);
 
 impl SharedFileSink {
     /// Shares `sink`; the second value is the caller's handle.
-    pub fn new(sink: FileSink) -> (Self, Arc<std::sync::Mutex<Option<FileSink>>>) {
-        let shared = Arc::new(std::sync::Mutex::new(Some(sink)));
+    pub fn new(sink: FileSink) -> (Self, Arc<std::sync::RwLock<Option<FileSink>>>) {
+        let shared = Arc::new(std::sync::RwLock::new(Some(sink)));
         (Self(Arc::clone(&shared)), shared)
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut FileSink) -> std::io::Result<R>) -> std::io::Result<R> {
-        let mut guard = self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?;
+    fn with<R>(&self, f: impl FnOnce(&FileSink) -> std::io::Result<R>) -> std::io::Result<R> {
+        let guard = self.0.read().map_err(|_| std::io::Error::other("poisoned"))?;
+        match guard.as_ref() {
+            Some(sink) => f(sink),
+            None => Err(std::io::Error::other("the sink was already committed")),
+        }
+    }
+
+    fn with_mut<R>(&self, f: impl FnOnce(&mut FileSink) -> std::io::Result<R>) -> std::io::Result<R> {
+        let mut guard = self.0.write().map_err(|_| std::io::Error::other("poisoned"))?;
         match guard.as_mut() {
             Some(sink) => f(sink),
             None => Err(std::io::Error::other("the sink was already committed")),
@@ -406,7 +637,7 @@ impl BodySink for SharedFileSink {
     }
 
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.with(|sink| BodySink::write_all(sink, bytes))
+        self.with_mut(|sink| BodySink::write_all(sink, bytes))
     }
 
     fn write_at(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
@@ -414,7 +645,7 @@ impl BodySink for SharedFileSink {
     }
 
     fn truncate(&mut self, length: u64) -> std::io::Result<()> {
-        self.with(|sink| sink.truncate(length))
+        self.with_mut(|sink| sink.truncate(length))
     }
 }
 
@@ -555,14 +786,14 @@ mod tests {
     fn file_sink_is_renamed_only_when_complete() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out.bin");
-        let mut sink = FileSink::create(&out).unwrap();
+        let mut sink = FileSink::create(&out, true).unwrap();
         let temporary = sink.temporary_path().to_path_buf();
         BodySink::write_all(&mut sink, b"hello world").unwrap();
         sink.truncate(5).unwrap();
         assert!(sink.truncate(6).is_err());
         assert!(!out.exists());
         let sink = {
-            let error = FileSink::create(&out).unwrap().commit(3).unwrap_err();
+            let error = FileSink::create(&out, true).unwrap().commit(3).unwrap_err();
             assert!(error.to_string().contains("not the 3 announced"), "{error}");
             sink
         };
@@ -572,10 +803,50 @@ mod tests {
     }
 
     #[test]
+    fn a_sink_that_need_not_be_durable_commits_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.bin");
+        let sink = FileSink::create(&out, false).unwrap();
+        assert!(sink.flusher.is_none());
+        let chunk = vec![7u8; 1024 * 1024];
+        for index in 0..70u64 {
+            sink.write_at(index * chunk.len() as u64, &chunk).unwrap();
+        }
+        sink.commit(70 * chunk.len() as u64).unwrap();
+        assert_eq!(std::fs::metadata(&out).unwrap().len(), 70 * 1024 * 1024);
+        assert!(FileSink::create(&out, true).unwrap().flusher.is_some());
+    }
+
+    #[test]
+    fn digests_hashed_ahead_are_the_spans_digests() {
+        use crate::wit::DigestAlgorithm;
+        let bytes: Vec<u8> = (0..10 * 1024 * 1024 + 17).map(|i| (i % 251) as u8).collect();
+        let reference = BytesSource(bytes.clone());
+        let source = Source::new(Box::new(BytesSource(bytes)));
+        let span = 1024 * 1024;
+        // In order (the thread hashes ahead), then out of order (a resumed
+        // upload), then a span asked for twice, and the other algorithm.
+        let offsets = (0..11).chain([7, 3, 3]).map(|k| k * span);
+        for offset in offsets {
+            let length = span.min(reference.size() - offset);
+            for algorithm in [DigestAlgorithm::Sha256, DigestAlgorithm::Md5] {
+                assert_eq!(
+                    source.digest(offset, length, algorithm).unwrap(),
+                    digest(&reference, offset, length, algorithm).unwrap(),
+                    "span at {offset}"
+                );
+            }
+        }
+        assert!(source
+            .digest(reference.size(), 1, DigestAlgorithm::Sha256)
+            .is_err());
+    }
+
+    #[test]
     fn an_uncommitted_sink_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out.bin");
-        let mut sink = FileSink::create(&out).unwrap();
+        let mut sink = FileSink::create(&out, true).unwrap();
         BodySink::write_all(&mut sink, b"partial").unwrap();
         drop(sink);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

@@ -178,7 +178,7 @@ fn body_error(error: std::io::Error) -> BodyError {
 
 impl wit_host::bodies::HostBodySource for HostState {
     fn size(&mut self, source: Resource<Source>) -> u64 {
-        self.table.get(&source).map(|s| s.0.size()).unwrap_or(0)
+        self.table.get(&source).map(|s| s.body().size()).unwrap_or(0)
     }
 
     fn read(&mut self, source: Resource<Source>, offset: u64, max: u32) -> Result<Vec<u8>, BodyError> {
@@ -188,12 +188,15 @@ impl wit_host::bodies::HostBodySource for HostState {
             .map_err(|e| BodyError::Io(format!("no such body source: {e}")))?;
         // The component reads to hash. One read is bounded by what is left
         // and by MAX_SOURCE_READ, whatever it asks for.
-        let left = source.0.size().saturating_sub(offset);
+        let left = source.body().size().saturating_sub(offset);
         let want = left.min(u64::from(max)).min(MAX_SOURCE_READ);
         let mut buffer = vec![0u8; usize::try_from(want).unwrap_or(0)];
         let mut filled = 0;
         while filled < buffer.len() {
-            match source.0.read_at(offset + filled as u64, &mut buffer[filled..]) {
+            match source
+                .body()
+                .read_at(offset + filled as u64, &mut buffer[filled..])
+            {
                 Ok(0) => break,
                 Ok(n) => filled += n,
                 Err(e) => return Err(body_error(e)),
@@ -214,7 +217,7 @@ impl wit_host::bodies::HostBodySource for HostState {
             .table
             .get(&source)
             .map_err(|e| BodyError::Io(format!("no such body source: {e}")))?;
-        crate::bodies::digest(source.0.as_ref(), offset, length, algorithm).map(Some)
+        source.digest(offset, length, algorithm).map(Some)
     }
 
     fn drop(&mut self, source: Resource<Source>) -> wasmtime::Result<()> {
@@ -293,7 +296,7 @@ impl wit_host::http_outgoing::Host for HostState {
             .table
             .get(&source)
             .map_err(|e| TransportError::Other(format!("no such body source: {e}")))?;
-        let mut reader = SpanReader::new(source.0.as_ref(), offset, length, &progress);
+        let mut reader = SpanReader::new(source.body(), offset, length, &progress);
         let sent = lock(outgoing).send_from(request, &mut reader, length);
         if sent.is_ok() {
             self.transfer_made_progress();
@@ -324,7 +327,7 @@ impl wit_host::http_outgoing::Host for HostState {
         let spans = requests
             .into_iter()
             .map(|span| {
-                let reader = SpanReader::new(source.0.as_ref(), span.offset, span.length, &progress);
+                let reader = SpanReader::new(source.body(), span.offset, span.length, &progress);
                 (
                     span.request,
                     Box::new(reader) as Box<dyn std::io::Read + Send + '_>,
@@ -659,7 +662,7 @@ impl Instance {
         input: &PutObjectStreamInput,
         source: Box<dyn BodySource>,
     ) -> Result<PutObjectOutput, CallError> {
-        let source = self.push(Source(source))?;
+        let source = self.push(Source::new(source))?;
         let borrowed = Resource::<Source>::new_borrow(source.rep());
         let result = self.call(conn, |c, s| {
             c.s3_connector_s3_operations()
@@ -703,7 +706,7 @@ impl Instance {
         source: Option<Box<dyn BodySource>>,
         sink: Option<Box<dyn BodySink>>,
     ) -> Result<InvokeOutput, CallError> {
-        let source = source.map(|source| self.push(Source(source))).transpose()?;
+        let source = source.map(|source| self.push(Source::new(source))).transpose()?;
         let sink = match sink.map(|sink| self.push(Sink(sink))).transpose() {
             Ok(sink) => sink,
             Err(error) => {

@@ -164,6 +164,53 @@ fn in_parallel<T: Send, R: Send>(
     })
 }
 
+/// How many requests of one `send-into-each` (the ranges of a download)
+/// this host runs at once. The others wait for a free worker, which takes
+/// the next as soon as its own is done: a slow range holds up one worker,
+/// not a whole batch.
+pub const PARALLEL_RANGES: usize = 10;
+
+/// Runs `transfer` on each item, at most `workers` at a time, each worker
+/// (a thread, on its own connection of the pool) taking the next item as
+/// soon as it is done; the results in the order of the items.
+fn in_pool<T: Send, R: Send>(
+    items: Vec<T>,
+    workers: usize,
+    transfer: impl Fn(T) -> Result<R, TransportError> + Sync,
+) -> Vec<Result<R, TransportError>> {
+    let count = items.len();
+    let queue = Mutex::new(items.into_iter().enumerate());
+    let results: Mutex<Vec<Option<Result<R, TransportError>>>> =
+        Mutex::new((0..count).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers.clamp(1, count.max(1)) {
+            scope.spawn(|| loop {
+                let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+                let Some((index, item)) = next else {
+                    break;
+                };
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| transfer(item)))
+                    .unwrap_or_else(|_| Err(TransportError::Other("a transfer thread failed".to_owned())));
+                if let Some(slot) = results
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get_mut(index)
+                {
+                    *slot = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .into_iter()
+        .map(|result| {
+            result.unwrap_or_else(|| Err(TransportError::Other("a transfer was not run".to_owned())))
+        })
+        .collect()
+}
+
 /// The size of the buffer streamed bodies are copied through.
 pub const STREAM_CHUNK: usize = 256 * 1024;
 
@@ -211,6 +258,8 @@ pub struct UreqOutgoing {
     config: HttpConfig,
     explicit_endpoint: Arc<Mutex<Option<(String, u16)>>>,
     deadline: Option<Instant>,
+    // The time a call is given (the deadline as set, from then).
+    call_window: Option<Duration>,
 }
 
 impl UreqOutgoing {
@@ -256,6 +305,7 @@ impl UreqOutgoing {
             config,
             explicit_endpoint,
             deadline: None,
+            call_window: None,
         }
     }
 
@@ -434,34 +484,52 @@ impl Outgoing for UreqOutgoing {
 
     fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.deadline = deadline;
+        self.call_window = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
     }
 
-    /// One thread per request, each on its own connection of the pool.
+    /// [`PARALLEL_RANGES`] workers, each on its own connection of the pool.
+    /// As in a call, a request may start until the deadline, which moves on
+    /// by the call's time whenever one of them completes.
     fn send_into_each(
         &mut self,
         requests: Vec<(Request, u64)>,
         place: &PlaceFn<'_>,
     ) -> Vec<Result<(Response, u64), TransportError>> {
         let this = &*self;
-        in_parallel(requests, |(request, at)| {
+        let deadline = Mutex::new(self.deadline);
+        in_pool(requests, PARALLEL_RANGES, |(request, at)| {
             let mut writer = Placer::new(place, at);
-            let response = this.receive(request, &mut writer)?;
+            let until = *deadline.lock().unwrap_or_else(PoisonError::into_inner);
+            let response = this.receive_until(request, &mut writer, until)?;
+            if let (Some(window), Some(at_least)) = (this.call_window, until) {
+                let mut deadline = deadline.lock().unwrap_or_else(PoisonError::into_inner);
+                *deadline = Instant::now()
+                    .checked_add(window)
+                    .map(|moved| moved.max(at_least));
+            }
             Ok((response, writer.written))
         })
     }
 
     fn send_into(&mut self, request: Request, sink: &mut dyn Write) -> Result<Response, TransportError> {
-        self.receive(request, sink)
+        self.receive_until(request, sink, self.deadline)
     }
 }
 
 impl UreqOutgoing {
     /// Sends `request` and writes a 2xx body to `sink`, under the streaming
-    /// timeouts; see [`Outgoing::send_into`].
-    fn receive(&self, request: Request, sink: &mut dyn Write) -> Result<Response, TransportError> {
+    /// timeouts, if `deadline` has not passed; see [`Outgoing::send_into`].
+    fn receive_until(
+        &self,
+        request: Request,
+        sink: &mut dyn Write,
+        deadline: Option<Instant>,
+    ) -> Result<Response, TransportError> {
         let is_head = request.method.eq_ignore_ascii_case("HEAD");
         let builder = Self::builder(&request)?;
-        self.time_left()?;
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return Err(TransportError::Timeout);
+        }
         let mut response = builder
             .body(())
             .map(|r| self.run_streaming(r))

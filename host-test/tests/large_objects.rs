@@ -540,6 +540,22 @@ fn cli_output_file_appears_only_when_complete() {
     assert!(get.status.success(), "{}", String::from_utf8_lossy(&get.stderr));
     assert!(std::fs::read(&target).unwrap() == bytes);
 
+    // Without the flush to disk the file is the same, renamed as it arrives.
+    let quick = dir.path().join("quick.bin");
+    let get = run(&[
+        "get-object",
+        "--input",
+        &connection(&format!(
+            r#""bucket_name": "{BUCKET}", "object_path": "upload.bin""#
+        )),
+        "--output",
+        quick.to_str().unwrap(),
+        "--no-fsync",
+    ]);
+    assert!(get.status.success(), "{}", String::from_utf8_lossy(&get.stderr));
+    assert!(std::fs::read(&quick).unwrap() == bytes);
+    std::fs::remove_file(&quick).unwrap();
+
     // A failed download leaves neither the output nor a temporary file.
     let missing = dir.path().join("missing.bin");
     let failed = run(&[
