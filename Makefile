@@ -4,17 +4,20 @@
 WASM         := target/wasm32-wasip2/component/s3_connector.wasm
 WASI_ADAPTER := target/wasm32-wasip2/component/s3_connector_wasi_http.wasm
 WASI_WASM    := target/wasm32-wasip2/component/s3_connector_wasi.wasm
+HTTP_FACE    := target/wasm32-wasip2/component/s3_connector_http_face.wasm
+HTTP_WASM    := target/wasm32-wasip2/component/s3_connector_http.wasm
 HOST         := target/release/s3-connector
 VENV         := target/venv
 MOTO_SERVER  := $(VENV)/bin/moto_server
 CARGO        ?= cargo
 
-.PHONY: all build wasm wasi host demo test test-core manifest readme test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro
+.PHONY: all build wasm wasi http interop host demo test test-core manifest readme test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro
 
 all: build
 
-## Build the component (.wasm), its standard-WASI build and the host CLI.
-build: wasm wasi host
+## Build the component (.wasm), its standard-WASI build, the HTTP artifact
+## and the host CLI.
+build: wasm wasi http host
 
 wasm:
 	rustup target add wasm32-wasip2 >/dev/null
@@ -27,6 +30,13 @@ wasm:
 wasi: wasm
 	$(CARGO) build -p s3-connector-wasi-http --profile component --target wasm32-wasip2
 	$(CARGO) run -q -p s3-connector-compose -- $(WASM) $(WASI_ADAPTER) $(WASI_WASM)
+
+## The HTTP artifact: the HTTP face (adapters/http-face), the connector and
+## the wasi:http adapter composed by adapters/compose into one component
+## that exports wasi:http/incoming-handler and imports only wasi:*.
+http: wasi
+	$(CARGO) build -p s3-connector-http-face --profile component --target wasm32-wasip2
+	$(CARGO) run -q -p s3-connector-compose -- --http $(WASM) $(WASI_ADAPTER) $(HTTP_FACE) $(HTTP_WASM)
 
 host:
 	$(CARGO) build -p s3-connector-host --release
@@ -50,6 +60,7 @@ test: build moto test-core test-host fuzz-smoke
 test-core:
 	$(CARGO) test -p s3-connector --features schema
 	$(CARGO) test -p s3-connector-wasi-http
+	$(CARGO) test -p s3-connector-http-face
 
 ## Rewrite src/manifest.json from the operation registry (the component
 ## embeds it; `make test` fails while it is stale).
@@ -140,6 +151,19 @@ bench-tenants: build
 	mkdir -p target/bench
 	target/release/examples/tenants $(TENANTS) 8 | tee target/bench/tenants.json
 
+## The HTTP artifact on the wasmtime CLI (not part of `make test`): installs
+## wasmtime-cli $(WASMTIME_VERSION) when missing (a long build), then drives
+## every operation of the manifest through `wasmtime serve` against the
+## embedded local S3 server (host-test/interop_http.py).
+WASMTIME_VERSION ?= 48.0.8
+WASMTIME         ?= wasmtime
+interop: build
+	$(CARGO) build -p s3-connector-host --release --example local_s3
+	@$(WASMTIME) --version 2>/dev/null | grep -q '^wasmtime $(WASMTIME_VERSION)' || \
+		$(CARGO) install wasmtime-cli --version $(WASMTIME_VERSION) --locked
+	python3 host-test/interop_http.py $(HTTP_WASM) target/release/examples/local_s3 \
+		$$(command -v $(WASMTIME) || echo $(HOME)/.cargo/bin/wasmtime)
+
 ## Formatting and lints, for both crates and the wasm target.
 lint:
 	rustup target add wasm32-wasip2 >/dev/null
@@ -148,6 +172,7 @@ lint:
 	$(CARGO) clippy -p s3-connector --all-targets --features schema -- -D warnings
 	$(CARGO) clippy -p s3-connector --target wasm32-wasip2 -- -D warnings
 	$(CARGO) clippy -p s3-connector-wasi-http --all-targets --target wasm32-wasip2 -- -D warnings
+	$(CARGO) clippy -p s3-connector-http-face --target wasm32-wasip2 -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

@@ -152,12 +152,13 @@ pub struct Args {
     /// PATH` or `"file": PATH`, as the flags), all on one component instance
     /// so that each bucket's region is found once; one JSON line per
     /// operation on stdout (its result, or `{"error": {...}}`); exit 1 if
-    /// any failed.
+    /// any failed. Or `serve`: serve the HTTP face (`--listen ADDR`; see
+    /// [`crate::serve`]).
     #[arg(
         value_name = "OPERATION",
         required_unless_present = "completions",
         value_parser = PossibleValuesParser::new(
-            operations().chain([BATCH]).chain(META_COMMANDS)
+            operations().chain([BATCH, crate::serve::SERVE]).chain(META_COMMANDS)
         )
     )]
     pub operation: Option<String>,
@@ -199,6 +200,14 @@ pub struct Args {
     /// call never leaves it either way.
     #[arg(long)]
     pub no_fsync: bool,
+    /// serve: the address to listen on (default 127.0.0.1:8080; port 0
+    /// picks a free one). The bound address is printed on stdout.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// serve: the HTTP component (default: S3_CONNECTOR_HTTP_WASM, else the
+    /// workspace's target/wasm32-wasip2/component/s3_connector_http.wasm).
+    #[arg(long, value_name = "PATH", env = "S3_CONNECTOR_HTTP_WASM")]
+    pub http_wasm: Option<PathBuf>,
     /// No progress bar (it is shown on a terminal for --file and --output).
     #[arg(long, short)]
     pub quiet: bool,

@@ -33,6 +33,9 @@ pub fn main() -> i32 {
         return if written.is_ok() { 0 } else { 1 };
     }
     let mut server = None;
+    if args.operation() == crate::serve::SERVE {
+        return crate::serve::main(&args, &env);
+    }
     let code = if args.operation() == BATCH {
         crate::batch::main(&args, &env, &mut server, &mut secrets)
     } else {

@@ -64,6 +64,7 @@ pub mod progress;
 pub mod redact;
 pub mod runtime;
 pub mod sandbox;
+pub mod serve;
 
 pub use ca_bundle::CaBundle;
 pub use connect_to::ConnectTo;

@@ -5,7 +5,15 @@
 //!
 //! ```text
 //! s3-connector-compose CONNECTOR.wasm ADAPTER.wasm OUT.wasm
+//! s3-connector-compose --http CONNECTOR.wasm ADAPTER.wasm FACE.wasm OUT.wasm
 //! ```
+//!
+//! With `--http` it composes the HTTP artifact instead (`make http`): the
+//! adapter, the connector and the HTTP face (`adapters/http-face`), each
+//! `s3-connector:*` import plugged with the export of that name of an
+//! instance made before it, so that the face and the connector share the
+//! adapter's `body-source`, `body-sink` and `wasi:io` streams. It exports
+//! the face's `wasi:http/incoming-handler` alone and imports only `wasi:*`.
 //!
 //! The result exports the connector's exports (`json`, `operations`) and
 //! every export of the adapter (`bodies`, `http-outgoing`, `types`,
@@ -25,14 +33,21 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use wac_graph::types::{are_semver_compatible, Package};
-use wac_graph::{CompositionGraph, EncodeOptions};
+use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [connector, adapter, out] = args.as_slice() else {
-        bail!("usage: s3-connector-compose CONNECTOR.wasm ADAPTER.wasm OUT.wasm");
+    let (bytes, out) = match args.as_slice() {
+        [connector, adapter, out] => (compose(Path::new(connector), Path::new(adapter))?, out),
+        [flag, connector, adapter, face, out] if flag == "--http" => (
+            compose_http(Path::new(connector), Path::new(adapter), Path::new(face))?,
+            out,
+        ),
+        _ => bail!(
+            "usage: s3-connector-compose CONNECTOR.wasm ADAPTER.wasm OUT.wasm\n       \
+             s3-connector-compose --http CONNECTOR.wasm ADAPTER.wasm FACE.wasm OUT.wasm"
+        ),
     };
-    let bytes = compose(Path::new(connector), Path::new(adapter))?;
     std::fs::write(out, &bytes).with_context(|| format!("writing {out}"))?;
     println!("composed: {out} ({} bytes)", bytes.len());
     Ok(())
@@ -96,6 +111,60 @@ fn compose(connector: &Path, adapter: &Path) -> Result<Vec<u8>> {
     for name in &connector_exports {
         let node = graph.alias_instance_export(connector_instance, name)?;
         graph.export(node, name)?;
+    }
+    Ok(graph.encode(EncodeOptions::default())?)
+}
+
+/// The HTTP artifact's bytes: the adapter, then the connector, then the
+/// face, each `s3-connector:*` import plugged with the export of that name
+/// of an instance made before it; the face's exports are the artifact's.
+fn compose_http(connector: &Path, adapter: &Path, face: &Path) -> Result<Vec<u8>> {
+    let mut graph = CompositionGraph::new();
+    let mut packages = Vec::new();
+    for (name, path) in [
+        ("s3-connector:wasi-http", adapter),
+        ("s3-connector:connector", connector),
+        ("s3-connector:http-face", face),
+    ] {
+        let package = Package::from_file(name, None, path, graph.types_mut())
+            .with_context(|| format!("reading {}", path.display()))?;
+        packages.push(graph.register_package(package)?);
+    }
+    let mut made: Vec<(NodeId, PackageId)> = Vec::new();
+    for package in packages {
+        let instance = graph.instantiate(package);
+        let imports: Vec<String> = graph.types()[graph[package].ty()]
+            .imports
+            .keys()
+            .cloned()
+            .collect();
+        for import in imports.iter().filter(|name| !name.starts_with("wasi:")) {
+            let provider = made.iter().find(|(_, made_package)| {
+                graph.types()[graph[*made_package].ty()]
+                    .exports
+                    .contains_key(import)
+            });
+            let Some((provider, _)) = provider else {
+                bail!("nothing composed before it exports {import}, which it imports");
+            };
+            let node = graph.alias_instance_export(*provider, import)?;
+            graph
+                .set_instantiation_argument(instance, import, node)
+                .with_context(|| format!("plugging {import}"))?;
+        }
+        made.push((instance, package));
+    }
+    let Some((face_instance, face_package)) = made.last().copied() else {
+        bail!("no face to export");
+    };
+    let exports: Vec<String> = graph.types()[graph[face_package].ty()]
+        .exports
+        .keys()
+        .cloned()
+        .collect();
+    for name in exports {
+        let node = graph.alias_instance_export(face_instance, &name)?;
+        graph.export(node, &name)?;
     }
     Ok(graph.encode(EncodeOptions::default())?)
 }

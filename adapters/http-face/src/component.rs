@@ -1,0 +1,590 @@
+//! The WIT glue, and nothing else: the bindings, the exported handler,
+//! WIT <-> JSON conversions and the reading and writing of HTTP bodies.
+//! Routing, envelopes, statuses and masking are in the other modules.
+
+use serde_json::{json, Map, Value};
+
+use crate::envelope::{self, Connection, Envelope, Refusal};
+use crate::redact::Secrets;
+use crate::route::{self, Route};
+use crate::status;
+
+use bindings::exports::wasi::http::incoming_handler::Guest;
+use bindings::s3_connector::adapter::streams;
+use bindings::s3_connector::s3::json as wit_json;
+use bindings::s3_connector::s3::types as wit;
+use bindings::wasi::http::types::{
+    Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
+};
+use bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
+
+/// The generated bindings and the exported entry point. They are FFI and
+/// use `unsafe`, which is allowed here and nowhere else.
+#[allow(unsafe_code)]
+mod bindings {
+    use super::Face;
+
+    wit_bindgen::generate!({
+        world: "face",
+        path: "wit",
+        // Also the interfaces the imports `use` (types, bodies, wasi:io).
+        generate_all,
+    });
+
+    export!(Face);
+}
+
+/// The type the export is implemented on.
+struct Face;
+
+/// The largest JSON request body read (the connector refuses in-memory
+/// bodies over 32 MiB anyway; an object goes by `put-object-file`, streamed).
+const MAX_JSON_BODY: u64 = 33 * 1024 * 1024;
+
+/// `blocking-write-and-flush` takes at most 4096 bytes per call.
+const WRITE_CHUNK: usize = 4096;
+
+/// How much is read from the request body per call.
+const READ_CHUNK: u64 = 64 * 1024;
+
+impl Guest for Face {
+    fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let mut secrets = Secrets::default();
+        // The deployment's own secrets are masked whatever the request.
+        for name in ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+            if let Some((_, value)) = env.iter().find(|(k, _)| k == name) {
+                secrets.add(value);
+            }
+        }
+        let path = request.path_with_query().unwrap_or_default();
+        let method = request.method();
+        let method = method_name(&method);
+        let route = route::route(&path);
+        let reply = match route {
+            Route::NotFound => refusal(&Refusal {
+                status: 404,
+                field: "path".to_owned(),
+                message: "no such route: GET /v1/operations lists the operations, POST \
+                          /v1/{operation} runs one"
+                    .to_owned(),
+            }),
+            Route::Operation(name) if !operation_names().iter().any(|known| known == name) => {
+                refusal(&Refusal {
+                    status: 404,
+                    field: "operation".to_owned(),
+                    // The name is lower-case letters and dashes (the route
+                    // checked), so it can be repeated safely.
+                    message: format!("unknown operation `{name}`: GET /v1/operations lists them"),
+                })
+            }
+            _ if method != route.method() => {
+                let mut reply = refusal(&Refusal {
+                    status: 405,
+                    field: "method".to_owned(),
+                    message: format!("{} answers {} only", route_text(&route), route.method()),
+                });
+                reply
+                    .headers
+                    .push(("allow".to_owned(), route.method().to_owned()));
+                reply
+            }
+            Route::Manifest => Reply::json(200, wit_json::describe()),
+            Route::Operation("get-object") => {
+                return get_object(&request, response_out, &env, &mut secrets);
+            }
+            Route::Operation("put-object-file") => put_object_file(&request, &path, &env, &mut secrets),
+            Route::Operation(name) => invoke(&request, name, &env, &mut secrets),
+        };
+        send(response_out, reply, &secrets);
+    }
+}
+
+/// A whole answer: status, headers and a JSON body.
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn json(status: u16, body: String) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body,
+        }
+    }
+}
+
+fn refusal(refusal: &Refusal) -> Reply {
+    Reply::json(refusal.status, refusal.to_json().to_string())
+}
+
+/// The connector's error as an answer: its JSON, with the status that fits it.
+fn error_reply(error: &wit::Error) -> Reply {
+    let fields = error_json(error);
+    Reply::json(status::for_error(&fields), json!({ "error": fields }).to_string())
+}
+
+fn route_text(route: &Route<'_>) -> String {
+    match route {
+        Route::Manifest => "/v1/operations".to_owned(),
+        Route::Operation(name) => format!("/v1/{name}"),
+        Route::NotFound => "this path".to_owned(),
+    }
+}
+
+fn method_name(method: &Method) -> &str {
+    match method {
+        Method::Get => "GET",
+        Method::Head => "HEAD",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Delete => "DELETE",
+        Method::Connect => "CONNECT",
+        Method::Options => "OPTIONS",
+        Method::Trace => "TRACE",
+        Method::Patch => "PATCH",
+        Method::Other(other) => other,
+    }
+}
+
+/// The input fields of `get-object`, from the manifest.
+fn get_object_fields() -> Vec<String> {
+    let manifest: Value = serde_json::from_str(&wit_json::describe()).unwrap_or_default();
+    manifest["operations"]
+        .as_array()
+        .and_then(|ops| ops.iter().find(|op| op["name"] == "get-object"))
+        .and_then(|op| op["input"]["properties"].as_object())
+        .map(|fields| fields.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The operations the connector runs, by name, from its manifest (whose
+/// list `json.operations` mirrors).
+fn operation_names() -> Vec<String> {
+    let manifest: Value = serde_json::from_str(&wit_json::describe()).unwrap_or_default();
+    manifest["operations"]
+        .as_array()
+        .map(|ops| {
+            ops.iter()
+                .filter_map(|op| op["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The request's headers, names in lower case.
+fn header(request: &IncomingRequest, name: &str) -> Option<String> {
+    let headers = request.headers();
+    let values = headers.get(name);
+    drop(headers);
+    values
+        .into_iter()
+        .next()
+        .and_then(|value| String::from_utf8(value).ok())
+}
+
+/// The connection the request gave, else the environment's; its secrets
+/// are added to `secrets`.
+fn connection(
+    given: Option<Connection>,
+    env: &[(String, String)],
+    secrets: &mut Secrets,
+) -> Result<wit::Connection, Refusal> {
+    let conn = given
+        .or_else(|| envelope::connection_from_env(env))
+        .ok_or_else(envelope::no_connection)?;
+    secrets.add(&conn.secret_key);
+    if let Some(token) = &conn.session_token {
+        secrets.add(token);
+    }
+    Ok(wit::Connection {
+        access_key: conn.access_key,
+        secret_key: conn.secret_key,
+        session_token: conn.session_token,
+        region: conn.region,
+        endpoint: conn.endpoint,
+        path_style: conn.path_style,
+        credentials_expire: conn.credentials_expire,
+    })
+}
+
+/// Reads a JSON request body whole, up to [`MAX_JSON_BODY`].
+fn read_body(request: &IncomingRequest) -> Result<Vec<u8>, Refusal> {
+    let too_large = || Refusal {
+        status: 413,
+        field: "body".to_owned(),
+        message: format!(
+            "the JSON body is over {} MiB: send an object's bytes to POST /v1/put-object-file",
+            MAX_JSON_BODY / (1024 * 1024)
+        ),
+    };
+    if let Some(length) = header(request, "content-length").and_then(|v| v.trim().parse::<u64>().ok()) {
+        if length > MAX_JSON_BODY {
+            return Err(too_large());
+        }
+    }
+    let unreadable = || Refusal::bad_request("body", "the request body could not be read");
+    let body = request.consume().map_err(|()| unreadable())?;
+    let stream = body.stream().map_err(|()| unreadable())?;
+    let mut bytes = Vec::new();
+    let result = loop {
+        match stream.blocking_read(READ_CHUNK) {
+            Ok(chunk) => {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() as u64 > MAX_JSON_BODY {
+                    break Err(too_large());
+                }
+            }
+            Err(StreamError::Closed) => break Ok(bytes),
+            Err(StreamError::LastOperationFailed(_)) => break Err(unreadable()),
+        }
+    };
+    drop(stream);
+    drop(IncomingBody::finish(body));
+    result
+}
+
+/// `POST /v1/{operation}`: one JSON operation.
+fn invoke(request: &IncomingRequest, name: &str, env: &[(String, String)], secrets: &mut Secrets) -> Reply {
+    let mut run = || -> Result<Reply, Refusal> {
+        let Envelope {
+            input,
+            connection: given,
+        } = envelope::parse_body(&read_body(request)?)?;
+        let conn = connection(given, env, secrets)?;
+        Ok(match wit_json::invoke(&conn, name, &input, None) {
+            Ok(output) => Reply::json(200, output.json),
+            Err(error) => error_reply(&error),
+        })
+    };
+    run().unwrap_or_else(|r| refusal(&r))
+}
+
+/// `POST /v1/put-object-file`: the request body is the object, streamed
+/// into the upload; its length must be known (`Content-Length`).
+fn put_object_file(
+    request: &IncomingRequest,
+    path: &str,
+    env: &[(String, String)],
+    secrets: &mut Secrets,
+) -> Reply {
+    let mut run = || -> Result<Reply, Refusal> {
+        let Some(length) = header(request, "content-length") else {
+            return Err(Refusal {
+                status: 411,
+                field: "content-length".to_owned(),
+                message: "the object's length is needed before it is sent: give Content-Length".to_owned(),
+            });
+        };
+        let length = length
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| Refusal::bad_request("content-length", "must be a number of bytes"))?;
+        let query_input =
+            route::query_param(path, envelope::INPUT_PARAM).map_err(|m| Refusal::bad_request("input", m))?;
+        let input = header(request, envelope::INPUT_HEADER).or(query_input);
+        let connection_text = header(request, envelope::CONNECTION_HEADER);
+        let Envelope {
+            input,
+            connection: given,
+        } = envelope::parse_parts(input.as_deref(), connection_text.as_deref())?;
+        let input = with_mime_type(&input, header(request, "content-type"));
+        let conn = connection(given, env, secrets)?;
+        let unreadable = || Refusal::bad_request("body", "the request body could not be read");
+        let body = request.consume().map_err(|()| unreadable())?;
+        let stream: InputStream = body.stream().map_err(|()| unreadable())?;
+        let source = streams::source_from_stream(stream, length);
+        let result = wit_json::invoke_streamed(&conn, "put-object-file", &input, Some(&source), None);
+        // The source holds the body's stream, a child of `body`: it goes first.
+        drop(source);
+        drop(body);
+        Ok(match result {
+            Ok(output) => Reply::json(200, output.json),
+            Err(error) => error_reply(&error),
+        })
+    };
+    run().unwrap_or_else(|r| refusal(&r))
+}
+
+/// The input with the request's `Content-Type` as `mime_type`, unless the
+/// input names one (or gives the old connector's `file` object), or the
+/// type is the form type that clients send by default.
+fn with_mime_type(input: &str, content_type: Option<String>) -> String {
+    // curl's default for a body, not a statement about the object.
+    let content_type = content_type.filter(|t| !t.starts_with("application/x-www-form-urlencoded"));
+    let (Some(content_type), Ok(Value::Object(mut map))) =
+        (content_type, serde_json::from_str::<Value>(input))
+    else {
+        return input.to_owned();
+    };
+    if map.contains_key("mime_type") || map.contains_key("file") {
+        return input.to_owned();
+    }
+    map.insert("mime_type".to_owned(), Value::from(content_type));
+    Value::Object(map).to_string()
+}
+
+/// `POST /v1/get-object`: the object is the response body, streamed from
+/// S3. It is headed first, so that a missing key answers its error status
+/// before any byte and the length, type and ETag go in the headers; the
+/// read is pinned to the version headed (on versioned buckets) and its
+/// ETag checked against the head's. A failure once the body has started
+/// ends it without `finish`, so the client sees a broken body, never a
+/// short one that looks whole.
+fn get_object(
+    request: &IncomingRequest,
+    response_out: ResponseOutparam,
+    env: &[(String, String)],
+    secrets: &mut Secrets,
+) {
+    let prepared = (|| -> Result<Result<GetPlan, Reply>, Refusal> {
+        let Envelope {
+            input,
+            connection: given,
+        } = envelope::parse_body(&read_body(request)?)?;
+        let conn = connection(given, env, secrets)?;
+        let Ok(Value::Object(mut input)) = serde_json::from_str::<Value>(&input) else {
+            return Err(Refusal::bad_request("input", "must be a JSON object"));
+        };
+        // Checked before the head: once the answer has begun, a refusal
+        // could only break its body.
+        crate::envelope::check_get_object_input(&input, &get_object_fields())?;
+        let mut head_input = Map::new();
+        for field in ["bucket_name", "object_path", "version_id"] {
+            if let Some(value) = input.get(field) {
+                head_input.insert(field.to_owned(), value.clone());
+            }
+        }
+        let head = match wit_json::invoke(&conn, "head-object", &Value::Object(head_input).to_string(), None)
+        {
+            Ok(output) => serde_json::from_str::<Value>(&output.json).unwrap_or_default(),
+            Err(error) => return Ok(Err(error_reply(&error))),
+        };
+        let total = head["content_length"].as_u64().unwrap_or_default();
+        let (status, length, content_range) = match input.get("range") {
+            None | Some(Value::Null) => (200, total, None),
+            Some(range) => {
+                let from = range["from"].as_u64().unwrap_or_default();
+                if from >= total {
+                    return Err(Refusal {
+                        status: 416,
+                        field: "range.from".to_owned(),
+                        message: format!("the object has {total} bytes: the range starts past its end"),
+                    });
+                }
+                let to = range["to"].as_u64().map_or(total - 1, |to| to.min(total - 1));
+                if to < from {
+                    return Err(Refusal::bad_request("range.to", "must not be before range.from"));
+                }
+                (206, to - from + 1, Some(format!("bytes {from}-{to}/{total}")))
+            }
+        };
+        // Pinned to the version headed, so that an overwrite in between
+        // cannot change the bytes under the headers already sent.
+        if let (None, Some(version)) = (input.get("version_id"), head["version_id"].as_str()) {
+            input.insert("version_id".to_owned(), Value::from(version));
+        }
+        let mut headers = vec![("content-length".to_owned(), length.to_string())];
+        let text = |name: &str| head[name].as_str().map(str::to_owned);
+        headers.push((
+            "content-type".to_owned(),
+            text("content_type").unwrap_or_else(|| "application/octet-stream".to_owned()),
+        ));
+        if let Some(etag) = text("etag") {
+            headers.push(("etag".to_owned(), etag));
+        }
+        if let Some(version) = text("version_id") {
+            headers.push(("x-amz-version-id".to_owned(), version));
+        }
+        if let Some(range) = content_range {
+            headers.push(("content-range".to_owned(), range));
+        }
+        Ok(Ok(GetPlan {
+            conn,
+            input: Value::Object(input).to_string(),
+            status,
+            length,
+            etag: text("etag"),
+            headers,
+        }))
+    })();
+    let plan = match prepared {
+        Ok(Ok(plan)) => plan,
+        Ok(Err(reply)) => return send(response_out, reply, secrets),
+        Err(r) => return send(response_out, refusal(&r), secrets),
+    };
+    let Some((body, stream)) = start(response_out, plan.status, &plan.headers) else {
+        return;
+    };
+    let sink = streams::sink_to_stream(stream);
+    let result = wit_json::invoke_streamed(&plan.conn, "get-object", &plan.input, None, Some(&sink));
+    let written = sink.written();
+    drop(sink);
+    let whole = match result {
+        Ok(output) => {
+            let got: Value = serde_json::from_str(&output.json).unwrap_or_default();
+            let etag = got["metadata"]["etag"].as_str();
+            written == plan.length && (plan.etag.is_none() || etag == plan.etag.as_deref())
+        }
+        Err(_) => false,
+    };
+    if whole {
+        drop(OutgoingBody::finish(body, None));
+    } else {
+        // Dropped without `finish`: the host ends the response as broken.
+        drop(body);
+    }
+}
+
+/// What `get-object` will stream, once headed.
+struct GetPlan {
+    conn: wit::Connection,
+    input: String,
+    status: u16,
+    length: u64,
+    etag: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+/// Sends the response head; returns its body and the body's stream.
+fn start(
+    response_out: ResponseOutparam,
+    status: u16,
+    headers: &[(String, String)],
+) -> Option<(OutgoingBody, OutputStream)> {
+    let entries: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
+        .collect();
+    let fields = Fields::from_list(&entries).unwrap_or_else(|_| Fields::new());
+    let response = OutgoingResponse::new(fields);
+    let _ = response.set_status_code(status);
+    let body = response.body().ok()?;
+    ResponseOutparam::set(response_out, Ok(response));
+    let stream = body.write().ok()?;
+    Some((body, stream))
+}
+
+/// Sends a whole JSON answer, masked.
+fn send(response_out: ResponseOutparam, reply: Reply, secrets: &Secrets) {
+    let body = secrets.mask(&reply.body);
+    let mut headers = reply.headers;
+    headers.push(("content-type".to_owned(), "application/json".to_owned()));
+    headers.push(("content-length".to_owned(), body.len().to_string()));
+    let Some((outgoing, stream)) = start(response_out, reply.status, &headers) else {
+        return;
+    };
+    let mut written = true;
+    for chunk in body.as_bytes().chunks(WRITE_CHUNK) {
+        if stream.blocking_write_and_flush(chunk).is_err() {
+            written = false;
+            break;
+        }
+    }
+    drop(stream);
+    if written {
+        drop(OutgoingBody::finish(outgoing, None));
+    }
+}
+
+/// The fields of a WIT `error` as a JSON object, `kind` first: the shape
+/// the CLI prints.
+fn error_json(error: &wit::Error) -> Value {
+    match error {
+        wit::Error::InvalidInput(e) => json!({
+            "kind": "invalid-input", "field": e.field, "message": e.message,
+        }),
+        wit::Error::Service(e) => service_json(e),
+        wit::Error::Transport(e) => transport_failure_json(e),
+        wit::Error::InvalidResponse(message) => json!({"kind": "invalid-response", "message": message}),
+        wit::Error::Body(e) => json!({"kind": "body", "error": body_error_json(e)}),
+        wit::Error::UploadIncomplete(e) => json!({
+            "kind": "upload-incomplete",
+            "upload_id": e.upload_id,
+            "parts_done": e.parts_done,
+            "parts_total": e.parts_total,
+            "aborted": e.aborted,
+            "cause": match &e.cause {
+                wit::UploadCause::Service(e) => service_json(e),
+                wit::UploadCause::Transport(e) => transport_failure_json(e),
+                wit::UploadCause::InvalidResponse(m) => json!({"kind": "invalid-response", "message": m}),
+                wit::UploadCause::Body(e) => json!({"kind": "body", "error": body_error_json(e)}),
+            },
+        }),
+    }
+}
+
+fn service_json(e: &wit::ServiceError) -> Value {
+    json!({
+        "kind": "service",
+        "status": e.status,
+        "code": error_code_name(&e.code),
+        "message": e.message,
+        "request_id": e.request_id,
+        "resource": e.resource,
+        "required_permission": e.required_permission,
+        "attempts": e.attempts,
+    })
+}
+
+fn transport_failure_json(e: &wit::TransportFailure) -> Value {
+    use bindings::s3_connector::s3::http_outgoing::TransportError as T;
+    let error = match &e.error {
+        T::Denied(m) => json!({"kind": "denied", "message": m}),
+        T::Dns(m) => json!({"kind": "dns", "message": m}),
+        T::Connection(m) => json!({"kind": "connection", "message": m}),
+        T::Tls(m) => json!({"kind": "tls", "message": m}),
+        T::Timeout => json!({"kind": "timeout"}),
+        T::TooLarge(limit) => json!({"kind": "too-large", "limit": limit}),
+        T::InvalidRequest(m) => json!({"kind": "invalid-request", "message": m}),
+        T::Other(m) => json!({"kind": "other", "message": m}),
+    };
+    json!({"kind": "transport", "error": error, "attempts": e.attempts})
+}
+
+fn body_error_json(e: &bindings::s3_connector::s3::bodies::BodyError) -> Value {
+    use bindings::s3_connector::s3::bodies::BodyError as B;
+    match e {
+        B::Io(m) => json!({"kind": "io", "message": m}),
+        B::OutOfRange => json!({"kind": "out-of-range"}),
+    }
+}
+
+/// The WIT name of an error code (`no-such-key`); an unknown code verbatim.
+fn error_code_name(code: &wit::ErrorCode) -> String {
+    use wit::ErrorCode as C;
+    let name = match code {
+        C::AccessDenied => "access-denied",
+        C::BucketAlreadyExists => "bucket-already-exists",
+        C::BucketAlreadyOwnedByYou => "bucket-already-owned-by-you",
+        C::BucketNotEmpty => "bucket-not-empty",
+        C::InvalidAccessKeyId => "invalid-access-key-id",
+        C::InvalidArgument => "invalid-argument",
+        C::InvalidBucketName => "invalid-bucket-name",
+        C::InvalidRange => "invalid-range",
+        C::InvalidRequest => "invalid-request",
+        C::ExpiredToken => "expired-token",
+        C::InvalidToken => "invalid-token",
+        C::InternalError => "internal-error",
+        C::MalformedXml => "malformed-xml",
+        C::MethodNotAllowed => "method-not-allowed",
+        C::NoSuchBucket => "no-such-bucket",
+        C::NoSuchKey => "no-such-key",
+        C::NoSuchVersion => "no-such-version",
+        C::NotImplemented => "not-implemented",
+        C::PermanentRedirect => "permanent-redirect",
+        C::PreconditionFailed => "precondition-failed",
+        C::RequestTimeout => "request-timeout",
+        C::RequestTimeTooSkewed => "request-time-too-skewed",
+        C::SlowDown => "slow-down",
+        C::ServiceUnavailable => "service-unavailable",
+        C::SignatureDoesNotMatch => "signature-does-not-match",
+        C::AuthorizationHeaderMalformed => "authorization-header-malformed",
+        C::NoSuchUpload => "no-such-upload",
+        C::Other(other) => return other.clone(),
+    };
+    name.to_owned()
+}

@@ -1,0 +1,365 @@
+//! `s3-connector serve`: the HTTP face (the composed
+//! `s3_connector_http.wasm`: face, connector and wasi-http adapter) on
+//! wasmtime's standard `wasi:http` implementation, as `wasmtime serve` runs
+//! it: a hyper HTTP/1.1 server, and one fresh instance of a shared
+//! pre-instantiated component per request.
+//!
+//! The component sees, through `wasi:cli/environment`, the connection's
+//! variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+//! `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_DEFAULT_REGION`,
+//! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`, `S3_CONNECTOR_PATH_STYLE`),
+//! those the flags set (`--endpoint`, `--region`, `--path-style`, `--local`)
+//! and the adapter's allowances (`S3_CONNECTOR_ALLOW_LOOPBACK` with
+//! `--local` or an explicit loopback endpoint,
+//! `S3_CONNECTOR_ALLOW_PRIVATE_NETWORK` with `--allow-private-network`).
+//! Nothing else of the host's environment, no files and no sockets of its
+//! own; its way out is `wasi:http/outgoing-handler`.
+
+use std::convert::Infallible;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use http_body_util::{BodyExt as _, Full};
+use hyper::server::conn::http1;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store, StoreLimits};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::cli::{start_local, Args};
+use crate::error::HostError;
+use crate::local_server::{self, LocalServer};
+
+/// The command that serves the HTTP face.
+pub const SERVE: &str = "serve";
+
+/// The address `serve` listens on when `--listen` is not given.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The environment variables passed through to the component as they are.
+pub const PASSED_VARS: [&str; 8] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "S3_CONNECTOR_PATH_STYLE",
+];
+
+/// Lets the adapter reach loopback addresses.
+pub const ALLOW_LOOPBACK: &str = "S3_CONNECTOR_ALLOW_LOOPBACK";
+/// Lets the adapter reach private networks.
+pub const ALLOW_PRIVATE_NETWORK: &str = "S3_CONNECTOR_ALLOW_PRIVATE_NETWORK";
+
+/// The linear memory one request's instance may use (the adapter keeps up
+/// to 64 MiB of an upload for re-reads).
+const MEMORY_LIMIT: usize = 512 * 1024 * 1024;
+
+/// Where the HTTP artifact is looked for when neither `--http-wasm` nor
+/// `S3_CONNECTOR_HTTP_WASM` says: beside the connector's default.
+pub fn default_http_wasm_path() -> PathBuf {
+    crate::cli::default_wasm_path().with_file_name("s3_connector_http.wasm")
+}
+
+/// Runs `serve` until the process is stopped; returns the exit code.
+pub fn main(args: &Args, env: &[(String, String)]) -> i32 {
+    match run(args, env) {
+        Ok(()) => 0,
+        Err(error) => {
+            let line = serde_json::json!({"error": {"kind": "host", "message": error.to_string()}});
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+            1
+        }
+    }
+}
+
+fn run(args: &Args, env: &[(String, String)]) -> Result<(), HostError> {
+    let wasm = args.http_wasm.clone().unwrap_or_else(default_http_wasm_path);
+    let local = match &args.local {
+        Some(dir) => Some(
+            start_local(dir, args)
+                .map_err(|e| HostError::Config(format!("cannot start the local S3 server: {e}")))?,
+        ),
+        None => None,
+    };
+    let guest_env = guest_env(args, env, local.as_ref());
+    let server = Server::load(&wasm, guest_env)?;
+    let listen = args.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| HostError::Config(format!("cannot start the server's runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| HostError::Config(format!("cannot listen on {listen}: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| HostError::Config(format!("cannot read the bound address: {e}")))?;
+        {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "listening on http://{addr}").and_then(|()| out.flush());
+        }
+        server.serve(listener).await;
+        drop(local);
+        Ok(())
+    })
+}
+
+/// The component's environment: the connection's variables of the host's
+/// environment, overridden by the flags (and by the local server), and the
+/// adapter's allowances.
+pub fn guest_env(
+    args: &Args,
+    env: &[(String, String)],
+    local: Option<&LocalServer>,
+) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = env
+        .iter()
+        .filter(|(name, value)| PASSED_VARS.contains(&name.as_str()) && !value.is_empty())
+        .cloned()
+        .collect();
+    fn set(vars: &mut Vec<(String, String)>, name: &str, value: &str) {
+        vars.retain(|(n, _)| n != name);
+        if !value.is_empty() {
+            vars.push((name.to_owned(), value.to_owned()));
+        }
+    }
+    if let Some(server) = local {
+        set(&mut vars, "AWS_ACCESS_KEY_ID", server.access_key());
+        set(&mut vars, "AWS_SECRET_ACCESS_KEY", server.secret_key());
+        set(&mut vars, "AWS_SESSION_TOKEN", "");
+        set(&mut vars, "AWS_REGION", local_server::LOCAL_REGION);
+        set(&mut vars, "AWS_ENDPOINT_URL", server.endpoint());
+        set(&mut vars, "AWS_ENDPOINT_URL_S3", "");
+        set(&mut vars, "S3_CONNECTOR_PATH_STYLE", "true");
+    }
+    if let Some(endpoint) = &args.endpoint {
+        set(&mut vars, "AWS_ENDPOINT_URL", endpoint);
+        set(&mut vars, "AWS_ENDPOINT_URL_S3", "");
+    }
+    if let Some(region) = &args.region {
+        set(&mut vars, "AWS_REGION", region);
+    }
+    if args.path_style {
+        set(&mut vars, "S3_CONNECTOR_PATH_STYLE", "true");
+    }
+    let endpoint = vars
+        .iter()
+        .find(|(n, _)| n == "AWS_ENDPOINT_URL_S3")
+        .or_else(|| vars.iter().find(|(n, _)| n == "AWS_ENDPOINT_URL"))
+        .map(|(_, v)| v.clone());
+    if local.is_some() || endpoint.as_deref().is_some_and(is_loopback_url) {
+        set(&mut vars, ALLOW_LOOPBACK, "1");
+    }
+    if args.allow_private_network {
+        set(&mut vars, ALLOW_PRIVATE_NETWORK, "1");
+    }
+    vars
+}
+
+/// Whether `url`'s host is a loopback address (or `localhost`).
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = if let Some(bracketed) = authority.strip_prefix('[') {
+        bracketed.split(']').next().unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The compiled component and what every request's instance gets.
+struct Server {
+    pre: ProxyPre<RequestState>,
+    env: Vec<(String, String)>,
+}
+
+/// The store of one request's instance.
+struct RequestState {
+    table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    limits: StoreLimits,
+}
+
+impl WasiView for RequestState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for RequestState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
+}
+
+impl Server {
+    /// Compiles (or loads from the code cache) and links the component.
+    fn load(wasm: &Path, env: Vec<(String, String)>) -> Result<Arc<Self>, HostError> {
+        if !wasm.is_file() {
+            return Err(HostError::Config(format!(
+                "the HTTP component is not at {}: build it with `make http` (or give --http-wasm)",
+                wasm.display()
+            )));
+        }
+        let load = |e: wasmtime::Error| HostError::Load(format!("{e:#}"));
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model(true);
+        if let Some(dir) = wasm.parent() {
+            let mut cache = wasmtime::CacheConfig::new();
+            cache.with_directory(dir.join(".wasmtime-cache"));
+            config.cache(wasmtime::Cache::new(cache).ok());
+        }
+        let engine = Engine::new(&config).map_err(load)?;
+        let component = Component::from_file(&engine, wasm).map_err(load)?;
+        let mut linker = Linker::<RequestState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(load)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(load)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .and_then(ProxyPre::new)
+            .map_err(load)?;
+        Ok(Arc::new(Self { pre, env }))
+    }
+
+    /// Accepts connections until the process stops, each on its own task.
+    async fn serve(self: Arc<Self>, listener: tokio::net::TcpListener) {
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(_) => continue,
+            };
+            // Small answers must not wait for the client's delayed ACK.
+            let _ = stream.set_nodelay(true);
+            let server = Arc::clone(&self);
+            tokio::task::spawn(async move {
+                let _ = http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(
+                        TokioIo::new(stream),
+                        hyper::service::service_fn(move |request| {
+                            let server = Arc::clone(&server);
+                            async move { Ok::<_, Infallible>(server.handle(request).await) }
+                        }),
+                    )
+                    .await;
+            });
+        }
+    }
+
+    /// One request on a fresh instance; a failure of the host or a trap
+    /// before the response head is a 500 naming it.
+    async fn handle(
+        &self,
+        request: hyper::Request<hyper::body::Incoming>,
+    ) -> hyper::Response<HyperOutgoingBody> {
+        match self.run(request).await {
+            Ok(response) => response,
+            Err(error) => {
+                let body = serde_json::json!({"error": {"kind": "host", "message": format!("{error:#}")}});
+                let mut response = hyper::Response::new(
+                    Full::new(bytes::Bytes::from(body.to_string()))
+                        .map_err(|never: Infallible| match never {})
+                        .boxed_unsync(),
+                );
+                *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+                response.headers_mut().insert(
+                    hyper::header::CONTENT_TYPE,
+                    hyper::header::HeaderValue::from_static("application/json"),
+                );
+                response
+            }
+        }
+    }
+
+    async fn run(
+        &self,
+        request: hyper::Request<hyper::body::Incoming>,
+    ) -> wasmtime::Result<hyper::Response<HyperOutgoingBody>> {
+        let mut wasi = WasiCtx::builder();
+        wasi.envs(&self.env).inherit_stderr();
+        let mut store = Store::new(
+            self.pre.engine(),
+            RequestState {
+                table: ResourceTable::new(),
+                wasi: wasi.build(),
+                http: WasiHttpCtx::new(),
+                limits: crate::sandbox::store_limits(MEMORY_LIMIT),
+            },
+        );
+        store.limiter(|state| &mut state.limits);
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let req = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request)?;
+        let out = store.data_mut().http().new_response_outparam(sender)?;
+        let pre = self.pre.clone();
+        // The instance runs on its own task, so that it goes on writing the
+        // body after the head has been answered.
+        let task = tokio::task::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, req, out)
+                .await
+        });
+        match receiver.await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(code)) => Err(wasmtime::Error::msg(format!(
+                "the component answered an error: {code:?}"
+            ))),
+            Err(_) => {
+                let error = match task.await {
+                    Ok(Ok(())) => wasmtime::Error::msg("the component set no response"),
+                    Ok(Err(e)) => e,
+                    Err(e) => wasmtime::Error::msg(e.to_string()),
+                };
+                Err(error.context("the component set no response"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_urls() {
+        for url in [
+            "http://127.0.0.1:9000",
+            "http://localhost/x",
+            "http://[::1]:80",
+            "http://u@127.0.0.2",
+        ] {
+            assert!(is_loopback_url(url), "{url}");
+        }
+        for url in [
+            "https://s3.amazonaws.com",
+            "http://10.0.0.1",
+            "http://127.0.0.1.example.com",
+        ] {
+            assert!(!is_loopback_url(url), "{url}");
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! End-to-end tests of the HTTP face: `s3-connector serve` runs the
+//! composed HTTP artifact (face, connector and wasi-http adapter) on
+//! wasmtime's standard wasi:http, against the embedded local S3 server
+//! (`--local`), and each test drives it over HTTP as a client would.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use s3_connector_host::serve::default_http_wasm_path;
+use serde_json::{json, Value};
+
+const BUCKET: &str = "test-bucket";
+
+/// The HTTP artifact under test: `S3_CONNECTOR_HTTP_WASM`, else the
+/// workspace's build.
+fn http_wasm() -> PathBuf {
+    let path = std::env::var_os("S3_CONNECTOR_HTTP_WASM")
+        .map(PathBuf::from)
+        .unwrap_or_else(default_http_wasm_path);
+    assert!(
+        path.is_file(),
+        "the HTTP artifact is missing at {}: build it first with `make http`",
+        path.display()
+    );
+    path
+}
+
+/// A running `serve` on a fresh local server; stopped when dropped.
+struct Serve {
+    child: Child,
+    url: String,
+    access_key: String,
+    secret_key: String,
+    endpoint: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Serve {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_s3-connector"))
+            .arg("--local")
+            .arg(dir.path())
+            .args(["--create-bucket", BUCKET, "--print-local-credentials", "serve"])
+            .args(["--listen", "127.0.0.1:0", "--http-wasm"])
+            .arg(http_wasm())
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        let local: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        let local = &local["local_server"];
+        // The rest of stderr (the component's, if it panics) is echoed.
+        std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = stderr.read_to_string(&mut rest);
+            eprint!("{rest}");
+        });
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("serve printed {line:?}"))
+            .to_owned();
+        Self {
+            child,
+            url,
+            access_key: local["access_key"].as_str().unwrap().to_owned(),
+            secret_key: local["secret_key"].as_str().unwrap().to_owned(),
+            endpoint: local["endpoint"].as_str().unwrap().to_owned(),
+            _dir: dir,
+        }
+    }
+
+    fn post(&self, operation: &str, body: &Value) -> Answer {
+        self.send("POST", operation, &[], body.to_string().into_bytes())
+    }
+
+    fn send(&self, method: &str, operation: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Answer {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let url = format!("{}/v1/{operation}", self.url);
+        let mut request = ureq::http::Request::builder().method(method).uri(&url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = if method == "GET" {
+            agent.run(request.body(()).unwrap())
+        } else {
+            agent.run(request.body(body).unwrap())
+        };
+        Answer::read(response.unwrap())
+    }
+}
+
+/// A whole answer.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn read(mut response: ureq::http::Response<ureq::Body>) -> Self {
+        let mut body = Vec::new();
+        response.body_mut().as_reader().read_to_end(&mut body).unwrap();
+        Self {
+            status: response.status().as_u16(),
+            headers: response
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+                .collect(),
+            body,
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The answer's text (headers and body), for secret checks.
+    fn text(&self) -> String {
+        let mut text = String::from_utf8_lossy(&self.body).into_owned();
+        for (k, v) in &self.headers {
+            text.push_str(&format!("\n{k}: {v}"));
+        }
+        text
+    }
+
+    /// The typed error of a failed answer.
+    fn error(&self) -> Value {
+        self.json()["error"].clone()
+    }
+}
+
+#[track_caller]
+fn ok(answer: &Answer) -> Value {
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+    answer.json()
+}
+
+/// Bytes that do not repeat within a part, the same on every run.
+fn pseudo_random(len: usize) -> Vec<u8> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn the_operations_route_answers_the_manifest() {
+    let serve = Serve::start();
+    let answer = serve.send("GET", "operations", &[], Vec::new());
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+    assert_eq!(
+        String::from_utf8(answer.body).unwrap(),
+        s3_connector::manifest::MANIFEST,
+        "GET /v1/operations is not the manifest"
+    );
+
+    let wrong = serve.send("POST", "operations", &[], Vec::new());
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow"), Some("GET"));
+    let wrong = serve.send("GET", "list-objects", &[], Vec::new());
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow"), Some("POST"));
+}
+
+#[test]
+fn json_operations_run_with_the_deployments_connection() {
+    let serve = Serve::start();
+    let object = json!({"bucket_name": BUCKET, "object_path": "notes/hello.txt"});
+    let put = ok(&serve.post(
+        "put-object-text",
+        &json!({"input": {"bucket_name": BUCKET, "object_path": "notes/hello.txt", "content": "Hello!"}}),
+    ));
+    assert_eq!(put["key"], "notes/hello.txt");
+    assert!(put["etag"].as_str().unwrap().starts_with('"'));
+
+    let listed = ok(&serve.post("list-objects", &json!({"input": {"bucket_name": BUCKET}})));
+    let keys: Vec<&str> = listed["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["notes/hello.txt"]);
+
+    let head = ok(&serve.post("head-object", &json!({"input": object})));
+    assert_eq!(head["content_length"], 6);
+    assert_eq!(head["etag"], put["etag"]);
+
+    let deleted = ok(&serve.post("delete-object", &json!({"input": object})));
+    assert_eq!(deleted["success"], true);
+
+    let missing = serve.post("head-object", &json!({"input": object}));
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.error()["kind"], "service");
+    assert_eq!(missing.error()["code"], "no-such-key");
+
+    let missing = serve.post("get-object", &json!({"input": object}));
+    assert_eq!(missing.status, 404, "a missing key answers 404 before any byte");
+    assert_eq!(missing.error()["code"], "no-such-key");
+
+    let no_bucket = serve.post(
+        "list-objects",
+        &json!({"input": {"bucket_name": "no-such-bucket-here"}}),
+    );
+    assert_eq!(no_bucket.status, 404);
+    assert_eq!(no_bucket.error()["code"], "no-such-bucket");
+}
+
+#[test]
+fn refusals_have_fitting_statuses_and_typed_errors() {
+    let serve = Serve::start();
+    let unknown = serve.post("no-such-operation", &json!({}));
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.error()["kind"], "invalid-input");
+    assert_eq!(unknown.error()["field"], "operation");
+
+    let not_a_route = serve.send("GET", "a/b", &[], Vec::new());
+    assert_eq!(not_a_route.status, 404);
+
+    let bad_json = serve.send("POST", "list-objects", &[], b"{\"input\": ".to_vec());
+    assert_eq!(bad_json.status, 400);
+    assert_eq!(bad_json.error()["kind"], "invalid-input");
+    assert_eq!(bad_json.error()["field"], "body");
+
+    let bad_field = serve.post(
+        "list-objects",
+        &json!({"input": {"bucket_name": BUCKET, "nope": 1}}),
+    );
+    assert_eq!(bad_field.status, 400);
+    assert_eq!(bad_field.error()["kind"], "invalid-input");
+
+    // A download's input is checked before its answer begins: a typo is a
+    // 400, never a 200 whose body then breaks.
+    let typo = serve.post(
+        "get-object",
+        &json!({"input": {"bucket_name": BUCKET, "objectpath": "k"}}),
+    );
+    assert_eq!(typo.status, 400);
+    assert_eq!(typo.error()["field"], "objectpath");
+    let bad_range = serve.post(
+        "get-object",
+        &json!({"input": {"bucket_name": BUCKET, "object_path": "k", "range": {"from": "x"}}}),
+    );
+    assert_eq!(bad_range.status, 400);
+    assert_eq!(bad_range.error()["field"], "range.from");
+
+    let bad_envelope = serve.post("list-objects", &json!({"inptu": {}}));
+    assert_eq!(bad_envelope.status, 400);
+    assert_eq!(bad_envelope.error()["field"], "inptu");
+
+    // A streamed upload needs its length first: a chunked body is refused
+    // (sent by hand, since the server answers before reading it).
+    let mut socket = std::net::TcpStream::connect(serve.url.trim_start_matches("http://")).unwrap();
+    let input = json!({"bucket_name": BUCKET, "object_path": "x"}).to_string();
+    let head = format!(
+        "POST /v1/put-object-file HTTP/1.1\r\nhost: test\r\nx-s3-input: {input}\r\n\
+         transfer-encoding: chunked\r\nconnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    );
+    std::io::Write::write_all(&mut socket, head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = socket.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 411"), "{answer}");
+    assert!(answer.contains("\"field\":\"content-length\""), "{answer}");
+
+    // A JSON body over the cap is refused on its length, before it is read.
+    let mut socket = std::net::TcpStream::connect(serve.url.trim_start_matches("http://")).unwrap();
+    let head = "POST /v1/list-objects HTTP/1.1\r\nhost: test\r\ncontent-length: 40000000\r\n\
+                connection: close\r\n\r\n{";
+    std::io::Write::write_all(&mut socket, head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = socket.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"field\":\"body\""), "{answer}");
+}
+
+#[test]
+fn a_connection_in_the_request_is_used_and_no_secret_is_ever_answered() {
+    let serve = Serve::start();
+    let conn = json!({"access_key": serve.access_key, "secret_key": serve.secret_key,
+        "endpoint": serve.endpoint, "region": "us-east-1", "path_style": true});
+    let mut answers = Vec::new();
+    let put = serve.post(
+        "put-object-text",
+        &json!({"connection": conn, "input": {"bucket_name": BUCKET, "object_path": "k", "content": "v"}}),
+    );
+    ok(&put);
+    answers.push(put);
+
+    let wrong_secret = "WRONG/secret+key0123456789abcdefghijklmn";
+    let mut wrong = conn.clone();
+    wrong["secret_key"] = json!(wrong_secret);
+    wrong["session_token"] = json!("SESSION-TOKEN-never-shown");
+    let refused = serve.post(
+        "list-objects",
+        &json!({"connection": wrong, "input": {"bucket_name": BUCKET}}),
+    );
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert_eq!(refused.error()["kind"], "service");
+    answers.push(refused);
+
+    let mistyped = serve.post(
+        "list-objects",
+        &json!({"connection": {"access_key": "AK", "secret_key": 1234567890}, "input": {"bucket_name": BUCKET}}),
+    );
+    assert_eq!(mistyped.status, 400);
+    assert_eq!(mistyped.error()["field"], "connection.secret_key");
+    answers.push(mistyped);
+
+    answers.push(serve.post(
+        "presign-post",
+        &json!({"input": {"bucket_name": BUCKET, "object_path": "k"}}),
+    ));
+    answers.push(serve.post("test-connection", &json!({"connection": conn, "input": {}})));
+    answers.push(serve.send("GET", "operations", &[], Vec::new()));
+    for answer in &answers {
+        let text = answer.text();
+        for secret in [
+            serve.secret_key.as_str(),
+            wrong_secret,
+            "SESSION-TOKEN-never-shown",
+            "1234567890",
+        ] {
+            assert!(!text.contains(secret), "a secret was answered: {text}");
+        }
+    }
+}
+
+#[test]
+fn object_bodies_stream_both_ways_byte_for_byte() {
+    let serve = Serve::start();
+    // Over the 16 MiB threshold: a multipart upload fed from the request body.
+    let bytes = pseudo_random(20 * 1024 * 1024 + 12345);
+    let input = json!({"bucket_name": BUCKET, "object_path": "big/blob.bin"}).to_string();
+    let put = serve.send(
+        "POST",
+        "put-object-file",
+        &[("x-s3-input", &input), ("content-type", "application/x-test")],
+        bytes.clone(),
+    );
+    let put = ok(&put);
+    assert!(put["parts"].as_u64().unwrap() >= 2, "{put}");
+
+    let got = serve.post(
+        "get-object",
+        &json!({"input": {"bucket_name": BUCKET, "object_path": "big/blob.bin"}}),
+    );
+    assert_eq!(got.status, 200);
+    assert_eq!(
+        got.header("content-length"),
+        Some(bytes.len().to_string().as_str())
+    );
+    assert_eq!(got.header("content-type"), Some("application/x-test"));
+    assert_eq!(got.header("etag"), put["etag"].as_str());
+    assert!(
+        got.body == bytes,
+        "the object read back differs from the one written"
+    );
+
+    let range = serve.post(
+        "get-object",
+        &json!({"input": {"bucket_name": BUCKET, "object_path": "big/blob.bin",
+            "range": {"from": 1000, "to": 1999}}}),
+    );
+    assert_eq!(range.status, 206);
+    assert_eq!(
+        range.header("content-range").map(str::to_owned),
+        Some(format!("bytes 1000-1999/{}", bytes.len()))
+    );
+    assert!(range.body == bytes[1000..2000]);
+
+    // The input may come in the query instead of the header.
+    let small = b"small body".to_vec();
+    let query =
+        "put-object-file?input=%7B%22bucket_name%22%3A%22test-bucket%22%2C%22object_path%22%3A%22q.txt%22%7D";
+    ok(&serve.send("POST", query, &[], small.clone()));
+    let got = serve.post(
+        "get-object",
+        &json!({"input": {"bucket_name": BUCKET, "object_path": "q.txt"}}),
+    );
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body, small);
+}
+
+#[test]
+fn a_download_that_fails_mid_body_breaks_the_answer_instead_of_ending_it_short() {
+    let serve = Serve::start();
+    let bytes = pseudo_random(48 * 1024 * 1024);
+    let input = json!({"bucket_name": BUCKET, "object_path": "moving.bin"}).to_string();
+    ok(&serve.send(
+        "POST",
+        "put-object-file",
+        &[("x-s3-input", &input)],
+        bytes.clone(),
+    ));
+
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .post(format!("{}/v1/get-object", serve.url))
+        .send(json!({"input": {"bucket_name": BUCKET, "object_path": "moving.bin"}}).to_string())
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let mut reader = response.body_mut().as_reader();
+    let mut first = vec![0; 1024 * 1024];
+    reader.read_exact(&mut first).unwrap();
+    assert_eq!(first, bytes[..first.len()]);
+    // The object changes while the client holds back: the ranges still to
+    // come are refused by If-Match, and the answer must not look whole.
+    ok(&serve.post(
+        "put-object-text",
+        &json!({"input": {"bucket_name": BUCKET, "object_path": "moving.bin", "content": "replaced"}}),
+    ));
+    let mut rest = Vec::new();
+    let read = reader.read_to_end(&mut rest);
+    let received = first.len() + rest.len();
+    assert!(
+        read.is_err() || received < bytes.len(),
+        "a download whose object changed ended as if whole ({received} bytes)"
+    );
+    assert!(rest.len() + first.len() <= bytes.len());
+}
