@@ -141,29 +141,6 @@ impl Write for Placer<'_, '_> {
     }
 }
 
-/// Runs `transfer` on each item, each in a thread of its own (on its own
-/// connection of the pool); the results in the order of the items.
-fn in_parallel<T: Send, R: Send>(
-    items: Vec<T>,
-    transfer: impl Fn(T) -> Result<R, TransportError> + Sync,
-) -> Vec<Result<R, TransportError>> {
-    let transfer = &transfer;
-    std::thread::scope(|scope| {
-        let threads: Vec<_> = items
-            .into_iter()
-            .map(|item| scope.spawn(move || transfer(item)))
-            .collect();
-        threads
-            .into_iter()
-            .map(|thread| {
-                thread
-                    .join()
-                    .unwrap_or_else(|_| Err(TransportError::Other("a transfer thread failed".to_owned())))
-            })
-            .collect()
-    })
-}
-
 /// How many requests of one `send-into-each` (the ranges of a download)
 /// this host runs at once. The others wait for a free worker, which takes
 /// the next as soon as its own is done: a slow range holds up one worker,
@@ -467,7 +444,8 @@ impl Outgoing for UreqOutgoing {
         requests: Vec<(Request, Box<dyn Read + Send + '_>, u64)>,
     ) -> Vec<Result<Response, TransportError>> {
         let this = &*self;
-        in_parallel(requests, |(request, mut body, length)| {
+        let workers = requests.len();
+        in_pool(requests, workers, |(request, mut body, length)| {
             this.send_span(request, &mut body, length)
         })
     }
