@@ -105,27 +105,45 @@ pub fn invoke_streamed(
         sink: bodies.sink,
         returned: None,
     };
+    // The output goes straight from its type to text, once: no `Value` in
+    // between, for a 1000-key listing is a thousand objects.
     let mut json = operation.run_json(&mut invocation, &input)?;
     let body = invocation.returned.take();
     // Every bucket operation says which region it was signed for: found by
     // itself with region `auto`, or corrected from a wrong one. One that
     // decides the region itself (Create Bucket) says it in its own output.
-    if let (Some(bucket), Value::Object(fields)) =
-        (input.get("bucket_name").and_then(Value::as_str), &mut json)
-    {
-        if !fields.contains_key("region") {
-            fields.insert("region".to_owned(), Value::from(client.region_for(Some(bucket))));
+    if let Some(bucket) = input.get("bucket_name").and_then(Value::as_str) {
+        if !operation.reports_region() {
+            append_field(&mut json, "region", &client.region_for(Some(bucket)))?;
         }
     }
-    Ok(InvokeOutput {
-        json: json.to_string(),
-        body,
-    })
+    Ok(InvokeOutput { json, body })
+}
+
+/// Appends the field `name: value` to `object`, the compact text of a JSON
+/// object, after its last field.
+fn append_field(object: &mut String, name: &str, value: &str) -> Result<(), Error> {
+    if !object.ends_with('}') {
+        return Err(Error::invalid_response(format!(
+            "output is not a JSON object, so it cannot take `{name}`"
+        )));
+    }
+    object.pop();
+    if object.len() > 1 {
+        object.push(',');
+    }
+    for (text, end) in [(name, ':'), (value, '}')] {
+        let quoted = serde_json::to_string(text)
+            .map_err(|e| Error::invalid_response(format!("`{name}` is not JSON: {e}")))?;
+        object.push_str(&quoted);
+        object.push(end);
+    }
+    Ok(())
 }
 
 /// Decodes `input` for `O`, checks the bodies the call brings against
 /// those `O` takes, runs it and returns its output as JSON.
-pub(crate) fn run_op<O: Op>(call: &mut Invocation<'_, '_>, input: &Value) -> Result<Value, Error> {
+pub(crate) fn run_op<O: Op>(call: &mut Invocation<'_, '_>, input: &Value) -> Result<String, Error> {
     let takes = O::BODIES;
     let named = |pick: fn(Bodies) -> bool| -> String {
         let names: Vec<&str> = Operation::ALL
@@ -213,8 +231,8 @@ fn decode<T: DeserializeOwned>(input: &Value) -> Result<T, Error> {
     })
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<Value, Error> {
-    serde_json::to_value(value).map_err(|e| Error::invalid_response(format!("output is not JSON: {e}")))
+fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| Error::invalid_response(format!("output is not JSON: {e}")))
 }
 
 #[cfg(test)]
@@ -279,6 +297,23 @@ mod tests {
         let mut names: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
         names.sort_unstable();
         names
+    }
+
+    #[test]
+    fn a_field_is_appended_after_the_last_escaped_and_to_an_empty_object() {
+        let mut text = r#"{"a":"}\""}"#.to_owned();
+        append_field(&mut text, "region", "eu-\"west").unwrap();
+        assert_eq!(text, r#"{"a":"}\"","region":"eu-\"west"}"#);
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["region"], "eu-\"west");
+        let mut empty = "{}".to_owned();
+        append_field(&mut empty, "region", "us-east-1").unwrap();
+        assert_eq!(empty, r#"{"region":"us-east-1"}"#);
+        let mut list = "[1]".to_owned();
+        assert!(matches!(
+            append_field(&mut list, "region", "x"),
+            Err(Error::InvalidResponse { .. })
+        ));
     }
 
     #[test]

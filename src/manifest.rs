@@ -159,6 +159,22 @@ mod tests {
         assert!(description.contains("created in"), "{description}");
     }
 
+    /// The JSON face adds `region` to an output without looking at it, so
+    /// an output with a field of that name must say so, or it would have
+    /// the field twice.
+    #[test]
+    fn an_output_has_its_own_region_exactly_when_it_says_so() {
+        for op in Operation::ALL {
+            let output = op.schemas().1.to_value();
+            assert_eq!(
+                output.pointer("/properties/region").is_some(),
+                op.reports_region(),
+                "{}: set `Op::REPORTS_REGION` to whether the output has a `region` field",
+                op.name()
+            );
+        }
+    }
+
     #[test]
     fn every_operation_is_described_with_an_example_that_parses() {
         let manifest: serde_json::Value = serde_json::from_str(MANIFEST).unwrap();

@@ -109,7 +109,7 @@ pub fn run(
             .and_then(|text| parse_line(text, number))
             .and_then(|line| run_line(args, env, server.as_ref(), &mut instance, secrets, line));
         let printed = match result {
-            Ok(Some(value)) => value.to_string(),
+            Ok(Some(text)) => text,
             // A dry run: the request lines were the output.
             Ok(None) => continue,
             Err(error) => {
@@ -213,7 +213,7 @@ fn run_line(
     instance: &mut Instance,
     secrets: &mut Secrets,
     line: BatchLine,
-) -> Result<Option<Value>, CallError> {
+) -> Result<Option<String>, CallError> {
     let BatchLine {
         operation,
         mut input,
@@ -229,7 +229,7 @@ fn run_line(
     files.check(&operation, &mut input)?;
     let conn = cli::resolve_connection(&fields, args, env, server)?;
     secrets.add_connection(&conn);
-    cli::call_json(instance, &conn, &operation, input, files, args.dry_run)
+    cli::call_json_text(instance, &conn, &operation, input, files, args.dry_run)
 }
 
 /// A trap or a timeout poisons the instance: every later call would fail.

@@ -351,10 +351,7 @@ impl Files<'_> {
     }
 }
 
-/// Runs `operation` with `input` on `instance`: its result as JSON. The
-/// upload's content is streamed from `files.file`; get-object's bytes are
-/// streamed into `files.output` (or attached to the JSON without one).
-/// `Ok(None)` is a dry run's request, printed and not sent.
+/// [`call_json_text`], its result parsed.
 pub(crate) fn call_json(
     instance: &mut Instance,
     conn: &Connection,
@@ -363,6 +360,27 @@ pub(crate) fn call_json(
     files: Files<'_>,
     dry_run: bool,
 ) -> Result<Option<Value>, CallError> {
+    call_json_text(instance, conn, operation, input, files, dry_run)?
+        .map(|text| serde_json::from_str(&text).map_err(|e| host(format!("the result does not parse: {e}"))))
+        .transpose()
+}
+
+/// Runs `operation` with `input` on `instance`: its result as compact JSON
+/// text. The upload's content is streamed from `files.file`; get-object's
+/// bytes are streamed into `files.output` (or attached to the JSON without
+/// one). `Ok(None)` is a dry run's request, printed and not sent.
+///
+/// The component's text is passed on as it is, once checked to be JSON,
+/// unless the host has fields to add: a 1000-key listing is not parsed
+/// and written again.
+pub(crate) fn call_json_text(
+    instance: &mut Instance,
+    conn: &Connection,
+    operation: &str,
+    input: Map<String, Value>,
+    files: Files<'_>,
+    dry_run: bool,
+) -> Result<Option<String>, CallError> {
     let input_text = Value::Object(input).to_string();
     let source = match files.file {
         Some(path) => Some(Box::new(
@@ -392,8 +410,12 @@ pub(crate) fn call_json(
         }
         Err(error) => return Err(write_failure(committer.as_ref(), files.output).unwrap_or(error)),
     };
-    let mut result: Value = serde_json::from_str(&answer.json)
-        .map_err(|e| host(format!("the component's JSON does not parse: {e}")))?;
+    let does_not_parse = |e: serde_json::Error| host(format!("the component's JSON does not parse: {e}"));
+    if committer.is_none() && answer.body.is_none() {
+        serde_json::from_str::<serde::de::IgnoredAny>(&answer.json).map_err(does_not_parse)?;
+        return Ok(Some(answer.json));
+    }
+    let mut result: Value = serde_json::from_str(&answer.json).map_err(does_not_parse)?;
     if let (Some(committer), Some(path)) = (committer, files.output) {
         let expected = result
             .pointer("/metadata/content_length")
@@ -413,7 +435,7 @@ pub(crate) fn call_json(
     if let Some(bytes) = answer.body {
         attach_body(&mut result, &bytes)?;
     }
-    Ok(Some(result))
+    Ok(Some(result.to_string()))
 }
 
 /// The caller's handle on a download's file.

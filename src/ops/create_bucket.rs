@@ -161,6 +161,7 @@ impl crate::ops::Op for CreateBucket {
     // A bucket of its own: the examples' `my-bucket` exists already (the
     // Delete Bucket example removes this one again).
     const EXAMPLE: &'static str = r#"{"bucket_name": "my-new-bucket", "region": "eu-west-1"}"#;
+    const REPORTS_REGION: bool = true;
 
     fn permission(request: &OpRequest) -> &'static str {
         let has = |name: &str| request.headers.iter().any(|(n, _)| n == name);

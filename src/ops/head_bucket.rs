@@ -98,6 +98,7 @@ impl crate::ops::Op for HeadBucket {
     const PERMISSIONS: &'static [&'static str] = &["s3:ListBucket"];
     const IDEMPOTENT: bool = true;
     const EXAMPLE: &'static str = r#"{"bucket_name": "my-bucket"}"#;
+    const REPORTS_REGION: bool = true;
 
     fn run(call: &mut crate::ops::Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error> {
         run(call.client, &input.bucket_name)

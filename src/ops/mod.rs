@@ -87,6 +87,11 @@ pub trait Op {
         upload: false,
         download: false,
     };
+    /// Its output has a `region` field of its own. Every other bucket
+    /// operation's output gets the region its requests were signed for
+    /// added by the JSON face. (A test checks this against the output's
+    /// schema.)
+    const REPORTS_REGION: bool = false;
 
     /// The permission `request`, sent for this operation, needs: what an
     /// access-denied error names. The first of [`Op::PERMISSIONS`] unless
@@ -185,6 +190,11 @@ macro_rules! registry {
                 match self { $(Operation::$op => <$module::$op as Op>::BODIES,)* }
             }
 
+            /// Its output has a `region` field of its own.
+            pub fn reports_region(self) -> bool {
+                match self { $(Operation::$op => <$module::$op as Op>::REPORTS_REGION,)* }
+            }
+
             /// The IAM permission `request`, sent for this operation, needs:
             /// what an access-denied error names.
             pub fn required_permission(self, request: &OpRequest) -> String {
@@ -192,12 +202,12 @@ macro_rules! registry {
             }
 
             /// Decodes `input` for this operation, runs it and returns its
-            /// output as JSON.
+            /// output as JSON text (compact, fields in declaration order).
             pub(crate) fn run_json(
                 self,
                 call: &mut Invocation<'_, '_>,
                 input: &serde_json::Value,
-            ) -> Result<serde_json::Value, Error> {
+            ) -> Result<String, Error> {
                 match self { $(Operation::$op => crate::json::run_op::<$module::$op>(call, input),)* }
             }
 
