@@ -144,7 +144,16 @@ fn append_field(object: &mut String, name: &str, value: &str) -> Result<(), Erro
 /// Decodes `input` for `O`, checks the bodies the call brings against
 /// those `O` takes, runs it and returns its output as JSON.
 pub(crate) fn run_op<O: Op>(call: &mut Invocation<'_, '_>, input: &Value) -> Result<String, Error> {
-    let takes = O::BODIES;
+    check_bodies(O::NAME, O::BODIES, call)?;
+    let input: O::Input = decode(input)?;
+    to_json(&O::run(call, input)?)
+}
+
+/// Refuses the bodies a call brings that `operation` (which takes those of
+/// `takes`) does not. Not generic, so that it is not written out once per
+/// operation.
+#[inline(never)]
+fn check_bodies(operation: &str, takes: Bodies, call: &Invocation<'_, '_>) -> Result<(), Error> {
     let named = |pick: fn(Bodies) -> bool| -> String {
         let names: Vec<&str> = Operation::ALL
             .iter()
@@ -154,27 +163,24 @@ pub(crate) fn run_op<O: Op>(call: &mut Invocation<'_, '_>, input: &Value) -> Res
         names.join("`, `")
     };
     if !takes.upload && call.body.as_ref().is_some_and(|b| !b.is_empty()) {
-        let message = format!("`{}` takes no body; only `{}` does", O::NAME, named(|b| b.upload));
+        let message = format!("`{operation}` takes no body; only `{}` does", named(|b| b.upload));
         return Err(Error::invalid_input("body", message));
     }
     if !takes.upload && call.source {
         let message = format!(
-            "`{}` reads no source; only `{}` does",
-            O::NAME,
+            "`{operation}` reads no source; only `{}` does",
             named(|b| b.upload)
         );
         return Err(Error::invalid_input("source", message));
     }
     if !takes.download && call.sink {
         let message = format!(
-            "`{}` writes no sink; only `{}` does",
-            O::NAME,
+            "`{operation}` writes no sink; only `{}` does",
             named(|b| b.download)
         );
         return Err(Error::invalid_input("sink", message));
     }
-    let input: O::Input = decode(input)?;
-    to_json(&O::run(call, input)?)
+    Ok(())
 }
 
 fn unknown_operation(name: &str) -> Error {
