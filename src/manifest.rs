@@ -11,8 +11,24 @@
 //! `describe`. A test (`manifest_file_is_current`) fails when the file
 //! differs from what the registry says; `make manifest` rewrites it.
 
-/// The manifest as JSON, as the component returns it from `describe`.
+/// The manifest as JSON, as the component returns it from `describe`
+/// (for native callers: the component embeds [`COMPRESSED`] instead).
 pub const MANIFEST: &str = include_str!("manifest.json");
+
+/// The manifest deflated (raw deflate, by `build.rs`): what the component
+/// embeds, a sixth of the text's size.
+pub const COMPRESSED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/manifest.json.deflate"));
+
+/// The most the manifest may inflate to: a guard, ten times today's size.
+const INFLATED_LIMIT: usize = 1 << 20;
+
+/// The manifest as JSON, inflated from [`COMPRESSED`]; an error only if the
+/// build embedded something that is not the manifest.
+pub fn text() -> Result<String, String> {
+    let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(COMPRESSED, INFLATED_LIMIT)
+        .map_err(|e| format!("the embedded manifest does not inflate: {e}"))?;
+    String::from_utf8(bytes).map_err(|_| "the embedded manifest is not UTF-8".to_owned())
+}
 
 /// Builds the manifest from the registry.
 #[cfg(feature = "schema")]
@@ -115,6 +131,22 @@ pub fn to_file_text(manifest: &serde_json::Value) -> String {
     text.push_str(&lines.join(",\n"));
     text.push_str("\n]}\n");
     text
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod compressed_tests {
+    use super::*;
+
+    #[test]
+    fn the_compressed_manifest_inflates_to_the_file() {
+        assert_eq!(text().unwrap(), MANIFEST);
+        assert!(
+            COMPRESSED.len() * 4 < MANIFEST.len(),
+            "{} bytes",
+            COMPRESSED.len()
+        );
+    }
 }
 
 #[cfg(all(test, feature = "schema"))]
