@@ -6,7 +6,12 @@
 //! ```text
 //! s3-connector-compose CONNECTOR.wasm ADAPTER.wasm OUT.wasm
 //! s3-connector-compose --http CONNECTOR.wasm ADAPTER.wasm FACE.wasm OUT.wasm
+//! s3-connector-compose --optimize [--keep-names] COMPONENT.wasm...
 //! ```
+//!
+//! With `--optimize` it runs Binaryen's `wasm-opt` (`WASM_OPT`, default
+//! `wasm-opt`) over each component's main core module, in place: see
+//! [`optimize`]. `make wasm` runs it on every component it builds.
 //!
 //! With `--http` it composes the HTTP artifact instead (`make http`): the
 //! adapter, the connector and the HTTP face (`adapters/http-face`), each
@@ -35,8 +40,25 @@ use anyhow::{bail, Context, Result};
 use wac_graph::types::{are_semver_compatible, Package};
 use wac_graph::{CompositionGraph, EncodeOptions, NodeId, PackageId};
 
+mod optimize;
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some((flag, paths)) = args.split_first() {
+        if flag == "--optimize" {
+            let wasm_opt = std::env::var("WASM_OPT").unwrap_or_else(|_| "wasm-opt".to_owned());
+            let keep_names = paths.first().is_some_and(|first| first == "--keep-names");
+            for path in &paths[usize::from(keep_names)..] {
+                let (before, after) = optimize::optimize(Path::new(path), &wasm_opt, keep_names)?;
+                if before == after {
+                    println!("optimized already: {path} ({after} bytes)");
+                } else {
+                    println!("optimized: {path} ({before} -> {after} bytes)");
+                }
+            }
+            return Ok(());
+        }
+    }
     let (bytes, out) = match args.as_slice() {
         [connector, adapter, out] => (compose(Path::new(connector), Path::new(adapter))?, out),
         [flag, connector, adapter, face, out] if flag == "--http" => (
@@ -45,7 +67,8 @@ fn main() -> Result<()> {
         ),
         _ => bail!(
             "usage: s3-connector-compose CONNECTOR.wasm ADAPTER.wasm OUT.wasm\n       \
-             s3-connector-compose --http CONNECTOR.wasm ADAPTER.wasm FACE.wasm OUT.wasm"
+             s3-connector-compose --http CONNECTOR.wasm ADAPTER.wasm FACE.wasm OUT.wasm\n       \
+             s3-connector-compose --optimize [--keep-names] COMPONENT.wasm..."
         ),
     };
     std::fs::write(out, &bytes).with_context(|| format!("writing {out}"))?;
