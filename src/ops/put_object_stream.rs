@@ -291,8 +291,6 @@ const ORPHAN_WINDOW_SECONDS: i64 = 120;
 /// can have reached yet. Best effort: a failure here leaves them, as
 /// before, and never fails the upload.
 pub(crate) fn abort_orphans(client: &mut Client<'_>, bucket: &str, key: &str, ours: &str) {
-    use time::format_description::well_known::Rfc3339;
-    use time::OffsetDateTime;
     let input = crate::model::ListMultipartUploadsInput {
         bucket_name: bucket.to_owned(),
         prefix: Some(key.to_owned()),
@@ -308,7 +306,7 @@ pub(crate) fn abort_orphans(client: &mut Client<'_>, bucket: &str, key: &str, ou
         upload
             .initiated
             .as_deref()
-            .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok())
+            .and_then(|at| crate::date::parse_rfc3339(at).ok())
     };
     let Some(our_start) = page
         .uploads
