@@ -119,8 +119,7 @@ pub fn parse_http_date(value: &str) -> Result<OffsetDateTime, DateError> {
 /// (`.5`, `.999999999`). RFC 3339 has four-digit years: a time whose UTC
 /// year is before 0 or after 9999 cannot be written.
 pub fn rfc3339_utc(time: OffsetDateTime) -> Result<String, DateError> {
-    let utc = time
-        .checked_to_offset(UtcOffset::UTC)
+    let utc = in_utc(time)
         .filter(|t| (0..=9999).contains(&t.year()))
         .ok_or(DateError::Range("year"))?;
     let mut out = String::with_capacity(30);
@@ -145,11 +144,18 @@ pub fn rfc3339_utc(time: OffsetDateTime) -> Result<String, DateError> {
 /// which are always written as `000`), or `None` if its UTC date is out of
 /// range. A negative year is written with a `-` before four digits.
 pub fn policy_expiration(time: OffsetDateTime) -> Option<String> {
-    let utc = time.checked_to_offset(UtcOffset::UTC)?;
+    let utc = in_utc(time)?;
     let mut out = String::with_capacity(25);
     push_date_time(&mut out, utc);
     out.push_str(".000Z");
     Some(out)
+}
+
+/// `time` in UTC, unless that is out of `time`'s range (years beyond
+/// ±9999). Not inlined: its three callers share one copy.
+#[inline(never)]
+fn in_utc(time: OffsetDateTime) -> Option<OffsetDateTime> {
+    time.checked_to_offset(UtcOffset::UTC)
 }
 
 /// Appends `YYYY-MM-DDTHH:MM:SS`.
@@ -213,10 +219,11 @@ fn imf_fixdate(input: &[u8]) -> Result<OffsetDateTime, DateError> {
     if !input.is_empty() {
         return Err(DateError::Trailing);
     }
-    // No leap second in an HTTP date: 60 is out of range here.
-    let date = Date::from_calendar_date(year, month, day).map_err(|_| DateError::Range("day"))?;
-    let time = Time::from_hms(hour, minute, second).map_err(|_| DateError::Range("time"))?;
-    Ok(OffsetDateTime::new_in_offset(date, time, UtcOffset::UTC))
+    // No leap second in an HTTP date.
+    if second == 60 {
+        return Err(DateError::Range("time"));
+    }
+    date_time(year, month, day, (hour, minute, second, 0), UtcOffset::UTC)
 }
 
 /// An RFC 2822 section 3.3 date-time, with the obsolete forms of section
@@ -306,7 +313,7 @@ fn date_time(
 /// Whether `at` is 23:59:59 on the last day of a month, in UTC: where a
 /// leap second can fall.
 fn is_last_second_of_a_month(at: OffsetDateTime) -> bool {
-    at.checked_to_offset(UtcOffset::UTC).is_some_and(|utc| {
+    in_utc(at).is_some_and(|utc| {
         (utc.hour(), utc.minute(), utc.second()) == (23, 59, 59)
             && utc.day() == utc.month().length(utc.year())
     })
