@@ -18,6 +18,7 @@ pub mod client;
 #[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod component;
 pub mod connection;
+pub mod date;
 pub mod decode;
 pub mod error;
 pub mod http;

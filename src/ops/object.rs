@@ -2,10 +2,7 @@
 //! version), and the metadata its answer's headers carry (Head Object, Get
 //! Object, the checks of a multipart upload).
 
-use time::format_description::well_known::{Rfc2822, Rfc3339};
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime};
-
+use crate::date;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{ObjectMetadata, ObjectRef};
@@ -72,20 +69,9 @@ pub fn parse_metadata(response: &HttpResponse) -> Result<ObjectMetadata, Error> 
 /// the S3 documentation's own examples), then RFC 2822, which also admits
 /// numeric zones that some S3-compatible servers send.
 pub fn http_date_to_rfc3339(value: &str) -> Option<String> {
-    let value = value.trim();
-    let imf = format_description!(
-        "[weekday repr:short], [day padding:none] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    let parsed = PrimitiveDateTime::parse(value, imf)
-        .map(PrimitiveDateTime::assume_utc)
-        .or_else(|_| OffsetDateTime::parse(value, &Rfc2822))
-        .ok()?;
-    // Checked: a date near the end of year 9999 with a negative zone is past
-    // the last date `time` can hold once in UTC, and `to_offset` panics there.
-    parsed
-        .checked_to_offset(time::UtcOffset::UTC)?
-        .format(&Rfc3339)
-        .ok()
+    // A date near the end of year 9999 with a negative zone is past the
+    // last date `time` can hold once in UTC: `None`, not a panic.
+    date::rfc3339_utc(date::parse_http_date(value.trim()).ok()?).ok()
 }
 
 /// Response fixtures for the object operations' tests.

@@ -100,7 +100,10 @@ impl Op for PresignPost {
         let unix_now = u64::try_from(now.unix_timestamp()).unwrap_or(0);
         // Never valid longer than the credentials that sign it.
         let seconds = client.connection.credentials.validity(unix_now, input.expires_seconds)?;
-        let expires_at = now + time::Duration::seconds(i64::from(seconds));
+        let cannot_be_written = || Error::invalid_input("expires_seconds", "cannot be written as a date");
+        let expires_at = now
+            .checked_add(time::Duration::seconds(i64::from(seconds)))
+            .ok_or_else(cannot_be_written)?;
         let credential = format!(
             "{}/{}",
             client.connection.credentials.access_key,
@@ -109,12 +112,7 @@ impl Op for PresignPost {
         let token = client.connection.credentials.session_token.as_ref().map(|t| t.expose().to_owned());
         let (fields, policy) = form(&input, &key, &credential, &amz_date(now), token.as_deref());
         // ISO 8601 with milliseconds, as AWS's own policies write it.
-        let expiration = expires_at
-            .to_offset(time::UtcOffset::UTC)
-            .format(time::macros::format_description!(
-                "[year]-[month]-[day]T[hour]:[minute]:[second].000Z"
-            ))
-            .map_err(|e| Error::invalid_input("expires_seconds", format!("cannot be written as a date: {e}")))?;
+        let expiration = crate::date::policy_expiration(expires_at).ok_or_else(cannot_be_written)?;
         let policy = json!({ "expiration": expiration, "conditions": policy }).to_string();
         let encoded = BASE64.encode(policy.as_bytes());
         let signature = signing_key.sign(&encoded);

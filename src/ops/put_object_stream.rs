@@ -49,10 +49,23 @@ const HASH_CHUNK: u32 = 1024 * 1024;
 const PART_ROUNDS: u32 = 2;
 
 /// What to send with one body: its payload hash (or `UNSIGNED-PAYLOAD`) and
-/// its `Content-MD5`, if asked for.
+/// its MD5, if asked for.
 struct Digests {
     payload_hash: String,
-    content_md5: Option<String>,
+    /// The MD5 itself, not its base64: checking a part against its ETag
+    /// needs the bytes, and keeping them spares the component a base64
+    /// decoder.
+    md5: Option<Vec<u8>>,
+}
+
+impl Digests {
+    /// The `Content-MD5` header's value (RFC 1864: the base64 of the MD5).
+    fn content_md5(&self) -> Option<String> {
+        use base64::Engine as _;
+        self.md5
+            .as_ref()
+            .map(|md5| base64::engine::general_purpose::STANDARD.encode(md5))
+    }
 }
 
 /// Runs Put Object from the call's source.
@@ -137,7 +150,7 @@ fn single_put(
     let mut request = OpRequest::new(Method::Put, Some(&input.bucket_name), Some(&input.object_path));
     request.headers = headers;
     request = request.with_header("x-amz-content-sha256", &digests.payload_hash);
-    if let Some(md5) = &digests.content_md5 {
+    if let Some(md5) = &digests.content_md5() {
         request = request.with_header("content-md5", md5);
     }
     let response = client.exchange(
@@ -291,8 +304,6 @@ const ORPHAN_WINDOW_SECONDS: i64 = 120;
 /// can have reached yet. Best effort: a failure here leaves them, as
 /// before, and never fails the upload.
 pub(crate) fn abort_orphans(client: &mut Client<'_>, bucket: &str, key: &str, ours: &str) {
-    use time::format_description::well_known::Rfc3339;
-    use time::OffsetDateTime;
     let input = crate::model::ListMultipartUploadsInput {
         bucket_name: bucket.to_owned(),
         prefix: Some(key.to_owned()),
@@ -308,7 +319,7 @@ pub(crate) fn abort_orphans(client: &mut Client<'_>, bucket: &str, key: &str, ou
         upload
             .initiated
             .as_deref()
-            .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok())
+            .and_then(|at| crate::date::parse_rfc3339(at).ok())
     };
     let Some(our_start) = page
         .uploads
@@ -365,10 +376,7 @@ fn source_part_etags(client: &mut Client<'_>, plan: &PartPlan) -> Result<Vec<(u3
 /// The MD5 of `length` bytes of the source from `offset`: the same digest a
 /// `Content-MD5` carries (the host's, or hashed here), as bytes.
 fn span_md5(client: &mut Client<'_>, offset: u64, length: u64) -> Result<Option<Vec<u8>>, Error> {
-    use base64::Engine as _;
-    Ok(digests(client, offset, length, false, true)?
-        .content_md5
-        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok()))
+    Ok(digests(client, offset, length, false, true)?.md5)
 }
 
 /// The MD5 an ETag names, when it is one (32 hex digits, quoted or not): a
@@ -486,7 +494,7 @@ impl Upload<'_> {
             self.upload_id,
             number,
             &digests.payload_hash,
-            digests.content_md5.as_deref(),
+            digests.content_md5().as_deref(),
         )
     }
 
@@ -548,7 +556,7 @@ fn digests(
     if !sign && !md5 {
         return Ok(Digests {
             payload_hash: UNSIGNED_PAYLOAD.to_owned(),
-            content_md5: None,
+            md5: None,
         });
     }
     // The host holds the bytes: where it offers the digests, they cost no
@@ -576,10 +584,7 @@ fn digests(
     if host_sha.is_some() == sign && host_md5.is_some() == md5 {
         return Ok(Digests {
             payload_hash: host_sha.map_or_else(|| UNSIGNED_PAYLOAD.to_owned(), |d| hex(&d)),
-            content_md5: host_md5.map(|d| {
-                use base64::Engine as _;
-                base64::engine::general_purpose::STANDARD.encode(d)
-            }),
+            md5: host_md5,
         });
     }
     let mut sha = sign.then(Sha256::new);
@@ -605,10 +610,7 @@ fn digests(
             Some(sha) => hex(&sha.finalize()),
             None => UNSIGNED_PAYLOAD.to_owned(),
         },
-        content_md5: md.map(|md| {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(md.finalize())
-        }),
+        md5: md.map(|md| md.finalize().to_vec()),
     })
 }
 
