@@ -170,9 +170,59 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
         visitor.visit_newtype_struct(self)
     }
 
+    // The kinds the inputs are made of go straight to the one visit that
+    // can succeed: through `deserialize_any`, every derived visitor would
+    // carry a copy of each arm, all but one ending in an error (serde's
+    // default `visit_*`), and there is a visitor per input type and field
+    // type. The errors are the ones those defaults give.
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        match self.0 {
+            Value::Object(fields) => visitor.visit_map(Fields::new(fields)),
+            other => Err(invalid_type(other, &visitor)),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        match self.0 {
+            Value::Array(items) => visitor.visit_seq(Items {
+                items: items.iter(),
+                index: 0,
+            }),
+            other => Err(invalid_type(other, &visitor)),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        match self.0 {
+            Value::String(s) => visitor.visit_borrowed_str(s),
+            other => Err(invalid_type(other, &visitor)),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+        match self.0 {
+            Value::Bool(b) => visitor.visit_bool(*b),
+            other => Err(invalid_type(other, &visitor)),
+        }
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char
+        bytes byte_buf unit unit_struct tuple tuple_struct
         identifier ignored_any
     }
 }
@@ -318,6 +368,27 @@ mod tests {
         let e = error::<ListObjectsInput>(json!({"bucket_name": "b", "max_keys": 5_000_000_000u64}));
         assert_eq!(e.path, "max_keys");
         assert!(e.message().contains("u32"), "{}", e.message());
+    }
+
+    #[test]
+    fn each_kind_refuses_the_others_as_serde_would() {
+        // An object wanted, an array given: refused, as the schema says
+        // (serde_json alone would take the array as the fields in order).
+        let e = error::<GetObjectInput>(json!({"bucket_name": "b", "object_path": "k", "range": [0, 10]}));
+        assert_eq!(e.path, "range");
+        assert_eq!(e.message(), "invalid type: sequence, expected struct ByteRange");
+        let e = error::<ListObjectsInput>(json!({"bucket_name": ["b"]}));
+        assert_eq!(e.message(), "invalid type: sequence, expected a string");
+        let e = error::<ListObjectsInput>(json!({"bucket_name": "b", "fetch_all": "yes"}));
+        assert_eq!(e.message(), "invalid type: string \"yes\", expected a boolean");
+        let e = error::<DeleteObjectsInput>(json!({"bucket_name": "b", "object_keys": {"key": "a"}}));
+        assert_eq!(e.path, "object_keys");
+        assert_eq!(e.message(), "invalid type: map, expected a sequence");
+        let e = error::<ListObjectsInput>(json!(null));
+        assert_eq!(
+            e.message(),
+            "invalid type: unit value, expected struct ListObjectsInput"
+        );
     }
 
     #[test]
