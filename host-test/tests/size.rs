@@ -1,11 +1,13 @@
 //! Size budgets: CI fails when an artifact grows past its budget.
 //!
 //! The target is a 200 KB connector with every operation in it. It is
-//! 830 KB today: 27 operations, their WIT glue and JSON face, and the
+//! 784 KB today: 27 operations, their WIT glue and JSON face, and the
 //! manifest (deflated, 10 KB). It was 1,119 KB at the start of this round
 //! of cuts: dates are now read and written by hand rather than by `time`'s
-//! format machinery (-71 KB), the manifest ships deflated (-40 KB), and
-//! Binaryen's `wasm-opt -Os` runs over the core module (-15%). `make
+//! format machinery (-71 KB), the manifest ships deflated (-40 KB), the
+//! JSON input's decoder gives each derived visitor only the visit it can
+//! take (-51 KB), and Binaryen's `wasm-opt -Os` runs over the core module
+//! (-15%). `make
 //! bench-size` shows what makes up the rest. Until it reaches its target,
 //! each budget is today's size and a little room, so that nothing grows it
 //! unnoticed: lower them with every cut, and raise them only with an
@@ -20,13 +22,13 @@ use std::path::{Path, PathBuf};
 mod common;
 
 /// The most bytes the connector may have.
-const CONNECTOR_BUDGET: u64 = 850_000;
+const CONNECTOR_BUDGET: u64 = 800_000;
 
 /// The most bytes the standard-WASI build may have.
-const WASI_BUDGET: u64 = 1_010_000;
+const WASI_BUDGET: u64 = 960_000;
 
 /// The most bytes the HTTP artifact may have.
-const HTTP_BUDGET: u64 = 1_200_000;
+const HTTP_BUDGET: u64 = 1_150_000;
 
 /// The target the connector's budget is to come down to.
 const TARGET_BYTES: u64 = 200_000;
