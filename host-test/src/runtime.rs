@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{
     Cache, CacheConfig, Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
 };
 
-use crate::bindings::{Connector, ConnectorPre};
+use crate::bindings::Connector;
 use crate::error::HostError;
+use crate::exports::Exports;
 use crate::instance::{HostState, Instance, InstanceOptions};
 
 /// How often the epoch advances: the granularity of per-call deadlines.
@@ -69,7 +70,8 @@ const TABLE_KEEP_RESIDENT: usize = 64 * 1024;
 /// [`Instance`]s. Dropping the runtime (and every instance) stops its
 /// epoch ticker thread.
 pub struct Runtime {
-    pre: ConnectorPre<HostState>,
+    pre: InstancePre<HostState>,
+    exports: Arc<Exports>,
     ticker: Arc<Ticker>,
 }
 
@@ -127,18 +129,21 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(load)?;
         Connector::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
             .map_err(load)?;
-        let pre = linker
-            .instantiate_pre(&component)
-            .and_then(ConnectorPre::new)
-            .map_err(load)?;
+        let exports = Arc::new(Exports::find(&engine, &component)?);
+        let pre = linker.instantiate_pre(&component).map_err(load)?;
         let ticker = Arc::new(Ticker::start(engine));
-        Ok(Self { pre, ticker })
+        Ok(Self { pre, exports, ticker })
     }
 
     /// A new instance: its own memory and state (such as the bucket region
     /// cache), shared by the calls made on it.
     pub fn instance(&self, options: InstanceOptions) -> Result<Instance, HostError> {
-        Instance::new(&self.pre, Arc::clone(&self.ticker), options)
+        Instance::new(
+            &self.pre,
+            Arc::clone(&self.exports),
+            Arc::clone(&self.ticker),
+            options,
+        )
     }
 }
 
@@ -223,6 +228,27 @@ mod tests {
         match Runtime::load_with(&wasm, &config) {
             Err(HostError::Load(message)) => assert!(!message.contains("cache"), "{message}"),
             _ => panic!("expected a load error"),
+        }
+    }
+
+    #[test]
+    fn a_component_without_the_exports_is_a_load_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = dir.path().join("empty.wasm");
+        // The smallest valid component: its header (the `\0asm` magic,
+        // version 0x0d, layer 1) and nothing else.
+        std::fs::write(&wasm, b"\0asm\x0d\0\x01\0").unwrap();
+        let config = RuntimeConfig {
+            cache: CodeCache::Off,
+            ..RuntimeConfig::default()
+        };
+        match Runtime::load_with(&wasm, &config) {
+            Err(HostError::Load(message)) => assert!(
+                message.contains("does not export `s3-connector:s3/operations#list-buckets`"),
+                "{message}"
+            ),
+            Err(other) => panic!("expected a load error, got {other}"),
+            Ok(_) => panic!("expected a load error"),
         }
     }
 
