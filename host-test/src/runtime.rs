@@ -58,8 +58,9 @@ const PER_COMPONENT: u32 = 8;
 /// dropped: the pages the instance wrote, up to this much, are put back to
 /// their initial contents in place (a copy from the memory image, zeros
 /// elsewhere) instead of being unmapped, so that the next instance in the
-/// slot takes no page faults on them. A presigning call dirties about
-/// 400 KiB; what an instance wrote beyond this is unmapped as before.
+/// slot takes no page faults on them. A presigning call writes less than
+/// 512 KiB (keeping 512 KiB did as well as 4 MiB); what an instance wrote
+/// beyond this is unmapped as before.
 const MEMORY_KEEP_RESIDENT: usize = 1024 * 1024;
 
 /// The same for a pooled table (the component's function tables hold a few
