@@ -3,14 +3,15 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use wasmtime::component::{Resource, ResourceTable};
+use wasmtime::component::{ComponentNamedList, InstancePre, Lift, Lower, Resource, ResourceTable};
 use wasmtime::{ResourceLimiter, Store, StoreLimits, Trap, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::{s3_connector::s3 as wit_host, Connector, ConnectorPre};
+use crate::bindings::s3_connector::s3 as wit_host;
 use crate::bodies::{BodySink, BodySource, Progress, Sink, Source, SpanReader};
 use crate::error::{CallError, ConnectorError, HostError};
+use crate::exports::{Export, Exports, Json, Operations, Signature};
 use crate::outgoing::{Outgoing, UreqOutgoing};
 use crate::runtime::{Ticker, EPOCH_TICK};
 use crate::sandbox;
@@ -412,7 +413,8 @@ fn lock(outgoing: &Mutex<Box<dyn Outgoing>>) -> std::sync::MutexGuard<'_, Box<dy
 /// [`HostError::Poisoned`].
 pub struct Instance {
     store: Store<HostState>,
-    connector: Connector,
+    instance: wasmtime::component::Instance,
+    exports: Arc<Exports>,
     stderr: MemoryOutputPipe,
     call_timeout: Duration,
     poisoned: bool,
@@ -422,7 +424,8 @@ pub struct Instance {
 
 impl Instance {
     pub(crate) fn new(
-        pre: &ConnectorPre<HostState>,
+        pre: &InstancePre<HostState>,
+        exports: Arc<Exports>,
         ticker: Arc<Ticker>,
         options: InstanceOptions,
     ) -> Result<Self, HostError> {
@@ -455,12 +458,14 @@ impl Instance {
                 None => UpdateDeadline::Interrupt,
             })
         });
-        let connector = pre
+        // Exports are looked up (and typed) when called: see `crate::exports`.
+        let instance = pre
             .instantiate(&mut store)
             .map_err(|e| HostError::Load(format!("cannot instantiate the component: {e:#}")))?;
         Ok(Self {
             store,
-            connector,
+            instance,
+            exports,
             stderr,
             call_timeout: options.call_timeout,
             poisoned: false,
@@ -468,38 +473,54 @@ impl Instance {
         })
     }
 
-    /// Runs one export with the deadline set; a trap becomes a host error
-    /// and poisons the instance. The transport learns the endpoint `conn`
-    /// names, the one destination the caller gave explicitly.
-    fn call<R>(
+    /// Runs `export`, typed by its generated accessor `signature`, with the
+    /// deadline set; a trap becomes a host error and poisons the instance.
+    /// The transport learns the endpoint `conn` names, the one destination
+    /// the caller gave explicitly.
+    fn call<'a, G, P, T>(
         &mut self,
         conn: &Connection,
-        f: impl FnOnce(&Connector, &mut Store<HostState>) -> wasmtime::Result<Result<R, ConnectorError>>,
-    ) -> Result<R, CallError> {
+        export: Export,
+        signature: Signature<'a, G, P, (Result<T, ConnectorError>,)>,
+        params: P,
+    ) -> Result<T, CallError>
+    where
+        P: ComponentNamedList + Lower,
+        (Result<T, ConnectorError>,): ComponentNamedList + Lift,
+    {
         if self.poisoned {
             return Err(HostError::Poisoned.into());
         }
         lock(&self.store.data().outgoing).set_explicit_endpoint(conn.endpoint.as_deref());
-        self.run_export(f)
+        self.run_export(export, signature, params)?
+            .map_err(CallError::from)
     }
 
-    /// Runs one export with the deadline set; a trap becomes a host error
-    /// and poisons the instance.
-    fn run_export<R>(
+    /// Runs `export`, typed by its generated accessor `signature`, with the
+    /// deadline set; a trap becomes a host error and poisons the instance.
+    fn run_export<'a, G, P, R>(
         &mut self,
-        f: impl FnOnce(&Connector, &mut Store<HostState>) -> wasmtime::Result<Result<R, ConnectorError>>,
-    ) -> Result<R, CallError> {
+        export: Export,
+        signature: Signature<'a, G, P, (R,)>,
+        params: P,
+    ) -> Result<R, CallError>
+    where
+        P: ComponentNamedList + Lower,
+        (R,): ComponentNamedList + Lift,
+    {
         if self.poisoned {
             return Err(HostError::Poisoned.into());
         }
+        let func = self
+            .exports
+            .typed(&mut self.store, &self.instance, export, signature)?;
         self.store.set_epoch_deadline(deadline_ticks(self.call_timeout));
         let deadline = Instant::now().checked_add(self.call_timeout);
         self.store.data_mut().deadline = deadline;
         self.store.data().progress.reset(None);
         lock(&self.store.data().outgoing).set_deadline(deadline);
-        match f(&self.connector, &mut self.store) {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(error.into()),
+        match func.call(&mut self.store, params) {
+            Ok((value,)) => Ok(value),
             Err(trap) => {
                 self.poisoned = true;
                 Err(self.trap_error(&trap).into())
@@ -522,16 +543,17 @@ impl Instance {
 
     /// List Buckets.
     pub fn list_buckets(&mut self, conn: &Connection) -> Result<Vec<Bucket>, CallError> {
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations().call_list_buckets(s, conn)
-        })
+        self.call(conn, Export::ListBuckets, Operations::func_list_buckets, (conn,))
     }
 
     /// List buckets DDL.
     pub fn list_buckets_ddl(&mut self, conn: &Connection) -> Result<Vec<DropdownItem>, CallError> {
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations().call_list_buckets_ddl(s, conn)
-        })
+        self.call(
+            conn,
+            Export::ListBucketsDdl,
+            Operations::func_list_buckets_ddl,
+            (conn,),
+        )
     }
 
     /// List Bucket Objects.
@@ -540,9 +562,12 @@ impl Instance {
         conn: &Connection,
         input: &ListObjectsInput,
     ) -> Result<ListObjectsOutput, CallError> {
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations().call_list_objects(s, conn, input)
-        })
+        self.call(
+            conn,
+            Export::ListObjects,
+            Operations::func_list_objects,
+            (conn, input),
+        )
     }
 
     /// Get Object.
@@ -551,9 +576,12 @@ impl Instance {
         conn: &Connection,
         input: &GetObjectInput,
     ) -> Result<GetObjectOutput, CallError> {
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations().call_get_object(s, conn, input)
-        })
+        self.call(
+            conn,
+            Export::GetObject,
+            Operations::func_get_object,
+            (conn, input),
+        )
     }
 
     /// Get Object's Signed URL.
@@ -562,25 +590,32 @@ impl Instance {
         conn: &Connection,
         input: &SignedUrlInput,
     ) -> Result<SignedUrl, CallError> {
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations()
-                .call_get_object_signed_url(s, conn, input)
-        })
+        self.call(
+            conn,
+            Export::GetObjectSignedUrl,
+            Operations::func_get_object_signed_url,
+            (conn, input),
+        )
     }
 
     /// Get bucket location.
     pub fn get_bucket_location(&mut self, conn: &Connection, bucket_name: &str) -> Result<String, CallError> {
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations()
-                .call_get_bucket_location(s, conn, bucket_name)
-        })
+        self.call(
+            conn,
+            Export::GetBucketLocation,
+            Operations::func_get_bucket_location,
+            (conn, bucket_name),
+        )
     }
 
     /// Head Object.
     pub fn head_object(&mut self, conn: &Connection, input: &ObjectRef) -> Result<ObjectMetadata, CallError> {
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations().call_head_object(s, conn, input)
-        })
+        self.call(
+            conn,
+            Export::HeadObject,
+            Operations::func_head_object,
+            (conn, input),
+        )
     }
 
     /// Put Object (Text).
@@ -590,10 +625,12 @@ impl Instance {
         input: &PutObjectTextInput,
     ) -> Result<PutObjectOutput, CallError> {
         refuse_large_body("content", input.content.len())?;
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations()
-                .call_put_object_text(s, conn, input)
-        })
+        self.call(
+            conn,
+            Export::PutObjectText,
+            Operations::func_put_object_text,
+            (conn, input),
+        )
     }
 
     /// Put Object (File).
@@ -603,17 +640,22 @@ impl Instance {
         input: &PutObjectFileInput,
     ) -> Result<PutObjectOutput, CallError> {
         refuse_large_body("content", input.content.len())?;
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations()
-                .call_put_object_file(s, conn, input)
-        })
+        self.call(
+            conn,
+            Export::PutObjectFile,
+            Operations::func_put_object_file,
+            (conn, input),
+        )
     }
 
     /// Put Object ACL.
     pub fn put_object_acl(&mut self, conn: &Connection, input: &PutObjectAclInput) -> Result<(), CallError> {
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations().call_put_object_acl(s, conn, input)
-        })
+        self.call(
+            conn,
+            Export::PutObjectAcl,
+            Operations::func_put_object_acl,
+            (conn, input),
+        )
     }
 
     /// Delete Object.
@@ -622,9 +664,12 @@ impl Instance {
         conn: &Connection,
         input: &ObjectRef,
     ) -> Result<DeleteObjectOutput, CallError> {
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations().call_delete_object(s, conn, input)
-        })
+        self.call(
+            conn,
+            Export::DeleteObject,
+            Operations::func_delete_object,
+            (conn, input),
+        )
     }
 
     /// Delete Multiple Objects.
@@ -633,9 +678,12 @@ impl Instance {
         conn: &Connection,
         input: &DeleteObjectsInput,
     ) -> Result<Vec<DeleteResult>, CallError> {
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations().call_delete_objects(s, conn, input)
-        })
+        self.call(
+            conn,
+            Export::DeleteObjects,
+            Operations::func_delete_objects,
+            (conn, input),
+        )
     }
 
     /// Get Object into `sink`, of any size; see the WIT `get-object-to`.
@@ -647,10 +695,12 @@ impl Instance {
     ) -> Result<ObjectMetadata, CallError> {
         let sink = self.push(Sink(sink))?;
         let borrowed = Resource::<Sink>::new_borrow(sink.rep());
-        let result = self.call(conn, |c, s| {
-            c.s3_connector_s3_operations()
-                .call_get_object_to(s, conn, input, borrowed)
-        });
+        let result = self.call(
+            conn,
+            Export::GetObjectTo,
+            Operations::func_get_object_to,
+            (conn, input, borrowed),
+        );
         self.forget(sink);
         result
     }
@@ -664,10 +714,12 @@ impl Instance {
     ) -> Result<PutObjectOutput, CallError> {
         let source = self.push(Source::new(source))?;
         let borrowed = Resource::<Source>::new_borrow(source.rep());
-        let result = self.call(conn, |c, s| {
-            c.s3_connector_s3_operations()
-                .call_put_object_stream(s, conn, input, borrowed)
-        });
+        let result = self.call(
+            conn,
+            Export::PutObjectStream,
+            Operations::func_put_object_stream,
+            (conn, input, borrowed),
+        );
         self.forget(source);
         result
     }
@@ -678,10 +730,12 @@ impl Instance {
         conn: &Connection,
         input: &ListMultipartUploadsInput,
     ) -> Result<Vec<MultipartUpload>, CallError> {
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations()
-                .call_list_multipart_uploads(s, conn, input)
-        })
+        self.call(
+            conn,
+            Export::ListMultipartUploads,
+            Operations::func_list_multipart_uploads,
+            (conn, input),
+        )
     }
 
     /// Abort Multipart Upload.
@@ -690,10 +744,12 @@ impl Instance {
         conn: &Connection,
         input: &AbortMultipartUploadInput,
     ) -> Result<(), CallError> {
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_operations()
-                .call_abort_multipart_upload(s, conn, input)
-        })
+        self.call(
+            conn,
+            Export::AbortMultipartUpload,
+            Operations::func_abort_multipart_upload,
+            (conn, input),
+        )
     }
 
     /// The JSON face with host-held bodies: `put-object-file` reads its
@@ -718,16 +774,12 @@ impl Instance {
         };
         let source_borrow = source.as_ref().map(|r| Resource::<Source>::new_borrow(r.rep()));
         let sink_borrow = sink.as_ref().map(|r| Resource::<Sink>::new_borrow(r.rep()));
-        let result = self.call(conn, |c, s| {
-            c.s3_connector_s3_json().call_invoke_streamed(
-                s,
-                conn,
-                operation,
-                input,
-                source_borrow,
-                sink_borrow,
-            )
-        });
+        let result = self.call(
+            conn,
+            Export::InvokeStreamed,
+            Json::func_invoke_streamed,
+            (conn, operation, input, source_borrow, sink_borrow),
+        );
         if let Some(source) = source {
             self.forget(source);
         }
@@ -765,7 +817,7 @@ impl Instance {
     /// The operations the component declares in its WIT (`operation-name`),
     /// by the names `invoke` takes.
     pub fn operations(&mut self) -> Result<Vec<String>, CallError> {
-        let names = self.run_export(|c, s| c.s3_connector_s3_json().call_operations(s).map(Ok))?;
+        let names = self.run_export(Export::Operations, Json::func_operations, ())?;
         // Its `Debug` says `OperationName::ListObjects`.
         Ok(names
             .iter()
@@ -779,13 +831,14 @@ impl Instance {
     /// The manifest (JSON): every operation's name, description, input and
     /// output schemas, IAM permissions, idempotence and example.
     pub fn describe(&mut self) -> Result<String, CallError> {
-        self.run_export(|c, s| c.s3_connector_s3_json().call_describe(s).map(Ok))
+        self.run_export(Export::Describe, Json::func_describe, ())
     }
 
     /// The least-privilege IAM policy (JSON) for `operations` (all when
     /// empty) on `bucket` (every bucket when `None`).
     pub fn policy(&mut self, operations: &[String], bucket: Option<&str>) -> Result<String, CallError> {
-        self.run_export(|c, s| c.s3_connector_s3_json().call_policy(s, operations, bucket))
+        self.run_export(Export::Policy, Json::func_policy, (operations, bucket))?
+            .map_err(CallError::from)
     }
 
     /// The JSON face: runs `operation` (`list-objects`, ...) with `input`, a
@@ -798,10 +851,12 @@ impl Instance {
         body: Option<&[u8]>,
     ) -> Result<InvokeOutput, CallError> {
         refuse_large_body("content", body.map_or(0, <[u8]>::len))?;
-        self.call(conn, |c, s| {
-            c.s3_connector_s3_json()
-                .call_invoke(s, conn, operation, input, body)
-        })
+        self.call(
+            conn,
+            Export::Invoke,
+            Json::func_invoke,
+            (conn, operation, input, body),
+        )
     }
 }
 

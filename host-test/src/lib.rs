@@ -56,6 +56,7 @@ pub mod connect_to;
 pub mod describe;
 pub mod dry_run;
 pub mod error;
+mod exports;
 pub mod instance;
 pub mod local_server;
 pub mod outgoing;

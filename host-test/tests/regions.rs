@@ -748,3 +748,56 @@ fn instances_share_no_state_between_tenants() {
     // And A still signs with its own.
     invoke(&mut tenant_a, &conn(&fake, region), "list-objects", &input, None);
 }
+
+/// The same when the tenants follow one another in one slot of a pooled
+/// runtime: a slot holds one instance at a time, and the pages the first
+/// wrote are put back in place for the next (not unmapped), which must then
+/// start from the component's initial memory, not from what A left there.
+#[test]
+fn a_pooled_slot_passes_nothing_to_its_next_tenant() {
+    let fake = fake();
+    let (bucket, region) = BUCKETS[1];
+    let input = json!({"bucket_name": bucket});
+    let config = s3_connector_host::RuntimeConfig {
+        pooled_instances: Some(1),
+        ..s3_connector_host::RuntimeConfig::default()
+    };
+    let pooled = s3_connector_host::Runtime::load_with(&wasm_path(), &config).unwrap();
+    let instance = || {
+        pooled
+            .instance(InstanceOptions::new(UreqOutgoing::new(fake.http_config())))
+            .unwrap()
+    };
+
+    let mut tenant_a = instance();
+    let before = fake.requests().len();
+    invoke(&mut tenant_a, &conn(&fake, "auto"), "list-objects", &input, None);
+    let first_a = trail(&fake.requests_since(before));
+    assert_eq!(first_a.len(), 2, "A is redirected once: {first_a:?}");
+    invoke(&mut tenant_a, &conn(&fake, region), "list-objects", &input, None);
+    drop(tenant_a);
+
+    // B takes A's slot (the pool holds one) and starts from nothing.
+    let mut tenant_b = instance();
+    let before = fake.requests().len();
+    let (listing, _) = invoke(&mut tenant_b, &conn(&fake, "auto"), "list-objects", &input, None);
+    assert_eq!(listing["region"], region);
+    assert_eq!(
+        trail(&fake.requests_since(before)),
+        first_a,
+        "B learns the region itself"
+    );
+    drop(tenant_b);
+
+    // C, with a wrong secret, right after A and B signed the same day and
+    // region in this slot: refused, so no signing key was left behind.
+    let mut tenant_c = instance();
+    let mut wrong = conn(&fake, region);
+    wrong.secret_key = "wrong/secret/key/000000000000000000000000".to_owned();
+    let refused = tenant_c.invoke(&wrong, "list-objects", &input.to_string(), None);
+    assert!(
+        refused.as_ref().err().and_then(|e| e.service_code()).is_some(),
+        "C's wrong key must be refused: {:?}",
+        refused.map(|o| o.json)
+    );
+}
