@@ -65,6 +65,7 @@ pub mod progress;
 pub mod redact;
 pub mod runtime;
 pub mod sandbox;
+mod secret_forms;
 pub mod serve;
 
 pub use ca_bundle::CaBundle;

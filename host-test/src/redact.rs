@@ -21,31 +21,9 @@
 //! Values shorter than [`MIN_SECRET_LEN`] are not masked: they are no
 //! credential AWS issues, and masking them would garble the output.
 
-use std::borrow::Cow;
-
 use crate::wit::Connection;
 
-/// What a masked secret is printed as.
-pub const MASK: &str = "****";
-
-/// The shortest value masked as a secret.
-pub const MIN_SECRET_LEN: usize = 6;
-
-/// The query parameter of a presigned URL that carries the session token.
-const TOKEN_PARAMETER: &str = "x-amz-security-token=";
-
-/// The secrets known to the CLI, in every form they could be printed in.
-#[derive(Default)]
-pub struct Secrets {
-    /// Each form, longest first.
-    forms: Vec<String>,
-}
-
-impl std::fmt::Debug for Secrets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Secrets({} forms)", self.forms.len())
-    }
-}
+pub use crate::secret_forms::{Secrets, MASK, MIN_SECRET_LEN};
 
 impl Secrets {
     /// The secret key and session token of the environment.
@@ -66,72 +44,6 @@ impl Secrets {
             self.add(token);
         }
     }
-
-    /// Adds `secret`, as written, percent-encoded and JSON-escaped.
-    pub fn add(&mut self, secret: &str) {
-        if secret.chars().count() < MIN_SECRET_LEN {
-            return;
-        }
-        let json = serde_json::to_string(secret).unwrap_or_default();
-        let json = json.trim_matches('"').to_owned();
-        let candidates = [
-            secret.to_owned(),
-            percent_encode(secret, true),
-            percent_encode(secret, false),
-            json,
-        ];
-        for form in candidates {
-            if !self.forms.contains(&form) {
-                self.forms.push(form);
-            }
-        }
-        self.forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
-    }
-
-    /// `text` with every known secret masked, except a token as a presigned
-    /// URL's `X-Amz-Security-Token`.
-    pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let mut text = Cow::Borrowed(text);
-        for form in &self.forms {
-            if text.contains(form.as_str()) {
-                text = Cow::Owned(mask_form(&text, form));
-            }
-        }
-        text
-    }
-}
-
-/// `text` with `form` masked wherever it is not a presigned URL's token.
-fn mask_form(text: &str, form: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = 0;
-    for (at, _) in text.match_indices(form) {
-        if at < rest {
-            continue;
-        }
-        out.push_str(&text[rest..at]);
-        let before = &text.as_bytes()[..at];
-        let is_url_token = before.len() >= TOKEN_PARAMETER.len()
-            && before[before.len() - TOKEN_PARAMETER.len()..]
-                .eq_ignore_ascii_case(TOKEN_PARAMETER.as_bytes());
-        out.push_str(if is_url_token { form } else { MASK });
-        rest = at + form.len();
-    }
-    out.push_str(&text[rest..]);
-    out
-}
-
-/// `value` percent-encoded as a URL query would carry it (unreserved
-/// characters as they are).
-fn percent_encode(value: &str, upper: bool) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
-            _ if upper => format!("%{b:02X}"),
-            _ => format!("%{b:02x}"),
-        })
-        .collect()
 }
 
 /// A usage error of the argument parser, `rendered`, with every argument
@@ -168,7 +80,10 @@ fn is_plain_word(value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
+    use crate::secret_forms::percent_encode;
 
     const SECRET: &str = "Zq7/Secret+Key\"Quoted";
     const TOKEN: &str = "IQoJ/Token+==";

@@ -1,0 +1,132 @@
+//! Secrets in every form they could be printed in, and text masked of them:
+//! what the CLI (`redact.rs`) and the HTTP face (`adapters/http-face`,
+//! which includes this file by path) mask before anything leaves them.
+//!
+//! A secret is masked as written, percent-encoded (either hex case) and
+//! JSON-escaped. The one place a session token stays is the
+//! `X-Amz-Security-Token=` parameter of a presigned URL, where S3 needs it
+//! for the URL to work. Values shorter than [`MIN_SECRET_LEN`] are not
+//! masked: they are no credential AWS issues, and masking them would garble
+//! the output.
+
+use std::borrow::Cow;
+
+/// What a masked secret is printed as.
+pub const MASK: &str = "****";
+
+/// The shortest value masked as a secret.
+pub const MIN_SECRET_LEN: usize = 6;
+
+/// The query parameter of a presigned URL that carries the session token.
+const TOKEN_PARAMETER: &str = "x-amz-security-token=";
+
+/// Secrets, in every form they could be printed in.
+#[derive(Default)]
+pub struct Secrets {
+    /// Each form, longest first.
+    forms: Vec<String>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secrets({} forms)", self.forms.len())
+    }
+}
+
+impl Secrets {
+    /// Adds `secret`, as written, percent-encoded and JSON-escaped.
+    pub fn add(&mut self, secret: &str) {
+        if secret.chars().count() < MIN_SECRET_LEN {
+            return;
+        }
+        let json = serde_json::to_string(secret).unwrap_or_default();
+        let json = json.trim_matches('"').to_owned();
+        let candidates = [
+            secret.to_owned(),
+            percent_encode(secret, true),
+            percent_encode(secret, false),
+            json,
+        ];
+        for form in candidates {
+            if !self.forms.contains(&form) {
+                self.forms.push(form);
+            }
+        }
+        self.forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    }
+
+    /// `text` with every known secret masked, except a token as a presigned
+    /// URL's `X-Amz-Security-Token`.
+    pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut text = Cow::Borrowed(text);
+        for form in &self.forms {
+            if text.contains(form.as_str()) {
+                text = Cow::Owned(mask_form(&text, form));
+            }
+        }
+        text
+    }
+}
+
+/// `text` with `form` masked wherever it is not a presigned URL's token.
+fn mask_form(text: &str, form: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (at, _) in text.match_indices(form) {
+        if at < rest {
+            continue;
+        }
+        out.push_str(&text[rest..at]);
+        let before = &text.as_bytes()[..at];
+        let is_url_token = before.len() >= TOKEN_PARAMETER.len()
+            && before[before.len() - TOKEN_PARAMETER.len()..]
+                .eq_ignore_ascii_case(TOKEN_PARAMETER.as_bytes());
+        out.push_str(if is_url_token { form } else { MASK });
+        rest = at + form.len();
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
+/// `value` percent-encoded as a URL query would carry it (unreserved
+/// characters as they are).
+pub(crate) fn percent_encode(value: &str, upper: bool) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            _ if upper => format!("%{b:02X}"),
+            _ => format!("%{b:02x}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_is_masked_but_a_presigned_urls_token() {
+        let mut secrets = Secrets::default();
+        secrets.add("wJal/K7+MD\"ENG");
+        secrets.add("IQoJ/Token+==");
+        let text = "raw wJal/K7+MD\"ENG upper wJal%2FK7%2BMD%22ENG lower wJal%2fK7%2bMD%22ENG \
+                    json wJal/K7+MD\\\"ENG token IQoJ/Token+== \
+                    url ?X-Amz-Security-Token=IQoJ%2FToken%2B%3D%3D&X-Amz-Date=1";
+        assert_eq!(
+            secrets.mask(text),
+            "raw **** upper **** lower **** json **** token **** \
+             url ?X-Amz-Security-Token=IQoJ%2FToken%2B%3D%3D&X-Amz-Date=1"
+        );
+    }
+
+    #[test]
+    fn short_and_empty_values_are_not_secrets() {
+        let mut secrets = Secrets::default();
+        secrets.add("");
+        secrets.add("abc");
+        assert_eq!(secrets.mask("abc"), "abc");
+        assert_eq!(format!("{secrets:?}"), "Secrets(0 forms)");
+    }
+}
