@@ -1,18 +1,22 @@
 //! Small objects end to end, timed: `N` PUTs, GETs, HEADs and DELETEs of
-//! 1 KiB objects against one S3 server, either through the host library
-//! (one instance, the typed calls) or as a raw HTTP client sending
-//! presigned requests (the floor: no signing, no SDK).
+//! 1 KiB objects against one S3 server, through the host library (one
+//! instance, the typed calls), as a raw HTTP client sending requests signed
+//! in advance (the floor: no signing, no SDK), or both taking turns.
 //!
 //! ```text
 //! small_objects connector ENDPOINT ACCESS_KEY SECRET_KEY BUCKET N
 //! small_objects raw REQUESTS.json
+//! small_objects paired ENDPOINT ACCESS_KEY SECRET_KEY BUCKET REQUESTS.json
 //! ```
 //!
 //! `REQUESTS.json` holds `{"put": [..], "get": [..], "head": [..], "delete":
 //! [..]}`, one signed request (`{"url", "headers"}`) per object and operation,
-//! signed before the clock starts. Each mode prints one JSON object: for each operation, the mean
-//! time per call in µs over the N calls (after one untimed round of
-//! warm-up on other keys). `bench/small_objects.py` runs both beside boto3.
+//! signed before the clock starts. `connector` and `raw` print, for each
+//! operation, the mean time per call in µs over the N calls (after one
+//! untimed round of warm-up). `paired` runs both in blocks of 20 calls,
+//! taking turns, and prints each one's mean and the median ratio of the
+//! connector's time to raw's over the block pairs: what the rest of the
+//! machine does falls on both. `bench/small_objects.py` runs it beside boto3.
 
 use std::time::Instant;
 
@@ -26,122 +30,247 @@ fn per_call_us(started: Instant, calls: usize) -> f64 {
     started.elapsed().as_secs_f64() * 1e6 / calls.max(1) as f64
 }
 
+/// The four operations, in the order they run.
+const OPS: [(&str, &str); 4] = [
+    ("put", "PUT"),
+    ("get", "GET"),
+    ("head", "HEAD"),
+    ("delete", "DELETE"),
+];
+
+/// Calls per block: the contenders take turns block by block, so that both
+/// see the same machine (a neighbour's burst of work falls on both).
+const BLOCK: usize = 20;
+
+/// One instance of the connector, calling the typed operations.
+struct ConnectorClient {
+    instance: s3_connector_host::Instance,
+    conn: Connection,
+    bucket: String,
+    content: String,
+}
+
+impl ConnectorClient {
+    fn new(endpoint: &str, access_key: &str, secret_key: &str, bucket: &str) -> Fallible<Self> {
+        let wasm = std::env::var_os("S3_CONNECTOR_WASM")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(s3_connector_host::cli::default_wasm_path);
+        let runtime = Runtime::load(&wasm)?;
+        let instance = runtime.instance(InstanceOptions::default())?;
+        Ok(ConnectorClient {
+            instance,
+            conn: Connection {
+                access_key: access_key.to_owned(),
+                secret_key: secret_key.to_owned(),
+                session_token: None,
+                region: Some("us-east-1".to_owned()),
+                endpoint: Some(endpoint.to_owned()),
+                path_style: true,
+                credentials_expire: None,
+            },
+            bucket: bucket.to_owned(),
+            content: "x".repeat(1024),
+        })
+    }
+
+    fn object(&self, prefix: &str, i: usize) -> ObjectRef {
+        ObjectRef {
+            bucket_name: self.bucket.clone(),
+            object_path: format!("{prefix}/small-{i:05}.txt"),
+            version_id: None,
+        }
+    }
+
+    /// Runs `op` on object `i` under `prefix`.
+    fn call(&mut self, op: &str, prefix: &str, i: usize) -> Fallible<()> {
+        let o = self.object(prefix, i);
+        match op {
+            "put" => {
+                self.instance.put_object_text(
+                    &self.conn,
+                    &PutObjectTextInput {
+                        bucket_name: o.bucket_name,
+                        object_path: o.object_path,
+                        content: self.content.clone(),
+                        mime_type: None,
+                        acl: None,
+                        metadata: Vec::new(),
+                    },
+                )?;
+            }
+            "get" => {
+                let got = self.instance.get_object(
+                    &self.conn,
+                    &GetObjectInput {
+                        bucket_name: o.bucket_name,
+                        object_path: o.object_path,
+                        version_id: None,
+                        range: None,
+                    },
+                )?;
+                if got.body.len() != 1024 {
+                    return Err(format!("GET {i}: {} bytes", got.body.len()).into());
+                }
+            }
+            "head" => {
+                self.instance.head_object(&self.conn, &o)?;
+            }
+            _ => {
+                self.instance.delete_object(&self.conn, &o)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A plain keep-alive client sending requests signed before the clock
+/// starts.
+struct RawClient {
+    agent: ureq::Agent,
+    requests: Value,
+    body: Vec<u8>,
+}
+
+impl RawClient {
+    fn new(requests_file: &str) -> Fallible<Self> {
+        Ok(RawClient {
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .new_agent(),
+            requests: serde_json::from_slice(&std::fs::read(requests_file)?)?,
+            body: vec![b'x'; 1024],
+        })
+    }
+
+    fn len(&self, op: &str) -> usize {
+        self.requests[op].as_array().map_or(0, Vec::len)
+    }
+
+    /// Sends the `i`th signed request of `op`.
+    fn call(&self, op: &str, method: &str, i: usize) -> Fallible<()> {
+        let request = &self.requests[op][i];
+        let url = request["url"].as_str().unwrap_or_default();
+        let mut builder = ureq::http::Request::builder().method(method).uri(url);
+        for (name, value) in request["headers"].as_object().into_iter().flatten() {
+            // The client sets these itself.
+            if !matches!(name.to_ascii_lowercase().as_str(), "content-length" | "host") {
+                builder = builder.header(name.as_str(), value.as_str().unwrap_or_default());
+            }
+        }
+        let payload = if method == "PUT" {
+            self.body.clone()
+        } else {
+            Vec::new()
+        };
+        let mut response = self.agent.run(builder.body(payload)?)?;
+        let status = response.status();
+        if method == "GET" {
+            let got = response.body_mut().read_to_vec()?;
+            if got.len() != 1024 {
+                return Err(format!("GET: {} bytes", got.len()).into());
+            }
+        }
+        if !status.is_success() {
+            return Err(format!("{method} {url}: {status}").into());
+        }
+        Ok(())
+    }
+}
+
 fn connector(endpoint: &str, access_key: &str, secret_key: &str, bucket: &str, n: usize) -> Fallible<Value> {
-    let wasm = std::env::var_os("S3_CONNECTOR_WASM")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(s3_connector_host::cli::default_wasm_path);
-    let runtime = Runtime::load(&wasm)?;
-    let mut instance = runtime.instance(InstanceOptions::default())?;
-    let conn = Connection {
-        access_key: access_key.to_owned(),
-        secret_key: secret_key.to_owned(),
-        session_token: None,
-        region: Some("us-east-1".to_owned()),
-        endpoint: Some(endpoint.to_owned()),
-        path_style: true,
-        credentials_expire: None,
-    };
-    let content = "x".repeat(1024);
-    let object = |prefix: &str, i: usize| ObjectRef {
-        bucket_name: bucket.to_owned(),
-        object_path: format!("{prefix}/small-{i:05}.txt"),
-        version_id: None,
-    };
+    let mut client = ConnectorClient::new(endpoint, access_key, secret_key, bucket)?;
     let mut report = serde_json::Map::new();
     for (prefix, timed) in [("warm", false), ("timed", true)] {
         let rounds = if timed { n } else { n.min(50) };
-        let started = Instant::now();
-        for i in 0..rounds {
-            let o = object(prefix, i);
-            instance.put_object_text(
-                &conn,
-                &PutObjectTextInput {
-                    bucket_name: o.bucket_name,
-                    object_path: o.object_path,
-                    content: content.clone(),
-                    mime_type: None,
-                    acl: None,
-                    metadata: Vec::new(),
-                },
-            )?;
-        }
-        let put = per_call_us(started, rounds);
-        let started = Instant::now();
-        for i in 0..rounds {
-            let o = object(prefix, i);
-            let got = instance.get_object(
-                &conn,
-                &GetObjectInput {
-                    bucket_name: o.bucket_name,
-                    object_path: o.object_path,
-                    version_id: None,
-                    range: None,
-                },
-            )?;
-            if got.body.len() != 1024 {
-                return Err(format!("GET {i}: {} bytes", got.body.len()).into());
+        for (op, method) in OPS {
+            let started = Instant::now();
+            for i in 0..rounds {
+                client.call(op, prefix, i)?;
             }
-        }
-        let get = per_call_us(started, rounds);
-        let started = Instant::now();
-        for i in 0..rounds {
-            instance.head_object(&conn, &object(prefix, i))?;
-        }
-        let head = per_call_us(started, rounds);
-        let started = Instant::now();
-        for i in 0..rounds {
-            instance.delete_object(&conn, &object(prefix, i))?;
-        }
-        let delete = per_call_us(started, rounds);
-        if timed {
-            report.insert("PUT".into(), json!(put));
-            report.insert("GET".into(), json!(get));
-            report.insert("HEAD".into(), json!(head));
-            report.insert("DELETE".into(), json!(delete));
+            if timed {
+                report.insert(method.into(), json!(per_call_us(started, rounds)));
+            }
         }
     }
     Ok(Value::Object(report))
 }
 
 fn raw(requests_file: &str) -> Fallible<Value> {
-    let requests: Value = serde_json::from_slice(&std::fs::read(requests_file)?)?;
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let body = vec![b'x'; 1024];
+    let client = RawClient::new(requests_file)?;
     let mut report = serde_json::Map::new();
-    for (op, method) in [
-        ("put", "PUT"),
-        ("get", "GET"),
-        ("head", "HEAD"),
-        ("delete", "DELETE"),
-    ] {
-        let list = requests[op].as_array().cloned().unwrap_or_default();
+    for (op, method) in OPS {
+        let calls = client.len(op);
         let started = Instant::now();
-        for request in &list {
-            let url = request["url"].as_str().unwrap_or_default();
-            let mut builder = ureq::http::Request::builder().method(method).uri(url);
-            for (name, value) in request["headers"].as_object().into_iter().flatten() {
-                // The client sets these itself.
-                if !matches!(name.to_ascii_lowercase().as_str(), "content-length" | "host") {
-                    builder = builder.header(name.as_str(), value.as_str().unwrap_or_default());
-                }
-            }
-            let payload = if method == "PUT" { body.clone() } else { Vec::new() };
-            let mut response = agent.run(builder.body(payload)?)?;
-            let status = response.status();
-            if method == "GET" {
-                let got = response.body_mut().read_to_vec()?;
-                if got.len() != 1024 {
-                    return Err(format!("GET: {} bytes", got.len()).into());
-                }
-            }
-            if !status.is_success() {
-                return Err(format!("{method} {url}: {status}").into());
+        for i in 0..calls {
+            client.call(op, method, i)?;
+        }
+        report.insert(method.into(), json!(per_call_us(started, calls)));
+    }
+    Ok(Value::Object(report))
+}
+
+/// Both contenders in one process, taking turns block by block on each
+/// operation: for each, the mean µs per call of each contender and the
+/// median over block pairs of the connector's time over raw's.
+fn paired(
+    endpoint: &str,
+    access_key: &str,
+    secret_key: &str,
+    bucket: &str,
+    requests_file: &str,
+) -> Fallible<Value> {
+    let mut connector = ConnectorClient::new(endpoint, access_key, secret_key, bucket)?;
+    let raw = RawClient::new(requests_file)?;
+    let n = raw.len("put");
+    // Warm-up: the connector on keys of its own, raw on its first objects
+    // (written again when timed).
+    for (op, method) in OPS {
+        for i in 0..n.min(50) {
+            connector.call(op, "warm", i)?;
+            if op != "delete" {
+                raw.call(op, method, i)?;
             }
         }
-        report.insert(method.into(), json!(per_call_us(started, list.len())));
+    }
+    let mut report = serde_json::Map::new();
+    for (op, method) in OPS {
+        let (mut connector_s, mut raw_s, mut ratios) = (0.0, 0.0, Vec::new());
+        for (b, start) in (0..n).step_by(BLOCK).enumerate() {
+            let end = (start + BLOCK).min(n);
+            let timed = |first: bool, connector: &mut ConnectorClient| -> Fallible<f64> {
+                let started = Instant::now();
+                for i in start..end {
+                    if first {
+                        connector.call(op, "timed", i)?;
+                    } else {
+                        raw.call(op, method, i)?;
+                    }
+                }
+                Ok(started.elapsed().as_secs_f64())
+            };
+            // Turns alternate which contender goes first.
+            let (c, r) = if b % 2 == 0 {
+                let c = timed(true, &mut connector)?;
+                (c, timed(false, &mut connector)?)
+            } else {
+                let r = timed(false, &mut connector)?;
+                (timed(true, &mut connector)?, r)
+            };
+            connector_s += c;
+            raw_s += r;
+            ratios.push(c / r.max(f64::MIN_POSITIVE));
+        }
+        ratios.sort_by(f64::total_cmp);
+        let median = ratios.get(ratios.len() / 2).copied().unwrap_or(f64::NAN);
+        report.insert(
+            method.into(),
+            json!({
+                "connector_us": connector_s * 1e6 / n.max(1) as f64,
+                "raw_us": raw_s * 1e6 / n.max(1) as f64,
+                "ratio": median,
+            }),
+        );
     }
     Ok(Value::Object(report))
 }
@@ -153,7 +282,16 @@ fn main() -> Fallible<()> {
             connector(endpoint, access_key, secret_key, bucket, n.parse()?)?
         }
         ["raw", urls] => raw(urls)?,
-        _ => return Err("usage: small_objects connector ENDPOINT AK SK BUCKET N | raw REQUESTS.json".into()),
+        ["paired", endpoint, access_key, secret_key, bucket, urls] => {
+            paired(endpoint, access_key, secret_key, bucket, urls)?
+        }
+        _ => {
+            return Err(
+                "usage: small_objects connector ENDPOINT AK SK BUCKET N | raw REQUESTS.json | \
+                 paired ENDPOINT AK SK BUCKET REQUESTS.json"
+                    .into(),
+            )
+        }
     };
     println!("{report}");
     Ok(())
