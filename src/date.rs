@@ -179,10 +179,15 @@ fn push_date_time(out: &mut String, t: OffsetDateTime) {
 
 /// Appends the last `width` decimal digits of `value`, zero padded.
 fn push_digits(out: &mut String, value: u32, width: u32) {
-    for position in (0..width).rev() {
-        let digit = value / 10u32.saturating_pow(position) % 10;
-        out.push(char::from_digit(digit, 10).unwrap_or('0'));
+    let mut digits = [b'0'; 10];
+    let used = &mut digits[..width.min(10) as usize];
+    let mut rest = value;
+    for d in used.iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
     }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(used).unwrap_or_default());
 }
 
 /// The IMF-fixdate, exactly: one space between fields, the names' case as

@@ -105,13 +105,16 @@ fn is_blank(c: char) -> bool {
 /// `get-header-value-trim`). Borrows when there is nothing to change.
 fn trim_all(value: &str) -> Cow<'_, str> {
     let trimmed = value.trim_matches(is_blank);
-    let bytes = trimmed.as_bytes();
-    let blank = |b: &u8| is_blank(char::from(*b));
-    let odd_blank = bytes.iter().any(|b| blank(b) && *b != b' ');
-    let run = bytes
-        .windows(2)
-        .any(|w| matches!(w, [a, b] if blank(a) && blank(b)));
-    if !odd_blank && !run {
+    // One pass: only a blank other than a space, or two blanks in a row,
+    // need a copy.
+    let mut previous_blank = false;
+    let clean = trimmed.bytes().all(|b| {
+        let blank = is_blank(char::from(b));
+        let fine = !blank || (b == b' ' && !previous_blank);
+        previous_blank = blank;
+        fine
+    });
+    if clean {
         return Cow::Borrowed(trimmed);
     }
     let mut out = String::with_capacity(trimmed.len());

@@ -19,12 +19,15 @@ pub(super) fn utc(time: OffsetDateTime) -> OffsetDateTime {
 fn push_padded(out: &mut String, value: i32, width: u32) {
     let limit = 10u32.saturating_pow(width);
     match u32::try_from(value) {
-        Ok(v) if v < limit && width > 0 => {
-            let mut div = limit / 10;
-            while div > 0 {
-                out.push(char::from_digit(v / div % 10, 10).unwrap_or('0'));
-                div /= 10;
+        Ok(v) if v < limit && (1..=9).contains(&width) => {
+            let mut digits = [b'0'; 9];
+            let used = &mut digits[..width as usize];
+            let mut rest = v;
+            for d in used.iter_mut().rev() {
+                *d = b'0' + (rest % 10) as u8;
+                rest /= 10;
             }
+            out.push_str(std::str::from_utf8(used).unwrap_or_default());
         }
         // Negative years and the like: rare, and never a valid signature.
         _ => {
