@@ -32,6 +32,7 @@ mod bindings {
     wit_bindgen::generate!({
         world: "connector",
         path: "wit",
+        ownership: Borrowing { duplicate_if_necessary: true },
     });
 
     export!(Component);
@@ -352,20 +353,40 @@ struct HostTransport<'a> {
     sink: Option<&'a wit_bodies::BodySink>,
 }
 
-/// The WIT request for `request`, with `body` as its body.
-fn wire_request(request: &HttpRequest, body: wit_http::Body) -> wit_http::Request {
-    wit_http::Request {
-        method: request.method.as_str().to_owned(),
-        url: request.url(),
-        headers: request
-            .headers
-            .iter()
-            .map(|(name, value)| wit_http::Header {
-                name: name.clone(),
-                value: value.clone(),
-            })
-            .collect(),
-        body,
+/// A request's parts as the WIT call borrows them: its URL, built once, and
+/// its method, headers and body borrowed from the request, never copied.
+struct Wire<'a> {
+    request: &'a HttpRequest,
+    url: String,
+    headers: Vec<wit_http::HeaderParam<'a>>,
+}
+
+impl<'a> Wire<'a> {
+    fn new(request: &'a HttpRequest) -> Self {
+        Wire {
+            request,
+            url: request.url(),
+            headers: request
+                .headers
+                .iter()
+                .map(|(name, value)| wit_http::HeaderParam { name, value })
+                .collect(),
+        }
+    }
+
+    /// The WIT request, with `body` as its body.
+    fn with_body<'b>(&'b self, body: wit_http::BodyParam<'b>) -> wit_http::Request<'b> {
+        wit_http::Request {
+            method: self.request.method.as_str(),
+            url: &self.url,
+            headers: &self.headers,
+            body,
+        }
+    }
+
+    /// The WIT request without a body (the host streams it, or there is none).
+    fn bodiless(&self) -> wit_http::Request<'_> {
+        self.with_body(wit_http::BodyParam::Empty)
     }
 }
 
@@ -379,8 +400,8 @@ fn core_response(response: wit_http::Response) -> HttpResponse {
             .map(|header| (header.name, header.value))
             .collect(),
         body: match response.body {
-            wit_http::Body::Empty => Vec::new(),
-            wit_http::Body::Bytes(bytes) => bytes,
+            wit_http::BodyResult::Empty => Vec::new(),
+            wit_http::BodyResult::Bytes(bytes) => bytes,
         },
     }
 }
@@ -391,10 +412,13 @@ impl Transport for HostTransport<'_> {
         // carries its (empty) body so that the host sends `content-length: 0`,
         // which S3 requires on PUT.
         let body = match request.method {
-            Method::Get | Method::Head | Method::Delete if request.body.is_empty() => wit_http::Body::Empty,
-            _ => wit_http::Body::Bytes(request.body.clone()),
+            Method::Get | Method::Head | Method::Delete if request.body.is_empty() => {
+                wit_http::BodyParam::Empty
+            }
+            _ => wit_http::BodyParam::Bytes(&request.body),
         };
-        let response = wit_http::send(&wire_request(request, body))?;
+        let wire = Wire::new(request);
+        let response = wit_http::send(wire.with_body(body))?;
         Ok(core_response(response))
     }
 
@@ -407,8 +431,13 @@ impl Transport for HostTransport<'_> {
         let source = self
             .source
             .ok_or_else(|| TransportError::Other(BodyError::Missing.to_string()))?;
-        let wire = wire_request(request, wit_http::Body::Empty);
-        Ok(core_response(wit_http::send_from(&wire, source, offset, length)?))
+        let wire = Wire::new(request);
+        Ok(core_response(wit_http::send_from(
+            wire.bodiless(),
+            source,
+            offset,
+            length,
+        )?))
     }
 
     fn send_from_each(
@@ -421,10 +450,15 @@ impl Transport for HostTransport<'_> {
                 .map(|_| Err(TransportError::Other(BodyError::Missing.to_string())))
                 .collect();
         };
-        let wire: Vec<wit_http::SpanRequest> = requests
+        let wires: Vec<Wire<'_>> = requests
             .iter()
-            .map(|(request, offset, length)| wit_http::SpanRequest {
-                request: wire_request(request, wit_http::Body::Empty),
+            .map(|(request, _, _)| Wire::new(request))
+            .collect();
+        let wire: Vec<wit_http::SpanRequest<'_>> = wires
+            .iter()
+            .zip(requests)
+            .map(|(wire, (_, offset, length))| wit_http::SpanRequest {
+                request: wire.bodiless(),
                 offset: *offset,
                 length: *length,
             })
@@ -445,10 +479,12 @@ impl Transport for HostTransport<'_> {
                 .map(|_| Err(TransportError::Other(BodyError::Missing.to_string())))
                 .collect();
         };
-        let wire: Vec<wit_http::PlacedRequest> = requests
+        let wires: Vec<Wire<'_>> = requests.iter().map(|(request, _)| Wire::new(request)).collect();
+        let wire: Vec<wit_http::PlacedRequest<'_>> = wires
             .iter()
-            .map(|(request, at)| wit_http::PlacedRequest {
-                request: wire_request(request, wit_http::Body::Empty),
+            .zip(requests)
+            .map(|(wire, (_, at))| wit_http::PlacedRequest {
+                request: wire.bodiless(),
                 at: *at,
             })
             .collect();
@@ -466,8 +502,8 @@ impl Transport for HostTransport<'_> {
         let sink = self
             .sink
             .ok_or_else(|| TransportError::Other(BodyError::Missing.to_string()))?;
-        let wire = wire_request(request, wit_http::Body::Empty);
-        Ok(core_response(wit_http::send_into(&wire, sink)?))
+        let wire = Wire::new(request);
+        Ok(core_response(wit_http::send_into(wire.bodiless(), sink)?))
     }
 
     fn source_size(&mut self) -> Option<u64> {
