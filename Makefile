@@ -15,7 +15,7 @@ COMPOSE      := $(CARGO) run -q -p s3-connector-compose --
 # Root installs Debian packages itself; anyone else through sudo.
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build binaryen wasm wasi http interop host demo test test-core manifest readme test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro
+.PHONY: all build binaryen wasm wasi http interop host demo test test-core manifest readme test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro bench-instructions
 
 all: build
 
@@ -111,7 +111,7 @@ chaos: build
 		--test chaos -- --nocapture
 
 ## Benchmarks (not part of `make test`): see bench/README.md.
-bench: bench-size bench-micro bench-small bench-tenants bench-large
+bench: bench-size bench-micro bench-small bench-instructions bench-tenants bench-large
 
 ## PUT and GET of a 1 GiB object through the connector's CLI, curl on presigned
 ## URLs and boto3, side by side against one local SigV4-checking S3 server;
@@ -157,6 +157,16 @@ SMALL_N ?= 1000
 bench-small: build moto
 	$(CARGO) build -p s3-connector-host --release --examples
 	SMALL_N=$(SMALL_N) ROUNDS=$(ROUNDS) VENV_PYTHON=$(abspath $(VENV))/bin/python python3 bench/small_objects.py
+
+## The client's CPU per small-object call, in instructions (valgrind's
+## callgrind, repeatable on a busy machine): the connector against a raw
+## client on requests signed in advance (INSTR_N calls of each operation).
+INSTR_N ?= 200
+bench-instructions: build moto
+	@command -v valgrind >/dev/null || $(SUDO) apt-get install -y -q valgrind >/dev/null || \
+		($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q valgrind >/dev/null)
+	$(CARGO) build -p s3-connector-host --release --examples
+	INSTR_N=$(INSTR_N) VENV_PYTHON=$(abspath $(VENV))/bin/python python3 bench/client_instructions.py
 
 ## A thousand tenants at once: one compiled component, pooled instances, one
 ## per tenant with its own key pair, all alive and calling one local server;

@@ -4,7 +4,7 @@
 //! in advance (the floor: no signing, no SDK), or both taking turns.
 //!
 //! ```text
-//! small_objects connector ENDPOINT ACCESS_KEY SECRET_KEY BUCKET N
+//! small_objects connector ENDPOINT ACCESS_KEY SECRET_KEY BUCKET N [OPS]
 //! small_objects raw REQUESTS.json
 //! small_objects paired ENDPOINT ACCESS_KEY SECRET_KEY BUCKET REQUESTS.json
 //! ```
@@ -13,7 +13,7 @@
 //! [..]}`, one signed request (`{"url", "headers"}`) per object and operation,
 //! signed before the clock starts. `connector` and `raw` print, for each
 //! operation, the mean time per call in µs over the N calls (after one
-//! untimed round of warm-up). `paired` runs both in blocks of 20 calls,
+//! untimed round of warm-up); `OPS` (`put,get`, say) runs only those. `paired` runs both in blocks of 20 calls,
 //! taking turns, and prints each one's mean and the median ratio of the
 //! connector's time to raw's over the block pairs: what the rest of the
 //! machine does falls on both. `bench/small_objects.py` runs it beside boto3.
@@ -178,12 +178,20 @@ impl RawClient {
     }
 }
 
-fn connector(endpoint: &str, access_key: &str, secret_key: &str, bucket: &str, n: usize) -> Fallible<Value> {
+fn connector(
+    endpoint: &str,
+    access_key: &str,
+    secret_key: &str,
+    bucket: &str,
+    n: usize,
+    only: Option<&str>,
+) -> Fallible<Value> {
     let mut client = ConnectorClient::new(endpoint, access_key, secret_key, bucket)?;
     let mut report = serde_json::Map::new();
+    let chosen = |op: &str| only.is_none_or(|list| list.split(',').any(|o| o == op));
     for (prefix, timed) in [("warm", false), ("timed", true)] {
         let rounds = if timed { n } else { n.min(50) };
-        for (op, method) in OPS {
+        for (op, method) in OPS.into_iter().filter(|(op, _)| chosen(op)) {
             let started = Instant::now();
             for i in 0..rounds {
                 client.call(op, prefix, i)?;
@@ -279,7 +287,10 @@ fn main() -> Fallible<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let report = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["connector", endpoint, access_key, secret_key, bucket, n] => {
-            connector(endpoint, access_key, secret_key, bucket, n.parse()?)?
+            connector(endpoint, access_key, secret_key, bucket, n.parse()?, None)?
+        }
+        ["connector", endpoint, access_key, secret_key, bucket, n, only] => {
+            connector(endpoint, access_key, secret_key, bucket, n.parse()?, Some(only))?
         }
         ["raw", urls] => raw(urls)?,
         ["paired", endpoint, access_key, secret_key, bucket, urls] => {
@@ -287,7 +298,7 @@ fn main() -> Fallible<()> {
         }
         _ => {
             return Err(
-                "usage: small_objects connector ENDPOINT AK SK BUCKET N | raw REQUESTS.json | \
+                "usage: small_objects connector ENDPOINT AK SK BUCKET N [OPS] | raw REQUESTS.json | \
                  paired ENDPOINT AK SK BUCKET REQUESTS.json"
                     .into(),
             )

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""The client's own CPU per small-object call, counted in instructions:
+the connector (the host library, one instance, the typed calls: the host's
+HTTP client, the component's work and the boundary between them) against a
+raw ureq client sending requests signed by botocore in advance (the floor),
+both from `target/release/examples/small_objects`, against one local s3s-fs
+server (`target/release/examples/local_s3`).
+
+Wall-clock ratios of a ~100 µs call swing with whatever else a shared
+machine does; `valgrind --tool=callgrind` counts the instructions a process
+executes, the same from run to run. Each contender runs once with no calls
+(start-up: loading, instantiating) and then with N calls of PUT; of PUT and
+GET; of PUT, GET and HEAD; and of all four: the differences give each
+operation's instructions per call. The server is not counted. Kernel time
+is not counted either (both send the same requests over the same sockets).
+
+Writes target/bench/client_instructions.json. Environment: INSTR_N (200),
+VENV_PYTHON (botocore, for the raw client's signatures).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = ROOT / "target"
+OUT = TARGET / "bench"
+EXAMPLE = TARGET / "release" / "examples" / "small_objects"
+OPS = ("put", "get", "head", "delete")
+METHODS = {"put": "PUT", "get": "GET", "head": "HEAD", "delete": "DELETE"}
+
+
+def instructions(argv: list[str]) -> int:
+    """Instructions `argv` executes, every thread included."""
+    with tempfile.NamedTemporaryFile(suffix=".callgrind") as out:
+        run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}", *argv],
+                             capture_output=True, text=True)
+        if run.returncode != 0:
+            raise SystemExit(f"{argv[:2]} failed under valgrind:\n{run.stderr[-2000:]}")
+        for line in run.stderr.splitlines():
+            if "refs:" in line:
+                return int(line.split("refs:")[1].strip().replace(",", ""))
+    raise SystemExit("callgrind printed no instruction count")
+
+
+def signed_requests(server: dict, ops: tuple, n: int, path: Path) -> None:
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    creds = Credentials(server["access_key"], server["secret_key"])
+    base = f"{server['endpoint']}/{server['bucket']}"
+    body = b"x" * 1024
+
+    def signed(method: str, key: str) -> dict:
+        request = AWSRequest(method=method, url=f"{base}/{key}", data=body if method == "PUT" else b"")
+        S3SigV4Auth(creds, "s3", server["region"]).add_auth(request)
+        return {"url": request.url, "headers": dict(request.headers.items())}
+
+    keys = [f"raw/small-{i:05}.txt" for i in range(n)]
+    path.write_text(json.dumps({op: [signed(METHODS[op], k) for k in keys] if op in ops else [] for op in OPS}))
+
+
+def main() -> None:
+    n = int(os.environ.get("INSTR_N", "200"))
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is missing: `make bench-instructions` installs it")
+    OUT.mkdir(parents=True, exist_ok=True)
+    shm = Path("/dev/shm")
+    work = Path(tempfile.mkdtemp(prefix="s3-instr-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
+    server_proc = subprocess.Popen([str(TARGET / "release" / "examples" / "local_s3"), str(work / "data")],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        server = json.loads(server_proc.stdout.readline())
+        conn = [str(EXAMPLE), "connector", server["endpoint"], server["access_key"], server["secret_key"],
+                server["bucket"]]
+        # Fills wasmtime's code cache, so that no run below compiles.
+        subprocess.run([*conn, "1"], check=True, capture_output=True)
+        requests = work / "requests.json"
+        totals = {"connector": [], "raw": []}
+        for upto in range(len(OPS) + 1):
+            ops = OPS[:upto]
+            print(f"counting: {', '.join(ops) or 'start-up only'}", flush=True)
+            if upto == 0:
+                totals["connector"].append(instructions([*conn, "0"]))
+            else:
+                totals["connector"].append(instructions([*conn, str(n), ",".join(ops)]))
+            signed_requests(server, ops, n if upto else 0, requests)
+            totals["raw"].append(instructions([str(EXAMPLE), "raw", str(requests)]))
+    finally:
+        server_proc.stdin.close()
+        server_proc.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+    # The connector's mode warms up on min(N, 50) calls of each operation
+    # besides its N timed ones; raw's makes exactly N.
+    calls = {"connector": n + min(n, 50), "raw": n}
+    per_call = {who: {METHODS[op]: (totals[who][i + 1] - totals[who][i]) / calls[who] for i, op in enumerate(OPS)}
+                for who in totals}
+    print(f"\ninstructions per call (valgrind callgrind; client process only, kernel and server not counted), N={n}")
+    print(f"{'op':<7}{'connector':>12}{'raw':>10}{'ratio':>8}")
+    for op in OPS:
+        c, r = per_call["connector"][METHODS[op]], per_call["raw"][METHODS[op]]
+        print(f"{METHODS[op]:<7}{c:12,.0f}{r:10,.0f}{c / r:7.2f}x")
+    print(f"start-up (no calls): connector {totals['connector'][0]:,}, raw {totals['raw'][0]:,}")
+    machine = {"uname": " ".join(os.uname()), "nproc": os.cpu_count()}
+    (OUT / "client_instructions.json").write_text(json.dumps(
+        {"machine": machine, "n": n, "totals": totals, "per_call": per_call}, indent=1))
+    print("\nwrote target/bench/client_instructions.json")
+
+
+if __name__ == "__main__":
+    if os.environ.get("VENV_PYTHON") and Path(sys.executable) != Path(os.environ["VENV_PYTHON"]):
+        os.execv(os.environ["VENV_PYTHON"], [os.environ["VENV_PYTHON"], *sys.argv])
+    main()
