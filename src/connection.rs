@@ -306,7 +306,7 @@ impl Connection {
             path,
             query: request.query.clone(),
             headers: request.headers.clone(),
-            body: request.body.clone(),
+            body: request.body.clone(), // shared, not copied
         }
     }
 }
@@ -333,6 +333,20 @@ mod tests {
             region: Region::Auto,
             endpoint: endpoint.map(|e| Endpoint::parse(e).unwrap()),
             path_style,
+        }
+    }
+
+    #[test]
+    fn addressing_shares_the_body_instead_of_copying_it() {
+        let mut op = OpRequest::new(Method::Put, Some("bucket"), Some("key"));
+        op.body = vec![7u8; 4096].into();
+        for region in ["us-east-1", "eu-west-1"] {
+            let http = conn(None, false).address(&op, region);
+            assert_eq!(http.body, op.body);
+            assert!(
+                std::ptr::eq(http.body.as_ptr(), op.body.as_ptr()),
+                "the body was copied"
+            );
         }
     }
 

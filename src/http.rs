@@ -4,7 +4,95 @@
 //! the client addresses it into an [`HttpRequest`] (scheme, host, encoded path)
 //! for one region, signs it, and hands it to a [`Transport`].
 
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
 use crate::sigv4::encoding::canonical_query_string;
+
+/// A request body, owned once and shared: the [`OpRequest`] holds it, and
+/// each [`HttpRequest`] addressed from it (one per attempt, one per region
+/// tried) shares the same bytes instead of copying them.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Body(Arc<Vec<u8>>);
+
+impl Body {
+    /// An empty body.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+}
+
+impl Deref for Body {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for Body {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Takes the bytes over without copying them.
+impl From<Vec<u8>> for Body {
+    fn from(bytes: Vec<u8>) -> Self {
+        Body(Arc::new(bytes))
+    }
+}
+
+/// Takes the text's bytes over without copying them.
+impl From<String> for Body {
+    fn from(text: String) -> Self {
+        Body(Arc::new(text.into_bytes()))
+    }
+}
+
+/// Copies the bytes, once.
+impl From<&[u8]> for Body {
+    fn from(bytes: &[u8]) -> Self {
+        Body(Arc::new(bytes.to_vec()))
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl PartialEq<[u8]> for Body {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.0[..] == *other
+    }
+}
+
+impl PartialEq<&[u8]> for Body {
+    fn eq(&self, other: &&[u8]) -> bool {
+        self.0[..] == **other
+    }
+}
+
+impl<const N: usize> PartialEq<[u8; N]> for Body {
+    fn eq(&self, other: &[u8; N]) -> bool {
+        self.0[..] == other[..]
+    }
+}
+
+impl<const N: usize> PartialEq<&[u8; N]> for Body {
+    fn eq(&self, other: &&[u8; N]) -> bool {
+        self.0[..] == other[..]
+    }
+}
+
+impl PartialEq<Vec<u8>> for Body {
+    fn eq(&self, other: &Vec<u8>) -> bool {
+        self.0[..] == other[..]
+    }
+}
 
 /// An HTTP method S3 uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -49,7 +137,7 @@ pub struct OpRequest {
     /// Extra headers, names in lower case (`content-type`, `x-amz-acl`, ...).
     pub headers: Vec<(String, String)>,
     /// The request body.
-    pub body: Vec<u8>,
+    pub body: Body,
     /// Whether sending it twice has the same effect as once (safe to retry).
     pub idempotent: bool,
     /// The region to sign for when the operation decides it (Create Bucket
@@ -66,7 +154,7 @@ impl OpRequest {
             key: key.map(str::to_owned),
             query: Vec::new(),
             headers: Vec::new(),
-            body: Vec::new(),
+            body: Body::empty(),
             idempotent: true,
             region: None,
         }
@@ -107,8 +195,8 @@ pub struct HttpRequest {
     pub query: Vec<(String, String)>,
     /// Headers, names in lower case.
     pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Vec<u8>,
+    /// The body, shared with the [`OpRequest`] it was addressed from.
+    pub body: Body,
 }
 
 impl HttpRequest {

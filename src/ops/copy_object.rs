@@ -1278,7 +1278,7 @@ mod tests {
         let complete = t.sent.last().unwrap();
         assert_eq!(complete.method, Method::Post);
         assert!(complete.url().ends_with("?uploadId=UP1"));
-        let body = String::from_utf8(complete.body.clone()).unwrap();
+        let body = String::from_utf8(complete.body.to_vec()).unwrap();
         assert!(body.contains(&format!(
             "<Part><PartNumber>12</PartNumber><ETag>&quot;{:032x}&quot;</ETag></Part>",
             12

@@ -109,7 +109,7 @@ pub fn request(input: &CreateBucketInput, region: &str) -> Result<OpRequest, Err
              </LocationConstraint></CreateBucketConfiguration>"
         );
         request = request.with_header("content-type", "application/xml");
-        request.body = body.into_bytes();
+        request.body = body.into();
     }
     if let Some(acl) = input.acl {
         request = request.with_header("x-amz-acl", acl.as_str());
@@ -198,7 +198,7 @@ mod tests {
     }
 
     fn body_of(request: &OpRequest) -> String {
-        String::from_utf8(request.body.clone()).unwrap()
+        String::from_utf8(request.body.to_vec()).unwrap()
     }
 
     #[test]

@@ -502,7 +502,7 @@ mod tests {
                 "DELETE http://127.0.0.1:9000/my-bucket",
             ]
         );
-        let body = String::from_utf8(t.sent[4].body.clone()).unwrap();
+        let body = String::from_utf8(t.sent[4].body.to_vec()).unwrap();
         for part in [
             "<Object><Key>a.txt</Key><VersionId>v2</VersionId></Object>",
             "<Object><Key>a.txt</Key><VersionId>v1</VersionId></Object>",
@@ -577,7 +577,7 @@ mod tests {
             sent(&t)[2],
             "GET http://127.0.0.1:9000/my-bucket?encoding-type=url&list-type=2&max-keys=1000"
         );
-        let body = String::from_utf8(t.sent[3].body.clone()).unwrap();
+        let body = String::from_utf8(t.sent[3].body.to_vec()).unwrap();
         assert!(body.contains("<Object><Key>a.txt</Key></Object>"), "{body}");
     }
 

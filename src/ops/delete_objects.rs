@@ -154,7 +154,7 @@ pub fn request(bucket_name: &str, batch: &[ObjectIdentifier]) -> Result<OpReques
         .with_query("delete", "")
         .with_header("content-type", "application/xml")
         .with_header("content-md5", &md5);
-    request.body = body;
+    request.body = body.into();
     // Deleting a key twice leaves the bucket as deleting it once.
     request.idempotent = true;
     Ok(request)

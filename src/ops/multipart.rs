@@ -197,7 +197,7 @@ pub fn complete_request(
     let mut request = OpRequest::new(Method::Post, Some(bucket), Some(key))
         .with_query("uploadId", upload_id)
         .with_header("content-type", "application/xml");
-    request.body = body.into_bytes();
+    request.body = body.into();
     Ok(request)
 }
 
@@ -433,7 +433,7 @@ mod tests {
     fn complete_body_lists_the_parts_in_order_with_escaped_etags() {
         let parts = [(1, "\"a\"".to_owned()), (2, "\"b&c\"".to_owned())];
         let request = complete_request("b", "k", "ID", &parts).unwrap();
-        let body = String::from_utf8(request.body).unwrap();
+        let body = String::from_utf8(request.body.to_vec()).unwrap();
         assert!(body.contains(
             "<Part><PartNumber>1</PartNumber><ETag>&quot;a&quot;</ETag></Part>\
              <Part><PartNumber>2</PartNumber><ETag>&quot;b&amp;c&quot;</ETag></Part>"

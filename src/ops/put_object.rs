@@ -114,7 +114,7 @@ fn put_request(
     request
         .headers
         .insert(1, ("content-md5".to_owned(), content_md5(body)));
-    request.body = body.to_vec();
+    request.body = body.into();
     request.idempotent = true;
     Ok(request)
 }

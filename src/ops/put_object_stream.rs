@@ -774,7 +774,7 @@ mod tests {
                 None
             ]
         );
-        let complete = String::from_utf8(t.sent.last().unwrap().body.clone()).unwrap();
+        let complete = String::from_utf8(t.sent.last().unwrap().body.to_vec()).unwrap();
         let order: Vec<usize> = ["p1", "p2", "p3", "p4"]
             .iter()
             .map(|p| complete.find(p).unwrap())
@@ -827,7 +827,7 @@ mod tests {
                 None
             ]
         );
-        let complete = String::from_utf8(t.sent[4].body.clone()).unwrap();
+        let complete = String::from_utf8(t.sent[4].body.to_vec()).unwrap();
         assert!(
             complete.contains("<PartNumber>3</PartNumber><ETag>&quot;p3&quot;</ETag>"),
             "{complete}"

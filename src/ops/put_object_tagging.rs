@@ -91,7 +91,7 @@ pub fn request(input: &PutObjectTaggingInput) -> Result<OpRequest, Error> {
     request = request
         .with_header("content-type", "application/xml")
         .with_header("content-md5", &content_md5(&body));
-    request.body = body;
+    request.body = body.into();
     // Setting the same tags twice leaves them as setting them once.
     request.idempotent = true;
     Ok(request)
@@ -193,7 +193,7 @@ mod tests {
     #[test]
     fn no_tags_sends_an_empty_tag_set() {
         let request = request(&input(&[], None)).unwrap();
-        let body = String::from_utf8(request.body).unwrap();
+        let body = String::from_utf8(request.body.to_vec()).unwrap();
         assert!(body.ends_with("<TagSet></TagSet></Tagging>"), "{body}");
     }
 

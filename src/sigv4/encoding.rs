@@ -181,7 +181,7 @@ mod tests {
                 path: path.clone(),
                 query: Vec::new(),
                 headers: Vec::new(),
-                body: Vec::new(),
+                body: Default::default(),
             };
             sign(&mut request, &ctx);
             assert_eq!(request.path, path, "key {key:?}: the signer changed the path");

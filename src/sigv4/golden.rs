@@ -137,7 +137,7 @@ fn parse_request(text: &str) -> HttpRequest {
         path: encode_path(raw_path),
         query,
         headers,
-        body: body.as_bytes().to_vec(),
+        body: body.as_bytes().into(),
     }
 }
 
@@ -616,7 +616,7 @@ fn doc_request(case: &Value) -> HttpRequest {
         path,
         query,
         headers,
-        body: case["payload"].as_str().unwrap_or("").as_bytes().to_vec(),
+        body: case["payload"].as_str().unwrap_or("").as_bytes().into(),
     }
 }
 

@@ -208,7 +208,7 @@ mod tests {
             path: path.to_owned(),
             query: Vec::new(),
             headers: vec![("content-type".to_owned(), "text/plain".to_owned())],
-            body: b"hello".to_vec(),
+            body: b"hello".to_vec().into(),
         }
     }
 

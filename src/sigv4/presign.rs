@@ -162,7 +162,7 @@ mod tests {
             path: path.to_owned(),
             query: Vec::new(),
             headers: Vec::new(),
-            body: Vec::new(),
+            body: Default::default(),
         }
     }
 
