@@ -38,13 +38,14 @@ pub fn range_header(range: &ByteRange) -> String {
     }
 }
 
-/// Parses a successful (200 or 206) answer: the body and its metadata.
+/// Parses a successful (200 or 206) answer: the body and its metadata. The
+/// answer's body becomes the output's, moved rather than copied.
 ///
 /// When the server says how long the body is and no content coding is
 /// involved, a body of another length is refused: the bytes were cut short
 /// on the way, and returning them as the object would be wrong.
-pub fn parse(response: &HttpResponse) -> Result<GetObjectOutput, Error> {
-    let metadata = parse_metadata(response)?;
+pub fn parse(response: HttpResponse) -> Result<GetObjectOutput, Error> {
+    let metadata = parse_metadata(&response)?;
     let received = u64::try_from(response.body.len()).unwrap_or(u64::MAX);
     let encoded = response
         .header("content-encoding")
@@ -56,7 +57,7 @@ pub fn parse(response: &HttpResponse) -> Result<GetObjectOutput, Error> {
         )));
     }
     Ok(GetObjectOutput {
-        body: response.body.clone(),
+        body: response.body,
         metadata,
     })
 }
@@ -65,7 +66,7 @@ pub fn parse(response: &HttpResponse) -> Result<GetObjectOutput, Error> {
 pub fn run(client: &mut Client<'_>, input: &GetObjectInput) -> Result<GetObjectOutput, Error> {
     let request = request(input)?;
     let response = client.send(&request)?;
-    parse(&response)
+    parse(response)
 }
 
 /// How long the URL that Get Object returns beside the bytes stays valid,
@@ -240,7 +241,7 @@ mod tests {
             include_str!("../../testdata/headers/get_object_range.http"),
             b"0123456789",
         );
-        let output = parse(&answer).unwrap();
+        let output = parse(answer.clone()).unwrap();
         assert_eq!(output.body, b"0123456789");
         assert_eq!(output.metadata.content_length, 10);
         assert_eq!(output.metadata.content_range.as_deref(), Some("bytes 0-9/443"));
@@ -254,13 +255,13 @@ mod tests {
     #[test]
     fn missing_content_length_counts_the_body() {
         let answer = response("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n", b"hello");
-        assert_eq!(parse(&answer).unwrap().metadata.content_length, 5);
+        assert_eq!(parse(answer.clone()).unwrap().metadata.content_length, 5);
     }
 
     #[test]
     fn short_body_is_an_invalid_response() {
         let answer = response("HTTP/1.1 200 OK\nContent-Length: 10\n", b"01234");
-        match parse(&answer) {
+        match parse(answer.clone()) {
             Err(Error::InvalidResponse(message)) => assert!(message.contains("cut short"), "{message}"),
             other => panic!("expected invalid response, got {other:?}"),
         }
@@ -272,7 +273,7 @@ mod tests {
             "HTTP/1.1 200 OK\nContent-Length: 10\nContent-Encoding: gzip\n",
             b"01234",
         );
-        assert_eq!(parse(&answer).unwrap().body, b"01234");
+        assert_eq!(parse(answer.clone()).unwrap().body, b"01234");
     }
 
     #[test]
