@@ -103,6 +103,56 @@ impl de::Error for DecodeError {
             problem: Problem::Unknown { expected },
         }
     }
+
+    // serde's own `invalid_type` and `invalid_value` print the unexpected
+    // value with `Unexpected`'s `Display`, whose float arm links core's
+    // float printing (some 20 KB of the component) though no input reaches
+    // it: the same sentences, with a float named as serde_json writes it.
+
+    fn invalid_type(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        de::Error::custom(format_args!(
+            "invalid type: {}, expected {expected}",
+            Unexpected(unexpected)
+        ))
+    }
+
+    fn invalid_value(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        de::Error::custom(format_args!(
+            "invalid value: {}, expected {expected}",
+            Unexpected(unexpected)
+        ))
+    }
+}
+
+/// serde's `Unexpected` in serde's words, but a float in serde_json's.
+struct Unexpected<'a>(de::Unexpected<'a>);
+
+impl fmt::Display for Unexpected<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            de::Unexpected::Float(float) => match serde_json::Number::from_f64(float) {
+                Some(number) => write!(f, "floating point `{number}`"),
+                None => f.write_str("floating point"),
+            },
+            de::Unexpected::Bool(b) => write!(f, "boolean `{b}`"),
+            de::Unexpected::Unsigned(u) => write!(f, "integer `{u}`"),
+            de::Unexpected::Signed(i) => write!(f, "integer `{i}`"),
+            de::Unexpected::Char(c) => write!(f, "character `{c}`"),
+            de::Unexpected::Str(s) => write!(f, "string {s:?}"),
+            de::Unexpected::Bytes(_) => f.write_str("byte array"),
+            de::Unexpected::Unit => f.write_str("unit value"),
+            de::Unexpected::Option => f.write_str("Option value"),
+            de::Unexpected::NewtypeStruct => f.write_str("newtype struct"),
+            de::Unexpected::Seq => f.write_str("sequence"),
+            de::Unexpected::Map => f.write_str("map"),
+            de::Unexpected::Enum => f.write_str("enum"),
+            de::Unexpected::UnitVariant => f.write_str("unit variant"),
+            de::Unexpected::NewtypeVariant => f.write_str("newtype variant"),
+            de::Unexpected::TupleVariant => f.write_str("tuple variant"),
+            de::Unexpected::StructVariant => f.write_str("struct variant"),
+            de::Unexpected::Other(other) => f.write_str(other),
+        }
+    }
 }
 
 /// Decodes `value` into a `T`.
@@ -402,6 +452,36 @@ mod tests {
             "{}",
             e.message()
         );
+    }
+
+    #[test]
+    fn unexpected_values_are_named_in_serdes_words() {
+        use de::Unexpected as U;
+        let all = [
+            U::Bool(true),
+            U::Unsigned(7),
+            U::Signed(-7),
+            U::Char('c'),
+            U::Str("a \"b\"\n"),
+            U::Bytes(b"x"),
+            U::Unit,
+            U::Option,
+            U::NewtypeStruct,
+            U::Seq,
+            U::Map,
+            U::Enum,
+            U::UnitVariant,
+            U::NewtypeVariant,
+            U::TupleVariant,
+            U::StructVariant,
+            U::Other("something else"),
+        ];
+        for unexpected in all {
+            assert_eq!(Unexpected(unexpected).to_string(), unexpected.to_string());
+        }
+        assert_eq!(Unexpected(U::Float(1.5)).to_string(), "floating point `1.5`");
+        let e = <DecodeError as de::Error>::invalid_value(U::Str("x"), &"a digit");
+        assert_eq!(e.message(), "invalid value: string \"x\", expected a digit");
     }
 
     #[test]
