@@ -92,10 +92,16 @@ pub fn document(operations: &[String], bucket: Option<&str>) -> Result<Value, Er
             None => kinds.push((kind, vec![permission])),
         }
     }
-    kinds.sort_by_key(|(kind, _)| *kind);
+    // One statement per kind, in the kinds' order: each kind is in `kinds`
+    // once, so picking them in order sorts them without a sort.
+    let kinds = [ResourceKind::Account, ResourceKind::Bucket, ResourceKind::Object]
+        .into_iter()
+        .filter_map(|kind| {
+            let (_, actions) = kinds.iter_mut().find(|(k, _)| *k == kind)?;
+            Some((kind, std::mem::take(actions)))
+        });
     let bucket_arn = format!("arn:aws:s3:::{}", bucket.unwrap_or("*"));
     let statements: Vec<Value> = kinds
-        .into_iter()
         .map(|(kind, mut actions)| {
             actions.sort_unstable();
             let (sid, resource) = match kind {
@@ -146,6 +152,19 @@ mod tests {
         let policy = document(&["list-buckets".into(), "delete-object".into()], None).unwrap();
         assert_eq!(policy["Statement"][0]["Resource"], "*");
         assert_eq!(policy["Statement"][1]["Resource"], "arn:aws:s3:::*/*");
+    }
+
+    #[test]
+    fn statements_come_in_the_kinds_order_whatever_the_operations_order() {
+        let chosen = ["get-object".into(), "list-objects".into(), "list-buckets".into()];
+        let policy = document(&chosen, None).unwrap();
+        let sids: Vec<&str> = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Sid"].as_str().unwrap())
+            .collect();
+        assert_eq!(sids, ["Account", "Bucket", "Objects"]);
     }
 
     #[test]
