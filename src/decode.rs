@@ -28,19 +28,40 @@ pub enum Problem {
     Invalid(String),
 }
 
-/// A decoding failure: where and what.
+/// A decoding failure: where and what ([`Fault`], behind one pointer).
+///
+/// Boxed because every field of every input passes its result up through
+/// each derived visitor: a one-word error keeps those results small (the
+/// component was 18 KB smaller for it).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DecodeError {
+pub struct DecodeError(Box<Fault>);
+
+/// Where decoding failed and what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
     /// The path of the field at fault; empty for the input itself.
     pub path: String,
     /// The problem.
     pub problem: Problem,
 }
 
+impl std::ops::Deref for DecodeError {
+    type Target = Fault;
+
+    fn deref(&self) -> &Fault {
+        &self.0
+    }
+}
+
 impl DecodeError {
+    /// The error `problem` at `path`.
+    fn new(path: String, problem: Problem) -> Self {
+        DecodeError(Box::new(Fault { path, problem }))
+    }
+
     /// The error as it comes up through the field `name` of an object.
     fn in_field(mut self, name: &str) -> Self {
-        self.path = if self.path.is_empty() {
+        self.0.path = if self.path.is_empty() {
             name.to_owned()
         } else if self.path.starts_with('[') {
             format!("{name}{}", self.path)
@@ -52,7 +73,7 @@ impl DecodeError {
 
     /// The error as it comes up through item `index` of an array.
     fn in_item(mut self, index: usize) -> Self {
-        self.path = if self.path.is_empty() || self.path.starts_with('[') {
+        self.0.path = if self.path.is_empty() || self.path.starts_with('[') {
             format!("[{index}]{}", self.path)
         } else {
             format!("[{index}].{}", self.path)
@@ -84,24 +105,15 @@ impl std::error::Error for DecodeError {}
 
 impl de::Error for DecodeError {
     fn custom<T: fmt::Display>(message: T) -> Self {
-        DecodeError {
-            path: String::new(),
-            problem: Problem::Invalid(message.to_string()),
-        }
+        DecodeError::new(String::new(), Problem::Invalid(message.to_string()))
     }
 
     fn missing_field(field: &'static str) -> Self {
-        DecodeError {
-            path: field.to_owned(),
-            problem: Problem::Missing,
-        }
+        DecodeError::new(field.to_owned(), Problem::Missing)
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        DecodeError {
-            path: field.to_owned(),
-            problem: Problem::Unknown { expected },
-        }
+        DecodeError::new(field.to_owned(), Problem::Unknown { expected })
     }
 
     // serde's own `invalid_type` and `invalid_value` print the unexpected
