@@ -116,6 +116,18 @@ impl de::Error for DecodeError {
         DecodeError::new(field.to_owned(), Problem::Unknown { expected })
     }
 
+    // Written once: serde's default builds its message in place, at every
+    // field of every derived visitor. (The input is a parsed object, whose
+    // keys are unique, so this is never reached.)
+    #[cold]
+    #[inline(never)]
+    fn duplicate_field(field: &'static str) -> Self {
+        DecodeError::new(
+            String::new(),
+            Problem::Invalid(format!("duplicate field `{field}`")),
+        )
+    }
+
     // serde's own `invalid_type` and `invalid_value` print the unexpected
     // value with `Unexpected`'s `Display`, whose float arm links core's
     // float printing (some 20 KB of the component) though no input reaches
@@ -492,6 +504,9 @@ mod tests {
             assert_eq!(Unexpected(unexpected).to_string(), unexpected.to_string());
         }
         assert_eq!(Unexpected(U::Float(1.5)).to_string(), "floating point `1.5`");
+        let serdes = <de::value::Error as de::Error>::duplicate_field("name").to_string();
+        let e = <DecodeError as de::Error>::duplicate_field("name");
+        assert_eq!((e.path.as_str(), e.message()), ("", serdes));
         let e = <DecodeError as de::Error>::invalid_value(U::Str("x"), &"a digit");
         assert_eq!(e.message(), "invalid value: string \"x\", expected a digit");
     }
