@@ -28,19 +28,40 @@ pub enum Problem {
     Invalid(String),
 }
 
-/// A decoding failure: where and what.
+/// A decoding failure: where and what ([`Fault`], behind one pointer).
+///
+/// Boxed because every field of every input passes its result up through
+/// each derived visitor: a one-word error keeps those results small (the
+/// component was 18 KB smaller for it).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DecodeError {
+pub struct DecodeError(Box<Fault>);
+
+/// Where decoding failed and what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
     /// The path of the field at fault; empty for the input itself.
     pub path: String,
     /// The problem.
     pub problem: Problem,
 }
 
+impl std::ops::Deref for DecodeError {
+    type Target = Fault;
+
+    fn deref(&self) -> &Fault {
+        &self.0
+    }
+}
+
 impl DecodeError {
+    /// The error `problem` at `path`.
+    fn new(path: String, problem: Problem) -> Self {
+        DecodeError(Box::new(Fault { path, problem }))
+    }
+
     /// The error as it comes up through the field `name` of an object.
     fn in_field(mut self, name: &str) -> Self {
-        self.path = if self.path.is_empty() {
+        self.0.path = if self.path.is_empty() {
             name.to_owned()
         } else if self.path.starts_with('[') {
             format!("{name}{}", self.path)
@@ -52,7 +73,7 @@ impl DecodeError {
 
     /// The error as it comes up through item `index` of an array.
     fn in_item(mut self, index: usize) -> Self {
-        self.path = if self.path.is_empty() || self.path.starts_with('[') {
+        self.0.path = if self.path.is_empty() || self.path.starts_with('[') {
             format!("[{index}]{}", self.path)
         } else {
             format!("[{index}].{}", self.path)
@@ -84,23 +105,76 @@ impl std::error::Error for DecodeError {}
 
 impl de::Error for DecodeError {
     fn custom<T: fmt::Display>(message: T) -> Self {
-        DecodeError {
-            path: String::new(),
-            problem: Problem::Invalid(message.to_string()),
-        }
+        DecodeError::new(String::new(), Problem::Invalid(message.to_string()))
     }
 
     fn missing_field(field: &'static str) -> Self {
-        DecodeError {
-            path: field.to_owned(),
-            problem: Problem::Missing,
-        }
+        DecodeError::new(field.to_owned(), Problem::Missing)
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        DecodeError {
-            path: field.to_owned(),
-            problem: Problem::Unknown { expected },
+        DecodeError::new(field.to_owned(), Problem::Unknown { expected })
+    }
+
+    // Written once: serde's default builds its message in place, at every
+    // field of every derived visitor. (The input is a parsed object, whose
+    // keys are unique, so this is never reached.)
+    #[cold]
+    #[inline(never)]
+    fn duplicate_field(field: &'static str) -> Self {
+        DecodeError::new(
+            String::new(),
+            Problem::Invalid(format!("duplicate field `{field}`")),
+        )
+    }
+
+    // serde's own `invalid_type` and `invalid_value` print the unexpected
+    // value with `Unexpected`'s `Display`, whose float arm links core's
+    // float printing (some 20 KB of the component) though no input reaches
+    // it: the same sentences, with a float named as serde_json writes it.
+
+    fn invalid_type(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        de::Error::custom(format_args!(
+            "invalid type: {}, expected {expected}",
+            Unexpected(unexpected)
+        ))
+    }
+
+    fn invalid_value(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        de::Error::custom(format_args!(
+            "invalid value: {}, expected {expected}",
+            Unexpected(unexpected)
+        ))
+    }
+}
+
+/// serde's `Unexpected` in serde's words, but a float in serde_json's.
+struct Unexpected<'a>(de::Unexpected<'a>);
+
+impl fmt::Display for Unexpected<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            de::Unexpected::Float(float) => match serde_json::Number::from_f64(float) {
+                Some(number) => write!(f, "floating point `{number}`"),
+                None => f.write_str("floating point"),
+            },
+            de::Unexpected::Bool(b) => write!(f, "boolean `{b}`"),
+            de::Unexpected::Unsigned(u) => write!(f, "integer `{u}`"),
+            de::Unexpected::Signed(i) => write!(f, "integer `{i}`"),
+            de::Unexpected::Char(c) => write!(f, "character `{c}`"),
+            de::Unexpected::Str(s) => write!(f, "string {s:?}"),
+            de::Unexpected::Bytes(_) => f.write_str("byte array"),
+            de::Unexpected::Unit => f.write_str("unit value"),
+            de::Unexpected::Option => f.write_str("Option value"),
+            de::Unexpected::NewtypeStruct => f.write_str("newtype struct"),
+            de::Unexpected::Seq => f.write_str("sequence"),
+            de::Unexpected::Map => f.write_str("map"),
+            de::Unexpected::Enum => f.write_str("enum"),
+            de::Unexpected::UnitVariant => f.write_str("unit variant"),
+            de::Unexpected::NewtypeVariant => f.write_str("newtype variant"),
+            de::Unexpected::TupleVariant => f.write_str("tuple variant"),
+            de::Unexpected::StructVariant => f.write_str("struct variant"),
+            de::Unexpected::Other(other) => f.write_str(other),
         }
     }
 }
@@ -402,6 +476,39 @@ mod tests {
             "{}",
             e.message()
         );
+    }
+
+    #[test]
+    fn unexpected_values_are_named_in_serdes_words() {
+        use de::Unexpected as U;
+        let all = [
+            U::Bool(true),
+            U::Unsigned(7),
+            U::Signed(-7),
+            U::Char('c'),
+            U::Str("a \"b\"\n"),
+            U::Bytes(b"x"),
+            U::Unit,
+            U::Option,
+            U::NewtypeStruct,
+            U::Seq,
+            U::Map,
+            U::Enum,
+            U::UnitVariant,
+            U::NewtypeVariant,
+            U::TupleVariant,
+            U::StructVariant,
+            U::Other("something else"),
+        ];
+        for unexpected in all {
+            assert_eq!(Unexpected(unexpected).to_string(), unexpected.to_string());
+        }
+        assert_eq!(Unexpected(U::Float(1.5)).to_string(), "floating point `1.5`");
+        let serdes = <de::value::Error as de::Error>::duplicate_field("name").to_string();
+        let e = <DecodeError as de::Error>::duplicate_field("name");
+        assert_eq!((e.path.as_str(), e.message()), ("", serdes));
+        let e = <DecodeError as de::Error>::invalid_value(U::Str("x"), &"a digit");
+        assert_eq!(e.message(), "invalid value: string \"x\", expected a digit");
     }
 
     #[test]

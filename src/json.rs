@@ -227,18 +227,30 @@ fn kind_of(value: &Value) -> &'static str {
 
 /// Decodes `input` into `T`; an error names the field at fault by its path.
 fn decode<T: DeserializeOwned>(input: &Value) -> Result<T, Error> {
-    crate::decode::decode(input).map_err(|error| {
-        let field = if error.path.is_empty() {
-            "input"
-        } else {
-            &error.path
-        };
-        Error::invalid_input(field, error.message())
-    })
+    crate::decode::decode(input).map_err(input_error)
+}
+
+/// The invalid-input error for a decoding failure. Not inlined, so that it
+/// is written once rather than in every operation's `decode`.
+#[inline(never)]
+fn input_error(error: crate::decode::DecodeError) -> Error {
+    let field = if error.path.is_empty() {
+        "input"
+    } else {
+        &error.path
+    };
+    Error::invalid_input(field, error.message())
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
-    serde_json::to_string(value).map_err(|e| Error::invalid_response(format!("output is not JSON: {e}")))
+    serde_json::to_string(value).map_err(output_error)
+}
+
+/// The error for an output serde_json could not write; written once, as
+/// [`input_error`].
+#[inline(never)]
+fn output_error(error: serde_json::Error) -> Error {
+    Error::invalid_response(format!("output is not JSON: {error}"))
 }
 
 #[cfg(test)]

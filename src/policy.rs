@@ -6,7 +6,7 @@
 //! (`arn:aws:s3:::bucket`) or an object (`arn:aws:s3:::bucket/*`). A
 //! statement per resource kind keeps the document short and exact.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::error::Error;
 use crate::ops::Operation;
@@ -92,10 +92,16 @@ pub fn document(operations: &[String], bucket: Option<&str>) -> Result<Value, Er
             None => kinds.push((kind, vec![permission])),
         }
     }
-    kinds.sort_by_key(|(kind, _)| *kind);
+    // One statement per kind, in the kinds' order: each kind is in `kinds`
+    // once, so picking them in order sorts them without a sort.
+    let kinds = [ResourceKind::Account, ResourceKind::Bucket, ResourceKind::Object]
+        .into_iter()
+        .filter_map(|kind| {
+            let (_, actions) = kinds.iter_mut().find(|(k, _)| *k == kind)?;
+            Some((kind, std::mem::take(actions)))
+        });
     let bucket_arn = format!("arn:aws:s3:::{}", bucket.unwrap_or("*"));
     let statements: Vec<Value> = kinds
-        .into_iter()
         .map(|(kind, mut actions)| {
             actions.sort_unstable();
             let (sid, resource) = match kind {
@@ -103,16 +109,38 @@ pub fn document(operations: &[String], bucket: Option<&str>) -> Result<Value, Er
                 ResourceKind::Bucket => ("Bucket", bucket_arn.clone()),
                 ResourceKind::Object => ("Objects", format!("{bucket_arn}/*")),
             };
-            json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource })
+            let actions = actions.into_iter().map(Value::from).collect();
+            object([
+                ("Sid", Value::from(sid)),
+                ("Effect", Value::from("Allow")),
+                ("Action", Value::Array(actions)),
+                ("Resource", Value::String(resource)),
+            ])
         })
         .collect();
-    Ok(json!({ "Version": "2012-10-17", "Statement": statements }))
+    Ok(object([
+        ("Version", Value::from("2012-10-17")),
+        ("Statement", Value::Array(statements)),
+    ]))
+}
+
+/// A JSON object of `fields`, in their order. Built from values rather than
+/// by `json!`, whose serializer of interpolated values is otherwise unused
+/// in the component.
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn every_permission_of_the_registry_has_a_resource_kind() {
@@ -146,6 +174,28 @@ mod tests {
         let policy = document(&["list-buckets".into(), "delete-object".into()], None).unwrap();
         assert_eq!(policy["Statement"][0]["Resource"], "*");
         assert_eq!(policy["Statement"][1]["Resource"], "arn:aws:s3:::*/*");
+    }
+
+    #[test]
+    fn statements_come_in_the_kinds_order_whatever_the_operations_order() {
+        let chosen = ["get-object".into(), "list-objects".into(), "list-buckets".into()];
+        let policy = document(&chosen, None).unwrap();
+        let sids: Vec<&str> = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Sid"].as_str().unwrap())
+            .collect();
+        assert_eq!(sids, ["Account", "Bucket", "Objects"]);
+    }
+
+    #[test]
+    fn the_document_keeps_its_fields_in_aws_order() {
+        let policy = document(&["list-buckets".into()], None).unwrap();
+        assert_eq!(
+            policy.to_string(),
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"Account","Effect":"Allow","Action":["s3:ListAllMyBuckets"],"Resource":"*"}]}"#
+        );
     }
 
     #[test]

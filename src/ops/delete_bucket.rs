@@ -20,7 +20,6 @@
 //! service error naming the keys and S3's reason for each; the bucket is
 //! left in place, without what was deleted up to then.
 
-use std::collections::HashSet;
 
 use crate::client::Client;
 use crate::error::{Error, ErrorCode, ServiceError};
@@ -99,7 +98,8 @@ fn abort_uploads(client: &mut Client<'_>, bucket: &str) -> Result<(), Error> {
         prefix: None,
         max_total: Some(delete_objects::MAX_BATCH as u32),
     };
-    let mut aborted: HashSet<(String, String)> = HashSet::new();
+    // At most a page (1000) of uploads: a list costs less code than a set.
+    let mut aborted: Vec<(String, String)> = Vec::new();
     loop {
         let uploads = match list_multipart_uploads::run(client, &listing) {
             Ok(uploads) => uploads,
@@ -110,7 +110,7 @@ fn abort_uploads(client: &mut Client<'_>, bucket: &str) -> Result<(), Error> {
         if uploads.is_empty() {
             return Ok(());
         }
-        let mut round = HashSet::new();
+        let mut round = Vec::new();
         for upload in uploads {
             let id = (upload.key, upload.upload_id);
             if aborted.contains(&id) {
@@ -126,7 +126,7 @@ fn abort_uploads(client: &mut Client<'_>, bucket: &str) -> Result<(), Error> {
                 Err(Error::Service(error)) if error.code == ErrorCode::NoSuchUpload => {}
                 Err(error) => return Err(error),
             }
-            round.insert(id);
+            round.push(id);
         }
         aborted = round;
     }
@@ -141,7 +141,7 @@ fn empty(client: &mut Client<'_>, bucket: &str) -> Result<u64, Error> {
     };
     let page_size = Some(delete_objects::MAX_BATCH as u32);
     let mut deleted = 0u64;
-    let mut previous: HashSet<ObjectIdentifier> = HashSet::new();
+    let mut previous: Vec<ObjectIdentifier> = Vec::new();
     loop {
         let request = list_object_versions::page_request(&listing, None, page_size)?;
         let page = match client.send(&request) {
@@ -164,7 +164,7 @@ fn empty(client: &mut Client<'_>, bucket: &str) -> Result<u64, Error> {
         }
         stalled(&previous, &batch)?;
         deleted += delete_all(client, bucket, &batch)?;
-        previous = batch.into_iter().collect();
+        previous = batch;
     }
 }
 
@@ -176,7 +176,7 @@ fn empty_unversioned(client: &mut Client<'_>, bucket: &str) -> Result<u64, Error
     };
     let page_size = Some(delete_objects::MAX_BATCH as u32);
     let mut deleted = 0u64;
-    let mut previous: HashSet<ObjectIdentifier> = HashSet::new();
+    let mut previous: Vec<ObjectIdentifier> = Vec::new();
     loop {
         let request = list_objects::page_request(&listing, None, page_size)?;
         let page = list_objects::parse(&client.send(&request)?)?;
@@ -193,13 +193,13 @@ fn empty_unversioned(client: &mut Client<'_>, bucket: &str) -> Result<u64, Error
         }
         stalled(&previous, &batch)?;
         deleted += delete_all(client, bucket, &batch)?;
-        previous = batch.into_iter().collect();
+        previous = batch;
     }
 }
 
 /// Refuses a listing that names again what the last batch deleted: the
 /// server did not delete it after all, and listing on would loop.
-fn stalled(previous: &HashSet<ObjectIdentifier>, batch: &[ObjectIdentifier]) -> Result<(), Error> {
+fn stalled(previous: &[ObjectIdentifier], batch: &[ObjectIdentifier]) -> Result<(), Error> {
     match batch.iter().find(|object| previous.contains(object)) {
         None => Ok(()),
         Some(object) => Err(Error::invalid_response(format!(
@@ -282,14 +282,16 @@ fn xml_can_carry(object: &ObjectIdentifier) -> bool {
 
 /// The error for keys that were not deleted: the bucket is not empty.
 fn not_emptied(bucket: &str, failures: &[Failure]) -> Error {
-    let named: Vec<String> = failures
-        .iter()
-        .take(NAMED_FAILURES)
-        .map(|f| {
-            let version = f.version_id.as_ref().map(|v| format!(" (version {v})")).unwrap_or_default();
-            format!("`{}`{version}: {} {}", f.key, f.code.as_str(), f.message)
-        })
-        .collect();
+    // Written out in one string rather than joined: the component's only
+    // join of `String`s would be code of its own.
+    let mut named = String::new();
+    for f in failures.iter().take(NAMED_FAILURES) {
+        if !named.is_empty() {
+            named.push_str("; ");
+        }
+        let version = f.version_id.as_ref().map(|v| format!(" (version {v})")).unwrap_or_default();
+        named.push_str(&format!("`{}`{version}: {} {}", f.key, f.code.as_str(), f.message));
+    }
     let more = match failures.len().saturating_sub(NAMED_FAILURES) {
         0 => String::new(),
         n => format!("; and {n} more"),
@@ -300,7 +302,7 @@ fn not_emptied(bucket: &str, failures: &[Failure]) -> Error {
         message: format!(
             "the bucket was not deleted: {} of its keys could not be deleted: {}{more}",
             failures.len(),
-            named.join("; ")
+            named
         ),
         request_id: None,
         resource: Some(format!("/{bucket}")),

@@ -14,7 +14,6 @@
 //! failed batch's keys with the error's code, and the keys not sent yet as
 //! `NotAttempted`.
 
-use std::collections::HashMap;
 
 use base64::Engine as _;
 use md5::{Digest, Md5};
@@ -170,26 +169,22 @@ pub fn parse(response: &HttpResponse) -> Result<Vec<DeleteEntry>, Error> {
 /// One result per key of `batch`, in its order, matched to S3's entries by
 /// key and version id.
 pub fn match_results(batch: &[ObjectIdentifier], entries: &[DeleteEntry]) -> Vec<DeleteResult> {
-    let mut exact: HashMap<(&str, Option<&str>), &DeleteEntry> = HashMap::new();
-    let mut by_key: HashMap<&str, &DeleteEntry> = HashMap::new();
-    for entry in entries {
-        exact
-            .entry((&entry.key, entry.version_id.as_deref()))
-            .or_insert(entry);
-        by_key.entry(&entry.key).or_insert(entry);
-    }
+    // A batch is at most 1000 keys: a search through the entries costs
+    // less than a hash map's code in the component. The first entry for a
+    // key (and version) answers it.
     batch
         .iter()
         .map(|object| {
             let version = version_of(object);
-            let found = exact.get(&(object.key.as_str(), version)).or_else(|| {
-                // Asked without a version: S3 may still echo the version it
-                // removed, so any entry for the key answers it.
-                version
-                    .is_none()
-                    .then(|| by_key.get(object.key.as_str()))
-                    .flatten()
-            });
+            let for_key = |entry: &&DeleteEntry| entry.key == object.key;
+            let found = entries
+                .iter()
+                .find(|entry| for_key(entry) && entry.version_id.as_deref() == version)
+                .or_else(|| {
+                    // Asked without a version: S3 may still echo the version it
+                    // removed, so any entry for the key answers it.
+                    version.is_none().then(|| entries.iter().find(for_key)).flatten()
+                });
             match found {
                 Some(entry) => DeleteResult {
                     key: object.key.clone(),

@@ -12,8 +12,6 @@
 //! keys, prefixes and the next key marker are decoded when the answer says
 //! `<EncodingType>url</EncodingType>`.
 
-use std::collections::HashSet;
-
 use crate::client::Client;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
@@ -260,7 +258,9 @@ fn fetch_all(client: &mut Client<'_>, input: &ListObjectVersionsInput) -> Result
     let mut output = ListObjectVersionsOutput::default();
     let mut marker = first_marker(input);
     // Every marker answered so far: one sent again would loop for ever.
-    let mut seen: HashSet<Marker> = marker.iter().cloned().collect();
+    // A list searched through: at most `MAX_PAGES` markers, each the cost
+    // of a request, and less code in the component than a set of its own.
+    let mut seen: Vec<Marker> = marker.iter().cloned().collect();
     let mut gathered_bytes = 0usize;
     loop {
         // Never ask for more than is still wanted: a page cut short here
@@ -282,13 +282,14 @@ fn fetch_all(client: &mut Client<'_>, input: &ListObjectVersionsInput) -> Result
             output.next_version_id_marker = None;
             return Ok(output);
         };
-        if !seen.insert(next.clone()) {
+        if seen.contains(&next) {
             return Err(Error::invalid_response(format!(
                 "the listing answered the same key and version id markers twice (after {} pages); \
                  stopping rather than looping",
                 output.pages
             )));
         }
+        seen.push(next.clone());
         if output.entries() >= limit || output.pages >= MAX_PAGES || gathered_bytes >= MAX_GATHERED_BYTES {
             output.is_truncated = true;
             output.next_key_marker = Some(next.0);

@@ -12,7 +12,6 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::error::Error;
 use crate::http::{Method, OpRequest};
@@ -110,10 +109,11 @@ impl Op for PresignPost {
             scope(now, &region, "s3")
         );
         let token = client.connection.credentials.session_token.as_ref().map(|t| t.expose().to_owned());
-        let (fields, policy) = form(&input, &key, &credential, &amz_date(now), token.as_deref());
+        let date = amz_date(now);
+        let (fields, policy) = form(&input, &key, &credential, &date, token.as_deref());
         // ISO 8601 with milliseconds, as AWS's own policies write it.
         let expiration = crate::date::policy_expiration(expires_at).ok_or_else(cannot_be_written)?;
-        let policy = json!({ "expiration": expiration, "conditions": policy }).to_string();
+        let policy = policy_document(&expiration, &policy)?;
         let encoded = BASE64.encode(policy.as_bytes());
         let signature = signing_key.sign(&encoded);
         let mut fields = fields;
@@ -176,36 +176,48 @@ fn validate_input(input: &PresignPostInput) -> Result<String, Error> {
     Ok(key)
 }
 
+/// One condition of the policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Condition<'a> {
+    /// `{"name": "value"}`: the field is exactly this.
+    Equals(&'a str, &'a str),
+    /// `["starts-with", "$name", "prefix"]`: the field starts with this.
+    StartsWith(&'a str, &'a str),
+    /// `["content-length-range", min, max]`: the file's size, inclusive.
+    LengthRange(u64, u64),
+}
+
 /// The form's fields (before the policy and signature) and the policy's
 /// conditions, each field matched by a condition.
-fn form(
-    input: &PresignPostInput,
-    key: &str,
-    credential: &str,
-    date: &str,
-    token: Option<&str>,
-) -> (Vec<(String, String)>, Vec<Value>) {
+fn form<'a>(
+    input: &'a PresignPostInput,
+    key: &'a str,
+    credential: &'a str,
+    date: &'a str,
+    token: Option<&'a str>,
+) -> (Vec<(String, String)>, Vec<Condition<'a>>) {
+    use Condition::{Equals, LengthRange, StartsWith};
     let mut fields: Vec<(String, String)> = vec![("key".to_owned(), key.to_owned())];
-    let mut conditions = vec![json!({ "bucket": input.bucket_name })];
+    let mut conditions = vec![Equals("bucket", &input.bucket_name)];
     match &input.key_prefix {
-        Some(prefix) => conditions.push(json!(["starts-with", "$key", prefix])),
-        None => conditions.push(json!({ "key": key })),
+        Some(prefix) => conditions.push(StartsWith("$key", prefix)),
+        None => conditions.push(Equals("key", key)),
     }
     if let Some(acl) = input.acl {
         fields.push(("acl".to_owned(), acl.as_str().to_owned()));
-        conditions.push(json!({ "acl": acl.as_str() }));
+        conditions.push(Equals("acl", acl.as_str()));
     }
     if let Some(mime) = &input.content_type {
         fields.push(("Content-Type".to_owned(), mime.clone()));
-        conditions.push(json!({ "Content-Type": mime }));
+        conditions.push(Equals("Content-Type", mime));
     }
     if let Some(prefix) = &input.content_type_prefix {
-        conditions.push(json!(["starts-with", "$Content-Type", prefix]));
+        conditions.push(StartsWith("$Content-Type", prefix));
     }
     if input.min_size.is_some() || input.max_size.is_some() {
         let min = input.min_size.unwrap_or(0);
         let max = input.max_size.unwrap_or(crate::ops::multipart::MAX_PART_SIZE);
-        conditions.push(json!(["content-length-range", min, max]));
+        conditions.push(LengthRange(min, max));
     }
     let signing = [
         ("x-amz-algorithm", "AWS4-HMAC-SHA256"),
@@ -214,13 +226,50 @@ fn form(
     ];
     for (name, value) in signing {
         fields.push((name.to_owned(), value.to_owned()));
-        conditions.push(json!({ name: value }));
+        conditions.push(Equals(name, value));
     }
     if let Some(token) = token {
         fields.push(("x-amz-security-token".to_owned(), token.to_owned()));
-        conditions.push(json!({ "x-amz-security-token": token }));
+        conditions.push(Equals("x-amz-security-token", token));
     }
     (fields, conditions)
+}
+
+/// The policy document as compact JSON text:
+/// `{"expiration":"...","conditions":[...]}`. Written here rather than
+/// through `serde_json::Value`, whose building code weighed some KB in the
+/// component; strings are quoted by serde_json all the same.
+fn policy_document(expiration: &str, conditions: &[Condition<'_>]) -> Result<String, Error> {
+    let quote = |text: &str| {
+        serde_json::to_string(text).map_err(|e| Error::invalid_input("input", format!("is not JSON text: {e}")))
+    };
+    let mut out = format!("{{\"expiration\":{},\"conditions\":[", quote(expiration)?);
+    for (index, condition) in conditions.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        match *condition {
+            Condition::Equals(name, value) => {
+                out.push('{');
+                out.push_str(&quote(name)?);
+                out.push(':');
+                out.push_str(&quote(value)?);
+                out.push('}');
+            }
+            Condition::StartsWith(name, prefix) => {
+                out.push_str("[\"starts-with\",");
+                out.push_str(&quote(name)?);
+                out.push(',');
+                out.push_str(&quote(prefix)?);
+                out.push(']');
+            }
+            Condition::LengthRange(min, max) => {
+                out.push_str(&format!("[\"content-length-range\",{min},{max}]"));
+            }
+        }
+    }
+    out.push_str("]}");
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -230,6 +279,7 @@ mod tests {
     use crate::client::fake::{example_time, local_connection, FakeTransport};
     use crate::client::{Client, InstanceState};
     use crate::ops::Operation;
+    use serde_json::{json, Value};
 
     fn input() -> PresignPostInput {
         PresignPostInput {
@@ -268,6 +318,31 @@ mod tests {
 
     fn field<'a>(output: &'a PresignPostOutput, name: &str) -> &'a str {
         output.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap()
+    }
+
+    #[test]
+    fn the_policy_text_is_serde_jsons_compact_text() {
+        let conditions = [
+            Condition::Equals("bucket", "b"),
+            Condition::StartsWith("$key", "a \"quoted\" \\ key\u{1}\u{e9}/"),
+            Condition::LengthRange(0, 5_368_709_120),
+            Condition::Equals("x-amz-security-token", "t+/="),
+        ];
+        let expected = json!({
+            "expiration": "2026-01-02T03:04:05.000Z",
+            "conditions": [
+                {"bucket": "b"},
+                ["starts-with", "$key", "a \"quoted\" \\ key\u{1}\u{e9}/"],
+                ["content-length-range", 0, 5_368_709_120u64],
+                {"x-amz-security-token": "t+/="},
+            ],
+        });
+        let text = policy_document("2026-01-02T03:04:05.000Z", &conditions).unwrap();
+        assert_eq!(text, expected.to_string());
+        assert_eq!(
+            policy_document("x", &[]).unwrap(),
+            r#"{"expiration":"x","conditions":[]}"#
+        );
     }
 
     #[test]

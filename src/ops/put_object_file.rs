@@ -5,6 +5,7 @@
 //!
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>
 
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -81,7 +82,73 @@ pub struct FileJson {
     /// reported as an unknown field).
     #[serde(default, skip_serializing)]
     #[cfg_attr(feature = "schema", schemars(skip))]
-    pub url: Option<serde_json::Value>,
+    pub url: Option<AnyValue>,
+}
+
+/// A JSON value that is only looked for, never kept: it decodes as
+/// serde_json's `Value` would, with the same errors, without the code that
+/// builds a `Value` (the component's only use of it but the JSON face's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AnyValue;
+
+impl<'de> Deserialize<'de> for AnyValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(AnyVisitor)
+    }
+}
+
+/// Takes any value, as `Value`'s visitor does.
+struct AnyVisitor;
+
+impl<'de> Visitor<'de> for AnyVisitor {
+    type Value = AnyValue;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `Value`'s words, for the same error.
+        f.write_str("any valid JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<AnyValue, E> {
+        Ok(AnyValue)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<AnyValue, E> {
+        Ok(AnyValue)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<AnyValue, E> {
+        Ok(AnyValue)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<AnyValue, E> {
+        Ok(AnyValue)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<AnyValue, E> {
+        Ok(AnyValue)
+    }
+
+    fn visit_none<E>(self) -> Result<AnyValue, E> {
+        Ok(AnyValue)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<AnyValue, D::Error> {
+        AnyValue::deserialize(deserializer)
+    }
+
+    fn visit_unit<E>(self) -> Result<AnyValue, E> {
+        Ok(AnyValue)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<AnyValue, A::Error> {
+        while items.next_element::<AnyValue>()?.is_some() {}
+        Ok(AnyValue)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut fields: A) -> Result<AnyValue, A::Error> {
+        while fields.next_entry::<IgnoredAny, AnyValue>()?.is_some() {}
+        Ok(AnyValue)
+    }
 }
 
 /// Put Object (File).
@@ -237,6 +304,44 @@ mod tests {
 
     fn json(text: &str) -> PutObjectFileJson {
         serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_file_url_decodes_as_a_json_value_would() {
+        /// `FileJson` as it was, with the URL a `Value`.
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct WithValue {
+            #[serde(default)]
+            name: Option<String>,
+            #[serde(default)]
+            mime_type: Option<String>,
+            #[serde(default)]
+            url: Option<serde_json::Value>,
+        }
+        for text in [
+            r#"{"url": "https://x/y"}"#,
+            r#"{"url": null}"#,
+            r#"{"name": "a", "url": [1, -2, true, null, "s", {"k": [{}]}]}"#,
+            r#"{"url": {"a": {"b": [1.5]}}}"#,
+            r#"{"url": [0.5]}"#,
+            r#"{"url": 2.5}"#,
+            r#"{"url": 1, "nope": 2}"#,
+        ] {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            let ours = crate::decode::decode::<FileJson>(&value);
+            let theirs = crate::decode::decode::<WithValue>(&value);
+            match (ours, theirs) {
+                (Ok(ours), Ok(theirs)) => assert_eq!(ours.url.is_some(), theirs.url.is_some(), "{text}"),
+                (Err(ours), Err(theirs)) => assert_eq!(
+                    (&ours.path, ours.message()),
+                    (&theirs.path, theirs.message()),
+                    "{text}"
+                ),
+                (ours, theirs) => panic!("{text}: {ours:?} against {theirs:?}"),
+            }
+        }
     }
 
     #[test]
