@@ -23,10 +23,17 @@ impl<'a> CanonicalHeaders<'a> {
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
-        let mut sorted: Vec<(Cow<'a, str>, Cow<'a, str>)> = headers
-            .into_iter()
-            .map(|(name, value)| (lower_case(name), trim_all(value)))
-            .collect();
+        Self::from_entries(
+            headers
+                .into_iter()
+                .map(|(name, value)| (lower_case(name), trim_all(value)))
+                .collect(),
+        )
+    }
+
+    /// Sorts and joins canonicalised entries: not generic, so that the sort
+    /// is built once however the pairs were given.
+    fn from_entries(mut sorted: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> Self {
         // A stable sort keeps repeated headers in the order they were given:
         // `get-header-value-order` signs `value4,value1,value3,value2`.
         sorted.sort_by(|a, b| a.0.cmp(&b.0));
