@@ -185,8 +185,10 @@ pub struct Endpoint {
 impl Endpoint {
     /// Parses an endpoint URL.
     pub fn parse(url: &str) -> Result<Self, Error> {
-        let shown = redact_user_info(url);
-        let bad = |why: &str| Error::invalid_input("endpoint", format!("`{shown}` {why}"));
+        // The URL as an error shows it, made only for an error.
+        let given = url;
+        let bad =
+            |why: &str| Error::invalid_input("endpoint", format!("`{}` {why}", redact_user_info(given)));
         let url = url.trim();
         no_control_characters("endpoint", url)?;
         let (scheme, rest) = url
@@ -274,11 +276,16 @@ impl Connection {
         let (scheme, host, path) = match &self.endpoint {
             Some(endpoint) => {
                 let host = endpoint.authority(&endpoint.host);
-                let path = match (&request.bucket, &request.key) {
-                    (Some(bucket), Some(_)) => format!("{}/{}/{}", endpoint.base_path, bucket, key_path),
-                    (Some(bucket), None) => format!("{}/{}", endpoint.base_path, bucket),
-                    (None, _) => format!("{}/", endpoint.base_path),
-                };
+                let bucket = request.bucket.as_deref().unwrap_or_default();
+                let mut path =
+                    String::with_capacity(endpoint.base_path.len() + bucket.len() + key_path.len() + 2);
+                path.push_str(&endpoint.base_path);
+                path.push('/');
+                path.push_str(bucket);
+                if request.bucket.is_some() && request.key.is_some() {
+                    path.push('/');
+                    path.push_str(&key_path);
+                }
                 (endpoint.scheme.clone(), host, path)
             }
             None => {

@@ -202,8 +202,14 @@ pub struct HttpRequest {
 impl HttpRequest {
     /// The full URL, encoded exactly as it is signed.
     pub fn url(&self) -> String {
-        let mut url = format!("{}://{}{}", self.scheme, self.host, self.path);
         let query = canonical_query_string(&self.query);
+        let mut url = String::with_capacity(
+            self.scheme.len() + 3 + self.host.len() + self.path.len() + 1 + query.len(),
+        );
+        url.push_str(&self.scheme);
+        url.push_str("://");
+        url.push_str(&self.host);
+        url.push_str(&self.path);
         if !query.is_empty() {
             url.push('?');
             url.push_str(&query);
