@@ -145,7 +145,7 @@ fuzz_target!(|input: Input| {
     }
     let metadata = object::parse_metadata(&response);
     let _ = head_object::parse(&response);
-    if let Ok(object) = get_object::parse(&response) {
+    if let Ok(object) = get_object::parse(response.clone()) {
         // Get Object keeps the body as received and reads the same metadata.
         assert_eq!(object.body, response.body);
         assert_eq!(Some(&object.metadata), metadata.as_ref().ok());
