@@ -86,7 +86,8 @@ impl Guest for Bench {
         let mut last = String::new();
         for _ in 0..rounds {
             let key = cache.key(&ctx);
-            last = sigv4::presign::presign_url_with_key(&request(Method::Get, Body::empty()), &ctx, &key, 3600);
+            last =
+                sigv4::presign::presign_url_with_key(&request(Method::Get, Body::empty()), &ctx, &key, 3600);
         }
         last
     }

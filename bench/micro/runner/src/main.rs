@@ -56,6 +56,36 @@ fn per_round(rounds: u32, mut f: impl FnMut(u32) -> Result<()>) -> Result<f64> {
     Ok(median.as_secs_f64() * 1e9 / f64::from(rounds.max(1)))
 }
 
+/// How many turns each contender of a pair takes.
+const TURNS: usize = 15;
+
+/// Two contenders taking turns, `TURNS` samples of `rounds` each: `f(true,
+/// n)` runs the first, `f(false, n)` the second, and which goes first
+/// alternates. The median over turns of the first's time over the
+/// second's: whatever else the machine does falls on both.
+fn paired_ratio(rounds: u32, mut f: impl FnMut(bool, u32) -> Result<()>) -> Result<f64> {
+    f(true, rounds.min(100))?;
+    f(false, rounds.min(100))?;
+    let mut ratios = Vec::with_capacity(TURNS);
+    for turn in 0..TURNS {
+        let mut time = |first: bool| -> Result<f64> {
+            let started = Instant::now();
+            f(first, rounds)?;
+            Ok(started.elapsed().as_secs_f64())
+        };
+        let (a, b) = if turn % 2 == 0 {
+            let a = time(true)?;
+            (a, time(false)?)
+        } else {
+            let b = time(false)?;
+            (time(true)?, b)
+        };
+        ratios.push(a / b.max(f64::MIN_POSITIVE));
+    }
+    ratios.sort_by(f64::total_cmp);
+    Ok(ratios.get(TURNS / 2).copied().unwrap_or(f64::NAN))
+}
+
 /// aws-sigv4 signing an S3 request with headers, as the SDK does.
 fn aws_sign(method: &str, body: &[u8]) -> Result<String> {
     use aws_sigv4::http_request::{
@@ -221,6 +251,50 @@ fn main() -> Result<()> {
             Ok(())
         })?,
     );
+    // The ratios the targets name, measured taking turns.
+    let mut paired = serde_json::Map::new();
+    paired.insert(
+        "sign_get/connector|presign_get/rusty-s3".into(),
+        serde_json::json!(paired_ratio(rounds, |first, n| if first {
+            wasm(bench.call_connector_sign_get(&mut store, n)).map(drop)
+        } else {
+            wasm(bench.call_rusty_presign_get(&mut store, n)).map(drop)
+        })?),
+    );
+    paired.insert(
+        "presign_get/connector|presign_get/rusty-s3".into(),
+        serde_json::json!(paired_ratio(rounds, |first, n| if first {
+            wasm(bench.call_connector_presign_get(&mut store, n)).map(drop)
+        } else {
+            wasm(bench.call_rusty_presign_get(&mut store, n)).map(drop)
+        })?),
+    );
+    paired.insert(
+        "sign_put/connector|sign_put/rusty-s3".into(),
+        serde_json::json!(paired_ratio(rounds, |first, n| if first {
+            wasm(bench.call_connector_sign_put(&mut store, n, &body)).map(drop)
+        } else {
+            wasm(bench.call_rusty_presign_put(&mut store, n, &body)).map(drop)
+        })?),
+    );
+    paired.insert(
+        "parse_list/connector|parse_list/quick-xml serde (native)".into(),
+        serde_json::json!(paired_ratio(parse_rounds, |first, n| if first {
+            wasm(bench.call_connector_parse_list(&mut store, n, &page)).map(drop)
+        } else {
+            for _ in 0..n {
+                let parsed: ListBucketResult = quick_xml::de::from_str(&page_text)?;
+                if parsed.contents.len() != keys as usize {
+                    return Err(anyhow!(
+                        "serde read {} keys, the connector {keys}",
+                        parsed.contents.len()
+                    ));
+                }
+            }
+            Ok(())
+        })?),
+    );
+    out.insert("paired".into(), serde_json::Value::Object(paired));
     out.insert("page_keys".into(), serde_json::json!(keys));
     out.insert("page_bytes".into(), serde_json::json!(page.len()));
     println!("{}", serde_json::Value::Object(out));
