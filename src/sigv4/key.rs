@@ -1,6 +1,6 @@
 //! Stage 3: the signing key and the signature.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use time::{Date, OffsetDateTime};
 

@@ -29,9 +29,11 @@ const MARK: &str = "s3-connector:wasm-opt";
 
 /// What `wasm-opt` is asked for: optimise for size as `opt-level = "s"`
 /// does (`-Oz` saves 0.4% more, at some speed), with the features rustc
-/// emits for `wasm32-wasip2` enabled.
+/// emits for `wasm32-wasip2` enabled, and SIMD, which the project's builds
+/// enable (`.cargo/config.toml`).
 const WASM_OPT_ARGS: &[&str] = &[
     "-Os",
+    "--enable-simd",
     "--enable-bulk-memory",
     "--enable-sign-ext",
     "--enable-mutable-globals",
