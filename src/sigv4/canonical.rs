@@ -111,16 +111,32 @@ fn is_blank(c: char) -> bool {
 /// inner run of it to one space (`"a   b"` -> `"a b"`, as in
 /// `get-header-value-trim`). Borrows when there is nothing to change.
 fn trim_all(value: &str) -> Cow<'_, str> {
-    let trimmed = value.trim_matches(is_blank);
+    // Blanks are ASCII, which never occurs inside a multi-byte character:
+    // trimming bytes keeps the value whole. Plain loops, because every
+    // header of every request passes here and at `-Os` the iterator
+    // adapters were a call per value.
+    let bytes = value.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() && is_blank(char::from(bytes[start])) {
+        start += 1;
+    }
+    let mut end = bytes.len();
+    while end > start && is_blank(char::from(bytes[end - 1])) {
+        end -= 1;
+    }
+    let trimmed = value.get(start..end).unwrap_or_default();
     // One pass: only a blank other than a space, or two blanks in a row,
     // need a copy.
     let mut previous_blank = false;
-    let clean = trimmed.bytes().all(|b| {
+    let mut clean = true;
+    for &b in trimmed.as_bytes() {
         let blank = is_blank(char::from(b));
-        let fine = !blank || (b == b' ' && !previous_blank);
+        if blank && (b != b' ' || previous_blank) {
+            clean = false;
+            break;
+        }
         previous_blank = blank;
-        fine
-    });
+    }
     if clean {
         return Cow::Borrowed(trimmed);
     }

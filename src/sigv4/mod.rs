@@ -57,10 +57,16 @@ pub fn hex(bytes: &[u8]) -> String {
     // Bytes first, then one conversion: signing hex-encodes two or three
     // digests per request, and pushing `char`s one by one costs a capacity
     // check and a UTF-8 encoding each.
+    // A plain loop: at `-Os` the chunk-and-zip iterators were a call per
+    // byte.
     let mut out = vec![0u8; bytes.len() * 2];
-    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(b >> 4)];
-        pair[1] = DIGITS[usize::from(b & 0x0f)];
+    let mut at = 0;
+    for &b in bytes {
+        if let Some(pair) = out.get_mut(at..at + 2) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0x0f)];
+        }
+        at += 2;
     }
     // Only ASCII digits were written, so this cannot fail.
     String::from_utf8(out).unwrap_or_default()
@@ -125,8 +131,10 @@ pub fn sign_with_key(request: &mut HttpRequest, ctx: &SigningContext<'_>, signin
         Some(given) => given.trim().to_owned(),
         None => sha256_hex(&request.body),
     };
-    add_signing_headers(request, ctx, Some(&payload_hash));
-    let signed = header_signature(request, ctx, signing_key, &payload_hash);
+    // The date is formatted once, for the header and the string to sign.
+    let amz_date = string_to_sign::amz_date(ctx.time);
+    set_signing_headers(request, ctx, Some(&payload_hash), amz_date.clone());
+    let signed = header_signature_at(request, ctx, signing_key, &payload_hash, &amz_date);
     let authorization = signed.authorization(&ctx.credentials.access_key);
     request.headers.push(("authorization".to_owned(), authorization));
 }
@@ -143,12 +151,22 @@ pub fn add_signing_headers(
     ctx: &SigningContext<'_>,
     content_sha256: Option<&str>,
 ) {
+    set_signing_headers(request, ctx, content_sha256, string_to_sign::amz_date(ctx.time));
+}
+
+/// [`add_signing_headers`] with `x-amz-date` already formatted.
+fn set_signing_headers(
+    request: &mut HttpRequest,
+    ctx: &SigningContext<'_>,
+    content_sha256: Option<&str>,
+    amz_date: String,
+) {
     request
         .headers
         .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
     let host = request.host.clone();
     set_header(request, "host", host);
-    set_header(request, "x-amz-date", string_to_sign::amz_date(ctx.time));
+    set_header(request, "x-amz-date", amz_date);
     if let Some(hash) = content_sha256 {
         set_header(request, "x-amz-content-sha256", hash.to_owned());
     }
@@ -167,6 +185,23 @@ pub fn header_signature(
     signing_key: &key::SigningKey,
     payload_hash: &str,
 ) -> Signed {
+    header_signature_at(
+        request,
+        ctx,
+        signing_key,
+        payload_hash,
+        &string_to_sign::amz_date(ctx.time),
+    )
+}
+
+/// [`header_signature`] with `ctx.time` already formatted as `amz_date`.
+fn header_signature_at(
+    request: &HttpRequest,
+    ctx: &SigningContext<'_>,
+    signing_key: &key::SigningKey,
+    payload_hash: &str,
+    amz_date: &str,
+) -> Signed {
     let headers = canonical::CanonicalHeaders::new(&request.headers);
     let canonical_request = canonical::canonical_request(
         request.method.as_str(),
@@ -175,8 +210,8 @@ pub fn header_signature(
         &headers,
         payload_hash,
     );
-    let scope = string_to_sign::scope(ctx.time, ctx.region, ctx.service);
-    let string_to_sign = string_to_sign::string_to_sign(ctx.time, &scope, &canonical_request);
+    let scope = string_to_sign::scope_at(amz_date, ctx.region, ctx.service);
+    let string_to_sign = string_to_sign::string_to_sign_at(amz_date, &scope, &canonical_request);
     let signature = signing_key.sign(&string_to_sign);
     Signed {
         canonical_request,

@@ -73,7 +73,7 @@ pub fn presign(
     payload_hash: &str,
 ) -> Presigned {
     let amz_date = string_to_sign::amz_date(ctx.time);
-    let scope = string_to_sign::scope(ctx.time, ctx.region, ctx.service);
+    let scope = string_to_sign::scope_at(&amz_date, ctx.region, ctx.service);
     let credential = format!("{}/{scope}", ctx.credentials.access_key);
     let expires = expires_seconds.to_string();
 
@@ -114,7 +114,7 @@ pub fn presign(
         &headers,
         payload_hash,
     );
-    let string_to_sign = string_to_sign::string_to_sign(ctx.time, &scope, &canonical_request);
+    let string_to_sign = string_to_sign::string_to_sign_at(&amz_date, &scope, &canonical_request);
     let signature = signing_key.sign(&string_to_sign);
 
     let path = if request.path.is_empty() {

@@ -13,35 +13,37 @@ pub(super) fn utc(time: OffsetDateTime) -> OffsetDateTime {
     time.checked_to_offset(UtcOffset::UTC).unwrap_or(time)
 }
 
-/// Appends `value` as `width` (at most 9) decimal digits, zero padded.
-/// Signing formats dates on every request, so the usual case skips the
-/// formatting machinery.
-fn push_padded(out: &mut String, value: i32, width: u32) {
-    let limit = 10u32.saturating_pow(width);
-    match u32::try_from(value) {
-        Ok(v) if v < limit && (1..=9).contains(&width) => {
-            let mut digits = [b'0'; 9];
-            let used = &mut digits[..width as usize];
-            let mut rest = v;
-            for d in used.iter_mut().rev() {
-                *d = b'0' + (rest % 10) as u8;
-                rest /= 10;
-            }
-            out.push_str(std::str::from_utf8(used).unwrap_or_default());
-        }
-        // Negative years and the like: rare, and never a valid signature.
-        _ => {
-            // Writing to a `String` cannot fail.
-            let _ = write!(out, "{value:0w$}", w = width as usize);
-        }
-    }
+/// The numbers 0 to 99 as two digits each, `"00"` to `"99"`, end to end.
+const PAIRS: &str = "0001020304050607080910111213141516171819\
+                     2021222324252627282930313233343536373839\
+                     4041424344454647484950515253545556575859\
+                     6061626364656667686970717273747576777879\
+                     8081828384858687888990919293949596979899";
+
+/// Appends `value` (below 100) as two digits. Signing formats dates on
+/// every request: a slice of [`PAIRS`] skips the formatting machinery and
+/// any UTF-8 check.
+fn push_pair(out: &mut String, value: u8) {
+    let at = usize::from(value % 100) * 2;
+    out.push_str(PAIRS.get(at..at + 2).unwrap_or("00"));
 }
 
 /// Appends `YYYYMMDD`.
 fn push_date(out: &mut String, t: OffsetDateTime) {
-    push_padded(out, t.year(), 4);
-    push_padded(out, i32::from(u8::from(t.month())), 2);
-    push_padded(out, i32::from(t.day()), 2);
+    match u16::try_from(t.year()) {
+        Ok(year) if year <= 9999 => {
+            // Both halves are below 100, so neither truncates.
+            push_pair(out, (year / 100) as u8);
+            push_pair(out, (year % 100) as u8);
+        }
+        // Negative years and the like: rare, and never a valid signature.
+        // Writing to a `String` cannot fail.
+        _ => {
+            let _ = write!(out, "{:04}", t.year());
+        }
+    }
+    push_pair(out, u8::from(t.month()));
+    push_pair(out, t.day());
 }
 
 /// `YYYYMMDDTHHMMSSZ`, the `X-Amz-Date` format.
@@ -50,9 +52,9 @@ pub fn amz_date(time: OffsetDateTime) -> String {
     let mut out = String::with_capacity(16);
     push_date(&mut out, t);
     out.push('T');
-    push_padded(&mut out, i32::from(t.hour()), 2);
-    push_padded(&mut out, i32::from(t.minute()), 2);
-    push_padded(&mut out, i32::from(t.second()), 2);
+    push_pair(&mut out, t.hour());
+    push_pair(&mut out, t.minute());
+    push_pair(&mut out, t.second());
     out.push('Z');
     out
 }
@@ -76,15 +78,34 @@ pub fn scope(time: OffsetDateTime, region: &str, service: &str) -> String {
     out
 }
 
+/// The credential scope for an [`amz_date`] already formatted: its date is
+/// the part before the `T`, so the date is not formatted again.
+pub fn scope_at(amz_date: &str, region: &str, service: &str) -> String {
+    let date = amz_date.split('T').next().unwrap_or(amz_date);
+    let mut out = String::with_capacity(date.len() + region.len() + service.len() + 15);
+    out.push_str(date);
+    out.push('/');
+    out.push_str(region);
+    out.push('/');
+    out.push_str(service);
+    out.push_str("/aws4_request");
+    out
+}
+
 /// The string to sign for a canonical request: the algorithm, the
 /// timestamp, the scope and the hex SHA-256 of the canonical request, one
 /// per line.
 pub fn string_to_sign(time: OffsetDateTime, scope: &str, canonical_request: &str) -> String {
+    string_to_sign_at(&amz_date(time), scope, canonical_request)
+}
+
+/// [`string_to_sign`] for an [`amz_date`] already formatted.
+pub fn string_to_sign_at(amz_date: &str, scope: &str, canonical_request: &str) -> String {
     let hash = sha256_hex(canonical_request.as_bytes());
-    let mut out = String::with_capacity(ALGORITHM.len() + 16 + scope.len() + hash.len() + 3);
+    let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + hash.len() + 3);
     out.push_str(ALGORITHM);
     out.push('\n');
-    out.push_str(&amz_date(time));
+    out.push_str(amz_date);
     out.push('\n');
     out.push_str(scope);
     out.push('\n');
@@ -118,6 +139,39 @@ mod tests {
             scope(t, "us-east-1", "service"),
             "20150830/us-east-1/service/aws4_request"
         );
+    }
+
+    #[test]
+    fn every_two_digit_field_is_padded() {
+        for (t, want) in [
+            (datetime!(2001-02-03 04:05:06 UTC), "20010203T040506Z"),
+            (datetime!(0009-10-11 12:13:14 UTC), "00091011T121314Z"),
+            (datetime!(1999-12-31 23:59:59 UTC), "19991231T235959Z"),
+            (datetime!(2000-01-01 00:00:00 UTC), "20000101T000000Z"),
+        ] {
+            assert_eq!(amz_date(t), want);
+        }
+    }
+
+    #[test]
+    fn the_scope_of_a_formatted_date_is_the_scope_of_its_time() {
+        for t in [
+            datetime!(2015-08-30 12:36:00 UTC),
+            datetime!(2013-05-24 01:00:00 +02:00),
+            datetime!(-9999-01-01 00:00:00 +01:00),
+            datetime!(9999-12-31 23:59:59 -01:00),
+        ] {
+            assert_eq!(
+                scope_at(&amz_date(t), "eu-west-1", "s3"),
+                scope(t, "eu-west-1", "s3")
+            );
+            let canonical = "GET\n/\n\n\n\nx";
+            let s = scope(t, "eu-west-1", "s3");
+            assert_eq!(
+                string_to_sign_at(&amz_date(t), &s, canonical),
+                string_to_sign(t, &s, canonical)
+            );
+        }
     }
 
     #[test]
