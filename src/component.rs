@@ -702,7 +702,16 @@ trait Lift<T> {
 macro_rules! lift_as_is {
     ($($t:ty),*) => { $(impl Lift<$t> for $t { fn lift(self) -> $t { self } })* };
 }
-lift_as_is!(String, bool, u8, u16, u32, u64);
+lift_as_is!(String, bool, u16, u32, u64);
+
+/// Bytes (an object's body, a file's content) move as they are: lifted
+/// element by element, the generic `Vec` conversion below would walk every
+/// byte. `u8` itself is no [`Lift`], so the two impls cannot overlap.
+impl Lift<Vec<u8>> for Vec<u8> {
+    fn lift(self) -> Vec<u8> {
+        self
+    }
+}
 
 impl<A: Lift<B>, B> Lift<Option<B>> for Option<A> {
     fn lift(self) -> Option<B> {

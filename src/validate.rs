@@ -36,7 +36,16 @@ pub fn bucket_name(name: &str) -> Result<(), Error> {
     if !is_alnum(bytes[0]) || !is_alnum(bytes[bytes.len() - 1]) {
         return fail("must begin and end with a letter or digit");
     }
-    if name.contains("..") || name.contains(".-") || name.contains("-.") {
+    // One pass over the pairs (three substring searches cost more, on
+    // every call).
+    let mut doubled = false;
+    for pair in bytes.windows(2) {
+        if matches!(pair, b".." | b".-" | b"-.") {
+            doubled = true;
+            break;
+        }
+    }
+    if doubled {
         return fail("must not have two periods, or a period next to a hyphen, in a row");
     }
     if name.split('.').count() == 4
