@@ -145,16 +145,8 @@ impl Region {
 /// the field and the character's position but not the value, which may be
 /// a secret.
 pub fn no_control_characters(field: &str, value: &str) -> Result<(), Error> {
-    // Printable ASCII, the usual case, needs no decoding (a plain loop: at
-    // `-Os` the iterator adapters were a call per value).
-    let mut printable = true;
-    for &b in value.as_bytes() {
-        if !(0x20..0x7f).contains(&b) {
-            printable = false;
-            break;
-        }
-    }
-    if printable {
+    // Printable ASCII, the usual case, needs no decoding.
+    if crate::ascii::is_printable(value.as_bytes()) {
         return Ok(());
     }
     match value.chars().position(char::is_control) {

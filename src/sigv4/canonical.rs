@@ -111,6 +111,11 @@ fn is_blank(c: char) -> bool {
 /// inner run of it to one space (`"a   b"` -> `"a b"`, as in
 /// `get-header-value-trim`). Borrows when there is nothing to change.
 fn trim_all(value: &str) -> Cow<'_, str> {
+    // The usual value has no blank at all (nor any byte below one): a scan
+    // of eight bytes at a time settles it.
+    if !crate::ascii::has_byte_at_most(value.as_bytes(), b' ') {
+        return Cow::Borrowed(value);
+    }
     // Blanks are ASCII, which never occurs inside a multi-byte character:
     // trimming bytes keeps the value whole. Plain loops, because every
     // header of every request passes here and at `-Os` the iterator
