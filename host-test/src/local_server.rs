@@ -43,6 +43,7 @@ use self::confine::Confine;
 pub mod acl;
 mod complete;
 pub mod confine;
+mod listing;
 mod uploads;
 
 /// The region the local server is addressed as.
