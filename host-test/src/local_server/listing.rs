@@ -465,6 +465,8 @@ mod tests {
         "x--",
         "x-/y",
         "x/-",
+        "t-",
+        "t--u",
         "b",
         "bb/b",
         "z/",
@@ -580,8 +582,10 @@ mod tests {
                 }
             }
         }
-        // One key a page, to the end, with and without a delimiter.
-        for delimiter in [None, Some("/")] {
+        // One entry a page, to the end: every boundary between pages, such
+        // as one between a key and the equal common prefix that `--` makes
+        // (`t-`, from `t--u`).
+        for &delimiter in DELIMITERS {
             pair.compare_v2(v2(None, delimiter, Some(1))).await;
             pair.compare_v1(v1(None, delimiter, Some(1))).await;
         }
