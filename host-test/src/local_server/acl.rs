@@ -5,7 +5,7 @@
 //! `NotImplemented`. [`AclFileSystem`] wraps it: it forwards every operation
 //! s3s-fs implements and answers the two ACL operations itself from an
 //! [`AclTable`]. (The two listings it answers with s3s-fs's answers but
-//! faster, from [`super::listing`].)
+//! faster, from `listing.rs`.)
 //!
 //! What is kept, and how S3 is followed:
 //! - Canned ACLs only (the `x-amz-acl` header): grant headers or an
@@ -585,7 +585,7 @@ impl S3 for AclFileSystem {
         self.inner.head_object(req).await
     }
 
-    /// s3s-fs's answer, from one blocking walk ([`super::listing`]).
+    /// s3s-fs's answer, from one blocking walk (`listing.rs`).
     async fn list_objects(
         &self,
         req: S3Request<ListObjectsInput>,
@@ -595,7 +595,7 @@ impl S3 for AclFileSystem {
             .map(S3Response::new)
     }
 
-    /// s3s-fs's answer, from one blocking walk ([`super::listing`]).
+    /// s3s-fs's answer, from one blocking walk (`listing.rs`).
     async fn list_objects_v2(
         &self,
         req: S3Request<ListObjectsV2Input>,
