@@ -37,12 +37,14 @@
 //! character is not ASCII (`é`) rolls up to that character; an empty
 //! delimiter rolls up to the first character after the prefix, and a key
 //! equal to the prefix is listed as an object. A link (or another entry that
-//! is neither file nor directory) outside the prefix is not listed.
+//! is neither file nor directory) outside the prefix is not listed: with a
+//! delimiter, s3s-fs panics on one shorter than the prefix and lists a
+//! longer one (or a common prefix made from it) although it does not match.
 //!
 //! Directories that cannot hold a key under the prefix are not read, so an
 //! unreadable one there does not fail the listing as it would in s3s-fs
-//! without a delimiter; and only the entries listed after the resume point
-//! are asked for their metadata.
+//! without a delimiter; and only the keys listed as objects after the
+//! resume point are asked for their metadata.
 //!
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html>,
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjects.html>
