@@ -9,7 +9,8 @@
 //! the empty string (which S3 clients read as `us-east-1`). Its listings
 //! say `EncodingType` `url` but carry the keys unencoded, so a key holding
 //! `+` or `%` is listed decoded once too often (`a+b` as `a b`). Its
-//! `<Error>` bodies carry a `Code` but no `Message`.
+//! `<Error>` bodies carry a `Code` but no `Message`. The two listings give
+//! s3s-fs's answers from a faster walk of their own (`local_server/listing.rs`).
 //!
 //! s3s-fs has no ACLs; the server adds canned object ACLs ([`acl`]): Put
 //! Object ACL with `x-amz-acl`, Put Object with `x-amz-acl`, and Get Object
@@ -43,6 +44,7 @@ use self::confine::Confine;
 pub mod acl;
 mod complete;
 pub mod confine;
+mod listing;
 mod uploads;
 
 /// The region the local server is addressed as.

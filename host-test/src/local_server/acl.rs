@@ -4,7 +4,8 @@
 //! Object ACL to the trait's default bodies, which answer 501
 //! `NotImplemented`. [`AclFileSystem`] wraps it: it forwards every operation
 //! s3s-fs implements and answers the two ACL operations itself from an
-//! [`AclTable`].
+//! [`AclTable`]. (The two listings it answers with s3s-fs's answers but
+//! faster, from `listing.rs`.)
 //!
 //! What is kept, and how S3 is followed:
 //! - Canned ACLs only (the `x-amz-acl` header): grant headers or an
@@ -320,9 +321,10 @@ fn check_version(version_id: Option<&str>) -> S3Result<()> {
 }
 
 // Every operation s3s-fs 0.14.1 implements (its `impl S3 for FileSystem`)
-// is forwarded here: an operation left out would fall back on the trait's
-// default body and answer 501 NotImplemented. Those that write or remove
-// objects also keep the ACL table in step.
+// is forwarded here, or answered as s3s-fs would (the listings): an
+// operation left out would fall back on the trait's default body and answer
+// 501 NotImplemented. Those that write or remove objects also keep the ACL
+// table in step.
 #[async_trait::async_trait]
 impl S3 for AclFileSystem {
     async fn put_object_acl(
@@ -583,18 +585,24 @@ impl S3 for AclFileSystem {
         self.inner.head_object(req).await
     }
 
+    /// s3s-fs's answer, from one blocking walk (`listing.rs`).
     async fn list_objects(
         &self,
         req: S3Request<ListObjectsInput>,
     ) -> S3Result<S3Response<ListObjectsOutput>> {
-        self.inner.list_objects(req).await
+        super::listing::list_objects(&self.root, req.input)
+            .await
+            .map(S3Response::new)
     }
 
+    /// s3s-fs's answer, from one blocking walk (`listing.rs`).
     async fn list_objects_v2(
         &self,
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        self.inner.list_objects_v2(req).await
+        super::listing::list_objects_v2(&self.root, req.input)
+            .await
+            .map(S3Response::new)
     }
 
     async fn list_buckets(
