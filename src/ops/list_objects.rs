@@ -173,7 +173,17 @@ pub fn parse(response: &HttpResponse) -> Result<ListObjectsPage, Error> {
 /// S3 encodes as HTML forms do (as the AWS SDKs decode it): a space is `+`,
 /// a literal `+` is `%2B`, other bytes are `%XX` of their UTF-8.
 pub fn url_decode<'a>(element: &str, value: &'a str) -> Result<Cow<'a, str>, Error> {
-    if !value.contains(['+', '%']) {
+    // Most keys have neither: a plain byte loop settles it (a `contains`
+    // of two `char`s decodes every character, about 1.4k instructions per
+    // key of a 1000-key page in the guest).
+    let mut encoded = false;
+    for &b in value.as_bytes() {
+        if b == b'+' || b == b'%' {
+            encoded = true;
+            break;
+        }
+    }
+    if !encoded {
         return Ok(Cow::Borrowed(value));
     }
     let spaced = value.replace('+', " ");
