@@ -133,8 +133,7 @@ fn append_field(object: &mut String, name: &str, value: &str) -> Result<(), Erro
         object.push(',');
     }
     for (text, end) in [(name, ':'), (value, '}')] {
-        let quoted = serde_json::to_string(text)
-            .map_err(|e| Error::invalid_response(format!("`{name}` is not JSON: {e}")))?;
+        let quoted = to_json(&text)?;
         object.push_str(&quoted);
         object.push(end);
     }
@@ -242,7 +241,10 @@ fn input_error(error: crate::decode::DecodeError) -> Error {
     Error::invalid_input(field, error.message())
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
+/// `value` as compact JSON text, through the one writer every output uses
+/// (a second writer type would link a second copy of serde_json's writing
+/// code).
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
     let mut out = Output(Vec::with_capacity(1024));
     serde_json::to_writer(&mut out, value).map_err(output_error)?;
     // serde_json writes UTF-8 only; were it not, the error says so.
@@ -256,13 +258,11 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
 struct Output(Vec<u8>);
 
 impl std::io::Write for Output {
-    #[inline]
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.write_all(buf)?;
         Ok(buf.len())
     }
 
-    #[inline]
     fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
         match buf {
             [byte] => self.0.push(*byte),

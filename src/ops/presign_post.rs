@@ -240,9 +240,7 @@ fn form<'a>(
 /// through `serde_json::Value`, whose building code weighed some KB in the
 /// component; strings are quoted by serde_json all the same.
 fn policy_document(expiration: &str, conditions: &[Condition<'_>]) -> Result<String, Error> {
-    let quote = |text: &str| {
-        serde_json::to_string(text).map_err(|e| Error::invalid_input("input", format!("is not JSON text: {e}")))
-    };
+    let quote = |text: &str| crate::json::to_json(text);
     let mut out = format!("{{\"expiration\":{},\"conditions\":[", quote(expiration)?);
     for (index, condition) in conditions.iter().enumerate() {
         if index > 0 {
