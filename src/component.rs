@@ -618,8 +618,10 @@ impl wit_json::Guest for Component {
 
     fn describe() -> String {
         // The embedded manifest is checked to inflate by the core's tests;
-        // should a build break it, the caller gets JSON that says so.
-        crate::manifest::text().unwrap_or_else(|message| serde_json::json!({ "error": message }).to_string())
+        // should a build break it, the caller gets JSON that says so: the
+        // text `json!({ "error": message })` writes, without a map built.
+        crate::manifest::text()
+            .unwrap_or_else(|message| format!("{{\"error\":{}}}", serde_json::Value::String(message)))
     }
 
     #[inline(always)]
