@@ -698,6 +698,9 @@ struct Wire<'a> {
 }
 
 impl<'a> Wire<'a> {
+    /// The parts of `request`. Not inlined: the five ways of sending share
+    /// one copy.
+    #[inline(never)]
     fn new(request: &'a HttpRequest) -> Self {
         Wire {
             request,
@@ -726,7 +729,9 @@ impl<'a> Wire<'a> {
     }
 }
 
-/// The core's response for the WIT one.
+/// The core's response for the WIT one. Not inlined: the five ways of
+/// sending share one copy.
+#[inline(never)]
 fn core_response(response: wit_http::Response) -> HttpResponse {
     HttpResponse {
         status: response.status,
