@@ -4,7 +4,9 @@
 //!
 //! Each exported function converts its input, builds a [`Client`] and runs
 //! the operation's `ops::<op>::run`; the JSON face hands the call to
-//! [`crate::json::invoke`]. Logic a native test would want lives in the core.
+//! [`crate::json::invoke`]. An error is set aside ([`Deferred`]) and lowered
+//! after the export returns, by one function for all of them. Logic a native
+//! test would want lives in the core.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -35,7 +37,114 @@ mod bindings {
         ownership: Borrowing { duplicate_if_necessary: true },
     });
 
-    export!(Component);
+    use exports::s3_connector::s3::{json, operations};
+
+    /// The exports: wit-bindgen's own functions, each followed by
+    /// [`lower_operations_error`] or [`lower_json_error`], in place of its
+    /// `export!`. wit-bindgen
+    /// writes each export's lowering of `error` out in full (some 3 KB, with
+    /// its service, transport and upload cases); the exports hand back a
+    /// placeholder instead (see [`super::Deferred`]), whose lowering is a
+    /// few stores, and the error is lowered once for all of them.
+    macro_rules! exports {
+        ($interface:ident $wit:literal $lower:ident {
+            $( $name:literal => $export:ident, $post_return:ident ( $($arg:ident : $ty:ty),* ); )*
+        }) => {$(
+            const _: () = {
+                #[unsafe(export_name = concat!("s3-connector:s3/", $wit, "@0.1.0#", $name))]
+                unsafe extern "C" fn export($($arg: $ty),*) -> *mut u8 {
+                    unsafe { $lower($interface::$export::<Component>($($arg),*)) }
+                }
+
+                #[unsafe(export_name = concat!("cabi_post_s3-connector:s3/", $wit, "@0.1.0#", $name))]
+                unsafe extern "C" fn post_return(ret: *mut u8) {
+                    unsafe { $interface::$post_return::<Component>(ret) }
+                }
+            };
+        )*};
+    }
+
+    exports! { json "json" lower_json_error {
+        "invoke" => _export_invoke_cabi, __post_return_invoke(a0: *mut u8);
+        "operations" => _export_operations_cabi, __post_return_operations();
+        "describe" => _export_describe_cabi, __post_return_describe();
+        "policy" => _export_policy_cabi, __post_return_policy(
+            a0: *mut u8, a1: usize, a2: i32, a3: *mut u8, a4: usize
+        );
+        "invoke-streamed" => _export_invoke_streamed_cabi, __post_return_invoke_streamed(a0: *mut u8);
+    }}
+
+    exports! { operations "operations" lower_operations_error {
+        "list-buckets" => _export_list_buckets_cabi, __post_return_list_buckets(
+            a0: *mut u8, a1: usize, a2: *mut u8, a3: usize, a4: i32, a5: *mut u8, a6: usize,
+            a7: i32, a8: *mut u8, a9: usize, a10: i32, a11: *mut u8, a12: usize, a13: i32,
+            a14: i32, a15: i64
+        );
+        "list-buckets-ddl" => _export_list_buckets_ddl_cabi, __post_return_list_buckets_ddl(
+            a0: *mut u8, a1: usize, a2: *mut u8, a3: usize, a4: i32, a5: *mut u8, a6: usize,
+            a7: i32, a8: *mut u8, a9: usize, a10: i32, a11: *mut u8, a12: usize, a13: i32,
+            a14: i32, a15: i64
+        );
+        "list-objects" => _export_list_objects_cabi, __post_return_list_objects(a0: *mut u8);
+        "get-object" => _export_get_object_cabi, __post_return_get_object(a0: *mut u8);
+        "get-object-signed-url" => _export_get_object_signed_url_cabi,
+            __post_return_get_object_signed_url(a0: *mut u8);
+        "get-bucket-location" => _export_get_bucket_location_cabi,
+            __post_return_get_bucket_location(a0: *mut u8);
+        "head-object" => _export_head_object_cabi, __post_return_head_object(a0: *mut u8);
+        "put-object-text" => _export_put_object_text_cabi, __post_return_put_object_text(a0: *mut u8);
+        "put-object-file" => _export_put_object_file_cabi, __post_return_put_object_file(a0: *mut u8);
+        "put-object-acl" => _export_put_object_acl_cabi, __post_return_put_object_acl(a0: *mut u8);
+        "delete-object" => _export_delete_object_cabi, __post_return_delete_object(a0: *mut u8);
+        "delete-objects" => _export_delete_objects_cabi, __post_return_delete_objects(a0: *mut u8);
+        "get-object-to" => _export_get_object_to_cabi, __post_return_get_object_to(a0: *mut u8);
+        "put-object-stream" => _export_put_object_stream_cabi,
+            __post_return_put_object_stream(a0: *mut u8);
+        "list-multipart-uploads" => _export_list_multipart_uploads_cabi,
+            __post_return_list_multipart_uploads(a0: *mut u8);
+        "abort-multipart-upload" => _export_abort_multipart_upload_cabi,
+            __post_return_abort_multipart_upload(a0: *mut u8);
+    }}
+
+    /// Writes the error [`super::defer`] set aside, if any, over the result
+    /// at `ret` (the return area of `operations`, which holds the
+    /// placeholder `Err`), and returns `ret`.
+    ///
+    /// # Safety
+    /// `ret` is the return area an export of `operations` just wrote.
+    #[inline(never)]
+    unsafe fn lower_operations_error(ret: *mut u8) -> *mut u8 {
+        if super::has_deferred() {
+            // wit-bindgen's own lowering of `result<_, error>`, written out
+            // once: its `list-buckets` export over [`super::Lowerer`], whose
+            // functions answer the deferred error, called with an empty
+            // connection (empty strings, `none`s and `false`; nothing to
+            // free). It lowers into the interface's one return area, `ret`.
+            let empty = std::ptr::NonNull::<u8>::dangling().as_ptr();
+            let lowered = unsafe {
+                operations::_export_list_buckets_cabi::<super::Lowerer>(
+                    empty, 0, empty, 0, 0, empty, 0, 0, empty, 0, 0, empty, 0, 0, 0, 0,
+                )
+            };
+            debug_assert_eq!(lowered, ret);
+        }
+        ret
+    }
+
+    /// [`lower_operations_error`] for the exports of `json`: through its
+    /// `policy` export, called with no operations and no bucket.
+    ///
+    /// # Safety
+    /// `ret` is the return area an export of `json` just wrote.
+    #[inline(never)]
+    unsafe fn lower_json_error(ret: *mut u8) -> *mut u8 {
+        if super::has_deferred() {
+            let empty = std::ptr::NonNull::<u8>::dangling().as_ptr();
+            let lowered = unsafe { json::_export_policy_cabi::<super::Lowerer>(empty, 0, 0, empty, 0) };
+            debug_assert_eq!(lowered, ret);
+        }
+        ret
+    }
 }
 
 /// The type the exports are implemented on.
@@ -59,12 +168,191 @@ fn now() -> OffsetDateTime {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// An operation's error, set aside by [`defer`] for the export to lower
+/// after it returns (`bindings::lower_operations_error`). What the export
+/// itself lowers is the placeholder `From<Deferred>` gives, whose case the
+/// compiler sees through once the `Guest` function is inlined into it.
+struct Deferred;
+
+/// The error an operation failed with, until its export lowers it.
+static DEFERRED: Mutex<Option<wit::Error>> = Mutex::new(None);
+
+/// Sets `error` aside for the export to lower.
+#[inline(never)]
+fn defer(error: Error) -> Deferred {
+    *DEFERRED.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.into());
+    Deferred
+}
+
+impl From<Deferred> for wit::Error {
+    #[inline(always)]
+    fn from(_: Deferred) -> Self {
+        wit::Error::InvalidResponse(String::new())
+    }
+}
+
+/// Has an error been set aside by [`defer`]?
+fn has_deferred() -> bool {
+    DEFERRED.lock().unwrap_or_else(PoisonError::into_inner).is_some()
+}
+
+/// The error set aside by [`defer`], taken.
+fn take_deferred() -> wit::Error {
+    DEFERRED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+        .unwrap_or_else(|| Deferred.into())
+}
+
+/// The exports over this type answer the error set aside by [`defer`]:
+/// wit-bindgen's lowering of it, instantiated once per interface (see
+/// `bindings::lower_operations_error`).
+struct Lowerer;
+
+impl operations::Guest for Lowerer {
+    fn list_buckets(_conn: wit::Connection) -> Result<Vec<wit::Bucket>, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn list_buckets_ddl(_conn: wit::Connection) -> Result<Vec<wit::DropdownItem>, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn list_objects(
+        _conn: wit::Connection,
+        _input: wit::ListObjectsInput,
+    ) -> Result<wit::ListObjectsOutput, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn get_object(
+        _conn: wit::Connection,
+        _input: wit::GetObjectInput,
+    ) -> Result<wit::GetObjectOutput, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn get_object_signed_url(
+        _conn: wit::Connection,
+        _input: wit::SignedUrlInput,
+    ) -> Result<wit::SignedUrl, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn get_bucket_location(_conn: wit::Connection, _bucket_name: String) -> Result<String, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn head_object(
+        _conn: wit::Connection,
+        _input: wit::ObjectRef,
+    ) -> Result<wit::ObjectMetadata, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn put_object_text(
+        _conn: wit::Connection,
+        _input: wit::PutObjectTextInput,
+    ) -> Result<wit::PutObjectOutput, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn put_object_file(
+        _conn: wit::Connection,
+        _input: wit::PutObjectFileInput,
+    ) -> Result<wit::PutObjectOutput, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn put_object_acl(_conn: wit::Connection, _input: wit::PutObjectAclInput) -> Result<(), wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn delete_object(
+        _conn: wit::Connection,
+        _input: wit::ObjectRef,
+    ) -> Result<wit::DeleteObjectOutput, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn delete_objects(
+        _conn: wit::Connection,
+        _input: wit::DeleteObjectsInput,
+    ) -> Result<Vec<wit::DeleteResult>, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn get_object_to(
+        _conn: wit::Connection,
+        _input: wit::GetObjectInput,
+        _sink: &wit_bodies::BodySink,
+    ) -> Result<wit::ObjectMetadata, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn put_object_stream(
+        _conn: wit::Connection,
+        _input: wit::PutObjectStreamInput,
+        _source: &wit_bodies::BodySource,
+    ) -> Result<wit::PutObjectOutput, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn list_multipart_uploads(
+        _conn: wit::Connection,
+        _input: wit::ListMultipartUploadsInput,
+    ) -> Result<Vec<wit::MultipartUpload>, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn abort_multipart_upload(
+        _conn: wit::Connection,
+        _input: wit::AbortMultipartUploadInput,
+    ) -> Result<(), wit::Error> {
+        Err(take_deferred())
+    }
+}
+
+impl wit_json::Guest for Lowerer {
+    fn invoke(
+        _conn: wit::Connection,
+        _operation: String,
+        _input: String,
+        _body: Option<Vec<u8>>,
+    ) -> Result<wit_json::InvokeOutput, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn operations() -> Vec<wit_json::OperationName> {
+        Vec::new()
+    }
+
+    fn describe() -> String {
+        String::new()
+    }
+
+    fn policy(_operations: Vec<String>, _bucket: Option<String>) -> Result<String, wit::Error> {
+        Err(take_deferred())
+    }
+
+    fn invoke_streamed(
+        _conn: wit::Connection,
+        _operation: String,
+        _input: String,
+        _source: Option<&wit_bodies::BodySource>,
+        _sink: Option<&wit_bodies::BodySink>,
+    ) -> Result<wit_json::InvokeOutput, wit::Error> {
+        Err(take_deferred())
+    }
+}
+
 /// Runs `f` with a client for `operation` over the host transport.
 fn with_client<T>(
     conn: wit::Connection,
     operation: Operation,
     f: impl FnOnce(&mut Client<'_>) -> Result<T, Error>,
-) -> Result<T, wit::Error> {
+) -> Result<T, Deferred> {
     with_bodies(conn, operation, HostTransport::default(), f)
 }
 
@@ -74,8 +362,8 @@ fn with_bodies<T>(
     operation: Operation,
     mut transport: HostTransport<'_>,
     f: impl FnOnce(&mut Client<'_>) -> Result<T, Error>,
-) -> Result<T, wit::Error> {
-    let connection = connection_from_wit(conn)?;
+) -> Result<T, Deferred> {
+    let connection = connection_from_wit(conn).map_err(defer)?;
     // A poisoned lock only means an earlier call panicked (which the
     // component's `panic = "abort"` rules out); the cache is still usable.
     let mut state = STATE.lock().unwrap_or_else(PoisonError::into_inner);
@@ -86,7 +374,7 @@ fn with_bodies<T>(
         now: now(),
         operation,
     };
-    Ok(f(&mut client)?)
+    f(&mut client).map_err(defer)
 }
 
 /// The connection as the core takes it; region and endpoint are checked.
@@ -105,16 +393,19 @@ fn connection_from_wit(conn: wit::Connection) -> Result<Connection, Error> {
 }
 
 impl operations::Guest for Component {
+    #[inline(always)]
     fn list_buckets(conn: wit::Connection) -> Result<Vec<wit::Bucket>, wit::Error> {
         let buckets = with_client(conn, Operation::ListBuckets, ops::list_buckets::run)?;
         Ok(buckets.into_iter().map(Into::into).collect())
     }
 
+    #[inline(always)]
     fn list_buckets_ddl(conn: wit::Connection) -> Result<Vec<wit::DropdownItem>, wit::Error> {
         let items = with_client(conn, Operation::ListBucketsDdl, ops::list_buckets_ddl::run)?;
         Ok(items.into_iter().map(Into::into).collect())
     }
 
+    #[inline(always)]
     fn list_objects(
         conn: wit::Connection,
         input: wit::ListObjectsInput,
@@ -124,16 +415,21 @@ impl operations::Guest for Component {
             ops::list_objects::run(c, &input)
         })
         .map(Into::into)
+        .map_err(Into::into)
     }
 
+    #[inline(always)]
     fn get_object(
         conn: wit::Connection,
         input: wit::GetObjectInput,
     ) -> Result<wit::GetObjectOutput, wit::Error> {
         let input = model::GetObjectInput::from(input);
-        with_client(conn, Operation::GetObject, |c| ops::get_object::run(c, &input)).map(Into::into)
+        with_client(conn, Operation::GetObject, |c| ops::get_object::run(c, &input))
+            .map(Into::into)
+            .map_err(Into::into)
     }
 
+    #[inline(always)]
     fn get_object_signed_url(
         conn: wit::Connection,
         input: wit::SignedUrlInput,
@@ -143,19 +439,26 @@ impl operations::Guest for Component {
             ops::get_object_signed_url::run(c, &input)
         })
         .map(Into::into)
+        .map_err(Into::into)
     }
 
+    #[inline(always)]
     fn get_bucket_location(conn: wit::Connection, bucket_name: String) -> Result<String, wit::Error> {
         with_client(conn, Operation::GetBucketLocation, |c| {
             ops::get_bucket_location::run(c, &bucket_name)
         })
+        .map_err(Into::into)
     }
 
+    #[inline(always)]
     fn head_object(conn: wit::Connection, input: wit::ObjectRef) -> Result<wit::ObjectMetadata, wit::Error> {
         let input = model::ObjectRef::from(input);
-        with_client(conn, Operation::HeadObject, |c| ops::head_object::run(c, &input)).map(Into::into)
+        with_client(conn, Operation::HeadObject, |c| ops::head_object::run(c, &input))
+            .map(Into::into)
+            .map_err(Into::into)
     }
 
+    #[inline(always)]
     fn put_object_text(
         conn: wit::Connection,
         input: wit::PutObjectTextInput,
@@ -165,8 +468,10 @@ impl operations::Guest for Component {
             ops::put_object::run_text(c, &input, &Default::default())
         })
         .map(Into::into)
+        .map_err(Into::into)
     }
 
+    #[inline(always)]
     fn put_object_file(
         conn: wit::Connection,
         input: wit::PutObjectFileInput,
@@ -176,15 +481,19 @@ impl operations::Guest for Component {
             ops::put_object::run_file(c, &input, &Default::default())
         })
         .map(Into::into)
+        .map_err(Into::into)
     }
 
+    #[inline(always)]
     fn put_object_acl(conn: wit::Connection, input: wit::PutObjectAclInput) -> Result<(), wit::Error> {
         let input = model::PutObjectAclInput::from(input);
         with_client(conn, Operation::PutObjectAcl, |c| {
             ops::put_object_acl::run(c, &input)
         })
+        .map_err(Into::into)
     }
 
+    #[inline(always)]
     fn delete_object(
         conn: wit::Connection,
         input: wit::ObjectRef,
@@ -194,8 +503,10 @@ impl operations::Guest for Component {
             ops::delete_object::run(c, &input)
         })
         .map(Into::into)
+        .map_err(Into::into)
     }
 
+    #[inline(always)]
     fn delete_objects(
         conn: wit::Connection,
         input: wit::DeleteObjectsInput,
@@ -207,6 +518,7 @@ impl operations::Guest for Component {
         Ok(results.into_iter().map(Into::into).collect())
     }
 
+    #[inline(always)]
     fn get_object_to(
         conn: wit::Connection,
         input: wit::GetObjectInput,
@@ -221,8 +533,10 @@ impl operations::Guest for Component {
             ops::get_object_to::run(c, &input)
         })
         .map(Into::into)
+        .map_err(Into::into)
     }
 
+    #[inline(always)]
     fn put_object_stream(
         conn: wit::Connection,
         input: wit::PutObjectStreamInput,
@@ -237,8 +551,10 @@ impl operations::Guest for Component {
             ops::put_object_stream::run(c, &input, &Default::default())
         })
         .map(Into::into)
+        .map_err(Into::into)
     }
 
+    #[inline(always)]
     fn list_multipart_uploads(
         conn: wit::Connection,
         input: wit::ListMultipartUploadsInput,
@@ -262,6 +578,7 @@ impl operations::Guest for Component {
             .collect())
     }
 
+    #[inline(always)]
     fn abort_multipart_upload(
         conn: wit::Connection,
         input: wit::AbortMultipartUploadInput,
@@ -274,17 +591,25 @@ impl operations::Guest for Component {
         with_client(conn, Operation::AbortMultipartUpload, |c| {
             ops::abort_multipart_upload::run(c, &input)
         })
+        .map_err(Into::into)
     }
 }
 
 impl wit_json::Guest for Component {
+    #[inline(always)]
     fn invoke(
         conn: wit::Connection,
         operation: String,
         input: String,
         body: Option<Vec<u8>>,
     ) -> Result<wit_json::InvokeOutput, wit::Error> {
-        json_call(conn, HostTransport::default(), &operation, &input, body)
+        Ok(json_call(
+            conn,
+            HostTransport::default(),
+            &operation,
+            &input,
+            body,
+        )?)
     }
 
     fn operations() -> Vec<wit_json::OperationName> {
@@ -293,15 +618,19 @@ impl wit_json::Guest for Component {
 
     fn describe() -> String {
         // The embedded manifest is checked to inflate by the core's tests;
-        // should a build break it, the caller gets JSON that says so.
-        crate::manifest::text().unwrap_or_else(|message| serde_json::json!({ "error": message }).to_string())
+        // should a build break it, the caller gets JSON that says so: the
+        // text `json!({ "error": message })` writes, without a map built.
+        crate::manifest::text()
+            .unwrap_or_else(|message| format!("{{\"error\":{}}}", serde_json::Value::String(message)))
     }
 
+    #[inline(always)]
     fn policy(operations: Vec<String>, bucket: Option<String>) -> Result<String, wit::Error> {
-        let document = crate::policy::document(&operations, bucket.as_deref())?;
+        let document = crate::policy::document(&operations, bucket.as_deref()).map_err(defer)?;
         Ok(document.to_string())
     }
 
+    #[inline(always)]
     fn invoke_streamed(
         conn: wit::Connection,
         operation: String,
@@ -309,7 +638,13 @@ impl wit_json::Guest for Component {
         source: Option<&wit_bodies::BodySource>,
         sink: Option<&wit_bodies::BodySink>,
     ) -> Result<wit_json::InvokeOutput, wit::Error> {
-        json_call(conn, HostTransport { source, sink }, &operation, &input, None)
+        Ok(json_call(
+            conn,
+            HostTransport { source, sink },
+            &operation,
+            &input,
+            None,
+        )?)
     }
 }
 
@@ -320,8 +655,8 @@ fn json_call(
     operation: &str,
     input: &str,
     body: Option<Vec<u8>>,
-) -> Result<wit_json::InvokeOutput, wit::Error> {
-    let connection = connection_from_wit(conn)?;
+) -> Result<wit_json::InvokeOutput, Deferred> {
+    let connection = connection_from_wit(conn).map_err(defer)?;
     let mut state = STATE.lock().unwrap_or_else(PoisonError::into_inner);
     let bodies = crate::json::Attached {
         source: transport.source.is_some(),
@@ -338,7 +673,8 @@ fn json_call(
             body,
             bodies,
         },
-    )?;
+    )
+    .map_err(defer)?;
     Ok(wit_json::InvokeOutput {
         json: output.json,
         body: output.body,
@@ -362,6 +698,9 @@ struct Wire<'a> {
 }
 
 impl<'a> Wire<'a> {
+    /// The parts of `request`. Not inlined: the five ways of sending share
+    /// one copy.
+    #[inline(never)]
     fn new(request: &'a HttpRequest) -> Self {
         Wire {
             request,
@@ -390,7 +729,9 @@ impl<'a> Wire<'a> {
     }
 }
 
-/// The core's response for the WIT one.
+/// The core's response for the WIT one. Not inlined: the five ways of
+/// sending share one copy.
+#[inline(never)]
 fn core_response(response: wit_http::Response) -> HttpResponse {
     HttpResponse {
         status: response.status,
