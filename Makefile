@@ -18,12 +18,16 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The component builds (and only they: the host and the tests keep their
 # flags) drop the build machine's directories from the source paths that
 # panic messages carry: the crates' registry checkout and the toolchain's
-# library sources shrink to `sha2-0.10.9/src/...` and `library/core/...`
-# (about 3 KB of the component's data).
+# library sources shrink to `sha2-0.11.1/src/...` and `library/core/...`
+# (about 3 KB of the component's data). A `--config` array is joined to
+# `.cargo/config.toml`'s rustflags (SIMD), where RUSTFLAGS would replace them.
 CARGO_HOME       ?= $(HOME)/.cargo
-COMPONENT_FLAGS  := RUSTFLAGS="$(strip $(RUSTFLAGS) \
-	$(foreach dir,$(wildcard $(CARGO_HOME)/registry/src/*) $(wildcard $(CARGO_HOME)/git/checkouts),--remap-path-prefix=$(dir)=) \
-	--remap-path-prefix=$(shell rustc --print sysroot 2>/dev/null)/lib/rustlib/src/rust=)"
+REMAPS           := $(foreach dir,$(wildcard $(CARGO_HOME)/registry/src/*) $(wildcard $(CARGO_HOME)/git/checkouts),$(dir)) \
+	$(shell rustc --print sysroot 2>/dev/null)/lib/rustlib/src/rust
+comma            := ,
+space            := $(subst ,, )
+COMPONENT_FLAGS  := --config 'target.wasm32-wasip2.rustflags=[$(subst $(space),$(comma),$(strip \
+	$(foreach dir,$(REMAPS),"--remap-path-prefix=$(dir)=")))]'
 
 .PHONY: all build binaryen wasm wasi http interop host demo test test-core manifest readme test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro bench-instructions
 
@@ -43,14 +47,14 @@ binaryen:
 ## (adapters/compose --optimize: about 15% smaller than LLVM alone leaves it).
 wasm: binaryen
 	rustup target add wasm32-wasip2 >/dev/null
-	$(COMPONENT_FLAGS) $(CARGO) build -p s3-connector --profile component --target wasm32-wasip2
+	$(CARGO) $(COMPONENT_FLAGS) build -p s3-connector --profile component --target wasm32-wasip2
 	WASM_OPT=$(WASM_OPT) $(COMPOSE) --optimize $(WASM)
 
 ## The standard-WASI build: the connector composed with the wasi:http
 ## adapter (adapters/wasi-http) by adapters/compose (wac-graph); it imports
 ## only wasi:* interfaces.
 wasi: wasm
-	$(COMPONENT_FLAGS) $(CARGO) build -p s3-connector-wasi-http --profile component --target wasm32-wasip2
+	$(CARGO) $(COMPONENT_FLAGS) build -p s3-connector-wasi-http --profile component --target wasm32-wasip2
 	WASM_OPT=$(WASM_OPT) $(COMPOSE) --optimize $(WASI_ADAPTER)
 	$(COMPOSE) $(WASM) $(WASI_ADAPTER) $(WASI_WASM)
 
@@ -58,7 +62,7 @@ wasi: wasm
 ## the wasi:http adapter composed by adapters/compose into one component
 ## that exports wasi:http/incoming-handler and imports only wasi:*.
 http: wasi
-	$(COMPONENT_FLAGS) $(CARGO) build -p s3-connector-http-face --profile component --target wasm32-wasip2
+	$(CARGO) $(COMPONENT_FLAGS) build -p s3-connector-http-face --profile component --target wasm32-wasip2
 	WASM_OPT=$(WASM_OPT) $(COMPOSE) --optimize $(HTTP_FACE)
 	$(COMPOSE) --http $(WASM) $(WASI_ADAPTER) $(HTTP_FACE) $(HTTP_WASM)
 
@@ -140,7 +144,7 @@ bench-large: build moto
 NAMED_WASM := target/wasm32-wasip2/component-names/s3_connector.wasm
 bench-size: build
 	$(CARGO) build -p s3-connector-host --release --examples
-	$(COMPONENT_FLAGS) $(CARGO) build -p s3-connector --profile component-names --target wasm32-wasip2
+	$(CARGO) $(COMPONENT_FLAGS) build -p s3-connector --profile component-names --target wasm32-wasip2
 	WASM_OPT=$(WASM_OPT) $(COMPOSE) --optimize --keep-names $(NAMED_WASM)
 	command -v twiggy >/dev/null || $(CARGO) install twiggy --locked
 	mkdir -p target/bench/cores
