@@ -241,39 +241,10 @@ fn input_error(error: crate::decode::DecodeError) -> Error {
     Error::invalid_input(field, error.message())
 }
 
-/// `value` as compact JSON text, through the one writer every output uses
-/// (a second writer type would link a second copy of serde_json's writing
-/// code).
+/// `value` as compact JSON text: every JSON text the component writes goes
+/// through here, so that serde_json's writing code is linked once.
 pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
-    let mut out = Output(Vec::with_capacity(1024));
-    serde_json::to_writer(&mut out, value).map_err(output_error)?;
-    // serde_json writes UTF-8 only; were it not, the error says so.
-    String::from_utf8(out.0).map_err(|e| output_error(serde_json::Error::io(std::io::Error::other(e))))
-}
-
-/// Where an output's JSON text is written. serde_json writes it in pieces of
-/// a few bytes (a quote, a colon, a key, a comma): some 36,000 writes for a
-/// 1000-key listing, each a call into `Vec::extend_from_slice` at `-Os`.
-/// Single bytes are pushed instead, and longer pieces appended.
-struct Output(Vec<u8>);
-
-impl std::io::Write for Output {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.write_all(buf)?;
-        Ok(buf.len())
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        match buf {
-            [byte] => self.0.push(*byte),
-            _ => self.0.extend_from_slice(buf),
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    serde_json::to_string(value).map_err(output_error)
 }
 
 /// The error for an output serde_json could not write; written once, as
