@@ -1,7 +1,7 @@
 //! Size budgets: CI fails when an artifact grows past its budget.
 //!
 //! The target is a 200 KB connector with every operation in it. It is
-//! 656 KB today: 27 operations, their WIT glue and JSON face, and the
+//! 640 KB today: 27 operations, their WIT glue and JSON face, and the
 //! manifest (deflated, 10 KB). It was 1,119 KB at the start of this round
 //! of cuts: dates are now read and written by hand rather than by `time`'s
 //! format machinery (-71 KB), the manifest ships deflated (-40 KB), the
@@ -17,7 +17,9 @@
 //! (-48 KB), the component builds drop the build machine's directories
 //! from panic locations (-3 KB), cold dependencies are built for size
 //! (-3 KB), and `describe`'s fallback and the transport's request and
-//! response conversions are written once (-1.5 KB).
+//! response conversions are written once (-1.5 KB). Then 656 KB became
+//! 640 KB: the component is built with WebAssembly SIMD, whose 128-bit
+//! loads and stores make bulk copies shorter (-16 KB with sha2 0.11).
 //! `make bench-size` shows what makes up the rest. Until it reaches its target,
 //! each budget is today's size and a little room, so that nothing grows it
 //! unnoticed: lower them with every cut, and raise them only with an
@@ -32,13 +34,13 @@ use std::path::{Path, PathBuf};
 mod common;
 
 /// The most bytes the connector may have.
-const CONNECTOR_BUDGET: u64 = 670_000;
+const CONNECTOR_BUDGET: u64 = 653_000;
 
 /// The most bytes the standard-WASI build may have.
-const WASI_BUDGET: u64 = 833_000;
+const WASI_BUDGET: u64 = 816_000;
 
 /// The most bytes the HTTP artifact may have.
-const HTTP_BUDGET: u64 = 1_026_000;
+const HTTP_BUDGET: u64 = 1_009_000;
 
 /// The target the connector's budget is to come down to.
 const TARGET_BYTES: u64 = 200_000;
