@@ -116,32 +116,16 @@ fn trim_all(value: &str) -> Cow<'_, str> {
     if !crate::ascii::has_byte_at_most(value.as_bytes(), b' ') {
         return Cow::Borrowed(value);
     }
-    // Blanks are ASCII, which never occurs inside a multi-byte character:
-    // trimming bytes keeps the value whole. Plain loops, because every
-    // header of every request passes here and at `-Os` the iterator
-    // adapters were a call per value.
-    let bytes = value.as_bytes();
-    let mut start = 0;
-    while start < bytes.len() && is_blank(char::from(bytes[start])) {
-        start += 1;
-    }
-    let mut end = bytes.len();
-    while end > start && is_blank(char::from(bytes[end - 1])) {
-        end -= 1;
-    }
-    let trimmed = value.get(start..end).unwrap_or_default();
+    let trimmed = value.trim_matches(is_blank);
     // One pass: only a blank other than a space, or two blanks in a row,
     // need a copy.
     let mut previous_blank = false;
-    let mut clean = true;
-    for &b in trimmed.as_bytes() {
+    let clean = trimmed.bytes().all(|b| {
         let blank = is_blank(char::from(b));
-        if blank && (b != b' ' || previous_blank) {
-            clean = false;
-            break;
-        }
+        let fine = !blank || (b == b' ' && !previous_blank);
         previous_blank = blank;
-    }
+        fine
+    });
     if clean {
         return Cow::Borrowed(trimmed);
     }

@@ -56,9 +56,8 @@ pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     // Bytes first, then one conversion: signing hex-encodes two or three
     // digests per request, and pushing `char`s one by one costs a capacity
-    // check and a UTF-8 encoding each.
-    // A plain loop: at `-Os` the chunk-and-zip iterators were a call per
-    // byte.
+    // check and a UTF-8 encoding each. A plain loop: at `-Os` chunk-and-zip
+    // iterators were a call per byte.
     let mut out = vec![0u8; bytes.len() * 2];
     let mut at = 0;
     for &b in bytes {

@@ -68,18 +68,12 @@ pub fn date_stamp(time: OffsetDateTime) -> String {
 
 /// The credential scope: `date/region/service/aws4_request`.
 pub fn scope(time: OffsetDateTime, region: &str, service: &str) -> String {
-    let mut out = String::with_capacity(8 + region.len() + service.len() + 15);
-    push_date(&mut out, utc(time));
-    out.push('/');
-    out.push_str(region);
-    out.push('/');
-    out.push_str(service);
-    out.push_str("/aws4_request");
-    out
+    scope_at(&date_stamp(time), region, service)
 }
 
-/// The credential scope for an [`amz_date`] already formatted: its date is
-/// the part before the `T`, so the date is not formatted again.
+/// The credential scope for an [`amz_date`] (or a [`date_stamp`]) already
+/// formatted: its date is the part before the `T`, so the date is not
+/// formatted again.
 pub fn scope_at(amz_date: &str, region: &str, service: &str) -> String {
     let date = amz_date.split('T').next().unwrap_or(amz_date);
     let mut out = String::with_capacity(date.len() + region.len() + service.len() + 15);
