@@ -10,6 +10,15 @@
 //! names the generated accessor (`Guest::func_list_objects`, say), whose
 //! signature types the call, and a component whose function does not match
 //! it is refused with a typed error instead of being called.
+//!
+//! That check compares the function's whole type (records, variants and
+//! their names: the `error` variant alone has some thirty cases) with the
+//! bindings' types, about 6k instructions: a twentieth of a small-object
+//! call. Each export is checked once per runtime, on its first call, and
+//! later calls of it with the same Rust types skip the check.
+
+use std::any::TypeId;
+use std::sync::OnceLock;
 
 use wasmtime::component::{
     Component, ComponentExportIndex, ComponentNamedList, Instance, Lift, Lower, TypedFunc,
@@ -89,6 +98,10 @@ impl std::fmt::Display for Export {
 /// Where each [`Export`] is in the compiled component.
 pub(crate) struct Exports {
     indices: Vec<ComponentExportIndex>,
+    /// For each export, the Rust types (parameters and results, lifetimes
+    /// erased) its function has been checked against: set by the first
+    /// call whose check passed.
+    checked: Vec<OnceLock<TypeId>>,
 }
 
 impl Exports {
@@ -111,8 +124,9 @@ impl Exports {
                     .and_then(|instance| component.get_export_index(Some(&instance), name))
                     .ok_or_else(|| HostError::Load(format!("the component does not export `{export}`")))
             })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { indices })
+            .collect::<Result<Vec<_>, _>>()?;
+        let checked = indices.iter().map(|_| OnceLock::new()).collect();
+        Ok(Self { indices, checked })
     }
 
     /// `export` of `instance`, typed as the generated accessor `signature`
@@ -135,11 +149,32 @@ impl Exports {
             .indices
             .get(export as usize)
             .ok_or_else(|| HostError::Load(format!("the component does not export `{export}`")))?;
-        instance.get_typed_func::<P, R>(store, index).map_err(|e| {
+        let types = typeid::of::<(P, R)>();
+        let checked = self.checked.get(export as usize);
+        let mut store = store;
+        if checked.and_then(OnceLock::get) == Some(&types) {
+            if let Some(func) = instance.get_func(&mut store, index) {
+                // SAFETY: `new_unchecked` needs `func.typed::<P, R>()` to
+                // succeed. It did, for this export of an instance of this
+                // runtime's component, with these `P` and `R` (`types`:
+                // their `TypeId` with lifetimes erased; a lifetime changes
+                // no component type, `&T` being typed as `T`). Every
+                // instance of the component gives the export the same
+                // function type: the component's, not the instance's.
+                return Ok(unsafe { TypedFunc::new_unchecked(func) });
+            }
+        }
+        let func = instance.get_typed_func::<P, R>(&mut store, index).map_err(|e| {
             HostError::Load(format!(
                 "the component's `{export}` does not match this host: {e:#}"
             ))
-        })
+        })?;
+        if let Some(checked) = checked {
+            // Another thread may have set it first, to the same types or to
+            // others (then this call's are checked again next time).
+            let _ = checked.set(types);
+        }
+        Ok(func)
     }
 }
 

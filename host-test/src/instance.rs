@@ -908,4 +908,40 @@ mod tests {
         assert_eq!(deadline_ticks(Duration::ZERO), 1);
         assert_eq!(deadline_ticks(Duration::from_secs(1)), 100);
     }
+
+    /// An export's type is checked once per runtime (see `crate::exports`):
+    /// what is remembered is the Rust types it matched, so other types for
+    /// the same export are still checked, and refused, on any instance.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn an_export_checked_once_still_refuses_other_types() {
+        let runtime = crate::Runtime::load(&crate::cli::default_wasm_path()).unwrap();
+        for _ in 0..2 {
+            let mut instance = runtime.instance(InstanceOptions::default()).unwrap();
+            let exports = Arc::clone(&instance.exports);
+            let mut typed = |signature| {
+                exports
+                    .typed(
+                        &mut instance.store,
+                        &instance.instance,
+                        Export::HeadObject,
+                        signature,
+                    )
+                    .map(drop)
+            };
+            // The first time checked, then remembered.
+            typed(Operations::func_head_object).unwrap();
+            typed(Operations::func_head_object).unwrap();
+            let other = exports
+                .typed(
+                    &mut instance.store,
+                    &instance.instance,
+                    Export::HeadObject,
+                    Operations::func_delete_object,
+                )
+                .map(drop)
+                .unwrap_err();
+            assert!(other.to_string().contains("does not match this host"), "{other}");
+        }
+    }
 }
