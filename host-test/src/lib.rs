@@ -51,6 +51,7 @@ mod bindings;
 pub mod bodies;
 pub mod ca_bundle;
 pub mod cli;
+mod code_cache;
 pub mod command;
 pub mod connect_to;
 pub mod describe;

@@ -6,12 +6,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
-use wasmtime::{
-    Cache, CacheConfig, Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
-};
+use wasmtime::component::{HasSelf, InstancePre, Linker};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings::Connector;
+use crate::code_cache;
 use crate::error::HostError;
 use crate::exports::Exports;
 use crate::instance::{HostState, Instance, InstanceOptions};
@@ -23,10 +22,10 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// does not compile the component again (seconds) when it has not changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum CodeCache {
-    /// In `.wasmtime-cache/` beside the `.wasm` file. Wasmtime keys each
-    /// entry by a hash of the component's bytes, of its own version and of
-    /// the engine's settings, so a rebuilt component or host never loads
-    /// stale code.
+    /// In `.wasmtime-cache/` beside the `.wasm` file. Each entry is named
+    /// by a hash of the component's bytes, of wasmtime's version and of the
+    /// engine's settings, so a rebuilt component or host never loads stale
+    /// code (see `crate::code_cache`).
     #[default]
     NextToWasm,
     /// In this directory (absolute).
@@ -94,13 +93,6 @@ impl Runtime {
         engine_config.wasm_component_model(true);
         // A stuck component is stopped at its per-call deadline.
         engine_config.epoch_interruption(true);
-        if let Some(dir) = cache_dir(wasm, &config.cache) {
-            let mut cache = CacheConfig::new();
-            cache.with_directory(dir);
-            // A directory that cannot be made (read-only install) only costs
-            // a compilation per run.
-            engine_config.cache(Cache::new(cache).ok());
-        }
         if let Some(instances) = config.pooled_instances {
             let mut pool = PoolingAllocationConfig::default();
             pool.total_component_instances(instances)
@@ -124,7 +116,10 @@ impl Runtime {
             engine_config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&engine_config).map_err(load)?;
-        let component = Component::from_file(&engine, wasm).map_err(load)?;
+        // A cache directory that cannot be made (read-only install) only
+        // costs a compilation per run.
+        let component =
+            code_cache::load(&engine, wasm, cache_dir(wasm, &config.cache).as_deref()).map_err(load)?;
 
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(load)?;

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use http_body_util::{BodyExt as _, Full};
 use hyper::server::conn::http1;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Engine, Store, StoreLimits};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::io::TokioIo;
@@ -224,13 +224,9 @@ impl Server {
         let load = |e: wasmtime::Error| HostError::Load(format!("{e:#}"));
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
-        if let Some(dir) = wasm.parent() {
-            let mut cache = wasmtime::CacheConfig::new();
-            cache.with_directory(dir.join(".wasmtime-cache"));
-            config.cache(wasmtime::Cache::new(cache).ok());
-        }
         let engine = Engine::new(&config).map_err(load)?;
-        let component = Component::from_file(&engine, wasm).map_err(load)?;
+        let cache = wasm.parent().map(|dir| dir.join(".wasmtime-cache"));
+        let component = crate::code_cache::load(&engine, wasm, cache.as_deref()).map_err(load)?;
         let mut linker = Linker::<RequestState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(load)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(load)?;
