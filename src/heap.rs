@@ -1,0 +1,482 @@
+//! The component's memory allocator: size classes in front of the system
+//! allocator.
+//!
+//! A call allocates and frees some fifty small strings and vectors (the
+//! host lowers every string it passes in as one, and a request is built
+//! from many). Through wasi-libc's dlmalloc an allocation and its free
+//! cost about 300 instructions once wasmtime has compiled them (`malloc`
+//! 200 of them, `free` 90: its bins do work that a short-lived string does
+//! not need); here about 130, most of it the two calls' own entry and exit
+//! (`make bench-instructions`: 10k fewer per HEAD). Here a request of at most [`LARGEST`] bytes aligned to at most
+//! [`ALIGN`] is rounded up to a power of two (a size class) and served from
+//! that class's free list, a singly linked list threaded through the free
+//! blocks themselves: allocating pops, freeing pushes. An empty list is
+//! refilled one block at a time from a chunk of [`CHUNK`] bytes taken from
+//! [`System`]. Larger and over-aligned requests go to [`System`] as before.
+//!
+//! Memory is never given back: a block freed goes to its class's list, not
+//! to [`System`], and a chunk is never freed. An instance is short-lived
+//! and its working set small, so the high-water mark of its small blocks
+//! (plus at most one partly carved chunk and what is left over at the end
+//! of each exhausted chunk, under [`LARGEST`] bytes each) is what it keeps.
+//!
+//! The allocator is a plain type, [`Heap`], tested natively; only the
+//! `#[global_allocator]` static is the component's (wasm32, the
+//! `component` feature), so the crate linked without that feature, as the
+//! benchmark component does, keeps the system allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::ptr;
+
+/// The alignment every class block has, and the largest alignment a
+/// request may ask for and still be served from a class (Rust's scalars
+/// need at most 16; beyond that is rare enough for [`System`]).
+pub const ALIGN: usize = 16;
+
+/// The smallest class: `ALIGN`, so that every class size is a multiple of
+/// it and blocks carved one after another stay aligned. It also holds the
+/// free list's link on a 64-bit host.
+const SMALLEST: usize = ALIGN;
+
+/// The largest request served from a class: a 1 KiB object's body and the
+/// request around it fit; anything larger is rare per call and goes to
+/// [`System`].
+pub const LARGEST: usize = 4096;
+
+/// How many classes: `SMALLEST`, twice that, and so on up to `LARGEST`.
+const CLASSES: usize = (LARGEST / SMALLEST).trailing_zeros() as usize + 1;
+
+/// The bytes taken from [`System`] at a time to carve new blocks from:
+/// eight of the largest, so that the tail wasted when a chunk cannot fit
+/// the next block is a small share of it.
+pub const CHUNK: usize = 32 * 1024;
+
+/// A size-class allocator over [`System`] for one thread (see the module
+/// docs). Its state is in [`Cell`]s: it is `Sync` only where there are no
+/// threads, the single-threaded wasm32 targets.
+pub struct Heap {
+    /// The first free block of each class (null when empty); each free
+    /// block holds the address of the next in its first bytes.
+    free: [Cell<*mut u8>; CLASSES],
+    /// The next unused byte of the current chunk.
+    next: Cell<*mut u8>,
+    /// How many bytes of the current chunk are left from `next`.
+    left: Cell<usize>,
+}
+
+// SAFETY: `Heap` is `Cell`s that nothing synchronises, so two threads using
+// one would race. This impl exists only for wasm32 without the `atomics`
+// feature, where a program has exactly one thread (wasm32-wasip2 has no
+// thread support without it); a target with threads does not compile it,
+// and there the static below cannot exist.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+unsafe impl Sync for Heap {}
+
+/// The component's allocator.
+#[cfg(all(
+    target_arch = "wasm32",
+    not(target_feature = "atomics"),
+    feature = "component"
+))]
+#[global_allocator]
+static HEAP: Heap = Heap::new();
+
+impl Heap {
+    /// An allocator with empty lists and no chunk (the first allocation
+    /// takes one).
+    pub const fn new() -> Self {
+        Heap {
+            free: [const { Cell::new(ptr::null_mut()) }; CLASSES],
+            next: Cell::new(ptr::null_mut()),
+            left: Cell::new(0),
+        }
+    }
+
+    /// Takes a block of class `class` (an index that [`class_of`] gave):
+    /// the head of its list, else a new one from the chunk. Null when
+    /// [`System`] has no memory for a new chunk.
+    #[inline]
+    fn take(&self, class: usize) -> *mut u8 {
+        let Some(head) = self.free.get(class) else {
+            return ptr::null_mut();
+        };
+        let block = head.get();
+        if block.is_null() {
+            return self.carve(SMALLEST << class);
+        }
+        // SAFETY: a block on a free list is one this allocator handed out,
+        // at least `SMALLEST` bytes and aligned to `ALIGN`, whose first
+        // bytes `give` wrote the next link into, and no one else uses it.
+        head.set(unsafe { block.cast::<*mut u8>().read() });
+        block
+    }
+
+    /// Puts back a block of class `class` (an index that [`class_of`]
+    /// gave), which must be one [`Heap::take`] handed out for that class.
+    #[inline]
+    fn give(&self, class: usize, block: *mut u8) {
+        if let Some(head) = self.free.get(class) {
+            // SAFETY: the caller gives back a block of this class, aligned
+            // to `ALIGN` and at least `SMALLEST` bytes, which it no longer
+            // uses: its first bytes can hold the link.
+            unsafe { block.cast::<*mut u8>().write(head.get()) };
+            head.set(block);
+        }
+    }
+
+    /// A new block of `size` bytes (a class size) from the current chunk,
+    /// or from a new one when it has too few bytes left (the rest of the
+    /// old one is abandoned). Null when [`System`] has no memory.
+    #[cold]
+    #[inline(never)]
+    fn carve(&self, size: usize) -> *mut u8 {
+        if self.left.get() < size {
+            // SAFETY: `CHUNK` is non-zero and `ALIGN` a power of two that
+            // does not overflow it: the layout is valid.
+            let chunk = unsafe { System.alloc(Layout::from_size_align_unchecked(CHUNK, ALIGN)) };
+            if chunk.is_null() {
+                return chunk;
+            }
+            self.next.set(chunk);
+            self.left.set(CHUNK);
+        }
+        let block = self.next.get();
+        // `size` <= `left`, so the new `next` is at most the chunk's end.
+        self.next.set(block.wrapping_add(size));
+        self.left.set(self.left.get() - size);
+        block
+    }
+}
+
+impl Default for Heap {
+    fn default() -> Self {
+        Heap::new()
+    }
+}
+
+/// The class of a request of `size` bytes aligned to `align`: the index
+/// of the smallest class size that holds it, or `None` for [`System`]'s
+/// requests (larger than [`LARGEST`] or aligned to more than [`ALIGN`]).
+/// A block is freed with the layout it was allocated with, so it goes back
+/// to the class it came from.
+#[inline]
+fn class_of(size: usize, align: usize) -> Option<usize> {
+    if size > LARGEST || align > ALIGN {
+        return None;
+    }
+    // At most `LARGEST`, so the power of two does not overflow. (A count
+    // of leading zeros is a few instructions shorter, but it made `dealloc`
+    // small enough for LLVM to inline it at each of the 300-odd places
+    // that free: 14 KB more component.)
+    Some((size.max(SMALLEST).next_power_of_two() / SMALLEST).trailing_zeros() as usize)
+}
+
+// SAFETY: every block handed out is `ALIGN`-aligned and at least its
+// layout's size (its class size is), or comes from `System` with the
+// layout itself; a block is in at most one place at a time (handed out,
+// on one list, or in `System`'s hands), so live blocks never overlap; and
+// the layout a block is freed or reallocated with names the class it was
+// taken from, which is how it goes back to the right place.
+unsafe impl GlobalAlloc for Heap {
+    // `alloc`, `dealloc` and `realloc` are inlined into the entry points
+    // that std's code calls (`__rust_alloc` and the others), so that an
+    // allocation is one call, not two (out of line, each took some 30 more
+    // instructions). LLVM does not inline those entry points again into the
+    // places in this crate that allocate or free, as it would a pop or a
+    // push alone (see `class_of`).
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        match class_of(layout.size(), layout.align()) {
+            Some(class) => self.take(class),
+            // SAFETY: the caller's layout, as `GlobalAlloc::alloc` requires.
+            None => unsafe { System.alloc(layout) },
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        match class_of(layout.size(), layout.align()) {
+            Some(class) => self.give(class, ptr),
+            // SAFETY: a block of this layout not served from a class came
+            // from `System` with this layout.
+            None => unsafe { System.dealloc(ptr, layout) },
+        }
+    }
+
+    // `alloc_zeroed` is the trait's own: `alloc`, then the whole size
+    // zeroed, which a recycled block needs. For `System`'s sizes that is
+    // what dlmalloc's `calloc` did as well (it clears every chunk that it
+    // did not map fresh, and wasm32 has no mapping).
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let old = class_of(layout.size(), layout.align());
+        let new = class_of(new_size, layout.align());
+        if old.is_some() && old == new {
+            // The block is as large as the class: the new size fits.
+            return ptr;
+        }
+        if old.is_none() && new.is_none() {
+            // SAFETY: the caller's arguments, as `GlobalAlloc::realloc`
+            // requires; the block came from `System` with `layout`.
+            return unsafe { System.realloc(ptr, layout, new_size) };
+        }
+        // SAFETY: `GlobalAlloc::realloc` requires `new_size`, rounded up
+        // to `layout.align()`, not to overflow `isize`: a valid layout.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        // SAFETY: `new_size` is non-zero (`realloc`'s contract).
+        let moved = unsafe { self.alloc(new_layout) };
+        if !moved.is_null() {
+            // SAFETY: both blocks are live, distinct and at least this
+            // long; the old one is freed with the layout it had.
+            unsafe {
+                ptr::copy_nonoverlapping(ptr, moved, layout.size().min(new_size));
+                self.dealloc(ptr, layout);
+            }
+        }
+        moved
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn layout(size: usize, align: usize) -> Layout {
+        Layout::from_size_align(size, align).unwrap()
+    }
+
+    /// Allocates `size` bytes aligned to `align` and fills them with `byte`.
+    fn filled(heap: &Heap, size: usize, align: usize, byte: u8) -> *mut u8 {
+        let block = unsafe { heap.alloc(layout(size, align)) };
+        assert!(!block.is_null(), "{size} bytes aligned to {align}");
+        unsafe { ptr::write_bytes(block, byte, size) };
+        block
+    }
+
+    fn bytes<'a>(block: *mut u8, size: usize) -> &'a [u8] {
+        unsafe { std::slice::from_raw_parts(block, size) }
+    }
+
+    #[test]
+    fn sizes_round_up_to_their_class() {
+        let cases = [
+            (0, Some(0)),
+            (1, Some(0)),
+            (16, Some(0)),
+            (17, Some(1)),
+            (32, Some(1)),
+            (33, Some(2)),
+            (1024, Some(6)),
+            (1025, Some(7)),
+            (4095, Some(8)),
+            (4096, Some(8)),
+            (4097, None),
+            (usize::MAX, None),
+        ];
+        for (size, class) in cases {
+            assert_eq!(class_of(size, 1), class, "size {size}");
+        }
+        assert_eq!(CLASSES, 9);
+        assert_eq!(SMALLEST << (CLASSES - 1), LARGEST);
+    }
+
+    #[test]
+    fn over_aligned_requests_are_not_classed() {
+        assert_eq!(class_of(16, 16), Some(0));
+        assert_eq!(class_of(32, 32), None);
+        assert_eq!(class_of(4096, 4096), None);
+    }
+
+    #[test]
+    fn every_class_and_alignment_is_aligned() {
+        let heap = Heap::new();
+        for class in 0..CLASSES {
+            let size = SMALLEST << class;
+            let mut align = 1;
+            while align <= size {
+                // Several of each, so that blocks carved after others are seen.
+                for _ in 0..3 {
+                    for size in [size / 2 + 1, size] {
+                        let size = size.next_multiple_of(align);
+                        let block = filled(&heap, size, align, 0x5a);
+                        assert_eq!(block as usize % align, 0, "{size} bytes aligned to {align}");
+                        if align <= ALIGN {
+                            assert_eq!(block as usize % ALIGN, 0, "{size} bytes");
+                        }
+                    }
+                }
+                align *= 2;
+            }
+        }
+    }
+
+    #[test]
+    fn a_freed_block_is_reused_by_its_class() {
+        let heap = Heap::new();
+        let first = filled(&heap, 100, 8, 1);
+        unsafe { heap.dealloc(first, layout(100, 8)) };
+        // 100 and 120 bytes are both in the 128-byte class.
+        let second = filled(&heap, 120, 4, 2);
+        assert_eq!(second, first);
+        // Another class does not take it.
+        let other = filled(&heap, 200, 8, 3);
+        assert_ne!(other, first);
+    }
+
+    #[test]
+    fn zeroed_allocations_clear_recycled_blocks() {
+        let heap = Heap::new();
+        for size in [1, 16, 48, 1000, 4096, 5000] {
+            let block = filled(&heap, size, 8, 0xff);
+            unsafe { heap.dealloc(block, layout(size, 8)) };
+            let zeroed = unsafe { heap.alloc_zeroed(layout(size, 8)) };
+            assert!(!zeroed.is_null());
+            if size <= LARGEST {
+                assert_eq!(zeroed, block, "{size} bytes: the recycled block");
+            }
+            assert!(bytes(zeroed, size).iter().all(|&b| b == 0), "{size} bytes");
+            unsafe { heap.dealloc(zeroed, layout(size, 8)) };
+        }
+    }
+
+    #[test]
+    fn realloc_within_a_class_stays_in_place() {
+        let heap = Heap::new();
+        let block = filled(&heap, 40, 8, 7);
+        let grown = unsafe { heap.realloc(block, layout(40, 8), 64) };
+        assert_eq!(grown, block);
+        let shrunk = unsafe { heap.realloc(grown, layout(64, 8), 33) };
+        assert_eq!(shrunk, block);
+        assert_eq!(bytes(shrunk, 33), [7; 33]);
+    }
+
+    #[test]
+    fn realloc_moves_across_classes_and_to_system_and_back() {
+        let heap = Heap::new();
+        let mut block = filled(&heap, 10, 8, 9);
+        let mut size = 10;
+        // Up through every class into `System`'s sizes, then down again.
+        let sizes = [20, 100, 1000, 4096, 4097, 100_000, 5000, 4000, 17, 16, 1];
+        for new_size in sizes {
+            let moved = unsafe { heap.realloc(block, layout(size, 8), new_size) };
+            assert!(!moved.is_null(), "{size} -> {new_size}");
+            assert!(
+                bytes(moved, size.min(new_size)).iter().all(|&b| b == 9),
+                "{size} -> {new_size}"
+            );
+            unsafe { ptr::write_bytes(moved, 9, new_size) };
+            block = moved;
+            size = new_size;
+        }
+        unsafe { heap.dealloc(block, layout(size, 8)) };
+    }
+
+    #[test]
+    fn large_and_over_aligned_requests_go_to_the_system() {
+        let heap = Heap::new();
+        for (size, align) in [(4097, 8), (1 << 20, 8), (64, 64), (8192, 4096)] {
+            let block = filled(&heap, size, align, 0x33);
+            assert_eq!(block as usize % align, 0);
+            let grown = unsafe { heap.realloc(block, layout(size, align), size * 2) };
+            assert!(!grown.is_null());
+            assert_eq!(grown as usize % align, 0);
+            assert!(bytes(grown, size).iter().all(|&b| b == 0x33));
+            unsafe { heap.dealloc(grown, layout(size * 2, align)) };
+        }
+    }
+
+    #[test]
+    fn blocks_larger_than_what_is_left_of_a_chunk_take_a_new_one() {
+        let heap = Heap::new();
+        // Fill most of a chunk with small blocks, then ask for the largest
+        // class several times: none may run past its chunk.
+        let small: Vec<_> = (0..CHUNK / 32 - 10).map(|_| filled(&heap, 32, 8, 1)).collect();
+        let large: Vec<_> = (0..20).map(|i| filled(&heap, LARGEST, 8, i)).collect();
+        for block in &small {
+            assert_eq!(bytes(*block, 32), [1; 32]);
+        }
+        for (i, block) in large.iter().enumerate() {
+            assert!(bytes(*block, LARGEST).iter().all(|&b| usize::from(b) == i));
+        }
+    }
+
+    /// A small, deterministic generator (xorshift64*) for the random run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// A random mix of allocations, frees and reallocations against a
+    /// model of what is live: each block is filled with its own byte, and
+    /// must still hold it (nothing else wrote over it) and not overlap any
+    /// other live block.
+    #[test]
+    fn random_operations_keep_live_blocks_apart_and_intact() {
+        let heap = Heap::new();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        // (block, size, align, fill byte)
+        let mut live: Vec<(*mut u8, usize, usize, u8)> = Vec::new();
+        let mut fill = 0u8;
+        for step in 0..20_000 {
+            let size = match rng.below(10) {
+                0 => 1 + rng.below(20_000),
+                1 => 1 + rng.below(16),
+                _ => 1 + rng.below(LARGEST + 64),
+            };
+            // Now and then over-aligned (32 to 128), which `System` serves.
+            let shifts = if rng.below(20) == 0 { 8 } else { 5 };
+            let align = 1 << rng.below(shifts);
+            let size = size.next_multiple_of(align);
+            fill = fill.wrapping_add(1);
+            match rng.below(3) {
+                0 if live.len() < 400 => {
+                    let block = filled(&heap, size, align, fill);
+                    live.push((block, size, align, fill));
+                }
+                1 if !live.is_empty() => {
+                    let (block, old, align, byte) = live.swap_remove(rng.below(live.len()));
+                    assert!(bytes(block, old).iter().all(|&b| b == byte), "step {step}");
+                    unsafe { heap.dealloc(block, layout(old, align)) };
+                }
+                _ if !live.is_empty() => {
+                    let at = rng.below(live.len());
+                    let (block, old, align, byte) = live[at];
+                    let new = size.next_multiple_of(align);
+                    let moved = unsafe { heap.realloc(block, layout(old, align), new) };
+                    assert!(!moved.is_null());
+                    assert_eq!(moved as usize % align, 0);
+                    assert!(
+                        bytes(moved, old.min(new)).iter().all(|&b| b == byte),
+                        "step {step}"
+                    );
+                    unsafe { ptr::write_bytes(moved, fill, new) };
+                    live[at] = (moved, new, align, fill);
+                }
+                _ => {}
+            }
+            if step % 500 == 0 {
+                let mut spans: Vec<_> = live.iter().map(|&(b, s, _, _)| (b as usize, s)).collect();
+                spans.sort_unstable();
+                for pair in spans.windows(2) {
+                    assert!(pair[0].0 + pair[0].1 <= pair[1].0, "step {step}: overlap");
+                }
+            }
+        }
+        for (block, size, align, byte) in live {
+            assert!(bytes(block, size).iter().all(|&b| b == byte));
+            unsafe { heap.dealloc(block, layout(size, align)) };
+        }
+    }
+}
