@@ -8,11 +8,14 @@
 //! with `Component::deserialize_file`: about 0.4 ms, plus about as much to
 //! hash the component's bytes for the entry's name.
 //!
-//! An entry is named after the component's file name and a SHA-256 of its
-//! bytes and of the engine's compatibility hash (wasmtime's version and
-//! every setting that changes the machine code), so a rebuilt component or
-//! host never maps stale code; writing a new entry removes the older ones of
-//! the same file name. An entry is written to a temporary file, flushed to
+//! An entry is named after the component's file name, a SHA-256 of its
+//! bytes and a hash of the engine's compatibility hash (wasmtime's version
+//! and every setting that changes the machine code, the CPU's features
+//! included), so a rebuilt component or host never maps stale code. Writing
+//! an entry removes the entries of the same file name built from other
+//! bytes (older builds of the component); entries of the same bytes for
+//! other engines stay, so that hosts with other settings (a pooling one
+//! beside the CLI, say) sharing a directory do not evict each other. An entry is written to a temporary file, flushed to
 //! disk and renamed into place, so a crash never leaves a partial entry
 //! under an entry's name. A directory that cannot be used only costs a
 //! compilation per run.
@@ -37,7 +40,8 @@ pub(crate) fn load(engine: &Engine, wasm: &Path, dir: Option<&Path>) -> wasmtime
         return Component::new(engine, &bytes);
     };
     let stem = file_stem(wasm);
-    let entry = dir.join(format!("{stem}-{}.{ENTRY_EXTENSION}", entry_hash(engine, &bytes)));
+    let (component_hash, engine_hash) = entry_hashes(engine, &bytes);
+    let entry = dir.join(format!("{stem}-{component_hash}-{engine_hash}.{ENTRY_EXTENSION}"));
     if entry.is_file() {
         // SAFETY: `deserialize_file` maps the file as machine code and
         // trusts it to be what `Engine::precompile_component` wrote. Entries
@@ -55,7 +59,7 @@ pub(crate) fn load(engine: &Engine, wasm: &Path, dir: Option<&Path>) -> wasmtime
         // and replaced below.
     }
     let compiled = engine.precompile_component(&bytes)?;
-    if store(dir, &stem, &entry, &compiled).is_ok() {
+    if store(dir, &stem, &component_hash, &entry, &compiled).is_ok() {
         // SAFETY: as above; the entry was written just now from `compiled`.
         if let Ok(component) = unsafe { Component::deserialize_file(engine, &entry) } {
             return Ok(component);
@@ -74,12 +78,19 @@ fn file_stem(wasm: &Path) -> String {
         .unwrap_or_else(|| "component".to_owned())
 }
 
-/// Hex SHA-256 of the component's bytes and the engine's compatibility hash.
-fn entry_hash(engine: &Engine, bytes: &[u8]) -> String {
+/// The hex SHA-256 of the component's bytes, and the first 64 bits of the
+/// SHA-256 of the engine's compatibility hash, in hex. (Wasmtime checks an
+/// artifact's engine settings again when mapping it: the engine's part of
+/// the name only keeps entries of different engines apart.)
+fn entry_hashes(engine: &Engine, bytes: &[u8]) -> (String, String) {
+    let hex = |digest: &[u8]| digest.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let mut hasher = Sha256Writer(Sha256::new());
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    hasher.0.update(bytes);
-    hasher.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    let engine_digest = hasher.0.finalize();
+    (
+        hex(&Sha256::digest(bytes)),
+        hex(engine_digest.get(..8).unwrap_or_default()),
+    )
 }
 
 /// Feeds what a [`Hash`] writes into SHA-256.
@@ -97,8 +108,8 @@ impl Hasher for Sha256Writer {
 }
 
 /// Writes `compiled` to `entry` (temporary file, flush, rename), then
-/// removes the older entries of the same component.
-fn store(dir: &Path, stem: &str, entry: &Path, compiled: &[u8]) -> std::io::Result<()> {
+/// removes the entries of the same component built from other bytes.
+fn store(dir: &Path, stem: &str, component_hash: &str, entry: &Path, compiled: &[u8]) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
     let temporary = dir.join(format!(".{stem}.{}.tmp", std::process::id()));
     let written = File::create(&temporary).and_then(|mut file| {
@@ -109,30 +120,38 @@ fn store(dir: &Path, stem: &str, entry: &Path, compiled: &[u8]) -> std::io::Resu
         let _ = fs::remove_file(&temporary);
         return Err(error);
     }
-    for stale in older_entries(dir, stem, entry) {
+    for stale in older_entries(dir, stem, component_hash) {
         let _ = fs::remove_file(stale);
     }
     Ok(())
 }
 
-/// The entries of `stem` in `dir` other than `entry`.
-fn older_entries(dir: &Path, stem: &str, entry: &Path) -> Vec<PathBuf> {
+/// The entries of `stem` in `dir` built from bytes other than those
+/// hashed to `component_hash`.
+fn older_entries(dir: &Path, stem: &str, component_hash: &str) -> Vec<PathBuf> {
     let prefix = format!("{stem}-");
+    let suffix = format!(".{ENTRY_EXTENSION}");
+    let is_hex = |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_hexdigit());
     let Ok(listing) = fs::read_dir(dir) else {
         return Vec::new();
     };
     listing
         .filter_map(Result::ok)
         .map(|found| found.path())
-        .filter(|path| path != entry)
         .filter(|path| {
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            name.strip_prefix(&prefix)
-                .and_then(|rest| rest.strip_suffix(&format!(".{ENTRY_EXTENSION}")))
-                .is_some_and(|hash| hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+            let hashes = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(&suffix));
+            match hashes.and_then(|hashes| hashes.split_once('-')) {
+                Some((component, engine)) => {
+                    is_hex(component, 64) && is_hex(engine, 16) && component != component_hash
+                }
+                None => false,
+            }
         })
         .collect()
 }
@@ -218,22 +237,34 @@ mod tests {
     }
 
     #[test]
-    fn engines_with_other_settings_get_other_entries() {
+    fn engines_with_other_settings_keep_entries_side_by_side() {
         let dir = tempfile::tempdir().unwrap();
         let wasm = dir.path().join("c.wasm");
         fs::write(&wasm, EMPTY_COMPONENT).unwrap();
+        let cache = dir.path().join("cache");
         let plain = Engine::default();
         let mut config = wasmtime::Config::new();
         config.epoch_interruption(true);
         let ticking = Engine::new(&config).unwrap();
         assert_ne!(
-            entry_hash(&plain, EMPTY_COMPONENT),
-            entry_hash(&ticking, EMPTY_COMPONENT)
+            entry_hashes(&plain, EMPTY_COMPONENT).1,
+            entry_hashes(&ticking, EMPTY_COMPONENT).1
         );
         assert_eq!(
-            entry_hash(&plain, EMPTY_COMPONENT),
-            entry_hash(&Engine::default(), EMPTY_COMPONENT)
+            entry_hashes(&plain, EMPTY_COMPONENT),
+            entry_hashes(&Engine::default(), EMPTY_COMPONENT)
         );
+        load(&plain, &wasm, Some(&cache)).unwrap();
+        load(&ticking, &wasm, Some(&cache)).unwrap();
+        let both = entries(&cache);
+        assert_eq!(both.len(), 2, "{both:?}");
+        // Each engine finds its own entry: nothing is compiled or written again.
+        let modified = |name: &String| fs::metadata(cache.join(name)).unwrap().modified().unwrap();
+        let before: Vec<_> = both.iter().map(modified).collect();
+        load(&plain, &wasm, Some(&cache)).unwrap();
+        load(&ticking, &wasm, Some(&cache)).unwrap();
+        assert_eq!(entries(&cache), both);
+        assert_eq!(both.iter().map(modified).collect::<Vec<_>>(), before);
     }
 
     #[test]
