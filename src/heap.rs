@@ -21,9 +21,10 @@
 //! of each exhausted chunk, under [`LARGEST`] bytes each) is what it keeps.
 //!
 //! The allocator is a plain type, [`Heap`], tested natively; only the
-//! `#[global_allocator]` static is the component's (wasm32, the
-//! `component` feature), so the crate linked without that feature, as the
-//! benchmark component does, keeps the system allocator.
+//! `#[global_allocator]` static is the component's (wasm32, the `heap`
+//! feature, which `component` turns on). The benchmark component turns it
+//! on too, so that the signing it times, the connector's and rusty-s3's
+//! alike, allocates as the component does.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -77,7 +78,7 @@ unsafe impl Sync for Heap {}
 #[cfg(all(
     target_arch = "wasm32",
     not(target_feature = "atomics"),
-    feature = "component"
+    feature = "heap"
 ))]
 #[global_allocator]
 static HEAP: Heap = Heap::new();
