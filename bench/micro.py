@@ -6,6 +6,9 @@
    component (it signs URLs only: its presigned GET, and a presigned PUT plus
    the body's SHA-256), both run by wasmtime (`bench/micro/`); the aws-sigv4
    crate natively; botocore's `S3SigV4Auth` in the project's virtualenv.
+   The bench component has the connector's allocator (`src/heap.rs`, the
+   `heap` feature), as the shipped component does: the connector's signing
+   and rusty-s3's both allocate through it.
 2. Parsing a realistic 1000-key ListObjectsV2 page (about 300 KB): the
    connector's parser inside the component, quick-xml's serde deserialiser
    natively, and botocore's parser.

@@ -75,11 +75,7 @@ pub struct Heap {
 unsafe impl Sync for Heap {}
 
 /// The component's allocator.
-#[cfg(all(
-    target_arch = "wasm32",
-    not(target_feature = "atomics"),
-    feature = "heap"
-))]
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics"), feature = "heap"))]
 #[global_allocator]
 static HEAP: Heap = Heap::new();
 

@@ -164,6 +164,13 @@ mod tests {
     /// The smallest component: its header and nothing else.
     const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\0\x01\0";
 
+    /// A directory holding `c.wasm` (the empty component) and the path of
+    /// a cache directory in it, not yet made.
+    fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let (_dir, wasm, cache) = fixture();
+        (dir, wasm, cache)
+    }
+
     fn entries(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
             .unwrap()
@@ -175,10 +182,7 @@ mod tests {
 
     #[test]
     fn a_component_is_compiled_once_then_mapped_from_its_entry() {
-        let dir = tempfile::tempdir().unwrap();
-        let wasm = dir.path().join("c.wasm");
-        fs::write(&wasm, EMPTY_COMPONENT).unwrap();
-        let cache = dir.path().join("cache");
+        let (_dir, wasm, cache) = fixture();
         let engine = Engine::default();
         load(&engine, &wasm, Some(&cache)).unwrap();
         let names = entries(&cache);
@@ -198,14 +202,11 @@ mod tests {
 
     #[test]
     fn a_changed_component_replaces_its_entry_and_leaves_others() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = dir.path().join("cache");
+        let (dir, wasm, cache) = fixture();
         let engine = Engine::default();
         let other = dir.path().join("other.wasm");
         fs::write(&other, EMPTY_COMPONENT).unwrap();
         load(&engine, &other, Some(&cache)).unwrap();
-        let wasm = dir.path().join("c.wasm");
-        fs::write(&wasm, EMPTY_COMPONENT).unwrap();
         load(&engine, &wasm, Some(&cache)).unwrap();
         let first = entries(&cache);
         // Another valid component: a custom section after the header.
@@ -224,10 +225,7 @@ mod tests {
 
     #[test]
     fn an_entry_that_is_not_an_artifact_is_compiled_again_and_replaced() {
-        let dir = tempfile::tempdir().unwrap();
-        let wasm = dir.path().join("c.wasm");
-        fs::write(&wasm, EMPTY_COMPONENT).unwrap();
-        let cache = dir.path().join("cache");
+        let (_dir, wasm, cache) = fixture();
         let engine = Engine::default();
         load(&engine, &wasm, Some(&cache)).unwrap();
         let entry = cache.join(&entries(&cache)[0]);
@@ -238,10 +236,7 @@ mod tests {
 
     #[test]
     fn engines_with_other_settings_keep_entries_side_by_side() {
-        let dir = tempfile::tempdir().unwrap();
-        let wasm = dir.path().join("c.wasm");
-        fs::write(&wasm, EMPTY_COMPONENT).unwrap();
-        let cache = dir.path().join("cache");
+        let (_dir, wasm, cache) = fixture();
         let plain = Engine::default();
         let mut config = wasmtime::Config::new();
         config.epoch_interruption(true);
@@ -269,9 +264,7 @@ mod tests {
 
     #[test]
     fn without_a_directory_nothing_is_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let wasm = dir.path().join("c.wasm");
-        fs::write(&wasm, EMPTY_COMPONENT).unwrap();
+        let (dir, wasm, _) = fixture();
         load(&Engine::default(), &wasm, None).unwrap();
         assert_eq!(entries(dir.path()), vec!["c.wasm".to_owned()]);
     }
