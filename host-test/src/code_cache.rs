@@ -167,7 +167,10 @@ mod tests {
     /// A directory holding `c.wasm` (the empty component) and the path of
     /// a cache directory in it, not yet made.
     fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
-        let (_dir, wasm, cache) = fixture();
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = dir.path().join("c.wasm");
+        fs::write(&wasm, EMPTY_COMPONENT).unwrap();
+        let cache = dir.path().join("cache");
         (dir, wasm, cache)
     }
 
