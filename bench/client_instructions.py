@@ -78,9 +78,9 @@ def main() -> None:
         server = json.loads(server_proc.stdout.readline())
         conn = [str(EXAMPLE), "connector", server["endpoint"], server["access_key"], server["secret_key"],
                 server["bucket"]]
-        # Fills wasmtime's code cache, so that no run below compiles. Under
+        # Fills the code cache, so that no run below compiles. Under
         # valgrind, as the runs below: the CPU features it reports differ from
-        # the machine's, and the cache is keyed by them.
+        # the machine's, and the cache keeps an entry per engine and CPU.
         instructions([*conn, "0"])
         requests = work / "requests.json"
         totals = {"connector": [], "raw": []}
