@@ -35,6 +35,9 @@ mod bindings {
         world: "connector",
         path: "wit",
         ownership: Borrowing { duplicate_if_necessary: true },
+        // `Connection`'s: a call given the connection of the call before
+        // reuses what it parsed to (see `LAST_CONNECTION`).
+        additional_derives: [PartialEq],
     });
 
     use exports::s3_connector::s3::{json, operations};
@@ -356,6 +359,27 @@ fn with_client<T>(
     with_bodies(conn, operation, HostTransport::default(), f)
 }
 
+/// The connection of the last call that gave a valid one, and what it
+/// parsed to. A host passes an instance the same connection on every call,
+/// and parsing it (the endpoint URL, the checks of the credentials and the
+/// region) cost about 9k instructions per call; a call whose connection
+/// differs in any field parses its own and replaces this.
+static LAST_CONNECTION: Mutex<Option<(wit::Connection, Connection)>> = Mutex::new(None);
+
+/// What `conn` parses to: the connection `last` holds when `conn` is the
+/// one it was parsed from, else `conn` parsed; kept in `last` either way
+/// (emptied when `conn` does not parse).
+fn remembered(
+    last: &mut Option<(wit::Connection, Connection)>,
+    conn: wit::Connection,
+) -> Result<&Connection, Deferred> {
+    let parsed = match last.take() {
+        Some((given, parsed)) if given == conn => parsed,
+        _ => connection_from_wit(&conn).map_err(defer)?,
+    };
+    Ok(&last.insert((conn, parsed)).1)
+}
+
 /// [`with_client`], over a transport that has the call's host-held bodies.
 fn with_bodies<T>(
     conn: wit::Connection,
@@ -363,12 +387,13 @@ fn with_bodies<T>(
     mut transport: HostTransport<'_>,
     f: impl FnOnce(&mut Client<'_>) -> Result<T, Error>,
 ) -> Result<T, Deferred> {
-    let connection = connection_from_wit(conn).map_err(defer)?;
+    let mut last = LAST_CONNECTION.lock().unwrap_or_else(PoisonError::into_inner);
+    let connection = remembered(&mut last, conn)?;
     // A poisoned lock only means an earlier call panicked (which the
     // component's `panic = "abort"` rules out); the cache is still usable.
     let mut state = STATE.lock().unwrap_or_else(PoisonError::into_inner);
     let mut client = Client {
-        connection: &connection,
+        connection,
         transport: &mut transport,
         state: state.get_or_insert_with(InstanceState::default),
         now: now(),
@@ -378,7 +403,7 @@ fn with_bodies<T>(
 }
 
 /// The connection as the core takes it; region and endpoint are checked.
-fn connection_from_wit(conn: wit::Connection) -> Result<Connection, Error> {
+fn connection_from_wit(conn: &wit::Connection) -> Result<Connection, Error> {
     let endpoint = match conn.endpoint.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(url) => Some(Endpoint::parse(url)?),
@@ -656,14 +681,15 @@ fn json_call(
     input: &str,
     body: Option<Vec<u8>>,
 ) -> Result<wit_json::InvokeOutput, Deferred> {
-    let connection = connection_from_wit(conn).map_err(defer)?;
+    let mut last = LAST_CONNECTION.lock().unwrap_or_else(PoisonError::into_inner);
+    let connection = remembered(&mut last, conn)?;
     let mut state = STATE.lock().unwrap_or_else(PoisonError::into_inner);
     let bodies = crate::json::Attached {
         source: transport.source.is_some(),
         sink: transport.sink.is_some(),
     };
     let output = crate::json::invoke_streamed(
-        &connection,
+        connection,
         &mut transport,
         state.get_or_insert_with(InstanceState::default),
         now(),

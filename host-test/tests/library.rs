@@ -266,6 +266,30 @@ fn wrong_secret_is_refused_as_signature_mismatch() {
     assert!(!error.to_json().to_string().contains(&conn.secret_key));
 }
 
+/// The component reuses what the connection of the call before parsed to
+/// when a call gives the same one: one instance called in turn with a good
+/// connection, a wrong secret, a bad endpoint and the good one again answers
+/// each as if it were alone.
+#[test]
+fn each_call_is_signed_with_its_own_connection() {
+    let local = Local::new();
+    let good = local.conn();
+    let mut wrong_secret = good.clone();
+    wrong_secret.secret_key = "not-the-secret-key-at-all-0000000000000".to_owned();
+    let mut bad_endpoint = good.clone();
+    bad_endpoint.endpoint = Some("ftp://nowhere".to_owned());
+    let mut instance = instance();
+    for _ in 0..2 {
+        assert_eq!(instance.list_buckets(&good).unwrap().len(), 1);
+        let refused = instance.list_buckets(&wrong_secret).unwrap_err();
+        assert_eq!(service_code(&refused), "signature-does-not-match");
+        assert_eq!(instance.list_buckets(&good).unwrap().len(), 1);
+        let invalid = instance.list_buckets(&bad_endpoint).unwrap_err();
+        assert_eq!(invalid.to_json()["error"]["field"], "endpoint", "{invalid}");
+        assert_eq!(instance.list_buckets(&good).unwrap().len(), 1);
+    }
+}
+
 #[test]
 fn list_buckets_with_zero_and_with_one_bucket() {
     let empty = Local::with_buckets(&[]);
