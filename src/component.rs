@@ -374,10 +374,37 @@ fn remembered(
     conn: wit::Connection,
 ) -> Result<&Connection, Deferred> {
     let parsed = match last.take() {
-        Some((given, parsed)) if given == conn => parsed,
+        Some((given, parsed)) if same_connection(&given, &conn) => parsed,
         _ => connection_from_wit(&conn).map_err(defer)?,
     };
     Ok(&last.insert((conn, parsed)).1)
+}
+
+/// Whether two connections are the same, field by field (every field is
+/// named, so that a field added to the record must be compared here too);
+/// strings compared a word at a time ([`crate::ascii::same`]).
+fn same_connection(a: &wit::Connection, b: &wit::Connection) -> bool {
+    let wit::Connection {
+        access_key,
+        secret_key,
+        session_token,
+        region,
+        endpoint,
+        path_style,
+        credentials_expire,
+    } = a;
+    let text = |x: &str, y: &str| crate::ascii::same(x.as_bytes(), y.as_bytes());
+    let optional = |x: &Option<String>, y: &Option<String>| match (x, y) {
+        (Some(x), Some(y)) => text(x, y),
+        (x, y) => x.is_none() && y.is_none(),
+    };
+    text(access_key, &b.access_key)
+        && text(secret_key, &b.secret_key)
+        && optional(session_token, &b.session_token)
+        && optional(region, &b.region)
+        && optional(endpoint, &b.endpoint)
+        && *path_style == b.path_style
+        && *credentials_expire == b.credentials_expire
 }
 
 /// [`with_client`], over a transport that has the call's host-held bodies.

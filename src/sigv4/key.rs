@@ -114,11 +114,12 @@ struct CachedKey {
 
 impl CachedKey {
     fn matches(&self, date: Date, ctx: &SigningContext<'_>) -> bool {
+        let same = |a: &str, b: &str| crate::ascii::same(a.as_bytes(), b.as_bytes());
         self.date == date
-            && self.region == ctx.region
-            && self.service == ctx.service
-            && self.access_key == ctx.credentials.access_key
-            && self.secret.expose() == ctx.credentials.secret_key.expose()
+            && same(&self.region, ctx.region)
+            && same(&self.service, ctx.service)
+            && same(&self.access_key, &ctx.credentials.access_key)
+            && same(self.secret.expose(), ctx.credentials.secret_key.expose())
     }
 }
 
