@@ -81,7 +81,10 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
             return false;
         }
     }
-    left.remainder().iter().zip(right.remainder()).all(|(x, y)| x == y)
+    left.remainder()
+        .iter()
+        .zip(right.remainder())
+        .all(|(x, y)| x == y)
 }
 
 #[cfg(test)]
