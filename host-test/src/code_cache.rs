@@ -15,7 +15,10 @@
 //! an entry removes the entries of the same file name built from other
 //! bytes (older builds of the component); entries of the same bytes for
 //! other engines stay, so that hosts with other settings (a pooling one
-//! beside the CLI, say) sharing a directory do not evict each other. An entry is written to a temporary file, flushed to
+//! beside the CLI, say) sharing a directory do not evict each other. It
+//! also removes entries named as the cache's first version named them,
+//! without the engine's part, which no host maps any more. An entry is
+//! written to a temporary file, flushed to
 //! disk and renamed into place, so a crash never leaves a partial entry
 //! under an entry's name. A directory that cannot be used only costs a
 //! compilation per run.
@@ -127,7 +130,8 @@ fn store(dir: &Path, stem: &str, component_hash: &str, entry: &Path, compiled: &
 }
 
 /// The entries of `stem` in `dir` built from bytes other than those
-/// hashed to `component_hash`.
+/// hashed to `component_hash`, and those named without an engine's part
+/// (`<stem>-<sha256>.cwasm`, as the cache's first version named them).
 fn older_entries(dir: &Path, stem: &str, component_hash: &str) -> Vec<PathBuf> {
     let prefix = format!("{stem}-");
     let suffix = format!(".{ENTRY_EXTENSION}");
@@ -146,10 +150,13 @@ fn older_entries(dir: &Path, stem: &str, component_hash: &str) -> Vec<PathBuf> {
             let hashes = name
                 .strip_prefix(&prefix)
                 .and_then(|rest| rest.strip_suffix(&suffix));
-            match hashes.and_then(|hashes| hashes.split_once('-')) {
-                Some((component, engine)) => {
+            match hashes.map(|hashes| (hashes, hashes.split_once('-'))) {
+                Some((_, Some((component, engine)))) => {
                     is_hex(component, 64) && is_hex(engine, 16) && component != component_hash
                 }
+                // An entry named as the cache's first version named them,
+                // without the engine's part: no host maps it any more.
+                Some((component, None)) => is_hex(component, 64),
                 None => false,
             }
         })
@@ -224,6 +231,23 @@ mod tests {
             second.iter().any(|n| n.starts_with("c-") && !first.contains(n)),
             "{first:?} {second:?}"
         );
+    }
+
+    #[test]
+    fn entries_named_without_an_engine_are_removed_with_older_builds() {
+        let (_dir, wasm, cache) = fixture();
+        fs::create_dir_all(&cache).unwrap();
+        let old_format = format!("c-{}.cwasm", "0".repeat(64));
+        let unrelated = ["c-notes.cwasm", "c-.cwasm", "readme.txt"];
+        for name in std::iter::once(old_format.as_str()).chain(unrelated) {
+            fs::write(cache.join(name), b"x").unwrap();
+        }
+        load(&Engine::default(), &wasm, Some(&cache)).unwrap();
+        let names = entries(&cache);
+        assert!(!names.contains(&old_format), "{names:?}");
+        for name in unrelated {
+            assert!(names.iter().any(|n| n == name), "{name} removed: {names:?}");
+        }
     }
 
     #[test]
