@@ -35,9 +35,6 @@ mod bindings {
         world: "connector",
         path: "wit",
         ownership: Borrowing { duplicate_if_necessary: true },
-        // `Connection`'s: a call given the connection of the call before
-        // reuses what it parsed to (see `LAST_CONNECTION`).
-        additional_derives: [PartialEq],
     });
 
     use exports::s3_connector::s3::{json, operations};
