@@ -23,7 +23,7 @@
 //! per-key errors, not as a 403.
 
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
@@ -34,6 +34,9 @@ use sha2::{Digest, Sha256};
 
 /// How long moto may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How many ports [`Moto::start`] tries.
+const START_ATTEMPTS: u32 = 3;
 
 /// The region moto's IAM, and the administrator's S3 calls, are signed for.
 pub const HOME_REGION: &str = "us-east-1";
@@ -98,8 +101,33 @@ impl Moto {
     }
 
     /// Starts a moto of its own; `None` when moto tests are skipped.
+    ///
+    /// Its port is found free and released before moto binds it, so another
+    /// listener (a server a test of the same binary starts) can take it
+    /// first: moto then exits, and a probe reaches the other listener. Each
+    /// attempt checks that moto itself answers before it is used; a failed
+    /// attempt is stopped and another port tried.
     pub fn start() -> Option<Self> {
         let binary = binary()?;
+        let mut attempt = 1;
+        let mut moto = loop {
+            match Self::spawn(&binary) {
+                Ok(moto) => break moto,
+                Err(reason) if attempt < START_ATTEMPTS => {
+                    eprintln!("moto, attempt {attempt}: {reason}; trying another port");
+                    attempt += 1;
+                }
+                Err(reason) => panic!("{}: {reason} ({attempt} attempts)", binary.display()),
+            }
+        };
+        moto.admin = moto.bootstrap_admin();
+        moto.set_auth(true);
+        Some(moto)
+    }
+
+    /// One attempt of [`Moto::start`]: moto on a free port, listening and
+    /// answering its own API; why not, otherwise (it is stopped then).
+    fn spawn(binary: &Path) -> Result<Self, String> {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -117,7 +145,7 @@ wait "$moto""#;
         let mut watchdog = Command::new("sh")
             .arg("-c")
             .arg(script)
-            .arg(&binary)
+            .arg(binary)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -138,18 +166,25 @@ wait "$moto""#;
         let deadline = Instant::now() + START_TIMEOUT;
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(status)) = moto.watchdog.try_wait() {
-                panic!("{} exited before listening ({status})", binary.display());
+                return Err(format!("exited before listening on port {port} ({status})"));
             }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not listen on port {port} within {START_TIMEOUT:?}",
-                binary.display()
-            );
+            if Instant::now() >= deadline {
+                return Err(format!("did not listen on port {port} within {START_TIMEOUT:?}"));
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
-        moto.admin = moto.bootstrap_admin();
-        moto.set_auth(true);
-        Some(moto)
+        // Whoever listens must answer moto's own API, and moto must still
+        // be running (it exits when the port was taken from it).
+        let answer = agent()
+            .get(&format!("{}/moto-api/data.json", moto.endpoint))
+            .call()
+            .map(|response| response.status().as_u16());
+        match (answer, moto.watchdog.try_wait()) {
+            (Ok(200), Ok(None)) => Ok(moto),
+            (answer, running) => Err(format!(
+                "port {port} answered {answer:?} to moto's API, moto running: {running:?}"
+            )),
+        }
     }
 
     /// `http://127.0.0.1:<port>`.
