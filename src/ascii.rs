@@ -51,6 +51,14 @@ pub fn has_byte_at_most(bytes: &[u8], max: u8) -> bool {
     any(bytes, |w| word_has_below(w, below), |b| b < below)
 }
 
+/// Whether `bytes` hold `needle`: an XML element's name is searched for
+/// the `:` of a namespace prefix with it.
+pub fn contains(bytes: &[u8], needle: u8) -> bool {
+    let spread = ONES.wrapping_mul(u64::from(needle));
+    // A byte of `word ^ spread` is zero exactly where `needle` is.
+    any(bytes, |w| word_has_below(w ^ spread, 1), |b| b == needle)
+}
+
 /// Whether `bytes` are all printable ASCII (`0x20` to `0x7e`).
 pub fn is_printable(bytes: &[u8]) -> bool {
     !any(
@@ -126,6 +134,13 @@ mod tests {
                             bytes.iter().all(|b| (0x20..0x7f).contains(b)),
                             "{bytes:?}"
                         );
+                        for needle in [b':', 0, 0x80, 0xff] {
+                            assert_eq!(
+                                contains(&bytes, needle),
+                                bytes.contains(&needle),
+                                "{bytes:?} {needle}"
+                            );
+                        }
                         for max in [b' ', 0x1f, 0, 0x7e] {
                             assert_eq!(
                                 has_byte_at_most(&bytes, max),

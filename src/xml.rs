@@ -347,10 +347,14 @@ pub fn walk(body: &[u8], root: &str, visitor: &mut dyn Visitor) -> Result<(), Er
 
 fn element_name<'a>(start: &'a BytesStart<'_>) -> &'a str {
     let qualified: &str = start.name().0;
-    // The local name, after a namespace prefix's `:` if there is one. A
-    // byte loop from the end: `rsplit` cost some 320 instructions per
-    // element in the guest, 1.3M per 1000-key page.
+    // The local name, after a namespace prefix's `:` if there is one. S3's
+    // names have none, which a word-wise scan settles (a byte loop cost
+    // some 140 instructions per element in the guest, 0.8M per 1000-key
+    // page; `rsplit` 320); a prefixed name is cut by a byte loop from the end.
     let bytes = qualified.as_bytes();
+    if !crate::ascii::contains(bytes, b':') {
+        return qualified;
+    }
     let mut at = bytes.len();
     while at > 0 && bytes[at - 1] != b':' {
         at -= 1;
