@@ -36,7 +36,7 @@ impl<'a> CanonicalHeaders<'a> {
     fn from_entries(mut sorted: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> Self {
         // A stable sort keeps repeated headers in the order they were given:
         // `get-header-value-order` signs `value4,value1,value3,value2`.
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        sort_pairs(&mut sorted, |a, b| a.0.cmp(&b.0));
         let mut entries: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(sorted.len());
         for (name, value) in sorted {
             match entries.last_mut() {
@@ -88,6 +88,16 @@ impl<'a> CanonicalHeaders<'a> {
     fn block_len(&self) -> usize {
         self.entries.iter().map(|(n, v)| n.len() + v.len() + 2).sum()
     }
+}
+
+/// A pair of canonical strings: a header or a query parameter.
+type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+/// Sorts `pairs` stably by `order`. Headers (by name) and query parameters
+/// (by name, then value) share one sort: through a function pointer it is
+/// built once into the component, where each closure would build its own.
+pub(crate) fn sort_pairs(pairs: &mut [Pair<'_>], order: fn(&Pair<'_>, &Pair<'_>) -> std::cmp::Ordering) {
+    pairs.sort_by(order);
 }
 
 /// `name` in lower case, borrowed when it already is (the usual case: the

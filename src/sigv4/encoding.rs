@@ -55,7 +55,7 @@ where
     // Sorted by name, then by value for a repeated name
     // (`get-vanilla-query-order-key`), comparing the encoded bytes. The pair
     // is compared, not `name=value`: `Param` sorts before `Param-3`.
-    pairs.sort_unstable();
+    crate::sigv4::canonical::sort_pairs(&mut pairs, |a, b| a.cmp(b));
     let mut out = String::with_capacity(pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
     for (i, (name, value)) in pairs.iter().enumerate() {
         if i > 0 {
