@@ -290,6 +290,80 @@ fn each_call_is_signed_with_its_own_connection() {
     }
 }
 
+/// Every field of the connection reaches the signature: an instance that
+/// was called with one connection and then with another that differs in a
+/// single field presigns exactly as a fresh instance given the second (the
+/// component reuses what a connection parsed to only when every field is
+/// the same). Presigning sends nothing, so no server is needed; the two
+/// URLs are compared when they were signed in the same second.
+#[test]
+fn a_connection_that_differs_in_any_field_is_not_reused() {
+    let base = Connection {
+        access_key: "AKIAREUSEDCONN000001".to_owned(),
+        secret_key: "reused/connection/secret/00000000000000".to_owned(),
+        session_token: None,
+        region: Some("eu-west-1".to_owned()),
+        // AWS itself: a custom endpoint's URLs are path-style either way.
+        endpoint: None,
+        path_style: true,
+        credentials_expire: None,
+    };
+    let in_an_hour = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    type Change = Box<dyn Fn(&mut Connection)>;
+    let variants: [(&str, Change); 7] = [
+        (
+            "access_key",
+            Box::new(|c| c.access_key = "AKIAREUSEDCONN000002".to_owned()),
+        ),
+        ("secret_key", Box::new(|c| c.secret_key.push('x'))),
+        (
+            "session_token",
+            Box::new(|c| c.session_token = Some("session-token-1".to_owned())),
+        ),
+        ("region", Box::new(|c| c.region = Some("ap-south-1".to_owned()))),
+        (
+            "endpoint",
+            Box::new(|c| c.endpoint = Some("http://s3.example.test:9000".to_owned())),
+        ),
+        ("path_style", Box::new(|c| c.path_style = false)),
+        (
+            "credentials_expire",
+            Box::new(move |c| c.credentials_expire = Some(in_an_hour - 3590)),
+        ),
+    ];
+    let input = SignedUrlInput {
+        expires_seconds: 3600,
+        ..signed_input("reused/key.txt")
+    };
+    let date = |url: &str| url.split("X-Amz-Date=").nth(1).map(|rest| rest[..16].to_owned());
+    let mut reused = instance();
+    for (field, change) in &variants {
+        let mut other = base.clone();
+        change(&mut other);
+        let mut compared = false;
+        for _ in 0..5 {
+            let first = reused.get_object_signed_url(&base, &input).unwrap().url;
+            let after = reused.get_object_signed_url(&other, &input).unwrap().url;
+            let fresh = instance().get_object_signed_url(&other, &input).unwrap().url;
+            if date(&after) != date(&fresh) || date(&first) != date(&fresh) {
+                continue;
+            }
+            assert_ne!(first, fresh, "{field}: the variant should sign differently");
+            assert_eq!(
+                after, fresh,
+                "{field}: the connection of the call before was reused"
+            );
+            compared = true;
+            break;
+        }
+        assert!(compared, "{field}: no two URLs were signed in the same second");
+    }
+}
+
 #[test]
 fn list_buckets_with_zero_and_with_one_bucket() {
     let empty = Local::with_buckets(&[]);
