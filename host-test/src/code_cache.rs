@@ -150,15 +150,14 @@ fn older_entries(dir: &Path, stem: &str, component_hash: &str) -> Vec<PathBuf> {
             let hashes = name
                 .strip_prefix(&prefix)
                 .and_then(|rest| rest.strip_suffix(&suffix));
-            match hashes.map(|hashes| (hashes, hashes.split_once('-'))) {
-                Some((_, Some((component, engine)))) => {
+            hashes.is_some_and(|hashes| match hashes.split_once('-') {
+                Some((component, engine)) => {
                     is_hex(component, 64) && is_hex(engine, 16) && component != component_hash
                 }
                 // An entry named as the cache's first version named them,
                 // without the engine's part: no host maps it any more.
-                Some((component, None)) => is_hex(component, 64),
-                None => false,
-            }
+                None => is_hex(hashes, 64),
+            })
         })
         .collect()
 }

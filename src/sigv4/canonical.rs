@@ -9,7 +9,7 @@ use std::borrow::Cow;
 /// order given, sorted by name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CanonicalHeaders<'a> {
-    entries: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    entries: Vec<Pair<'a>>,
 }
 
 impl<'a> CanonicalHeaders<'a> {
@@ -33,11 +33,11 @@ impl<'a> CanonicalHeaders<'a> {
 
     /// Sorts and joins canonicalised entries: not generic, so that the sort
     /// is built once however the pairs were given.
-    fn from_entries(mut sorted: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> Self {
+    fn from_entries(mut sorted: Vec<Pair<'a>>) -> Self {
         // A stable sort keeps repeated headers in the order they were given:
         // `get-header-value-order` signs `value4,value1,value3,value2`.
         sort_pairs(&mut sorted, |a, b| a.0.cmp(&b.0));
-        let mut entries: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(sorted.len());
+        let mut entries: Vec<Pair<'a>> = Vec::with_capacity(sorted.len());
         for (name, value) in sorted {
             match entries.last_mut() {
                 Some((last, joined)) if *last == name => {
@@ -91,7 +91,7 @@ impl<'a> CanonicalHeaders<'a> {
 }
 
 /// A pair of canonical strings: a header or a query parameter.
-type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+pub(crate) type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
 
 /// Sorts `pairs` stably by `order`. Headers (by name) and query parameters
 /// (by name, then value) share one sort: through a function pointer it is

@@ -9,6 +9,8 @@ use std::borrow::Cow;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use crate::sigv4::canonical::{sort_pairs, Pair};
+
 /// Bytes encoded in a query name or value: all but the unreserved set.
 const QUERY: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -48,14 +50,14 @@ pub fn canonical_query_from<'a, I>(query: I) -> String
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    let mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)> = query
+    let mut pairs: Vec<Pair<'a>> = query
         .into_iter()
         .map(|(name, value)| (encode_query_cow(name), encode_query_cow(value)))
         .collect();
     // Sorted by name, then by value for a repeated name
     // (`get-vanilla-query-order-key`), comparing the encoded bytes. The pair
     // is compared, not `name=value`: `Param` sorts before `Param-3`.
-    crate::sigv4::canonical::sort_pairs(&mut pairs, |a, b| a.cmp(b));
+    sort_pairs(&mut pairs, |a, b| a.cmp(b));
     let mut out = String::with_capacity(pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
     for (i, (name, value)) in pairs.iter().enumerate() {
         if i > 0 {
