@@ -1,7 +1,7 @@
 //! Size budgets: CI fails when an artifact grows past its budget.
 //!
 //! The target is a 200 KB connector with every operation in it. It is
-//! 655 KB today: 27 operations, their WIT glue and JSON face, and the
+//! 650 KB today: 27 operations, their WIT glue and JSON face, and the
 //! manifest (deflated, 10 KB). It was 1,119 KB at the start of this round
 //! of cuts: dates are now read and written by hand rather than by `time`'s
 //! format machinery (-71 KB), the manifest ships deflated (-40 KB), the
@@ -25,7 +25,9 @@
 //! for a 1000-key page through the CLI, +15 KB). Then 661 KB (the same
 //! commit as the 659 KB above, built again on another day: 661,291 bytes)
 //! became 655 KB: SigV4's header and query sorts share one instantiation
-//! of the stable sort (-6 KB).
+//! of the stable sort (-6 KB). Then 655 KB became 650 KB: the parts of a
+//! streamed upload are kept in a vector by number rather than in a
+//! `BTreeMap`, whose code went with it (-4.5 KB).
 //! `make bench-size` shows what makes up the rest. Until it reaches its target,
 //! each budget is today's size and a little room, so that nothing grows it
 //! unnoticed: lower them with every cut, and raise them only with an
@@ -40,13 +42,13 @@ use std::path::{Path, PathBuf};
 mod common;
 
 /// The most bytes the connector may have.
-const CONNECTOR_BUDGET: u64 = 665_000;
+const CONNECTOR_BUDGET: u64 = 660_000;
 
 /// The most bytes the standard-WASI build may have.
-const WASI_BUDGET: u64 = 828_000;
+const WASI_BUDGET: u64 = 823_000;
 
 /// The most bytes the HTTP artifact may have.
-const HTTP_BUDGET: u64 = 1_028_000;
+const HTTP_BUDGET: u64 = 1_023_000;
 
 /// The target the connector's budget is to come down to.
 const TARGET_BYTES: u64 = 200_000;
