@@ -160,8 +160,8 @@ MICRO_TARGET := $(abspath target/micro)
 bench-micro: moto binaryen
 	rustup target add wasm32-wasip2 >/dev/null
 	cd bench/micro && CARGO_TARGET_DIR=$(MICRO_TARGET) $(CARGO) build -p s3-connector-bench-component \
-		--release --target wasm32-wasip2
-	WASM_OPT=$(WASM_OPT) $(COMPOSE) --optimize $(MICRO_TARGET)/wasm32-wasip2/release/s3_connector_bench_component.wasm
+		--profile component --target wasm32-wasip2
+	WASM_OPT=$(WASM_OPT) $(COMPOSE) --optimize $(MICRO_TARGET)/wasm32-wasip2/component/s3_connector_bench_component.wasm
 	cd bench/micro && CARGO_TARGET_DIR=$(MICRO_TARGET) $(CARGO) build -p s3-connector-bench-runner --release
 	VENV_PYTHON=$(abspath $(VENV))/bin/python python3 bench/micro.py
 

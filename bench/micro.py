@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "target" / "bench"
 MICRO = ROOT / "target" / "micro"
-COMPONENT = MICRO / "wasm32-wasip2" / "release" / "s3_connector_bench_component.wasm"
+COMPONENT = MICRO / "wasm32-wasip2" / "component" / "s3_connector_bench_component.wasm"
 RUNNER = MICRO / "release" / "s3-connector-bench-runner"
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

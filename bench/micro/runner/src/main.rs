@@ -7,6 +7,17 @@
 //! ```text
 //! s3-connector-bench-runner BENCH.wasm PAGE.xml [ROUNDS]
 //! ```
+//!
+//! For profiles and instruction counts, two switches in the environment:
+//! `MICRO_ONLY=NAME` makes one call of the bench component's export `NAME`
+//! (`connector-sign-get`, `connector-sign-put`, `connector-presign-get`,
+//! `rusty-presign-get`, `rusty-presign-put`, `connector-parse-list`) with
+//! `MICRO_CALLS` rounds (default 1000) and prints nothing: the difference
+//! between two counts (`valgrind --tool=callgrind`) over two numbers of
+//! rounds is the instructions of one, without the compilation's. And
+//! `MICRO_PERFMAP=1` writes wasmtime's perf map (`/tmp/perf-PID.map`), so
+//! that `perf report` names the component's functions (of a build that
+//! keeps its name section, see `bench/README.md`).
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -163,6 +174,9 @@ fn main() -> Result<()> {
 
     let mut config = Config::new();
     config.wasm_component_model(true);
+    if std::env::var_os("MICRO_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     let engine = wasm(Engine::new(&config))?;
     let component = wasm(Component::from_file(&engine, wasm_path))?;
     let mut linker = Linker::<State>::new(&engine);
@@ -176,6 +190,23 @@ fn main() -> Result<()> {
     );
     let bench = wasm(Bench::instantiate(&mut store, &component, &linker))?;
 
+    if let Ok(only) = std::env::var("MICRO_ONLY") {
+        let n: u32 = match std::env::var("MICRO_CALLS") {
+            Ok(calls) => calls.parse().context("MICRO_CALLS is not a whole number")?,
+            Err(_) => 1000,
+        };
+        return match only.as_str() {
+            "connector-sign-get" => wasm(bench.call_connector_sign_get(&mut store, n)).map(drop),
+            "connector-sign-put" => wasm(bench.call_connector_sign_put(&mut store, n, &body)).map(drop),
+            "connector-presign-get" => wasm(bench.call_connector_presign_get(&mut store, n)).map(drop),
+            "rusty-presign-get" => wasm(bench.call_rusty_presign_get(&mut store, n)).map(drop),
+            "rusty-presign-put" => wasm(bench.call_rusty_presign_put(&mut store, n, &body)).map(drop),
+            "connector-parse-list" => wasm(bench.call_connector_parse_list(&mut store, n, &page)).map(drop),
+            other => Err(anyhow!(
+                "MICRO_ONLY={other}: no such export of the bench component"
+            )),
+        };
+    }
     let mut out = serde_json::Map::new();
     let mut record = |name: &str, ns: f64| {
         out.insert(name.to_owned(), serde_json::json!(ns));
