@@ -29,7 +29,7 @@ space            := $(subst ,, )
 COMPONENT_FLAGS  := --config 'target.wasm32-wasip2.rustflags=[$(subst $(space),$(comma),$(strip \
 	$(foreach dir,$(REMAPS),"--remap-path-prefix=$(dir)=")))]'
 
-.PHONY: all build binaryen wasm wasi http interop host demo test test-core manifest readme test-host fuzz-smoke moto lint fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro bench-instructions
+.PHONY: all build binaryen wasm wasi http interop host demo test test-core manifest readme test-host fuzz-smoke moto lint lint-bench fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro bench-instructions
 
 all: build
 
@@ -204,8 +204,9 @@ interop: build
 	python3 host-test/interop_http.py $(HTTP_WASM) target/release/examples/local_s3 \
 		$$(command -v $(WASMTIME) || echo $(HOME)/.cargo/bin/wasmtime)
 
-## Formatting and lints, for both crates and the wasm target.
-lint:
+## Formatting and lints, for both crates and the wasm target, and for the
+## benchmark crates (lint-bench).
+lint: lint-bench
 	rustup target add wasm32-wasip2 >/dev/null
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -214,8 +215,19 @@ lint:
 	$(CARGO) clippy -p s3-connector-wasi-http --all-targets --target wasm32-wasip2 -- -D warnings
 	$(CARGO) clippy -p s3-connector-http-face --target wasm32-wasip2 -- -D warnings
 
+## The same for bench/micro, a workspace of its own (its runner checks
+## wasmtime: a few minutes the first time).
+lint-bench:
+	rustup target add wasm32-wasip2 >/dev/null
+	cd bench/micro && $(CARGO) fmt --all -- --check
+	cd bench/micro && CARGO_TARGET_DIR=$(MICRO_TARGET) $(CARGO) clippy -p s3-connector-bench-runner \
+		--all-targets -- -D warnings
+	cd bench/micro && CARGO_TARGET_DIR=$(MICRO_TARGET) $(CARGO) clippy -p s3-connector-bench-component \
+		--target wasm32-wasip2 -- -D warnings
+
 fmt:
 	$(CARGO) fmt --all
+	cd bench/micro && $(CARGO) fmt --all
 
 clean:
 	$(CARGO) clean
