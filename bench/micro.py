@@ -18,10 +18,13 @@ and writes target/bench/micro.json and micro.svg. The ratios between two
 contenders of the runner (the component against rusty-s3, or against native
 quick-xml) are measured taking turns: 15 samples each, alternating, and the
 median of the samples' ratios, so that a neighbour's burst of work falls on
-both. Against botocore, which runs in its own process, a ratio is of the
-two medians.
+both. botocore runs in a process of its own: the runner and botocore's script
+take turns, MICRO_REPEATS times (default 3, the order turning each time), and
+a ratio against botocore is the median of each turn's ratio of the two
+medians. The table's times and the paired ratios are medians over the turns.
 
-Environment: VENV_PYTHON (botocore), MICRO_ROUNDS (default 2000).
+Environment: VENV_PYTHON (botocore), MICRO_ROUNDS (default 2000),
+MICRO_REPEATS (default 3).
 """
 
 import json
@@ -96,13 +99,27 @@ print(json.dumps({
 """
 
 
-def ratio(results: dict, mine: str, theirs: str, paired: dict | None = None) -> float | None:
-    """The pair's ratio measured taking turns when the runner made one,
-    else the ratio of the two medians (botocore runs in its own process)."""
-    if paired and f"{mine}|{theirs}" in paired:
-        return paired[f"{mine}|{theirs}"]
-    a, b = results.get(mine), results.get(theirs)
-    return None if not a or not b else a / b
+def median(values: list[float]) -> float:
+    """The median of `values` (the mean of the middle two for an even count)."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def ratio(turns: list[dict], mine: str, theirs: str, paired: bool = False) -> float | None:
+    """The median over turns of the pair's ratio: measured taking turns
+    inside the runner when it made one (`paired`), else the ratio of the
+    turn's two medians (botocore runs in its own process)."""
+    ratios = []
+    for turn in turns:
+        if paired:
+            r = turn["paired"].get(f"{mine}|{theirs}")
+        else:
+            a, b = turn["results"].get(mine), turn["results"].get(theirs)
+            r = a / b if a and b else None
+        if r is not None:
+            ratios.append(r)
+    return median(ratios) if ratios else None
 
 
 def svg(results: dict, path: Path) -> None:
@@ -143,27 +160,43 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     page_path = OUT / "list-page.xml"
     page_path.write_bytes(page())
-    runner = subprocess.run([str(RUNNER), str(COMPONENT), str(page_path), str(rounds)], check=True,
-                            capture_output=True, text=True)
-    results = json.loads(runner.stdout)
-    paired = results.pop("paired", {})
     python = os.environ.get("VENV_PYTHON") or sys.executable
-    boto = subprocess.run([python, "-c", BOTOCORE, str(rounds), str(page_path), ACCESS_KEY, SECRET_KEY], check=True,
-                          capture_output=True, text=True)
-    results.update(json.loads(boto.stdout))
+    repeats = max(int(os.environ.get("MICRO_REPEATS", "3")), 1)
 
-    print(f"page: {results['page_keys']} keys, {results['page_bytes']} bytes; median ns per operation\n")
+    def run_runner() -> dict:
+        out = subprocess.run([str(RUNNER), str(COMPONENT), str(page_path), str(rounds)], check=True,
+                             capture_output=True, text=True)
+        return json.loads(out.stdout)
+
+    def run_botocore() -> dict:
+        out = subprocess.run([python, "-c", BOTOCORE, str(rounds), str(page_path), ACCESS_KEY, SECRET_KEY], check=True,
+                             capture_output=True, text=True)
+        return json.loads(out.stdout)
+
+    turns = []
+    for turn in range(repeats):
+        if turn % 2 == 0:
+            mine, boto = run_runner(), run_botocore()
+        else:
+            boto, mine = run_botocore(), run_runner()
+        paired_turn = mine.pop("paired", {})
+        mine.update(boto)
+        turns.append({"results": mine, "paired": paired_turn})
+    results = {name: median([t["results"][name] for t in turns]) for name in turns[0]["results"]}
+    paired = {name: median([t["paired"][name] for t in turns]) for name in turns[0]["paired"]}
+
+    print(f"page: {int(results['page_keys'])} keys, {int(results['page_bytes'])} bytes; median ns per operation over {repeats} turns\n")
     for name in sorted(k for k in results if "/" in k):
         v = results[name]
         print(f"  {name:<40} {v:12.0f} ns")
     targets = [
-        ("signing GET in the component <= 0.4x rusty-s3 (its presigned GET)", ratio(results, "sign_get/connector", "presign_get/rusty-s3", paired), 0.4),
-        ("presigned GET in the component <= 0.4x rusty-s3 (like for like)", ratio(results, "presign_get/connector", "presign_get/rusty-s3", paired), 0.4),
-        ("signing PUT (with its SHA-256) in the component <= 0.4x rusty-s3", ratio(results, "sign_put/connector", "sign_put/rusty-s3", paired), 0.4),
-        ("signing GET in the component <= 0.12x botocore", ratio(results, "sign_get/connector", "sign_get/botocore"), 0.12),
-        ("signing PUT in the component <= 0.12x botocore", ratio(results, "sign_put/connector", "sign_put/botocore"), 0.12),
-        ("parsing the page in the component <= 1x quick-xml serde natively", ratio(results, "parse_list/connector", "parse_list/quick-xml serde (native)", paired), 1.0),
-        ("parsing the page in the component at least 40x faster than botocore", ratio(results, "parse_list/connector", "parse_list/botocore"), 1 / 40),
+        ("signing GET in the component <= 0.4x rusty-s3 (its presigned GET)", ratio(turns, "sign_get/connector", "presign_get/rusty-s3", paired=True), 0.4),
+        ("presigned GET in the component <= 0.4x rusty-s3 (like for like)", ratio(turns, "presign_get/connector", "presign_get/rusty-s3", paired=True), 0.4),
+        ("signing PUT (with its SHA-256) in the component <= 0.4x rusty-s3", ratio(turns, "sign_put/connector", "sign_put/rusty-s3", paired=True), 0.4),
+        ("signing GET in the component <= 0.12x botocore", ratio(turns, "sign_get/connector", "sign_get/botocore"), 0.12),
+        ("signing PUT in the component <= 0.12x botocore", ratio(turns, "sign_put/connector", "sign_put/botocore"), 0.12),
+        ("parsing the page in the component <= 1x quick-xml serde natively", ratio(turns, "parse_list/connector", "parse_list/quick-xml serde (native)", paired=True), 1.0),
+        ("parsing the page in the component at least 40x faster than botocore", ratio(turns, "parse_list/connector", "parse_list/botocore"), 1 / 40),
     ]
     print("\ntargets")
     report = []
@@ -172,8 +205,9 @@ def main() -> None:
         print(f"  {'PASS' if ok else 'FAIL'}  {label}: {'-' if r is None else f'{r:.3f}x'}")
         report.append({"target": label, "ratio": r, "limit": limit, "pass": ok})
     machine = {"uname": " ".join(os.uname()), "nproc": os.cpu_count(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    (OUT / "micro.json").write_text(json.dumps({"machine": machine, "rounds": rounds, "results_ns": results, "paired_ratios": paired,
-                                                  "targets": report}, indent=1))
+    (OUT / "micro.json").write_text(json.dumps({"machine": machine, "rounds": rounds, "repeats": repeats,
+                                                  "results_ns": results, "paired_ratios": paired,
+                                                  "turns": turns, "targets": report}, indent=1))
     svg(results, OUT / "micro.svg")
     print("\nwrote target/bench/micro.json and target/bench/micro.svg")
 
