@@ -33,21 +33,22 @@ impl<'a> CanonicalHeaders<'a> {
 
     /// Sorts and joins canonicalised entries: not generic, so that the sort
     /// is built once however the pairs were given.
-    fn from_entries(mut sorted: Vec<Pair<'a>>) -> Self {
+    fn from_entries(mut entries: Vec<Pair<'a>>) -> Self {
         // A stable sort keeps repeated headers in the order they were given:
         // `get-header-value-order` signs `value4,value1,value3,value2`.
-        sort_pairs(&mut sorted, |a, b| a.0.cmp(&b.0));
-        let mut entries: Vec<Pair<'a>> = Vec::with_capacity(sorted.len());
-        for (name, value) in sorted {
-            match entries.last_mut() {
-                Some((last, joined)) if *last == name => {
-                    let joined = joined.to_mut();
-                    joined.push(',');
-                    joined.push_str(&value);
-                }
-                _ => entries.push((name, value)),
+        sort_pairs(&mut entries, |a, b| a.0.cmp(&b.0));
+        // Headers of one name, next to each other after the sort, become one
+        // whose values are joined in that order (in place: `dedup_by` hands
+        // the later entry first, then the one it is kept in).
+        entries.dedup_by(|(name, value), (kept, joined)| {
+            let same = *kept == *name;
+            if same {
+                let joined = joined.to_mut();
+                joined.push(',');
+                joined.push_str(value);
             }
-        }
+            same
+        });
         CanonicalHeaders { entries }
     }
 

@@ -174,25 +174,37 @@ pub fn add_signing_headers(
     set_signing_headers(request, ctx, content_sha256, string_to_sign::amz_date(ctx.time));
 }
 
-/// [`add_signing_headers`] with `x-amz-date` already formatted.
+/// [`add_signing_headers`] with `x-amz-date` already formatted. The
+/// headers it sets, and any `Authorization`, are taken out in one pass, and
+/// room is made for them and the `Authorization` to come in one step.
 fn set_signing_headers(
     request: &mut HttpRequest,
     ctx: &SigningContext<'_>,
     content_sha256: Option<&str>,
     amz_date: String,
 ) {
-    request
-        .headers
-        .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+    let token = ctx.credentials.session_token.as_ref();
+    request.headers.retain(|(n, _)| {
+        !(n.eq_ignore_ascii_case("authorization")
+            || n.eq_ignore_ascii_case("host")
+            || n.eq_ignore_ascii_case("x-amz-date")
+            || (content_sha256.is_some() && n.eq_ignore_ascii_case("x-amz-content-sha256"))
+            || (token.is_some() && n.eq_ignore_ascii_case("x-amz-security-token")))
+    });
+    request.headers.reserve(5);
     let host = request.host.clone();
-    set_header(request, "host", host);
-    set_header(request, "x-amz-date", amz_date);
+    request.headers.push(("host".to_owned(), host));
+    request.headers.push(("x-amz-date".to_owned(), amz_date));
     if let Some(hash) = content_sha256 {
-        set_header(request, "x-amz-content-sha256", hash.to_owned());
+        request
+            .headers
+            .push(("x-amz-content-sha256".to_owned(), hash.to_owned()));
     }
-    if let Some(token) = &ctx.credentials.session_token {
+    if let Some(token) = token {
         // S3 wants the token signed (the suite's `post-sts-header-before`).
-        set_header(request, "x-amz-security-token", token.expose().to_owned());
+        request
+            .headers
+            .push(("x-amz-security-token".to_owned(), token.expose().to_owned()));
     }
 }
 
@@ -240,12 +252,6 @@ fn header_signature_at(
         signed_headers: headers.signed_headers(),
         signature,
     }
-}
-
-/// Replaces (or adds) a header, matching its name case-insensitively.
-fn set_header(request: &mut HttpRequest, name: &str, value: String) {
-    request.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-    request.headers.push((name.to_owned(), value));
 }
 
 #[cfg(test)]
