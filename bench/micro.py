@@ -29,6 +29,7 @@ MICRO_REPEATS (default 3).
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -99,13 +100,6 @@ print(json.dumps({
 """
 
 
-def median(values: list[float]) -> float:
-    """The median of `values` (the mean of the middle two for an even count)."""
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
 def ratio(turns: list[dict], mine: str, theirs: str, paired: bool = False) -> float | None:
     """The median over turns of the pair's ratio: measured taking turns
     inside the runner when it made one (`paired`), else the ratio of the
@@ -119,7 +113,7 @@ def ratio(turns: list[dict], mine: str, theirs: str, paired: bool = False) -> fl
             r = a / b if a and b else None
         if r is not None:
             ratios.append(r)
-    return median(ratios) if ratios else None
+    return statistics.median(ratios) if ratios else None
 
 
 def svg(results: dict, path: Path) -> None:
@@ -182,8 +176,8 @@ def main() -> None:
         paired_turn = mine.pop("paired", {})
         mine.update(boto)
         turns.append({"results": mine, "paired": paired_turn})
-    results = {name: median([t["results"][name] for t in turns]) for name in turns[0]["results"]}
-    paired = {name: median([t["paired"][name] for t in turns]) for name in turns[0]["paired"]}
+    results = {name: statistics.median([t["results"][name] for t in turns]) for name in turns[0]["results"]}
+    paired = {name: statistics.median([t["paired"][name] for t in turns]) for name in turns[0]["paired"]}
 
     print(f"page: {int(results['page_keys'])} keys, {int(results['page_bytes'])} bytes; median ns per operation over {repeats} turns\n")
     for name in sorted(k for k in results if "/" in k):
