@@ -22,15 +22,17 @@ const QUERY: &AsciiSet = &NON_ALPHANUMERIC
 const PATH: &AsciiSet = &QUERY.remove(b'/');
 
 /// Encodes an object key (raw, as the user gave it) into a URL path segment
-/// sequence, once. `a b/c+d` -> `a%20b/c%2Bd`.
-pub fn encode_path(key: &str) -> String {
-    utf8_percent_encode(key, PATH).to_string()
+/// sequence, once. `a b/c+d` -> `a%20b/c%2Bd`. Borrows the key when nothing
+/// in it needs encoding (built without `fmt`, which costs more than the
+/// encoding on every request).
+pub fn encode_path(key: &str) -> Cow<'_, str> {
+    utf8_percent_encode(key, PATH).into()
 }
 
 /// Encodes a query name or value strictly: space is `%20`, `+` is `%2B`,
 /// `/` is `%2F`.
 pub fn encode_query_component(value: &str) -> String {
-    utf8_percent_encode(value, QUERY).to_string()
+    encode_query_cow(value).into_owned()
 }
 
 /// As [`encode_query_component`], borrowing when nothing needs encoding.

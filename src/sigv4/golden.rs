@@ -134,7 +134,7 @@ fn parse_request(text: &str) -> HttpRequest {
         method: method(method_name),
         scheme: "https".to_owned(),
         host,
-        path: encode_path(raw_path),
+        path: encode_path(raw_path).into_owned(),
         query,
         headers,
         body: body.as_bytes().into(),
