@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use s3_connector::connection::Credentials;
-use s3_connector::http::{Body, HttpRequest, HttpResponse, Method};
+use s3_connector::connection::{Connection, Credentials, Region};
+use s3_connector::http::{Body, HttpRequest, HttpResponse, Method, OpRequest};
 use s3_connector::sigv4::key::{SigningKey, SigningKeyCache};
 use s3_connector::sigv4::{self, SigningContext};
 
@@ -35,30 +35,37 @@ fn context(credentials: &Credentials) -> SigningContext<'_> {
     }
 }
 
-fn request(method: Method, body: Body) -> HttpRequest {
-    HttpRequest {
-        method,
-        scheme: "https".to_owned(),
-        host: format!("{BUCKET}.s3.{REGION}.amazonaws.com"),
-        path: format!("/{KEY}"),
-        query: Vec::new(),
-        headers: Vec::new(),
-        body,
+/// The connection an instance holds: AWS, virtual-hosted addressing.
+fn connection() -> Connection {
+    Connection {
+        credentials: Credentials::new(ACCESS_KEY, SECRET_KEY, None),
+        region: Region::Named(REGION.to_owned()),
+        endpoint: None,
+        path_style: false,
     }
+}
+
+/// The request as an operation builds it and the client addresses it: an
+/// [`OpRequest`] for the bucket and key, then [`Connection::address`] (the
+/// host and the key encoded into the path).
+fn request(connection: &Connection, method: Method, body: Body) -> HttpRequest {
+    let mut op = OpRequest::new(method, Some(BUCKET), Some(KEY));
+    op.body = body;
+    connection.address(&op, REGION)
 }
 
 /// The connector's header signing, as an instance does it: the day's key
 /// from its cache, the payload hashed.
 fn connector_sign(rounds: u32, method: Method, body: &[u8]) -> String {
-    let credentials = Credentials::new(ACCESS_KEY, SECRET_KEY, None);
-    let ctx = context(&credentials);
+    let connection = connection();
+    let ctx = context(&connection.credentials);
     let mut cache = SigningKeyCache::new();
     let mut last = String::new();
     // The body is owned once, as an operation's is; each request shares it.
     let body = Body::from(body);
     for _ in 0..rounds {
         let key: SigningKey = cache.key(&ctx);
-        let mut signed = request(method, body.clone());
+        let mut signed = request(&connection, method, body.clone());
         sigv4::sign_with_key(&mut signed, &ctx, &key);
         last = signed.header("authorization").unwrap_or_default().to_owned();
     }
@@ -80,14 +87,14 @@ impl Guest for Bench {
     }
 
     fn connector_presign_get(rounds: u32) -> String {
-        let credentials = Credentials::new(ACCESS_KEY, SECRET_KEY, None);
-        let ctx = context(&credentials);
+        let connection = connection();
+        let ctx = context(&connection.credentials);
         let mut cache = SigningKeyCache::new();
         let mut last = String::new();
         for _ in 0..rounds {
             let key = cache.key(&ctx);
-            last =
-                sigv4::presign::presign_url_with_key(&request(Method::Get, Body::empty()), &ctx, &key, 3600);
+            let request = request(&connection, Method::Get, Body::empty());
+            last = sigv4::presign::presign_url_with_key(&request, &ctx, &key, 3600);
         }
         last
     }
