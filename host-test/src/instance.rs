@@ -96,6 +96,32 @@ pub struct HostState {
     // How long a call may go without a streamed request completing.
     call_timeout: Duration,
     progress: Progress,
+    renewal: Renewal,
+}
+
+/// When a progress report starts a call's deadline again: after a request
+/// was answered, for more bytes than the last report that did.
+#[derive(Debug, Default)]
+struct Renewal {
+    /// Whether a `send` was answered since the last renewal.
+    answered: bool,
+    /// The bytes the last renewing report gave.
+    renewed_at: u64,
+}
+
+impl Renewal {
+    /// Whether a report of `transferred` bytes renews the deadline (and,
+    /// when it does, takes it as the new mark).
+    fn renews(&mut self, transferred: u64) -> bool {
+        let renews = self.answered && transferred > self.renewed_at;
+        if renews {
+            *self = Renewal {
+                answered: false,
+                renewed_at: transferred,
+            };
+        }
+        renews
+    }
 }
 
 /// The store's limits, and the largest linear memory the component reached.
@@ -148,6 +174,26 @@ impl HostState {
             self.deadline = Instant::now().checked_add(self.call_timeout);
             lock(&self.outgoing).set_deadline(self.deadline);
         }
+    }
+
+    /// The component reports `transferred` bytes of a transfer done. When a
+    /// request was answered since the last such report and the count grew,
+    /// that is progress too (a part copied on the server's side, whose
+    /// bytes never pass through here): the deadline starts again. A report
+    /// alone, with no answered request behind it or no more bytes, does not
+    /// move the deadline.
+    fn reported_progress(&mut self, transferred: u64) {
+        if self.renewal.renews(transferred) {
+            self.transfer_made_progress();
+        }
+    }
+
+    /// A new call starts: its deadline from now, no progress yet.
+    fn start_call(&mut self) {
+        self.deadline = Instant::now().checked_add(self.call_timeout);
+        self.renewal = Renewal::default();
+        self.progress.reset(None);
+        lock(&self.outgoing).set_deadline(self.deadline);
     }
 }
 
@@ -257,6 +303,7 @@ impl wit_host::bodies::HostBodySink for HostState {
 impl wit_host::bodies::Host for HostState {
     fn progress(&mut self, transferred: u64, total: Option<u64>) {
         self.progress.confirm(transferred, total);
+        self.reported_progress(transferred);
     }
 }
 
@@ -278,7 +325,9 @@ impl wit_host::http_outgoing::Host for HostState {
         if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             return Err(TransportError::Timeout);
         }
-        lock(&self.outgoing).send(request)
+        let answer = lock(&self.outgoing).send(request);
+        self.renewal.answered |= answer.is_ok();
+        answer
     }
 
     fn send_from(
@@ -441,6 +490,7 @@ impl Instance {
             deadline: None,
             call_timeout: options.call_timeout,
             progress: Progress::default(),
+            renewal: Renewal::default(),
         };
         let mut store = Store::new(pre.engine(), state);
         store.limiter(|state| &mut state.limits);
@@ -515,10 +565,7 @@ impl Instance {
             .exports
             .typed(&mut self.store, &self.instance, export, signature)?;
         self.store.set_epoch_deadline(deadline_ticks(self.call_timeout));
-        let deadline = Instant::now().checked_add(self.call_timeout);
-        self.store.data_mut().deadline = deadline;
-        self.store.data().progress.reset(None);
-        lock(&self.store.data().outgoing).set_deadline(deadline);
+        self.store.data_mut().start_call();
         match func.call(&mut self.store, params) {
             Ok((value,)) => Ok(value),
             Err(trap) => {
@@ -902,6 +949,19 @@ fn deadline_ticks(timeout: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_renews_the_deadline_only_after_an_answer_and_for_more_bytes() {
+        let mut renewal = Renewal::default();
+        assert!(!renewal.renews(10), "no request answered yet");
+        renewal.answered = true;
+        assert!(renewal.renews(10));
+        assert!(!renewal.renews(20), "the answer was used");
+        renewal.answered = true;
+        assert!(!renewal.renews(10), "no more bytes than before");
+        assert!(!renewal.renews(0));
+        assert!(renewal.renews(11));
+    }
 
     #[test]
     fn deadline_is_never_zero_ticks() {

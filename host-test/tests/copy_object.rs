@@ -11,14 +11,15 @@
 mod common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use common::fake_server::{Answer, FakeServer, Script};
 use common::moto::{uri_encode, xml_text, Moto};
 use common::schema::check_output;
-use common::{instance, Local};
+use common::{instance, runtime, Local};
 use s3_connector_host::error::ConnectorError;
-use s3_connector_host::wit::Connection;
-use s3_connector_host::{CallError, Instance};
+use s3_connector_host::wit::{Connection, Request, Response, TransportError};
+use s3_connector_host::{CallError, HostError, Instance, InstanceOptions, Outgoing, UreqOutgoing};
 use serde_json::{json, Value};
 
 /// Runs `operation` through the JSON face: its output (checked against its
@@ -737,4 +738,102 @@ fn moto_a_user_with_the_listed_permissions_copies_and_one_without_is_told_which(
     assert_eq!(code(&denied), "access-denied");
     let line = denied.unwrap_err().to_json_line();
     assert!(line.contains("s3:GetObject"), "{line}");
+}
+
+/// The local server's transport, with each part copy (`UploadPartCopy`)
+/// answered `delay` late, as S3 answers a part only once it has copied it.
+struct SlowPartCopies {
+    inner: UreqOutgoing,
+    delay: Duration,
+}
+
+impl Outgoing for SlowPartCopies {
+    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
+        let part_copy = request.url.contains("partNumber=")
+            && request
+                .headers
+                .iter()
+                .any(|h| h.name.eq_ignore_ascii_case("x-amz-copy-source"));
+        let answer = self.inner.send(request);
+        if part_copy {
+            std::thread::sleep(self.delay);
+        }
+        answer
+    }
+
+    fn set_explicit_endpoint(&mut self, endpoint: Option<&str>) {
+        self.inner.set_explicit_endpoint(endpoint);
+    }
+
+    fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
+        self.inner.set_deadline(deadline);
+    }
+}
+
+/// Puts a 15 MiB source and copies it in three parts of 5 MiB through an
+/// instance whose calls have `call_timeout`, each part answered `delay`
+/// late.
+fn copy_in_slow_parts(delay: Duration, call_timeout: Duration) -> (Local, Result<Value, CallError>) {
+    let local = Local::with_buckets(&["slow"]);
+    let conn = local.conn();
+    let source = bytes(15 * 1024 * 1024, 3);
+    put(&mut instance(), &conn, "slow", "src.bin", &source, json!({}));
+    let outgoing = SlowPartCopies {
+        inner: UreqOutgoing::default(),
+        delay,
+    };
+    let options = InstanceOptions::new(outgoing).with_call_timeout(call_timeout);
+    let mut slow = runtime().instance(options).unwrap();
+    let result = copy(
+        &mut slow,
+        &conn,
+        &json!({
+            "source_bucket_name": "slow", "source_object_path": "src.bin",
+            "bucket_name": "slow", "object_path": "dst.bin",
+            "multipart_threshold": 5 * 1024 * 1024, "part_size": 5 * 1024 * 1024
+        }),
+    );
+    (local, result)
+}
+
+#[test]
+fn a_copy_in_parts_may_outlast_the_call_deadline_while_parts_complete() {
+    // Three parts of 400 ms each against a deadline of 1 s: each part copied
+    // starts the deadline again, as a streamed part does.
+    let (local, result) = copy_in_slow_parts(Duration::from_millis(400), Duration::from_secs(1));
+    let output = result.unwrap_or_else(|e| panic!("the copy failed: {}", e.to_json_line()));
+    assert_eq!(output["parts"], 3, "{output}");
+    let conn = local.conn();
+    let mut i = instance();
+    assert_eq!(
+        read(&mut i, &conn, "slow", "dst.bin", None),
+        read(&mut i, &conn, "slow", "src.bin", None)
+    );
+}
+
+#[test]
+fn a_part_copy_that_outlasts_the_call_deadline_stops_the_call() {
+    // The deadline still holds for each step: one part taking longer than
+    // the whole deadline stops the call, and no copy appears.
+    let (local, result) = copy_in_slow_parts(Duration::from_millis(1500), Duration::from_secs(1));
+    assert!(
+        matches!(result, Err(CallError::Host(HostError::Timeout(_)))),
+        "{:?}",
+        result.map_err(|e| e.to_json_line())
+    );
+    let conn = local.conn();
+    let listed = ok(
+        &mut instance(),
+        &conn,
+        "list-objects",
+        &json!({"bucket_name": "slow"}),
+        None,
+    );
+    let keys: Vec<&str> = listed["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["src.bin"], "{listed}");
 }
