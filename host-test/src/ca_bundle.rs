@@ -107,6 +107,16 @@ impl CaBundle {
         self.certs.is_empty()
     }
 
+    /// The roots rustls verifies servers with for `serve`: the public
+    /// webpki roots and, when given, `bundle`'s.
+    pub fn root_store(bundle: Option<&CaBundle>) -> RootCertStore {
+        let mut roots = RootCertStore::empty();
+        let public = webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned();
+        let extra = bundle.into_iter().flat_map(|b| b.certs.iter().cloned());
+        roots.add_parsable_certificates(public.chain(extra));
+        roots
+    }
+
     /// The roots ureq verifies servers with: the public webpki roots (the
     /// ones ureq uses by default) and these.
     pub(crate) fn root_certs(&self) -> RootCerts {

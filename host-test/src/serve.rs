@@ -13,7 +13,9 @@
 //! `--local` or an explicit loopback endpoint,
 //! `S3_CONNECTOR_ALLOW_PRIVATE_NETWORK` with `--allow-private-network`).
 //! Nothing else of the host's environment, no files and no sockets of its
-//! own; its way out is `wasi:http/outgoing-handler`.
+//! own; its way out is `wasi:http/outgoing-handler`, which sends through
+//! [`GuardedSend`]: every host name resolved here and each address checked
+//! with the same allowances, the connection made to a checked address.
 
 use std::convert::Infallible;
 use std::io::Write as _;
@@ -31,8 +33,10 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::ca_bundle::CaBundle;
 use crate::cli::{start_local, Args};
 use crate::error::HostError;
+use crate::guarded_send::GuardedSend;
 use crate::local_server::{self, LocalServer};
 
 /// The command that serves the HTTP face.
@@ -90,7 +94,8 @@ fn run(args: &Args, env: &[(String, String)]) -> Result<(), HostError> {
         None => None,
     };
     let guest_env = guest_env(args, env, local.as_ref());
-    let server = Server::load(&wasm, guest_env)?;
+    let send = guarded_send(args, &guest_env)?;
+    let server = Server::load(&wasm, guest_env, send)?;
     let listen = args.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -165,6 +170,22 @@ pub fn guest_env(
     vars
 }
 
+/// How the component's requests leave: to the addresses the guest's
+/// allowances allow (the same as the adapter's, checked here on every
+/// address a name resolves to), the deployment's endpoint among them, with
+/// TLS trusting the public roots and `--ca-bundle` (or AWS_CA_BUNDLE).
+fn guarded_send(args: &Args, guest_env: &[(String, String)]) -> Result<GuardedSend, HostError> {
+    let config = crate::cli::http_config(args).map_err(|e| HostError::Config(e.to_string()))?;
+    let var = |name: &str| guest_env.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let endpoint = var("AWS_ENDPOINT_URL_S3").or_else(|| var("AWS_ENDPOINT_URL"));
+    Ok(GuardedSend::new(
+        config.address_policy,
+        var(ALLOW_LOOPBACK).is_some(),
+        endpoint,
+        CaBundle::root_store(config.ca_bundle.as_ref()),
+    ))
+}
+
 /// Whether `url`'s host is a loopback address (or `localhost`).
 fn is_loopback_url(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -183,6 +204,7 @@ fn is_loopback_url(url: &str) -> bool {
 struct Server {
     pre: ProxyPre<RequestState>,
     env: Vec<(String, String)>,
+    send: GuardedSend,
 }
 
 /// The store of one request's instance.
@@ -190,6 +212,7 @@ struct RequestState {
     table: ResourceTable,
     wasi: WasiCtx,
     http: WasiHttpCtx,
+    send: GuardedSend,
     limits: StoreLimits,
 }
 
@@ -207,14 +230,14 @@ impl WasiHttpView for RequestState {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: Default::default(),
+            hooks: &mut self.send,
         }
     }
 }
 
 impl Server {
     /// Compiles (or loads from the code cache) and links the component.
-    fn load(wasm: &Path, env: Vec<(String, String)>) -> Result<Arc<Self>, HostError> {
+    fn load(wasm: &Path, env: Vec<(String, String)>, send: GuardedSend) -> Result<Arc<Self>, HostError> {
         if !wasm.is_file() {
             return Err(HostError::Config(format!(
                 "the HTTP component is not at {}: build it with `make http` (or give --http-wasm)",
@@ -234,7 +257,7 @@ impl Server {
             .instantiate_pre(&component)
             .and_then(ProxyPre::new)
             .map_err(load)?;
-        Ok(Arc::new(Self { pre, env }))
+        Ok(Arc::new(Self { pre, env, send }))
     }
 
     /// Accepts connections until the process stops, each on its own task.
@@ -299,6 +322,7 @@ impl Server {
                 table: ResourceTable::new(),
                 wasi: wasi.build(),
                 http: WasiHttpCtx::new(),
+                send: self.send.clone(),
                 limits: crate::sandbox::store_limits(MEMORY_LIMIT),
             },
         );

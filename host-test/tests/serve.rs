@@ -461,3 +461,70 @@ fn a_download_that_fails_mid_body_breaks_the_answer_instead_of_ending_it_short()
     );
     assert!(rest.len() + first.len() <= bytes.len());
 }
+
+/// A name of this machine, other than `localhost`, that resolves to a
+/// loopback address only (its host name, from /etc/hosts), if it has one.
+fn loopback_name() -> Option<String> {
+    use std::net::ToSocketAddrs;
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let name = name.trim();
+    let mut addrs = (name, 80).to_socket_addrs().ok()?.peekable();
+    addrs.peek()?;
+    let all_loopback = addrs.all(|a| a.ip().is_loopback());
+    (all_loopback && !name.eq_ignore_ascii_case("localhost") && !name.is_empty()).then(|| name.to_owned())
+}
+
+#[test]
+fn a_callers_endpoint_named_onto_a_refused_address_gets_no_connection() {
+    // The adapter inside the component refuses only addresses it can see
+    // written out; `serve` resolves every name and refuses what the name
+    // points at. Here the deployment has no local server, so loopback is
+    // refused, and the caller names this machine by its host name.
+    let Some(name) = loopback_name() else {
+        eprintln!("skipped: this machine's host name does not resolve to loopback only");
+        return;
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-connector"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--http-wasm"])
+        .arg(http_wasm())
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_S3")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let body = json!({"connection": {"access_key": "AKIDEXAMPLE", "secret_key": "secret",
+        "endpoint": format!("http://{name}:{port}"), "region": "us-east-1", "path_style": true},
+        "input": {"bucket_name": BUCKET}});
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let response = agent
+        .post(format!("{url}/v1/list-objects"))
+        .send(body.to_string())
+        .unwrap();
+    let answer = Answer::read(response);
+    let _ = child.kill();
+    let mut stderr = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+    let _ = child.wait();
+    let error = answer.error();
+    assert_eq!(error["kind"], "transport", "{}", answer.text());
+    assert_eq!(error["error"]["kind"], "denied", "{}", answer.text());
+    assert!(listener.accept().is_err(), "the refused address got a connection");
+    assert!(
+        stderr.contains(&format!(
+            "{name}:{port}: 127.0.0.1 is a loopback address, reachable only with --local or as serve's --endpoint"
+        )),
+        "{stderr}"
+    );
+}

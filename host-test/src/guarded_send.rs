@@ -1,0 +1,540 @@
+//! How `serve` sends the component's requests.
+//!
+//! wasmtime's default `wasi:http` client connects to whatever a request's
+//! host name resolves to. The adapter inside the component refuses
+//! loopback, private and link-local destinations, but only those written
+//! as IP addresses: a component cannot resolve names. So a caller of
+//! `serve` who names its own endpoint could reach the cloud metadata
+//! service or a private network through a name that resolves there.
+//!
+//! [`GuardedSend`] sends as the default client does (HTTP/1.1, TLS with the
+//! public Web PKI roots, the request's connect, first-byte and
+//! between-bytes timeouts), except that the host resolves each name itself,
+//! checks every address found against the CLI's address policy
+//! ([`crate::policy`]), and connects to one of the very addresses checked.
+//! A name with one refused address among its answers is refused whole, and
+//! a name cannot resolve to a public address for the check and to another
+//! for the connection. A refusal is the `wasi:http` error
+//! `destination-ip-prohibited`, and no connection is made.
+
+use std::future::Future;
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use hyper::body::{Frame, Incoming};
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+use crate::policy::{AddressKind, AddressPolicy, Origin};
+
+/// What the default client waits when a request sets no timeout.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Where `serve`'s component may connect, and the roots its TLS trusts.
+#[derive(Clone)]
+pub struct GuardedSend {
+    policy: AddressPolicy,
+    /// Loopback addresses are reachable (`--local`, or a loopback endpoint
+    /// given to `serve`).
+    loopback: bool,
+    /// The deployment's endpoint (`host`, `port`): its addresses are
+    /// reachable even when loopback, as the CLI's explicit endpoint is.
+    endpoint: Option<(String, u16)>,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+impl GuardedSend {
+    /// Public addresses only, plus loopback when `loopback`, private networks
+    /// when `policy` allows them, and the addresses of `endpoint`
+    /// (`http://host:port/...`, the deployment's own) even when loopback.
+    /// TLS trusts `roots`.
+    pub fn new(
+        policy: AddressPolicy,
+        loopback: bool,
+        endpoint: Option<&str>,
+        roots: rustls::RootCertStore,
+    ) -> Self {
+        let tls = rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Self {
+            policy,
+            loopback,
+            endpoint: endpoint.and_then(endpoint_host_port),
+            tls: Arc::new(tls),
+        }
+    }
+
+    /// The addresses `host` (a name, or an IP address, bracketed for IPv6)
+    /// resolves to on `port`, every one of them allowed; none is connected
+    /// to otherwise.
+    async fn addresses(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
+        let bare = bare_host(host);
+        let found: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
+            Ok(ip) => vec![SocketAddr::new(ip, port)],
+            Err(_) => tokio::net::lookup_host((bare, port))
+                .await
+                .map_err(|_| Error::DnsError {
+                    rcode: None,
+                    info_code: None,
+                })?
+                .collect(),
+        };
+        if found.is_empty() {
+            return Err(Error::DestinationNotFound);
+        }
+        let origin = if self.loopback || self.is_endpoint(bare, port) {
+            Origin::ExplicitEndpoint
+        } else {
+            Origin::Component
+        };
+        match found.iter().try_for_each(|a| self.policy.check(a.ip(), origin)) {
+            Ok(()) => Ok(found),
+            Err(refusal) => {
+                // The component learns only `destination-ip-prohibited`; the
+                // operator reads which address and why.
+                let hint = match refusal.kind {
+                    AddressKind::Loopback => ", reachable only with --local or as serve's --endpoint",
+                    AddressKind::Private => ", reachable only with --allow-private-network",
+                    _ => "",
+                };
+                let why = format!("{} is {}{hint}", refusal.address, refusal.kind.describe());
+                let line = serde_json::json!({"refused": format!("{host}:{port}: {why}")});
+                let _ = writeln!(std::io::stderr().lock(), "{line}");
+                Err(Error::DestinationIpProhibited)
+            }
+        }
+    }
+
+    fn is_endpoint(&self, host: &str, port: u16) -> bool {
+        self.endpoint
+            .as_ref()
+            .is_some_and(|(h, p)| h.eq_ignore_ascii_case(host) && *p == port)
+    }
+
+    /// Sends `request`: the answer, and the future that drives the rest of
+    /// the connection (the body) to its end.
+    async fn send(
+        self,
+        request: hyper::Request<WasiBody>,
+        options: Option<RequestOptions>,
+    ) -> Result<(hyper::Response<WasiBody>, Driven), Error> {
+        let uri = request.uri();
+        let tls = uri.scheme() == Some(&hyper::http::uri::Scheme::HTTPS);
+        let host = uri.host().ok_or(Error::HttpRequestUriInvalid)?.to_owned();
+        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let timeouts = Timeouts::of(options);
+        let addresses = tokio::time::timeout(timeouts.connect, self.addresses(&host, port))
+            .await
+            .map_err(|_| Error::DnsTimeout)??;
+        let stream = tokio::time::timeout(timeouts.connect, connect(&addresses))
+            .await
+            .map_err(|_| Error::ConnectionTimeout)?
+            .map_err(Error::Connect)?;
+        if tls {
+            let name = match bare_host(&host).parse::<IpAddr>() {
+                Ok(ip) => ServerName::from(ip),
+                Err(_) => ServerName::try_from(host).map_err(Error::InvalidDnsNameError)?,
+            };
+            let stream = tokio::time::timeout(
+                timeouts.connect,
+                tokio_rustls::TlsConnector::from(Arc::clone(&self.tls)).connect(name, stream),
+            )
+            .await
+            .map_err(|_| Error::ConnectionTimeout)?
+            .map_err(Error::Tls)?;
+            exchange(stream, request, timeouts).await
+        } else {
+            exchange(stream, request, timeouts).await
+        }
+    }
+}
+
+/// The rest of a connection after its answer's head: done when the body
+/// has been read (or the connection failed).
+type Driven = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+
+impl WasiHttpHooks for GuardedSend {
+    fn send_request(
+        &mut self,
+        request: hyper::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<
+                    (
+                        hyper::Response<WasiBody>,
+                        Box<dyn Future<Output = Result<(), Error>> + Send>,
+                    ),
+                    Error,
+                >,
+            > + Send,
+    > {
+        let guard = self.clone();
+        Box::new(async move {
+            let (response, driven) = guard.send(request, options).await?;
+            let driven: Box<dyn Future<Output = Result<(), Error>> + Send> = Box::new(driven);
+            Ok((response, driven))
+        })
+    }
+}
+
+/// A request's three timeouts, the default client's where it sets none.
+#[derive(Clone, Copy)]
+struct Timeouts {
+    connect: Duration,
+    first_byte: Duration,
+    between_bytes: Duration,
+}
+
+impl Timeouts {
+    fn of(options: Option<RequestOptions>) -> Self {
+        let options = options.unwrap_or_default();
+        Self {
+            connect: options.connect_timeout.unwrap_or(DEFAULT_TIMEOUT),
+            first_byte: options.first_byte_timeout.unwrap_or(DEFAULT_TIMEOUT),
+            // A zero interval would panic in tokio.
+            between_bytes: options
+                .between_bytes_timeout
+                .unwrap_or(DEFAULT_TIMEOUT)
+                .max(Duration::from_nanos(1)),
+        }
+    }
+}
+
+/// A connection to the first of `addresses` that accepts one.
+async fn connect(addresses: &[SocketAddr]) -> std::io::Result<TcpStream> {
+    let mut last = None;
+    for address in addresses {
+        match TcpStream::connect(address).await {
+            Ok(stream) => {
+                // Small requests must not wait for the server's delayed ACK.
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(error) => last = Some(error),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
+}
+
+/// HTTP/1.1 over `stream`: the answer's head within the first-byte
+/// timeout, its body frame by frame within the between-bytes timeout.
+async fn exchange<S>(
+    stream: S,
+    mut request: hyper::Request<WasiBody>,
+    timeouts: Timeouts,
+) -> Result<(hyper::Response<WasiBody>, Driven), Error>
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let (mut sender, connection) = tokio::time::timeout(
+        timeouts.connect,
+        hyper::client::conn::http1::Builder::new().handshake(TokioIo::new(stream)),
+    )
+    .await
+    .map_err(|_| Error::ConnectionTimeout)??;
+    // The request line names the path only (the authority goes in `host`).
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .parse::<hyper::Uri>()
+        .map_err(|_| Error::HttpRequestUriInvalid)?;
+    *request.uri_mut() = path;
+    let (done, finished) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let _ = done.send(connection.await);
+    });
+    let response = tokio::time::timeout(timeouts.first_byte, sender.send_request(request))
+        .await
+        .map_err(|_| Error::ConnectionReadTimeout)??;
+    let mut idle = tokio::time::interval(timeouts.between_bytes);
+    idle.reset();
+    let response = response.map(|incoming| TimedBody { incoming, idle }.boxed_unsync());
+    let driven: Driven = Box::pin(async move {
+        match finished.await {
+            Ok(Err(error)) if error.is_timeout() => Err(Error::HttpResponseTimeout),
+            Ok(Err(error)) => Err(error.into()),
+            Ok(Ok(())) | Err(_) => Ok(()),
+        }
+    });
+    Ok((response, driven))
+}
+
+/// A response body that fails when no frame comes within its interval.
+struct TimedBody {
+    incoming: Incoming,
+    idle: tokio::time::Interval,
+}
+
+impl hyper::body::Body for TimedBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        match Pin::new(&mut self.incoming).poll_frame(cx) {
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(Some(Err(error))) if error.is_timeout() => {
+                Poll::Ready(Some(Err(Error::HttpResponseTimeout)))
+            }
+            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(error.into()))),
+            Poll::Ready(Some(Ok(frame))) => {
+                self.idle.reset();
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Pending => {
+                ready!(self.idle.poll_tick(cx));
+                Poll::Ready(Some(Err(Error::ConnectionReadTimeout)))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.incoming.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.incoming.size_hint()
+    }
+}
+
+/// `host` without the brackets of an IPv6 address.
+fn bare_host(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
+/// The host (bare) and port of an `http(s)://` URL.
+fn endpoint_host_port(url: &str) -> Option<(String, u16)> {
+    let uri = url.parse::<hyper::Uri>().ok()?;
+    let default = if uri.scheme() == Some(&hyper::http::uri::Scheme::HTTPS) {
+        443
+    } else {
+        80
+    };
+    let host = bare_host(uri.host()?).to_owned();
+    Some((host, uri.port_u16().unwrap_or(default)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::convert::Infallible;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn guard(loopback: bool, endpoint: Option<&str>) -> GuardedSend {
+        GuardedSend::new(
+            AddressPolicy::default(),
+            loopback,
+            endpoint,
+            rustls::RootCertStore::empty(),
+        )
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    fn get(url: &str) -> hyper::Request<WasiBody> {
+        let body = http_body_util::Empty::<Bytes>::new()
+            .map_err(|never: Infallible| match never {})
+            .boxed_unsync();
+        let uri = url.parse::<hyper::Uri>().unwrap();
+        let host = uri.authority().unwrap().as_str().to_owned();
+        hyper::Request::get(uri).header("host", host).body(body).unwrap()
+    }
+
+    fn refused(result: Result<Vec<SocketAddr>, Error>) -> bool {
+        matches!(result, Err(Error::DestinationIpProhibited))
+    }
+
+    #[test]
+    fn addresses_outside_the_policy_are_refused_written_or_resolved() {
+        let rt = runtime();
+        rt.block_on(async {
+            let closed = guard(false, None);
+            for host in ["127.0.0.1", "[::1]", "169.254.169.254", "10.0.0.1", "0.0.0.0"] {
+                assert!(refused(closed.addresses(host, 80).await), "{host}");
+            }
+            // A name is resolved here and its addresses checked: `localhost`
+            // stands for any name that resolves to a refused address.
+            assert!(refused(closed.addresses("localhost", 80).await));
+            assert!(closed.addresses("93.184.215.14", 443).await.is_ok());
+            // Loopback opens to `--local`, or to the deployment's endpoint
+            // only; the metadata service never.
+            let local = guard(true, None);
+            assert!(local.addresses("localhost", 80).await.is_ok());
+            assert!(refused(local.addresses("169.254.169.254", 80).await));
+            let endpoint = guard(false, Some("http://localhost:9000"));
+            assert!(endpoint.addresses("localhost", 9000).await.is_ok());
+            assert!(refused(endpoint.addresses("localhost", 9001).await));
+            assert!(refused(endpoint.addresses("127.0.0.1", 9001).await));
+            // Private networks with --allow-private-network.
+            let private = GuardedSend::new(
+                AddressPolicy {
+                    allow_private_network: true,
+                },
+                false,
+                None,
+                rustls::RootCertStore::empty(),
+            );
+            assert!(private.addresses("10.0.0.1", 80).await.is_ok());
+            assert!(refused(private.addresses("169.254.169.254", 80).await));
+        });
+    }
+
+    #[test]
+    fn a_refused_destination_gets_no_connection() {
+        let rt = runtime();
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let result = guard(false, None)
+                .send(get(&format!("http://localhost:{port}/b/k")), None)
+                .await;
+            assert!(matches!(result, Err(Error::DestinationIpProhibited)));
+            let accepted = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
+            assert!(accepted.is_err(), "a connection was made");
+        });
+    }
+
+    /// Reads one request head from `stream` and answers `answer`; the
+    /// request head read.
+    async fn answer_once<S>(stream: &mut S, answer: &'static [u8]) -> String
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte).await.unwrap() == 0 {
+                break;
+            }
+            head.push(byte[0]);
+        }
+        stream.write_all(answer).await.unwrap();
+        stream.flush().await.unwrap();
+        String::from_utf8(head).unwrap()
+    }
+
+    const HELLO: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
+
+    #[test]
+    fn an_allowed_destination_is_sent_the_path_and_answers_its_body() {
+        let rt = runtime();
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let server = tokio::spawn(async move {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                answer_once(&mut stream, HELLO).await
+            });
+            let (response, driven) = guard(false, Some(&format!("http://127.0.0.1:{port}")))
+                .send(get(&format!("http://127.0.0.1:{port}/b/a%20b?x=1")), None)
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(&body[..], b"hello");
+            driven.await.unwrap();
+            let head = server.await.unwrap();
+            assert!(head.starts_with("GET /b/a%20b?x=1 HTTP/1.1\r\n"), "{head}");
+        });
+    }
+
+    #[test]
+    fn tls_verifies_the_name_against_the_roots_given() {
+        let rt = runtime();
+        rt.block_on(async {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+                .unwrap()
+                .self_signed(&key)
+                .unwrap();
+            let der = cert.der().clone();
+            let server_config = rustls::ServerConfig::builder()
+                .with_no_client_auth()
+                .with_single_cert(
+                    vec![der.clone()],
+                    rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+                )
+                .unwrap();
+            let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let server = tokio::spawn(async move {
+                for _ in 0..2 {
+                    let (stream, _) = listener.accept().await.unwrap();
+                    if let Ok(mut tls) = acceptor.accept(stream).await {
+                        answer_once(&mut tls, HELLO).await;
+                    }
+                }
+            });
+            let url = format!("https://localhost:{port}/b/k");
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(der).unwrap();
+            let trusting = GuardedSend::new(AddressPolicy::default(), true, None, roots);
+            let (response, _) = trusting.send(get(&url), None).await.unwrap();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(&body[..], b"hello");
+            // The public roots alone do not trust it.
+            let public = GuardedSend::new(
+                AddressPolicy::default(),
+                true,
+                None,
+                crate::CaBundle::root_store(None),
+            );
+            let result = public.send(get(&url), None).await;
+            assert!(matches!(result, Err(Error::Tls(_))), "{:?}", result.err());
+            server.await.unwrap();
+        });
+    }
+
+    #[test]
+    fn a_body_that_stalls_past_the_between_bytes_timeout_fails() {
+        let rt = runtime();
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let server = tokio::spawn(async move {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                answer_once(&mut stream, b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf").await;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            });
+            let options = RequestOptions {
+                between_bytes_timeout: Some(Duration::from_millis(100)),
+                ..RequestOptions::default()
+            };
+            let (response, _) = guard(true, None)
+                .send(get(&format!("http://127.0.0.1:{port}/")), Some(options))
+                .await
+                .unwrap();
+            let result = response.into_body().collect().await;
+            assert!(
+                matches!(result, Err(Error::ConnectionReadTimeout)),
+                "{:?}",
+                result.err()
+            );
+            server.abort();
+        });
+    }
+}
