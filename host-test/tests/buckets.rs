@@ -556,3 +556,27 @@ fn moto_force_delete_of_a_versioned_bucket_with_delete_markers() {
     let (status, _) = moto.s3("GET", &format!("/{}", v.bucket), "versions=", b"");
     assert_eq!(status, 404);
 }
+
+#[test]
+fn local_head_bucket_with_a_wrong_secret_is_an_error_not_a_denied_bucket() {
+    // A HEAD's 403 has no body to say why; the connector asks again and
+    // reports what S3 says of the credentials. Before, a wrong secret read
+    // as `exists: true, access: denied`, even for a bucket that is not there.
+    let local = Local::with_buckets(&["held"]);
+    let mut conn = local.conn();
+    conn.secret_key = "not-the-secret-key-0000000000000000000000".to_owned();
+    let mut instance = common::instance();
+    for bucket in ["held", "never-made"] {
+        let code = refused(call(
+            &mut instance,
+            &conn,
+            "head-bucket",
+            json!({"bucket_name": bucket}),
+        ));
+        assert_eq!(code, "signature-does-not-match", "{bucket}");
+    }
+    // With the right key, the answers are the bucket's.
+    let conn = local.conn();
+    assert_eq!(head(&mut instance, &conn, "held")["exists"], true);
+    assert_eq!(head(&mut instance, &conn, "never-made")["exists"], false);
+}

@@ -10,6 +10,15 @@
 //! `no-such-key` from the bare status); this operation turns them back into
 //! answers. S3 names the bucket's region in `x-amz-bucket-region`, on a 403
 //! too.
+//!
+//! A HEAD's 403 cannot say why: S3 answers it alike to credentials it
+//! refuses (an unknown key, a wrong secret, a skewed clock) and to a bucket
+//! these credentials may not list. So a 403 is asked again as a listing of
+//! no keys (`GET /{bucket}?list-type=2&max-keys=0`, the same permission,
+//! `s3:ListBucket`), whose error has a body: `AccessDenied` is the answer
+//! `access: denied`; any other error (`invalid-access-key-id`,
+//! `signature-does-not-match`, ...) is the call's error, since nothing is
+//! then known of the bucket.
 
 use crate::client::Client;
 use crate::connection::Region;
@@ -70,9 +79,13 @@ pub fn run(client: &mut Client<'_>, bucket_name: &str) -> Result<HeadBucketOutpu
             (false, BucketAccess::Allowed, error.region)
         }
         // A 403 that says more than the status (a wrong signature, an
-        // unknown key) is about the credentials, not the bucket.
+        // unknown key) is about the credentials, not the bucket; a bare one
+        // is asked again (see the module docs).
         Err(Error::Service(error)) if error.status == 403 && error.code == ErrorCode::AccessDenied => {
-            (true, BucketAccess::Denied, error.region)
+            match probe(client, bucket_name)? {
+                Some(missing) => (false, BucketAccess::Allowed, missing.region),
+                None => (true, BucketAccess::Denied, error.region),
+            }
         }
         Err(error) => return Err(error),
     };
@@ -81,6 +94,28 @@ pub fn run(client: &mut Client<'_>, bucket_name: &str) -> Result<HeadBucketOutpu
         region: named.unwrap_or_else(|| client.region_of(&request)),
         access,
     })
+}
+
+/// Builds the listing of no keys that asks again after a bare 403.
+pub fn probe_request(bucket_name: &str) -> OpRequest {
+    OpRequest::new(Method::Get, Some(bucket_name), None)
+        .with_query("list-type", "2")
+        .with_query("max-keys", "0")
+}
+
+/// Asks again why a HEAD was refused: `Ok(None)` when the bucket is
+/// refused (`AccessDenied`, or a listing that now succeeds), `Ok(Some)`
+/// with the error when it turns out not to exist, and the error itself
+/// when S3 refuses the credentials.
+fn probe(client: &mut Client<'_>, bucket_name: &str) -> Result<Option<crate::error::ServiceError>, Error> {
+    match client.send(&probe_request(bucket_name)) {
+        Ok(_) => Ok(None),
+        Err(Error::Service(error)) if error.code == ErrorCode::AccessDenied => Ok(None),
+        Err(Error::Service(error)) if error.status == 404 && error.code == ErrorCode::NoSuchBucket => {
+            Ok(Some(*error))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// Head Bucket.
@@ -93,7 +128,7 @@ impl crate::ops::Op for HeadBucket {
     const TITLE: &'static str = "Head Bucket";
     const DESCRIPTION: &'static str = "Whether a bucket exists and these credentials may use it, and its \
         region. A missing bucket (404) is `exists: false` and a refused one (403) `access: denied`, not \
-        errors.";
+        errors; credentials S3 refuses (an unknown key, a wrong secret) are errors.";
     const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html";
     const PERMISSIONS: &'static [&'static str] = &["s3:ListBucket"];
     const IDEMPOTENT: bool = true;
@@ -139,10 +174,9 @@ mod tests {
         let region = [("x-amz-bucket-region", "eu-west-1")];
         // Status and headers answered; exists, access and region expected.
         type Case<'a> = (u16, &'a [(&'a str, &'a str)], bool, BucketAccess, &'a str);
-        let cases: [Case<'_>; 5] = [
+        let cases: [Case<'_>; 4] = [
             (200, &region, true, BucketAccess::Allowed, "eu-west-1"),
             (200, &[], true, BucketAccess::Allowed, "us-east-1"),
-            (403, &region, true, BucketAccess::Denied, "eu-west-1"),
             (404, &[], false, BucketAccess::Allowed, "us-east-1"),
             // A hint that names no region is no answer.
             (200, &[("x-amz-bucket-region", "auto")], true, BucketAccess::Allowed, "us-east-1"),
@@ -159,6 +193,51 @@ mod tests {
                 "{status} {headers:?}"
             );
             assert_eq!(t.sent.len(), 1);
+        }
+    }
+
+    const DENIED: &[u8] = b"<Error><Code>AccessDenied</Code><Message>no</Message></Error>";
+
+    #[test]
+    fn a_bare_403_is_asked_again_as_an_empty_listing() {
+        let region = [("x-amz-bucket-region", "eu-west-1")];
+        let (result, t) = head(&[(403, &region, b""), (403, &[], DENIED)]);
+        assert_eq!(
+            result.unwrap(),
+            HeadBucketOutput {
+                exists: true,
+                region: "eu-west-1".into(),
+                access: BucketAccess::Denied,
+            }
+        );
+        assert_eq!(t.sent.len(), 2);
+        assert_eq!(t.sent[1].method, Method::Get);
+        assert_eq!(
+            t.sent[1].url(),
+            "http://127.0.0.1:9000/my-bucket?list-type=2&max-keys=0"
+        );
+        // A listing that goes through leaves the HEAD's refusal standing.
+        let (result, _) = head(&[(403, &[], b""), (200, &[], b"<ListBucketResult/>")]);
+        assert_eq!(result.unwrap().access, BucketAccess::Denied);
+        // A bucket that turns out not to exist is the answer `exists: false`.
+        let missing = b"<Error><Code>NoSuchBucket</Code><Message>gone</Message></Error>";
+        let (result, _) = head(&[(403, &[], b""), (404, &[], missing)]);
+        let output = result.unwrap();
+        assert!(!output.exists);
+        assert_eq!(output.access, BucketAccess::Allowed);
+    }
+
+    #[test]
+    fn credentials_s3_refuses_are_errors_not_a_denied_bucket() {
+        for code in ["InvalidAccessKeyId", "SignatureDoesNotMatch"] {
+            let body = format!("<Error><Code>{code}</Code><Message>no</Message></Error>");
+            match head(&[(403, &[], b""), (403, &[], body.as_bytes())]).0 {
+                Err(Error::Service(error)) => {
+                    assert_eq!(error.code, ErrorCode::from_code(code), "{code}");
+                    assert_eq!(error.status, 403);
+                }
+                other => panic!("{code}: expected a service error, got {other:?}"),
+            }
         }
     }
 
@@ -203,7 +282,8 @@ mod tests {
         };
         let mut t = FakeTransport::default();
         t.answer(301, &[("x-amz-bucket-region", "sa-east-1")], b"")
-            .answer(403, &[("x-amz-bucket-region", "sa-east-1")], b"");
+            .answer(403, &[("x-amz-bucket-region", "sa-east-1")], b"")
+            .answer(403, &[], DENIED);
         let mut state = InstanceState::default();
         let mut client = Client {
             connection: &connection,
