@@ -665,3 +665,105 @@ fn a_body_too_large_for_memory_is_a_typed_error_not_a_trap() {
     // The instance is still usable: nothing trapped.
     instance.list_buckets(&conn).unwrap();
 }
+
+/// The local server's transport, with each range of a download's batches
+/// held `delay` before its first bytes are placed: a slow link, where every
+/// range takes longer than a call's whole deadline.
+struct SlowRanges {
+    inner: s3_connector_host::UreqOutgoing,
+    delay: std::time::Duration,
+    /// How many ranged GETs were sent, in batches or alone.
+    ranges: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl s3_connector_host::Outgoing for SlowRanges {
+    fn send(
+        &mut self,
+        request: s3_connector_host::wit::Request,
+    ) -> Result<s3_connector_host::wit::Response, s3_connector_host::wit::TransportError> {
+        self.inner.send(request)
+    }
+
+    fn set_explicit_endpoint(&mut self, endpoint: Option<&str>) {
+        self.inner.set_explicit_endpoint(endpoint);
+    }
+
+    fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
+        self.inner.set_deadline(deadline);
+    }
+
+    fn send_into(
+        &mut self,
+        request: s3_connector_host::wit::Request,
+        sink: &mut dyn std::io::Write,
+    ) -> Result<s3_connector_host::wit::Response, s3_connector_host::wit::TransportError> {
+        self.ranges.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.send_into(request, sink)
+    }
+
+    fn send_into_each(
+        &mut self,
+        requests: Vec<(s3_connector_host::wit::Request, u64)>,
+        place: &s3_connector_host::outgoing::PlaceFn<'_>,
+    ) -> Vec<Result<(s3_connector_host::wit::Response, u64), s3_connector_host::wit::TransportError>> {
+        self.ranges
+            .fetch_add(requests.len(), std::sync::atomic::Ordering::Relaxed);
+        let starts: std::collections::HashSet<u64> = requests.iter().map(|(_, at)| *at).collect();
+        let delay = self.delay;
+        let slow = |offset: u64, bytes: &[u8]| {
+            if starts.contains(&offset) {
+                std::thread::sleep(delay);
+            }
+            place(offset, bytes)
+        };
+        self.inner.send_into_each(requests, &slow)
+    }
+}
+
+#[test]
+fn a_download_batch_outlasting_the_call_deadline_goes_on_while_ranges_complete() {
+    // 96 MiB are twelve ranges: the first alone, then eleven in one batch,
+    // ten at a time. Each batch range takes 1.1 s against a deadline of
+    // 1 s: the eleventh starts only after the first ten complete, past the
+    // deadline the batch began with, which their completions moved on. Had
+    // it not moved, the eleventh would fail and be sent again.
+    let local = Local::new();
+    let conn = local.conn();
+    let bytes = content(96 * MIB);
+    instance()
+        .put_object_stream(
+            &conn,
+            &stream_input(
+                BUCKET,
+                "slow.bin",
+                UploadOptions {
+                    multipart_threshold: Some(16 * MIB as u64),
+                    part_size: Some(16 * MIB as u64),
+                    ..options()
+                },
+            ),
+            Box::new(BytesSource(bytes.clone())),
+        )
+        .unwrap();
+    let ranges = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let slow = SlowRanges {
+        inner: s3_connector_host::UreqOutgoing::default(),
+        delay: std::time::Duration::from_millis(1100),
+        ranges: std::sync::Arc::clone(&ranges),
+    };
+    let options = InstanceOptions::new(slow).with_call_timeout(std::time::Duration::from_secs(1));
+    let mut instance = common::runtime().instance(options).unwrap();
+    let started = std::time::Instant::now();
+    let back = read_back(&mut instance, &conn, BUCKET, "slow.bin");
+    assert!(back == bytes, "the object read back differs");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(2200),
+        "the ranges were not held: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        ranges.load(std::sync::atomic::Ordering::Relaxed),
+        12,
+        "a range was sent more than once"
+    );
+}
