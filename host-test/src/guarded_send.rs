@@ -438,16 +438,26 @@ mod tests {
 
     const HELLO: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
 
+    /// A plain HTTP server on a free loopback port that answers one
+    /// request with `answer` and keeps the connection `hold` longer; its
+    /// port, and the request head it read.
+    async fn serve_once(answer: &'static [u8], hold: Duration) -> (u16, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let head = answer_once(&mut stream, answer).await;
+            tokio::time::sleep(hold).await;
+            head
+        });
+        (port, server)
+    }
+
     #[test]
     fn an_allowed_destination_is_sent_the_path_and_answers_its_body() {
         let rt = runtime();
         rt.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let port = listener.local_addr().unwrap().port();
-            let server = tokio::spawn(async move {
-                let (mut stream, _) = listener.accept().await.unwrap();
-                answer_once(&mut stream, HELLO).await
-            });
+            let (port, server) = serve_once(HELLO, Duration::ZERO).await;
             let (response, driven) = guard(false, Some(&format!("http://127.0.0.1:{port}")))
                 .send(get(&format!("http://127.0.0.1:{port}/b/a%20b?x=1")), None)
                 .await
@@ -513,13 +523,8 @@ mod tests {
     fn a_body_that_stalls_past_the_between_bytes_timeout_fails() {
         let rt = runtime();
         rt.block_on(async {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let port = listener.local_addr().unwrap().port();
-            let server = tokio::spawn(async move {
-                let (mut stream, _) = listener.accept().await.unwrap();
-                answer_once(&mut stream, b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf").await;
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            });
+            let half = b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf";
+            let (port, server) = serve_once(half, Duration::from_secs(2)).await;
             let options = RequestOptions {
                 between_bytes_timeout: Some(Duration::from_millis(100)),
                 ..RequestOptions::default()

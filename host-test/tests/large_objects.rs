@@ -86,6 +86,23 @@ fn read_back(instance: &mut Instance, conn: &Connection, bucket: &str, key: &str
     bytes
 }
 
+/// Uploads `bytes` to `key` from a host-held source: in one PUT up to
+/// 16 MiB, else in parts of 16 MiB.
+fn put_from_source(instance: &mut Instance, conn: &Connection, key: &str, bytes: &[u8]) {
+    let options = UploadOptions {
+        multipart_threshold: Some(16 * MIB as u64),
+        part_size: Some(16 * MIB as u64),
+        ..options()
+    };
+    instance
+        .put_object_stream(
+            conn,
+            &stream_input(BUCKET, key, options),
+            Box::new(BytesSource(bytes.to_vec())),
+        )
+        .unwrap();
+}
+
 fn uploads_left(instance: &mut Instance, conn: &Connection, bucket: &str) -> usize {
     let input = ListMultipartUploadsInput {
         bucket_name: bucket.to_owned(),
@@ -170,21 +187,7 @@ fn the_guest_memory_stays_small_while_moving_many_times_more() {
     let size = 96 * MIB;
     let bytes = content(size);
     // Signed payload over plain HTTP: the component reads every byte to hash it.
-    instance
-        .put_object_stream(
-            &conn,
-            &stream_input(
-                BUCKET,
-                "memory.bin",
-                UploadOptions {
-                    multipart_threshold: Some(16 * MIB as u64),
-                    part_size: Some(16 * MIB as u64),
-                    ..options()
-                },
-            ),
-            Box::new(BytesSource(bytes.clone())),
-        )
-        .unwrap();
+    put_from_source(&mut instance, &conn, "memory.bin", &bytes);
     let back = read_back(&mut instance, &conn, BUCKET, "memory.bin");
     assert!(back == bytes, "the object read back differs");
     let peak = instance.memory_peak();
@@ -418,28 +421,13 @@ fn a_download_cut_mid_body_resumes_by_range() {
     let (_local, proxy, conn) = behind_proxy(plan);
     let mut instance = instance();
     let bytes = content(3 * MIB + 7);
-    put_small(&mut instance, &conn, "cut.bin", &bytes);
+    put_from_source(&mut instance, &conn, "cut.bin", &bytes);
     let back = read_back(&mut instance, &conn, BUCKET, "cut.bin");
     assert!(back == bytes, "the object read back differs");
     let log = proxy.log();
     assert_eq!(log[1].fault, Fault::TruncateResponseBody);
     assert_eq!(log.len(), 3, "one resumed GET: {log:?}");
     assert_eq!(log[2].method, "GET");
-}
-
-/// Puts `bytes` in one PUT from a source.
-fn put_small(instance: &mut Instance, conn: &Connection, key: &str, bytes: &[u8]) {
-    let options = UploadOptions {
-        multipart_threshold: Some(16 * MIB as u64),
-        ..options()
-    };
-    instance
-        .put_object_stream(
-            conn,
-            &stream_input(BUCKET, key, options),
-            Box::new(BytesSource(bytes.to_vec())),
-        )
-        .unwrap();
 }
 
 #[test]
@@ -472,7 +460,7 @@ fn an_object_overwritten_between_ranges_is_refused_not_stitched() {
     let mut conn = direct.clone();
     conn.endpoint = Some(proxy.endpoint());
     let mut instance = instance();
-    put_small(&mut instance, &conn, "moving.bin", &content(2 * MIB));
+    put_from_source(&mut instance, &conn, "moving.bin", &content(2 * MIB));
     let sink = SharedBytesSink::default();
     let error = instance
         .get_object_to(&conn, &get_input(BUCKET, "moving.bin"), Box::new(sink.clone()))
@@ -730,21 +718,7 @@ fn a_download_batch_outlasting_the_call_deadline_goes_on_while_ranges_complete()
     let local = Local::new();
     let conn = local.conn();
     let bytes = content(96 * MIB);
-    instance()
-        .put_object_stream(
-            &conn,
-            &stream_input(
-                BUCKET,
-                "slow.bin",
-                UploadOptions {
-                    multipart_threshold: Some(16 * MIB as u64),
-                    part_size: Some(16 * MIB as u64),
-                    ..options()
-                },
-            ),
-            Box::new(BytesSource(bytes.clone())),
-        )
-        .unwrap();
+    put_from_source(&mut instance(), &conn, "slow.bin", &bytes);
     let ranges = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let slow = SlowRanges {
         inner: s3_connector_host::UreqOutgoing::default(),
