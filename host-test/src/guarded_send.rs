@@ -34,6 +34,7 @@ use tokio::net::TcpStream;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
+use crate::outgoing::{host_and_port, join_host_port};
 use crate::policy::{AddressKind, AddressPolicy, Origin};
 
 /// What the default client waits when a request sets no timeout.
@@ -69,19 +70,20 @@ impl GuardedSend {
         Self {
             policy,
             loopback,
-            endpoint: endpoint.and_then(endpoint_host_port),
+            endpoint: endpoint
+                .and_then(|url| url.parse::<hyper::Uri>().ok())
+                .and_then(|uri| host_and_port(&uri)),
             tls: Arc::new(tls),
         }
     }
 
-    /// The addresses `host` (a name, or an IP address, bracketed for IPv6)
-    /// resolves to on `port`, every one of them allowed; none is connected
-    /// to otherwise.
+    /// The addresses `host` (a name, or an IP address, as
+    /// [`host_and_port`] gives it) resolves to on `port`, every one of them
+    /// allowed; none is connected to otherwise.
     async fn addresses(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
-        let bare = bare_host(host);
-        let found: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
+        let found: Vec<SocketAddr> = match host.parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
-            Err(_) => tokio::net::lookup_host((bare, port))
+            Err(_) => tokio::net::lookup_host((host, port))
                 .await
                 .map_err(|_| Error::DnsError {
                     rcode: None,
@@ -92,7 +94,7 @@ impl GuardedSend {
         if found.is_empty() {
             return Err(Error::DestinationNotFound);
         }
-        let origin = if self.loopback || self.is_endpoint(bare, port) {
+        let origin = if self.loopback || self.is_endpoint(host, port) {
             Origin::ExplicitEndpoint
         } else {
             Origin::Component
@@ -108,7 +110,7 @@ impl GuardedSend {
                     _ => "",
                 };
                 let why = format!("{} is {}{hint}", refusal.address, refusal.kind.describe());
-                let line = serde_json::json!({"refused": format!("{host}:{port}: {why}")});
+                let line = serde_json::json!({"refused": format!("{}: {why}", join_host_port(host, port))});
                 let _ = writeln!(std::io::stderr().lock(), "{line}");
                 Err(Error::DestinationIpProhibited)
             }
@@ -118,7 +120,7 @@ impl GuardedSend {
     fn is_endpoint(&self, host: &str, port: u16) -> bool {
         self.endpoint
             .as_ref()
-            .is_some_and(|(h, p)| h.eq_ignore_ascii_case(host) && *p == port)
+            .is_some_and(|(h, p)| h == host && *p == port)
     }
 
     /// Sends `request`: the answer, and the future that drives the rest of
@@ -130,8 +132,7 @@ impl GuardedSend {
     ) -> Result<(hyper::Response<WasiBody>, Driven), Error> {
         let uri = request.uri();
         let tls = uri.scheme() == Some(&hyper::http::uri::Scheme::HTTPS);
-        let host = uri.host().ok_or(Error::HttpRequestUriInvalid)?.to_owned();
-        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let (host, port) = host_and_port(uri).ok_or(Error::HttpRequestUriInvalid)?;
         let timeouts = Timeouts::of(options);
         let addresses = tokio::time::timeout(timeouts.connect, self.addresses(&host, port))
             .await
@@ -141,7 +142,7 @@ impl GuardedSend {
             .map_err(|_| Error::ConnectionTimeout)?
             .map_err(Error::Connect)?;
         if tls {
-            let name = match bare_host(&host).parse::<IpAddr>() {
+            let name = match host.parse::<IpAddr>() {
                 Ok(ip) => ServerName::from(ip),
                 Err(_) => ServerName::try_from(host).map_err(Error::InvalidDnsNameError)?,
             };
@@ -312,25 +313,6 @@ impl hyper::body::Body for TimedBody {
     }
 }
 
-/// `host` without the brackets of an IPv6 address.
-fn bare_host(host: &str) -> &str {
-    host.strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host)
-}
-
-/// The host (bare) and port of an `http(s)://` URL.
-fn endpoint_host_port(url: &str) -> Option<(String, u16)> {
-    let uri = url.parse::<hyper::Uri>().ok()?;
-    let default = if uri.scheme() == Some(&hyper::http::uri::Scheme::HTTPS) {
-        443
-    } else {
-        80
-    };
-    let host = bare_host(uri.host()?).to_owned();
-    Some((host, uri.port_u16().unwrap_or(default)))
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -372,7 +354,7 @@ mod tests {
         let rt = runtime();
         rt.block_on(async {
             let closed = guard(false, None);
-            for host in ["127.0.0.1", "[::1]", "169.254.169.254", "10.0.0.1", "0.0.0.0"] {
+            for host in ["127.0.0.1", "::1", "169.254.169.254", "10.0.0.1", "0.0.0.0"] {
                 assert!(refused(closed.addresses(host, 80).await), "{host}");
             }
             // A name is resolved here and its addresses checked: `localhost`

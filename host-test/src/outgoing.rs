@@ -549,8 +549,9 @@ impl UreqOutgoing {
 }
 
 /// The request's host (as [`normalize_host`] gives it) and port (the
-/// scheme's default when the URL has none).
-fn host_and_port(uri: &Uri) -> Option<(String, u16)> {
+/// scheme's default when the URL has none); `None` for a scheme other
+/// than http and https.
+pub(crate) fn host_and_port(uri: &Uri) -> Option<(String, u16)> {
     let default_port = match uri.scheme_str()? {
         s if s.eq_ignore_ascii_case("https") => 443,
         s if s.eq_ignore_ascii_case("http") => 80,
@@ -650,7 +651,7 @@ impl Resolver for PolicyResolver {
 }
 
 /// `host:port`, an IPv6 address in brackets.
-fn join_host_port(host: &str, port: u16) -> String {
+pub(crate) fn join_host_port(host: &str, port: u16) -> String {
     if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
