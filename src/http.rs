@@ -425,7 +425,11 @@ pub trait Transport {
         Err(BodyError::Missing)
     }
 
-    /// Reports `transferred` of `total` bytes done.
+    /// Reports `transferred` of `total` done: bytes of a transfer or a
+    /// copy, keys of a deletion that takes many requests (Delete Multiple
+    /// Objects over 1000 keys, Delete Folder, Delete Bucket with `force`).
+    /// A host may start a per-call deadline again on a report of more than
+    /// the last after an answered request.
     fn progress(&mut self, transferred: u64, total: Option<u64>) {
         let _ = (transferred, total);
     }

@@ -684,7 +684,9 @@ pub fn digest(
     })
 }
 
-/// Bytes moved by the running call's streamed requests, for a progress bar.
+/// Bytes moved by the running call's streamed requests, for a progress bar
+/// (for a deletion of many keys, the keys the component reports dealt with;
+/// see `bodies.progress` in the WIT).
 #[derive(Clone, Debug, Default)]
 pub struct Progress {
     moved: Arc<AtomicU64>,
@@ -707,7 +709,8 @@ impl Progress {
         self.moved.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// Sets what the component confirmed: `moved` of `total` bytes.
+    /// Sets what the component confirmed: `moved` of `total` (bytes, or keys
+    /// of a deletion).
     pub fn confirm(&self, moved: u64, total: Option<u64>) {
         self.moved.store(moved, Ordering::Relaxed);
         if let Some(total) = total {

@@ -176,10 +176,11 @@ impl HostState {
         }
     }
 
-    /// The component reports `transferred` bytes of a transfer done. When a
-    /// request was answered since the last such report and the count grew,
-    /// that is progress too (a part copied on the server's side, whose
-    /// bytes never pass through here): the deadline starts again. A report
+    /// The component reports `transferred` done (bytes of a transfer, keys
+    /// of a deletion). When a request was answered since the last such
+    /// report and the count grew, that is progress too (a part copied or a
+    /// page of keys deleted on the server's side, whose bytes never pass
+    /// through here): the deadline starts again. A report
     /// alone, with no answered request behind it or no more bytes, does not
     /// move the deadline.
     fn reported_progress(&mut self, transferred: u64) {
@@ -841,8 +842,9 @@ impl Instance {
         self.store.data().limits.memory_peak
     }
 
-    /// Bytes moved by streamed requests of the running (or last) call; a
-    /// clone can be read from another thread while the call runs.
+    /// Bytes moved by streamed requests of the running (or last) call (keys,
+    /// for a deletion of many keys); a clone can be read from another thread
+    /// while the call runs.
     pub fn progress(&self) -> Progress {
         self.store.data().progress.clone()
     }

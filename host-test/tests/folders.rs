@@ -15,13 +15,13 @@
 
 mod common;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use common::moto::{Moto, HOME_REGION};
 use common::schema::check_output;
-use common::{instance, Local, BUCKET};
-use s3_connector_host::wit::Connection;
-use s3_connector_host::{CallError, Instance};
+use common::{instance, runtime, Local, BUCKET};
+use s3_connector_host::wit::{Connection, Request, Response, TransportError};
+use s3_connector_host::{CallError, HostError, Instance, InstanceOptions, Outgoing, UreqOutgoing};
 use serde_json::{json, Value};
 
 /// Runs `operation` and checks its output against the manifest's schema.
@@ -459,4 +459,81 @@ fn delete_folder_reports_the_keys_a_user_may_not_delete_on_moto() {
     .to_json();
     assert_eq!(error["error"]["code"], "access-denied", "{error}");
     assert_eq!(error["error"]["required_permission"], "s3:ListBucket", "{error}");
+}
+
+/// The local server's transport, with each Delete Multiple Objects request
+/// (`POST ?delete`) answered `delay` late, as S3 answers a batch only once
+/// it has deleted it.
+struct SlowDeletes {
+    inner: UreqOutgoing,
+    delay: Duration,
+}
+
+impl Outgoing for SlowDeletes {
+    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
+        let batch = request.url.ends_with("?delete") || request.url.contains("?delete=");
+        let answer = self.inner.send(request);
+        if batch {
+            std::thread::sleep(self.delay);
+        }
+        answer
+    }
+
+    fn set_explicit_endpoint(&mut self, endpoint: Option<&str>) {
+        self.inner.set_explicit_endpoint(endpoint);
+    }
+
+    fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.inner.set_deadline(deadline);
+    }
+}
+
+/// Writes `count` empty objects under `slow/` straight into the local
+/// server's bucket directory (it serves each file as an object), then
+/// deletes the folder through an instance whose calls have
+/// `call_timeout`, each batch of deletes answered `delay` late.
+fn delete_slowly(count: usize, delay: Duration, call_timeout: Duration) -> (Local, Result<Value, CallError>) {
+    let local = Local::new();
+    let folder = local.dir.path().join(BUCKET).join("slow");
+    std::fs::create_dir_all(&folder).unwrap();
+    for n in 0..count {
+        std::fs::write(folder.join(format!("{n:05}.txt")), b"").unwrap();
+    }
+    let options = InstanceOptions::new(SlowDeletes {
+        inner: UreqOutgoing::default(),
+        delay,
+    })
+    .with_call_timeout(call_timeout);
+    let mut slow = runtime().instance(options).unwrap();
+    let input = json!({"bucket_name": BUCKET, "folder_path": "slow"});
+    let result = slow
+        .invoke(&local.conn(), "delete-folder", &input.to_string(), None)
+        .map(|answer| serde_json::from_str(&answer.json).unwrap());
+    (local, result)
+}
+
+#[test]
+fn a_folder_may_take_longer_than_the_call_deadline_while_its_pages_are_deleted() {
+    // Three pages, each batch answered 400 ms late, against a deadline of
+    // 1 s: each page deleted starts the deadline again.
+    let (local, result) = delete_slowly(2500, Duration::from_millis(400), Duration::from_secs(1));
+    let output = result.unwrap_or_else(|e| panic!("the delete failed: {}", e.to_json_line()));
+    assert_eq!(
+        (output["deleted"].as_u64(), output["failed"].as_u64()),
+        (Some(2500), Some(0)),
+        "{output}"
+    );
+    assert!(every_key(&mut instance(), &local.conn(), BUCKET).is_empty());
+}
+
+#[test]
+fn a_batch_of_deletes_that_outlasts_the_call_deadline_stops_the_call() {
+    // The deadline still holds for each step: one batch answered later than
+    // the whole deadline stops the call.
+    let (_local, result) = delete_slowly(10, Duration::from_millis(1500), Duration::from_secs(1));
+    assert!(
+        matches!(result, Err(CallError::Host(HostError::Timeout(_)))),
+        "{:?}",
+        result.map_err(|e| e.to_json_line())
+    );
 }

@@ -69,8 +69,8 @@ pub fn request(bucket_name: &str) -> Result<OpRequest, Error> {
 pub fn run(client: &mut Client<'_>, input: &DeleteBucketInput) -> Result<DeleteBucketOutput, Error> {
     let request = request(&input.bucket_name)?;
     let deleted_objects = if input.force {
-        abort_uploads(client, &input.bucket_name)?;
-        empty(client, &input.bucket_name)?
+        let aborted = abort_uploads(client, &input.bucket_name)?;
+        empty(client, &input.bucket_name, aborted)?
     } else {
         0
     };
@@ -91,8 +91,16 @@ fn not_implemented(error: &Error) -> bool {
     matches!(error, Error::Service(e) if e.code == ErrorCode::NotImplemented || e.status == 501)
 }
 
-/// Aborts every unfinished multipart upload of `bucket`, a page at a time.
-fn abort_uploads(client: &mut Client<'_>, bucket: &str) -> Result<(), Error> {
+/// Reports the uploads aborted and the versions deleted so far as the
+/// call's progress: emptying a bucket of any size may take as long as its
+/// steps complete, whatever a host's per-call deadline.
+fn report(client: &mut Client<'_>, removed: u64) {
+    client.transport.progress(removed, None);
+}
+
+/// Aborts every unfinished multipart upload of `bucket`, a page at a time;
+/// returns how many.
+fn abort_uploads(client: &mut Client<'_>, bucket: &str) -> Result<u64, Error> {
     let listing = ListMultipartUploadsInput {
         bucket_name: bucket.to_owned(),
         prefix: None,
@@ -100,15 +108,16 @@ fn abort_uploads(client: &mut Client<'_>, bucket: &str) -> Result<(), Error> {
     };
     // At most a page (1000) of uploads: a list costs less code than a set.
     let mut aborted: Vec<(String, String)> = Vec::new();
+    let mut count = 0u64;
     loop {
         let uploads = match list_multipart_uploads::run(client, &listing) {
             Ok(uploads) => uploads,
             // No uploads to be seen: the bucket's deletion says if any are left.
-            Err(error) if not_implemented(&error) => return Ok(()),
+            Err(error) if not_implemented(&error) => return Ok(count),
             Err(error) => return Err(error),
         };
         if uploads.is_empty() {
-            return Ok(());
+            return Ok(count);
         }
         let mut round = Vec::new();
         for upload in uploads {
@@ -127,14 +136,17 @@ fn abort_uploads(client: &mut Client<'_>, bucket: &str) -> Result<(), Error> {
                 Err(error) => return Err(error),
             }
             round.push(id);
+            count += 1;
+            report(client, count);
         }
         aborted = round;
     }
 }
 
 /// Deletes every version and delete marker of `bucket` (every object, on a
-/// server without List Object Versions); returns how many.
-fn empty(client: &mut Client<'_>, bucket: &str) -> Result<u64, Error> {
+/// server without List Object Versions); returns how many. `aborted`
+/// uploads came before, for the progress reported.
+fn empty(client: &mut Client<'_>, bucket: &str, aborted: u64) -> Result<u64, Error> {
     let listing = ListObjectVersionsInput {
         bucket_name: bucket.to_owned(),
         ..ListObjectVersionsInput::default()
@@ -146,7 +158,7 @@ fn empty(client: &mut Client<'_>, bucket: &str) -> Result<u64, Error> {
         let request = list_object_versions::page_request(&listing, None, page_size)?;
         let page = match client.send(&request) {
             Ok(response) => list_object_versions::parse(&response)?,
-            Err(error) if deleted == 0 && not_implemented(&error) => return empty_unversioned(client, bucket),
+            Err(error) if deleted == 0 && not_implemented(&error) => return empty_unversioned(client, bucket, aborted),
             Err(error) => return Err(error),
         };
         let batch: Vec<ObjectIdentifier> = page
@@ -164,12 +176,13 @@ fn empty(client: &mut Client<'_>, bucket: &str) -> Result<u64, Error> {
         }
         stalled(&previous, &batch)?;
         deleted += delete_all(client, bucket, &batch)?;
+        report(client, aborted + deleted);
         previous = batch;
     }
 }
 
 /// [`empty`] for a server without versions: every object, by key.
-fn empty_unversioned(client: &mut Client<'_>, bucket: &str) -> Result<u64, Error> {
+fn empty_unversioned(client: &mut Client<'_>, bucket: &str, aborted: u64) -> Result<u64, Error> {
     let listing = ListObjectsInput {
         bucket_name: bucket.to_owned(),
         ..ListObjectsInput::default()
@@ -193,6 +206,7 @@ fn empty_unversioned(client: &mut Client<'_>, bucket: &str) -> Result<u64, Error
         }
         stalled(&previous, &batch)?;
         deleted += delete_all(client, bucket, &batch)?;
+        report(client, aborted + deleted);
         previous = batch;
     }
 }
@@ -492,6 +506,9 @@ mod tests {
         .answer(204, &[], b"");
         let output = delete(&mut t, true).unwrap();
         assert_eq!(output.deleted_objects, 3);
+        // Each upload aborted, then each page of versions deleted, counted
+        // together: a host's per-call deadline holds for each step.
+        assert_eq!(t.progress, [(1, None), (4, None)]);
         assert_eq!(
             sent(&t),
             [
@@ -575,6 +592,7 @@ mod tests {
             .answer(200, &[], b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>")
             .answer(204, &[], b"");
         assert_eq!(delete(&mut t, true).unwrap().deleted_objects, 1);
+        assert_eq!(t.progress, [(1, None)]);
         assert_eq!(
             sent(&t)[2],
             "GET http://127.0.0.1:9000/my-bucket?encoding-type=url&list-type=2&max-keys=1000"

@@ -104,6 +104,11 @@ pub fn run(client: &mut Client<'_>, input: &DeleteFolderInput) -> Result<DeleteF
         let (deleted_before, failed_before) = (output.deleted, output.failed);
         let keys: Vec<String> = page.objects.into_iter().map(|object| object.key).collect();
         delete_page(client, &input.bucket_name, keys, &mut output)?;
+        // The keys dealt with so far: a folder of any size may take as long
+        // as its pages are deleted, whatever a host's per-call deadline.
+        client
+            .transport
+            .progress((output.deleted + output.failed) as u64, None);
         let stuck = output.deleted == deleted_before && output.failed > failed_before;
         if !page.is_truncated || stuck {
             return Ok(output);
@@ -317,6 +322,9 @@ mod tests {
                 results: vec![],
             }
         );
+        // The keys dealt with after each page: a host's per-call deadline
+        // holds for each page rather than for the whole folder.
+        assert_eq!(transport.progress, [(1000, None), (1501, None)]);
         let sent = &transport.sent;
         assert_eq!(sent.len(), 4);
         assert_eq!(

@@ -227,10 +227,14 @@ fn batch_failure(error: &Error) -> (ErrorCode, String) {
     (code, format!("the batch with this key failed: {error}"))
 }
 
-/// Runs Delete Multiple Objects, 1000 keys per request.
+/// Runs Delete Multiple Objects, 1000 keys per request. A call of more than
+/// one batch reports the keys dealt with after each batch as its progress,
+/// so that a host's per-call deadline holds for each batch rather than for
+/// the whole list.
 pub fn run(client: &mut Client<'_>, input: &DeleteObjectsInput) -> Result<Vec<DeleteResult>, Error> {
     validate(input)?;
-    let mut results = Vec::with_capacity(input.object_keys.len());
+    let total = input.object_keys.len();
+    let mut results = Vec::with_capacity(total);
     let mut batches = input.object_keys.chunks(MAX_BATCH);
     while let Some(batch) = batches.next() {
         let outcome = request(&input.bucket_name, batch)
@@ -252,6 +256,9 @@ pub fn run(client: &mut Client<'_>, input: &DeleteObjectsInput) -> Result<Vec<De
                     ));
                 }
             }
+        }
+        if total > MAX_BATCH {
+            client.transport.progress(results.len() as u64, Some(total as u64));
         }
     }
     Ok(results)
@@ -693,6 +700,7 @@ mod tests {
         let codes: Vec<_> = results.iter().map(code_of).collect();
         assert_eq!(codes, ["AccessDenied", "Deleted", "Deleted"]);
         assert_eq!(transport.sent.len(), 1);
+        assert!(transport.progress.is_empty(), "one batch has no progress to tell");
         let sent = &transport.sent[0];
         assert_eq!(sent.method, Method::Post);
         assert_eq!(sent.path, "/my-bucket");
@@ -729,6 +737,12 @@ mod tests {
             let expected = base64::engine::general_purpose::STANDARD.encode(Md5::digest(&sent.body));
             assert_eq!(sent.header("content-md5"), Some(expected.as_str()));
         }
+        // The keys dealt with after each batch, so that a host's per-call
+        // deadline holds for each batch.
+        assert_eq!(
+            transport.progress,
+            [(1000, Some(2500)), (2000, Some(2500)), (2500, Some(2500))]
+        );
     }
 
     #[test]
@@ -784,5 +798,6 @@ mod tests {
         assert!(results[1000..2000].iter().all(|r| code_of(r) == "AccessDenied"));
         assert!(results[2000..].iter().all(|r| code_of(r) == "NotAttempted"));
         assert_eq!(transport.sent.len(), 2);
+        assert_eq!(transport.progress, [(1000, Some(2500)), (2500, Some(2500))]);
     }
 }
