@@ -18,6 +18,15 @@ use crate::sigv4::key::{SigningKey, SigningKeyCache};
 use crate::sigv4::{self, SigningContext};
 use crate::xml;
 
+/// The permissions of reading an object, which S3 checks before it says
+/// whether the key exists.
+const READ_OBJECT: &str = "s3:GetObject";
+const READ_OBJECT_VERSION: &str = "s3:GetObjectVersion";
+
+/// What an access denied on reading an object may also mean.
+const MISSING_OR_DENIED: &str = " (S3 answers 403 as well for a key that does not exist when the \
+     caller lacks s3:ListBucket on the bucket)";
+
 /// What a component instance keeps between calls: the region learnt for
 /// each bucket, and the signing keys derived (one HMAC chain per day,
 /// region and credentials, instead of one per request).
@@ -286,7 +295,10 @@ impl<'a> Client<'a> {
         Some(delay)
     }
 
-    /// The typed error for a non-2xx (or 200-with-`<Error>`) response.
+    /// The typed error for a non-2xx (or 200-with-`<Error>`) response. An
+    /// access denied on reading an object says that it may be a missing
+    /// key: S3 answers 403 rather than 404 for a key that does not exist
+    /// when the caller may not list the bucket.
     pub fn service_error(&self, request: &OpRequest, response: &HttpResponse, attempts: u32) -> ServiceError {
         let parsed = xml::parse_error_body(&response.body);
         let code = match &parsed {
@@ -318,6 +330,10 @@ impl<'a> Client<'a> {
             .filter(|r| Region::is_region_name(r));
         let required_permission =
             (code == ErrorCode::AccessDenied).then(|| self.operation.required_permission(request));
+        let message = match required_permission.as_deref() {
+            Some(READ_OBJECT | READ_OBJECT_VERSION) => message + MISSING_OR_DENIED,
+            _ => message,
+        };
         ServiceError {
             status: response.status,
             code,

@@ -178,6 +178,8 @@ mod tests {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 let permission = error.required_permission.unwrap_or_default();
                 assert!(permission.contains("s3:DeleteObject"), "{permission}");
+                // Only a read hides a missing key behind a 403.
+                assert_eq!(error.message, "Access denied");
             }
             other => panic!("expected AccessDenied, got {other:?}"),
         }

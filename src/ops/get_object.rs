@@ -330,7 +330,11 @@ mod tests {
     #[test]
     fn get_403_is_access_denied_naming_get_object() {
         let mut transport = FakeTransport::default();
-        transport.answer(403, &[], b"");
+        transport.answer(
+            403,
+            &[],
+            b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+        );
         let result = with_client(&mut transport, Operation::GetObject, |c| {
             run(c, &input("k", None))
         });
@@ -338,6 +342,12 @@ mod tests {
             Err(Error::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 assert_eq!(error.required_permission.as_deref(), Some("s3:GetObject"));
+                assert!(
+                    error.message.starts_with("Access Denied (S3 answers 403 as well for a key")
+                        && error.message.contains("s3:ListBucket"),
+                    "{}",
+                    error.message
+                );
             }
             other => panic!("expected AccessDenied, got {other:?}"),
         }

@@ -207,6 +207,13 @@ mod tests {
             Err(Error::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 assert_eq!(error.required_permission.as_deref(), Some("s3:GetObject"));
+                // A bodiless 403 may also be a missing key the caller may
+                // not learn of: the message says so.
+                assert_eq!(
+                    error.message,
+                    "Access denied (S3 answers 403 as well for a key that does not exist when the \
+                     caller lacks s3:ListBucket on the bucket)"
+                );
             }
             other => panic!("expected AccessDenied, got {other:?}"),
         }
