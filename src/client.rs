@@ -56,7 +56,7 @@ impl InstanceState {
     }
 
     /// The signing key for `ctx`, derived once and reused.
-    pub fn signing_key(&mut self, ctx: &SigningContext<'_>) -> SigningKey {
+    pub fn signing_key(&mut self, ctx: &SigningContext<'_>) -> &SigningKey {
         self.keys.key(ctx)
     }
 }
@@ -114,7 +114,7 @@ impl<'a> Client<'a> {
         let mut http = self.connection.address(request, region);
         let ctx = self.signing_context(region);
         let key = self.state.signing_key(&ctx);
-        sigv4::sign_with_key(&mut http, &ctx, &key);
+        sigv4::sign_with_key(&mut http, &ctx, key);
         http
     }
 

@@ -113,7 +113,7 @@ pub fn run(client: &mut Client<'_>, input: &SignedUrlInput) -> Result<SignedUrl,
     let now = u64::try_from(client.now.unix_timestamp()).unwrap_or(0);
     // Never valid longer than the credentials that sign it.
     let seconds = client.connection.credentials.validity(now, input.expires_seconds)?;
-    let url = presign_url_with_key(&http, &context, &key, seconds);
+    let url = presign_url_with_key(&http, &context, key, seconds);
     Ok(SignedUrl {
         name: file_name(&input.object_path).to_owned(),
         url,

@@ -1,5 +1,7 @@
 //! Stage 3: the signing key and the signature.
 
+use std::cell::RefCell;
+
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use time::{Date, OffsetDateTime};
@@ -40,9 +42,34 @@ pub fn signature(signing_key: &[u8; 32], string_to_sign: &str) -> String {
 /// A derived signing key, ready to sign: its HMAC is keyed once (the inner
 /// and outer pads hashed), so each signature costs two SHA-256 blocks less
 /// than [`signature`]. Its `Debug` output never shows the key.
-#[derive(Clone)]
+///
+/// It also keeps the HMAC with the first 64 bytes of the last string it
+/// signed absorbed. A string to sign starts with the algorithm, the time to
+/// the second and the scope, so the strings of requests signed within one
+/// second share those bytes, and each after the first costs one SHA-256
+/// block less (three instead of four).
 pub struct SigningKey {
     mac: HmacSha256,
+    first_block: RefCell<Option<FirstBlock>>,
+}
+
+/// The first block of a string signed, and the HMAC that absorbed it.
+struct FirstBlock {
+    bytes: [u8; BLOCK],
+    mac: HmacSha256,
+}
+
+/// SHA-256's block size.
+const BLOCK: usize = 64;
+
+impl Clone for SigningKey {
+    /// The key; what it last signed is not carried over.
+    fn clone(&self) -> Self {
+        SigningKey {
+            mac: self.mac.clone(),
+            first_block: RefCell::new(None),
+        }
+    }
 }
 
 impl SigningKey {
@@ -52,7 +79,10 @@ impl SigningKey {
             Ok(mac) => mac,
             Err(_) => unreachable!("HMAC takes keys of any length"),
         };
-        SigningKey { mac }
+        SigningKey {
+            mac,
+            first_block: RefCell::new(None),
+        }
     }
 
     /// Derives the key for `secret` at `time` (its UTC date), in `region`
@@ -73,8 +103,33 @@ impl SigningKey {
 
     /// The hex signature of a string to sign (as [`signature`]).
     pub fn sign(&self, string_to_sign: &str) -> String {
-        let mut mac = self.mac.clone();
-        mac.update(string_to_sign.as_bytes());
+        let bytes = string_to_sign.as_bytes();
+        let mac = match (
+            bytes.split_first_chunk::<BLOCK>(),
+            self.first_block.try_borrow_mut(),
+        ) {
+            (Some((head, rest)), Ok(mut memo)) => {
+                let mut mac = match memo.as_ref() {
+                    Some(seen) if crate::ascii::same(&seen.bytes, head) => seen.mac.clone(),
+                    _ => {
+                        let mut mac = self.mac.clone();
+                        mac.update(head);
+                        *memo = Some(FirstBlock {
+                            bytes: *head,
+                            mac: mac.clone(),
+                        });
+                        mac
+                    }
+                };
+                mac.update(rest);
+                mac
+            }
+            _ => {
+                let mut mac = self.mac.clone();
+                mac.update(bytes);
+                mac
+            }
+        };
         hex(&mac.finalize().into_bytes())
     }
 }
@@ -131,10 +186,10 @@ impl SigningKeyCache {
 
     /// The signing key for `ctx`'s credentials, date, region and service,
     /// derived once and then reused.
-    pub fn key(&mut self, ctx: &SigningContext<'_>) -> SigningKey {
+    pub fn key(&mut self, ctx: &SigningContext<'_>) -> &SigningKey {
         let date = utc(ctx.time).date();
-        if let Some(found) = self.entries.iter().find(|e| e.matches(date, ctx)) {
-            return found.key.clone();
+        if let Some(at) = self.entries.iter().position(|e| e.matches(date, ctx)) {
+            return &self.entries[at].key;
         }
         let secret = &ctx.credentials.secret_key;
         let key = SigningKey::for_context(ctx);
@@ -143,15 +198,16 @@ impl SigningKeyCache {
         if self.entries.len() >= CACHE_SLOTS {
             self.entries.remove(0);
         }
+        let at = self.entries.len();
         self.entries.push(CachedKey {
             date,
             region: ctx.region.to_owned(),
             service: ctx.service.to_owned(),
             access_key: ctx.credentials.access_key.clone(),
             secret: secret.clone(),
-            key: key.clone(),
+            key,
         });
-        key
+        &self.entries[at].key
     }
 
     /// How many keys are held.
@@ -226,14 +282,52 @@ mod tests {
     }
 
     #[test]
+    fn a_first_block_kept_from_the_last_signature_signs_as_the_whole_string() {
+        let bytes = signing_key(SECRET, datetime!(2013-05-24 00:00:00 UTC), "us-east-1", "s3");
+        let key = SigningKey::from_bytes(&bytes);
+        let at = |second: &str, hash: &str| {
+            format!("AWS4-HMAC-SHA256\n20130524T0000{second}Z\n20130524/us-east-1/s3/aws4_request\n{hash}")
+        };
+        let strings = [
+            at("00", "aa"),
+            // The same first 64 bytes: signed from the kept block.
+            at("00", "bb"),
+            at("00", "aa"),
+            // Another second: another first block, kept in its place.
+            at("01", "aa"),
+            at("00", "bb"),
+            // Exactly one block, then shorter than one.
+            "x".repeat(64),
+            "x".repeat(64),
+            "probe".to_owned(),
+            String::new(),
+            at("00", "cc"),
+        ];
+        for string in &strings {
+            assert_eq!(key.sign(string), signature(&bytes, string), "{string:?}");
+        }
+        // The block kept is the last long string's.
+        let kept = key
+            .first_block
+            .borrow()
+            .as_ref()
+            .map(|block| block.bytes.to_vec());
+        assert_eq!(kept.as_deref(), strings[9].as_bytes().get(..BLOCK));
+        // A clone signs the same, without what the original last signed.
+        let clone = key.clone();
+        assert!(clone.first_block.borrow().is_none());
+        assert_eq!(clone.sign(&strings[1]), signature(&bytes, &strings[1]));
+    }
+
+    #[test]
     fn cache_returns_the_derived_key_and_reuses_it() {
         let creds = Credentials::new("AKIAIOSFODNN7EXAMPLE", SECRET, None);
         let t = datetime!(2013-05-24 00:00:00 UTC);
         let mut cache = SigningKeyCache::new();
-        let first = probe(&cache.key(&ctx(&creds, "us-east-1", t)));
+        let first = probe(cache.key(&ctx(&creds, "us-east-1", t)));
         assert_eq!(first, derived(SECRET, t, "us-east-1"));
         let again = cache.key(&ctx(&creds, "us-east-1", datetime!(2013-05-24 23:59:59 UTC)));
-        assert_eq!(probe(&again), first);
+        assert_eq!(probe(again), first);
         assert_eq!(cache.len(), 1);
     }
 
@@ -244,13 +338,13 @@ mod tests {
         let t = datetime!(2013-05-24 00:00:00 UTC);
         let next_day = datetime!(2013-05-25 00:00:00 UTC);
         let mut cache = SigningKeyCache::new();
-        let base = probe(&cache.key(&ctx(&creds, "us-east-1", t)));
-        let eu = probe(&cache.key(&ctx(&creds, "eu-west-1", t)));
+        let base = probe(cache.key(&ctx(&creds, "us-east-1", t)));
+        let eu = probe(cache.key(&ctx(&creds, "eu-west-1", t)));
         assert_ne!(eu, base);
         assert_eq!(eu, derived(SECRET, t, "eu-west-1"));
-        let rotated = probe(&cache.key(&ctx(&other_secret, "us-east-1", t)));
+        let rotated = probe(cache.key(&ctx(&other_secret, "us-east-1", t)));
         assert_eq!(rotated, derived("another", t, "us-east-1"));
-        let tomorrow = probe(&cache.key(&ctx(&creds, "us-east-1", next_day)));
+        let tomorrow = probe(cache.key(&ctx(&creds, "us-east-1", next_day)));
         assert_eq!(tomorrow, derived(SECRET, next_day, "us-east-1"));
         // Yesterday's keys were dropped.
         assert_eq!(cache.len(), 1);
@@ -263,7 +357,7 @@ mod tests {
         let mut cache = SigningKeyCache::new();
         for region in ["r1", "r2", "r3", "r4", "r5", "r6"] {
             let key = cache.key(&ctx(&creds, region, t));
-            assert_eq!(probe(&key), derived(SECRET, t, region));
+            assert_eq!(probe(key), derived(SECRET, t, region));
         }
         assert_eq!(cache.len(), CACHE_SLOTS);
     }
@@ -273,7 +367,7 @@ mod tests {
         let creds = Credentials::new("AKIAIOSFODNN7EXAMPLE", SECRET, Some("TOKEN"));
         let t = datetime!(2013-05-24 00:00:00 UTC);
         let mut cache = SigningKeyCache::new();
-        let key = cache.key(&ctx(&creds, "us-east-1", t));
+        let key = cache.key(&ctx(&creds, "us-east-1", t)).clone();
         let shown = format!("{cache:?} {key:?}");
         assert!(
             shown.contains("AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request"),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use s3_connector::connection::{Connection, Credentials, Region};
 use s3_connector::http::{Body, HttpRequest, HttpResponse, Method, OpRequest};
-use s3_connector::sigv4::key::{SigningKey, SigningKeyCache};
+use s3_connector::sigv4::key::SigningKeyCache;
 use s3_connector::sigv4::{self, SigningContext};
 
 wit_bindgen::generate!({ world: "bench", path: "wit" });
@@ -64,9 +64,9 @@ fn connector_sign(rounds: u32, method: Method, body: &[u8]) -> String {
     // The body is owned once, as an operation's is; each request shares it.
     let body = Body::from(body);
     for _ in 0..rounds {
-        let key: SigningKey = cache.key(&ctx);
+        let key = cache.key(&ctx);
         let mut signed = request(&connection, method, body.clone());
-        sigv4::sign_with_key(&mut signed, &ctx, &key);
+        sigv4::sign_with_key(&mut signed, &ctx, key);
         last = signed.header("authorization").unwrap_or_default().to_owned();
     }
     last
@@ -94,7 +94,7 @@ impl Guest for Bench {
         for _ in 0..rounds {
             let key = cache.key(&ctx);
             let request = request(&connection, Method::Get, Body::empty());
-            last = sigv4::presign::presign_url_with_key(&request, &ctx, &key, 3600);
+            last = sigv4::presign::presign_url_with_key(&request, &ctx, key, 3600);
         }
         last
     }
