@@ -51,6 +51,22 @@ pub fn has_byte_at_most(bytes: &[u8], max: u8) -> bool {
     any(bytes, |w| word_has_below(w, below), |b| b < below)
 }
 
+/// Whether a byte of `word` is an ASCII capital (`A` to `Z`). The high bits
+/// are cleared first, so that no byte carries into the next; a byte whose
+/// own high bit is set is not ASCII and is left out at the end.
+fn word_has_upper(word: u64) -> bool {
+    let low = word & !HIGHS;
+    let from_a = low.wrapping_add(ONES * u64::from(0x80 - b'A'));
+    let past_z = low.wrapping_add(ONES * u64::from(0x80 - b'Z' - 1));
+    from_a & !past_z & !word & HIGHS != 0
+}
+
+/// Whether `bytes` hold an ASCII capital: every header name is checked
+/// before it is signed, and the operations write them in lower case.
+pub fn has_upper(bytes: &[u8]) -> bool {
+    any(bytes, word_has_upper, |b| b.is_ascii_uppercase())
+}
+
 /// Whether `bytes` hold `needle`: an XML element's name is searched for
 /// the `:` of a namespace prefix with it.
 pub fn contains(bytes: &[u8], needle: u8) -> bool {
@@ -98,6 +114,39 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every byte value at every position of words and tails, against a
+    /// byte loop.
+    #[test]
+    fn has_upper_agrees_with_a_byte_loop() {
+        for len in [0usize, 1, 7, 8, 9, 15, 16, 17, 40] {
+            let base: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(!has_upper(&base));
+            for at in 0..len {
+                for value in 0..=u8::MAX {
+                    let mut bytes = base.clone();
+                    bytes[at] = value;
+                    assert_eq!(
+                        has_upper(&bytes),
+                        bytes.iter().any(u8::is_ascii_uppercase),
+                        "{bytes:?}"
+                    );
+                }
+            }
+        }
+        // Neighbours of the range, and bytes with the high bit, side by side.
+        for word in [
+            *b"@[`{\xc1\xda\xff\x80",
+            *b"@@@@@@@Z",
+            *b"A\x00\x00\x00\x00\x00\x00\x00",
+        ] {
+            assert_eq!(
+                has_upper(&word),
+                word.iter().any(u8::is_ascii_uppercase),
+                "{word:?}"
+            );
+        }
+    }
 
     /// Every pair of strings that differ in one byte, at every position of
     /// words and tails, and equal ones, against `==`.

@@ -10,6 +10,9 @@ use std::borrow::Cow;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CanonicalHeaders<'a> {
     entries: Vec<Pair<'a>>,
+    /// The signed header list, written once: it goes into the canonical
+    /// request and into the `Authorization` header or the presigned URL.
+    signed: String,
 }
 
 impl<'a> CanonicalHeaders<'a> {
@@ -49,24 +52,24 @@ impl<'a> CanonicalHeaders<'a> {
             }
             same
         });
-        CanonicalHeaders { entries }
+        let mut signed = String::with_capacity(entries.iter().map(|(n, _)| n.len() + 1).sum());
+        for (i, (name, _)) in entries.iter().enumerate() {
+            if i > 0 {
+                signed.push(';');
+            }
+            signed.push_str(name);
+        }
+        CanonicalHeaders { entries, signed }
     }
 
     /// The signed header list, `name;name;...`.
-    pub fn signed_headers(&self) -> String {
-        let mut out = String::with_capacity(self.entries.iter().map(|(n, _)| n.len() + 1).sum());
-        self.write_signed_headers(&mut out);
-        out
+    pub fn signed_headers(&self) -> &str {
+        &self.signed
     }
 
-    /// Appends the signed header list to `out`.
-    pub fn write_signed_headers(&self, out: &mut String) {
-        for (i, (name, _)) in self.entries.iter().enumerate() {
-            if i > 0 {
-                out.push(';');
-            }
-            out.push_str(name);
-        }
+    /// The signed header list, taken out.
+    pub fn into_signed_headers(self) -> String {
+        self.signed
     }
 
     /// `name:value\n` for each header.
@@ -104,7 +107,7 @@ pub(crate) fn sort_pairs(pairs: &mut [Pair<'_>], order: fn(&Pair<'_>, &Pair<'_>)
 /// `name` in lower case, borrowed when it already is (the usual case: the
 /// operations write header names in lower case).
 fn lower_case(name: &str) -> Cow<'_, str> {
-    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+    if crate::ascii::has_upper(name.as_bytes()) {
         Cow::Owned(name.to_ascii_lowercase())
     } else {
         Cow::Borrowed(name)
@@ -175,7 +178,7 @@ pub fn canonical_request(
         + path.len()
         + canonical_query.len()
         + headers.block_len()
-        + headers.entries.iter().map(|(n, _)| n.len() + 1).sum::<usize>()
+        + headers.signed.len()
         + payload_hash.len()
         + 5;
     let mut out = String::with_capacity(capacity);
@@ -187,7 +190,7 @@ pub fn canonical_request(
     out.push('\n');
     headers.write_canonical_block(&mut out);
     out.push('\n');
-    headers.write_signed_headers(&mut out);
+    out.push_str(&headers.signed);
     out.push('\n');
     out.push_str(payload_hash);
     out

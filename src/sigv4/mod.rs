@@ -53,26 +53,41 @@ pub fn sha256_hex(data: &[u8]) -> String {
 
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut out, bytes);
+    out
+}
+
+/// Appends the lower-case hex of `bytes` to `out`: a digest goes straight
+/// into the string to sign or the `Authorization` header, with no string of
+/// its own.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    // Bytes first, then one conversion: signing hex-encodes two or three
-    // digests per request, and pushing `char`s one by one costs a capacity
-    // check and a UTF-8 encoding each. Four bytes at a time in a `u64`
-    // ([`hex8`]), then a plain loop for the rest: at `-Os` chunk-and-zip
-    // iterators were a call per byte.
-    let mut out = vec![0u8; bytes.len() * 2];
-    let mut at = 0;
-    while let (Some(&[a, b, c, d]), Some(digits)) = (bytes.get(at..at + 4), out.get_mut(2 * at..2 * at + 8)) {
-        digits.copy_from_slice(&hex8(u32::from_be_bytes([a, b, c, d])).to_be_bytes());
-        at += 4;
-    }
-    for (i, &b) in bytes.iter().enumerate().skip(at) {
-        if let Some(pair) = out.get_mut(2 * i..2 * i + 2) {
-            pair[0] = DIGITS[usize::from(b >> 4)];
-            pair[1] = DIGITS[usize::from(b & 0x0f)];
+    out.reserve(bytes.len() * 2);
+    // A digest at a time, through digits on the stack, then one conversion:
+    // pushing `char`s one by one costs a capacity check and a UTF-8
+    // encoding each. Four bytes at a time in a `u64` ([`hex8`]), then a
+    // plain loop for the rest: at `-Os` chunk-and-zip iterators were a call
+    // per byte.
+    for chunk in bytes.chunks(32) {
+        let mut digits = [0u8; 64];
+        let mut at = 0;
+        while let (Some(&[a, b, c, d]), Some(out)) =
+            (chunk.get(at..at + 4), digits.get_mut(2 * at..2 * at + 8))
+        {
+            out.copy_from_slice(&hex8(u32::from_be_bytes([a, b, c, d])).to_be_bytes());
+            at += 4;
         }
+        for (i, &b) in chunk.iter().enumerate().skip(at) {
+            if let Some(pair) = digits.get_mut(2 * i..2 * i + 2) {
+                pair[0] = DIGITS[usize::from(b >> 4)];
+                pair[1] = DIGITS[usize::from(b & 0x0f)];
+            }
+        }
+        // Only ASCII digits were written, so this cannot fail.
+        let written = digits.get(..2 * chunk.len()).unwrap_or_default();
+        out.push_str(std::str::from_utf8(written).unwrap_or_default());
     }
-    // Only ASCII digits were written, so this cannot fail.
-    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The eight lower-case hex digits of `word`, most significant first, as
@@ -249,7 +264,7 @@ fn header_signature_at(
         canonical_request,
         string_to_sign,
         scope,
-        signed_headers: headers.signed_headers(),
+        signed_headers: headers.into_signed_headers(),
         signature,
     }
 }
@@ -311,7 +326,8 @@ mod tests {
         }
         // Every byte value, at each position of a four-byte word and in the
         // tail, for lengths around the word size.
-        for len in 0..=13 {
+        // Past 32 bytes too: digits are written a digest's length at a time.
+        for len in (0..=13).chain([31, 32, 33, 64, 65]) {
             for value in 0..=u8::MAX {
                 for at in 0..len {
                     let mut bytes: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(37)).collect();
@@ -411,7 +427,7 @@ mod tests {
         sign(&mut plain, &c);
         for _ in 0..2 {
             let mut cached = request("b.s3.amazonaws.com", "/k");
-            sign_with_key(&mut cached, &c, &cache.key(&c));
+            sign_with_key(&mut cached, &c, cache.key(&c));
             assert_eq!(cached, plain);
         }
     }

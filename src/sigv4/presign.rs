@@ -103,7 +103,7 @@ pub fn presign(
         ("X-Amz-Credential", credential.as_str()),
         ("X-Amz-Date", amz_date.as_str()),
         ("X-Amz-Expires", expires.as_str()),
-        ("X-Amz-SignedHeaders", signed_headers.as_str()),
+        ("X-Amz-SignedHeaders", signed_headers),
     ];
     let canonical_query = canonical_query_from(own_query.chain(auth).chain(token));
 
@@ -139,7 +139,7 @@ pub fn presign(
         canonical_query,
         canonical_request,
         string_to_sign,
-        signed_headers,
+        signed_headers: headers.into_signed_headers(),
         signature,
         url,
     }

@@ -2,9 +2,10 @@
 
 use std::fmt::Write;
 
+use sha2::{Digest, Sha256};
 use time::{OffsetDateTime, UtcOffset};
 
-use super::{sha256_hex, ALGORITHM};
+use super::{push_hex, ALGORITHM};
 
 /// `time` in UTC. A time whose UTC date would fall outside the range `time`
 /// supports (years beyond ±9999) is used as it is rather than panicking:
@@ -13,37 +14,37 @@ pub(super) fn utc(time: OffsetDateTime) -> OffsetDateTime {
     time.checked_to_offset(UtcOffset::UTC).unwrap_or(time)
 }
 
-/// The numbers 0 to 99 as two digits each, `"00"` to `"99"`, end to end.
-const PAIRS: &str = "0001020304050607080910111213141516171819\
-                     2021222324252627282930313233343536373839\
-                     4041424344454647484950515253545556575859\
-                     6061626364656667686970717273747576777879\
-                     8081828384858687888990919293949596979899";
+/// `value` (below 100) as two ASCII digits.
+fn two_digits(value: u8) -> [u8; 2] {
+    [b'0' + value / 10 % 10, b'0' + value % 10]
+}
 
-/// Appends `value` (below 100) as two digits. Signing formats dates on
-/// every request: a slice of [`PAIRS`] skips the formatting machinery and
-/// any UTF-8 check.
-fn push_pair(out: &mut String, value: u8) {
-    let at = usize::from(value % 100) * 2;
-    out.push_str(PAIRS.get(at..at + 2).unwrap_or("00"));
+/// Appends ASCII digits written on the stack. Signing formats dates on
+/// every request: written into one array and appended once, they skip the
+/// formatting machinery and a copy per pair of digits.
+fn push_ascii(out: &mut String, digits: &[u8]) {
+    // Only ASCII was written, so this cannot fail.
+    out.push_str(std::str::from_utf8(digits).unwrap_or_default());
 }
 
 /// Appends `YYYYMMDD`.
 fn push_date(out: &mut String, t: OffsetDateTime) {
+    let [m0, m1] = two_digits(u8::from(t.month()));
+    let [d0, d1] = two_digits(t.day());
     match u16::try_from(t.year()) {
         Ok(year) if year <= 9999 => {
             // Both halves are below 100, so neither truncates.
-            push_pair(out, (year / 100) as u8);
-            push_pair(out, (year % 100) as u8);
+            let [c0, c1] = two_digits((year / 100) as u8);
+            let [y0, y1] = two_digits((year % 100) as u8);
+            push_ascii(out, &[c0, c1, y0, y1, m0, m1, d0, d1]);
         }
         // Negative years and the like: rare, and never a valid signature.
         // Writing to a `String` cannot fail.
         _ => {
             let _ = write!(out, "{:04}", t.year());
+            push_ascii(out, &[m0, m1, d0, d1]);
         }
     }
-    push_pair(out, u8::from(t.month()));
-    push_pair(out, t.day());
 }
 
 /// `YYYYMMDDTHHMMSSZ`, the `X-Amz-Date` format.
@@ -51,11 +52,10 @@ pub fn amz_date(time: OffsetDateTime) -> String {
     let t = utc(time);
     let mut out = String::with_capacity(16);
     push_date(&mut out, t);
-    out.push('T');
-    push_pair(&mut out, t.hour());
-    push_pair(&mut out, t.minute());
-    push_pair(&mut out, t.second());
-    out.push('Z');
+    let [h0, h1] = two_digits(t.hour());
+    let [m0, m1] = two_digits(t.minute());
+    let [s0, s1] = two_digits(t.second());
+    push_ascii(&mut out, &[b'T', h0, h1, m0, m1, s0, s1, b'Z']);
     out
 }
 
@@ -75,7 +75,14 @@ pub fn scope(time: OffsetDateTime, region: &str, service: &str) -> String {
 /// formatted: its date is the part before the `T`, so the date is not
 /// formatted again.
 pub fn scope_at(amz_date: &str, region: &str, service: &str) -> String {
-    let date = amz_date.split('T').next().unwrap_or(amz_date);
+    // Up to the `T`, found by a plain loop: the library's search for a
+    // character sets up a word-at-a-time scan that costs more than these
+    // eight bytes.
+    let date = amz_date
+        .bytes()
+        .position(|b| b == b'T')
+        .and_then(|at| amz_date.get(..at))
+        .unwrap_or(amz_date);
     let mut out = String::with_capacity(date.len() + region.len() + service.len() + 15);
     out.push_str(date);
     out.push('/');
@@ -95,15 +102,14 @@ pub fn string_to_sign(time: OffsetDateTime, scope: &str, canonical_request: &str
 
 /// [`string_to_sign`] for an [`amz_date`] already formatted.
 pub fn string_to_sign_at(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    let hash = sha256_hex(canonical_request.as_bytes());
-    let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + hash.len() + 3);
+    let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + 64 + 3);
     out.push_str(ALGORITHM);
     out.push('\n');
     out.push_str(amz_date);
     out.push('\n');
     out.push_str(scope);
     out.push('\n');
-    out.push_str(&hash);
+    push_hex(&mut out, &Sha256::digest(canonical_request.as_bytes()));
     out
 }
 
