@@ -316,20 +316,20 @@ impl Connection {
                 (endpoint.scheme.clone(), host, path)
             }
             None => {
-                let service_host = concat(&["s3.", region, ".amazonaws.com"]);
+                let service_host = || concat(&["s3.", region, ".amazonaws.com"]);
                 match &request.bucket {
                     Some(bucket) if !self.path_style && is_virtual_host_compatible(bucket) => (
                         String::from("https"),
-                        concat(&[bucket, ".", &service_host]),
+                        concat(&[bucket, ".s3.", region, ".amazonaws.com"]),
                         concat(&["/", &key_path]),
                     ),
                     Some(bucket) if request.key.is_some() => (
                         String::from("https"),
-                        service_host,
+                        service_host(),
                         concat(&["/", bucket, "/", &key_path]),
                     ),
-                    Some(bucket) => (String::from("https"), service_host, concat(&["/", bucket])),
-                    None => (String::from("https"), service_host, String::from("/")),
+                    Some(bucket) => (String::from("https"), service_host(), concat(&["/", bucket])),
+                    None => (String::from("https"), service_host(), String::from("/")),
                 }
             }
         };

@@ -103,6 +103,11 @@ impl SigningKey {
 
     /// The hex signature of a string to sign (as [`signature`]).
     pub fn sign(&self, string_to_sign: &str) -> String {
+        hex(&self.signature_bytes(string_to_sign))
+    }
+
+    /// The signature of a string to sign, as bytes.
+    pub fn signature_bytes(&self, string_to_sign: &str) -> [u8; 32] {
         let bytes = string_to_sign.as_bytes();
         let mac = match (
             bytes.split_first_chunk::<BLOCK>(),
@@ -130,7 +135,7 @@ impl SigningKey {
                 mac
             }
         };
-        hex(&mac.finalize().into_bytes())
+        mac.finalize().into_bytes().into()
     }
 }
 

@@ -127,25 +127,33 @@ impl Signed {
     /// The `Authorization` header value, formatted as the SDKs send it
     /// (`, ` between the parts; S3 accepts `,` as well).
     pub fn authorization(&self, access_key: &str) -> String {
-        let mut out = String::with_capacity(
-            ALGORITHM.len()
-                + access_key.len()
-                + self.scope.len()
-                + self.signed_headers.len()
-                + self.signature.len()
-                + 42,
-        );
-        out.push_str(ALGORITHM);
-        out.push_str(" Credential=");
-        out.push_str(access_key);
-        out.push('/');
-        out.push_str(&self.scope);
-        out.push_str(", SignedHeaders=");
-        out.push_str(&self.signed_headers);
-        out.push_str(", Signature=");
-        out.push_str(&self.signature);
-        out
+        authorization_value(access_key, &self.scope, &self.signed_headers, |out| {
+            out.push_str(&self.signature);
+        })
     }
+}
+
+/// The `Authorization` header value, the signature's hex written by
+/// `signature`.
+fn authorization_value(
+    access_key: &str,
+    scope: &str,
+    signed_headers: &str,
+    signature: impl FnOnce(&mut String),
+) -> String {
+    let mut out = String::with_capacity(
+        ALGORITHM.len() + access_key.len() + scope.len() + signed_headers.len() + 64 + 42,
+    );
+    out.push_str(ALGORITHM);
+    out.push_str(" Credential=");
+    out.push_str(access_key);
+    out.push('/');
+    out.push_str(scope);
+    out.push_str(", SignedHeaders=");
+    out.push_str(signed_headers);
+    out.push_str(", Signature=");
+    signature(&mut out);
+    out
 }
 
 /// Signs `request` in place with an `Authorization` header. Adds `host`,
@@ -166,12 +174,47 @@ pub fn sign_with_key(request: &mut HttpRequest, ctx: &SigningContext<'_>, signin
         Some(given) => given.trim().to_owned(),
         None => sha256_hex(&request.body),
     };
-    // The date is formatted once, for the header and the string to sign.
-    let amz_date = string_to_sign::amz_date(ctx.time);
-    set_signing_headers(request, ctx, Some(&payload_hash), amz_date.clone());
-    let signed = header_signature_at(request, ctx, signing_key, &payload_hash, &amz_date);
-    let authorization = signed.authorization(&ctx.credentials.access_key);
+    // The date is formatted once, and it and the payload hash are signed as
+    // the headers hold them.
+    let date_at = set_signing_headers(
+        request,
+        ctx,
+        Some(payload_hash),
+        string_to_sign::amz_date(ctx.time),
+    );
+    let value = |at: usize| request.headers.get(at).map_or("", |(_, value)| value.as_str());
+    let authorization = authorization(request, ctx, signing_key, value(date_at + 1), value(date_at));
     request.headers.push(("authorization".to_owned(), authorization));
+}
+
+/// Stages 1 to 3 of header signing, for [`sign_with_key`]: the
+/// `Authorization` value of `request`, with as few strings as the stages
+/// allow (the canonical request's buffer holds the string to sign next,
+/// and the signature is written into the value as hex). The stages
+/// themselves are [`header_signature`]'s.
+fn authorization(
+    request: &HttpRequest,
+    ctx: &SigningContext<'_>,
+    signing_key: &key::SigningKey,
+    payload_hash: &str,
+    amz_date: &str,
+) -> String {
+    let headers = canonical::CanonicalHeaders::new(&request.headers);
+    let mut text = canonical::canonical_request(
+        request.method.as_str(),
+        &request.path,
+        &request.canonical_query(),
+        &headers,
+        payload_hash,
+    );
+    let scope = string_to_sign::into_string_to_sign(&mut text, amz_date, ctx.region, ctx.service);
+    let signature = signing_key.signature_bytes(&text);
+    authorization_value(
+        &ctx.credentials.access_key,
+        text.get(scope).unwrap_or_default(),
+        headers.signed_headers(),
+        |out| push_hex(out, &signature),
+    )
 }
 
 /// Stage 0 of header signing: sets `host` (from `request.host`),
@@ -186,18 +229,25 @@ pub fn add_signing_headers(
     ctx: &SigningContext<'_>,
     content_sha256: Option<&str>,
 ) {
-    set_signing_headers(request, ctx, content_sha256, string_to_sign::amz_date(ctx.time));
+    set_signing_headers(
+        request,
+        ctx,
+        content_sha256.map(str::to_owned),
+        string_to_sign::amz_date(ctx.time),
+    );
 }
 
 /// [`add_signing_headers`] with `x-amz-date` already formatted. The
 /// headers it sets, and any `Authorization`, are taken out in one pass, and
 /// room is made for them and the `Authorization` to come in one step.
+/// Returns where `x-amz-date` is among the headers; `x-amz-content-sha256`,
+/// when given, is the one after it.
 fn set_signing_headers(
     request: &mut HttpRequest,
     ctx: &SigningContext<'_>,
-    content_sha256: Option<&str>,
+    content_sha256: Option<String>,
     amz_date: String,
-) {
+) -> usize {
     let token = ctx.credentials.session_token.as_ref();
     request.headers.retain(|(n, _)| {
         !(n.eq_ignore_ascii_case("authorization")
@@ -209,11 +259,10 @@ fn set_signing_headers(
     request.headers.reserve(5);
     let host = request.host.clone();
     request.headers.push(("host".to_owned(), host));
+    let date_at = request.headers.len();
     request.headers.push(("x-amz-date".to_owned(), amz_date));
     if let Some(hash) = content_sha256 {
-        request
-            .headers
-            .push(("x-amz-content-sha256".to_owned(), hash.to_owned()));
+        request.headers.push(("x-amz-content-sha256".to_owned(), hash));
     }
     if let Some(token) = token {
         // S3 wants the token signed (the suite's `post-sts-header-before`).
@@ -221,6 +270,7 @@ fn set_signing_headers(
             .headers
             .push(("x-amz-security-token".to_owned(), token.expose().to_owned()));
     }
+    date_at
 }
 
 /// Stages 1 to 3 of header signing over the request exactly as it is: its

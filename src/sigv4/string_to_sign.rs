@@ -75,6 +75,13 @@ pub fn scope(time: OffsetDateTime, region: &str, service: &str) -> String {
 /// formatted: its date is the part before the `T`, so the date is not
 /// formatted again.
 pub fn scope_at(amz_date: &str, region: &str, service: &str) -> String {
+    let mut out = String::with_capacity(amz_date.len() + region.len() + service.len() + 15);
+    push_scope(&mut out, amz_date, region, service);
+    out
+}
+
+/// Appends the credential scope for an [`amz_date`] to `out`.
+fn push_scope(out: &mut String, amz_date: &str, region: &str, service: &str) {
     // Up to the `T`, found by a plain loop: the library's search for a
     // character sets up a word-at-a-time scan that costs more than these
     // eight bytes.
@@ -83,14 +90,12 @@ pub fn scope_at(amz_date: &str, region: &str, service: &str) -> String {
         .position(|b| b == b'T')
         .and_then(|at| amz_date.get(..at))
         .unwrap_or(amz_date);
-    let mut out = String::with_capacity(date.len() + region.len() + service.len() + 15);
     out.push_str(date);
     out.push('/');
     out.push_str(region);
     out.push('/');
     out.push_str(service);
     out.push_str("/aws4_request");
-    out
 }
 
 /// The string to sign for a canonical request: the algorithm, the
@@ -103,14 +108,46 @@ pub fn string_to_sign(time: OffsetDateTime, scope: &str, canonical_request: &str
 /// [`string_to_sign`] for an [`amz_date`] already formatted.
 pub fn string_to_sign_at(amz_date: &str, scope: &str, canonical_request: &str) -> String {
     let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + 64 + 3);
+    let hash = Sha256::digest(canonical_request.as_bytes());
+    push_string_to_sign(&mut out, amz_date, |out| out.push_str(scope), &hash);
+    out
+}
+
+/// Replaces `text`, a canonical request, by its string to sign, the scope
+/// for `region` and `service` written into it: the buffer of one serves
+/// the other. Returns where in `text` the scope is.
+pub(super) fn into_string_to_sign(
+    text: &mut String,
+    amz_date: &str,
+    region: &str,
+    service: &str,
+) -> std::ops::Range<usize> {
+    let hash = Sha256::digest(text.as_bytes());
+    text.clear();
+    let mut scope = 0..0;
+    push_string_to_sign(
+        text,
+        amz_date,
+        |out| {
+            scope.start = out.len();
+            push_scope(out, amz_date, region, service);
+            scope.end = out.len();
+        },
+        &hash,
+    );
+    scope
+}
+
+/// Appends the string to sign, its scope written by `scope`, for the
+/// canonical request whose SHA-256 is `hash`.
+fn push_string_to_sign(out: &mut String, amz_date: &str, scope: impl FnOnce(&mut String), hash: &[u8]) {
     out.push_str(ALGORITHM);
     out.push('\n');
     out.push_str(amz_date);
     out.push('\n');
-    out.push_str(scope);
+    scope(out);
     out.push('\n');
-    push_hex(&mut out, &Sha256::digest(canonical_request.as_bytes()));
-    out
+    push_hex(out, hash);
 }
 
 #[cfg(test)]
