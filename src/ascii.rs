@@ -61,6 +61,16 @@ fn word_has_upper(word: u64) -> bool {
     from_a & !past_z & !word & HIGHS != 0
 }
 
+/// `word` with its ASCII capitals made small: the high bit that
+/// [`word_has_upper`]'s test leaves in each capital's byte, moved down to
+/// `0x20`, is the difference between the two cases.
+fn word_to_lower(word: u64) -> u64 {
+    let low = word & !HIGHS;
+    let from_a = low.wrapping_add(ONES * u64::from(0x80 - b'A'));
+    let past_z = low.wrapping_add(ONES * u64::from(0x80 - b'Z' - 1));
+    word | ((from_a & !past_z & !word & HIGHS) >> 2)
+}
+
 /// Whether `bytes` hold an ASCII capital: every header name is checked
 /// before it is signed, and the operations write them in lower case.
 pub fn has_upper(bytes: &[u8]) -> bool {
@@ -82,6 +92,29 @@ pub fn is_printable(bytes: &[u8]) -> bool {
         |w| word_has_below(w, 0x20) || word_has_at_least_7f(w),
         |b| !(0x20..0x7f).contains(&b),
     )
+}
+
+/// Whether `a` and `b` are the same bytes but for ASCII case, as
+/// `eq_ignore_ascii_case`, compared a `u64` word per step: header names are
+/// looked up this way on every request and response.
+pub fn same_ignoring_case(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut left = a.chunks_exact(8);
+    let mut right = b.chunks_exact(8);
+    for (x, y) in (&mut left).zip(&mut right) {
+        let word = |chunk: &[u8]| <[u8; 8]>::try_from(chunk).ok().map(u64::from_ne_bytes);
+        let differ = match (word(x), word(y)) {
+            (Some(x), Some(y)) => word_to_lower(x) != word_to_lower(y),
+            // Every chunk has eight bytes; were one short, compare it as is.
+            _ => !x.eq_ignore_ascii_case(y),
+        };
+        if differ {
+            return false;
+        }
+    }
+    left.remainder().eq_ignore_ascii_case(right.remainder())
 }
 
 /// Whether `a` and `b` are the same bytes, compared a `u64` word per step.
@@ -146,6 +179,37 @@ mod tests {
                 "{word:?}"
             );
         }
+    }
+
+    /// Every byte value at every position of words and tails, on either
+    /// side, against `eq_ignore_ascii_case`.
+    #[test]
+    fn same_ignoring_case_agrees_with_the_library() {
+        for len in [0usize, 1, 7, 8, 9, 15, 16, 17, 40] {
+            let a: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_ignoring_case(&a, &a.to_ascii_uppercase()));
+            for at in 0..len {
+                for value in 0..=u8::MAX {
+                    let mut b = a.clone();
+                    b[at] = value;
+                    let expected = a.eq_ignore_ascii_case(&b);
+                    assert_eq!(same_ignoring_case(&a, &b), expected, "{a:?} {b:?}");
+                    assert_eq!(same_ignoring_case(&b, &a), expected, "{b:?} {a:?}");
+                    let upper = a.to_ascii_uppercase();
+                    assert_eq!(same_ignoring_case(&upper, &b), expected, "{upper:?} {b:?}");
+                }
+            }
+            let mut longer = a.clone();
+            longer.push(b'z');
+            assert!(!same_ignoring_case(&a, &longer));
+        }
+        // Capitals against the bytes 0x20 above their neighbours' ranges,
+        // and bytes past ASCII that differ as a capital and a small letter
+        // do.
+        assert!(!same_ignoring_case(b"@[`{@[`{", b"`{@[`{@["));
+        assert!(!same_ignoring_case(&[0xc1; 8], &[0xe1; 8]));
+        assert!(!same_ignoring_case(&[0xda; 9], &[0xfa; 9]));
+        assert!(same_ignoring_case(b"X-AMZ-DATE", b"x-amz-date"));
     }
 
     /// Every pair of strings that differ in one byte, at every position of

@@ -254,7 +254,7 @@ impl HttpResponse {
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .find(|(n, _)| crate::ascii::same_ignoring_case(n.as_bytes(), name.as_bytes()))
         .map(|(_, v)| v.as_str())
 }
 

@@ -27,21 +27,27 @@ fn push_ascii(out: &mut String, digits: &[u8]) {
     out.push_str(std::str::from_utf8(digits).unwrap_or_default());
 }
 
-/// Appends `YYYYMMDD`.
-fn push_date(out: &mut String, t: OffsetDateTime) {
+/// `YYYYMMDD` of `t` as digits, for the years `YYYY` can write.
+fn date_digits(t: OffsetDateTime) -> Option<[u8; 8]> {
+    let year = u16::try_from(t.year()).ok().filter(|year| *year <= 9999)?;
+    // Both halves are below 100, so neither truncates.
+    let [c0, c1] = two_digits((year / 100) as u8);
+    let [y0, y1] = two_digits((year % 100) as u8);
     let [m0, m1] = two_digits(u8::from(t.month()));
     let [d0, d1] = two_digits(t.day());
-    match u16::try_from(t.year()) {
-        Ok(year) if year <= 9999 => {
-            // Both halves are below 100, so neither truncates.
-            let [c0, c1] = two_digits((year / 100) as u8);
-            let [y0, y1] = two_digits((year % 100) as u8);
-            push_ascii(out, &[c0, c1, y0, y1, m0, m1, d0, d1]);
-        }
+    Some([c0, c1, y0, y1, m0, m1, d0, d1])
+}
+
+/// Appends `YYYYMMDD`.
+fn push_date(out: &mut String, t: OffsetDateTime) {
+    match date_digits(t) {
+        Some(digits) => push_ascii(out, &digits),
         // Negative years and the like: rare, and never a valid signature.
         // Writing to a `String` cannot fail.
-        _ => {
+        None => {
             let _ = write!(out, "{:04}", t.year());
+            let [m0, m1] = two_digits(u8::from(t.month()));
+            let [d0, d1] = two_digits(t.day());
             push_ascii(out, &[m0, m1, d0, d1]);
         }
     }
@@ -50,12 +56,22 @@ fn push_date(out: &mut String, t: OffsetDateTime) {
 /// `YYYYMMDDTHHMMSSZ`, the `X-Amz-Date` format.
 pub fn amz_date(time: OffsetDateTime) -> String {
     let t = utc(time);
-    let mut out = String::with_capacity(16);
-    push_date(&mut out, t);
     let [h0, h1] = two_digits(t.hour());
     let [m0, m1] = two_digits(t.minute());
     let [s0, s1] = two_digits(t.second());
-    push_ascii(&mut out, &[b'T', h0, h1, m0, m1, s0, s1, b'Z']);
+    let clock = [b'T', h0, h1, m0, m1, s0, s1, b'Z'];
+    let mut out = String::with_capacity(16);
+    match date_digits(t) {
+        // The usual case, appended at once.
+        Some([a, b, c, d, e, f, g, h]) => {
+            let [i, j, k, l, m, n, o, p] = clock;
+            push_ascii(&mut out, &[a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p]);
+        }
+        None => {
+            push_date(&mut out, t);
+            push_ascii(&mut out, &clock);
+        }
+    }
     out
 }
 
