@@ -173,7 +173,7 @@ pub fn no_control_characters(field: &str, value: &str) -> Result<(), Error> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
     /// `http` or `https`.
-    pub scheme: String,
+    pub scheme: &'static str,
     /// Host name or IP literal (IPv6 in brackets).
     pub host: String,
     /// The port when not the scheme's default.
@@ -194,10 +194,11 @@ impl Endpoint {
         let (scheme, rest) = url
             .split_once("://")
             .ok_or_else(|| bad("is not a URL: it needs http:// or https://"))?;
-        let scheme = scheme.to_ascii_lowercase();
-        if scheme != "http" && scheme != "https" {
-            return Err(bad("must use http or https"));
-        }
+        let scheme = match scheme.to_ascii_lowercase().as_str() {
+            "http" => "http",
+            "https" => "https",
+            _ => return Err(bad("must use http or https")),
+        };
         if rest.contains(['?', '#', '@']) {
             return Err(bad("must not have user info, a query or a fragment"));
         }
@@ -313,23 +314,21 @@ impl Connection {
                     path.push('/');
                     path.push_str(&key_path);
                 }
-                (endpoint.scheme.clone(), host, path)
+                (endpoint.scheme, host, path)
             }
             None => {
                 let service_host = || concat(&["s3.", region, ".amazonaws.com"]);
                 match &request.bucket {
                     Some(bucket) if !self.path_style && is_virtual_host_compatible(bucket) => (
-                        String::from("https"),
+                        "https",
                         concat(&[bucket, ".s3.", region, ".amazonaws.com"]),
                         concat(&["/", &key_path]),
                     ),
-                    Some(bucket) if request.key.is_some() => (
-                        String::from("https"),
-                        service_host(),
-                        concat(&["/", bucket, "/", &key_path]),
-                    ),
-                    Some(bucket) => (String::from("https"), service_host(), concat(&["/", bucket])),
-                    None => (String::from("https"), service_host(), String::from("/")),
+                    Some(bucket) if request.key.is_some() => {
+                        ("https", service_host(), concat(&["/", bucket, "/", &key_path]))
+                    }
+                    Some(bucket) => ("https", service_host(), concat(&["/", bucket])),
+                    None => ("https", service_host(), String::from("/")),
                 }
             }
         };

@@ -185,7 +185,7 @@ pub struct HttpRequest {
     /// The HTTP method.
     pub method: Method,
     /// `http` or `https`.
-    pub scheme: String,
+    pub scheme: &'static str,
     /// The authority as it goes in the `Host` header: `host` or `host:port`
     /// (the port only when it is not the scheme's default).
     pub host: String,
@@ -206,7 +206,7 @@ impl HttpRequest {
         let mut url = String::with_capacity(
             self.scheme.len() + 3 + self.host.len() + self.path.len() + 1 + query.len(),
         );
-        url.push_str(&self.scheme);
+        url.push_str(self.scheme);
         url.push_str("://");
         url.push_str(&self.host);
         url.push_str(&self.path);

@@ -208,7 +208,7 @@ mod tests {
             let path = format!("/bucket/{}", encode_path(key));
             let mut request = HttpRequest {
                 method: Method::Get,
-                scheme: "https".to_owned(),
+                scheme: "https",
                 host: "s3.us-east-1.amazonaws.com".to_owned(),
                 path: path.clone(),
                 query: Vec::new(),

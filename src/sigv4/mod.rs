@@ -329,7 +329,7 @@ mod tests {
     fn request(host: &str, path: &str) -> HttpRequest {
         HttpRequest {
             method: Method::Put,
-            scheme: "https".to_owned(),
+            scheme: "https",
             host: host.to_owned(),
             path: path.to_owned(),
             query: Vec::new(),

@@ -125,7 +125,7 @@ pub fn presign(
     let mut url = String::with_capacity(
         request.scheme.len() + request.host.len() + path.len() + canonical_query.len() + 100,
     );
-    url.push_str(&request.scheme);
+    url.push_str(request.scheme);
     url.push_str("://");
     url.push_str(&request.host);
     url.push_str(path);
@@ -157,7 +157,7 @@ mod tests {
     fn get(path: &str) -> HttpRequest {
         HttpRequest {
             method: Method::Get,
-            scheme: "https".to_owned(),
+            scheme: "https",
             host: "examplebucket.s3.amazonaws.com".to_owned(),
             path: path.to_owned(),
             query: Vec::new(),
