@@ -98,23 +98,12 @@ pub fn is_printable(bytes: &[u8]) -> bool {
 /// `eq_ignore_ascii_case`, compared a `u64` word per step: header names are
 /// looked up this way on every request and response.
 pub fn same_ignoring_case(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut left = a.chunks_exact(8);
-    let mut right = b.chunks_exact(8);
-    for (x, y) in (&mut left).zip(&mut right) {
-        let word = |chunk: &[u8]| <[u8; 8]>::try_from(chunk).ok().map(u64::from_ne_bytes);
-        let differ = match (word(x), word(y)) {
-            (Some(x), Some(y)) => word_to_lower(x) != word_to_lower(y),
-            // Every chunk has eight bytes; were one short, compare it as is.
-            _ => !x.eq_ignore_ascii_case(y),
-        };
-        if differ {
-            return false;
-        }
-    }
-    left.remainder().eq_ignore_ascii_case(right.remainder())
+    equal_by(
+        a,
+        b,
+        |x, y| word_to_lower(x) == word_to_lower(y),
+        |x, y| x.eq_ignore_ascii_case(y),
+    )
 }
 
 /// Whether `a` and `b` are the same bytes, compared a `u64` word per step.
@@ -122,6 +111,17 @@ pub fn same_ignoring_case(a: &[u8], b: &[u8]) -> bool {
 /// bytes in the guest: comparing a connection and a signing key's scope
 /// with it cost some 4k instructions per call.
 pub fn same(a: &[u8], b: &[u8]) -> bool {
+    equal_by(a, b, |x, y| x == y, |x, y| x.iter().zip(y).all(|(p, q)| p == q))
+}
+
+/// Whether `a` and `b`, of one length, are equal by `words` over each pair
+/// of eight-byte words and by `bytes` over the rest.
+fn equal_by(
+    a: &[u8],
+    b: &[u8],
+    words: impl Fn(u64, u64) -> bool,
+    bytes: impl Fn(&[u8], &[u8]) -> bool,
+) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -129,19 +129,16 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     let mut right = b.chunks_exact(8);
     for (x, y) in (&mut left).zip(&mut right) {
         let word = |chunk: &[u8]| <[u8; 8]>::try_from(chunk).ok().map(u64::from_ne_bytes);
-        let differ = match (word(x), word(y)) {
-            (Some(x), Some(y)) => x != y,
+        let equal = match (word(x), word(y)) {
+            (Some(x), Some(y)) => words(x, y),
             // Every chunk has eight bytes; were one short, compare it as is.
-            _ => x != y,
+            _ => bytes(x, y),
         };
-        if differ {
+        if !equal {
             return false;
         }
     }
-    left.remainder()
-        .iter()
-        .zip(right.remainder())
-        .all(|(x, y)| x == y)
+    bytes(left.remainder(), right.remainder())
 }
 
 #[cfg(test)]

@@ -16,10 +16,10 @@ use std::time::Duration;
 use common::fake_server::{Answer, FakeServer, Script};
 use common::moto::{uri_encode, xml_text, Moto};
 use common::schema::check_output;
-use common::{instance, runtime, Local};
+use common::{instance, runtime, Local, SlowAnswers};
 use s3_connector_host::error::ConnectorError;
-use s3_connector_host::wit::{Connection, Request, Response, TransportError};
-use s3_connector_host::{CallError, HostError, Instance, InstanceOptions, Outgoing, UreqOutgoing};
+use s3_connector_host::wit::{Connection, Request};
+use s3_connector_host::{CallError, HostError, Instance, InstanceOptions};
 use serde_json::{json, Value};
 
 /// Runs `operation` through the JSON face: its output (checked against its
@@ -740,34 +740,14 @@ fn moto_a_user_with_the_listed_permissions_copies_and_one_without_is_told_which(
     assert!(line.contains("s3:GetObject"), "{line}");
 }
 
-/// The local server's transport, with each part copy (`UploadPartCopy`)
-/// answered `delay` late, as S3 answers a part only once it has copied it.
-struct SlowPartCopies {
-    inner: UreqOutgoing,
-    delay: Duration,
-}
-
-impl Outgoing for SlowPartCopies {
-    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
-        let part_copy = request.url.contains("partNumber=")
-            && request
-                .headers
-                .iter()
-                .any(|h| h.name.eq_ignore_ascii_case("x-amz-copy-source"));
-        let answer = self.inner.send(request);
-        if part_copy {
-            std::thread::sleep(self.delay);
-        }
-        answer
-    }
-
-    fn set_explicit_endpoint(&mut self, endpoint: Option<&str>) {
-        self.inner.set_explicit_endpoint(endpoint);
-    }
-
-    fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
-        self.inner.set_deadline(deadline);
-    }
+/// Whether `request` copies a part (`UploadPartCopy`), which S3 answers
+/// only once it has copied it.
+fn is_part_copy(request: &Request) -> bool {
+    request.url.contains("partNumber=")
+        && request
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("x-amz-copy-source"))
 }
 
 /// Puts a 15 MiB source and copies it in three parts of 5 MiB through an
@@ -778,11 +758,7 @@ fn copy_in_slow_parts(delay: Duration, call_timeout: Duration) -> (Local, Result
     let conn = local.conn();
     let source = bytes(15 * 1024 * 1024, 3);
     put(&mut instance(), &conn, "slow", "src.bin", &source, json!({}));
-    let outgoing = SlowPartCopies {
-        inner: UreqOutgoing::default(),
-        delay,
-    };
-    let options = InstanceOptions::new(outgoing).with_call_timeout(call_timeout);
+    let options = InstanceOptions::new(SlowAnswers::new(delay, is_part_copy)).with_call_timeout(call_timeout);
     let mut slow = runtime().instance(options).unwrap();
     let result = copy(
         &mut slow,

@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 
 use common::moto::{Moto, HOME_REGION};
 use common::schema::check_output;
-use common::{instance, runtime, Local, BUCKET};
-use s3_connector_host::wit::{Connection, Request, Response, TransportError};
-use s3_connector_host::{CallError, HostError, Instance, InstanceOptions, Outgoing, UreqOutgoing};
+use common::{instance, runtime, Local, SlowAnswers, BUCKET};
+use s3_connector_host::wit::{Connection, Request};
+use s3_connector_host::{CallError, HostError, Instance, InstanceOptions};
 use serde_json::{json, Value};
 
 /// Runs `operation` and checks its output against the manifest's schema.
@@ -461,31 +461,10 @@ fn delete_folder_reports_the_keys_a_user_may_not_delete_on_moto() {
     assert_eq!(error["error"]["required_permission"], "s3:ListBucket", "{error}");
 }
 
-/// The local server's transport, with each Delete Multiple Objects request
-/// (`POST ?delete`) answered `delay` late, as S3 answers a batch only once
-/// it has deleted it.
-struct SlowDeletes {
-    inner: UreqOutgoing,
-    delay: Duration,
-}
-
-impl Outgoing for SlowDeletes {
-    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
-        let batch = request.url.ends_with("?delete") || request.url.contains("?delete=");
-        let answer = self.inner.send(request);
-        if batch {
-            std::thread::sleep(self.delay);
-        }
-        answer
-    }
-
-    fn set_explicit_endpoint(&mut self, endpoint: Option<&str>) {
-        self.inner.set_explicit_endpoint(endpoint);
-    }
-
-    fn set_deadline(&mut self, deadline: Option<Instant>) {
-        self.inner.set_deadline(deadline);
-    }
+/// Whether `request` is a Delete Multiple Objects (`POST ?delete`), which
+/// S3 answers only once it has deleted the batch.
+fn is_batch_delete(request: &Request) -> bool {
+    request.url.ends_with("?delete") || request.url.contains("?delete=")
 }
 
 /// Writes `count` empty objects under `slow/` straight into the local
@@ -499,11 +478,8 @@ fn delete_slowly(count: usize, delay: Duration, call_timeout: Duration) -> (Loca
     for n in 0..count {
         std::fs::write(folder.join(format!("{n:05}.txt")), b"").unwrap();
     }
-    let options = InstanceOptions::new(SlowDeletes {
-        inner: UreqOutgoing::default(),
-        delay,
-    })
-    .with_call_timeout(call_timeout);
+    let options =
+        InstanceOptions::new(SlowAnswers::new(delay, is_batch_delete)).with_call_timeout(call_timeout);
     let mut slow = runtime().instance(options).unwrap();
     let input = json!({"bucket_name": BUCKET, "folder_path": "slow"});
     let result = slow

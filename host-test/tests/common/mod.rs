@@ -10,10 +10,11 @@ pub mod schema;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use s3_connector_host::cli::default_wasm_path;
-use s3_connector_host::wit::Connection;
-use s3_connector_host::{InstanceOptions, LocalServer, Runtime};
+use s3_connector_host::wit::{Connection, Request, Response, TransportError};
+use s3_connector_host::{InstanceOptions, LocalServer, Outgoing, Runtime, UreqOutgoing};
 use tempfile::TempDir;
 
 /// The bucket every fixture creates.
@@ -85,3 +86,45 @@ pub fn instance() -> s3_connector_host::Instance {
 
 pub mod moto;
 pub mod tls;
+
+/// The local server's transport, with each request that `slow` picks
+/// answered `delay` late, as S3 answers a part copy or a batch of deletes
+/// only once it is done.
+pub struct SlowAnswers {
+    /// Where the requests go.
+    pub inner: UreqOutgoing,
+    /// How late a picked request is answered.
+    pub delay: Duration,
+    /// Which requests are answered late.
+    pub slow: fn(&Request) -> bool,
+}
+
+impl SlowAnswers {
+    /// Requests picked by `slow` answered `delay` late.
+    pub fn new(delay: Duration, slow: fn(&Request) -> bool) -> Self {
+        Self {
+            inner: UreqOutgoing::default(),
+            delay,
+            slow,
+        }
+    }
+}
+
+impl Outgoing for SlowAnswers {
+    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
+        let slow = (self.slow)(&request);
+        let answer = self.inner.send(request);
+        if slow {
+            std::thread::sleep(self.delay);
+        }
+        answer
+    }
+
+    fn set_explicit_endpoint(&mut self, endpoint: Option<&str>) {
+        self.inner.set_explicit_endpoint(endpoint);
+    }
+
+    fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.inner.set_deadline(deadline);
+    }
+}
