@@ -200,13 +200,7 @@ fn authorization(
     amz_date: &str,
 ) -> String {
     let headers = canonical::CanonicalHeaders::new(&request.headers);
-    let mut text = canonical::canonical_request(
-        request.method.as_str(),
-        &request.path,
-        &request.canonical_query(),
-        &headers,
-        payload_hash,
-    );
+    let mut text = canonical_request_of(request, &headers, payload_hash);
     let scope = string_to_sign::into_string_to_sign(&mut text, amz_date, ctx.region, ctx.service);
     let signature = signing_key.signature_bytes(&text);
     authorization_value(
@@ -291,6 +285,22 @@ pub fn header_signature(
     )
 }
 
+/// Stage 1 over the request as it is: its method, encoded path and query,
+/// `headers` (its own, canonicalised) and `payload_hash`.
+fn canonical_request_of(
+    request: &HttpRequest,
+    headers: &canonical::CanonicalHeaders<'_>,
+    payload_hash: &str,
+) -> String {
+    canonical::canonical_request(
+        request.method.as_str(),
+        &request.path,
+        &request.canonical_query(),
+        headers,
+        payload_hash,
+    )
+}
+
 /// [`header_signature`] with `ctx.time` already formatted as `amz_date`.
 fn header_signature_at(
     request: &HttpRequest,
@@ -300,13 +310,7 @@ fn header_signature_at(
     amz_date: &str,
 ) -> Signed {
     let headers = canonical::CanonicalHeaders::new(&request.headers);
-    let canonical_request = canonical::canonical_request(
-        request.method.as_str(),
-        &request.path,
-        &request.canonical_query(),
-        &headers,
-        payload_hash,
-    );
+    let canonical_request = canonical_request_of(request, &headers, payload_hash);
     let scope = string_to_sign::scope_at(amz_date, ctx.region, ctx.service);
     let string_to_sign = string_to_sign::string_to_sign_at(amz_date, &scope, &canonical_request);
     let signature = signing_key.sign(&string_to_sign);
