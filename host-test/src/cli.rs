@@ -208,6 +208,12 @@ pub struct Args {
     /// workspace's target/wasm32-wasip2/component/s3_connector_http.wasm).
     #[arg(long, value_name = "PATH", env = "S3_CONNECTOR_HTTP_WASM")]
     pub http_wasm: Option<PathBuf>,
+    /// serve: stop a request whose component computes this many seconds
+    /// without any I/O (reading the request's body, writing the answer's,
+    /// sending a request to S3); default 120. Its answer is a 500, or a
+    /// broken body when the head was sent.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub stall_timeout: Option<u64>,
     /// No progress bar (it is shown on a terminal for --file and --output).
     #[arg(long, short)]
     pub quiet: bool,

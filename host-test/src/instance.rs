@@ -943,7 +943,7 @@ fn refuse_large_body(field: &str, len: usize) -> Result<(), CallError> {
 }
 
 /// A deadline in epoch ticks: at least one.
-fn deadline_ticks(timeout: Duration) -> u64 {
+pub(crate) fn deadline_ticks(timeout: Duration) -> u64 {
     let ticks = timeout.as_millis() / EPOCH_TICK.as_millis().max(1);
     u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
 }

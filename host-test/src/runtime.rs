@@ -162,7 +162,8 @@ pub(crate) struct Ticker {
 }
 
 impl Ticker {
-    fn start(engine: Engine) -> Self {
+    /// Starts advancing `engine`'s epoch.
+    pub(crate) fn start(engine: Engine) -> Self {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("epoch-ticker".to_owned())

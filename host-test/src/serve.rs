@@ -16,28 +16,41 @@
 //! own; its way out is `wasi:http/outgoing-handler`, which sends through
 //! [`GuardedSend`]: every host name resolved here and each address checked
 //! with the same allowances, the connection made to a checked address.
+//!
+//! Each request's instance yields to the server's other requests at every
+//! epoch tick it spends computing, and is stopped once it has computed for
+//! `--stall-timeout` (120 s) without any I/O: without reading its request's
+//! body, writing its answer's or sending a request to S3 (see
+//! [`Watchdog`]). A component that loops never holds a server thread.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use http_body_util::{BodyExt as _, Full};
 use hyper::server::conn::http1;
 use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{Engine, Store, StoreLimits};
+use wasmtime::{Engine, Store, StoreLimits, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi_http::{
+    Error, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
+};
 
 use crate::ca_bundle::CaBundle;
 use crate::cli::{start_local, Args};
 use crate::error::HostError;
 use crate::guarded_send::GuardedSend;
+use crate::instance::deadline_ticks;
 use crate::local_server::{self, LocalServer};
+use crate::runtime::Ticker;
 
 /// The command that serves the HTTP face.
 pub const SERVE: &str = "serve";
@@ -61,6 +74,10 @@ pub const PASSED_VARS: [&str; 8] = [
 pub const ALLOW_LOOPBACK: &str = "S3_CONNECTOR_ALLOW_LOOPBACK";
 /// Lets the adapter reach private networks.
 pub const ALLOW_PRIVATE_NETWORK: &str = "S3_CONNECTOR_ALLOW_PRIVATE_NETWORK";
+
+/// How long a request's instance may compute without any I/O when
+/// `--stall-timeout` does not say.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The linear memory one request's instance may use (the adapter keeps up
 /// to 64 MiB of an upload for re-reads).
@@ -95,7 +112,10 @@ fn run(args: &Args, env: &[(String, String)]) -> Result<(), HostError> {
     };
     let guest_env = guest_env(args, env, local.as_ref());
     let send = guarded_send(args, &guest_env)?;
-    let server = Server::load(&wasm, guest_env, send)?;
+    let stall = args
+        .stall_timeout
+        .map_or(DEFAULT_STALL_TIMEOUT, Duration::from_secs);
+    let server = Server::load(&wasm, guest_env, send, stall)?;
     let listen = args.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -205,6 +225,10 @@ struct Server {
     pre: ProxyPre<RequestState>,
     env: Vec<(String, String)>,
     send: GuardedSend,
+    /// How long a request's instance may compute without I/O.
+    stall: Duration,
+    /// Advances the engine's epoch for as long as the server runs.
+    _ticker: Ticker,
 }
 
 /// The store of one request's instance.
@@ -212,8 +236,82 @@ struct RequestState {
     table: ResourceTable,
     wasi: WasiCtx,
     http: WasiHttpCtx,
-    send: GuardedSend,
+    send: CountedSend,
     limits: StoreLimits,
+    watchdog: Watchdog,
+}
+
+/// Stops an instance that computes without I/O. It is asked at each epoch
+/// tick at which the instance is found running (an instance waiting for
+/// I/O is not running, and is not asked while it waits), and counts those
+/// ticks since the request last moved: a frame of its body read, a frame of
+/// its answer's body written, a request sent to S3 or its answer received.
+struct Watchdog {
+    /// Bumped by every movement of the request.
+    moved: Arc<AtomicU64>,
+    /// `moved` when last asked.
+    seen: u64,
+    /// Ticks found running since `moved` last changed.
+    busy: u64,
+    /// The most such ticks allowed.
+    limit: u64,
+}
+
+impl Watchdog {
+    fn new(moved: Arc<AtomicU64>, limit: u64) -> Self {
+        Self {
+            moved,
+            seen: 0,
+            busy: 0,
+            limit,
+        }
+    }
+
+    /// One more tick found running: whether the instance may go on.
+    fn tick(&mut self) -> bool {
+        let moved = self.moved.load(Ordering::Relaxed);
+        if moved != self.seen {
+            self.seen = moved;
+            self.busy = 0;
+        }
+        self.busy = self.busy.saturating_add(1);
+        self.busy <= self.limit
+    }
+}
+
+/// [`GuardedSend`] for one request, counting each request sent and each
+/// answer received as the request's movement (see [`Watchdog`]).
+struct CountedSend {
+    send: GuardedSend,
+    moved: Arc<AtomicU64>,
+}
+
+impl WasiHttpHooks for CountedSend {
+    fn send_request(
+        &mut self,
+        request: hyper::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<
+                    (
+                        hyper::Response<WasiBody>,
+                        Box<dyn Future<Output = Result<(), Error>> + Send>,
+                    ),
+                    Error,
+                >,
+            > + Send,
+    > {
+        self.moved.fetch_add(1, Ordering::Relaxed);
+        let moved = Arc::clone(&self.moved);
+        let sent = Box::into_pin(self.send.send_request(request, options, fut));
+        Box::new(async move {
+            let answered = sent.await;
+            moved.fetch_add(1, Ordering::Relaxed);
+            answered
+        })
+    }
 }
 
 impl WasiView for RequestState {
@@ -237,7 +335,12 @@ impl WasiHttpView for RequestState {
 
 impl Server {
     /// Compiles (or loads from the code cache) and links the component.
-    fn load(wasm: &Path, env: Vec<(String, String)>, send: GuardedSend) -> Result<Arc<Self>, HostError> {
+    fn load(
+        wasm: &Path,
+        env: Vec<(String, String)>,
+        send: GuardedSend,
+        stall: Duration,
+    ) -> Result<Arc<Self>, HostError> {
         if !wasm.is_file() {
             return Err(HostError::Config(format!(
                 "the HTTP component is not at {}: build it with `make http` (or give --http-wasm)",
@@ -247,6 +350,8 @@ impl Server {
         let load = |e: wasmtime::Error| HostError::Load(format!("{e:#}"));
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
+        // The watchdog's ticks (see `Watchdog`).
+        config.epoch_interruption(true);
         let engine = Engine::new(&config).map_err(load)?;
         let cache = wasm.parent().map(|dir| dir.join(".wasmtime-cache"));
         let component = crate::code_cache::load(&engine, wasm, cache.as_deref()).map_err(load)?;
@@ -257,7 +362,14 @@ impl Server {
             .instantiate_pre(&component)
             .and_then(ProxyPre::new)
             .map_err(load)?;
-        Ok(Arc::new(Self { pre, env, send }))
+        let ticker = Ticker::start(engine);
+        Ok(Arc::new(Self {
+            pre,
+            env,
+            send,
+            stall,
+            _ticker: ticker,
+        }))
     }
 
     /// Accepts connections until the process stops, each on its own task.
@@ -316,18 +428,43 @@ impl Server {
     ) -> wasmtime::Result<hyper::Response<HyperOutgoingBody>> {
         let mut wasi = WasiCtx::builder();
         wasi.envs(&self.env).inherit_stderr();
+        let moved = Arc::new(AtomicU64::new(0));
         let mut store = Store::new(
             self.pre.engine(),
             RequestState {
                 table: ResourceTable::new(),
                 wasi: wasi.build(),
                 http: WasiHttpCtx::new(),
-                send: self.send.clone(),
+                send: CountedSend {
+                    send: self.send.clone(),
+                    moved: Arc::clone(&moved),
+                },
                 limits: crate::sandbox::store_limits(MEMORY_LIMIT),
+                watchdog: Watchdog::new(Arc::clone(&moved), deadline_ticks(self.stall)),
             },
         );
         store.limiter(|state| &mut state.limits);
+        // Asked at every tick the instance computes: it yields to the other
+        // requests each time, and is stopped past its stall timeout.
+        store.set_epoch_deadline(1);
+        let stall_seconds = self.stall.as_secs();
+        store.epoch_deadline_callback(move |mut context| {
+            if context.data_mut().watchdog.tick() {
+                Ok(UpdateDeadline::Yield(1))
+            } else {
+                Err(wasmtime::Error::msg(format!(
+                    "stopped: the component computed for {stall_seconds} s without reading, writing or sending anything (--stall-timeout)"
+                )))
+            }
+        });
         let (sender, receiver) = tokio::sync::oneshot::channel();
+        let read = Arc::clone(&moved);
+        let request = request.map(|body| {
+            body.map_frame(move |frame| {
+                read.fetch_add(1, Ordering::Relaxed);
+                frame
+            })
+        });
         let req = store
             .data_mut()
             .http()
@@ -344,7 +481,13 @@ impl Server {
                 .await
         });
         match receiver.await {
-            Ok(Ok(response)) => Ok(response),
+            Ok(Ok(response)) => Ok(response.map(|body| {
+                body.map_frame(move |frame| {
+                    moved.fetch_add(1, Ordering::Relaxed);
+                    frame
+                })
+                .boxed_unsync()
+            })),
             Ok(Err(code)) => Err(wasmtime::Error::msg(format!(
                 "the component answered an error: {code:?}"
             ))),
@@ -363,6 +506,20 @@ impl Server {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_watchdog_counts_ticks_since_the_request_last_moved() {
+        let moved = Arc::new(AtomicU64::new(0));
+        let mut watchdog = Watchdog::new(Arc::clone(&moved), 3);
+        assert!(watchdog.tick() && watchdog.tick() && watchdog.tick());
+        // A movement starts the count again, however long it ran before.
+        moved.fetch_add(1, Ordering::Relaxed);
+        assert!(watchdog.tick() && watchdog.tick() && watchdog.tick());
+        assert!(!watchdog.tick(), "a fourth tick without movement");
+        assert!(!watchdog.tick());
+        moved.fetch_add(1, Ordering::Relaxed);
+        assert!(watchdog.tick());
+    }
 
     #[test]
     fn loopback_urls() {

@@ -528,3 +528,65 @@ fn a_callers_endpoint_named_onto_a_refused_address_gets_no_connection() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_component_that_computes_without_io_is_stopped_and_the_server_goes_on() {
+    // A handler that loops without reading, writing or sending anything.
+    // Three at once, more than the server has threads on a 2-core machine:
+    // each instance yields at every tick and is stopped after a second.
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("spinning_handler.wasm");
+    let text = include_str!("components/spinning_handler.wat");
+    std::fs::write(&wasm, wat::parse_str(text).unwrap()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-connector"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--stall-timeout",
+            "1",
+            "--http-wasm",
+        ])
+        .arg(&wasm)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let call = move |url: String| {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            // A failure of the watchdog is a failed test, not a hung one.
+            .timeout_global(Some(std::time::Duration::from_secs(30)))
+            .build()
+            .into();
+        Answer::read(agent.post(format!("{url}/v1/list-buckets")).send("{}").unwrap())
+    };
+    let calls: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || call(url))
+        })
+        .collect();
+    let mut answers: Vec<Answer> = calls.into_iter().map(|c| c.join().unwrap()).collect();
+    // And the server still answers afterwards.
+    answers.push(call(url));
+    let _ = child.kill();
+    let _ = child.wait();
+    for answer in &answers {
+        assert_eq!(answer.status, 500, "{}", answer.text());
+        let error = answer.error();
+        assert_eq!(error["kind"], "host", "{}", answer.text());
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.contains(
+                "stopped: the component computed for 1 s without reading, writing or sending anything"
+            ),
+            "{message}"
+        );
+    }
+}
