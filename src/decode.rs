@@ -3,16 +3,274 @@
 //! `range.to`, `object_keys[2].key`) and the problem as data (a field
 //! missing, a field unknown with the valid ones, a value of the wrong type).
 //!
-//! A small serde `Deserializer` over `&Value` whose error type records
-//! those as serde reports them (`missing_field`, `unknown_field`,
-//! `invalid_type`), and that prefixes each error with the path it came up
-//! through. Nothing here reads serde's English messages back.
+//! Each input implements [`Decode`], derived by `#[derive(Decode)]`
+//! (`s3-connector-derive`) from the same `#[serde(...)]` attributes its
+//! schema is made from. A field goes through its type's one non-generic
+//! `decode`, shared by every input that has a field of that type, and each
+//! error is prefixed with the path it came up through. The errors are
+//! serde's, word for word: the tests hold every input's decoding to what
+//! serde's `Deserialize` derive makes of the same value (through the small
+//! serde `Deserializer` kept here for them), errors included. serde's
+//! derived visitors, one generic copy per input and field type, made about
+//! a tenth of the component.
 
 use std::fmt;
 
+#[cfg(test)]
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+#[cfg(test)]
 use serde::Deserialize;
 use serde_json::{Map, Value};
+
+pub use s3_connector_derive::Decode;
+
+/// A type an input is made of, decoded from a JSON value.
+pub trait Decode: Sized {
+    /// Decodes `value`, or says what is wrong with it (the path is that
+    /// of the value's own fields and items, which callers prefix).
+    fn decode(value: &Value) -> Result<Self, DecodeError>;
+
+    /// The value of a field `name` that the input leaves out and that has
+    /// no default: an error (`None` for an `Option`, as serde has it).
+    fn missing(name: &str) -> Result<Self, DecodeError> {
+        Err(DecodeError::missing(name))
+    }
+
+    /// The value a field takes when decoding it failed, while the input is
+    /// built to the end (and then dropped) for its first error.
+    fn placeholder() -> Self;
+}
+
+impl Decode for String {
+    fn placeholder() -> Self {
+        String::new()
+    }
+
+    fn decode(value: &Value) -> Result<Self, DecodeError> {
+        match value {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(invalid_type(other, "a string")),
+        }
+    }
+}
+
+impl Decode for bool {
+    fn placeholder() -> Self {
+        false
+    }
+
+    fn decode(value: &Value) -> Result<Self, DecodeError> {
+        match value {
+            Value::Bool(b) => Ok(*b),
+            other => Err(invalid_type(other, "a boolean")),
+        }
+    }
+}
+
+impl Decode for u64 {
+    fn placeholder() -> Self {
+        0
+    }
+
+    fn decode(value: &Value) -> Result<Self, DecodeError> {
+        unsigned(value, "u64")
+    }
+}
+
+impl Decode for u32 {
+    fn placeholder() -> Self {
+        0
+    }
+
+    fn decode(value: &Value) -> Result<Self, DecodeError> {
+        let wide = unsigned(value, "u32")?;
+        u32::try_from(wide).map_err(|_| invalid_value(&format!("integer `{wide}`"), "u32"))
+    }
+}
+
+impl<T: Decode> Decode for Option<T> {
+    fn placeholder() -> Self {
+        Self::default()
+    }
+
+    fn decode(value: &Value) -> Result<Self, DecodeError> {
+        match value {
+            Value::Null => Ok(None),
+            other => T::decode(other).map(Some),
+        }
+    }
+
+    fn missing(_: &str) -> Result<Self, DecodeError> {
+        Ok(None)
+    }
+}
+
+impl<T: Decode> Decode for Vec<T> {
+    fn placeholder() -> Self {
+        Self::default()
+    }
+
+    fn decode(value: &Value) -> Result<Self, DecodeError> {
+        match value {
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| T::decode(item).map_err(|e| e.in_item(index)))
+                .collect(),
+            other => Err(invalid_type(other, "a sequence")),
+        }
+    }
+}
+
+/// A whole number that is not negative, or serde's error naming `expected`.
+fn unsigned(value: &Value, expected: &str) -> Result<u64, DecodeError> {
+    match value {
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Ok(u),
+            (None, Some(i)) => Err(invalid_value(&format!("integer `{i}`"), expected)),
+            // No input takes a fraction: a float is always the wrong type.
+            (None, None) => Err(invalid_type(value, expected)),
+        },
+        other => Err(invalid_type(other, expected)),
+    }
+}
+
+/// Sorts an object's `fields` into `slots`, one per field of the input in
+/// declaration order, by the names each answers to (`keys`). A field no
+/// key names is an error listing `unknown`'s names when the input refuses
+/// unknown fields, else ignored. An input with more than one fault reports
+/// an unknown field first, then the first of its fields in declaration
+/// order (serde's derive reports the first in the object's order).
+pub fn gather<'v>(
+    fields: &'v Map<String, Value>,
+    keys: &[&[&str]],
+    unknown: Option<&'static [&'static str]>,
+    slots: &mut [Option<&'v Value>],
+) -> Result<(), DecodeError> {
+    for (name, value) in fields {
+        match keys.iter().position(|names| names.contains(&name.as_str())) {
+            Some(index) => {
+                if let Some(slot) = slots.get_mut(index) {
+                    *slot = Some(value);
+                }
+            }
+            None => {
+                if let Some(listed) = unknown {
+                    return Err(DecodeError::unknown(name, listed));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The field `name` from its slot: decoded, or [`Decode::missing`] when
+/// absent. On an error (prefixed with the field's name) the field takes its
+/// placeholder, and `error` keeps the input's first.
+#[inline(never)]
+pub fn required<T: Decode>(slot: Option<&Value>, name: &str, error: &mut Option<DecodeError>) -> T {
+    let decoded = match slot {
+        Some(value) => T::decode(value).map_err(|e| e.in_field(name)),
+        None => T::missing(name),
+    };
+    kept(decoded, error).unwrap_or_else(T::placeholder)
+}
+
+/// As [`required`], with the type's default when absent.
+#[inline(never)]
+pub fn or_default<T: Decode + Default>(
+    slot: Option<&Value>,
+    name: &str,
+    error: &mut Option<DecodeError>,
+) -> T {
+    match slot {
+        Some(value) => {
+            kept(T::decode(value).map_err(|e| e.in_field(name)), error).unwrap_or_else(T::placeholder)
+        }
+        None => T::default(),
+    }
+}
+
+/// As [`required`], decoded by `decode` (a field's `#[serde(with = ...)]`
+/// module's); absent, the type's default with `default`, else an error.
+pub fn with<T: Default>(
+    slot: Option<&Value>,
+    name: &str,
+    default: bool,
+    decode: fn(&Value) -> Result<T, DecodeError>,
+    error: &mut Option<DecodeError>,
+) -> T {
+    let decoded = match slot {
+        Some(value) => decode(value).map_err(|e| e.in_field(name)),
+        None if default => Ok(T::default()),
+        None => Err(DecodeError::missing(name)),
+    };
+    kept(decoded, error).unwrap_or_default()
+}
+
+/// `decoded`'s value, or `None` with its error kept in `error` unless an
+/// earlier one is there.
+fn kept<T>(decoded: Result<T, DecodeError>, error: &mut Option<DecodeError>) -> Option<T> {
+    match decoded {
+        Ok(value) => Some(value),
+        Err(e) => {
+            error.get_or_insert(e);
+            None
+        }
+    }
+}
+
+/// The field `name` of an object: its value decoded, an error prefixed
+/// with the field's name.
+pub fn field<T: Decode>(name: &str, value: &Value) -> Result<T, DecodeError> {
+    T::decode(value).map_err(|e| e.in_field(name))
+}
+
+/// `value`'s fields, or the error of a struct (`expecting`: `struct Name`)
+/// given something else.
+pub fn object<'v>(value: &'v Value, expecting: &str) -> Result<&'v Map<String, Value>, DecodeError> {
+    match value {
+        Value::Object(fields) => Ok(fields),
+        other => Err(invalid_type(other, expecting)),
+    }
+}
+
+/// The name of an enum's variant: the connector's enums are all plain
+/// names (`public-read`).
+pub fn variant(value: &Value) -> Result<&str, DecodeError> {
+    match value {
+        Value::String(s) => Ok(s),
+        other => Err(invalid_type(other, "a string")),
+    }
+}
+
+/// serde's `invalid type` error for `value` where `expected` was wanted.
+pub fn invalid_type(value: &Value, expected: &str) -> DecodeError {
+    DecodeError::invalid(format!("invalid type: {}, expected {expected}", described(value)))
+}
+
+/// serde's `invalid value` error for `unexpected` (already described, as
+/// [`described`] does) where `expected` was wanted.
+fn invalid_value(unexpected: &str, expected: &str) -> DecodeError {
+    DecodeError::invalid(format!("invalid value: {unexpected}, expected {expected}"))
+}
+
+/// A value in serde's words (`integer `5``, `string "x"`, `map`), a float
+/// as serde_json writes it.
+fn described(value: &Value) -> String {
+    match value {
+        Value::Null => "unit value".to_owned(),
+        Value::Bool(b) => format!("boolean `{b}`"),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => format!("integer `{u}`"),
+            (_, Some(i)) => format!("integer `{i}`"),
+            _ => format!("floating point `{n}`"),
+        },
+        Value::String(s) => format!("string {s:?}"),
+        Value::Array(_) => "sequence".to_owned(),
+        Value::Object(_) => "map".to_owned(),
+    }
+}
 
 /// What was wrong with the input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,8 +317,42 @@ impl DecodeError {
         DecodeError(Box::new(Fault { path, problem }))
     }
 
+    /// A value of the wrong type or out of range: serde's `message`.
+    #[cold]
+    #[inline(never)]
+    fn invalid(message: String) -> Self {
+        DecodeError::new(String::new(), Problem::Invalid(message))
+    }
+
+    /// The required field `name` is absent.
+    #[cold]
+    #[inline(never)]
+    pub fn missing(name: &str) -> Self {
+        DecodeError::new(name.to_owned(), Problem::Missing)
+    }
+
+    /// The field `name` is not one of `expected`.
+    #[cold]
+    #[inline(never)]
+    pub fn unknown(name: &str, expected: &'static [&'static str]) -> Self {
+        DecodeError::new(name.to_owned(), Problem::Unknown { expected })
+    }
+
+    /// `name` is not one of an enum's `variants`: serde's words.
+    #[cold]
+    #[inline(never)]
+    pub fn unknown_variant(name: &str, variants: &[&str]) -> Self {
+        let expected = match variants {
+            [] => "there are no variants".to_owned(),
+            [one] => format!("expected `{one}`"),
+            [a, b] => format!("expected `{a}` or `{b}`"),
+            more => format!("expected one of `{}`", more.join("`, `")),
+        };
+        DecodeError::invalid(format!("unknown variant `{name}`, {expected}"))
+    }
+
     /// The error as it comes up through the field `name` of an object.
-    fn in_field(mut self, name: &str) -> Self {
+    pub(crate) fn in_field(mut self, name: &str) -> Self {
         self.0.path = if self.path.is_empty() {
             name.to_owned()
         } else if self.path.starts_with('[') {
@@ -72,7 +364,7 @@ impl DecodeError {
     }
 
     /// The error as it comes up through item `index` of an array.
-    fn in_item(mut self, index: usize) -> Self {
+    pub(crate) fn in_item(mut self, index: usize) -> Self {
         self.0.path = if self.path.is_empty() || self.path.starts_with('[') {
             format!("[{index}]{}", self.path)
         } else {
@@ -103,6 +395,8 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+// serde's side, for the tests' reference decoding (see the module's doc).
+#[cfg(test)]
 impl de::Error for DecodeError {
     fn custom<T: fmt::Display>(message: T) -> Self {
         DecodeError::new(String::new(), Problem::Invalid(message.to_string()))
@@ -148,9 +442,11 @@ impl de::Error for DecodeError {
     }
 }
 
+#[cfg(test)]
 /// serde's `Unexpected` in serde's words, but a float in serde_json's.
 struct Unexpected<'a>(de::Unexpected<'a>);
 
+#[cfg(test)]
 impl fmt::Display for Unexpected<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
@@ -179,14 +475,18 @@ impl fmt::Display for Unexpected<'_> {
     }
 }
 
-/// Decodes `value` into a `T`.
-pub fn decode<'de, T: Deserialize<'de>>(value: &'de Value) -> Result<T, DecodeError> {
+/// Decodes `value` into a `T` through serde's `Deserialize` derive: the
+/// reference the tests hold [`Decode`] to.
+#[cfg(test)]
+pub fn decode_with_serde<'de, T: Deserialize<'de>>(value: &'de Value) -> Result<T, DecodeError> {
     T::deserialize(ValueDeserializer(value))
 }
 
+#[cfg(test)]
 /// A deserializer over one JSON value.
 struct ValueDeserializer<'de>(&'de Value);
 
+#[cfg(test)]
 impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
     type Error = DecodeError;
 
@@ -204,7 +504,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
                     // wrong type: said here, with the number as serde_json
                     // writes it, rather than by serde through core's float
                     // printing, which would cost the component 20 KB.
-                    Err(invalid_type(self.0, &visitor))
+                    Err(serde_invalid_type(self.0, &visitor))
                 }
             }
             Value::String(s) => visitor.visit_borrowed_str(s),
@@ -232,7 +532,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
         match self.0 {
             // The connector's enums are all plain names (`public-read`).
             Value::String(s) => visitor.visit_enum(s.as_str().into_deserializer()),
-            other => Err(invalid_type(other, &"a string")),
+            other => Err(serde_invalid_type(other, &"a string")),
         }
     }
 
@@ -262,7 +562,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         match self.0 {
             Value::Object(fields) => visitor.visit_map(Fields::new(fields)),
-            other => Err(invalid_type(other, &visitor)),
+            other => Err(serde_invalid_type(other, &visitor)),
         }
     }
 
@@ -272,14 +572,14 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
                 items: items.iter(),
                 index: 0,
             }),
-            other => Err(invalid_type(other, &visitor)),
+            other => Err(serde_invalid_type(other, &visitor)),
         }
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         match self.0 {
             Value::String(s) => visitor.visit_borrowed_str(s),
-            other => Err(invalid_type(other, &visitor)),
+            other => Err(serde_invalid_type(other, &visitor)),
         }
     }
 
@@ -290,7 +590,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         match self.0 {
             Value::Bool(b) => visitor.visit_bool(*b),
-            other => Err(invalid_type(other, &visitor)),
+            other => Err(serde_invalid_type(other, &visitor)),
         }
     }
 
@@ -303,7 +603,8 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
 
 /// serde's `invalid type` error for `value` where `expected` was wanted,
 /// naming the value as serde does (a float as serde_json writes it).
-fn invalid_type(value: &Value, expected: &dyn de::Expected) -> DecodeError {
+#[cfg(test)]
+fn serde_invalid_type(value: &Value, expected: &dyn de::Expected) -> DecodeError {
     let float;
     let unexpected = match value {
         Value::Null => de::Unexpected::Unit,
@@ -323,12 +624,14 @@ fn invalid_type(value: &Value, expected: &dyn de::Expected) -> DecodeError {
     de::Error::invalid_type(unexpected, expected)
 }
 
+#[cfg(test)]
 /// An array's items, each error marked with its index.
 struct Items<'de> {
     items: std::slice::Iter<'de, Value>,
     index: usize,
 }
 
+#[cfg(test)]
 impl<'de> de::SeqAccess<'de> for Items<'de> {
     type Error = DecodeError;
 
@@ -351,12 +654,14 @@ impl<'de> de::SeqAccess<'de> for Items<'de> {
     }
 }
 
+#[cfg(test)]
 /// An object's fields, each error marked with the field's name.
 struct Fields<'de> {
     fields: serde_json::map::Iter<'de>,
     value: Option<(&'de str, &'de Value)>,
 }
 
+#[cfg(test)]
 impl<'de> Fields<'de> {
     fn new(fields: &'de Map<String, Value>) -> Self {
         Fields {
@@ -366,6 +671,7 @@ impl<'de> Fields<'de> {
     }
 }
 
+#[cfg(test)]
 impl<'de> de::MapAccess<'de> for Fields<'de> {
     type Error = DecodeError;
 
@@ -395,14 +701,112 @@ impl<'de> de::MapAccess<'de> for Fields<'de> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use serde_json::json;
 
     use super::*;
     use crate::model::{DeleteObjectsInput, GetObjectInput, ListObjectsInput, ObjectMetadata};
 
-    fn error<T: for<'de> Deserialize<'de> + fmt::Debug>(value: Value) -> DecodeError {
-        decode::<T>(&value).unwrap_err()
+    /// Where `T::decode` and serde's derive differ on `value`, if they do.
+    pub(crate) fn differ<T>(value: &Value) -> Option<String>
+    where
+        T: Decode + for<'de> Deserialize<'de> + fmt::Debug + PartialEq,
+    {
+        let (ours, serdes) = (T::decode(value), decode_with_serde::<T>(value));
+        (ours != serdes).then(|| format!("{value}: {ours:?} against serde's {serdes:?}"))
+    }
+
+    #[test]
+    fn every_input_decodes_as_serdes_derive_would_on_every_single_fault() {
+        // Each operation's example, then with each of its fields (found from
+        // the unknown-field error, aliases included) given each kind of
+        // value, nested faults among them, or left out; and inputs that are
+        // not objects. One fault at a time: with more than one, which is
+        // reported first may differ (see `gather`).
+        let kinds = [
+            json!(null),
+            json!(true),
+            json!(0),
+            json!(7),
+            json!(-1),
+            json!(1.5),
+            json!(5_000_000_000u64),
+            json!(""),
+            json!("x"),
+            json!("private"),
+            json!("GET"),
+            json!("put"),
+            json!("COPY"),
+            json!("aws:kms"),
+            json!("BucketOwnerEnforced"),
+            json!("unsigned"),
+            json!([]),
+            json!(["a"]),
+            json!([{}]),
+            json!([{"key": "a"}, {"key": 5}]),
+            json!([{"Key": "a", "VersionId": "v"}]),
+            json!([{"key": "a", "kee": "b"}]),
+            json!({}),
+            json!({"a": "b"}),
+            json!({"a": 1}),
+            json!({"from": 1}),
+            json!({"from": 1, "to": "x"}),
+            json!({"from": -1}),
+            json!({"name": "a", "mime_type": 5}),
+            json!({"url": [1, {"k": [1.5]}]}),
+            json!({"url": {"a": null}}),
+            json!({"nope": 1}),
+        ];
+        let mut cases = 0;
+        for op in crate::ops::Operation::ALL {
+            let example: Value = serde_json::from_str(op.example()).unwrap();
+            // Every input refuses unknown fields, and the error lists them.
+            let fields = match op.decode_error(&json!({"\u{0}": 0})).map(|e| e.problem.clone()) {
+                Some(Problem::Unknown { expected }) => expected,
+                other => panic!("{}: {other:?} for an unknown field", op.name()),
+            };
+            let mut inputs = vec![example.clone(), json!(null), json!([]), json!("x"), json!(5)];
+            for field in fields {
+                for kind in &kinds {
+                    let mut input = example.clone();
+                    input[*field] = kind.clone();
+                    inputs.push(input);
+                }
+                let mut input = example.clone();
+                if let Some(fields) = input.as_object_mut() {
+                    fields.remove(*field);
+                }
+                inputs.push(input);
+                // An enum's field: each of its names (the unknown-variant
+                // error lists them, aliases included).
+                let mut input = example.clone();
+                input[*field] = json!("\u{1}");
+                if let Some(Problem::Invalid(message)) = op.decode_error(&input).map(|e| e.problem.clone()) {
+                    if let Some((_, names)) = message.split_once("expected") {
+                        for name in names.split('`').skip(1).step_by(2) {
+                            let mut input = example.clone();
+                            input[*field] = json!(name);
+                            assert!(op.decode_error(&input).is_none(), "{}: {input}", op.name());
+                            inputs.push(input);
+                        }
+                    }
+                }
+            }
+            for input in &inputs {
+                if let Some(difference) = op.decodings_differ(input) {
+                    panic!("{}: {difference}", op.name());
+                }
+                cases += 1;
+            }
+        }
+        assert!(cases > 2000, "{cases} cases");
+    }
+
+    /// The product's error for `value`, which serde's derive must give too.
+    fn error<T: Decode + for<'de> Deserialize<'de> + fmt::Debug + PartialEq>(value: Value) -> DecodeError {
+        let ours = T::decode(&value);
+        assert_eq!(ours, decode_with_serde::<T>(&value), "{value}");
+        ours.unwrap_err()
     }
 
     #[test]
@@ -515,13 +919,13 @@ mod tests {
     fn values_decode_as_serde_json_would() {
         let value = json!({"bucket_name": "b", "prefix": null, "max_keys": 10, "fetch_all": true});
         assert_eq!(
-            decode::<ListObjectsInput>(&value).unwrap(),
+            ListObjectsInput::decode(&value).unwrap(),
             serde_json::from_value::<ListObjectsInput>(value).unwrap()
         );
         let meta = json!({"content_length": 3, "metadata": {"a": "1", "b": "2"}, "content_type": null,
                           "etag": null, "last_modified": null, "version_id": null, "content_range": null,
                           "storage_class": null});
-        let decoded: ObjectMetadata = decode(&meta).unwrap();
+        let decoded: ObjectMetadata = decode_with_serde(&meta).unwrap();
         assert_eq!(
             decoded.metadata,
             [("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())]

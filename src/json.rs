@@ -8,7 +8,6 @@
 //! the JSON path of the field at fault (`bucket_name`, `range.to`,
 //! `object_keys[2].key`), so a caller can point at it.
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -225,8 +224,8 @@ fn kind_of(value: &Value) -> &'static str {
 }
 
 /// Decodes `input` into `T`; an error names the field at fault by its path.
-fn decode<T: DeserializeOwned>(input: &Value) -> Result<T, Error> {
-    crate::decode::decode(input).map_err(input_error)
+fn decode<T: crate::decode::Decode>(input: &Value) -> Result<T, Error> {
+    T::decode(input).map_err(input_error)
 }
 
 /// The invalid-input error for a decoding failure. Not inlined, so that it

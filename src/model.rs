@@ -4,7 +4,9 @@
 //! of the connector this replaces (`bucket_name`, `object_path`, ...). Inputs
 //! refuse unknown fields so that a mistyped field is reported, not ignored.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::decode::Decode;
 
 /// Calls `$m!` with the unit enums that cross the WIT boundary, declared
 /// here once: the core's types are made from it, and the component glue
@@ -13,7 +15,8 @@ macro_rules! wit_enums {
     ($m:ident) => {
         $m! {
         /// The canned ACLs S3 defines.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Decode)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(rename_all = "kebab-case")]
         pub enum CannedAcl {
@@ -34,7 +37,8 @@ macro_rules! wit_enums {
         }
 
         /// The method a presigned URL is for.
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Decode)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(rename_all = "UPPERCASE")]
         pub enum PresignMethod {
@@ -48,7 +52,8 @@ macro_rules! wit_enums {
         }
 
         /// How an upload's payload is covered by the signature.
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Decode)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(rename_all = "kebab-case")]
         pub enum PayloadSigning {
@@ -74,7 +79,8 @@ macro_rules! wit_records {
     ($m:ident) => {
         $m! {
         /// An inclusive byte range (`Range: bytes=from-to`).
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Decode)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct ByteRange {
@@ -85,7 +91,8 @@ macro_rules! wit_records {
         }
 
         /// An object's metadata from GET or HEAD response headers.
-        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct ObjectMetadata {
             /// `Content-Type`.
@@ -112,7 +119,8 @@ macro_rules! wit_records {
         }
 
         /// A bucket from List Buckets.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct Bucket {
             /// Name.
@@ -124,7 +132,8 @@ macro_rules! wit_records {
         }
 
         /// A dropdown entry.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct DropdownItem {
             /// Shown to the user.
@@ -134,7 +143,8 @@ macro_rules! wit_records {
         }
 
         /// Input of List Bucket Objects.
-        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Decode)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct ListObjectsInput {
@@ -164,7 +174,8 @@ macro_rules! wit_records {
         }
 
         /// One object in a listing.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct ObjectSummary {
             /// Key.
@@ -180,7 +191,8 @@ macro_rules! wit_records {
         }
 
         /// Output of List Bucket Objects.
-        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct ListObjectsOutput {
             /// Objects, in key order.
@@ -196,7 +208,8 @@ macro_rules! wit_records {
         }
 
         /// Names one object (or one version).
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct ObjectRef {
@@ -210,7 +223,8 @@ macro_rules! wit_records {
         }
 
         /// Input of Get Object.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct GetObjectInput {
@@ -236,7 +250,8 @@ macro_rules! wit_records {
         }
 
         /// Input of Get Object's Signed URL.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct SignedUrlInput {
@@ -267,7 +282,8 @@ macro_rules! wit_records {
         }
 
         /// A presigned URL.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct SignedUrl {
             /// Last segment of the key.
@@ -288,7 +304,8 @@ macro_rules! wit_records {
         }
 
         /// Input of Put Object (Text).
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct PutObjectTextInput {
@@ -333,7 +350,8 @@ macro_rules! wit_records {
         }
 
         /// Output of the put operations.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct PutObjectOutput {
             /// Key written.
@@ -348,7 +366,8 @@ macro_rules! wit_records {
         }
 
         /// How a streamed upload is sent; every field has a default.
-        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct UploadOptions {
@@ -390,7 +409,8 @@ macro_rules! wit_records {
         }
 
         /// A multipart upload in progress.
-        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct MultipartUpload {
             /// Key.
@@ -404,7 +424,8 @@ macro_rules! wit_records {
         }
 
         /// Input of List Multipart Uploads.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct ListMultipartUploadsInput {
@@ -419,7 +440,8 @@ macro_rules! wit_records {
         }
 
         /// Input of Abort Multipart Upload.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct AbortMultipartUploadInput {
@@ -432,7 +454,8 @@ macro_rules! wit_records {
         }
 
         /// Input of Put Object ACL.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct PutObjectAclInput {
@@ -448,7 +471,8 @@ macro_rules! wit_records {
         }
 
         /// Output of Delete Object.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct DeleteObjectOutput {
             /// Always true on success.
@@ -460,7 +484,8 @@ macro_rules! wit_records {
         }
 
         /// One key to delete. JSON accepts the old connector's `Key`/`VersionId`.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Decode)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct ObjectIdentifier {
@@ -473,7 +498,8 @@ macro_rules! wit_records {
         }
 
         /// Input of Delete Multiple Objects.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
+        #[cfg_attr(test, derive(serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct DeleteObjectsInput {
@@ -563,6 +589,9 @@ pub mod pairs_as_object {
     use serde::de::{MapAccess, Visitor};
     use serde::ser::SerializeMap;
     use serde::{Deserializer, Serializer};
+    use serde_json::Value;
+
+    use crate::decode::DecodeError;
 
     /// Writes the pairs as a JSON object.
     pub fn serialize<S: Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
@@ -571,6 +600,19 @@ pub mod pairs_as_object {
             map.serialize_entry(name, value)?;
         }
         map.end()
+    }
+
+    /// Decodes a JSON object of string values into pairs, in order; a value
+    /// that is not a string is named by its key.
+    pub fn decode(value: &Value) -> Result<Vec<(String, String)>, DecodeError> {
+        let fields = match value {
+            Value::Object(fields) => fields,
+            other => return Err(crate::decode::invalid_type(other, "an object of string values")),
+        };
+        fields
+            .iter()
+            .map(|(name, value)| Ok((name.clone(), crate::decode::field(name, value)?)))
+            .collect()
     }
 
     /// Reads a JSON object of string values into pairs.
@@ -598,12 +640,23 @@ pub mod pairs_as_object {
 /// than "not given".
 pub mod optional_pairs_as_object {
     use serde::{Deserialize, Deserializer, Serializer};
+    use serde_json::Value;
+
+    use crate::decode::DecodeError;
 
     /// Writes the pairs as a JSON object, or `null`.
     pub fn serialize<S: Serializer>(pairs: &Option<Vec<(String, String)>>, s: S) -> Result<S::Ok, S::Error> {
         match pairs {
             Some(pairs) => super::pairs_as_object::serialize(pairs, s),
             None => s.serialize_none(),
+        }
+    }
+
+    /// Decodes a JSON object of string values, or `null`, into pairs.
+    pub fn decode(value: &Value) -> Result<Option<Vec<(String, String)>>, DecodeError> {
+        match value {
+            Value::Null => Ok(None),
+            other => super::pairs_as_object::decode(other).map(Some),
         }
     }
 

@@ -15,6 +15,8 @@
 //! `BucketAlreadyExists`.
 
 use crate::client::Client;
+
+use crate::decode::Decode;
 use crate::connection::Region;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
@@ -23,7 +25,8 @@ use crate::validate;
 
 /// Who owns the objects written into the bucket, and whether ACLs apply
 /// (`x-amz-object-ownership`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, Decode)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ObjectOwnership {
     /// The bucket owner owns every object and ACLs are disabled (S3's
@@ -48,7 +51,8 @@ impl ObjectOwnership {
 }
 
 /// The JSON input of Create Bucket.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateBucketInput {
@@ -69,7 +73,8 @@ pub struct CreateBucketInput {
 }
 
 /// The JSON output of Create Bucket.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreateBucketOutput {
     /// The bucket created.

@@ -12,6 +12,8 @@
 //! and the keys under the folder are not touched.
 
 use crate::client::Client;
+
+use crate::decode::Decode;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::ops::put_object::content_md5;
@@ -21,7 +23,8 @@ use crate::validate;
 pub const FOLDER_CONTENT_TYPE: &str = "application/x-directory";
 
 /// Input of Create Folder.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateFolderInput {
@@ -32,7 +35,8 @@ pub struct CreateFolderInput {
 }
 
 /// Output of Create Folder.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreateFolderOutput {
     /// The marker's key: the folder's path with its trailing `/`.

@@ -22,6 +22,8 @@
 
 
 use crate::client::Client;
+
+use crate::decode::Decode;
 use crate::error::{Error, ErrorCode, ServiceError};
 use crate::http::{Method, OpRequest};
 use crate::model::{
@@ -33,7 +35,8 @@ use crate::validate;
 use crate::xml;
 
 /// The JSON input of Delete Bucket.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeleteBucketInput {
@@ -46,7 +49,8 @@ pub struct DeleteBucketInput {
 }
 
 /// The JSON output of Delete Bucket.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteBucketOutput {
     /// Always true: a failure is an error instead.

@@ -24,6 +24,8 @@
 
 
 use crate::client::Client;
+
+use crate::decode::Decode;
 use crate::error::Error;
 use crate::http::{Method, OpRequest};
 use crate::model::{DeleteObjectsInput, DeleteOutcome, ListObjectsInput, ObjectIdentifier, ObjectRef};
@@ -32,7 +34,8 @@ use crate::validate;
 use crate::xml;
 
 /// Input of Delete Folder.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeleteFolderInput {
@@ -43,7 +46,8 @@ pub struct DeleteFolderInput {
 }
 
 /// Output of Delete Folder.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteFolderOutput {
     /// Keys deleted.
@@ -55,7 +59,8 @@ pub struct DeleteFolderOutput {
 }
 
 /// A key that was not deleted.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FailedKey {
     /// Key.

@@ -327,7 +327,8 @@ impl Visitor for ResultVisitor {
 }
 
 /// The JSON output of Delete Multiple Objects.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteObjectsJson {
     /// One entry per key, in input order.
@@ -339,7 +340,8 @@ pub struct DeleteObjectsJson {
 }
 
 /// The result for one key.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteResultJson {
     /// Key.
@@ -355,7 +357,8 @@ pub struct DeleteResultJson {
 }
 
 /// Why one key was not deleted.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KeyError {
     /// S3's code (`AccessDenied`).

@@ -6,6 +6,8 @@
 //! for a bucket of any region, so no redirect is needed.
 
 use crate::client::Client;
+
+use crate::decode::Decode;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::validate;
@@ -63,7 +65,8 @@ impl Visitor for LocationVisitor {
 }
 
 /// The JSON input of Get bucket location.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BucketInput {
@@ -72,7 +75,8 @@ pub struct BucketInput {
 }
 
 /// The JSON output of Get bucket location.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LocationOutput {
     /// The region, normalised (`us-east-1` for S3's empty answer).

@@ -74,7 +74,8 @@ pub fn run(client: &mut Client<'_>, input: &GetObjectInput) -> Result<GetObjectO
 pub const URL_SECONDS: u32 = 3600;
 
 /// The JSON output of Get Object; the bytes travel beside it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetObjectJson {
     /// The object's metadata.
@@ -84,7 +85,8 @@ pub struct GetObjectJson {
 }
 
 /// An object as a file: its name and a presigned URL that reads it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FileLink {
     /// Last segment of the key.

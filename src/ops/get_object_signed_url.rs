@@ -124,7 +124,8 @@ pub fn run(client: &mut Client<'_>, input: &SignedUrlInput) -> Result<SignedUrl,
 }
 
 /// The JSON output of Get Object's Signed URL.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignedUrlJson {
     /// The URL and what to send with it.
@@ -132,7 +133,8 @@ pub struct SignedUrlJson {
 }
 
 /// A presigned URL as the old connector returned it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignedFile {
     /// Last segment of the key.

@@ -15,7 +15,8 @@ use crate::ops::object::object_request;
 use crate::xml::{self, Path, Visitor};
 
 /// Output of Get Object Tagging.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetObjectTaggingOutput {
     /// The tags, key to value, in S3's order; empty when there are none.

@@ -137,7 +137,8 @@ impl Visitor for PageVisitor {
 }
 
 /// The JSON output of List Buckets.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ListBucketsOutput {
     /// Every bucket, in the order S3 lists them.

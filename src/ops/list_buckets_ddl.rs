@@ -42,7 +42,8 @@ pub fn run(client: &mut Client<'_>) -> Result<Vec<DropdownItem>, Error> {
 }
 
 /// The JSON output of List buckets DDL.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ListBucketsDdlOutput {
     /// One entry per bucket, sorted by name.

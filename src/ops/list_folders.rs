@@ -16,13 +16,16 @@
 //! [`list_objects`]: crate::ops::list_objects
 
 use crate::client::Client;
+
+use crate::decode::Decode;
 use crate::error::Error;
 use crate::model::{ListObjectsInput, ListObjectsOutput};
 use crate::ops::list_objects;
 use crate::validate;
 
 /// Input of List Folders.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ListFoldersInput {
@@ -43,7 +46,8 @@ pub struct ListFoldersInput {
 }
 
 /// Output of List Folders.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ListFoldersOutput {
     /// The folders, full paths ending in `/` (`reports/2026/`), in key order.

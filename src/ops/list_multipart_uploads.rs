@@ -149,7 +149,8 @@ impl Visitor for PageVisitor {
 }
 
 /// The JSON output of List Multipart Uploads.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UploadsOutput {
     /// The uploads, in key order.

@@ -13,7 +13,7 @@ pub mod put_object;
 pub mod put_object_stream;
 pub mod write_options;
 
-use serde::de::DeserializeOwned;
+use crate::decode::Decode;
 use serde::Serialize;
 
 use crate::client::Client;
@@ -65,7 +65,7 @@ pub struct Invocation<'c, 'a> {
 /// the manifest entry.
 pub trait Op {
     /// The JSON input: snake-case fields, unknown ones refused.
-    type Input: DeserializeOwned + Schema;
+    type Input: Decode + Schema;
     /// The JSON output (the face adds `region` where the input names a bucket).
     type Output: Serialize + Schema;
     /// The WIT and CLI name: `list-objects`.
@@ -106,13 +106,15 @@ pub trait Op {
 }
 
 /// The input of an operation that has no fields: `{}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, Decode)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NoInput {}
 
 /// The output of an operation that returns nothing but success.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Success {
     /// Always true: a failure is an error instead.
@@ -209,6 +211,27 @@ macro_rules! registry {
                 input: &serde_json::Value,
             ) -> Result<String, Error> {
                 match self { $(Operation::$op => crate::json::run_op::<$module::$op>(call, input),)* }
+            }
+
+            /// Where decoding `input` for this operation with [`Decode`]
+            /// differs from serde's derive, the tests' reference.
+            ///
+            /// [`Decode`]: crate::decode::Decode
+            #[cfg(test)]
+            pub(crate) fn decodings_differ(self, input: &serde_json::Value) -> Option<String> {
+                match self {
+                    $(Operation::$op => crate::decode::tests::differ::<<$module::$op as Op>::Input>(input),)*
+                }
+            }
+
+            /// The error of decoding `input` for this operation, if any.
+            #[cfg(test)]
+            pub(crate) fn decode_error(self, input: &serde_json::Value) -> Option<crate::decode::DecodeError> {
+                match self {
+                    $(Operation::$op => {
+                        <<$module::$op as Op>::Input as crate::decode::Decode>::decode(input).err()
+                    })*
+                }
             }
 
             /// The JSON Schemas (2020-12) of the input and the output.

@@ -11,7 +11,9 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::decode::Decode;
 
 use crate::error::Error;
 use crate::http::{Method, OpRequest};
@@ -21,7 +23,8 @@ use crate::sigv4::string_to_sign::{amz_date, scope};
 use crate::validate;
 
 /// The JSON input of Presign POST.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Decode)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PresignPostInput {
@@ -55,7 +58,8 @@ pub struct PresignPostInput {
 
 /// The JSON output of Presign POST: post `fields`, then the file as the
 /// last field named `file`, as `multipart/form-data` to `url`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PresignPostOutput {
     /// Where the form posts: the bucket's URL.

@@ -5,8 +5,12 @@
 //!
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>
 
+#[cfg(test)]
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::decode::{Decode, DecodeError};
+use serde::Serialize;
 
 use crate::error::Error;
 use crate::http::{Method, OpRequest};
@@ -21,7 +25,8 @@ put_input! {
     /// The JSON input of Put Object (File): the file's fields, where the file
     /// name and mime type may also come in the old connector's `file` object,
     /// and the options of a streamed upload (`upload_id` resumes one).
-    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Decode)]
+    #[cfg_attr(test, derive(serde::Deserialize))]
     #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
     #[serde(deny_unknown_fields)]
     pub struct PutObjectFileJson {
@@ -68,7 +73,8 @@ put_input! {
 }
 
 /// The old connector's `file` object, as far as an upload can use it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Decode)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FileJson {
@@ -91,15 +97,44 @@ pub struct FileJson {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AnyValue;
 
-impl<'de> Deserialize<'de> for AnyValue {
+impl Decode for AnyValue {
+    fn placeholder() -> Self {
+        AnyValue
+    }
+
+    fn decode(value: &Value) -> Result<Self, DecodeError> {
+        // As serde's derive through the decoder's reference: any value but
+        // a float (no input takes one), inside arrays and objects too.
+        match value {
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(index, item)| AnyValue::decode(item).map(drop).map_err(|e| e.in_item(index)))
+                .map(|()| AnyValue),
+            Value::Object(fields) => fields
+                .iter()
+                .try_for_each(|(name, value)| crate::decode::field::<AnyValue>(name, value).map(drop))
+                .map(|()| AnyValue),
+            Value::Number(n) if n.as_u64().is_none() && n.as_i64().is_none() => {
+                Err(crate::decode::invalid_type(value, "any valid JSON value"))
+            }
+            _ => Ok(AnyValue),
+        }
+    }
+}
+
+#[cfg(test)]
+impl<'de> serde::Deserialize<'de> for AnyValue {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(AnyVisitor)
     }
 }
 
 /// Takes any value, as `Value`'s visitor does.
+#[cfg(test)]
 struct AnyVisitor;
 
+#[cfg(test)]
 impl<'de> Visitor<'de> for AnyVisitor {
     type Value = AnyValue;
 
@@ -133,7 +168,7 @@ impl<'de> Visitor<'de> for AnyVisitor {
     }
 
     fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<AnyValue, D::Error> {
-        AnyValue::deserialize(deserializer)
+        <AnyValue as serde::Deserialize>::deserialize(deserializer)
     }
 
     fn visit_unit<E>(self) -> Result<AnyValue, E> {
@@ -303,13 +338,13 @@ mod tests {
     use super::*;
 
     fn json(text: &str) -> PutObjectFileJson {
-        serde_json::from_str(text).unwrap()
+        PutObjectFileJson::decode(&serde_json::from_str(text).unwrap()).unwrap()
     }
 
     #[test]
     fn a_file_url_decodes_as_a_json_value_would() {
         /// `FileJson` as it was, with the URL a `Value`.
-        #[derive(Debug, Deserialize)]
+        #[derive(Debug, serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         #[allow(dead_code)]
         struct WithValue {
@@ -330,8 +365,8 @@ mod tests {
             r#"{"url": 1, "nope": 2}"#,
         ] {
             let value: serde_json::Value = serde_json::from_str(text).unwrap();
-            let ours = crate::decode::decode::<FileJson>(&value);
-            let theirs = crate::decode::decode::<WithValue>(&value);
+            let ours = FileJson::decode(&value);
+            let theirs = crate::decode::decode_with_serde::<WithValue>(&value);
             match (ours, theirs) {
                 (Ok(ours), Ok(theirs)) => assert_eq!(ours.url.is_some(), theirs.url.is_some(), "{text}"),
                 (Err(ours), Err(theirs)) => assert_eq!(

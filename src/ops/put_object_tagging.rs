@@ -8,6 +8,8 @@
 //! checks them (see [`validate::tags`]) before anything is sent.
 
 use crate::client::Client;
+
+use crate::decode::Decode;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{pairs_as_object, ObjectRef};
@@ -17,7 +19,8 @@ use crate::validate;
 use crate::xml;
 
 /// Input of Put Object Tagging.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PutObjectTaggingInput {
@@ -38,7 +41,8 @@ pub struct PutObjectTaggingInput {
 }
 
 /// Output of Put Object Tagging and Delete Object Tagging.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TaggingOutput {
     /// Always true: a failure is an error instead.

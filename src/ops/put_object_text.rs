@@ -5,7 +5,9 @@
 //! The request itself is built by [`put_object`](crate::ops::put_object),
 //! which Put Object (File) shares.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::decode::Decode;
 
 use crate::error::Error;
 use crate::http::OpRequest;
@@ -15,7 +17,8 @@ use crate::ops::{put_object, Invocation, Op};
 
 put_input! {
     /// The JSON input of Put Object (Text): the text and how to store it.
-    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Decode)]
+    #[cfg_attr(test, derive(serde::Deserialize))]
     #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
     #[serde(deny_unknown_fields)]
     pub struct PutObjectTextJson {

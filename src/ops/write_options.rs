@@ -9,13 +9,16 @@
 //! `precondition-failed`). A multipart upload takes the conditions on its
 //! completion, and the storage options on its creation.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+use crate::decode::Decode;
 
 use crate::error::Error;
 use crate::validate;
 
 /// S3's storage classes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Decode)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum StorageClass {
@@ -54,7 +57,8 @@ impl StorageClass {
 }
 
 /// Server-side encryption.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Decode)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Sse {
     /// SSE-S3: keys S3 manages.
