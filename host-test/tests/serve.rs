@@ -45,6 +45,17 @@ impl Drop for Serve {
     }
 }
 
+/// A `serve` process stopped when dropped, so that a failed test does not
+/// leave it running.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 impl Serve {
     fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
@@ -487,17 +498,19 @@ fn a_callers_endpoint_named_onto_a_refused_address_gets_no_connection() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-connector"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--http-wasm"])
-        .arg(http_wasm())
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_ENDPOINT_URL_S3")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_s3-connector"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--http-wasm"])
+            .arg(http_wasm())
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_ENDPOINT_URL_S3")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     let url = line.trim().strip_prefix("listening on ").unwrap().to_owned();
@@ -513,10 +526,10 @@ fn a_callers_endpoint_named_onto_a_refused_address_gets_no_connection() {
         .send(body.to_string())
         .unwrap();
     let answer = Answer::read(response);
-    let _ = child.kill();
+    let _ = child.0.kill();
     let mut stderr = String::new();
-    let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
-    let _ = child.wait();
+    let _ = child.0.stderr.take().unwrap().read_to_string(&mut stderr);
+    drop(child);
     let error = answer.error();
     assert_eq!(error["kind"], "transport", "{}", answer.text());
     assert_eq!(error["error"]["kind"], "denied", "{}", answer.text());
@@ -538,22 +551,24 @@ fn a_component_that_computes_without_io_is_stopped_and_the_server_goes_on() {
     let wasm = dir.path().join("spinning_handler.wasm");
     let text = include_str!("components/spinning_handler.wat");
     std::fs::write(&wasm, wat::parse_str(text).unwrap()).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-connector"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--stall-timeout",
-            "1",
-            "--http-wasm",
-        ])
-        .arg(&wasm)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut child = Running(
+        Command::new(env!("CARGO_BIN_EXE_s3-connector"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--stall-timeout",
+                "1",
+                "--http-wasm",
+            ])
+            .arg(&wasm)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     let url = line.trim().strip_prefix("listening on ").unwrap().to_owned();
@@ -575,8 +590,7 @@ fn a_component_that_computes_without_io_is_stopped_and_the_server_goes_on() {
     let mut answers: Vec<Answer> = calls.into_iter().map(|c| c.join().unwrap()).collect();
     // And the server still answers afterwards.
     answers.push(call(url));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     for answer in &answers {
         assert_eq!(answer.status, 500, "{}", answer.text());
         let error = answer.error();
