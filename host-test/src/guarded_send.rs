@@ -164,23 +164,27 @@ impl GuardedSend {
 /// has been read (or the connection failed).
 type Driven = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
+/// What a `WasiHttpHooks::send_request` returns: the answer's head, and
+/// the rest of its connection to drive.
+pub(crate) type Sending = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    hyper::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), Error>> + Send>,
+                ),
+                Error,
+            >,
+        > + Send,
+>;
+
 impl WasiHttpHooks for GuardedSend {
     fn send_request(
         &mut self,
         request: hyper::Request<WasiBody>,
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
-    ) -> Box<
-        dyn Future<
-                Output = Result<
-                    (
-                        hyper::Response<WasiBody>,
-                        Box<dyn Future<Output = Result<(), Error>> + Send>,
-                    ),
-                    Error,
-                >,
-            > + Send,
-    > {
+    ) -> Sending {
         let guard = self.clone();
         Box::new(async move {
             let (response, driven) = guard.send(request, options).await?;

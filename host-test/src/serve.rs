@@ -47,7 +47,7 @@ use wasmtime_wasi_http::{
 use crate::ca_bundle::CaBundle;
 use crate::cli::{start_local, Args};
 use crate::error::HostError;
-use crate::guarded_send::GuardedSend;
+use crate::guarded_send::{GuardedSend, Sending};
 use crate::instance::deadline_ticks;
 use crate::local_server::{self, LocalServer};
 use crate::runtime::Ticker;
@@ -292,17 +292,7 @@ impl WasiHttpHooks for CountedSend {
         request: hyper::Request<WasiBody>,
         options: Option<RequestOptions>,
         fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
-    ) -> Box<
-        dyn Future<
-                Output = Result<
-                    (
-                        hyper::Response<WasiBody>,
-                        Box<dyn Future<Output = Result<(), Error>> + Send>,
-                    ),
-                    Error,
-                >,
-            > + Send,
-    > {
+    ) -> Sending {
         self.moved.fetch_add(1, Ordering::Relaxed);
         let moved = Arc::clone(&self.moved);
         let sent = Box::into_pin(self.send.send_request(request, options, fut));

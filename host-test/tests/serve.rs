@@ -30,7 +30,7 @@ fn http_wasm() -> PathBuf {
 
 /// A running `serve` on a fresh local server; stopped when dropped.
 struct Serve {
-    child: Child,
+    _child: Running,
     url: String,
     access_key: String,
     secret_key: String,
@@ -38,16 +38,32 @@ struct Serve {
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A `serve` process stopped when dropped, so that a failed test does not
 /// leave it running.
 struct Running(Child);
+
+impl Running {
+    /// Runs `command` (a `serve`, its stderr as the caller set it) and
+    /// returns it with the URL it printed that it listens on.
+    fn serve(mut command: Command) -> (Self, String) {
+        let mut child = Running(
+            command
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("serve printed {line:?}"))
+            .to_owned();
+        (child, url)
+    }
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -59,7 +75,8 @@ impl Drop for Running {
 impl Serve {
     fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_s3-connector"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_s3-connector"));
+        command
             .arg("--local")
             .arg(dir.path())
             .args(["--create-bucket", BUCKET, "--print-local-credentials", "serve"])
@@ -67,12 +84,9 @@ impl Serve {
             .arg(http_wasm())
             .env_remove("AWS_ACCESS_KEY_ID")
             .env_remove("AWS_SECRET_ACCESS_KEY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+            .stderr(Stdio::piped());
+        let (mut child, url) = Running::serve(command);
+        let mut stderr = BufReader::new(child.0.stderr.take().unwrap());
         let mut line = String::new();
         stderr.read_line(&mut line).unwrap();
         let local: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
@@ -83,16 +97,8 @@ impl Serve {
             let _ = stderr.read_to_string(&mut rest);
             eprint!("{rest}");
         });
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("serve printed {line:?}"))
-            .to_owned();
         Self {
-            child,
+            _child: child,
             url,
             access_key: local["access_key"].as_str().unwrap().to_owned(),
             secret_key: local["secret_key"].as_str().unwrap().to_owned(),
@@ -498,22 +504,14 @@ fn a_callers_endpoint_named_onto_a_refused_address_gets_no_connection() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
-    let mut child = Running(
-        Command::new(env!("CARGO_BIN_EXE_s3-connector"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--http-wasm"])
-            .arg(http_wasm())
-            .env_remove("AWS_ENDPOINT_URL")
-            .env_remove("AWS_ENDPOINT_URL_S3")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_s3-connector"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--http-wasm"])
+        .arg(http_wasm())
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_S3")
+        .stderr(Stdio::piped());
+    let (mut child, url) = Running::serve(command);
     let body = json!({"connection": {"access_key": "AKIDEXAMPLE", "secret_key": "secret",
         "endpoint": format!("http://{name}:{port}"), "region": "us-east-1", "path_style": true},
         "input": {"bucket_name": BUCKET}});
@@ -551,27 +549,19 @@ fn a_component_that_computes_without_io_is_stopped_and_the_server_goes_on() {
     let wasm = dir.path().join("spinning_handler.wasm");
     let text = include_str!("components/spinning_handler.wat");
     std::fs::write(&wasm, wat::parse_str(text).unwrap()).unwrap();
-    let mut child = Running(
-        Command::new(env!("CARGO_BIN_EXE_s3-connector"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--stall-timeout",
-                "1",
-                "--http-wasm",
-            ])
-            .arg(&wasm)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_s3-connector"));
+    command
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--stall-timeout",
+            "1",
+            "--http-wasm",
+        ])
+        .arg(&wasm)
+        .stderr(Stdio::null());
+    let (child, url) = Running::serve(command);
     let call = move |url: String| {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
