@@ -667,16 +667,20 @@ impl wit_json::Guest for Component {
 
     fn describe() -> String {
         // The embedded manifest is checked to inflate by the core's tests;
-        // should a build break it, the caller gets JSON that says so: the
-        // text `json!({ "error": message })` writes, without a map built.
-        crate::manifest::text()
-            .unwrap_or_else(|message| format!("{{\"error\":{}}}", serde_json::Value::String(message)))
+        // should a build break it, the caller gets JSON that says so:
+        // `{"error":message}`.
+        crate::manifest::text().unwrap_or_else(|message| {
+            let mut text = "{\"error\":".to_owned();
+            crate::encode::string(&mut text, &message);
+            text.push('}');
+            text
+        })
     }
 
     #[inline(always)]
     fn policy(operations: Vec<String>, bucket: Option<String>) -> Result<String, wit::Error> {
         let document = crate::policy::document(&operations, bucket.as_deref()).map_err(defer)?;
-        Ok(document.to_string())
+        Ok(crate::encode::to_json(&document))
     }
 
     #[inline(always)]

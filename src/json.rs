@@ -8,7 +8,7 @@
 //! the JSON path of the field at fault (`bucket_name`, `range.to`,
 //! `object_keys[2].key`), so a caller can point at it.
 
-use serde::Serialize;
+use crate::encode::to_json;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -132,8 +132,7 @@ fn append_field(object: &mut String, name: &str, value: &str) -> Result<(), Erro
         object.push(',');
     }
     for (text, end) in [(name, ':'), (value, '}')] {
-        let quoted = to_json(&text)?;
-        object.push_str(&quoted);
+        crate::encode::string(object, text);
         object.push(end);
     }
     Ok(())
@@ -144,7 +143,7 @@ fn append_field(object: &mut String, name: &str, value: &str) -> Result<(), Erro
 pub(crate) fn run_op<O: Op>(call: &mut Invocation<'_, '_>, input: &Value) -> Result<String, Error> {
     check_bodies(O::NAME, O::BODIES, call)?;
     let input: O::Input = decode(input)?;
-    to_json(&O::run(call, input)?)
+    Ok(to_json(&O::run(call, input)?))
 }
 
 /// Refuses the bodies a call brings that `operation` (which takes those of
@@ -238,19 +237,6 @@ fn input_error(error: crate::decode::DecodeError) -> Error {
         &error.path
     };
     Error::invalid_input(field, error.message())
-}
-
-/// `value` as compact JSON text: every JSON text the component writes goes
-/// through here, so that serde_json's writing code is linked once.
-pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
-    serde_json::to_string(value).map_err(output_error)
-}
-
-/// The error for an output serde_json could not write; written once, as
-/// [`input_error`].
-#[inline(never)]
-fn output_error(error: serde_json::Error) -> Error {
-    Error::invalid_response(format!("output is not JSON: {error}"))
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ mod component;
 pub mod connection;
 pub mod date;
 pub mod decode;
+pub mod encode;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod heap;

@@ -4,7 +4,7 @@
 //! of the connector this replaces (`bucket_name`, `object_path`, ...). Inputs
 //! refuse unknown fields so that a mistyped field is reported, not ignored.
 
-use serde::Serialize;
+use crate::encode::Encode;
 
 use crate::decode::Decode;
 
@@ -15,8 +15,8 @@ macro_rules! wit_enums {
     ($m:ident) => {
         $m! {
         /// The canned ACLs S3 defines.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Decode)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Decode, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(rename_all = "kebab-case")]
         pub enum CannedAcl {
@@ -37,8 +37,8 @@ macro_rules! wit_enums {
         }
 
         /// The method a presigned URL is for.
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Decode)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Decode, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(rename_all = "UPPERCASE")]
         pub enum PresignMethod {
@@ -52,8 +52,8 @@ macro_rules! wit_enums {
         }
 
         /// How an upload's payload is covered by the signature.
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Decode)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Decode, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(rename_all = "kebab-case")]
         pub enum PayloadSigning {
@@ -79,8 +79,8 @@ macro_rules! wit_records {
     ($m:ident) => {
         $m! {
         /// An inclusive byte range (`Range: bytes=from-to`).
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Decode)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Decode, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct ByteRange {
@@ -91,8 +91,8 @@ macro_rules! wit_records {
         }
 
         /// An object's metadata from GET or HEAD response headers.
-        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct ObjectMetadata {
             /// `Content-Type`.
@@ -119,8 +119,8 @@ macro_rules! wit_records {
         }
 
         /// A bucket from List Buckets.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct Bucket {
             /// Name.
@@ -132,8 +132,8 @@ macro_rules! wit_records {
         }
 
         /// A dropdown entry.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct DropdownItem {
             /// Shown to the user.
@@ -143,8 +143,8 @@ macro_rules! wit_records {
         }
 
         /// Input of List Bucket Objects.
-        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Decode)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Decode, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct ListObjectsInput {
@@ -174,8 +174,8 @@ macro_rules! wit_records {
         }
 
         /// One object in a listing.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct ObjectSummary {
             /// Key.
@@ -191,8 +191,8 @@ macro_rules! wit_records {
         }
 
         /// Output of List Bucket Objects.
-        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct ListObjectsOutput {
             /// Objects, in key order.
@@ -208,8 +208,8 @@ macro_rules! wit_records {
         }
 
         /// Names one object (or one version).
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct ObjectRef {
@@ -223,8 +223,8 @@ macro_rules! wit_records {
         }
 
         /// Input of Get Object.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct GetObjectInput {
@@ -250,8 +250,8 @@ macro_rules! wit_records {
         }
 
         /// Input of Get Object's Signed URL.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct SignedUrlInput {
@@ -282,8 +282,8 @@ macro_rules! wit_records {
         }
 
         /// A presigned URL.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct SignedUrl {
             /// Last segment of the key.
@@ -304,8 +304,8 @@ macro_rules! wit_records {
         }
 
         /// Input of Put Object (Text).
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct PutObjectTextInput {
@@ -350,8 +350,8 @@ macro_rules! wit_records {
         }
 
         /// Output of the put operations.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct PutObjectOutput {
             /// Key written.
@@ -366,8 +366,8 @@ macro_rules! wit_records {
         }
 
         /// How a streamed upload is sent; every field has a default.
-        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct UploadOptions {
@@ -409,8 +409,8 @@ macro_rules! wit_records {
         }
 
         /// A multipart upload in progress.
-        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct MultipartUpload {
             /// Key.
@@ -424,8 +424,8 @@ macro_rules! wit_records {
         }
 
         /// Input of List Multipart Uploads.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct ListMultipartUploadsInput {
@@ -440,8 +440,8 @@ macro_rules! wit_records {
         }
 
         /// Input of Abort Multipart Upload.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct AbortMultipartUploadInput {
@@ -454,8 +454,8 @@ macro_rules! wit_records {
         }
 
         /// Input of Put Object ACL.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct PutObjectAclInput {
@@ -471,8 +471,8 @@ macro_rules! wit_records {
         }
 
         /// Output of Delete Object.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct DeleteObjectOutput {
             /// Always true on success.
@@ -484,8 +484,8 @@ macro_rules! wit_records {
         }
 
         /// One key to delete. JSON accepts the old connector's `Key`/`VersionId`.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Decode)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Decode, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct ObjectIdentifier {
@@ -498,8 +498,8 @@ macro_rules! wit_records {
         }
 
         /// Input of Delete Multiple Objects.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
-        #[cfg_attr(test, derive(serde::Deserialize))]
+        #[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+        #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct DeleteObjectsInput {
@@ -584,16 +584,38 @@ pub struct DeleteResult {
     pub outcome: DeleteOutcome,
 }
 
-/// (De)serialises a list of name/value pairs as a JSON object, keeping order.
+/// Decodes and encodes a list of name/value pairs as a JSON object, keeping
+/// order. (serde's `serialize` and `deserialize` are the tests' reference.)
 pub mod pairs_as_object {
+    #[cfg(test)]
     use serde::de::{MapAccess, Visitor};
+    #[cfg(any(test, feature = "schema"))]
     use serde::ser::SerializeMap;
-    use serde::{Deserializer, Serializer};
+    #[cfg(any(test, feature = "schema"))]
+    use serde::Serializer;
+    #[cfg(test)]
+    use serde::Deserializer;
     use serde_json::Value;
 
     use crate::decode::DecodeError;
 
     /// Writes the pairs as a JSON object.
+    pub fn encode(pairs: &[(String, String)], out: &mut String) {
+        out.push('{');
+        for (name, value) in pairs {
+            if !out.ends_with('{') {
+                out.push(',');
+            }
+            crate::encode::string(out, name);
+            out.push(':');
+            crate::encode::string(out, value);
+        }
+        out.push('}');
+    }
+
+    /// Writes the pairs as a JSON object (for the tests' reference, and for
+    /// the schemas' defaults).
+    #[cfg(any(test, feature = "schema"))]
     pub fn serialize<S: Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(pairs.len()))?;
         for (name, value) in pairs {
@@ -616,6 +638,7 @@ pub mod pairs_as_object {
     }
 
     /// Reads a JSON object of string values into pairs.
+    #[cfg(test)]
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
         struct PairsVisitor;
         impl<'de> Visitor<'de> for PairsVisitor {
@@ -639,12 +662,25 @@ pub mod pairs_as_object {
 /// `null` is `None`, and `{}` is an empty list, which says "none" rather
 /// than "not given".
 pub mod optional_pairs_as_object {
-    use serde::{Deserialize, Deserializer, Serializer};
+    #[cfg(any(test, feature = "schema"))]
+    use serde::Serializer;
+    #[cfg(test)]
+    use serde::{Deserialize, Deserializer};
     use serde_json::Value;
 
     use crate::decode::DecodeError;
 
     /// Writes the pairs as a JSON object, or `null`.
+    pub fn encode(pairs: &Option<Vec<(String, String)>>, out: &mut String) {
+        match pairs {
+            Some(pairs) => super::pairs_as_object::encode(pairs, out),
+            None => out.push_str("null"),
+        }
+    }
+
+    /// Writes the pairs as a JSON object, or `null` (for the tests'
+    /// reference, and for the schemas' defaults).
+    #[cfg(any(test, feature = "schema"))]
     pub fn serialize<S: Serializer>(pairs: &Option<Vec<(String, String)>>, s: S) -> Result<S::Ok, S::Error> {
         match pairs {
             Some(pairs) => super::pairs_as_object::serialize(pairs, s),
@@ -661,6 +697,7 @@ pub mod optional_pairs_as_object {
     }
 
     /// Reads a JSON object of string values, or `null`, into pairs.
+    #[cfg(test)]
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<(String, String)>>, D::Error> {
         #[derive(Deserialize)]
         struct Pairs(#[serde(with = "super::pairs_as_object")] Vec<(String, String)>);

@@ -6,8 +6,7 @@
 //! (`arn:aws:s3:::bucket`) or an object (`arn:aws:s3:::bucket/*`). A
 //! statement per resource kind keeps the document short and exact.
 
-use serde_json::Value;
-
+use crate::encode::Encode;
 use crate::error::Error;
 use crate::ops::Operation;
 
@@ -56,9 +55,39 @@ pub fn resource_kind(permission: &str) -> Option<ResourceKind> {
     })
 }
 
+/// An IAM policy document; its JSON has the fields in AWS's order.
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize))]
+pub struct Policy {
+    /// `2012-10-17`, the version of the policy language.
+    #[serde(rename = "Version")]
+    pub version: &'static str,
+    /// One statement per resource kind, in [`ResourceKind`]'s order.
+    #[serde(rename = "Statement")]
+    pub statement: Vec<Statement>,
+}
+
+/// A statement that allows `action` on `resource`.
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize))]
+pub struct Statement {
+    /// Names the resource kind: `Account`, `Bucket` or `Objects`.
+    #[serde(rename = "Sid")]
+    pub sid: &'static str,
+    /// Always `Allow`.
+    #[serde(rename = "Effect")]
+    pub effect: &'static str,
+    /// The permissions, sorted.
+    #[serde(rename = "Action")]
+    pub action: Vec<&'static str>,
+    /// `*`, the bucket's ARN, or its objects' (`arn:aws:s3:::bucket/*`).
+    #[serde(rename = "Resource")]
+    pub resource: String,
+}
+
 /// The policy document for `operations` (names; every operation when
-/// empty) on `bucket` (every bucket when `None`), as JSON.
-pub fn document(operations: &[String], bucket: Option<&str>) -> Result<Value, Error> {
+/// empty) on `bucket` (every bucket when `None`).
+pub fn document(operations: &[String], bucket: Option<&str>) -> Result<Policy, Error> {
     let chosen: Vec<Operation> = if operations.is_empty() {
         Operation::ALL.to_vec()
     } else {
@@ -101,46 +130,41 @@ pub fn document(operations: &[String], bucket: Option<&str>) -> Result<Value, Er
             Some((kind, std::mem::take(actions)))
         });
     let bucket_arn = format!("arn:aws:s3:::{}", bucket.unwrap_or("*"));
-    let statements: Vec<Value> = kinds
-        .map(|(kind, mut actions)| {
-            actions.sort_unstable();
+    let statement = kinds
+        .map(|(kind, mut action)| {
+            action.sort_unstable();
             let (sid, resource) = match kind {
                 ResourceKind::Account => ("Account", "*".to_owned()),
                 ResourceKind::Bucket => ("Bucket", bucket_arn.clone()),
                 ResourceKind::Object => ("Objects", format!("{bucket_arn}/*")),
             };
-            let actions = actions.into_iter().map(Value::from).collect();
-            object([
-                ("Sid", Value::from(sid)),
-                ("Effect", Value::from("Allow")),
-                ("Action", Value::Array(actions)),
-                ("Resource", Value::String(resource)),
-            ])
+            Statement {
+                sid,
+                effect: "Allow",
+                action,
+                resource,
+            }
         })
         .collect();
-    Ok(object([
-        ("Version", Value::from("2012-10-17")),
-        ("Statement", Value::Array(statements)),
-    ]))
-}
-
-/// A JSON object of `fields`, in their order. Built from values rather than
-/// by `json!`, whose serializer of interpolated values is otherwise unused
-/// in the component.
-fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
-    Value::Object(
-        fields
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect(),
-    )
+    Ok(Policy {
+        version: "2012-10-17",
+        statement,
+    })
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::encode::to_json;
+    use serde_json::{json, Value};
+
+    /// The document for `operations` on `bucket` as a JSON value, read
+    /// back from the text the component writes.
+    fn document(operations: &[String], bucket: Option<&str>) -> Result<Value, Error> {
+        let policy = super::document(operations, bucket)?;
+        Ok(serde_json::from_str(&to_json(&policy)).unwrap())
+    }
 
     #[test]
     fn every_permission_of_the_registry_has_a_resource_kind() {
@@ -191,9 +215,9 @@ mod tests {
 
     #[test]
     fn the_document_keeps_its_fields_in_aws_order() {
-        let policy = document(&["list-buckets".into()], None).unwrap();
+        let policy = super::document(&["list-buckets".into()], None).unwrap();
         assert_eq!(
-            policy.to_string(),
+            to_json(&policy),
             r#"{"Version":"2012-10-17","Statement":[{"Sid":"Account","Effect":"Allow","Action":["s3:ListAllMyBuckets"],"Resource":"*"}]}"#
         );
     }

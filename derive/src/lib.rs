@@ -1,15 +1,23 @@
-//! `#[derive(Decode)]`: decodes an operation's JSON input (a struct of
-//! named fields, or an enum of unit variants named by strings) from a
-//! `serde_json::Value`, as serde's `Deserialize` derive would through the
-//! crate's path-keeping deserializer, with the same errors, but without its
-//! generic visitors: each field goes through one non-generic
-//! `Decode::decode` per field type, shared by every input that has one.
+//! The derives that read and write an s3-connector operation's JSON,
+//! from the `#[serde(...)]` attributes its types carry for their schemas.
 //!
-//! It reads the `#[serde(...)]` attributes the inputs carry for their
-//! schemas and serde's derives: `deny_unknown_fields` and `rename_all` on
-//! the type; `default`, `with`, `rename` and `alias` on a field or variant.
-//! Any other `serde` attribute is refused at compile time, so that the
-//! decoder never silently differs from what the schema says.
+//! `#[derive(Decode)]` decodes an input (a struct of named fields, or an
+//! enum of unit variants named by strings) from a `serde_json::Value`, as
+//! serde's `Deserialize` derive would through the crate's path-keeping
+//! deserializer, with the same errors, but without its generic visitors:
+//! each field goes through one non-generic `Decode::decode` per field type,
+//! shared by every input that has one. It reads `deny_unknown_fields` and
+//! `rename_all` on the type; `default`, `with`, `rename` and `alias` on a
+//! field or variant.
+//!
+//! `#[derive(Encode)]` writes an output as compact JSON text, as
+//! serde_json writes what serde's `Serialize` derive makes of it: fields in
+//! declaration order, each through `crate::encode::key` and its type's one
+//! `Encode::encode`. It reads `rename_all` on the type; `rename`, `with`,
+//! `skip_serializing` and `skip_serializing_if` on a field or variant.
+//!
+//! Any other `serde` attribute is refused at compile time, so that neither
+//! derive silently differs from what the schema says.
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as Tokens};
@@ -26,33 +34,54 @@ pub fn derive_decode(input: TokenStream) -> TokenStream {
     }
 }
 
-/// What the `serde` attributes of the type say.
-#[derive(Default)]
-struct TypeAttrs {
-    deny_unknown_fields: bool,
-    rename_all: Option<String>,
+/// Derives `crate::encode::Encode` (see the crate's documentation).
+#[proc_macro_derive(Encode, attributes(serde))]
+pub fn derive_encode(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as DeriveInput);
+    match expand_encode(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
 }
 
-/// What the `serde` attributes of a field or variant say.
+/// What the `serde` attributes of a type, field or variant say: every
+/// key either derive reads. Each derive refuses, through [`serde_attrs`], those
+/// it does not handle, so that neither silently differs from the schema.
 #[derive(Default)]
-struct ItemAttrs {
+struct Attrs {
+    deny_unknown_fields: bool,
+    rename_all: Option<String>,
     default: bool,
     with: Option<syn::Path>,
     rename: Option<String>,
     aliases: Vec<String>,
+    skip_serializing: bool,
+    skip_serializing_if: Option<syn::Path>,
 }
 
-/// Reads the type's `serde` attributes, refusing any it does not decode.
-fn type_attrs(attrs: &[syn::Attribute]) -> syn::Result<TypeAttrs> {
-    let mut out = TypeAttrs::default();
+/// Reads the `serde` attributes of a type, field or variant: those named in
+/// `allowed`, which `derive` handles, and refuses any other.
+fn serde_attrs(attrs: &[syn::Attribute], allowed: &[&str], derive: &str) -> syn::Result<Attrs> {
+    let mut out = Attrs::default();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("deny_unknown_fields") {
-                out.deny_unknown_fields = true;
-            } else if meta.path.is_ident("rename_all") {
-                out.rename_all = Some(meta.value()?.parse::<LitStr>()?.value());
-            } else {
-                return Err(meta.error("this serde attribute is not supported by #[derive(Decode)]"));
+            let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+            if !allowed.contains(&key.as_str()) {
+                return Err(meta.error(format!(
+                    "this serde attribute is not supported by #[derive({derive})]"
+                )));
+            }
+            let text = |meta: &syn::meta::ParseNestedMeta| -> syn::Result<LitStr> { meta.value()?.parse() };
+            match key.as_str() {
+                "deny_unknown_fields" => out.deny_unknown_fields = true,
+                "rename_all" => out.rename_all = Some(text(&meta)?.value()),
+                "default" => out.default = true,
+                "with" => out.with = Some(text(&meta)?.parse()?),
+                "rename" => out.rename = Some(text(&meta)?.value()),
+                "alias" => out.aliases.push(text(&meta)?.value()),
+                "skip_serializing" => out.skip_serializing = true,
+                "skip_serializing_if" => out.skip_serializing_if = Some(text(&meta)?.parse()?),
+                _ => return Err(meta.error("unknown serde attribute")),
             }
             Ok(())
         })?;
@@ -60,33 +89,20 @@ fn type_attrs(attrs: &[syn::Attribute]) -> syn::Result<TypeAttrs> {
     Ok(out)
 }
 
-/// Reads a field's or variant's `serde` attributes, refusing any it does
-/// not decode (those that only serialising reads are let through).
-fn item_attrs(attrs: &[syn::Attribute]) -> syn::Result<ItemAttrs> {
-    let mut out = ItemAttrs::default();
-    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("default") {
-                out.default = true;
-            } else if meta.path.is_ident("with") {
-                out.with = Some(meta.value()?.parse::<LitStr>()?.parse()?);
-            } else if meta.path.is_ident("rename") {
-                out.rename = Some(meta.value()?.parse::<LitStr>()?.value());
-            } else if meta.path.is_ident("alias") {
-                out.aliases.push(meta.value()?.parse::<LitStr>()?.value());
-            } else if meta.path.is_ident("skip_serializing_if") || meta.path.is_ident("skip_serializing") {
-                // Serialising only.
-                if meta.input.peek(syn::Token![=]) {
-                    meta.value()?.parse::<LitStr>()?;
-                }
-            } else {
-                return Err(meta.error("this serde attribute is not supported by #[derive(Decode)]"));
-            }
-            Ok(())
-        })?;
-    }
-    Ok(out)
-}
+/// The type attributes the derives read: each lets through those only
+/// the other reads (`deny_unknown_fields` is for decoding only).
+const TYPE_KEYS: &[&str] = &["deny_unknown_fields", "rename_all"];
+/// The field and variant attributes the derives read: each lets through
+/// those only the other reads (`default` and `alias` for decoding,
+/// `skip_serializing` and `skip_serializing_if` for encoding).
+const ITEM_KEYS: &[&str] = &[
+    "default",
+    "with",
+    "rename",
+    "alias",
+    "skip_serializing",
+    "skip_serializing_if",
+];
 
 /// A variant's name under `rename_all`, as serde spells it.
 fn renamed(name: &str, rule: Option<&str>) -> syn::Result<String> {
@@ -110,7 +126,7 @@ fn renamed(name: &str, rule: Option<&str>) -> syn::Result<String> {
         Some(other) => {
             return Err(Error::new(
                 Span::call_site(),
-                format!("rename_all = {other:?} is not supported by #[derive(Decode)]"),
+                format!("rename_all = {other:?} is not supported"),
             ))
         }
     })
@@ -129,7 +145,7 @@ fn listed_names(key: &str, aliases: &[String]) -> Vec<String> {
 
 /// The `Decode` impl of `input`: `decode` and `placeholder`.
 fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
-    let attrs = type_attrs(&input.attrs)?;
+    let attrs = serde_attrs(&input.attrs, TYPE_KEYS, "Decode")?;
     let name = &input.ident;
     let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
     let (body, placeholder) = match &input.data {
@@ -167,11 +183,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
 
 /// A struct's `decode` and its placeholder (each field's: a `with` field's
 /// type's default).
-fn struct_body(
-    name: &syn::Ident,
-    attrs: &TypeAttrs,
-    fields: &syn::FieldsNamed,
-) -> syn::Result<(Tokens, Tokens)> {
+fn struct_body(name: &syn::Ident, attrs: &Attrs, fields: &syn::FieldsNamed) -> syn::Result<(Tokens, Tokens)> {
     if attrs.rename_all.is_some() {
         return Err(Error::new_spanned(
             name,
@@ -192,7 +204,7 @@ fn struct_body(
             .as_ref()
             .ok_or_else(|| Error::new_spanned(field, "a field without a name"))?;
         let ty = &field.ty;
-        let item = item_attrs(&field.attrs)?;
+        let item = serde_attrs(&field.attrs, ITEM_KEYS, "Decode")?;
         let key = item
             .rename
             .clone()
@@ -239,7 +251,7 @@ fn struct_body(
 }
 
 /// An enum's `decode`: its variants by name (a string), aliases too.
-fn enum_body(attrs: &TypeAttrs, data: &syn::DataEnum) -> syn::Result<Tokens> {
+fn enum_body(attrs: &Attrs, data: &syn::DataEnum) -> syn::Result<Tokens> {
     if attrs.deny_unknown_fields {
         return Err(Error::new(Span::call_site(), "deny_unknown_fields on an enum"));
     }
@@ -252,7 +264,7 @@ fn enum_body(attrs: &TypeAttrs, data: &syn::DataEnum) -> syn::Result<Tokens> {
                 "#[derive(Decode)] takes enums of unit variants",
             ));
         }
-        let item = item_attrs(&variant.attrs)?;
+        let item = serde_attrs(&variant.attrs, ITEM_KEYS, "Decode")?;
         if item.default || item.with.is_some() {
             return Err(Error::new_spanned(variant, "default or with on a variant"));
         }
@@ -272,5 +284,122 @@ fn enum_body(attrs: &TypeAttrs, data: &syn::DataEnum) -> syn::Result<Tokens> {
             #(#arms)*
             _ => ::core::result::Result::Err(crate::decode::DecodeError::unknown_variant(name, VARIANTS)),
         }
+    })
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes it, for names
+/// known at compile time.
+fn quoted(text: &str) -> String {
+    let mut out = String::from('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The `Encode` impl of `input`.
+fn expand_encode(input: &DeriveInput) -> syn::Result<Tokens> {
+    let attrs = serde_attrs(&input.attrs, TYPE_KEYS, "Encode")?;
+    let name = &input.ident;
+    let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
+    let body = match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(fields) if attrs.rename_all.is_none() => encode_struct(fields)?,
+            Fields::Named(_) => {
+                return Err(Error::new_spanned(
+                    name,
+                    "rename_all on a struct is not supported by #[derive(Encode)]",
+                ))
+            }
+            _ => {
+                return Err(Error::new_spanned(
+                    name,
+                    "#[derive(Encode)] takes structs of named fields",
+                ))
+            }
+        },
+        Data::Enum(data) => encode_enum(&attrs, data)?,
+        Data::Union(_) => return Err(Error::new_spanned(name, "#[derive(Encode)] takes no unions")),
+    };
+    Ok(quote! {
+        impl #impl_generics crate::encode::Encode for #name #type_generics #where_clause {
+            fn encode(&self, out: &mut ::std::string::String) {
+                #body
+            }
+        }
+    })
+}
+
+/// A struct's `encode`: `{`, each field that is not skipped as its quoted
+/// name and value, `}`.
+fn encode_struct(fields: &syn::FieldsNamed) -> syn::Result<Tokens> {
+    let mut written = Vec::new();
+    for field in &fields.named {
+        let ident = field
+            .ident
+            .as_ref()
+            .ok_or_else(|| Error::new_spanned(field, "a field without a name"))?;
+        let item = serde_attrs(&field.attrs, ITEM_KEYS, "Encode")?;
+        if item.skip_serializing {
+            continue;
+        }
+        let name = item
+            .rename
+            .clone()
+            .unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
+        let key = format!("{}:", quoted(&name));
+        let value = match &item.with {
+            Some(path) => quote! { #path::encode(&self.#ident, out) },
+            None => quote! { crate::encode::Encode::encode(&self.#ident, out) },
+        };
+        let write = quote! {
+            crate::encode::key(out, #key);
+            #value;
+        };
+        written.push(match &item.skip_serializing_if {
+            Some(skip) => quote! { if !#skip(&self.#ident) { #write } },
+            None => write,
+        });
+    }
+    Ok(quote! {
+        out.push('{');
+        #(#written)*
+        out.push('}');
+    })
+}
+
+/// An enum's `encode`: its variant's name, quoted.
+fn encode_enum(attrs: &Attrs, data: &syn::DataEnum) -> syn::Result<Tokens> {
+    let mut arms = Vec::new();
+    for variant in &data.variants {
+        if !matches!(variant.fields, Fields::Unit) {
+            return Err(Error::new_spanned(
+                variant,
+                "#[derive(Encode)] takes enums of unit variants",
+            ));
+        }
+        let item = serde_attrs(&variant.attrs, ITEM_KEYS, "Encode")?;
+        if item.with.is_some() || item.skip_serializing || item.skip_serializing_if.is_some() {
+            return Err(Error::new_spanned(
+                variant,
+                "with or skip_serializing on a variant",
+            ));
+        }
+        let ident = &variant.ident;
+        let name = match item.rename {
+            Some(rename) => rename,
+            None => renamed(&ident.to_string(), attrs.rename_all.as_deref())?,
+        };
+        let text = quoted(&name);
+        arms.push(quote! { Self::#ident => #text, });
+    }
+    Ok(quote! {
+        out.push_str(match self { #(#arms)* });
     })
 }

@@ -25,7 +25,7 @@
 //! metadata with `REPLACE`, its storage class or its encryption) is refused
 //! by S3 with `InvalidRequest`, which is given back as it is.
 
-use serde::Serialize;
+use crate::encode::Encode;
 
 use crate::decode::Decode;
 
@@ -66,8 +66,8 @@ const KEPT_HEADERS: [&str; 7] = [
 ];
 
 /// Whether the copy keeps the source's metadata or takes the input's.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum MetadataDirective {
     /// The source's content type, standard headers and user metadata.
@@ -82,8 +82,8 @@ pub enum MetadataDirective {
 }
 
 /// Input of Copy Object.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CopyObjectInput {
@@ -151,8 +151,8 @@ pub struct CopyObjectInput {
 }
 
 /// Output of Copy Object.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CopyObjectOutput {
     /// The key written.

@@ -18,6 +18,7 @@ use crate::client::Client;
 
 use crate::decode::Decode;
 use crate::connection::Region;
+use crate::encode::Encode;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::CannedAcl;
@@ -25,8 +26,8 @@ use crate::validate;
 
 /// Who owns the objects written into the bucket, and whether ACLs apply
 /// (`x-amz-object-ownership`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ObjectOwnership {
     /// The bucket owner owns every object and ACLs are disabled (S3's
@@ -51,8 +52,8 @@ impl ObjectOwnership {
 }
 
 /// The JSON input of Create Bucket.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateBucketInput {
@@ -73,8 +74,8 @@ pub struct CreateBucketInput {
 }
 
 /// The JSON output of Create Bucket.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreateBucketOutput {
     /// The bucket created.

@@ -14,6 +14,7 @@
 use crate::client::Client;
 
 use crate::decode::Decode;
+use crate::encode::Encode;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::ops::put_object::content_md5;
@@ -23,8 +24,8 @@ use crate::validate;
 pub const FOLDER_CONTENT_TYPE: &str = "application/x-directory";
 
 /// Input of Create Folder.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateFolderInput {
@@ -35,8 +36,8 @@ pub struct CreateFolderInput {
 }
 
 /// Output of Create Folder.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreateFolderOutput {
     /// The marker's key: the folder's path with its trailing `/`.

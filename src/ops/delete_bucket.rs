@@ -24,6 +24,7 @@
 use crate::client::Client;
 
 use crate::decode::Decode;
+use crate::encode::Encode;
 use crate::error::{Error, ErrorCode, ServiceError};
 use crate::http::{Method, OpRequest};
 use crate::model::{
@@ -35,8 +36,8 @@ use crate::validate;
 use crate::xml;
 
 /// The JSON input of Delete Bucket.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeleteBucketInput {
@@ -49,8 +50,8 @@ pub struct DeleteBucketInput {
 }
 
 /// The JSON output of Delete Bucket.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteBucketOutput {
     /// Always true: a failure is an error instead.

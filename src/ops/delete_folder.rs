@@ -26,6 +26,7 @@
 use crate::client::Client;
 
 use crate::decode::Decode;
+use crate::encode::Encode;
 use crate::error::Error;
 use crate::http::{Method, OpRequest};
 use crate::model::{DeleteObjectsInput, DeleteOutcome, ListObjectsInput, ObjectIdentifier, ObjectRef};
@@ -34,8 +35,8 @@ use crate::validate;
 use crate::xml;
 
 /// Input of Delete Folder.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeleteFolderInput {
@@ -46,8 +47,8 @@ pub struct DeleteFolderInput {
 }
 
 /// Output of Delete Folder.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteFolderOutput {
     /// Keys deleted.
@@ -59,8 +60,8 @@ pub struct DeleteFolderOutput {
 }
 
 /// A key that was not deleted.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FailedKey {
     /// Key.

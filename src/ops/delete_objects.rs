@@ -19,6 +19,7 @@ use base64::Engine as _;
 use md5::{Digest, Md5};
 
 use crate::client::Client;
+use crate::encode::Encode;
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{DeleteObjectsInput, DeleteOutcome, DeleteResult, ObjectIdentifier};
@@ -327,8 +328,8 @@ impl Visitor for ResultVisitor {
 }
 
 /// The JSON output of Delete Multiple Objects.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteObjectsJson {
     /// One entry per key, in input order.
@@ -340,8 +341,8 @@ pub struct DeleteObjectsJson {
 }
 
 /// The result for one key.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteResultJson {
     /// Key.
@@ -357,8 +358,8 @@ pub struct DeleteResultJson {
 }
 
 /// Why one key was not deleted.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KeyError {
     /// S3's code (`AccessDenied`).

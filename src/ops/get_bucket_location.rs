@@ -8,6 +8,7 @@
 use crate::client::Client;
 
 use crate::decode::Decode;
+use crate::encode::Encode;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::validate;
@@ -65,8 +66,8 @@ impl Visitor for LocationVisitor {
 }
 
 /// The JSON input of Get bucket location.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BucketInput {
@@ -75,8 +76,8 @@ pub struct BucketInput {
 }
 
 /// The JSON output of Get bucket location.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LocationOutput {
     /// The region, normalised (`us-east-1` for S3's empty answer).

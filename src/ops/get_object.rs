@@ -8,6 +8,7 @@
 //! end of the object is S3's 416 `InvalidRange`.
 
 use crate::client::Client;
+use crate::encode::Encode;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{ByteRange, GetObjectInput, GetObjectOutput, ObjectRef};
@@ -74,8 +75,8 @@ pub fn run(client: &mut Client<'_>, input: &GetObjectInput) -> Result<GetObjectO
 pub const URL_SECONDS: u32 = 3600;
 
 /// The JSON output of Get Object; the bytes travel beside it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetObjectJson {
     /// The object's metadata.
@@ -85,8 +86,8 @@ pub struct GetObjectJson {
 }
 
 /// An object as a file: its name and a presigned URL that reads it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FileLink {
     /// Last segment of the key.

@@ -10,6 +10,7 @@
 //! `versionId` apply to GET only, so they are refused for PUT, as is a range.
 
 use crate::client::Client;
+use crate::encode::Encode;
 use crate::error::Error;
 use crate::http::{Method, OpRequest};
 use crate::model::{ByteRange, PresignMethod, SignedUrl, SignedUrlInput};
@@ -124,8 +125,8 @@ pub fn run(client: &mut Client<'_>, input: &SignedUrlInput) -> Result<SignedUrl,
 }
 
 /// The JSON output of Get Object's Signed URL.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignedUrlJson {
     /// The URL and what to send with it.
@@ -133,8 +134,8 @@ pub struct SignedUrlJson {
 }
 
 /// A presigned URL as the old connector returned it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignedFile {
     /// Last segment of the key.

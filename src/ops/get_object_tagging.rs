@@ -8,6 +8,7 @@
 //! they are the current version's.
 
 use crate::client::Client;
+use crate::encode::Encode;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{pairs_as_object, ObjectRef};
@@ -15,8 +16,8 @@ use crate::ops::object::object_request;
 use crate::xml::{self, Path, Visitor};
 
 /// Output of Get Object Tagging.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GetObjectTaggingOutput {
     /// The tags, key to value, in S3's order; empty when there are none.

@@ -22,14 +22,15 @@
 
 use crate::client::Client;
 use crate::connection::Region;
+use crate::encode::Encode;
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::ops::get_bucket_location::BucketInput;
 use crate::validate;
 
 /// Whether the credentials may use the bucket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum BucketAccess {
@@ -40,8 +41,8 @@ pub enum BucketAccess {
 }
 
 /// The JSON output of Head Bucket.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HeadBucketOutput {
     /// The bucket exists: false only for a 404. A 403 counts as existing

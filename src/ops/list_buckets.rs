@@ -7,6 +7,7 @@
 //! all the same, so that no bucket is missed.
 
 use crate::client::Client;
+use crate::encode::Encode;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::Bucket;
@@ -137,8 +138,8 @@ impl Visitor for PageVisitor {
 }
 
 /// The JSON output of List Buckets.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ListBucketsOutput {
     /// Every bucket, in the order S3 lists them.

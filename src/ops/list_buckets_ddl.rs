@@ -4,6 +4,7 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html>
 
 use crate::client::Client;
+use crate::encode::Encode;
 use crate::error::Error;
 use crate::http::{HttpResponse, OpRequest};
 use crate::model::{Bucket, DropdownItem};
@@ -42,8 +43,8 @@ pub fn run(client: &mut Client<'_>) -> Result<Vec<DropdownItem>, Error> {
 }
 
 /// The JSON output of List buckets DDL.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ListBucketsDdlOutput {
     /// One entry per bucket, sorted by name.

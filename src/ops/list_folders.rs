@@ -18,14 +18,15 @@
 use crate::client::Client;
 
 use crate::decode::Decode;
+use crate::encode::Encode;
 use crate::error::Error;
 use crate::model::{ListObjectsInput, ListObjectsOutput};
 use crate::ops::list_objects;
 use crate::validate;
 
 /// Input of List Folders.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ListFoldersInput {
@@ -46,8 +47,8 @@ pub struct ListFoldersInput {
 }
 
 /// Output of List Folders.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ListFoldersOutput {
     /// The folders, full paths ending in `/` (`reports/2026/`), in key order.

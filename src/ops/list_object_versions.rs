@@ -15,6 +15,7 @@
 use crate::client::Client;
 
 use crate::decode::Decode;
+use crate::encode::Encode;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::ops::list_objects::{
@@ -24,8 +25,8 @@ use crate::validate;
 use crate::xml::{self, Path, Visitor};
 
 /// The JSON input of List Object Versions.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ListObjectVersionsInput {
@@ -56,8 +57,8 @@ pub struct ListObjectVersionsInput {
 }
 
 /// One version of an object.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObjectVersion {
     /// Key.
@@ -77,8 +78,8 @@ pub struct ObjectVersion {
 }
 
 /// A delete marker: the key reads as deleted while it is the latest.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteMarkerEntry {
     /// Key.
@@ -92,8 +93,8 @@ pub struct DeleteMarkerEntry {
 }
 
 /// The JSON output of List Object Versions (and one page of it).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ListObjectVersionsOutput {
     /// Versions, in key order, newest first within a key.

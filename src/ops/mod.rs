@@ -14,7 +14,7 @@ pub mod put_object_stream;
 pub mod write_options;
 
 use crate::decode::Decode;
-use serde::Serialize;
+use crate::encode::Encode;
 
 use crate::client::Client;
 use crate::error::Error;
@@ -67,7 +67,7 @@ pub trait Op {
     /// The JSON input: snake-case fields, unknown ones refused.
     type Input: Decode + Schema;
     /// The JSON output (the face adds `region` where the input names a bucket).
-    type Output: Serialize + Schema;
+    type Output: crate::encode::Output + Schema;
     /// The WIT and CLI name: `list-objects`.
     const NAME: &'static str;
     /// The display name, as the connector this replaces called it.
@@ -106,15 +106,15 @@ pub trait Op {
 }
 
 /// The input of an operation that has no fields: `{}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NoInput {}
 
 /// The output of an operation that returns nothing but success.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Success {
     /// Always true: a failure is an error instead.
@@ -221,6 +221,18 @@ macro_rules! registry {
             pub(crate) fn decodings_differ(self, input: &serde_json::Value) -> Option<String> {
                 match self {
                     $(Operation::$op => crate::decode::tests::differ::<<$module::$op as Op>::Input>(input),)*
+                }
+            }
+
+            /// Where [`Encode`] writes `output`, an output of this operation
+            /// as serde's derive reads it, differently from serde_json's
+            /// text of it; or why serde could not read it.
+            ///
+            /// [`Encode`]: crate::encode::Encode
+            #[cfg(all(test, feature = "schema"))]
+            pub(crate) fn encodings_differ(self, output: &serde_json::Value) -> Option<String> {
+                match self {
+                    $(Operation::$op => crate::encode::tests::differ::<<$module::$op as Op>::Output>(output),)*
                 }
             }
 

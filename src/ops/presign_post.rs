@@ -11,7 +11,7 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use serde::Serialize;
+use crate::encode::Encode;
 
 use crate::decode::Decode;
 
@@ -23,8 +23,8 @@ use crate::sigv4::string_to_sign::{amz_date, scope};
 use crate::validate;
 
 /// The JSON input of Presign POST.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PresignPostInput {
@@ -58,8 +58,8 @@ pub struct PresignPostInput {
 
 /// The JSON output of Presign POST: post `fields`, then the file as the
 /// last field named `file`, as `multipart/form-data` to `url`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PresignPostOutput {
     /// Where the form posts: the bucket's URL.
@@ -117,7 +117,7 @@ impl Op for PresignPost {
         let (fields, policy) = form(&input, &key, &credential, &date, token.as_deref());
         // ISO 8601 with milliseconds, as AWS's own policies write it.
         let expiration = crate::date::policy_expiration(expires_at).ok_or_else(cannot_be_written)?;
-        let policy = policy_document(&expiration, &policy)?;
+        let policy = policy_document(&expiration, &policy);
         let encoded = BASE64.encode(policy.as_bytes());
         let signature = signing_key.sign(&encoded);
         let mut fields = fields;
@@ -240,12 +240,13 @@ fn form<'a>(
 }
 
 /// The policy document as compact JSON text:
-/// `{"expiration":"...","conditions":[...]}`. Written here rather than
-/// through `serde_json::Value`, whose building code weighed some KB in the
-/// component; strings are quoted by serde_json all the same.
-fn policy_document(expiration: &str, conditions: &[Condition<'_>]) -> Result<String, Error> {
-    let quote = |text: &str| crate::json::to_json(text);
-    let mut out = format!("{{\"expiration\":{},\"conditions\":[", quote(expiration)?);
+/// `{"expiration":"...","conditions":[...]}`, written straight to text
+/// (strings quoted by [`crate::encode::string`]).
+fn policy_document(expiration: &str, conditions: &[Condition<'_>]) -> String {
+    use crate::encode::{string, unsigned};
+    let mut out = "{\"expiration\":".to_owned();
+    string(&mut out, expiration);
+    out.push_str(",\"conditions\":[");
     for (index, condition) in conditions.iter().enumerate() {
         if index > 0 {
             out.push(',');
@@ -253,25 +254,29 @@ fn policy_document(expiration: &str, conditions: &[Condition<'_>]) -> Result<Str
         match *condition {
             Condition::Equals(name, value) => {
                 out.push('{');
-                out.push_str(&quote(name)?);
+                string(&mut out, name);
                 out.push(':');
-                out.push_str(&quote(value)?);
+                string(&mut out, value);
                 out.push('}');
             }
             Condition::StartsWith(name, prefix) => {
                 out.push_str("[\"starts-with\",");
-                out.push_str(&quote(name)?);
+                string(&mut out, name);
                 out.push(',');
-                out.push_str(&quote(prefix)?);
+                string(&mut out, prefix);
                 out.push(']');
             }
             Condition::LengthRange(min, max) => {
-                out.push_str(&format!("[\"content-length-range\",{min},{max}]"));
+                out.push_str("[\"content-length-range\",");
+                unsigned(&mut out, min);
+                out.push(',');
+                unsigned(&mut out, max);
+                out.push(']');
             }
         }
     }
     out.push_str("]}");
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
@@ -339,10 +344,10 @@ mod tests {
                 {"x-amz-security-token": "t+/="},
             ],
         });
-        let text = policy_document("2026-01-02T03:04:05.000Z", &conditions).unwrap();
+        let text = policy_document("2026-01-02T03:04:05.000Z", &conditions);
         assert_eq!(text, expected.to_string());
         assert_eq!(
-            policy_document("x", &[]).unwrap(),
+            policy_document("x", &[]),
             r#"{"expiration":"x","conditions":[]}"#
         );
     }

@@ -10,7 +10,7 @@ use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::decode::{Decode, DecodeError};
-use serde::Serialize;
+use crate::encode::Encode;
 
 use crate::error::Error;
 use crate::http::{Method, OpRequest};
@@ -25,8 +25,8 @@ put_input! {
     /// The JSON input of Put Object (File): the file's fields, where the file
     /// name and mime type may also come in the old connector's `file` object,
     /// and the options of a streamed upload (`upload_id` resumes one).
-    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Decode)]
-    #[cfg_attr(test, derive(serde::Deserialize))]
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Decode, Encode)]
+    #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
     #[serde(deny_unknown_fields)]
     pub struct PutObjectFileJson {
@@ -73,8 +73,8 @@ put_input! {
 }
 
 /// The old connector's `file` object, as far as an upload can use it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FileJson {

@@ -10,6 +10,7 @@
 use crate::client::Client;
 
 use crate::decode::Decode;
+use crate::encode::Encode;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{pairs_as_object, ObjectRef};
@@ -19,8 +20,8 @@ use crate::validate;
 use crate::xml;
 
 /// Input of Put Object Tagging.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PutObjectTaggingInput {
@@ -41,8 +42,8 @@ pub struct PutObjectTaggingInput {
 }
 
 /// Output of Put Object Tagging and Delete Object Tagging.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TaggingOutput {
     /// Always true: a failure is an error instead.

@@ -5,7 +5,7 @@
 //! The request itself is built by [`put_object`](crate::ops::put_object),
 //! which Put Object (File) shares.
 
-use serde::Serialize;
+use crate::encode::Encode;
 
 use crate::decode::Decode;
 
@@ -17,8 +17,8 @@ use crate::ops::{put_object, Invocation, Op};
 
 put_input! {
     /// The JSON input of Put Object (Text): the text and how to store it.
-    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Decode)]
-    #[cfg_attr(test, derive(serde::Deserialize))]
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Decode, Encode)]
+    #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
     #[serde(deny_unknown_fields)]
     pub struct PutObjectTextJson {

@@ -14,7 +14,7 @@
 //!
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html>
 
-use serde::Serialize;
+use crate::encode::Encode;
 
 use crate::decode::Decode;
 
@@ -28,8 +28,8 @@ use crate::validate;
 pub const PROBE_KEY: &str = "s3-connector-test-connection/probe-of-a-missing-key";
 
 /// The JSON input of Test connection.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TestConnectionInput {
@@ -40,8 +40,8 @@ pub struct TestConnectionInput {
 }
 
 /// What a permission's probe found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Finding {
@@ -54,8 +54,8 @@ pub enum Finding {
 }
 
 /// One permission and what its probe found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PermissionCheck {
     /// The IAM action.
@@ -65,8 +65,8 @@ pub struct PermissionCheck {
 }
 
 /// The JSON output of Test connection.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestConnectionOutput {
     /// The endpoint answered, the credentials were accepted and the bucket

@@ -9,7 +9,7 @@
 //! `precondition-failed`). A multipart upload takes the conditions on its
 //! completion, and the storage options on its creation.
 
-use serde::Serialize;
+use crate::encode::Encode;
 
 use crate::decode::Decode;
 
@@ -17,8 +17,8 @@ use crate::error::Error;
 use crate::validate;
 
 /// S3's storage classes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum StorageClass {
@@ -57,8 +57,8 @@ impl StorageClass {
 }
 
 /// Server-side encryption.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Decode)]
-#[cfg_attr(test, derive(serde::Deserialize))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Decode, Encode)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Sse {
     /// SSE-S3: keys S3 manages.
