@@ -591,10 +591,10 @@ pub mod pairs_as_object {
     use serde::de::{MapAccess, Visitor};
     #[cfg(any(test, feature = "schema"))]
     use serde::ser::SerializeMap;
-    #[cfg(any(test, feature = "schema"))]
-    use serde::Serializer;
     #[cfg(test)]
     use serde::Deserializer;
+    #[cfg(any(test, feature = "schema"))]
+    use serde::Serializer;
     use serde_json::Value;
 
     use crate::decode::DecodeError;
