@@ -166,6 +166,27 @@ fn listed_key_is_the_key_put() {
     assert!(!listed.is_truncated);
 }
 
+/// Failures and successes taking turns on one instance: each call's answer
+/// is its own, whichever way the one before it went (a failed call's error
+/// is lowered over its export's placeholder output).
+#[test]
+fn errors_and_outputs_take_turns_on_one_instance() {
+    let local = Local::new();
+    let conn = local.conn();
+    let etag = put_text(&conn, "here.txt", "12345");
+    let mut instance = instance();
+    for _ in 0..3 {
+        let error = instance.head_object(&conn, &object("missing.txt")).unwrap_err();
+        assert_eq!(service_code(&error), "no-such-key");
+        let metadata = instance.head_object(&conn, &object("here.txt")).unwrap();
+        assert_eq!((metadata.content_length, &metadata.etag), (5, &etag));
+        let error = instance.get_object(&conn, &get_input("missing.txt")).unwrap_err();
+        assert_eq!(service_code(&error), "no-such-key");
+        let object = instance.get_object(&conn, &get_input("here.txt")).unwrap();
+        assert_eq!(object.body, b"12345");
+    }
+}
+
 #[test]
 fn head_gives_metadata_without_the_bytes() {
     let local = Local::new();

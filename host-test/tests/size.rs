@@ -1,7 +1,7 @@
 //! Size budgets: CI fails when an artifact grows past its budget.
 //!
 //! The target is a 200 KB connector with every operation in it. It is
-//! 603 KB today: 27 operations, their WIT glue and JSON face, and the
+//! 597 KB today: 27 operations, their WIT glue and JSON face, and the
 //! manifest (deflated, 10 KB). It was 1,119 KB at the start of this round
 //! of cuts: dates are now read and written by hand rather than by `time`'s
 //! format machinery (-71 KB), the manifest ships deflated (-40 KB), the
@@ -38,7 +38,10 @@
 //! the outputs are written by `#[derive(Encode)]` (`src/encode.rs`)
 //! straight to JSON text rather than through serde's `Serialize` derive
 //! and serde_json's writer (-12.6 KB), and serde_json, which now only
-//! parses inputs, is no longer built for speed (-3.3 KB).
+//! parses inputs, is no longer built for speed (-3.3 KB). Then 597 KB:
+//! Head Object's and Get Object To's exports hand back an empty output in
+//! place of an error placeholder, which let each drop its own lowering of
+//! `error` (-6.6 KB).
 //! `make bench-size` shows what makes up the rest. Until it reaches its target,
 //! each budget is today's size and a little room, so that nothing grows it
 //! unnoticed: lower them with every cut, and raise them only with an
@@ -53,13 +56,13 @@ use std::path::{Path, PathBuf};
 mod common;
 
 /// The most bytes the connector may have.
-const CONNECTOR_BUDGET: u64 = 612_000;
+const CONNECTOR_BUDGET: u64 = 606_000;
 
 /// The most bytes the standard-WASI build may have.
-const WASI_BUDGET: u64 = 775_000;
+const WASI_BUDGET: u64 = 768_000;
 
 /// The most bytes the HTTP artifact may have.
-const HTTP_BUDGET: u64 = 968_000;
+const HTTP_BUDGET: u64 = 961_000;
 
 /// The target the connector's budget is to come down to.
 const TARGET_BYTES: u64 = 200_000;
