@@ -431,11 +431,19 @@ fn with_bodies<T>(
     let mut client = Client {
         connection,
         transport: &mut transport,
-        state: state.get_or_insert_with(InstanceState::default),
+        state: instance_state(&mut state),
         now: now(),
         operation,
     };
     f(&mut client).map_err(defer)
+}
+
+/// The instance's state, made on its first call. Not inlined: its making
+/// (two maps and their random hash keys) would be written out again in
+/// every operation's [`with_bodies`].
+#[inline(never)]
+fn instance_state(state: &mut Option<InstanceState>) -> &mut InstanceState {
+    state.get_or_insert_with(InstanceState::default)
 }
 
 /// The connection as the core takes it; region and endpoint are checked.
