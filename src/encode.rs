@@ -11,7 +11,7 @@
 //! serializer per field type and output. The text is the same: in the
 //! tests, every output the JSON face writes is checked against
 //! `serde_json::to_string` of the same value (serde's `Serialize` derive
-//! is kept there as the reference), and [`tests`] checks every output type
+//! is kept there as the reference), and its tests check every output type
 //! on values that fill each field with awkward text.
 
 pub use s3_connector_derive::Encode;

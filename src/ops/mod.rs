@@ -60,7 +60,7 @@ pub struct Invocation<'c, 'a> {
 /// An operation of the connector: what the manifest says of it, its JSON
 /// input and output, and how it runs. Each module under `ops/` that is an
 /// operation implements it for a unit struct named after the operation, and
-/// the [`registry!`] line for that struct derives the rest: the
+/// the `registry!` line for that struct derives the rest: the
 /// [`Operation`] case, its name, the JSON dispatch, the IAM permissions and
 /// the manifest entry.
 pub trait Op {

@@ -2,7 +2,7 @@
 //!
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>
 //!
-//! The request itself is built by [`put_object`](crate::ops::put_object),
+//! The request itself is built by [`crate::ops::put_object`],
 //! which Put Object (File) shares.
 
 use crate::encode::Encode;
