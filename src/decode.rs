@@ -22,6 +22,8 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::quote::Quoted;
+
 pub use s3_connector_derive::Decode;
 
 /// A type an input is made of, decoded from a JSON value.
@@ -266,7 +268,7 @@ fn described(value: &Value) -> String {
             (_, Some(i)) => format!("integer `{i}`"),
             _ => format!("floating point `{n}`"),
         },
-        Value::String(s) => format!("string {s:?}"),
+        Value::String(s) => format!("string {}", Quoted(s)),
         Value::Array(_) => "sequence".to_owned(),
         Value::Object(_) => "map".to_owned(),
     }
@@ -458,7 +460,7 @@ impl fmt::Display for Unexpected<'_> {
             de::Unexpected::Unsigned(u) => write!(f, "integer `{u}`"),
             de::Unexpected::Signed(i) => write!(f, "integer `{i}`"),
             de::Unexpected::Char(c) => write!(f, "character `{c}`"),
-            de::Unexpected::Str(s) => write!(f, "string {s:?}"),
+            de::Unexpected::Str(s) => write!(f, "string {}", Quoted(s)),
             de::Unexpected::Bytes(_) => f.write_str("byte array"),
             de::Unexpected::Unit => f.write_str("unit value"),
             de::Unexpected::Option => f.write_str("Option value"),

@@ -31,6 +31,7 @@ pub mod manifest;
 pub mod model;
 pub mod ops;
 pub mod policy;
+pub mod quote;
 pub mod sigv4;
 pub mod validate;
 pub mod xml;

@@ -2,6 +2,7 @@
 //! (in WIT spelling) and the rule broken.
 
 use crate::error::Error;
+use crate::quote::{Escaped, QuotedChar};
 
 /// Checks a bucket name against S3's naming rules.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>
@@ -28,7 +29,8 @@ pub fn bucket_name(name: &str) -> Result<(), Error> {
             ""
         };
         return fail(&format!(
-            "has the character {c:?}: only lower-case letters, digits, `.` and `-` are allowed{hint}"
+            "has the character {}: only lower-case letters, digits, `.` and `-` are allowed{hint}",
+            QuotedChar(c)
         ));
     }
     let bytes = name.as_bytes();
@@ -120,7 +122,7 @@ pub fn mime_type(value: &str) -> Result<(), Error> {
             "mime_type",
             format!(
                 "`{}` {why}; give `type/subtype` such as `text/csv` or `text/plain; charset=utf-8`",
-                value.escape_debug()
+                Escaped(value)
             ),
         ))
     };
@@ -234,8 +236,9 @@ pub fn metadata_name(name: &str) -> Result<(), Error> {
         return Err(Error::invalid_input(
             "metadata",
             format!(
-                "has the name `{}` with the character {c:?}; names become `x-amz-meta-<name>` headers: use letters, digits and `-` (or ``!#$%&'*+.^_`|~``)",
-                name.escape_debug()
+                "has the name `{}` with the character {}; names become `x-amz-meta-<name>` headers: use letters, digits and `-` (or ``!#$%&'*+.^_`|~``)",
+                Escaped(name),
+                QuotedChar(c)
             ),
         ));
     }
@@ -250,7 +253,8 @@ pub fn metadata_value(name: &str, value: &str) -> Result<(), Error> {
         return Err(Error::invalid_input(
             "metadata",
             format!(
-                "`{name}` has the control character {c:?} in its value; a header value cannot hold CR, LF, tab or other control characters"
+                "`{name}` has the control character {} in its value; a header value cannot hold CR, LF, tab or other control characters",
+                QuotedChar(c)
             ),
         ));
     }
@@ -258,7 +262,8 @@ pub fn metadata_value(name: &str, value: &str) -> Result<(), Error> {
         return Err(Error::invalid_input(
             "metadata",
             format!(
-                "`{name}` has the non-ASCII character {c:?} in its value; metadata travels as HTTP headers, which carry printable ASCII only: encode the value first (percent-encoding, Base64 or RFC 2047 `=?UTF-8?B?...?=`)"
+                "`{name}` has the non-ASCII character {} in its value; metadata travels as HTTP headers, which carry printable ASCII only: encode the value first (percent-encoding, Base64 or RFC 2047 `=?UTF-8?B?...?=`)",
+                QuotedChar(c)
             ),
         ));
     }
@@ -292,7 +297,7 @@ pub fn version_id(value: &str) -> Result<(), Error> {
             "version_id",
             format!(
                 "`{}` has a control character; version ids are printable text",
-                value.escape_debug()
+                Escaped(value)
             ),
         ));
     }
@@ -308,7 +313,7 @@ pub fn header_text(field: &str, value: &str) -> Result<(), Error> {
             field,
             format!(
                 "`{}` has a control character (CR, LF, tab, ...); S3 returns it as a header, which cannot carry one",
-                value.escape_debug()
+                Escaped(value)
             ),
         ));
     }
@@ -352,8 +357,8 @@ pub fn folder_path(field: &str, path: &str) -> Result<String, Error> {
             format!(
                 "`{}` starts with `/`, which would make a folder with an empty name; folder paths \
                  start at the bucket's root without one (`{}`)",
-                path.escape_debug(),
-                path.trim_start_matches('/').escape_debug()
+                Escaped(path),
+                Escaped(path.trim_start_matches('/'))
             ),
         ));
     }
@@ -362,7 +367,7 @@ pub fn folder_path(field: &str, path: &str) -> Result<String, Error> {
             field,
             format!(
                 "`{}` has `//`, an empty folder name between two `/`",
-                path.escape_debug()
+                Escaped(path)
             ),
         ));
     }

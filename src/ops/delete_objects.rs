@@ -23,6 +23,7 @@ use crate::encode::Encode;
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{DeleteObjectsInput, DeleteOutcome, DeleteResult, ObjectIdentifier};
+use crate::quote::Quoted;
 use crate::validate;
 use crate::xml::{self, Path, Visitor};
 
@@ -67,7 +68,7 @@ fn validate_object(index: usize, object: &ObjectIdentifier) -> Result<(), Error>
     validate::object_key(FIELD, key).map_err(|error| match error {
         Error::InvalidInput { field, message } => Error::InvalidInput {
             field,
-            message: format!("key {key:?} (entry {index}) {message}"),
+            message: format!("key {} (entry {index}) {message}", Quoted(key)),
         },
         other => other,
     })?;
@@ -76,8 +77,9 @@ fn validate_object(index: usize, object: &ObjectIdentifier) -> Result<(), Error>
         return Err(Error::invalid_input(
             FIELD,
             format!(
-                "key {key:?} (entry {index}) has the character U+{:04X}, which XML 1.0 cannot carry, \
+                "key {} (entry {index}) has the character U+{:04X}, which XML 1.0 cannot carry, \
                  so Delete Multiple Objects cannot name it; delete it with Delete Object instead",
+                Quoted(key),
                 c as u32
             ),
         ));
@@ -87,8 +89,9 @@ fn validate_object(index: usize, object: &ObjectIdentifier) -> Result<(), Error>
             return Err(Error::invalid_input(
                 FIELD,
                 format!(
-                    "the version id of key {key:?} (entry {index}) has the character U+{:04X}, \
+                    "the version id of key {} (entry {index}) has the character U+{:04X}, \
                      which XML 1.0 cannot carry",
+                    Quoted(key),
                     c as u32
                 ),
             ));
@@ -125,7 +128,7 @@ pub fn body(batch: &[ObjectIdentifier]) -> Result<String, Error> {
 
 fn unescapable(index: usize, object: &ObjectIdentifier) -> Error {
     validate_object(index, object).err().unwrap_or_else(|| {
-        Error::invalid_input(FIELD, format!("key {:?} cannot be written as XML", object.key))
+        Error::invalid_input(FIELD, format!("key {} cannot be written as XML", Quoted(&object.key)))
     })
 }
 

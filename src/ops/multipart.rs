@@ -10,6 +10,7 @@
 
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
+use crate::quote::QuotedChar;
 use crate::validate;
 use crate::xml::{self, Path, Visitor};
 
@@ -188,7 +189,8 @@ pub fn complete_request(
         body.push_str("</PartNumber><ETag>");
         xml::escape_text_into(&mut body, etag).map_err(|c| {
             Error::invalid_response(format!(
-                "part {number}'s ETag holds {c:?}, which XML cannot carry"
+                "part {number}'s ETag holds {}, which XML cannot carry",
+                QuotedChar(c)
             ))
         })?;
         body.push_str("</ETag></Part>");
