@@ -86,6 +86,7 @@ $(MOTO_SERVER):
 test: build moto test-core test-host fuzz-smoke
 
 test-core:
+	$(CARGO) test -p s3-connector-wire
 	$(CARGO) test -p s3-connector --features schema
 	$(CARGO) test -p s3-connector-wasi-http
 	$(CARGO) test -p s3-connector-http-face
@@ -211,7 +212,7 @@ lint: lint-bench
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p s3-connector --all-targets --features schema -- -D warnings
-	$(CARGO) clippy -p s3-connector --target wasm32-wasip2 -- -D warnings
+	$(CARGO) clippy -p s3-connector -p s3-connector-wire --target wasm32-wasip2 -- -D warnings
 	$(CARGO) clippy -p s3-connector-wasi-http --all-targets --target wasm32-wasip2 -- -D warnings
 	$(CARGO) clippy -p s3-connector-http-face --target wasm32-wasip2 -- -D warnings
 

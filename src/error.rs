@@ -64,6 +64,9 @@ fn kebab(camel: &str) -> String {
 /// Calls `$m!` with every known S3 error code, declared here once: the
 /// [`ErrorCode`] enum is made from it, and the component glue derives its
 /// conversion to the WIT `error-code` (whose cases carry the same names).
+/// Exported for that glue, which is in the `s3-connector` crate.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! for_each_error_code {
     ($m:ident) => {
         $m! {
@@ -124,8 +127,8 @@ macro_rules! for_each_error_code {
             }
     };
 }
-#[allow(unused_imports)] // used by the component glue only
-pub(crate) use for_each_error_code;
+#[doc(hidden)]
+pub use crate::for_each_error_code;
 
 for_each_error_code!(error_codes);
 

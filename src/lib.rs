@@ -7,31 +7,27 @@
 //! the core, reads the clock and implements the transport with the host's
 //! `http-outgoing` import.
 
-// Two modules need `unsafe`, each by an `allow`: the WIT bindings generated
-// in `component` (wasm only), which are FFI, and the allocator in `heap`,
-// which hands out raw memory; everything else has none.
+// One module needs `unsafe`, by an `allow`: the WIT bindings generated in
+// `component` (wasm only), which are FFI (the allocator, the other, is in
+// the wire crate); everything else has none.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 #![deny(clippy::unwrap_used)]
 
-pub mod ascii;
 pub mod client;
 #[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod component;
-pub mod connection;
-pub mod date;
 pub mod decode;
 pub mod encode;
-pub mod error;
-#[allow(unsafe_code)]
-pub mod heap;
-pub mod http;
 pub mod json;
 pub mod manifest;
 pub mod model;
 pub mod ops;
 pub mod policy;
 pub mod quote;
-pub mod sigv4;
 pub mod validate;
-pub mod xml;
+
+// The modules every request runs through, compiled as a crate of their own
+// (`src/wire.rs`) so that the component builds them for speed and the rest
+// for size; re-exported here under their own names.
+pub use s3_connector_wire::{ascii, connection, date, error, heap, http, sigv4, xml};

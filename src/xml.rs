@@ -458,9 +458,22 @@ pub fn escape_text_into(out: &mut String, text: &str) -> Result<(), char> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::client::fake::{invalid_response, Fixtures};
 
-    const FIXTURES: Fixtures = Fixtures("error");
+    /// The fixture `name` of `testdata/xml/error/`.
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/xml/error")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
+    }
+
+    /// The message of an invalid-response error; panics on any other outcome.
+    fn invalid_response(result: Result<impl std::fmt::Debug, Error>) -> String {
+        match result {
+            Err(Error::InvalidResponse(message)) => message,
+            other => panic!("expected an invalid response error, got {other:?}"),
+        }
+    }
 
     /// Records every element closed as `path=text`.
     #[derive(Default)]
@@ -520,7 +533,7 @@ mod tests {
 
     #[test]
     fn error_body_gives_every_field() {
-        let body = parse_error_body(&FIXTURES.bytes("no-such-bucket.xml")).unwrap();
+        let body = parse_error_body(&fixture("no-such-bucket.xml")).unwrap();
         assert_eq!(
             body,
             ErrorBody {
@@ -535,7 +548,7 @@ mod tests {
 
     #[test]
     fn error_body_gives_the_region_of_a_redirect() {
-        let body = parse_error_body(&FIXTURES.bytes("authorization-header-malformed.xml")).unwrap();
+        let body = parse_error_body(&fixture("authorization-header-malformed.xml")).unwrap();
         assert_eq!(body.code, "AuthorizationHeaderMalformed");
         assert_eq!(body.region.as_deref(), Some("eu-west-1"));
     }
@@ -555,7 +568,7 @@ mod tests {
             headers: vec![("x-amz-request-id".into(), "HDR".into())],
             body: body.to_vec(),
         };
-        let error = error_in_success(&answer(&FIXTURES.bytes("no-such-bucket.xml"))).unwrap();
+        let error = error_in_success(&answer(&fixture("no-such-bucket.xml"))).unwrap();
         assert_eq!(error.status, 200);
         assert_eq!(error.code, ErrorCode::NoSuchBucket);
         assert_eq!(error.message, "The specified bucket does not exist");

@@ -40,9 +40,11 @@ const NORMALISED_ONLY: [(&str, &str); 6] = [
     ("get-slashes", "//example//"),
 ];
 
+/// `testdata/sigv4/` at the project's root (this crate's manifest is in
+/// `wire/`).
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
+        .join("../testdata")
         .join("sigv4")
 }
 
