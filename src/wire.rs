@@ -1,8 +1,7 @@
 //! The path every request of the connector takes, whatever its operation:
 //! the connection and its credentials ([`connection`]), the HTTP request
-//! and response ([`http`]), SigV4 ([`sigv4`]), the dates S3 and HTTP
-//! write ([`date`]), the XML reader ([`xml`]), the JSON writer's
-//! primitives ([`json_text`]), the errors ([`error`]),
+//! and response ([`http`]), SigV4 ([`sigv4`]), the XML reader ([`xml`]),
+//! the JSON writer's primitives ([`json_text`]), the errors ([`error`]),
 //! byte scans ([`ascii`]) and the component's allocator ([`heap`]).
 //!
 //! These files sit in `src/` beside the rest of the core, and the
@@ -22,7 +21,6 @@
 
 pub mod ascii;
 pub mod connection;
-pub mod date;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod heap;
