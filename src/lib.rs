@@ -20,6 +20,7 @@ mod component;
 pub mod date;
 pub mod decode;
 pub mod encode;
+pub mod inflate;
 pub mod json;
 pub mod manifest;
 pub mod model;

@@ -22,10 +22,11 @@ pub const COMPRESSED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/manifest
 /// The most the manifest may inflate to: a guard, ten times today's size.
 const INFLATED_LIMIT: usize = 1 << 20;
 
-/// The manifest as JSON, inflated from [`COMPRESSED`]; an error only if the
-/// build embedded something that is not the manifest.
+/// The manifest as JSON, inflated from [`COMPRESSED`] by
+/// [`crate::inflate`]; an error only if the build embedded something that is
+/// not the manifest.
 pub fn text() -> Result<String, String> {
-    let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(COMPRESSED, INFLATED_LIMIT)
+    let bytes = crate::inflate::inflate(COMPRESSED, INFLATED_LIMIT)
         .map_err(|e| format!("the embedded manifest does not inflate: {e}"))?;
     String::from_utf8(bytes).map_err(|_| "the embedded manifest is not UTF-8".to_owned())
 }
