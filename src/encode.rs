@@ -17,7 +17,7 @@
 pub use s3_connector_derive::Encode;
 /// The writers every `encode` ends in, in the wire crate (built for speed:
 /// a listing writes a thousand entries through them).
-pub use s3_connector_wire::json_text::{key, string, unsigned};
+pub use s3_connector_wire::json_text::{key, separator, string, unsigned};
 
 /// A type an output is made of, written as JSON text.
 pub trait Encode {

@@ -6,15 +6,21 @@
 //! (`s3_connector::encode`, where the tests check every text against
 //! serde_json's).
 
-/// Starts the next field of an object begun with `{`: a comma unless it is
-/// the first, then `quoted`, the field's name quoted with its colon
-/// (`"size":`, made at compile time by the derive).
+/// Starts the next field of an object begun with `{`: [`separator`], then
+/// `quoted`, the field's name quoted with its colon (`"size":`, made at
+/// compile time by the derive).
 #[inline(never)]
 pub fn key(out: &mut String, quoted: &str) {
+    separator(out);
+    out.push_str(quoted);
+}
+
+/// Writes the comma before a field of an object begun with `{`, unless the
+/// field is its first.
+pub fn separator(out: &mut String) {
     if !out.ends_with('{') {
         out.push(',');
     }
-    out.push_str(quoted);
 }
 
 /// Appends `text` as a JSON string, escaped as serde_json escapes it: `"`,

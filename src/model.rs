@@ -603,9 +603,7 @@ pub mod pairs_as_object {
     pub fn encode(pairs: &[(String, String)], out: &mut String) {
         out.push('{');
         for (name, value) in pairs {
-            if !out.ends_with('{') {
-                out.push(',');
-            }
+            crate::encode::separator(out);
             crate::encode::string(out, name);
             out.push(':');
             crate::encode::string(out, value);
