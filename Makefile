@@ -150,7 +150,7 @@ bench-size: build
 	command -v twiggy >/dev/null || $(CARGO) install twiggy --locked
 	mkdir -p target/bench/cores
 	target/release/examples/component_cost $(WASM) 5 | tee target/bench/component.json
-	twiggy top -n 4294967295 -f json $$(python3 bench/core_modules.py $(NAMED_WASM) target/bench/cores | head -n 1) \
+	twiggy top -n 4294967295 -f json $$(python3 bench/core_modules.py $(NAMED_WASM) target/bench/cores | sed -n 1p) \
 		> target/bench/twiggy.json
 	python3 bench/size_by_crate.py target/bench/twiggy.json 20 | tee target/bench/size_by_crate.json
 

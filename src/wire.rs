@@ -1,8 +1,10 @@
 //! The path every request of the connector takes, whatever its operation:
 //! the connection and its credentials ([`connection`]), the HTTP request
 //! and response ([`http`]), SigV4 ([`sigv4`]), the XML reader ([`xml`]),
-//! the JSON writer's primitives ([`json_text`]), the errors ([`error`]),
-//! byte scans ([`ascii`]) and the component's allocator ([`heap`]).
+//! the dates S3 and HTTP write ([`date`]: Head Object and Get Object read
+//! one per call), the JSON writer's primitives ([`json_text`]), the errors
+//! ([`error`]), byte scans ([`ascii`]) and the component's allocator
+//! ([`heap`]).
 //!
 //! These files sit in `src/` beside the rest of the core, and the
 //! `s3-connector` crate re-exports each module under its own name
@@ -21,6 +23,7 @@
 
 pub mod ascii;
 pub mod connection;
+pub mod date;
 pub mod error;
 #[allow(unsafe_code)]
 pub mod heap;
