@@ -48,7 +48,7 @@
 //! export (-1.1 KB). Then 541 KB: error messages quote what the user gave
 //! with a writer of their own rather than `{:?}` (-1.7 KB); the operations
 //! are built for size (`opt-level = "z"`) and the path every request takes,
-//! the `s3-connector-wire` crate, for speed (-38.9 KB); and the manifest is
+//! the `s3-connector-wire` crate, for speed (-38.2 KB); and the manifest is
 //! inflated by a small inflater of the connector's own after zlib's
 //! `puff.c` (`src/inflate.rs`) rather than by miniz_oxide's (-10.6 KB).
 //! `make bench-size` shows what makes up the rest. Until it reaches its target,
