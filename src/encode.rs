@@ -156,7 +156,8 @@ pub(crate) mod tests {
 
     /// Text with every character class the escaping treats apart: each
     /// ASCII byte, DEL, two- to four-byte UTF-8, and escapes at both ends.
-    pub(crate) fn awkward_text() -> String {
+    #[cfg(feature = "schema")]
+    fn awkward_text() -> String {
         let mut text: String = (0u8..=0x7f).map(char::from).collect();
         text.push_str("é€😀\u{2028}\"");
         text.insert(0, '\\');
@@ -164,39 +165,11 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn strings_are_escaped_as_serde_json_escapes_them() {
-        let mut cases = vec![
-            String::new(),
-            awkward_text(),
-            "plain".to_owned(),
-            "\"".to_owned(),
-            "a\u{1}b".to_owned(),
-        ];
-        cases.extend((0u8..=0x7f).map(|byte| char::from(byte).to_string()));
-        for text in cases {
-            let mut out = String::new();
-            string(&mut out, &text);
-            assert_eq!(out, serde_json::to_string(&text).unwrap(), "{text:?}");
-        }
-    }
-
-    #[test]
     fn numbers_are_written_as_serde_json_writes_them() {
-        for value in [
-            0,
-            1,
-            9,
-            10,
-            99,
-            100,
-            1_048_576,
-            u64::from(u32::MAX),
-            u64::MAX - 1,
-            u64::MAX,
-        ] {
-            assert_eq!(to_json(&value), value.to_string());
-        }
+        // Each integer type's impl; the digits are `json_text`'s tests'.
+        assert_eq!(to_json(&u64::MAX), "18446744073709551615");
         assert_eq!(to_json(&u32::MAX), "4294967295");
+        assert_eq!(to_json(&usize::MAX), usize::MAX.to_string());
         assert_eq!(to_json(&7u16), "7");
     }
 
@@ -208,17 +181,6 @@ pub(crate) mod tests {
         to_json(&Vec::<String>::new());
         to_json(&vec![vec![true, false], vec![]]);
         to_json("text");
-    }
-
-    #[test]
-    fn a_key_has_a_comma_before_it_unless_it_is_the_first() {
-        let mut out = "{".to_owned();
-        key(&mut out, "\"a\":");
-        out.push('1');
-        key(&mut out, "\"b\":");
-        out.push_str("{}");
-        out.push('}');
-        assert_eq!(out, r#"{"a":1,"b":{}}"#);
     }
 
     /// A value of `schema` (a JSON Schema as schemars writes an output's,

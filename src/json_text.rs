@@ -75,3 +75,57 @@ pub fn unsigned(out: &mut String, mut value: u64) {
         out.push(char::from(digit));
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        // Every ASCII byte alone, and together with DEL, two- to four-byte
+        // UTF-8, U+2028 and escapes at both ends.
+        let mut every: String = (0u8..=0x7f).map(char::from).collect();
+        every.insert(0, '\\');
+        every.push_str("é€😀\u{2028}\"");
+        let mut cases = vec![String::new(), every, "plain".to_owned(), "a\u{1}b".to_owned()];
+        cases.extend((0u8..=0x7f).map(|byte| char::from(byte).to_string()));
+        for text in cases {
+            let mut out = String::new();
+            string(&mut out, &text);
+            assert_eq!(out, serde_json::to_string(&text).unwrap(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for value in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            1_048_576,
+            u64::from(u32::MAX),
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            let mut out = String::new();
+            unsigned(&mut out, value);
+            assert_eq!(out, value.to_string());
+        }
+    }
+
+    #[test]
+    fn a_key_has_a_comma_before_it_unless_it_is_the_first() {
+        let mut out = "{".to_owned();
+        key(&mut out, "\"a\":");
+        out.push('1');
+        key(&mut out, "\"b\":");
+        out.push_str("{}");
+        separator(&mut out);
+        out.push_str("\"c\":2}");
+        assert_eq!(out, r#"{"a":1,"b":{},"c":2}"#);
+    }
+}
