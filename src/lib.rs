@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 #![deny(clippy::unwrap_used)]
 
+pub mod base64;
 pub mod client;
 #[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod component;

@@ -132,7 +132,7 @@ pub fn document(operations: &[String], bucket: Option<&str>) -> Result<Policy, E
     let bucket_arn = format!("arn:aws:s3:::{}", bucket.unwrap_or("*"));
     let statement = kinds
         .map(|(kind, mut action)| {
-            action.sort_unstable();
+            crate::ops::sort_names(&mut action);
             let (sid, resource) = match kind {
                 ResourceKind::Account => ("Account", "*".to_owned()),
                 ResourceKind::Bucket => ("Bucket", bucket_arn.clone()),

@@ -1,7 +1,7 @@
 //! Size budgets: CI fails when an artifact grows past its budget.
 //!
 //! The target is a 200 KB connector with every operation in it. It is
-//! 541 KB today: 27 operations, their WIT glue and JSON face, and the
+//! 534 KB today: 27 operations, their WIT glue and JSON face, and the
 //! manifest (deflated, 10 KB). It was 1,119 KB at the start of this round
 //! of cuts: dates are now read and written by hand rather than by `time`'s
 //! format machinery (-71 KB), the manifest ships deflated (-40 KB), the
@@ -51,6 +51,9 @@
 //! the `s3-connector-wire` crate, for speed (-38.2 KB); and the manifest is
 //! inflated by a small inflater of the connector's own after zlib's
 //! `puff.c` (`src/inflate.rs`) rather than by miniz_oxide's (-10.6 KB).
+//! Then 534 KB: Base64 written by `src/base64.rs` rather than the `base64`
+//! crate's engine, and the lists of names sorted by a heapsort of their
+//! own rather than the standard library's sort for `&str` (-7.6 KB).
 //! `make bench-size` shows what makes up the rest. Until it reaches its target,
 //! each budget is today's size and a little room, so that nothing grows it
 //! unnoticed: lower them with every cut, and raise them only with an
@@ -65,13 +68,13 @@ use std::path::{Path, PathBuf};
 mod common;
 
 /// The most bytes the connector may have.
-const CONNECTOR_BUDGET: u64 = 549_000;
+const CONNECTOR_BUDGET: u64 = 542_000;
 
 /// The most bytes the standard-WASI build may have.
-const WASI_BUDGET: u64 = 712_000;
+const WASI_BUDGET: u64 = 705_000;
 
 /// The most bytes the HTTP artifact may have.
-const HTTP_BUDGET: u64 = 905_000;
+const HTTP_BUDGET: u64 = 898_000;
 
 /// The target the connector's budget is to come down to.
 const TARGET_BYTES: u64 = 200_000;

@@ -22,12 +22,12 @@ pub fn parse(response: &HttpResponse) -> Result<Vec<DropdownItem>, Error> {
 
 /// The buckets as dropdown items sorted by name.
 pub fn to_dropdown(buckets: Vec<Bucket>) -> Vec<DropdownItem> {
-    // The names are sorted as `&str`, the one sort of the component's other
-    // lists (Test connection's, the policy's): a sort of its own would
-    // weigh some 3 KB. Items of one name are equal, so an unstable sort
-    // gives the order a stable one would.
+    // The names are sorted as `&str` by `sort_names`, as Test connection's
+    // and the policy's lists are: a sort of their own would weigh some 3 KB.
+    // Items of one name are equal, so an unstable sort gives the order a
+    // stable one would.
     let mut names: Vec<&str> = buckets.iter().map(|bucket| bucket.name.as_str()).collect();
-    names.sort_unstable();
+    crate::ops::sort_names(&mut names);
     names
         .into_iter()
         .map(|name| DropdownItem {

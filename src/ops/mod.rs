@@ -131,6 +131,39 @@ pub fn versioned(request: &OpRequest, plain: &'static str, versioned: &'static s
     }
 }
 
+/// Sorts `names` (bucket names, permissions) byte-wise, as `sort_unstable`
+/// would (equal names are alike, so stability does not matter), with a
+/// heapsort: O(n log n) whatever the order a server sends, and about 3 KB
+/// smaller in the component than the standard library's sort instantiated
+/// for `&str`, which the component would carry for these few lists only.
+pub fn sort_names(names: &mut [&str]) {
+    /// Moves `names[root]` down the max-heap `names[..end]` to its place.
+    fn sift_down(names: &mut [&str], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && names[child] < names[child + 1] {
+                child += 1;
+            }
+            if names[root] >= names[child] {
+                return;
+            }
+            names.swap(root, child);
+            root = child;
+        }
+    }
+    let len = names.len();
+    for root in (0..len / 2).rev() {
+        sift_down(names, root, len);
+    }
+    for end in (1..len).rev() {
+        names.swap(0, end);
+        sift_down(names, 0, end);
+    }
+}
+
 /// Declares the operations, one line each (`module::Type,` where `Type`
 /// implements [`Op`] in `ops/module.rs`), and derives the [`Operation`]
 /// enum and its table of names, permissions and JSON dispatch.
@@ -312,7 +345,34 @@ impl Operation {
 
 #[cfg(test)]
 mod tests {
-    use super::Operation;
+    use super::{sort_names, Operation};
+
+    #[test]
+    fn names_sort_as_the_standard_sort_sorts_them() {
+        let words: Vec<String> = (0..300).map(|i| format!("b{}", (i * 7919) % 211)).collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for length in (0..40).chain([299, 300]) {
+            // Shuffled (with repeats), sorted and reversed.
+            let mut shuffled: Vec<&str> = words[..length].iter().map(String::as_str).collect();
+            for at in (1..shuffled.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                shuffled.swap(at, (state % (at as u64 + 1)) as usize);
+            }
+            let mut expected = shuffled.clone();
+            expected.sort_unstable();
+            let mut reversed = expected.clone();
+            reversed.reverse();
+            for mut names in [shuffled, expected.clone(), reversed] {
+                sort_names(&mut names);
+                assert_eq!(names, expected, "{length} names");
+            }
+        }
+        let mut mixed = vec!["é", "Z", "a", "", "a", "A", "😀", "aa"];
+        sort_names(&mut mixed);
+        assert_eq!(mixed, ["", "A", "Z", "a", "a", "aa", "é", "😀"]);
+    }
     use crate::http::{Method, OpRequest};
 
     fn request(version: bool, acl: bool) -> OpRequest {

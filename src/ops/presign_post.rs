@@ -9,8 +9,6 @@
 //! key. Nothing is sent to S3 (but the probe that finds a bucket's region
 //! on AWS, as for presigned URLs).
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
 use crate::encode::Encode;
 
 use crate::decode::Decode;
@@ -118,7 +116,7 @@ impl Op for PresignPost {
         // ISO 8601 with milliseconds, as AWS's own policies write it.
         let expiration = crate::date::policy_expiration(expires_at).ok_or_else(cannot_be_written)?;
         let policy = policy_document(&expiration, &policy);
-        let encoded = BASE64.encode(policy.as_bytes());
+        let encoded = crate::base64::encode(policy.as_bytes());
         let signature = signing_key.sign(&encoded);
         let mut fields = fields;
         fields.push(("policy".to_owned(), encoded));
@@ -286,6 +284,8 @@ mod tests {
     use crate::client::fake::{example_time, local_connection, FakeTransport};
     use crate::client::{Client, InstanceState};
     use crate::ops::Operation;
+    use ::base64::engine::general_purpose::STANDARD as BASE64;
+    use ::base64::Engine as _;
     use serde_json::{json, Value};
 
     fn input() -> PresignPostInput {

@@ -8,8 +8,6 @@
 //! [`validate::metadata`]). Writing the same bytes to the same key twice
 //! has the same effect as once, so the request may be retried.
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
 use md5::{Digest as _, Md5};
 
 use crate::client::Client;
@@ -144,7 +142,7 @@ pub fn object_headers(
 
 /// The `Content-MD5` header value: the body's MD5, Base64 (not hex).
 pub fn content_md5(body: &[u8]) -> String {
-    BASE64.encode(Md5::digest(body))
+    crate::base64::encode(&Md5::digest(body))
 }
 
 /// Parses a successful answer: the ETag and version id S3 gave the object.

@@ -59,10 +59,7 @@ struct Digests {
 impl Digests {
     /// The `Content-MD5` header's value (RFC 1864: the base64 of the MD5).
     fn content_md5(&self) -> Option<String> {
-        use base64::Engine as _;
-        self.md5
-            .as_ref()
-            .map(|md5| base64::engine::general_purpose::STANDARD.encode(md5))
+        self.md5.as_deref().map(crate::base64::encode)
     }
 }
 
@@ -724,8 +721,10 @@ mod tests {
             t.sent[0].header("x-amz-content-sha256"),
             Some(crate::sigv4::sha256_hex(&source(1000)).as_str())
         );
-        use base64::Engine as _;
-        let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(source(1000)));
+        let md5 = ::base64::Engine::encode(
+            &::base64::engine::general_purpose::STANDARD,
+            Md5::digest(source(1000)),
+        );
         assert_eq!(t.sent[0].header("content-md5"), Some(md5.as_str()));
     }
 

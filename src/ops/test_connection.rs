@@ -217,7 +217,7 @@ pub fn run(client: &mut Client<'_>, bucket: Option<&str>) -> TestConnectionOutpu
         .flat_map(|op| op.required_permissions().iter().copied())
         .filter(|p| !probed.iter().any(|q| q == p))
         .collect();
-    untested.sort_unstable();
+    crate::ops::sort_names(&mut untested);
     untested.dedup();
     for permission in untested {
         report.permissions.push(PermissionCheck {
