@@ -2,7 +2,8 @@
 //! the connection and its credentials ([`connection`]), the HTTP request
 //! and response ([`http`]), SigV4 ([`sigv4`]), the XML reader ([`xml`]),
 //! the dates S3 and HTTP write ([`date`]: Head Object and Get Object read
-//! one per call), the JSON writer's primitives ([`json_text`]), the errors
+//! one per call), the JSON writer's primitives ([`json_text`]), Base64 for
+//! an upload's `Content-MD5` ([`base64`]), the errors
 //! ([`error`]), byte scans ([`ascii`]) and the component's allocator
 //! ([`heap`]).
 //!
@@ -22,6 +23,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod ascii;
+pub mod base64;
 pub mod connection;
 pub mod date;
 pub mod error;
