@@ -14,9 +14,6 @@
 //! failed batch's keys with the error's code, and the keys not sent yet as
 //! `NotAttempted`.
 
-
-use md5::{Digest, Md5};
-
 use crate::client::Client;
 use crate::encode::Encode;
 use crate::error::{Error, ErrorCode};
@@ -151,7 +148,7 @@ pub fn request(bucket_name: &str, batch: &[ObjectIdentifier]) -> Result<OpReques
         validate_object(index, object)?;
     }
     let body = body(batch)?.into_bytes();
-    let md5 = crate::base64::encode(&Md5::digest(&body));
+    let md5 = crate::ops::put_object::content_md5(&body);
     let mut request = OpRequest::new(Method::Post, Some(bucket_name), None)
         .with_query("delete", "")
         .with_header("content-type", "application/xml")
@@ -427,6 +424,7 @@ mod tests {
     use super::*;
     use crate::client::fake::{invalid_response, with_client, xml_ok, FakeTransport, Fixtures};
     use crate::ops::Operation;
+    use md5::Digest as _;
 
     const FIXTURES: Fixtures = Fixtures("delete_objects");
 
@@ -740,7 +738,10 @@ mod tests {
         assert_eq!([objects_in(0), objects_in(1), objects_in(2)], [1000, 1000, 500]);
         // Each batch carries the MD5 of its own body.
         for sent in &transport.sent {
-            let expected = ::base64::Engine::encode(&::base64::engine::general_purpose::STANDARD, Md5::digest(&sent.body));
+            let expected = ::base64::Engine::encode(
+                &::base64::engine::general_purpose::STANDARD,
+                md5::Md5::digest(&sent.body),
+            );
             assert_eq!(sent.header("content-md5"), Some(expected.as_str()));
         }
         // The keys dealt with after each batch, so that a host's per-call
