@@ -11,6 +11,11 @@
 //! export, which is all the rest of the component refers to, and the
 //! result is validated before it is written.
 //!
+//! The component-level name section (`component-name`, some 10 KB: the
+//! names of its types, functions and instances for tools that print them)
+//! is dropped, as the profile's `strip = true` drops the core module's:
+//! nothing that runs the component reads it, and `--keep-names` keeps it.
+//!
 //! A custom section names the optimisation, so that running it again on
 //! its own output does nothing (`make` runs it after every build, and a
 //! build that did not relink leaves the optimised file in place).
@@ -23,6 +28,9 @@ use anyhow::{bail, Context, Result};
 /// The component-level section ids this reads.
 const CUSTOM_SECTION: u8 = 0;
 const CORE_MODULE_SECTION: u8 = 1;
+
+/// The component-level name section: debug names only.
+const COMPONENT_NAMES: &str = "component-name";
 
 /// The custom section that marks an optimised component.
 const MARK: &str = "s3-connector:wasm-opt";
@@ -53,8 +61,9 @@ struct Section {
 /// Optimises the component at `path` in place (a new file renamed over it,
 /// so that a hard link cargo keeps to the file is not written through).
 /// Returns the sizes before and after; equal when it was optimised already.
-/// With `keep_names`, the name section survives (`-g`): for size analysis,
-/// which attributes bytes to functions by name.
+/// With `keep_names`, the name sections survive (the core module's, `-g`,
+/// and the component's): for size analysis, which attributes bytes to
+/// functions by name.
 pub fn optimize(path: &Path, wasm_opt: &str, keep_names: bool) -> Result<(usize, usize)> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let sections = sections(&bytes)?;
@@ -81,6 +90,11 @@ pub fn optimize(path: &Path, wasm_opt: &str, keep_names: bool) -> Result<(usize,
             out.push(CORE_MODULE_SECTION);
             leb128(&mut out, optimized.len())?;
             out.extend_from_slice(&optimized);
+        } else if !keep_names
+            && section.id == CUSTOM_SECTION
+            && custom_name(&bytes[section.content.clone()]) == Some(COMPONENT_NAMES)
+        {
+            continue;
         } else {
             out.extend_from_slice(&bytes[section.whole.clone()]);
         }
