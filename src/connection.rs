@@ -191,8 +191,8 @@ impl Endpoint {
             |why: &str| Error::invalid_input("endpoint", format!("`{}` {why}", redact_user_info(given)));
         let url = url.trim();
         no_control_characters("endpoint", url)?;
-        let (scheme, rest) = url
-            .split_once("://")
+        let (scheme, rest) = crate::ascii::find(url, "://")
+            .map(|at| (&url[..at], &url[at + 3..]))
             .ok_or_else(|| bad("is not a URL: it needs http:// or https://"))?;
         let scheme = match scheme.to_ascii_lowercase().as_str() {
             "http" => "http",
@@ -257,7 +257,7 @@ fn concat(parts: &[&str]) -> String {
 /// The URL with any `user:password@` replaced by `****@`, so that an error
 /// about a URL never repeats credentials pasted into it.
 fn redact_user_info(url: &str) -> String {
-    let start = url.find("://").map_or(0, |i| i + 3);
+    let start = crate::ascii::find(url, "://").map_or(0, |i| i + 3);
     // A pasted secret may hold `/`, so the authority cannot be trusted to end
     // at the first `/`: everything up to the last `@` is hidden.
     match url[start..].rfind('@') {

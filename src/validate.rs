@@ -362,7 +362,7 @@ pub fn folder_path(field: &str, path: &str) -> Result<String, Error> {
             ),
         ));
     }
-    if path.contains("//") {
+    if crate::ascii::find(path, "//").is_some() {
         return Err(Error::invalid_input(
             field,
             format!(

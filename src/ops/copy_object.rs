@@ -641,7 +641,7 @@ impl crate::ops::Op for CopyObject {
                     .iter()
                     .find(|(name, _)| name == "x-amz-copy-source")
                     // A `?` of the key is encoded: this one starts the query.
-                    .map(|(_, value)| value.contains("?versionId="));
+                    .map(|(_, value)| crate::ascii::find(value, "?versionId=").is_some());
                 let tags = has("x-amz-tagging") || has("x-amz-tagging-directive");
                 write_permission(source, has("x-amz-acl"), tags)
             }
