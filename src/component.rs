@@ -1,9 +1,10 @@
 //! The WIT glue, and nothing else: the bindings, the exported functions,
-//! WIT <-> core conversions, the clock read and the [`Transport`] that sends
-//! through the host's `http-outgoing` import.
+//! the conversions of the connection, errors and bodies, the clock read and
+//! the [`Transport`] that sends through the host's `http-outgoing` import.
 //!
-//! Each exported function converts its input, builds a [`Client`] and runs
-//! the operation's `ops::<op>::run`; the JSON face hands the call to
+//! The typed exports take and return the core's own records (`crate::model`,
+//! which the bindings use in place of WIT twins): each builds a [`Client`]
+//! and runs the operation's `ops::<op>::run`; the JSON face hands the call to
 //! [`crate::json::invoke`]. An error is set aside ([`Deferred`]) and lowered
 //! after the export returns, by one function for all of them. Logic a native
 //! test would want lives in the core.
@@ -35,6 +36,42 @@ mod bindings {
         world: "connector",
         path: "wit",
         ownership: Borrowing { duplicate_if_necessary: true },
+        // The records and enums of `types` that the core declares in
+        // `crate::model` are the bindings' own types: a typed call lifts its
+        // input straight into the core's type and lowers the core's output
+        // as it is, with no conversion between twins. A record missing here
+        // would be generated, and the exports, which name the core's types,
+        // would not compile; a name that is not in the WIT is an error of
+        // wit-bindgen. Enums are lifted by `_lift` below.
+        with: {
+            "s3-connector:s3/types@0.1.0/byte-range": crate::model::ByteRange,
+            "s3-connector:s3/types@0.1.0/object-metadata": crate::model::ObjectMetadata,
+            "s3-connector:s3/types@0.1.0/bucket": crate::model::Bucket,
+            "s3-connector:s3/types@0.1.0/dropdown-item": crate::model::DropdownItem,
+            "s3-connector:s3/types@0.1.0/list-objects-input": crate::model::ListObjectsInput,
+            "s3-connector:s3/types@0.1.0/object-summary": crate::model::ObjectSummary,
+            "s3-connector:s3/types@0.1.0/list-objects-output": crate::model::ListObjectsOutput,
+            "s3-connector:s3/types@0.1.0/object-ref": crate::model::ObjectRef,
+            "s3-connector:s3/types@0.1.0/get-object-input": crate::model::GetObjectInput,
+            "s3-connector:s3/types@0.1.0/get-object-output": crate::model::GetObjectOutput,
+            "s3-connector:s3/types@0.1.0/signed-url-input": crate::model::SignedUrlInput,
+            "s3-connector:s3/types@0.1.0/signed-url": crate::model::SignedUrl,
+            "s3-connector:s3/types@0.1.0/put-object-text-input": crate::model::PutObjectTextInput,
+            "s3-connector:s3/types@0.1.0/put-object-file-input": crate::model::PutObjectFileInput,
+            "s3-connector:s3/types@0.1.0/put-object-output": crate::model::PutObjectOutput,
+            "s3-connector:s3/types@0.1.0/upload-options": crate::model::UploadOptions,
+            "s3-connector:s3/types@0.1.0/put-object-stream-input": crate::model::PutObjectStreamInput,
+            "s3-connector:s3/types@0.1.0/multipart-upload": crate::model::MultipartUpload,
+            "s3-connector:s3/types@0.1.0/list-multipart-uploads-input": crate::model::ListMultipartUploadsInput,
+            "s3-connector:s3/types@0.1.0/abort-multipart-upload-input": crate::model::AbortMultipartUploadInput,
+            "s3-connector:s3/types@0.1.0/put-object-acl-input": crate::model::PutObjectAclInput,
+            "s3-connector:s3/types@0.1.0/delete-object-output": crate::model::DeleteObjectOutput,
+            "s3-connector:s3/types@0.1.0/object-identifier": crate::model::ObjectIdentifier,
+            "s3-connector:s3/types@0.1.0/delete-objects-input": crate::model::DeleteObjectsInput,
+            "s3-connector:s3/types@0.1.0/canned-acl": crate::model::CannedAcl,
+            "s3-connector:s3/types@0.1.0/presign-method": crate::model::PresignMethod,
+            "s3-connector:s3/types@0.1.0/payload-signing": crate::model::PayloadSigning,
+        },
     });
 
     use exports::s3_connector::s3::{json, operations};
@@ -223,32 +260,32 @@ fn take_deferred() -> wit::Error {
 struct Lowerer;
 
 impl operations::Guest for Lowerer {
-    fn list_buckets(_conn: wit::Connection) -> Result<Vec<wit::Bucket>, wit::Error> {
+    fn list_buckets(_conn: wit::Connection) -> Result<Vec<model::Bucket>, wit::Error> {
         Err(take_deferred())
     }
 
-    fn list_buckets_ddl(_conn: wit::Connection) -> Result<Vec<wit::DropdownItem>, wit::Error> {
+    fn list_buckets_ddl(_conn: wit::Connection) -> Result<Vec<model::DropdownItem>, wit::Error> {
         Err(take_deferred())
     }
 
     fn list_objects(
         _conn: wit::Connection,
-        _input: wit::ListObjectsInput,
-    ) -> Result<wit::ListObjectsOutput, wit::Error> {
+        _input: model::ListObjectsInput,
+    ) -> Result<model::ListObjectsOutput, wit::Error> {
         Err(take_deferred())
     }
 
     fn get_object(
         _conn: wit::Connection,
-        _input: wit::GetObjectInput,
-    ) -> Result<wit::GetObjectOutput, wit::Error> {
+        _input: model::GetObjectInput,
+    ) -> Result<model::GetObjectOutput, wit::Error> {
         Err(take_deferred())
     }
 
     fn get_object_signed_url(
         _conn: wit::Connection,
-        _input: wit::SignedUrlInput,
-    ) -> Result<wit::SignedUrl, wit::Error> {
+        _input: model::SignedUrlInput,
+    ) -> Result<model::SignedUrl, wit::Error> {
         Err(take_deferred())
     }
 
@@ -258,69 +295,69 @@ impl operations::Guest for Lowerer {
 
     fn head_object(
         _conn: wit::Connection,
-        _input: wit::ObjectRef,
-    ) -> Result<wit::ObjectMetadata, wit::Error> {
+        _input: model::ObjectRef,
+    ) -> Result<model::ObjectMetadata, wit::Error> {
         Err(take_deferred())
     }
 
     fn put_object_text(
         _conn: wit::Connection,
-        _input: wit::PutObjectTextInput,
-    ) -> Result<wit::PutObjectOutput, wit::Error> {
+        _input: model::PutObjectTextInput,
+    ) -> Result<model::PutObjectOutput, wit::Error> {
         Err(take_deferred())
     }
 
     fn put_object_file(
         _conn: wit::Connection,
-        _input: wit::PutObjectFileInput,
-    ) -> Result<wit::PutObjectOutput, wit::Error> {
+        _input: model::PutObjectFileInput,
+    ) -> Result<model::PutObjectOutput, wit::Error> {
         Err(take_deferred())
     }
 
-    fn put_object_acl(_conn: wit::Connection, _input: wit::PutObjectAclInput) -> Result<(), wit::Error> {
+    fn put_object_acl(_conn: wit::Connection, _input: model::PutObjectAclInput) -> Result<(), wit::Error> {
         Err(take_deferred())
     }
 
     fn delete_object(
         _conn: wit::Connection,
-        _input: wit::ObjectRef,
-    ) -> Result<wit::DeleteObjectOutput, wit::Error> {
+        _input: model::ObjectRef,
+    ) -> Result<model::DeleteObjectOutput, wit::Error> {
         Err(take_deferred())
     }
 
     fn delete_objects(
         _conn: wit::Connection,
-        _input: wit::DeleteObjectsInput,
+        _input: model::DeleteObjectsInput,
     ) -> Result<Vec<wit::DeleteResult>, wit::Error> {
         Err(take_deferred())
     }
 
     fn get_object_to(
         _conn: wit::Connection,
-        _input: wit::GetObjectInput,
+        _input: model::GetObjectInput,
         _sink: &wit_bodies::BodySink,
-    ) -> Result<wit::ObjectMetadata, wit::Error> {
+    ) -> Result<model::ObjectMetadata, wit::Error> {
         Err(take_deferred())
     }
 
     fn put_object_stream(
         _conn: wit::Connection,
-        _input: wit::PutObjectStreamInput,
+        _input: model::PutObjectStreamInput,
         _source: &wit_bodies::BodySource,
-    ) -> Result<wit::PutObjectOutput, wit::Error> {
+    ) -> Result<model::PutObjectOutput, wit::Error> {
         Err(take_deferred())
     }
 
     fn list_multipart_uploads(
         _conn: wit::Connection,
-        _input: wit::ListMultipartUploadsInput,
-    ) -> Result<Vec<wit::MultipartUpload>, wit::Error> {
+        _input: model::ListMultipartUploadsInput,
+    ) -> Result<Vec<model::MultipartUpload>, wit::Error> {
         Err(take_deferred())
     }
 
     fn abort_multipart_upload(
         _conn: wit::Connection,
-        _input: wit::AbortMultipartUploadInput,
+        _input: model::AbortMultipartUploadInput,
     ) -> Result<(), wit::Error> {
         Err(take_deferred())
     }
@@ -463,51 +500,42 @@ fn connection_from_wit(conn: &wit::Connection) -> Result<Connection, Error> {
 
 impl operations::Guest for Component {
     #[inline(always)]
-    fn list_buckets(conn: wit::Connection) -> Result<Vec<wit::Bucket>, wit::Error> {
-        let buckets = with_client(conn, Operation::ListBuckets, ops::list_buckets::run)?;
-        Ok(buckets.into_iter().map(Into::into).collect())
+    fn list_buckets(conn: wit::Connection) -> Result<Vec<model::Bucket>, wit::Error> {
+        with_client(conn, Operation::ListBuckets, ops::list_buckets::run).map_err(Into::into)
     }
 
     #[inline(always)]
-    fn list_buckets_ddl(conn: wit::Connection) -> Result<Vec<wit::DropdownItem>, wit::Error> {
-        let items = with_client(conn, Operation::ListBucketsDdl, ops::list_buckets_ddl::run)?;
-        Ok(items.into_iter().map(Into::into).collect())
+    fn list_buckets_ddl(conn: wit::Connection) -> Result<Vec<model::DropdownItem>, wit::Error> {
+        with_client(conn, Operation::ListBucketsDdl, ops::list_buckets_ddl::run).map_err(Into::into)
     }
 
     #[inline(always)]
     fn list_objects(
         conn: wit::Connection,
-        input: wit::ListObjectsInput,
-    ) -> Result<wit::ListObjectsOutput, wit::Error> {
-        let input = model::ListObjectsInput::from(input);
+        input: model::ListObjectsInput,
+    ) -> Result<model::ListObjectsOutput, wit::Error> {
         with_client(conn, Operation::ListObjects, |c| {
             ops::list_objects::run(c, &input)
         })
-        .map(Into::into)
         .map_err(Into::into)
     }
 
     #[inline(always)]
     fn get_object(
         conn: wit::Connection,
-        input: wit::GetObjectInput,
-    ) -> Result<wit::GetObjectOutput, wit::Error> {
-        let input = model::GetObjectInput::from(input);
-        with_client(conn, Operation::GetObject, |c| ops::get_object::run(c, &input))
-            .map(Into::into)
-            .map_err(Into::into)
+        input: model::GetObjectInput,
+    ) -> Result<model::GetObjectOutput, wit::Error> {
+        with_client(conn, Operation::GetObject, |c| ops::get_object::run(c, &input)).map_err(Into::into)
     }
 
     #[inline(always)]
     fn get_object_signed_url(
         conn: wit::Connection,
-        input: wit::SignedUrlInput,
-    ) -> Result<wit::SignedUrl, wit::Error> {
-        let input = model::SignedUrlInput::from(input);
+        input: model::SignedUrlInput,
+    ) -> Result<model::SignedUrl, wit::Error> {
         with_client(conn, Operation::GetObjectSignedUrl, |c| {
             ops::get_object_signed_url::run(c, &input)
         })
-        .map(Into::into)
         .map_err(Into::into)
     }
 
@@ -520,41 +548,38 @@ impl operations::Guest for Component {
     }
 
     #[inline(always)]
-    fn head_object(conn: wit::Connection, input: wit::ObjectRef) -> Result<wit::ObjectMetadata, wit::Error> {
-        let input = model::ObjectRef::from(input);
+    fn head_object(
+        conn: wit::Connection,
+        input: model::ObjectRef,
+    ) -> Result<model::ObjectMetadata, wit::Error> {
         let metadata = with_client(conn, Operation::HeadObject, |c| ops::head_object::run(c, &input));
-        Ok(or_empty(metadata).into())
+        Ok(or_empty(metadata))
     }
 
     #[inline(always)]
     fn put_object_text(
         conn: wit::Connection,
-        input: wit::PutObjectTextInput,
-    ) -> Result<wit::PutObjectOutput, wit::Error> {
-        let input = model::PutObjectTextInput::from(input);
+        input: model::PutObjectTextInput,
+    ) -> Result<model::PutObjectOutput, wit::Error> {
         with_client(conn, Operation::PutObjectText, |c| {
             ops::put_object::run_text(c, &input, &Default::default())
         })
-        .map(Into::into)
         .map_err(Into::into)
     }
 
     #[inline(always)]
     fn put_object_file(
         conn: wit::Connection,
-        input: wit::PutObjectFileInput,
-    ) -> Result<wit::PutObjectOutput, wit::Error> {
-        let input = model::PutObjectFileInput::from(input);
+        input: model::PutObjectFileInput,
+    ) -> Result<model::PutObjectOutput, wit::Error> {
         with_client(conn, Operation::PutObjectFile, |c| {
             ops::put_object::run_file(c, &input, &Default::default())
         })
-        .map(Into::into)
         .map_err(Into::into)
     }
 
     #[inline(always)]
-    fn put_object_acl(conn: wit::Connection, input: wit::PutObjectAclInput) -> Result<(), wit::Error> {
-        let input = model::PutObjectAclInput::from(input);
+    fn put_object_acl(conn: wit::Connection, input: model::PutObjectAclInput) -> Result<(), wit::Error> {
         with_client(conn, Operation::PutObjectAcl, |c| {
             ops::put_object_acl::run(c, &input)
         })
@@ -564,22 +589,19 @@ impl operations::Guest for Component {
     #[inline(always)]
     fn delete_object(
         conn: wit::Connection,
-        input: wit::ObjectRef,
-    ) -> Result<wit::DeleteObjectOutput, wit::Error> {
-        let input = model::ObjectRef::from(input);
+        input: model::ObjectRef,
+    ) -> Result<model::DeleteObjectOutput, wit::Error> {
         with_client(conn, Operation::DeleteObject, |c| {
             ops::delete_object::run(c, &input)
         })
-        .map(Into::into)
         .map_err(Into::into)
     }
 
     #[inline(always)]
     fn delete_objects(
         conn: wit::Connection,
-        input: wit::DeleteObjectsInput,
+        input: model::DeleteObjectsInput,
     ) -> Result<Vec<wit::DeleteResult>, wit::Error> {
-        let input = model::DeleteObjectsInput::from(input);
         let results = with_client(conn, Operation::DeleteObjects, |c| {
             ops::delete_objects::run(c, &input)
         })?;
@@ -589,10 +611,9 @@ impl operations::Guest for Component {
     #[inline(always)]
     fn get_object_to(
         conn: wit::Connection,
-        input: wit::GetObjectInput,
+        input: model::GetObjectInput,
         sink: &wit_bodies::BodySink,
-    ) -> Result<wit::ObjectMetadata, wit::Error> {
-        let input = model::GetObjectInput::from(input);
+    ) -> Result<model::ObjectMetadata, wit::Error> {
         let transport = HostTransport {
             source: None,
             sink: Some(sink),
@@ -600,16 +621,15 @@ impl operations::Guest for Component {
         let metadata = with_bodies(conn, Operation::GetObject, transport, |c| {
             ops::get_object_to::run(c, &input)
         });
-        Ok(or_empty(metadata).into())
+        Ok(or_empty(metadata))
     }
 
     #[inline(always)]
     fn put_object_stream(
         conn: wit::Connection,
-        input: wit::PutObjectStreamInput,
+        input: model::PutObjectStreamInput,
         source: &wit_bodies::BodySource,
-    ) -> Result<wit::PutObjectOutput, wit::Error> {
-        let input = model::PutObjectStreamInput::from(input);
+    ) -> Result<model::PutObjectOutput, wit::Error> {
         let transport = HostTransport {
             source: Some(source),
             sink: None,
@@ -617,44 +637,25 @@ impl operations::Guest for Component {
         with_bodies(conn, Operation::PutObjectFile, transport, |c| {
             ops::put_object_stream::run(c, &input, &Default::default())
         })
-        .map(Into::into)
         .map_err(Into::into)
     }
 
     #[inline(always)]
     fn list_multipart_uploads(
         conn: wit::Connection,
-        input: wit::ListMultipartUploadsInput,
-    ) -> Result<Vec<wit::MultipartUpload>, wit::Error> {
-        let input = model::ListMultipartUploadsInput {
-            bucket_name: input.bucket_name,
-            prefix: input.prefix,
-            max_total: input.max_total,
-        };
-        let uploads = with_client(conn, Operation::ListMultipartUploads, |c| {
+        input: model::ListMultipartUploadsInput,
+    ) -> Result<Vec<model::MultipartUpload>, wit::Error> {
+        with_client(conn, Operation::ListMultipartUploads, |c| {
             ops::list_multipart_uploads::run(c, &input)
-        })?;
-        Ok(uploads
-            .into_iter()
-            .map(|upload| wit::MultipartUpload {
-                key: upload.key,
-                upload_id: upload.upload_id,
-                initiated: upload.initiated,
-                storage_class: upload.storage_class,
-            })
-            .collect())
+        })
+        .map_err(Into::into)
     }
 
     #[inline(always)]
     fn abort_multipart_upload(
         conn: wit::Connection,
-        input: wit::AbortMultipartUploadInput,
+        input: model::AbortMultipartUploadInput,
     ) -> Result<(), wit::Error> {
-        let input = model::AbortMultipartUploadInput {
-            bucket_name: input.bucket_name,
-            object_path: input.object_path,
-            upload_id: input.upload_id,
-        };
         with_client(conn, Operation::AbortMultipartUpload, |c| {
             ops::abort_multipart_upload::run(c, &input)
         })
@@ -1105,96 +1106,31 @@ macro_rules! wit_operation_names {
 }
 crate::ops::for_each_operation!(wit_operation_names);
 
-/// A conversion between a core type and its WIT twin, field by field:
-/// what `From` would be, for the `Option`s, lists and pairs around them too.
-trait Lift<T> {
-    /// Converts.
-    fn lift(self) -> T;
-}
-
-macro_rules! lift_as_is {
-    ($($t:ty),*) => { $(impl Lift<$t> for $t { fn lift(self) -> $t { self } })* };
-}
-lift_as_is!(String, bool, u16, u32, u64);
-
-/// Bytes (an object's body, a file's content) move as they are: lifted
-/// element by element, the generic `Vec` conversion below would walk every
-/// byte. `u8` itself is no [`Lift`], so the two impls cannot overlap.
-impl Lift<Vec<u8>> for Vec<u8> {
-    fn lift(self) -> Vec<u8> {
-        self
-    }
-}
-
-impl<A: Lift<B>, B> Lift<Option<B>> for Option<A> {
-    fn lift(self) -> Option<B> {
-        self.map(Lift::lift)
-    }
-}
-
-impl<A: Lift<B>, B> Lift<Vec<B>> for Vec<A> {
-    fn lift(self) -> Vec<B> {
-        self.into_iter().map(Lift::lift).collect()
-    }
-}
-
-impl<A: Lift<C>, B: Lift<D>, C, D> Lift<(C, D)> for (A, B) {
-    fn lift(self) -> (C, D) {
-        (self.0.lift(), self.1.lift())
-    }
-}
-
-/// `From` both ways between each record and its WIT twin.
-macro_rules! wit_record_conversions {
-    ($(
-        $(#[$meta:meta])*
-        pub struct $name:ident { $( $(#[$field_meta:meta])* pub $field:ident : $ty:ty ),* $(,)? }
-    )*) => {$(
-        impl From<wit::$name> for model::$name {
-            fn from(record: wit::$name) -> Self {
-                model::$name { $( $field: record.$field.lift(), )* }
-            }
-        }
-        impl From<model::$name> for wit::$name {
-            fn from(record: model::$name) -> Self {
-                wit::$name { $( $field: record.$field.lift(), )* }
-            }
-        }
-        impl Lift<model::$name> for wit::$name {
-            fn lift(self) -> model::$name { self.into() }
-        }
-        impl Lift<wit::$name> for model::$name {
-            fn lift(self) -> wit::$name { self.into() }
-        }
-    )*};
-}
-crate::model::wit_records!(wit_record_conversions);
-
-/// `From` both ways between each unit enum and its WIT twin.
-macro_rules! wit_enum_conversions {
+/// Each unit enum of the core as the bindings lift it: `_lift` is the name
+/// wit-bindgen calls, with the number of the WIT case, and the bindings
+/// lower a value to `value as i32`. Both go by the order the enum declares
+/// its cases, which `model`'s tests hold to the WIT's.
+macro_rules! wit_enum_lifts {
     ($(
         $(#[$meta:meta])*
         pub enum $name:ident { $( $(#[$case_meta:meta])* $case:ident ),* $(,)? }
     )*) => {$(
-        impl From<wit::$name> for model::$name {
-            fn from(value: wit::$name) -> Self {
-                match value { $( wit::$name::$case => model::$name::$case, )* }
+        impl model::$name {
+            /// The case numbered `case` in the WIT (the host checks that
+            /// there is one; were there none, the first).
+            #[doc(hidden)]
+            #[allow(unsafe_code)] // the name and signature wit-bindgen calls
+            pub(crate) unsafe fn _lift(case: u8) -> Self {
+                const CASES: &[model::$name] = &[$(model::$name::$case),*];
+                match CASES.get(usize::from(case)) {
+                    Some(value) => *value,
+                    None => CASES[0],
+                }
             }
-        }
-        impl From<model::$name> for wit::$name {
-            fn from(value: model::$name) -> Self {
-                match value { $( model::$name::$case => wit::$name::$case, )* }
-            }
-        }
-        impl Lift<model::$name> for wit::$name {
-            fn lift(self) -> model::$name { self.into() }
-        }
-        impl Lift<wit::$name> for model::$name {
-            fn lift(self) -> wit::$name { self.into() }
         }
     )*};
 }
-crate::model::wit_enums!(wit_enum_conversions);
+crate::model::wit_enums!(wit_enum_lifts);
 
 impl From<model::DeleteResult> for wit::DeleteResult {
     fn from(result: model::DeleteResult) -> Self {
