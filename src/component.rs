@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::client::{Client, InstanceState};
 use crate::connection::{Connection, Credentials, Endpoint, Region};
-use crate::error::{Error, ErrorCode, ServiceError, UploadFailure};
+use crate::error::{Error, ServiceError, UploadFailure};
 use crate::http::{BodyError, HttpRequest, HttpResponse, Method, Transport, TransportError};
 use crate::model;
 use crate::ops::{self, Operation};
@@ -42,8 +42,12 @@ mod bindings {
         // as it is, with no conversion between twins. A record missing here
         // would be generated, and the exports, which name the core's types,
         // would not compile; a name that is not in the WIT is an error of
-        // wit-bindgen. Enums are lifted by `_lift` below.
+        // wit-bindgen. Enums are lifted by `_lift` below. S3's error codes
+        // and the transport's errors are the wire crate's types, whose
+        // cases are the WIT's.
         with: {
+            "s3-connector:s3/types@0.1.0/error-code": crate::error::ErrorCode,
+            "s3-connector:s3/http-outgoing@0.1.0/transport-error": crate::http::TransportError,
             "s3-connector:s3/types@0.1.0/byte-range": crate::model::ByteRange,
             "s3-connector:s3/types@0.1.0/object-metadata": crate::model::ObjectMetadata,
             "s3-connector:s3/types@0.1.0/bucket": crate::model::Bucket,
@@ -879,7 +883,7 @@ impl Transport for HostTransport<'_> {
             .collect();
         wit_http::send_from_each(&wire, source)
             .into_iter()
-            .map(|answer| answer.map(core_response).map_err(Into::into))
+            .map(|answer| answer.map(core_response))
             .collect()
     }
 
@@ -904,11 +908,7 @@ impl Transport for HostTransport<'_> {
             .collect();
         wit_http::send_into_each(&wire, sink)
             .into_iter()
-            .map(|answer| {
-                answer
-                    .map(|placed| (core_response(placed.response), placed.received))
-                    .map_err(Into::into)
-            })
+            .map(|answer| answer.map(|placed| (core_response(placed.response), placed.received)))
             .collect()
     }
 
@@ -979,10 +979,9 @@ impl From<Error> for wit::Error {
                 wit::Error::InvalidInput(wit::InvalidInput { field, message })
             }
             Error::Service(service) => wit::Error::Service((*service).into()),
-            Error::Transport { error, attempts } => wit::Error::Transport(wit::TransportFailure {
-                error: error.into(),
-                attempts,
-            }),
+            Error::Transport { error, attempts } => {
+                wit::Error::Transport(wit::TransportFailure { error, attempts })
+            }
             Error::InvalidResponse(message) => wit::Error::InvalidResponse(message),
             Error::Body(error) => wit::Error::Body(error.into()),
             Error::UploadIncomplete(failure) => wit::Error::UploadIncomplete((*failure).into()),
@@ -994,10 +993,9 @@ impl From<UploadFailure> for wit::UploadFailure {
     fn from(failure: UploadFailure) -> Self {
         let cause = match failure.cause {
             Error::Service(service) => wit::UploadCause::Service((*service).into()),
-            Error::Transport { error, attempts } => wit::UploadCause::Transport(wit::TransportFailure {
-                error: error.into(),
-                attempts,
-            }),
+            Error::Transport { error, attempts } => {
+                wit::UploadCause::Transport(wit::TransportFailure { error, attempts })
+            }
             Error::Body(error) => wit::UploadCause::Body(error.into()),
             // Input is checked before an upload starts, and causes never nest.
             other => wit::UploadCause::InvalidResponse(other.to_string()),
@@ -1035,60 +1033,12 @@ impl From<ServiceError> for wit::ServiceError {
     fn from(error: ServiceError) -> Self {
         wit::ServiceError {
             status: error.status,
-            code: error.code.into(),
+            code: error.code,
             message: error.message,
             request_id: error.request_id,
             resource: error.resource,
             required_permission: error.required_permission,
             attempts: error.attempts,
-        }
-    }
-}
-
-/// `From<ErrorCode> for wit::ErrorCode`, case by case, from the codes'
-/// one declaration in `error.rs`.
-macro_rules! wit_error_code {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal, )*) => {
-        impl From<ErrorCode> for wit::ErrorCode {
-            fn from(code: ErrorCode) -> Self {
-                match code {
-                    $( ErrorCode::$variant => wit::ErrorCode::$variant, )*
-                    ErrorCode::Other(code) => wit::ErrorCode::Other(code),
-                }
-            }
-        }
-    };
-}
-crate::error::for_each_error_code!(wit_error_code);
-
-impl From<TransportError> for wit_http::TransportError {
-    fn from(error: TransportError) -> Self {
-        use wit_http::TransportError as W;
-        match error {
-            TransportError::Denied(text) => W::Denied(text),
-            TransportError::Dns(text) => W::Dns(text),
-            TransportError::Connection(text) => W::Connection(text),
-            TransportError::Tls(text) => W::Tls(text),
-            TransportError::Timeout => W::Timeout,
-            TransportError::TooLarge(limit) => W::TooLarge(limit),
-            TransportError::InvalidRequest(text) => W::InvalidRequest(text),
-            TransportError::Other(text) => W::Other(text),
-        }
-    }
-}
-
-impl From<wit_http::TransportError> for TransportError {
-    fn from(error: wit_http::TransportError) -> Self {
-        use wit_http::TransportError as W;
-        match error {
-            W::Denied(text) => TransportError::Denied(text),
-            W::Dns(text) => TransportError::Dns(text),
-            W::Connection(text) => TransportError::Connection(text),
-            W::Tls(text) => TransportError::Tls(text),
-            W::Timeout => TransportError::Timeout,
-            W::TooLarge(limit) => TransportError::TooLarge(limit),
-            W::InvalidRequest(text) => TransportError::InvalidRequest(text),
-            W::Other(text) => TransportError::Other(text),
         }
     }
 }
@@ -1140,9 +1090,7 @@ impl From<model::DeleteResult> for wit::DeleteResult {
             delete_marker: result.delete_marker,
             outcome: match result.outcome {
                 model::DeleteOutcome::Deleted => wit::DeleteOutcome::Deleted,
-                model::DeleteOutcome::Failed { code, message } => {
-                    wit::DeleteOutcome::Failed((code.into(), message))
-                }
+                model::DeleteOutcome::Failed { code, message } => wit::DeleteOutcome::Failed((code, message)),
             },
         }
     }

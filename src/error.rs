@@ -62,11 +62,9 @@ fn kebab(camel: &str) -> String {
 }
 
 /// Calls `$m!` with every known S3 error code, declared here once: the
-/// [`ErrorCode`] enum is made from it, and the component glue derives its
-/// conversion to the WIT `error-code` (whose cases carry the same names).
-/// Exported for that glue, which is in the `s3-connector` crate.
-#[doc(hidden)]
-#[macro_export]
+/// [`ErrorCode`] enum is made from it. The component's bindings use that
+/// enum as the WIT `error-code` itself, whose cases carry the same names (a
+/// case missing on either side does not compile).
 macro_rules! for_each_error_code {
     ($m:ident) => {
         $m! {
@@ -127,9 +125,6 @@ macro_rules! for_each_error_code {
             }
     };
 }
-#[doc(hidden)]
-pub use crate::for_each_error_code;
-
 for_each_error_code!(error_codes);
 
 impl ErrorCode {
