@@ -81,8 +81,7 @@ mod bindings {
     use exports::s3_connector::s3::{json, operations};
 
     /// The exports: wit-bindgen's own functions, each followed by
-    /// [`lower_operations_error`] or [`lower_json_error`], in place of its
-    /// `export!`. wit-bindgen
+    /// [`lower_error`], in place of its `export!`. wit-bindgen
     /// writes each export's lowering of `error` out in full (some 3 KB, with
     /// its service, transport and upload cases); the exports hand back a
     /// placeholder instead (see [`super::Deferred`]), whose lowering is a
@@ -105,7 +104,7 @@ mod bindings {
         )*};
     }
 
-    exports! { json "json" lower_json_error {
+    exports! { json "json" lower_error {
         "invoke" => _export_invoke_cabi, __post_return_invoke(a0: *mut u8);
         "operations" => _export_operations_cabi, __post_return_operations();
         "describe" => _export_describe_cabi, __post_return_describe();
@@ -115,7 +114,7 @@ mod bindings {
         "invoke-streamed" => _export_invoke_streamed_cabi, __post_return_invoke_streamed(a0: *mut u8);
     }}
 
-    exports! { operations "operations" lower_operations_error {
+    exports! { operations "operations" lower_error {
         "list-buckets" => _export_list_buckets_cabi, __post_return_list_buckets(
             a0: *mut u8, a1: usize, a2: *mut u8, a3: usize, a4: i32, a5: *mut u8, a6: usize,
             a7: i32, a8: *mut u8, a9: usize, a10: i32, a11: *mut u8, a12: usize, a13: i32,
@@ -147,44 +146,36 @@ mod bindings {
             __post_return_abort_multipart_upload(a0: *mut u8);
     }}
 
-    /// Writes the error [`super::defer`] set aside, if any, over the result
-    /// at `ret` (the return area of `operations`, which holds the
-    /// placeholder `Err`), and returns `ret`.
+    /// Lowers the error [`super::defer`] set aside, if any, and returns
+    /// where the export's result now is: `ret` (the return area the export
+    /// just wrote, holding its placeholder) when no error was set aside,
+    /// else the return area of `operations`, where the error was lowered.
+    ///
+    /// One lowering serves the exports of both interfaces. The `error` of
+    /// `result<T, error>` is at the same offset whatever `T` (8: `error`
+    /// holds a `u64`, so nothing in either interface is more aligned), after
+    /// the same case byte, and every export's post-return frees an `err` by
+    /// the same type's layout, so the host reads a `json` export's error
+    /// from there as it would from `json`'s own return area. The
+    /// placeholder left in `ret` holds nothing to free.
     ///
     /// # Safety
-    /// `ret` is the return area an export of `operations` just wrote.
+    /// `ret` is the return area an export just wrote.
     #[inline(never)]
-    unsafe fn lower_operations_error(ret: *mut u8) -> *mut u8 {
-        if super::has_deferred() {
-            // wit-bindgen's own lowering of `result<_, error>`, written out
-            // once: its `list-buckets` export over [`super::Lowerer`], whose
-            // functions answer the deferred error, called with an empty
-            // connection (empty strings, `none`s and `false`; nothing to
-            // free). It lowers into the interface's one return area, `ret`.
-            let empty = std::ptr::NonNull::<u8>::dangling().as_ptr();
-            let lowered = unsafe {
-                operations::_export_list_buckets_cabi::<super::Lowerer>(
-                    empty, 0, empty, 0, 0, empty, 0, 0, empty, 0, 0, empty, 0, 0, 0, 0,
-                )
-            };
-            debug_assert_eq!(lowered, ret);
+    unsafe fn lower_error(ret: *mut u8) -> *mut u8 {
+        if !super::has_deferred() {
+            return ret;
         }
-        ret
-    }
-
-    /// [`lower_operations_error`] for the exports of `json`: through its
-    /// `policy` export, called with no operations and no bucket.
-    ///
-    /// # Safety
-    /// `ret` is the return area an export of `json` just wrote.
-    #[inline(never)]
-    unsafe fn lower_json_error(ret: *mut u8) -> *mut u8 {
-        if super::has_deferred() {
-            let empty = std::ptr::NonNull::<u8>::dangling().as_ptr();
-            let lowered = unsafe { json::_export_policy_cabi::<super::Lowerer>(empty, 0, 0, empty, 0) };
-            debug_assert_eq!(lowered, ret);
+        // wit-bindgen's own lowering of `result<_, error>`, written out
+        // once: its `list-buckets` export over [`super::Lowerer`], whose
+        // function answers the deferred error, called with an empty
+        // connection (empty strings, `none`s and `false`; nothing to free).
+        let empty = std::ptr::NonNull::<u8>::dangling().as_ptr();
+        unsafe {
+            operations::_export_list_buckets_cabi::<super::Lowerer>(
+                empty, 0, empty, 0, 0, empty, 0, 0, empty, 0, 0, empty, 0, 0, 0, 0,
+            )
         }
-        ret
     }
 }
 
@@ -210,7 +201,7 @@ fn now() -> OffsetDateTime {
 }
 
 /// An operation's error, set aside by [`defer`] for the export to lower
-/// after it returns (`bindings::lower_operations_error`). What the export
+/// after it returns (`bindings::lower_error`). What the export
 /// itself lowers is the placeholder `From<Deferred>` gives, whose case the
 /// compiler sees through once the `Guest` function is inlined into it.
 struct Deferred;
@@ -234,7 +225,7 @@ impl From<Deferred> for wit::Error {
 
 /// An export's output, or an empty one in place of a deferred error, which
 /// then overwrites it in the return area as it overwrites every export's
-/// placeholder (`bindings::lower_operations_error`). For Head Object and
+/// placeholder (`bindings::lower_error`). For Head Object and
 /// Get Object To, whose output is object metadata, an `Err` placeholder left
 /// the compiler unable to see its case, and each kept a whole lowering of
 /// `error` of its own (some 3 KB); an empty output is lowered in a few
@@ -259,8 +250,8 @@ fn take_deferred() -> wit::Error {
 }
 
 /// The exports over this type answer the error set aside by [`defer`]:
-/// wit-bindgen's lowering of it, instantiated once per interface (see
-/// `bindings::lower_operations_error`).
+/// wit-bindgen's lowering of it, instantiated once for both interfaces
+/// (see `bindings::lower_error`).
 struct Lowerer;
 
 impl operations::Guest for Lowerer {
@@ -363,39 +354,6 @@ impl operations::Guest for Lowerer {
         _conn: wit::Connection,
         _input: model::AbortMultipartUploadInput,
     ) -> Result<(), wit::Error> {
-        Err(take_deferred())
-    }
-}
-
-impl wit_json::Guest for Lowerer {
-    fn invoke(
-        _conn: wit::Connection,
-        _operation: String,
-        _input: String,
-        _body: Option<Vec<u8>>,
-    ) -> Result<wit_json::InvokeOutput, wit::Error> {
-        Err(take_deferred())
-    }
-
-    fn operations() -> Vec<wit_json::OperationName> {
-        Vec::new()
-    }
-
-    fn describe() -> String {
-        String::new()
-    }
-
-    fn policy(_operations: Vec<String>, _bucket: Option<String>) -> Result<String, wit::Error> {
-        Err(take_deferred())
-    }
-
-    fn invoke_streamed(
-        _conn: wit::Connection,
-        _operation: String,
-        _input: String,
-        _source: Option<&wit_bodies::BodySource>,
-        _sink: Option<&wit_bodies::BodySink>,
-    ) -> Result<wit_json::InvokeOutput, wit::Error> {
         Err(take_deferred())
     }
 }
