@@ -201,9 +201,8 @@ fn now() -> OffsetDateTime {
 }
 
 /// An operation's error, set aside by [`defer`] for the export to lower
-/// after it returns (`bindings::lower_error`). What the export
-/// itself lowers is the placeholder `From<Deferred>` gives, whose case the
-/// compiler sees through once the `Guest` function is inlined into it.
+/// after it returns (`bindings::lower_error`). In its place the export
+/// returns an empty output ([`or_empty`]).
 struct Deferred;
 
 /// The error an operation failed with, until its export lowers it.
@@ -216,21 +215,13 @@ fn defer(error: Error) -> Deferred {
     Deferred
 }
 
-impl From<Deferred> for wit::Error {
-    #[inline(always)]
-    fn from(_: Deferred) -> Self {
-        wit::Error::InvalidResponse(String::new())
-    }
-}
-
 /// An export's output, or an empty one in place of a deferred error, which
-/// then overwrites it in the return area as it overwrites every export's
-/// placeholder (`bindings::lower_error`). For Head Object and
-/// Get Object To, whose output is object metadata, an `Err` placeholder left
-/// the compiler unable to see its case, and each kept a whole lowering of
-/// `error` of its own (some 3 KB); an empty output is lowered in a few
-/// stores and allocates nothing, so nothing is left to free. (Get Object
-/// keeps its own lowering either way.)
+/// `bindings::lower_error` then lowers elsewhere. Every export returns
+/// `Ok`: an `Err` placeholder could leave the compiler unable to see its
+/// case, and the export would keep a whole lowering of `error` of its own
+/// (some 3 KB: Get Object's did, with an `Err` placeholder, until its output
+/// was the core's own type); an empty output is lowered in a few stores and
+/// allocates nothing, so nothing is left to free.
 fn or_empty<T: Default>(output: Result<T, Deferred>) -> T {
     output.unwrap_or_default()
 }
@@ -246,7 +237,7 @@ fn take_deferred() -> wit::Error {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take()
-        .unwrap_or_else(|| Deferred.into())
+        .unwrap_or_else(|| wit::Error::InvalidResponse(String::new()))
 }
 
 /// The exports over this type answer the error set aside by [`defer`]:
@@ -463,12 +454,20 @@ fn connection_from_wit(conn: &wit::Connection) -> Result<Connection, Error> {
 impl operations::Guest for Component {
     #[inline(always)]
     fn list_buckets(conn: wit::Connection) -> Result<Vec<model::Bucket>, wit::Error> {
-        with_client(conn, Operation::ListBuckets, ops::list_buckets::run).map_err(Into::into)
+        Ok(or_empty(with_client(
+            conn,
+            Operation::ListBuckets,
+            ops::list_buckets::run,
+        )))
     }
 
     #[inline(always)]
     fn list_buckets_ddl(conn: wit::Connection) -> Result<Vec<model::DropdownItem>, wit::Error> {
-        with_client(conn, Operation::ListBucketsDdl, ops::list_buckets_ddl::run).map_err(Into::into)
+        Ok(or_empty(with_client(
+            conn,
+            Operation::ListBucketsDdl,
+            ops::list_buckets_ddl::run,
+        )))
     }
 
     #[inline(always)]
@@ -476,10 +475,9 @@ impl operations::Guest for Component {
         conn: wit::Connection,
         input: model::ListObjectsInput,
     ) -> Result<model::ListObjectsOutput, wit::Error> {
-        with_client(conn, Operation::ListObjects, |c| {
+        Ok(or_empty(with_client(conn, Operation::ListObjects, |c| {
             ops::list_objects::run(c, &input)
-        })
-        .map_err(Into::into)
+        })))
     }
 
     #[inline(always)]
@@ -487,7 +485,9 @@ impl operations::Guest for Component {
         conn: wit::Connection,
         input: model::GetObjectInput,
     ) -> Result<model::GetObjectOutput, wit::Error> {
-        with_client(conn, Operation::GetObject, |c| ops::get_object::run(c, &input)).map_err(Into::into)
+        Ok(or_empty(with_client(conn, Operation::GetObject, |c| {
+            ops::get_object::run(c, &input)
+        })))
     }
 
     #[inline(always)]
@@ -495,18 +495,16 @@ impl operations::Guest for Component {
         conn: wit::Connection,
         input: model::SignedUrlInput,
     ) -> Result<model::SignedUrl, wit::Error> {
-        with_client(conn, Operation::GetObjectSignedUrl, |c| {
+        Ok(or_empty(with_client(conn, Operation::GetObjectSignedUrl, |c| {
             ops::get_object_signed_url::run(c, &input)
-        })
-        .map_err(Into::into)
+        })))
     }
 
     #[inline(always)]
     fn get_bucket_location(conn: wit::Connection, bucket_name: String) -> Result<String, wit::Error> {
-        with_client(conn, Operation::GetBucketLocation, |c| {
+        Ok(or_empty(with_client(conn, Operation::GetBucketLocation, |c| {
             ops::get_bucket_location::run(c, &bucket_name)
-        })
-        .map_err(Into::into)
+        })))
     }
 
     #[inline(always)]
@@ -523,10 +521,9 @@ impl operations::Guest for Component {
         conn: wit::Connection,
         input: model::PutObjectTextInput,
     ) -> Result<model::PutObjectOutput, wit::Error> {
-        with_client(conn, Operation::PutObjectText, |c| {
+        Ok(or_empty(with_client(conn, Operation::PutObjectText, |c| {
             ops::put_object::run_text(c, &input, &Default::default())
-        })
-        .map_err(Into::into)
+        })))
     }
 
     #[inline(always)]
@@ -534,18 +531,17 @@ impl operations::Guest for Component {
         conn: wit::Connection,
         input: model::PutObjectFileInput,
     ) -> Result<model::PutObjectOutput, wit::Error> {
-        with_client(conn, Operation::PutObjectFile, |c| {
+        Ok(or_empty(with_client(conn, Operation::PutObjectFile, |c| {
             ops::put_object::run_file(c, &input, &Default::default())
-        })
-        .map_err(Into::into)
+        })))
     }
 
     #[inline(always)]
     fn put_object_acl(conn: wit::Connection, input: model::PutObjectAclInput) -> Result<(), wit::Error> {
-        with_client(conn, Operation::PutObjectAcl, |c| {
+        or_empty(with_client(conn, Operation::PutObjectAcl, |c| {
             ops::put_object_acl::run(c, &input)
-        })
-        .map_err(Into::into)
+        }));
+        Ok(())
     }
 
     #[inline(always)]
@@ -553,10 +549,9 @@ impl operations::Guest for Component {
         conn: wit::Connection,
         input: model::ObjectRef,
     ) -> Result<model::DeleteObjectOutput, wit::Error> {
-        with_client(conn, Operation::DeleteObject, |c| {
+        Ok(or_empty(with_client(conn, Operation::DeleteObject, |c| {
             ops::delete_object::run(c, &input)
-        })
-        .map_err(Into::into)
+        })))
     }
 
     #[inline(always)]
@@ -566,8 +561,8 @@ impl operations::Guest for Component {
     ) -> Result<Vec<wit::DeleteResult>, wit::Error> {
         let results = with_client(conn, Operation::DeleteObjects, |c| {
             ops::delete_objects::run(c, &input)
-        })?;
-        Ok(results.into_iter().map(Into::into).collect())
+        });
+        Ok(or_empty(results).into_iter().map(Into::into).collect())
     }
 
     #[inline(always)]
@@ -596,10 +591,12 @@ impl operations::Guest for Component {
             source: Some(source),
             sink: None,
         };
-        with_bodies(conn, Operation::PutObjectFile, transport, |c| {
-            ops::put_object_stream::run(c, &input, &Default::default())
-        })
-        .map_err(Into::into)
+        Ok(or_empty(with_bodies(
+            conn,
+            Operation::PutObjectFile,
+            transport,
+            |c| ops::put_object_stream::run(c, &input, &Default::default()),
+        )))
     }
 
     #[inline(always)]
@@ -607,10 +604,11 @@ impl operations::Guest for Component {
         conn: wit::Connection,
         input: model::ListMultipartUploadsInput,
     ) -> Result<Vec<model::MultipartUpload>, wit::Error> {
-        with_client(conn, Operation::ListMultipartUploads, |c| {
-            ops::list_multipart_uploads::run(c, &input)
-        })
-        .map_err(Into::into)
+        Ok(or_empty(with_client(
+            conn,
+            Operation::ListMultipartUploads,
+            |c| ops::list_multipart_uploads::run(c, &input),
+        )))
     }
 
     #[inline(always)]
@@ -618,10 +616,18 @@ impl operations::Guest for Component {
         conn: wit::Connection,
         input: model::AbortMultipartUploadInput,
     ) -> Result<(), wit::Error> {
-        with_client(conn, Operation::AbortMultipartUpload, |c| {
+        or_empty(with_client(conn, Operation::AbortMultipartUpload, |c| {
             ops::abort_multipart_upload::run(c, &input)
-        })
-        .map_err(Into::into)
+        }));
+        Ok(())
+    }
+}
+
+/// The placeholder of a JSON call's output, for [`or_empty`]'s purpose.
+fn no_output() -> wit_json::InvokeOutput {
+    wit_json::InvokeOutput {
+        json: String::new(),
+        body: None,
     }
 }
 
@@ -633,13 +639,10 @@ impl wit_json::Guest for Component {
         input: String,
         body: Option<Vec<u8>>,
     ) -> Result<wit_json::InvokeOutput, wit::Error> {
-        Ok(json_call(
-            conn,
-            HostTransport::default(),
-            &operation,
-            &input,
-            body,
-        )?)
+        Ok(
+            json_call(conn, HostTransport::default(), &operation, &input, body)
+                .unwrap_or_else(|Deferred| no_output()),
+        )
     }
 
     fn operations() -> Vec<wit_json::OperationName> {
@@ -660,8 +663,11 @@ impl wit_json::Guest for Component {
 
     #[inline(always)]
     fn policy(operations: Vec<String>, bucket: Option<String>) -> Result<String, wit::Error> {
-        let document = crate::policy::document(&operations, bucket.as_deref()).map_err(defer)?;
-        Ok(crate::encode::to_json(&document))
+        Ok(or_empty(
+            crate::policy::document(&operations, bucket.as_deref())
+                .map(|document| crate::encode::to_json(&document))
+                .map_err(defer),
+        ))
     }
 
     #[inline(always)]
@@ -672,13 +678,10 @@ impl wit_json::Guest for Component {
         source: Option<&wit_bodies::BodySource>,
         sink: Option<&wit_bodies::BodySink>,
     ) -> Result<wit_json::InvokeOutput, wit::Error> {
-        Ok(json_call(
-            conn,
-            HostTransport { source, sink },
-            &operation,
-            &input,
-            None,
-        )?)
+        Ok(
+            json_call(conn, HostTransport { source, sink }, &operation, &input, None)
+                .unwrap_or_else(|Deferred| no_output()),
+        )
     }
 }
 

@@ -242,7 +242,7 @@ pub struct GetObjectInput {
 }
 
 /// Output of Get Object.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GetObjectOutput {
     /// The bytes.
     pub body: Vec<u8>,
@@ -283,7 +283,7 @@ pub struct SignedUrlInput {
 }
 
 /// A presigned URL.
-#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
 #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignedUrl {
@@ -351,7 +351,7 @@ pub struct PutObjectFileInput {
 }
 
 /// Output of the put operations.
-#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
 #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PutObjectOutput {
@@ -472,7 +472,7 @@ pub struct PutObjectAclInput {
 }
 
 /// Output of Delete Object.
-#[derive(Clone, Debug, PartialEq, Eq, Encode)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode)]
 #[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteObjectOutput {
