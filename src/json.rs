@@ -143,14 +143,15 @@ fn append_field(object: &mut String, name: &str, value: &str) -> Result<(), Erro
 pub(crate) fn run_op<O: Op>(call: &mut Invocation<'_, '_>, input: &Value) -> Result<String, Error> {
     check_bodies(O::NAME, O::BODIES, call)?;
     let input: O::Input = decode(input)?;
-    Ok(written(O::run(call, input)?))
+    written(O::run(call, input))
 }
 
 /// `output` as JSON text, then dropped: not inlined, so that each output's
-/// drop is not written out again in the JSON face's dispatch.
+/// drop, and the match on its result, is not written out again in the JSON
+/// face's dispatch.
 #[inline(never)]
-fn written<T: crate::encode::Output>(output: T) -> String {
-    to_json(&output)
+fn written<T: crate::encode::Output>(output: Result<T, Error>) -> Result<String, Error> {
+    output.map(|output| to_json(&output))
 }
 
 /// Refuses the bodies a call brings that `operation` (which takes those of
