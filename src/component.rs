@@ -85,10 +85,13 @@ mod bindings {
     /// writes each export's lowering of `error` out in full (some 3 KB, with
     /// its service, transport and upload cases); the exports hand back a
     /// placeholder instead (see [`super::Deferred`]), whose lowering is a
-    /// few stores, and the error is lowered once for all of them.
+    /// few stores, and the error is lowered once for all of them. In the
+    /// same way each post-return of a `result` ([`result`]) frees an `err`
+    /// through one function for all of them; those of `operations` and
+    /// `describe`, which return no `result`, free as they are ([`plain`]).
     macro_rules! exports {
         ($interface:ident $wit:literal $lower:ident {
-            $( $name:literal => $export:ident, $post_return:ident ( $($arg:ident : $ty:ty),* ); )*
+            $( $name:literal => $export:ident, $post_return:ident ( $($arg:ident : $ty:ty),* ) $free:ident; )*
         }) => {$(
             const _: () = {
                 #[unsafe(export_name = concat!("s3-connector:s3/", $wit, "@0.1.0#", $name))]
@@ -98,20 +101,57 @@ mod bindings {
 
                 #[unsafe(export_name = concat!("cabi_post_s3-connector:s3/", $wit, "@0.1.0#", $name))]
                 unsafe extern "C" fn post_return(ret: *mut u8) {
-                    unsafe { $interface::$post_return::<Component>(ret) }
+                    unsafe { $free(ret, $interface::$post_return::<Component>) }
                 }
             };
         )*};
     }
 
+    /// Frees the result at `ret` of an export that returns no `result`.
+    ///
+    /// # Safety
+    /// `ret` is where that export's result was lowered.
+    #[inline(always)]
+    unsafe fn plain(ret: *mut u8, free: unsafe fn(*mut u8)) {
+        unsafe { free(ret) }
+    }
+
+    /// Frees the `result<T, error>` at `ret`: an `err` by [`free_error`],
+    /// shared by every export, and an `ok` by the export's own post-return,
+    /// which, inlined here where its case is known, keeps no copy of the
+    /// freeing of `error` (wit-bindgen writes one into every post-return).
+    ///
+    /// # Safety
+    /// `ret` is where that export's result was lowered.
+    #[inline(always)]
+    unsafe fn result(ret: *mut u8, free: unsafe fn(*mut u8)) {
+        // The case byte of `result`: 0 for `ok`.
+        if unsafe { *ret } == 0 {
+            unsafe { free(ret) }
+        } else {
+            unsafe { free_error(ret) }
+        }
+    }
+
+    /// Frees the `err` of a `result<T, error>` at `ret`, whatever `T`:
+    /// `error` is at the same offset in every one (see [`lower_error`]),
+    /// so `list-buckets`' post-return frees it for all.
+    ///
+    /// # Safety
+    /// `ret` holds a lowered `err`.
+    #[inline(never)]
+    unsafe fn free_error(ret: *mut u8) {
+        unsafe { operations::__post_return_list_buckets::<Component>(ret) }
+    }
+
     exports! { json "json" lower_error {
-        "invoke" => _export_invoke_cabi, __post_return_invoke(a0: *mut u8);
-        "operations" => _export_operations_cabi, __post_return_operations();
-        "describe" => _export_describe_cabi, __post_return_describe();
+        "invoke" => _export_invoke_cabi, __post_return_invoke(a0: *mut u8) result;
+        "operations" => _export_operations_cabi, __post_return_operations() plain;
+        "describe" => _export_describe_cabi, __post_return_describe() plain;
         "policy" => _export_policy_cabi, __post_return_policy(
             a0: *mut u8, a1: usize, a2: i32, a3: *mut u8, a4: usize
-        );
-        "invoke-streamed" => _export_invoke_streamed_cabi, __post_return_invoke_streamed(a0: *mut u8);
+        ) result;
+        "invoke-streamed" => _export_invoke_streamed_cabi, __post_return_invoke_streamed(a0: *mut u8) result;
     }}
 
     exports! { operations "operations" lower_error {
@@ -119,31 +159,31 @@ mod bindings {
             a0: *mut u8, a1: usize, a2: *mut u8, a3: usize, a4: i32, a5: *mut u8, a6: usize,
             a7: i32, a8: *mut u8, a9: usize, a10: i32, a11: *mut u8, a12: usize, a13: i32,
             a14: i32, a15: i64
-        );
+        ) result;
         "list-buckets-ddl" => _export_list_buckets_ddl_cabi, __post_return_list_buckets_ddl(
             a0: *mut u8, a1: usize, a2: *mut u8, a3: usize, a4: i32, a5: *mut u8, a6: usize,
             a7: i32, a8: *mut u8, a9: usize, a10: i32, a11: *mut u8, a12: usize, a13: i32,
             a14: i32, a15: i64
-        );
-        "list-objects" => _export_list_objects_cabi, __post_return_list_objects(a0: *mut u8);
-        "get-object" => _export_get_object_cabi, __post_return_get_object(a0: *mut u8);
+        ) result;
+        "list-objects" => _export_list_objects_cabi, __post_return_list_objects(a0: *mut u8) result;
+        "get-object" => _export_get_object_cabi, __post_return_get_object(a0: *mut u8) result;
         "get-object-signed-url" => _export_get_object_signed_url_cabi,
-            __post_return_get_object_signed_url(a0: *mut u8);
+            __post_return_get_object_signed_url(a0: *mut u8) result;
         "get-bucket-location" => _export_get_bucket_location_cabi,
-            __post_return_get_bucket_location(a0: *mut u8);
-        "head-object" => _export_head_object_cabi, __post_return_head_object(a0: *mut u8);
-        "put-object-text" => _export_put_object_text_cabi, __post_return_put_object_text(a0: *mut u8);
-        "put-object-file" => _export_put_object_file_cabi, __post_return_put_object_file(a0: *mut u8);
-        "put-object-acl" => _export_put_object_acl_cabi, __post_return_put_object_acl(a0: *mut u8);
-        "delete-object" => _export_delete_object_cabi, __post_return_delete_object(a0: *mut u8);
-        "delete-objects" => _export_delete_objects_cabi, __post_return_delete_objects(a0: *mut u8);
-        "get-object-to" => _export_get_object_to_cabi, __post_return_get_object_to(a0: *mut u8);
+            __post_return_get_bucket_location(a0: *mut u8) result;
+        "head-object" => _export_head_object_cabi, __post_return_head_object(a0: *mut u8) result;
+        "put-object-text" => _export_put_object_text_cabi, __post_return_put_object_text(a0: *mut u8) result;
+        "put-object-file" => _export_put_object_file_cabi, __post_return_put_object_file(a0: *mut u8) result;
+        "put-object-acl" => _export_put_object_acl_cabi, __post_return_put_object_acl(a0: *mut u8) result;
+        "delete-object" => _export_delete_object_cabi, __post_return_delete_object(a0: *mut u8) result;
+        "delete-objects" => _export_delete_objects_cabi, __post_return_delete_objects(a0: *mut u8) result;
+        "get-object-to" => _export_get_object_to_cabi, __post_return_get_object_to(a0: *mut u8) result;
         "put-object-stream" => _export_put_object_stream_cabi,
-            __post_return_put_object_stream(a0: *mut u8);
+            __post_return_put_object_stream(a0: *mut u8) result;
         "list-multipart-uploads" => _export_list_multipart_uploads_cabi,
-            __post_return_list_multipart_uploads(a0: *mut u8);
+            __post_return_list_multipart_uploads(a0: *mut u8) result;
         "abort-multipart-upload" => _export_abort_multipart_upload_cabi,
-            __post_return_abort_multipart_upload(a0: *mut u8);
+            __post_return_abort_multipart_upload(a0: *mut u8) result;
     }}
 
     /// Lowers the error [`super::defer`] set aside, if any, and returns
