@@ -1,7 +1,7 @@
 //! Size budgets: CI fails when an artifact grows past its budget.
 //!
 //! The target is a 200 KB connector with every operation in it. It is
-//! 504 KB today: 27 operations, their WIT glue and JSON face, and the
+//! 498 KB today: 27 operations, their WIT glue and JSON face, and the
 //! manifest (deflated, 10 KB). It was 1,119 KB at the start of this round
 //! of cuts: dates are now read and written by hand rather than by `time`'s
 //! format machinery (-71 KB), the manifest ships deflated (-40 KB), the
@@ -63,7 +63,8 @@
 //! and `error` is lowered once for both interfaces, every export returning
 //! an empty output in place of an error (-7.9 KB); and the JSON face's
 //! dispatch no longer matches each operation's result in its own arm
-//! (-0.9 KB).
+//! (-0.9 KB); and every post-return frees an `err` through one function
+//! rather than its own copy (-5.5 KB).
 //! `make bench-size` shows what makes up the rest. Until it reaches its target,
 //! each budget is today's size and a little room, so that nothing grows it
 //! unnoticed: lower them with every cut, and raise them only with an
@@ -78,13 +79,13 @@ use std::path::{Path, PathBuf};
 mod common;
 
 /// The most bytes the connector may have.
-const CONNECTOR_BUDGET: u64 = 512_000;
+const CONNECTOR_BUDGET: u64 = 506_000;
 
 /// The most bytes the standard-WASI build may have.
-const WASI_BUDGET: u64 = 664_000;
+const WASI_BUDGET: u64 = 658_000;
 
 /// The most bytes the HTTP artifact may have.
-const HTTP_BUDGET: u64 = 849_000;
+const HTTP_BUDGET: u64 = 843_000;
 
 /// The target the connector's budget is to come down to.
 const TARGET_BYTES: u64 = 200_000;
