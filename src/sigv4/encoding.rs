@@ -71,10 +71,17 @@ pub fn canonical_query_from<'a, I>(query: I) -> String
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    let mut pairs: Vec<Pair<'a>> = query
-        .into_iter()
-        .map(|(name, value)| (encode_query_cow(name), encode_query_cow(value)))
-        .collect();
+    canonical_query_of(
+        query
+            .into_iter()
+            .map(|(name, value)| (encode_query_cow(name), encode_query_cow(value)))
+            .collect(),
+    )
+}
+
+/// The canonical query string of encoded pairs: not generic, so that it is
+/// built once however the pairs were given.
+fn canonical_query_of(mut pairs: Vec<Pair<'_>>) -> String {
     // Sorted by name, then by value for a repeated name
     // (`get-vanilla-query-order-key`), comparing the encoded bytes. The pair
     // is compared, not `name=value`: `Param` sorts before `Param-3`.
