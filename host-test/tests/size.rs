@@ -65,7 +65,8 @@
 //! dispatch no longer matches each operation's result in its own arm
 //! (-0.9 KB); and every post-return frees an `err` through one function
 //! rather than its own copy (-5.5 KB); SigV4's canonical query is built
-//! by one non-generic function (-0.4 KB).
+//! by one non-generic function (-0.4 KB); then 498,454 bytes with one
+//! sort (`src/sort.rs`) for SigV4 and the lists of names alike (+0.4 KB).
 //! `make bench-size` shows what makes up the rest. Until it reaches its target,
 //! each budget is today's size and a little room, so that nothing grows it
 //! unnoticed: lower them with every cut, and raise them only with an

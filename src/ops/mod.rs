@@ -131,37 +131,10 @@ pub fn versioned(request: &OpRequest, plain: &'static str, versioned: &'static s
     }
 }
 
-/// Sorts `names` (bucket names, permissions) byte-wise, as `sort_unstable`
-/// would (equal names are alike, so stability does not matter), with a
-/// heapsort: O(n log n) whatever the order a server sends, and about 3 KB
-/// smaller in the component than the standard library's sort instantiated
-/// for `&str`, which the component would carry for these few lists only.
+/// Sorts `names` (bucket names, permissions) byte-wise, with the
+/// connector's one sort ([`crate::sort::sort_by`]).
 pub fn sort_names(names: &mut [&str]) {
-    /// Moves `names[root]` down the max-heap `names[..end]` to its place.
-    fn sift_down(names: &mut [&str], mut root: usize, end: usize) {
-        loop {
-            let mut child = 2 * root + 1;
-            if child >= end {
-                return;
-            }
-            if child + 1 < end && names[child] < names[child + 1] {
-                child += 1;
-            }
-            if names[root] >= names[child] {
-                return;
-            }
-            names.swap(root, child);
-            root = child;
-        }
-    }
-    let len = names.len();
-    for root in (0..len / 2).rev() {
-        sift_down(names, root, len);
-    }
-    for end in (1..len).rev() {
-        names.swap(0, end);
-        sift_down(names, 0, end);
-    }
+    crate::sort::sort_by(names, |a, b| a.cmp(b));
 }
 
 /// Declares the operations, one line each (`module::Type,` where `Type`

@@ -101,66 +101,12 @@ pub(crate) type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
 /// How [`sort_pairs`] orders two pairs.
 pub(crate) type Order = fn(&Pair<'_>, &Pair<'_>) -> Ordering;
 
-/// The length of the runs [`sort_pairs`] sorts by insertion before merging
-/// them: a request's headers and query parameters are fewer than this.
-const RUN: usize = 16;
-
-/// Sorts `pairs` stably by `order`. Headers (by name) and query parameters
-/// (by name, then value) share one sort: through a function pointer it is
-/// built once into the component, where each closure would build its own.
-///
-/// Runs of [`RUN`] are sorted by insertion, then merged bottom up, each
-/// merge moving its left half out to a scratch vector (`O(n log n)` for
-/// the long queries a caller may sign). The standard library's stable
-/// sort, which this replaces, is 4 KB of the component: more than all of
-/// SigV4's canonical request besides.
+/// Sorts `pairs` stably by `order` ([`crate::sort::sort_by`]). Headers
+/// (by name) and query parameters (by name, then value) share one sort:
+/// through a function pointer it is built once into the component, where
+/// each closure would build its own.
 pub(crate) fn sort_pairs(pairs: &mut [Pair<'_>], order: Order) {
-    for run in pairs.chunks_mut(RUN) {
-        for end in 1..run.len() {
-            let mut at = end;
-            while at > 0 && order(&run[at - 1], &run[at]) == Ordering::Greater {
-                run.swap(at - 1, at);
-                at -= 1;
-            }
-        }
-    }
-    let mut scratch = Vec::new();
-    let mut width = RUN;
-    while width < pairs.len() {
-        let mut start = 0;
-        while pairs.len() - start > width {
-            let end = pairs.len().min(start + 2 * width);
-            merge(&mut pairs[start..end], width, &mut scratch, order);
-            start = end;
-        }
-        width *= 2;
-    }
-}
-
-/// Merges the sorted halves `run[..middle]` and `run[middle..]` of `run`
-/// in place, stably: the left half is moved out to `scratch`, then either
-/// half's next pair goes to the front, the right's only when it orders
-/// strictly before the left's. Once the left half is spent, what is left of
-/// the right is already where it belongs.
-fn merge<'a>(run: &mut [Pair<'a>], middle: usize, scratch: &mut Vec<Pair<'a>>, order: Order) {
-    if order(&run[middle - 1], &run[middle]) != Ordering::Greater {
-        return;
-    }
-    scratch.clear();
-    scratch.extend(run[..middle].iter_mut().map(std::mem::take));
-    let (mut left, mut right) = (0, middle);
-    for at in 0..run.len() {
-        let Some(next) = scratch.get_mut(left) else {
-            break;
-        };
-        run[at] = if right < run.len() && order(&run[right], next) == Ordering::Less {
-            right += 1;
-            std::mem::take(&mut run[right - 1])
-        } else {
-            left += 1;
-            std::mem::take(next)
-        };
-    }
+    crate::sort::sort_by(pairs, order);
 }
 
 /// `name` in lower case, borrowed when it already is (the usual case: the
@@ -263,44 +209,6 @@ mod tests {
         list.iter()
             .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
             .collect()
-    }
-
-    /// `sort_pairs` orders as the standard library's stable sort does, on
-    /// lengths around its runs and merges, with many equal keys (whose
-    /// original order the values record) and with the pairs in any order.
-    #[test]
-    fn pairs_sort_stably_as_the_standard_sort_does() {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let by_name: Order = |a, b| a.0.cmp(&b.0);
-        let by_pair: Order = |a, b| a.cmp(b);
-        for len in (0..=70).chain([127, 128, 129, 255, 256, 257, 1000]) {
-            for keys in [1, 3, 40, 1000] {
-                for shape in 0..3 {
-                    let given: Vec<Pair<'_>> = (0..len)
-                        .map(|i| {
-                            let key = match shape {
-                                0 => next() % keys,
-                                1 => (i as u64) % keys,
-                                _ => (len - i) as u64 % keys,
-                            };
-                            (Cow::Owned(format!("k{key:04}")), Cow::Owned(format!("{i}")))
-                        })
-                        .collect();
-                    for order in [by_name, by_pair] {
-                        let (mut sorted, mut expected) = (given.clone(), given.clone());
-                        expected.sort_by(order);
-                        sort_pairs(&mut sorted, order);
-                        assert_eq!(sorted, expected, "{len} pairs, {keys} keys, shape {shape}");
-                    }
-                }
-            }
-        }
     }
 
     #[test]
