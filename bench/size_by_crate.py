@@ -7,7 +7,7 @@ belongs to, from `twiggy top -a --format json` of a build that keeps names
 
 A function's crate is the first path segment of its demangled name
 (`serde_json::de::...` is serde_json; `<quick_xml::... as ...>` is
-quick_xml); generic code instantiated for another crate's types counts for
+quick_xml; a crate's disambiguator, `core[6d9e...]::`, is dropped); generic code instantiated for another crate's types counts for
 the crate that defines it. Data segments are `(data)`, the exported WIT
 functions' glue `(exports: wit-bindgen glue)`, unnamed items `(other)`;
 debug sections and the name section (absent from the shipped build) are
@@ -20,6 +20,8 @@ import sys
 from collections import Counter
 
 PATH = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)::")
+# v0 mangling names a crate with its hash: `core[6d9e98711c484d2e]::fmt`.
+DISAMBIGUATOR = re.compile(r"\[[0-9a-f]+\]")
 
 
 def crate_of(name: str) -> str | None:
@@ -32,7 +34,7 @@ def crate_of(name: str) -> str | None:
         return "(exports: wit-bindgen glue)"
     if name.startswith("dlmalloc"):
         return "dlmalloc"
-    match = PATH.search(name)
+    match = PATH.search(DISAMBIGUATOR.sub("", name))
     if not match:
         return "(other)"
     crate = match.group(1)

@@ -36,7 +36,9 @@ pub enum HostError {
     Trap {
         /// Wasmtime's description of the trap.
         message: String,
-        /// What the component wrote to stderr (a panic message), if anything.
+        /// What the component wrote to stderr, if anything. The project's
+        /// builds print nothing on a panic (they trap at once); a build of
+        /// the connector with a panic handler prints its message here.
         stderr: String,
     },
     /// An earlier call trapped; the instance cannot be used any more.

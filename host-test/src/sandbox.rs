@@ -11,7 +11,8 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder};
 
-/// How much of the component's stderr (a panic message) is kept.
+/// How much of the component's stderr (a debug build's panic message, say)
+/// is kept.
 pub const STDERR_CAPACITY: usize = 64 * 1024;
 
 /// A wall clock stopped at one instant, for reproducible signatures.
