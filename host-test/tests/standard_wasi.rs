@@ -349,6 +349,35 @@ fn artifact_imports_only_standard_wasi_and_exports_the_connector() {
     );
 }
 
+/// Of WASI, the connector imports the clocks, a random seed (the hash keys
+/// of its maps) and `poll` (which the clocks' pollables need): no stdio, no
+/// environment, no `exit`. Its builds trap on a panic rather than print it,
+/// so nothing in it writes to stderr; a `println!` or an `env::var` added
+/// to it would bring their interfaces back, and this fails.
+#[test]
+fn connector_imports_of_wasi_only_clocks_poll_and_a_random_seed() {
+    let connector = Component::from_file(engine(), wasm_path()).unwrap();
+    let mut wasi: Vec<String> = connector
+        .component_type()
+        .imports(engine())
+        .filter_map(|(name, _)| {
+            name.strip_prefix("wasi:")
+                .map(|rest| rest.split('@').next().unwrap_or(rest).to_owned())
+        })
+        .collect();
+    wasi.sort();
+    assert_eq!(
+        wasi,
+        [
+            "clocks/monotonic-clock",
+            "clocks/wall-clock",
+            "io/poll",
+            "random/insecure-seed"
+        ],
+        "the connector's WASI imports"
+    );
+}
+
 #[test]
 fn objects_are_written_read_listed_and_deleted_over_wasi_http() {
     let local = Local::new();
