@@ -179,7 +179,8 @@ bench-size: build
 MICRO_TARGET := $(abspath target/micro)
 bench-micro: moto binaryen
 	rustup target add wasm32-wasip2 >/dev/null
-	cd bench/micro && CARGO_TARGET_DIR=$(MICRO_TARGET) $(CARGO) build -p s3-connector-bench-component \
+	rustup component add rust-src >/dev/null
+	cd bench/micro && CARGO_TARGET_DIR=$(MICRO_TARGET) $(COMPONENT_CARGO) build -p s3-connector-bench-component \
 		--profile component --target wasm32-wasip2
 	WASM_OPT=$(WASM_OPT) $(COMPOSE) --optimize $(MICRO_TARGET)/wasm32-wasip2/component/s3_connector_bench_component.wasm
 	cd bench/micro && CARGO_TARGET_DIR=$(MICRO_TARGET) $(CARGO) build -p s3-connector-bench-runner --release
