@@ -1,4 +1,4 @@
-//! The component's memory allocator: size classes in front of the system
+//! The component's memory allocator: size classes in front of rlsf's TLSF
 //! allocator.
 //!
 //! A call allocates and frees some fifty small strings and vectors (the
@@ -7,18 +7,31 @@
 //! cost about 300 instructions once wasmtime has compiled them (`malloc`
 //! 200 of them, `free` 90: its bins do work that a short-lived string does
 //! not need); here about 130, most of it the two calls' own entry and exit
-//! (`make bench-instructions`: 10k fewer per HEAD). Here a request of at most [`LARGEST`] bytes aligned to at most
-//! [`ALIGN`] is rounded up to a power of two (a size class) and served from
-//! that class's free list, a singly linked list threaded through the free
-//! blocks themselves: allocating pops, freeing pushes. An empty list is
-//! refilled one block at a time from a chunk of [`CHUNK`] bytes taken from
-//! [`System`]. Larger and over-aligned requests go to [`System`] as before.
+//! (`make bench-instructions`: 10k fewer per HEAD). Here a request of at
+//! most [`LARGEST`] bytes aligned to at most [`ALIGN`] is rounded up to a
+//! power of two (a size class) and served from that class's free list, a
+//! singly linked list threaded through the free blocks themselves:
+//! allocating pops, freeing pushes. An empty list is refilled one block at
+//! a time from a chunk of [`CHUNK`] bytes taken from the backing
+//! allocator. Larger and over-aligned requests go to the backing allocator
+//! itself.
+//!
+//! The backing allocator is, in the component, the `rlsf` crate's
+//! `GlobalTlsf`: a two-level segregated fit allocator (constant-time
+//! allocation and free, adjacent free blocks merged, a block grown in
+//! place when the memory after it is free) over pages it takes with
+//! `memory.grow`. Its code is 1.3 KB, where wasi-libc's dlmalloc, which
+//! served before, was 9.5 KB; with it no code of the component calls
+//! `malloc`, and dlmalloc is no longer linked. Natively (the tests) it is
+//! the system allocator.
 //!
 //! Memory is never given back: a block freed goes to its class's list, not
-//! to [`System`], and a chunk is never freed. An instance is short-lived
-//! and its working set small, so the high-water mark of its small blocks
-//! (plus at most one partly carved chunk and what is left over at the end
-//! of each exhausted chunk, under [`LARGEST`] bytes each) is what it keeps.
+//! to the backing allocator, and a chunk is never freed. An instance is
+//! short-lived and its working set small, so the high-water mark of its
+//! small blocks (plus at most one partly carved chunk and what is left over
+//! at the end of each exhausted chunk, under [`LARGEST`] bytes each) is
+//! what it keeps. (Linear memory never shrinks either: what the backing
+//! allocator frees is reused, not returned to the host.)
 //!
 //! The allocator is a plain type, [`Heap`], tested natively; only the
 //! `#[global_allocator]` static is the component's (wasm32, the `heap`
@@ -26,13 +39,22 @@
 //! on too, so that the signing it times, the connector's and rusty-s3's
 //! alike, allocates as the component does.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
+/// Where chunks and large blocks come from: in the component, rlsf's TLSF
+/// allocator over pages taken with `memory.grow` (see the module docs).
+#[cfg(all(target_arch = "wasm32", feature = "heap"))]
+static BACKING: rlsf::GlobalTlsf = rlsf::GlobalTlsf::new();
+
+/// Where chunks and large blocks come from: natively, the system allocator.
+#[cfg(not(all(target_arch = "wasm32", feature = "heap")))]
+static BACKING: std::alloc::System = std::alloc::System;
 use std::cell::Cell;
 use std::ptr;
 
 /// The alignment every class block has, and the largest alignment a
 /// request may ask for and still be served from a class (Rust's scalars
-/// need at most 16; beyond that is rare enough for [`System`]).
+/// need at most 16; beyond that is rare enough for the backing allocator).
 pub const ALIGN: usize = 16;
 
 /// The smallest class: `ALIGN`, so that every class size is a multiple of
@@ -42,20 +64,20 @@ const SMALLEST: usize = ALIGN;
 
 /// The largest request served from a class: a 1 KiB object's body and the
 /// request around it fit; anything larger is rare per call and goes to
-/// [`System`].
+/// the backing allocator.
 pub const LARGEST: usize = 4096;
 
 /// How many classes: `SMALLEST`, twice that, and so on up to `LARGEST`.
 const CLASSES: usize = (LARGEST / SMALLEST).trailing_zeros() as usize + 1;
 
-/// The bytes taken from [`System`] at a time to carve new blocks from:
-/// eight of the largest, so that the tail wasted when a chunk cannot fit
+/// The bytes taken from the backing allocator at a time to carve new blocks
+/// from: eight of the largest, so that the tail wasted when a chunk cannot fit
 /// the next block is a small share of it.
 pub const CHUNK: usize = 32 * 1024;
 
-/// A size-class allocator over [`System`] for one thread (see the module
-/// docs). Its state is in [`Cell`]s: it is `Sync` only where there are no
-/// threads, the single-threaded wasm32 targets.
+/// A size-class allocator over the backing allocator for one thread (see the
+/// module docs). Its state is in [`Cell`]s: it is `Sync` only where there are
+/// no threads, the single-threaded wasm32 targets.
 pub struct Heap {
     /// The first free block of each class (null when empty); each free
     /// block holds the address of the next in its first bytes.
@@ -92,7 +114,7 @@ impl Heap {
 
     /// Takes a block of class `class` (an index that [`class_of`] gave):
     /// the head of its list, else a new one from the chunk. Null when
-    /// [`System`] has no memory for a new chunk.
+    /// the backing allocator has no memory for a new chunk.
     #[inline]
     fn take(&self, class: usize) -> *mut u8 {
         let Some(head) = self.free.get(class) else {
@@ -124,14 +146,14 @@ impl Heap {
 
     /// A new block of `size` bytes (a class size) from the current chunk,
     /// or from a new one when it has too few bytes left (the rest of the
-    /// old one is abandoned). Null when [`System`] has no memory.
+    /// old one is abandoned). Null when the backing allocator has no memory.
     #[cold]
     #[inline(never)]
     fn carve(&self, size: usize) -> *mut u8 {
         if self.left.get() < size {
             // SAFETY: `CHUNK` is non-zero and `ALIGN` a power of two that
             // does not overflow it: the layout is valid.
-            let chunk = unsafe { System.alloc(Layout::from_size_align_unchecked(CHUNK, ALIGN)) };
+            let chunk = unsafe { BACKING.alloc(Layout::from_size_align_unchecked(CHUNK, ALIGN)) };
             if chunk.is_null() {
                 return chunk;
             }
@@ -153,10 +175,10 @@ impl Default for Heap {
 }
 
 /// The class of a request of `size` bytes aligned to `align`: the index
-/// of the smallest class size that holds it, or `None` for [`System`]'s
-/// requests (larger than [`LARGEST`] or aligned to more than [`ALIGN`]).
-/// A block is freed with the layout it was allocated with, so it goes back
-/// to the class it came from.
+/// of the smallest class size that holds it, or `None` for the backing
+/// allocator's requests (larger than [`LARGEST`] or aligned to more than
+/// [`ALIGN`]). A block is freed with the layout it was allocated with, so it
+/// goes back to the class it came from.
 #[inline]
 fn class_of(size: usize, align: usize) -> Option<usize> {
     if size > LARGEST || align > ALIGN {
@@ -170,10 +192,10 @@ fn class_of(size: usize, align: usize) -> Option<usize> {
 }
 
 // SAFETY: every block handed out is `ALIGN`-aligned and at least its
-// layout's size (its class size is), or comes from `System` with the
-// layout itself; a block is in at most one place at a time (handed out,
-// on one list, or in `System`'s hands), so live blocks never overlap; and
-// the layout a block is freed or reallocated with names the class it was
+// layout's size (its class size is), or comes from the backing allocator with
+// the layout itself; a block is in at most one place at a time (handed out, on
+// one list, or in the backing allocator's hands), so live blocks never overlap;
+// and the layout a block is freed or reallocated with names the class it was
 // taken from, which is how it goes back to the right place.
 unsafe impl GlobalAlloc for Heap {
     // `alloc`, `dealloc` and `realloc` are inlined into the entry points
@@ -187,7 +209,7 @@ unsafe impl GlobalAlloc for Heap {
         match class_of(layout.size(), layout.align()) {
             Some(class) => self.take(class),
             // SAFETY: the caller's layout, as `GlobalAlloc::alloc` requires.
-            None => unsafe { System.alloc(layout) },
+            None => unsafe { BACKING.alloc(layout) },
         }
     }
 
@@ -196,15 +218,14 @@ unsafe impl GlobalAlloc for Heap {
         match class_of(layout.size(), layout.align()) {
             Some(class) => self.give(class, ptr),
             // SAFETY: a block of this layout not served from a class came
-            // from `System` with this layout.
-            None => unsafe { System.dealloc(ptr, layout) },
+            // from the backing allocator with this layout.
+            None => unsafe { BACKING.dealloc(ptr, layout) },
         }
     }
 
     // `alloc_zeroed` is the trait's own: `alloc`, then the whole size
-    // zeroed, which a recycled block needs. For `System`'s sizes that is
-    // what dlmalloc's `calloc` did as well (it clears every chunk that it
-    // did not map fresh, and wasm32 has no mapping).
+    // zeroed, which a recycled block needs, whether from a class or from
+    // the backing allocator.
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let old = class_of(layout.size(), layout.align());
@@ -215,8 +236,9 @@ unsafe impl GlobalAlloc for Heap {
         }
         if old.is_none() && new.is_none() {
             // SAFETY: the caller's arguments, as `GlobalAlloc::realloc`
-            // requires; the block came from `System` with `layout`.
-            return unsafe { System.realloc(ptr, layout, new_size) };
+            // requires; the block came from the backing allocator with
+            // `layout`.
+            return unsafe { BACKING.realloc(ptr, layout, new_size) };
         }
         // SAFETY: `GlobalAlloc::realloc` requires `new_size`, rounded up
         // to `layout.align()`, not to overflow `isize`: a valid layout.
@@ -354,7 +376,8 @@ mod tests {
         let heap = Heap::new();
         let mut block = filled(&heap, 10, 8, 9);
         let mut size = 10;
-        // Up through every class into `System`'s sizes, then down again.
+        // Up through every class into the backing allocator's sizes, then down
+        // again.
         let sizes = [20, 100, 1000, 4096, 4097, 100_000, 5000, 4000, 17, 16, 1];
         for new_size in sizes {
             let moved = unsafe { heap.realloc(block, layout(size, 8), new_size) };
@@ -432,7 +455,8 @@ mod tests {
                 1 => 1 + rng.below(16),
                 _ => 1 + rng.below(LARGEST + 64),
             };
-            // Now and then over-aligned (32 to 128), which `System` serves.
+            // Now and then over-aligned (32 to 128), which the backing
+            // allocator serves.
             let shifts = if rng.below(20) == 0 { 8 } else { 5 };
             let align = 1 << rng.below(shifts);
             let size = size.next_multiple_of(align);
