@@ -40,6 +40,8 @@
 //! alike, allocates as the component does.
 
 use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
+use std::ptr;
 
 /// Where chunks and large blocks come from: in the component, rlsf's TLSF
 /// allocator over pages taken with `memory.grow` (see the module docs).
@@ -49,8 +51,6 @@ static BACKING: rlsf::GlobalTlsf = rlsf::GlobalTlsf::new();
 /// Where chunks and large blocks come from: natively, the system allocator.
 #[cfg(not(all(target_arch = "wasm32", feature = "heap")))]
 static BACKING: std::alloc::System = std::alloc::System;
-use std::cell::Cell;
-use std::ptr;
 
 /// The alignment every class block has, and the largest alignment a
 /// request may ask for and still be served from a class (Rust's scalars
