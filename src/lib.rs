@@ -31,4 +31,4 @@ pub mod validate;
 // The modules every request runs through, compiled as a crate of their own
 // (`src/wire.rs`) so that the component builds them for speed and the rest
 // for size; re-exported here under their own names.
-pub use s3_connector_wire::{ascii, base64, connection, date, error, heap, http, sigv4, sort, xml};
+pub use s3_connector_wire::{ascii, base64, connection, date, error, heap, http, sigv4, xml};

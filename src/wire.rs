@@ -3,9 +3,8 @@
 //! and response ([`http`]), SigV4 ([`sigv4`]), the XML reader ([`xml`]),
 //! the dates S3 and HTTP write ([`date`]: Head Object and Get Object read
 //! one per call), the JSON writer's primitives ([`json_text`]), Base64 for
-//! an upload's `Content-MD5` ([`base64`]), the errors
-//! ([`error`]), byte scans ([`ascii`]), the one sort ([`sort`]) and the
-//! component's allocator ([`heap`]).
+//! an upload's `Content-MD5` ([`base64`]), the errors ([`error`]), byte
+//! scans ([`ascii`]) and the component's allocator ([`heap`]).
 //!
 //! These files sit in `src/` beside the rest of the core, and the
 //! `s3-connector` crate re-exports each module under its own name
@@ -32,5 +31,4 @@ pub mod heap;
 pub mod http;
 pub mod json_text;
 pub mod sigv4;
-pub mod sort;
 pub mod xml;

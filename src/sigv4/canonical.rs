@@ -101,12 +101,11 @@ pub(crate) type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
 /// How [`sort_pairs`] orders two pairs.
 pub(crate) type Order = fn(&Pair<'_>, &Pair<'_>) -> Ordering;
 
-/// Sorts `pairs` stably by `order` ([`crate::sort::sort_by`]). Headers
-/// (by name) and query parameters (by name, then value) share one sort:
-/// through a function pointer it is built once into the component, where
-/// each closure would build its own.
+/// Sorts `pairs` stably by `order`. Headers (by name) and query parameters
+/// (by name, then value) share one sort: through a function pointer it is
+/// built once into the component, where each closure would build its own.
 pub(crate) fn sort_pairs(pairs: &mut [Pair<'_>], order: Order) {
-    crate::sort::sort_by(pairs, order);
+    pairs.sort_by(order);
 }
 
 /// `name` in lower case, borrowed when it already is (the usual case: the
