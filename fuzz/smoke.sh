@@ -27,7 +27,7 @@ cd "$here"
 unset CARGO_TARGET_DIR
 
 seconds="${FUZZ_SECONDS:-20}"
-all_targets="xml_error list_buckets list_objects bucket_location delete_objects object_metadata multipart json_invoke"
+all_targets="xml_error list_buckets list_objects bucket_location delete_objects object_metadata multipart json_invoke json_value"
 targets="${FUZZ_TARGETS:-$all_targets}"
 started=$SECONDS
 

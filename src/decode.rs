@@ -16,11 +16,11 @@
 
 use std::fmt;
 
+use crate::json_value::{Map, Value};
 #[cfg(test)]
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 #[cfg(test)]
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
 use crate::quote::Quoted;
 
@@ -144,7 +144,7 @@ fn unsigned(value: &Value, expected: &str) -> Result<u64, DecodeError> {
 /// an unknown field first, then the first of its fields in declaration
 /// order (serde's derive reports the first in the object's order).
 pub fn gather<'v>(
-    fields: &'v Map<String, Value>,
+    fields: &'v Map,
     keys: &[&[&str]],
     unknown: Option<&'static [&'static str]>,
     slots: &mut [Option<&'v Value>],
@@ -230,7 +230,7 @@ pub fn field<T: Decode>(name: &str, value: &Value) -> Result<T, DecodeError> {
 
 /// `value`'s fields, or the error of a struct (`expecting`: `struct Name`)
 /// given something else.
-pub fn object<'v>(value: &'v Value, expecting: &str) -> Result<&'v Map<String, Value>, DecodeError> {
+pub fn object<'v>(value: &'v Value, expecting: &str) -> Result<&'v Map, DecodeError> {
     match value {
         Value::Object(fields) => Ok(fields),
         other => Err(invalid_type(other, expecting)),
@@ -659,13 +659,13 @@ impl<'de> de::SeqAccess<'de> for Items<'de> {
 #[cfg(test)]
 /// An object's fields, each error marked with the field's name.
 struct Fields<'de> {
-    fields: serde_json::map::Iter<'de>,
+    fields: std::slice::Iter<'de, (String, Value)>,
     value: Option<(&'de str, &'de Value)>,
 }
 
 #[cfg(test)]
 impl<'de> Fields<'de> {
-    fn new(fields: &'de Map<String, Value>) -> Self {
+    fn new(fields: &'de Map) -> Self {
         Fields {
             fields: fields.iter(),
             value: None,
@@ -681,7 +681,7 @@ impl<'de> de::MapAccess<'de> for Fields<'de> {
         let Some((name, value)) = self.fields.next() else {
             return Ok(None);
         };
-        self.value = Some((name, value));
+        self.value = Some((name.as_str(), value));
         // An unknown field's error already names the field; its parents'
         // names come before it on the way up.
         seed.deserialize(de::value::BorrowedStrDeserializer::<DecodeError>::new(name))
@@ -704,18 +704,19 @@ impl<'de> de::MapAccess<'de> for Fields<'de> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     use super::*;
     use crate::model::{DeleteObjectsInput, GetObjectInput, ListObjectsInput, ObjectMetadata};
 
     /// Where `T::decode` and serde's derive differ on `value`, if they do.
-    pub(crate) fn differ<T>(value: &Value) -> Option<String>
+    pub(crate) fn differ<T>(json: &Value) -> Option<String>
     where
         T: Decode + for<'de> Deserialize<'de> + fmt::Debug + PartialEq,
     {
+        let value = &crate::json_value::Value::from(json);
         let (ours, serdes) = (T::decode(value), decode_with_serde::<T>(value));
-        (ours != serdes).then(|| format!("{value}: {ours:?} against serde's {serdes:?}"))
+        (ours != serdes).then(|| format!("{json}: {ours:?} against serde's {serdes:?}"))
     }
 
     #[test]
@@ -805,9 +806,10 @@ pub(crate) mod tests {
     }
 
     /// The product's error for `value`, which serde's derive must give too.
-    fn error<T: Decode + for<'de> Deserialize<'de> + fmt::Debug + PartialEq>(value: Value) -> DecodeError {
+    fn error<T: Decode + for<'de> Deserialize<'de> + fmt::Debug + PartialEq>(json: Value) -> DecodeError {
+        let value = crate::json_value::Value::from(&json);
         let ours = T::decode(&value);
-        assert_eq!(ours, decode_with_serde::<T>(&value), "{value}");
+        assert_eq!(ours, decode_with_serde::<T>(&value), "{json}");
         ours.unwrap_err()
     }
 
@@ -921,13 +923,13 @@ pub(crate) mod tests {
     fn values_decode_as_serde_json_would() {
         let value = json!({"bucket_name": "b", "prefix": null, "max_keys": 10, "fetch_all": true});
         assert_eq!(
-            ListObjectsInput::decode(&value).unwrap(),
+            ListObjectsInput::decode(&(&value).into()).unwrap(),
             serde_json::from_value::<ListObjectsInput>(value).unwrap()
         );
         let meta = json!({"content_length": 3, "metadata": {"a": "1", "b": "2"}, "content_type": null,
                           "etag": null, "last_modified": null, "version_id": null, "content_range": null,
                           "storage_class": null});
-        let decoded: ObjectMetadata = decode_with_serde(&meta).unwrap();
+        let decoded: ObjectMetadata = decode_with_serde(&meta.into()).unwrap();
         assert_eq!(
             decoded.metadata,
             [("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())]

@@ -9,7 +9,7 @@
 //! `object_keys[2].key`), so a caller can point at it.
 
 use crate::encode::to_json;
-use serde_json::{Map, Value};
+use crate::json_value::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::client::{Client, InstanceState};
@@ -204,7 +204,7 @@ fn parse_object(input: &str) -> Result<Value, Error> {
     if input.trim().is_empty() {
         return Ok(Value::Object(Map::new()));
     }
-    let value: Value = serde_json::from_str(input)
+    let value = crate::json_value::parse(input)
         .map_err(|e| Error::invalid_input("input", format!("is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(Error::invalid_input(
@@ -252,7 +252,7 @@ fn input_error(error: crate::decode::DecodeError) -> Error {
 mod tests {
     use super::*;
     use crate::client::fake::{example_time, local_connection, FakeTransport};
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     /// Calls `invoke` over `transport` with the local test connection.
     fn call(
@@ -459,7 +459,7 @@ mod tests {
 
     #[test]
     fn blank_input_is_an_empty_object() {
-        assert_eq!(parse_object("  ").unwrap(), json!({}));
+        assert_eq!(parse_object("  ").unwrap(), json!({}).into());
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod decode;
 pub mod encode;
 pub mod inflate;
 pub mod json;
+pub mod json_value;
 pub mod manifest;
 pub mod model;
 pub mod ops;

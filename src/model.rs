@@ -582,6 +582,7 @@ pub struct DeleteResult {
 /// Decodes and encodes a list of name/value pairs as a JSON object, keeping
 /// order. (serde's `serialize` and `deserialize` are the tests' reference.)
 pub mod pairs_as_object {
+    use crate::json_value::Value;
     #[cfg(test)]
     use serde::de::{MapAccess, Visitor};
     #[cfg(any(test, feature = "schema"))]
@@ -590,7 +591,6 @@ pub mod pairs_as_object {
     use serde::Deserializer;
     #[cfg(any(test, feature = "schema"))]
     use serde::Serializer;
-    use serde_json::Value;
 
     use crate::decode::DecodeError;
 
@@ -655,11 +655,11 @@ pub mod pairs_as_object {
 /// `null` is `None`, and `{}` is an empty list, which says "none" rather
 /// than "not given".
 pub mod optional_pairs_as_object {
+    use crate::json_value::Value;
     #[cfg(any(test, feature = "schema"))]
     use serde::Serializer;
     #[cfg(test)]
     use serde::{Deserialize, Deserializer};
-    use serde_json::Value;
 
     use crate::decode::DecodeError;
 

@@ -2,7 +2,7 @@
 //! from the `#[serde(...)]` attributes its types carry for their schemas.
 //!
 //! `#[derive(Decode)]` decodes an input (a struct of named fields, or an
-//! enum of unit variants named by strings) from a `serde_json::Value`, as
+//! enum of unit variants named by strings) from a `json_value::Value`, as
 //! serde's `Deserialize` derive would through the crate's path-keeping
 //! deserializer, with the same errors, but without its generic visitors:
 //! each field goes through one non-generic `Decode::decode` per field type,
@@ -170,7 +170,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     };
     Ok(quote! {
         impl #impl_generics crate::decode::Decode for #name #type_generics #where_clause {
-            fn decode(value: &::serde_json::Value) -> ::core::result::Result<Self, crate::decode::DecodeError> {
+            fn decode(value: &crate::json_value::Value) -> ::core::result::Result<Self, crate::decode::DecodeError> {
                 #body
             }
 
@@ -235,7 +235,7 @@ fn struct_body(name: &syn::Ident, attrs: &Attrs, fields: &syn::FieldsNamed) -> s
         const LISTED: &[&str] = &[#(#listed),*];
         const KEYS: &[&[&str]] = &[#(#keys),*];
         let fields = crate::decode::object(value, #expecting)?;
-        let mut slots: [::core::option::Option<&::serde_json::Value>; #count] = [::core::option::Option::None; #count];
+        let mut slots: [::core::option::Option<&crate::json_value::Value>; #count] = [::core::option::Option::None; #count];
         crate::decode::gather(fields, KEYS, #unknown, &mut slots)?;
         // Each field that fails takes its placeholder, and the first error
         // is returned once the whole input is built: one drop of the input

@@ -216,7 +216,7 @@ macro_rules! registry {
             pub(crate) fn run_json(
                 self,
                 call: &mut Invocation<'_, '_>,
-                input: &serde_json::Value,
+                input: &crate::json_value::Value,
             ) -> Result<String, Error> {
                 match self { $(Operation::$op => crate::json::run_op::<$module::$op>(call, input),)* }
             }
@@ -249,7 +249,7 @@ macro_rules! registry {
             pub(crate) fn decode_error(self, input: &serde_json::Value) -> Option<crate::decode::DecodeError> {
                 match self {
                     $(Operation::$op => {
-                        <<$module::$op as Op>::Input as crate::decode::Decode>::decode(input).err()
+                        <<$module::$op as Op>::Input as crate::decode::Decode>::decode(&input.into()).err()
                     })*
                 }
             }

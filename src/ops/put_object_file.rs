@@ -7,7 +7,7 @@
 
 #[cfg(test)]
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
+use crate::json_value::Value;
 
 use crate::decode::{Decode, DecodeError};
 use crate::encode::Encode;
@@ -338,7 +338,7 @@ mod tests {
     use super::*;
 
     fn json(text: &str) -> PutObjectFileJson {
-        PutObjectFileJson::decode(&serde_json::from_str(text).unwrap()).unwrap()
+        PutObjectFileJson::decode(&crate::json_value::parse(text).unwrap()).unwrap()
     }
 
     #[test]
@@ -364,7 +364,7 @@ mod tests {
             r#"{"url": 2.5}"#,
             r#"{"url": 1, "nope": 2}"#,
         ] {
-            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            let value = crate::json_value::parse(text).unwrap();
             let ours = FileJson::decode(&value);
             let theirs = crate::decode::decode_with_serde::<WithValue>(&value);
             match (ours, theirs) {

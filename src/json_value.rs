@@ -1,0 +1,753 @@
+//! JSON text (RFC 8259) read into a tree of values: what the JSON face
+//! makes of an operation's input before [`crate::decode`] takes its fields.
+//!
+//! It exists for its size. serde_json's parser and `Value`, with the
+//! ordered map behind it, serde's visitor machinery, the float parser's
+//! tables and the I/O error descriptions its errors reach weighed some
+//! 25 KB of the component, to read inputs of a few hundred bytes.
+//!
+//! The reader is strict, as serde_json is: one value, whitespace around it,
+//! no comments, no trailing commas, no control characters or lone
+//! surrogates in strings, and nesting at most [`MAX_DEPTH`] deep. It
+//! differs on purpose in two ways:
+//! - **A key given twice in one object is an error** naming it, where
+//!   serde_json keeps the last value: an input that says two things about
+//!   one field is a mistake to report, not to settle silently.
+//! - **A number keeps its text** unless it is a whole number that fits 64
+//!   bits. No input takes a fraction, so such a number is only ever named
+//!   in an error message, as the caller wrote it; nothing parses floats.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::quote::Quoted;
+
+/// How deep arrays and objects may nest (serde_json's limit too): neither
+/// reading nor dropping a value recurses further, whatever the input.
+pub const MAX_DEPTH: usize = 128;
+
+/// A JSON value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number.
+    Number(Number),
+    /// A string, unescaped.
+    String(String),
+    /// An array.
+    Array(Vec<Value>),
+    /// An object, its fields in the order of the text.
+    Object(Map),
+}
+
+impl Value {
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an object.
+    pub fn is_object(&self) -> bool {
+        matches!(self, Value::Object(_))
+    }
+
+    /// The field `key` of an object; `None` for anything else.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(map) => map.get(key),
+            _ => None,
+        }
+    }
+}
+
+/// A JSON number: a whole number of 64 bits, or its text as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Number(Repr);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Repr {
+    /// A whole number from 0 to `u64::MAX`.
+    Unsigned(u64),
+    /// A whole number from `i64::MIN` to -1.
+    Negative(i64),
+    /// Any other number (a fraction, an exponent, `-0`, beyond 64 bits), as
+    /// written.
+    Text(Box<str>),
+}
+
+impl Number {
+    /// The number as a `u64`, if it is a whole number in its range.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self.0 {
+            Repr::Unsigned(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The number as an `i64`, if it is a whole number in its range.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.0 {
+            Repr::Unsigned(n) => i64::try_from(n).ok(),
+            Repr::Negative(n) => Some(n),
+            Repr::Text(_) => None,
+        }
+    }
+}
+
+impl From<u64> for Number {
+    fn from(n: u64) -> Self {
+        Number(Repr::Unsigned(n))
+    }
+}
+
+impl From<i64> for Number {
+    fn from(n: i64) -> Self {
+        match u64::try_from(n) {
+            Ok(n) => Number(Repr::Unsigned(n)),
+            Err(_) => Number(Repr::Negative(n)),
+        }
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Repr::Unsigned(n) => write!(f, "{n}"),
+            Repr::Negative(n) => write!(f, "{n}"),
+            Repr::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+/// An object's fields in the order of the text, each key once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Map(Vec<(String, Value)>);
+
+impl Map {
+    /// An object without fields.
+    pub fn new() -> Self {
+        Map(Vec::new())
+    }
+
+    /// The value of the field `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value)
+    }
+
+    /// The fields, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, (String, Value)> {
+        self.0.iter()
+    }
+
+    /// How many fields there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a Map {
+    type Item = &'a (String, Value);
+    type IntoIter = std::slice::Iter<'a, (String, Value)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl FromIterator<(String, Value)> for Map {
+    /// The fields in order; a key given again replaces the earlier value in
+    /// its place, as serde_json's ordered map does (for values built in
+    /// code; [`parse`] refuses a key given twice).
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(fields: I) -> Self {
+        let mut map = Map::new();
+        for (key, value) in fields {
+            match map.0.iter_mut().find(|(name, _)| *name == key) {
+                Some((_, slot)) => *slot = value,
+                None => map.0.push((key, value)),
+            }
+        }
+        map
+    }
+}
+
+/// Why a text is not one JSON value: what was wrong and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// What was wrong, in serde_json's words where it has them.
+    pub message: Cow<'static, str>,
+    /// The line of the byte at fault, from 1.
+    pub line: usize,
+    /// Its column on that line, in characters, from 1.
+    pub column: usize,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at line {} column {}", self.message, self.line, self.column)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Reads `text`, which must be one JSON value with nothing but whitespace
+/// around it.
+pub fn parse(text: &str) -> Result<Value, ParseError> {
+    let mut reader = Reader { text, at: 0 };
+    let value = reader.value(0)?;
+    reader.skip_whitespace();
+    if reader.at < text.len() {
+        return Err(reader.error_at(reader.at, "trailing characters"));
+    }
+    Ok(value)
+}
+
+/// A position in the text being read.
+struct Reader<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl Reader<'_> {
+    /// The byte at the position, if any.
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    /// The byte at the position, consumed.
+    fn next(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.at += 1;
+        Some(byte)
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// The error `message` at byte `at` of the text.
+    #[cold]
+    #[inline(never)]
+    fn error_at(&self, at: usize, message: impl Into<Cow<'static, str>>) -> ParseError {
+        let before = self.text.get(..at).unwrap_or(self.text);
+        let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+        ParseError {
+            message: message.into(),
+            line: 1 + before.matches('\n').count(),
+            column: 1 + before.get(line_start..).map_or(0, |line| line.chars().count()),
+        }
+    }
+
+    /// The error `message` at the byte just consumed.
+    fn error(&self, message: &'static str) -> ParseError {
+        self.error_at(self.at.saturating_sub(1), message)
+    }
+
+    /// A value and the whitespace before it; `depth` arrays and objects
+    /// enclose it.
+    fn value(&mut self, depth: usize) -> Result<Value, ParseError> {
+        self.skip_whitespace();
+        let Some(first) = self.next() else {
+            return Err(self.error_at(self.at, "EOF while parsing a value"));
+        };
+        match first {
+            b'n' => self.rest_of(b"ull", Value::Null),
+            b't' => self.rest_of(b"rue", Value::Bool(true)),
+            b'f' => self.rest_of(b"alse", Value::Bool(false)),
+            b'"' => self.string().map(Value::String),
+            b'-' | b'0'..=b'9' => self.number(),
+            b'[' | b'{' if depth >= MAX_DEPTH => Err(self.error("recursion limit exceeded")),
+            b'[' => self.array(depth + 1),
+            b'{' => self.object(depth + 1),
+            _ => Err(self.error("expected value")),
+        }
+    }
+
+    /// The rest of a literal whose first byte was read.
+    fn rest_of(&mut self, rest: &[u8], value: Value) -> Result<Value, ParseError> {
+        for &expected in rest {
+            match self.next() {
+                Some(byte) if byte == expected => {}
+                Some(_) => return Err(self.error("expected ident")),
+                None => return Err(self.error_at(self.at, "EOF while parsing a value")),
+            }
+        }
+        Ok(value)
+    }
+
+    /// An array after its `[`.
+    fn array(&mut self, depth: usize) -> Result<Value, ParseError> {
+        let mut items = Vec::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            return Ok(Value::Array(items));
+        }
+        loop {
+            items.push(self.value(depth)?);
+            self.skip_whitespace();
+            match self.next() {
+                Some(b',') => self.no_trailing_comma(b']')?,
+                Some(b']') => return Ok(Value::Array(items)),
+                Some(_) => return Err(self.error("expected `,` or `]`")),
+                None => return Err(self.error_at(self.at, "EOF while parsing a list")),
+            }
+        }
+    }
+
+    /// After a `,`: anything but the `close` of the array or object.
+    fn no_trailing_comma(&mut self, close: u8) -> Result<(), ParseError> {
+        self.skip_whitespace();
+        match self.peek() {
+            Some(byte) if byte == close => Err(self.error_at(self.at, "trailing comma")),
+            _ => Ok(()),
+        }
+    }
+
+    /// An object after its `{`.
+    fn object(&mut self, depth: usize) -> Result<Value, ParseError> {
+        let mut fields = Vec::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Ok(Value::Object(Map(fields)));
+        }
+        loop {
+            self.skip_whitespace();
+            match self.next() {
+                Some(b'"') => {}
+                Some(_) => return Err(self.error("key must be a string")),
+                None => return Err(self.error_at(self.at, "EOF while parsing an object")),
+            }
+            let key = self.string()?;
+            self.skip_whitespace();
+            match self.next() {
+                Some(b':') => {}
+                Some(_) => return Err(self.error("expected `:`")),
+                None => return Err(self.error_at(self.at, "EOF while parsing an object")),
+            }
+            let value = self.value(depth)?;
+            fields.push((key, value));
+            self.skip_whitespace();
+            match self.next() {
+                Some(b',') => self.no_trailing_comma(b'}')?,
+                Some(b'}') => break,
+                Some(_) => return Err(self.error("expected `,` or `}`")),
+                None => return Err(self.error_at(self.at, "EOF while parsing an object")),
+            }
+        }
+        // A key given twice: sorted, equal keys are neighbours.
+        if fields.len() > 1 {
+            let mut keys: Vec<&str> = fields.iter().map(|(key, _)| key.as_str()).collect();
+            keys.sort_unstable();
+            if let Some(pair) = keys.windows(2).find(|pair| pair.first() == pair.get(1)) {
+                let key = pair.first().copied().unwrap_or_default();
+                return Err(self.error_at(
+                    self.at.saturating_sub(1),
+                    format!("the key {} is given twice in one object", Quoted(key)),
+                ));
+            }
+        }
+        Ok(Value::Object(Map(fields)))
+    }
+
+    /// A string after its opening quote, unescaped.
+    fn string(&mut self) -> Result<String, ParseError> {
+        let mut out = String::new();
+        loop {
+            let start = self.at;
+            while let Some(byte) = self.peek() {
+                if byte == b'"' || byte == b'\\' || byte < 0x20 {
+                    break;
+                }
+                self.at += 1;
+            }
+            // The run ends before an ASCII byte or at the end: on a
+            // character boundary.
+            out.push_str(self.text.get(start..self.at).unwrap_or_default());
+            match self.next() {
+                Some(b'"') => return Ok(out),
+                Some(b'\\') => out.push(self.escape()?),
+                Some(_) => {
+                    return Err(self.error("control character (\\u0000-\\u001F) found while parsing a string"))
+                }
+                None => return Err(self.error_at(self.at, "EOF while parsing a string")),
+            }
+        }
+    }
+
+    /// The character an escape after its `\` stands for.
+    fn escape(&mut self) -> Result<char, ParseError> {
+        let Some(byte) = self.next() else {
+            return Err(self.error_at(self.at, "EOF while parsing a string"));
+        };
+        Ok(match byte {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => return self.unicode_escape(),
+            _ => return Err(self.error("invalid escape")),
+        })
+    }
+
+    /// The character of a `\u` escape after its `u`, with the second half
+    /// of a surrogate pair.
+    fn unicode_escape(&mut self) -> Result<char, ParseError> {
+        let first = self.hex4()?;
+        let code = match first {
+            0xD800..=0xDBFF => {
+                if self.text.as_bytes().get(self.at..self.at + 2) != Some(b"\\u") {
+                    return Err(self.error_at(self.at, "unexpected end of hex escape"));
+                }
+                self.at += 2;
+                let second = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return Err(self.error("lone leading surrogate in hex escape"));
+                }
+                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+            }
+            0xDC00..=0xDFFF => return Err(self.error("lone trailing surrogate in hex escape")),
+            _ => first,
+        };
+        char::from_u32(code).ok_or_else(|| self.error("invalid unicode code point"))
+    }
+
+    /// Four hexadecimal digits.
+    fn hex4(&mut self) -> Result<u32, ParseError> {
+        let mut code = 0;
+        for _ in 0..4 {
+            let digit = match self.next() {
+                Some(byte @ b'0'..=b'9') => byte - b'0',
+                Some(byte @ b'a'..=b'f') => byte - b'a' + 10,
+                Some(byte @ b'A'..=b'F') => byte - b'A' + 10,
+                Some(_) => return Err(self.error("invalid escape")),
+                None => return Err(self.error_at(self.at, "EOF while parsing a string")),
+            };
+            code = code * 16 + u32::from(digit);
+        }
+        Ok(code)
+    }
+
+    /// A number whose first byte (`-` or a digit) was read.
+    fn number(&mut self) -> Result<Value, ParseError> {
+        let start = self.at - 1;
+        let negative = self.text.as_bytes().get(start) == Some(&b'-');
+        if negative {
+            match self.next() {
+                Some(b'0'..=b'9') => {}
+                Some(_) => return Err(self.error("invalid number")),
+                None => return Err(self.error_at(self.at, "EOF while parsing a value")),
+            }
+        }
+        if self.text.as_bytes().get(self.at - 1) == Some(&b'0') {
+            // After a leading zero comes no digit.
+            if let Some(b'0'..=b'9') = self.peek() {
+                return Err(self.error_at(self.at, "invalid number"));
+            }
+        } else {
+            self.digits();
+        }
+        let mut whole = true;
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            whole = false;
+            self.required_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            whole = false;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            self.required_digits()?;
+        }
+        let text = self.text.get(start..self.at).unwrap_or_default();
+        let magnitude = if negative { text.get(1..) } else { Some(text) };
+        let whole = magnitude
+            .filter(|_| whole)
+            .and_then(|digits| digits.parse::<u64>().ok());
+        let repr = match (negative, whole) {
+            (false, Some(n)) => Repr::Unsigned(n),
+            (true, Some(n)) if n > 0 => match 0i64.checked_sub_unsigned(n) {
+                Some(n) => Repr::Negative(n),
+                None => Repr::Text(text.into()),
+            },
+            _ => Repr::Text(text.into()),
+        };
+        Ok(Value::Number(Number(repr)))
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// One digit or more.
+    fn required_digits(&mut self) -> Result<(), ParseError> {
+        match self.next() {
+            Some(b'0'..=b'9') => {
+                self.digits();
+                Ok(())
+            }
+            Some(_) => Err(self.error("invalid number")),
+            None => Err(self.error_at(self.at, "EOF while parsing a value")),
+        }
+    }
+}
+
+/// serde_json's values as this module's, for the tests, which write their
+/// inputs with `serde_json::json!`.
+#[cfg(test)]
+impl From<&serde_json::Value> for Value {
+    fn from(value: &serde_json::Value) -> Self {
+        match value {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => Number(Repr::Unsigned(u)),
+                (_, Some(i)) => Number(Repr::Negative(i)),
+                _ => Number(Repr::Text(n.to_string().into())),
+            }),
+            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::Array(items) => Value::Array(items.iter().map(Value::from).collect()),
+            serde_json::Value::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(key, value)| (key.clone(), Value::from(value)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+impl From<serde_json::Value> for Value {
+    fn from(value: serde_json::Value) -> Self {
+        Value::from(&value)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// serde_json's reading of `text` as this module's value, or its
+    /// error's message without the position.
+    fn serde_reading(text: &str) -> Result<Value, String> {
+        serde_json::from_str::<serde_json::Value>(text)
+            .map(Value::from)
+            .map_err(|e| {
+                let message = e.to_string();
+                message
+                    .rsplit_once(" at line ")
+                    .map_or(message.clone(), |(message, _)| message.to_owned())
+            })
+    }
+
+    #[test]
+    fn reads_what_serde_json_reads() {
+        let texts = [
+            "null",
+            " true ",
+            "false",
+            "0",
+            "-1",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "\"\"",
+            r#""a\"b\\c\/d\b\f\n\r\t""#,
+            r#""\u00e9\u20AC\ud83d\ude00""#,
+            "\"é€😀\"",
+            "[]",
+            "[1, [2, [3]], {}]",
+            r#"{"bucket_name": "b", "range": {"from": 0, "to": 9}, "keys": ["a", "b"]}"#,
+            "\t\r\n{ \"a\" :\n1 }\n",
+            r#"{"z": 1, "a": 2, "m": 3}"#,
+        ];
+        for text in texts {
+            assert_eq!(
+                parse(text).map_err(|e| e.to_string()),
+                serde_reading(text),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn keeps_fields_in_the_order_of_the_text() {
+        let value = parse(r#"{"z": 1, "a": 2, "m": 3}"#).unwrap();
+        let Value::Object(map) = value else {
+            panic!("not an object")
+        };
+        let keys: Vec<&str> = map.iter().map(|(key, _)| key.as_str()).collect();
+        assert_eq!(keys, ["z", "a", "m"]);
+        assert_eq!(
+            map.get("a").and_then(|v| match v {
+                Value::Number(n) => n.as_u64(),
+                _ => None,
+            }),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn refuses_what_serde_json_refuses_with_its_words() {
+        let cases = [
+            ("", "EOF while parsing a value"),
+            ("   ", "EOF while parsing a value"),
+            ("nul", "EOF while parsing a value"),
+            ("nulx", "expected ident"),
+            ("[1 2]", "expected `,` or `]`"),
+            ("[1,", "EOF while parsing a value"),
+            ("[1", "EOF while parsing a list"),
+            ("{\"a\" 1}", "expected `:`"),
+            ("{\"a\": 1 \"b\": 2}", "expected `,` or `}`"),
+            ("{1: 2}", "key must be a string"),
+            ("{\"a\": 1", "EOF while parsing an object"),
+            ("\"abc", "EOF while parsing a string"),
+            (
+                "\"a\u{1}b\"",
+                "control character (\\u0000-\\u001F) found while parsing a string",
+            ),
+            (r#""\x""#, "invalid escape"),
+            (r#""\u12G4""#, "invalid escape"),
+            (r#""\ud83dx""#, "unexpected end of hex escape"),
+            (r#""\ud83d""#, "unexpected end of hex escape"),
+            ("-", "EOF while parsing a value"),
+            ("[1,]", "trailing comma"),
+            ("[1, ]", "trailing comma"),
+            ("{\"a\": 1,}", "trailing comma"),
+            ("01", "invalid number"),
+            ("-01", "invalid number"),
+            ("[00]", "invalid number"),
+            ("-a", "invalid number"),
+            ("1.", "EOF while parsing a value"),
+            ("1.x", "invalid number"),
+            ("1e", "EOF while parsing a value"),
+            ("1e+", "EOF while parsing a value"),
+            ("{} x", "trailing characters"),
+            ("x", "expected value"),
+        ];
+        for (text, message) in cases {
+            let error = parse(text).unwrap_err();
+            assert_eq!(error.message, message, "{text:?}");
+            assert_eq!(
+                serde_reading(text).unwrap_err(),
+                message,
+                "serde_json on {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_what_serde_json_refuses_in_its_own_words() {
+        // Refused by both, worded otherwise: a lone trailing surrogate
+        // (serde_json calls it a leading one).
+        for text in [r#""\udc00""#, r#""\ud83d\u0041""#] {
+            assert!(parse(text).is_err(), "{text}");
+            assert!(serde_reading(text).is_err(), "serde_json on {text}");
+        }
+    }
+
+    #[test]
+    fn says_where_the_fault_is() {
+        let error = parse("{\n  \"a\": 1,\n  \"é\": x\n}").unwrap_err();
+        assert_eq!((error.line, error.column), (3, 8), "{error}");
+        assert_eq!(error.to_string(), "expected value at line 3 column 8");
+        let error = parse("[1").unwrap_err();
+        assert_eq!((error.line, error.column), (1, 3));
+    }
+
+    #[test]
+    fn a_key_given_twice_is_an_error_naming_it() {
+        let error = parse(r#"{"bucket_name": "a", "prefix": "", "bucket_name": "b"}"#).unwrap_err();
+        assert_eq!(
+            error.message,
+            r#"the key "bucket_name" is given twice in one object"#
+        );
+        assert!(
+            parse(r#"{"a": {"k": 1}, "b": {"k": 2}}"#).is_ok(),
+            "keys repeat across objects"
+        );
+    }
+
+    #[test]
+    fn whole_numbers_are_numbers_and_others_keep_their_text() {
+        let number = |text: &str| match parse(text).unwrap() {
+            Value::Number(n) => n,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(number("42").as_u64(), Some(42));
+        assert_eq!(number("42").as_i64(), Some(42));
+        assert_eq!(number("18446744073709551615").as_i64(), None);
+        assert_eq!(number("-9223372036854775808").as_i64(), Some(i64::MIN));
+        assert_eq!(number("-7").as_u64(), None);
+        for text in [
+            "1.5",
+            "1e3",
+            "-0",
+            "0.0",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "1E-7",
+        ] {
+            let n = number(text);
+            assert_eq!((n.as_u64(), n.as_i64()), (None, None), "{text}");
+            assert_eq!(n.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse(&deep(MAX_DEPTH)).is_ok());
+        assert_eq!(
+            parse(&deep(MAX_DEPTH + 1)).unwrap_err().message,
+            "recursion limit exceeded"
+        );
+        assert_eq!(
+            serde_reading(&deep(MAX_DEPTH + 1)).unwrap_err(),
+            "recursion limit exceeded",
+            "the same limit as serde_json's"
+        );
+        let objects = format!(
+            "{}1{}",
+            "{\"a\":".repeat(MAX_DEPTH + 1),
+            "}".repeat(MAX_DEPTH + 1)
+        );
+        assert!(parse(&objects).is_err());
+        // Far deeper input is refused as quickly, without a deep stack.
+        assert!(parse(&deep(1_000_000)).is_err());
+    }
+
+    #[test]
+    fn every_prefix_of_a_valid_text_is_refused_or_read_as_serde_json_reads_it() {
+        let text = r#"{"bucket_name": "b\u00e9", "n": [1, -2, 3.5e-1, true, null], "m": {"k": "v\n"}}"#;
+        for end in 0..=text.len() {
+            let Some(prefix) = text.get(..end) else { continue };
+            assert_eq!(parse(prefix).is_ok(), serde_reading(prefix).is_ok(), "{prefix}");
+        }
+    }
+}
