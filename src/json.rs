@@ -340,6 +340,17 @@ mod tests {
     }
 
     #[test]
+    fn a_field_given_twice_is_refused_by_name() {
+        let input = r#"{"bucket_name": "bkt", "object_path": "a", "object_path": "b"}"#;
+        let (field, message) = refused("head-object", input, None);
+        assert_eq!(field, "input");
+        assert_eq!(
+            message,
+            r#"is not valid JSON: the key "object_path" is given twice in one object at line 1 column 62"#
+        );
+    }
+
+    #[test]
     fn malformed_json_is_refused_as_input_with_its_position() {
         let (field, message) = refused("list-objects", r#"{"bucket_name": "bkt",}"#, None);
         assert_eq!(field, "input");

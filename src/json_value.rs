@@ -12,7 +12,8 @@
 //! differs on purpose in two ways:
 //! - **A key given twice in one object is an error** naming it, where
 //!   serde_json keeps the last value: an input that says two things about
-//!   one field is a mistake to report, not to settle silently.
+//!   one field is a mistake to report, not to settle silently (I-JSON,
+//!   RFC 7493, the profile of JSON for interchange, forbids it too).
 //! - **A number keeps its text** unless it is a whole number that fits 64
 //!   bits. No input takes a fraction, so such a number is only ever named
 //!   in an error message, as the caller wrote it; nothing parses floats.
