@@ -750,4 +750,48 @@ mod tests {
             assert_eq!(ours, wit_cases(wit, &kebab(name)), "enum {name}");
         }
     }
+
+    /// Every item of the WIT (interface, world, type, field, case, function)
+    /// has a `///` doc: the WIT is the contract hosts are written against,
+    /// and its docs are their reference.
+    #[test]
+    fn every_wit_item_has_a_doc() {
+        let files = [
+            ("bodies.wit", include_str!("../wit/bodies.wit")),
+            ("http-outgoing.wit", include_str!("../wit/http-outgoing.wit")),
+            ("types.wit", include_str!("../wit/types.wit")),
+            ("world.wit", include_str!("../wit/world.wit")),
+        ];
+        let mut undocumented = Vec::new();
+        for (file, wit) in files {
+            let mut documented = false;
+            // Inside `use a.{...}` spread over several lines.
+            let mut in_use = false;
+            for (number, line) in wit.lines().enumerate() {
+                let line = line.trim();
+                let plain = line.is_empty()
+                    || in_use
+                    || line == "}"
+                    || ["package ", "use ", "import ", "export ", "include "]
+                        .iter()
+                        .any(|keyword| line.starts_with(keyword));
+                if line.starts_with("use ") || in_use {
+                    in_use = !line.ends_with(';');
+                }
+                if line.starts_with("///") {
+                    documented = true;
+                    continue;
+                }
+                if !plain && !line.starts_with("//") && !documented {
+                    undocumented.push(format!("{file}:{}: {line}", number + 1));
+                }
+                documented = false;
+            }
+        }
+        assert!(
+            undocumented.is_empty(),
+            "items without a doc:\n{}",
+            undocumented.join("\n")
+        );
+    }
 }
