@@ -6,8 +6,6 @@
 //! on bodiless HEAD answers); the request is then re-signed for that region
 //! and sent once more, and the region is remembered per bucket.
 
-use std::collections::HashMap;
-
 use time::OffsetDateTime;
 
 use crate::connection::{Connection, Region};
@@ -32,27 +30,47 @@ const MISSING_OR_DENIED: &str = " (S3 answers 403 as well for a key that does no
 /// region and credentials, instead of one per request).
 #[derive(Debug, Default)]
 pub struct InstanceState {
-    regions: HashMap<String, String>,
+    /// `(bucket, region)`, sorted by bucket: found by binary search. (A
+    /// hash map's code weighed more in the component, and its keys want a
+    /// random seed; a workflow touches few buckets.)
+    regions: Vec<(String, String)>,
     keys: SigningKeyCache,
 }
 
 impl InstanceState {
+    /// Where `bucket` is in the sorted regions, or would be.
+    fn find(&self, bucket: &str) -> Result<usize, usize> {
+        self.regions
+            .binary_search_by(|(name, _)| name.as_str().cmp(bucket))
+    }
+
     /// The region learnt for `bucket`.
     pub fn region(&self, bucket: &str) -> Option<&str> {
-        self.regions.get(bucket).map(String::as_str)
+        let index = self.find(bucket).ok()?;
+        self.regions.get(index).map(|(_, region)| region.as_str())
     }
 
     /// Remembers `bucket`'s region.
     pub fn learn_region(&mut self, bucket: &str, region: &str) {
-        // Called on every successful answer: allocate only when it is news.
-        if self.region(bucket) == Some(region) {
-            return;
+        match self.find(bucket) {
+            Ok(index) => {
+                // Called on every successful answer: allocate only when it is news.
+                if let Some((_, known)) = self.regions.get_mut(index) {
+                    if known != region {
+                        region.clone_into(known);
+                    }
+                }
+            }
+            Err(index) => {
+                // Bounded: a workflow touches few buckets, but an instance may live long.
+                if self.regions.len() >= 10_000 {
+                    self.regions.clear();
+                    self.regions.push((bucket.to_owned(), region.to_owned()));
+                } else {
+                    self.regions.insert(index, (bucket.to_owned(), region.to_owned()));
+                }
+            }
         }
-        // Bounded: a workflow touches few buckets, but an instance may live long.
-        if self.regions.len() >= 10_000 && !self.regions.contains_key(bucket) {
-            self.regions.clear();
-        }
-        self.regions.insert(bucket.to_owned(), region.to_owned());
     }
 
     /// The signing key for `ctx`, derived once and reused.
@@ -435,6 +453,44 @@ mod tests {
     use crate::error::{Error, ErrorCode};
     use crate::http::{Method, OpRequest, TransportError};
     use crate::ops::Operation;
+
+    #[test]
+    fn regions_learnt_are_found_by_bucket_and_corrected() {
+        let mut state = super::InstanceState::default();
+        // Learnt in no order; found by binary search.
+        let buckets: Vec<String> = (0..500u32)
+            .map(|i| format!("bucket-{:03}", (i * 7919) % 500))
+            .collect();
+        for (i, bucket) in buckets.iter().enumerate() {
+            state.learn_region(bucket, if i % 2 == 0 { "eu-west-1" } else { "us-east-2" });
+        }
+        for (i, bucket) in buckets.iter().enumerate() {
+            let expected = if i % 2 == 0 { "eu-west-1" } else { "us-east-2" };
+            assert_eq!(state.region(bucket), Some(expected), "{bucket}");
+        }
+        assert_eq!(state.region("bucket-"), None);
+        assert_eq!(state.region("bucket-999"), None);
+        // A bucket learnt again in another region (a redirect) is corrected.
+        state.learn_region("bucket-042", "ap-south-1");
+        assert_eq!(state.region("bucket-042"), Some("ap-south-1"));
+        assert_eq!(state.regions.len(), 500);
+    }
+
+    #[test]
+    fn the_regions_learnt_are_bounded() {
+        let mut state = super::InstanceState::default();
+        for i in 0..10_000u32 {
+            state.learn_region(&format!("b-{i}"), "eu-west-1");
+        }
+        assert_eq!(state.regions.len(), 10_000);
+        // A bucket already known does not clear the map; a new one does.
+        state.learn_region("b-5", "eu-west-3");
+        assert_eq!(state.regions.len(), 10_000);
+        state.learn_region("new-bucket", "eu-west-2");
+        assert_eq!(state.regions.len(), 1);
+        assert_eq!(state.region("new-bucket"), Some("eu-west-2"));
+        assert_eq!(state.region("b-5"), None);
+    }
 
     const SLOW_DOWN: &[u8] =
         b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
