@@ -16,9 +16,9 @@ pub type ConnectorError = crate::wit::Error;
 pub enum HostError {
     /// The `.wasm` file is not there.
     #[error(
-        "component not found at {}: build it with `make build` \
-         (cargo build -p s3-connector --profile component --target wasm32-wasip2), \
-         or give its path with --wasm or S3_CONNECTOR_WASM",
+        "component not found at {}: build it with `make build` (`make wasm` for the \
+         component alone; a plain `cargo build` of the crate makes a larger, unoptimised \
+         one), or give its path with --wasm or S3_CONNECTOR_WASM",
         path.display()
     )]
     WasmMissing {
@@ -367,6 +367,9 @@ mod tests {
             path: PathBuf::from("/x.wasm"),
         }
         .to_string();
+        // `make` builds it as it ships (optimised, std built with it); a
+        // bare `cargo build` of the crate would make a larger one.
         assert!(text.contains("make build"), "{text}");
+        assert!(!text.contains("cargo build -p"), "{text}");
     }
 }
