@@ -101,21 +101,6 @@ impl Number {
     }
 }
 
-impl From<u64> for Number {
-    fn from(n: u64) -> Self {
-        Number(Repr::Unsigned(n))
-    }
-}
-
-impl From<i64> for Number {
-    fn from(n: i64) -> Self {
-        match u64::try_from(n) {
-            Ok(n) => Number(Repr::Unsigned(n)),
-            Err(_) => Number(Repr::Negative(n)),
-        }
-    }
-}
-
 impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
@@ -166,22 +151,6 @@ impl<'a> IntoIterator for &'a Map {
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
-    }
-}
-
-impl FromIterator<(String, Value)> for Map {
-    /// The fields in order; a key given again replaces the earlier value in
-    /// its place, as serde_json's ordered map does (for values built in
-    /// code; [`parse`] refuses a key given twice).
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(fields: I) -> Self {
-        let mut map = Map::new();
-        for (key, value) in fields {
-            match map.0.iter_mut().find(|(name, _)| *name == key) {
-                Some((_, slot)) => *slot = value,
-                None => map.0.push((key, value)),
-            }
-        }
-        map
     }
 }
 
@@ -532,12 +501,11 @@ impl From<&serde_json::Value> for Value {
             }),
             serde_json::Value::String(s) => Value::String(s.clone()),
             serde_json::Value::Array(items) => Value::Array(items.iter().map(Value::from).collect()),
-            serde_json::Value::Object(fields) => Value::Object(
-                fields
-                    .iter()
-                    .map(|(key, value)| (key.clone(), Value::from(value)))
-                    .collect(),
-            ),
+            // serde_json's keys are unique, as `parse` leaves them.
+            serde_json::Value::Object(fields) => Value::Object(Map(fields
+                .iter()
+                .map(|(key, value)| (key.clone(), Value::from(value)))
+                .collect())),
         }
     }
 }
