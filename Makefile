@@ -159,19 +159,27 @@ bench-large: build moto
 		python3 bench/large_objects.py
 
 ## What the component costs: its size by crate (twiggy, installed when missing,
-## on a build that keeps names), its compile time, its load time from the code
-## cache and its first instance (target/bench/component.json, size_by_crate.json).
+## on a build that keeps names) and by module (each operation apart, before
+## wasm-opt), its compile time, its load time from the code cache and its first
+## instance (target/bench/component.json, size_by_crate.json, size_by_module.json).
 NAMED_WASM := target/wasm32-wasip2/component-names/s3_connector.wasm
+# The same build before wasm-opt: cargo's own copy, which the optimiser
+# (writing a new file over NAMED_WASM) leaves as the linker made it. Read by
+# module, since wasm-opt inlines each operation into the JSON dispatch.
+NAMED_UNOPT := target/wasm32-wasip2/component-names/deps/s3_connector.wasm
 bench-size: build
 	$(CARGO) build -p s3-connector-host --release --examples
 	$(COMPONENT_CARGO) build -p s3-connector --profile component-names --target wasm32-wasip2
 	WASM_OPT=$(WASM_OPT) $(COMPOSE) --optimize --keep-names $(NAMED_WASM)
 	command -v twiggy >/dev/null || $(CARGO) install twiggy --locked
-	mkdir -p target/bench/cores
+	mkdir -p target/bench/cores target/bench/cores-unoptimized
 	target/release/examples/component_cost $(WASM) 5 | tee target/bench/component.json
 	twiggy top -n 4294967295 -f json $$(python3 bench/core_modules.py $(NAMED_WASM) target/bench/cores | sed -n 1p) \
 		> target/bench/twiggy.json
 	python3 bench/size_by_crate.py target/bench/twiggy.json 20 | tee target/bench/size_by_crate.json
+	twiggy top -n 4294967295 -f json $$(python3 bench/core_modules.py $(NAMED_UNOPT) target/bench/cores-unoptimized | sed -n 1p) \
+		> target/bench/twiggy_unoptimized.json
+	python3 bench/size_by_crate.py --modules target/bench/twiggy_unoptimized.json 40 | tee target/bench/size_by_module.json
 
 ## Hot paths: SigV4 signing (the connector and rusty-s3 in one bench component
 ## in wasmtime, aws-sigv4 natively, botocore) and a 1000-key listing page parsed

@@ -13,6 +13,10 @@
 //! The standard-WASI build and the HTTP artifact are the connector
 //! composed with the wasi:http adapter (105 KB), and with the HTTP face
 //! (137 KB) too; their budgets follow the connector's.
+//!
+//! The attribution `make bench-size` prints (`bench/size_by_crate.py`, by
+//! crate and by module) is checked here too, on a sample of the names
+//! twiggy lists (`testdata/size/twiggy_sample.json`).
 
 use std::path::{Path, PathBuf};
 
@@ -94,4 +98,87 @@ fn the_component_went_through_wasm_opt() {
         bytes.windows(mark.len()).any(|w| w == mark),
         "the component was not optimised: build it with `make wasm`"
     );
+}
+
+/// What `bench/size_by_crate.py` makes of `testdata/size/twiggy_sample.json`
+/// (a few names of each kind, as twiggy lists them from a names-kept
+/// build): each row's bytes by its key, and the JSON's extra fields.
+fn attribution(args: &[&str]) -> serde_json::Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = std::process::Command::new("python3")
+        .arg(root.join("bench/size_by_crate.py"))
+        .args(args)
+        .arg(root.join("testdata/size/twiggy_sample.json"))
+        .arg("50")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "size_by_crate.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("size_by_crate.py prints JSON")
+}
+
+/// The rows of an attribution as `(key, bytes)`, largest first.
+fn rows(report: &serde_json::Value, list: &str, key: &str) -> Vec<(String, u64)> {
+    report[list]
+        .as_array()
+        .expect("a list of rows")
+        .iter()
+        .map(|row| {
+            (
+                row[key].as_str().unwrap_or_default().to_owned(),
+                row["bytes"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn size_attribution_by_crate_counts_std_methods_as_std() {
+    let report = attribution(&[]);
+    // The name section is not counted; `<str>::split_once`, `<[u8]>::to_vec_in`
+    // and `__rustc::__rust_realloc` are std's, not crates of those names.
+    assert_eq!(report["total_bytes"], 4010);
+    assert_eq!(
+        rows(&report, "by_crate", "crate"),
+        [
+            ("s3_connector", 1250),
+            ("(data)", 1000),
+            ("(exports: wit-bindgen glue)", 700),
+            ("core/alloc/std", 680),
+            ("s3_connector_wire", 250),
+            ("quick_xml", 70),
+            ("dlmalloc", 60),
+        ]
+        .map(|(k, b)| (k.to_owned(), b))
+    );
+}
+
+#[test]
+fn size_attribution_by_module_puts_each_operation_apart() {
+    let report = attribution(&["--modules"]);
+    assert_eq!(report["total_bytes"], 4010);
+    // An iterator adapter over `ops::delete_objects`'s closure is the
+    // operation's, though it also names a model type; `ops::sort_names` is
+    // a function of `ops` itself, not an operation.
+    assert_eq!(
+        rows(&report, "by_module", "module"),
+        [
+            ("(data)", 1000),
+            ("(exports: wit-bindgen glue)", 700),
+            ("ops::copy_object", 500),
+            ("ops::list_objects", 400),
+            ("core/alloc/std", 380),
+            ("ops::delete_objects", 300),
+            ("wire::sigv4", 250),
+            ("json", 200),
+            ("ops", 150),
+            ("quick_xml", 70),
+            ("dlmalloc", 60),
+        ]
+        .map(|(k, b)| (k.to_owned(), b))
+    );
+    assert_eq!(report["operations_bytes"], 1200);
 }
