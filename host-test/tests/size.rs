@@ -121,14 +121,14 @@ fn attribution(args: &[&str]) -> serde_json::Value {
 }
 
 /// The rows of an attribution as `(key, bytes)`, largest first.
-fn rows(report: &serde_json::Value, list: &str, key: &str) -> Vec<(String, u64)> {
+fn rows<'r>(report: &'r serde_json::Value, list: &str, key: &str) -> Vec<(&'r str, u64)> {
     report[list]
         .as_array()
         .expect("a list of rows")
         .iter()
         .map(|row| {
             (
-                row[key].as_str().unwrap_or_default().to_owned(),
+                row[key].as_str().unwrap_or_default(),
                 row["bytes"].as_u64().unwrap_or_default(),
             )
         })
@@ -152,7 +152,6 @@ fn size_attribution_by_crate_counts_std_methods_as_std() {
             ("quick_xml", 70),
             ("dlmalloc", 60),
         ]
-        .map(|(k, b)| (k.to_owned(), b))
     );
 }
 
@@ -178,7 +177,6 @@ fn size_attribution_by_module_puts_each_operation_apart() {
             ("quick_xml", 70),
             ("dlmalloc", 60),
         ]
-        .map(|(k, b)| (k.to_owned(), b))
     );
     assert_eq!(report["operations_bytes"], 1200);
 }
