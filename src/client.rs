@@ -129,10 +129,18 @@ impl<'a> Client<'a> {
 
     /// Addresses and signs `request` for `region` without sending it.
     pub fn prepare(&mut self, request: &OpRequest, region: &str) -> HttpRequest {
+        let payload_hash = sigv4::payload_hash(&request.headers, &request.body);
+        self.prepare_hashed(request, region, payload_hash)
+    }
+
+    /// [`Client::prepare`] with the payload hash worked out already
+    /// ([`sigv4::payload_hash`]): each attempt at one request signs the
+    /// same hash, so its body is hashed once however often it is sent.
+    fn prepare_hashed(&mut self, request: &OpRequest, region: &str, payload_hash: String) -> HttpRequest {
         let mut http = self.connection.address(request, region);
         let ctx = self.signing_context(region);
         let key = self.state.signing_key(&ctx);
-        sigv4::sign_with_key(&mut http, &ctx, key);
+        sigv4::sign_with_payload_hash(&mut http, &ctx, key, payload_hash);
         http
     }
 
@@ -187,9 +195,11 @@ impl<'a> Client<'a> {
         };
         let mut attempts = 0;
         let mut paused = std::time::Duration::ZERO;
+        // Hashed once for every attempt: retries and redirects re-sign it.
+        let payload_hash = sigv4::payload_hash(&request.headers, &request.body);
         loop {
             attempts += 1;
-            let http = self.prepare(request, &region);
+            let http = self.prepare_hashed(request, &region, payload_hash.clone());
             let sent = match exchange {
                 Exchange::InMemory => self.transport.send(&http),
                 Exchange::FromSource { offset, length } => self.transport.send_from(&http, offset, length),
@@ -453,6 +463,7 @@ mod tests {
     use crate::error::{Error, ErrorCode};
     use crate::http::{Method, OpRequest, TransportError};
     use crate::ops::Operation;
+    use crate::sigv4::{self, SigningContext};
 
     #[test]
     fn regions_learnt_are_found_by_bucket_and_corrected() {
@@ -663,6 +674,53 @@ mod tests {
         let mut state = super::InstanceState::default();
         auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &head()).unwrap();
         assert_eq!(t.sent[1].host, "bucket.s3.sa-east-1.amazonaws.com");
+    }
+
+    #[test]
+    fn every_attempt_signs_the_bodys_hash_or_the_hash_given() {
+        let body = b"the same bytes at every attempt".to_vec();
+        let hash = sigv4::sha256_hex(&body);
+        let put = |headers: Vec<(String, String)>| {
+            let mut request = OpRequest::new(Method::Put, Some("bucket"), Some("key"));
+            request.headers = headers;
+            request.body = body.clone().into();
+            request
+        };
+        let given = vec![("x-amz-content-sha256".to_owned(), " UNSIGNED-PAYLOAD ".to_owned())];
+        for (request, expected) in [(put(Vec::new()), hash.as_str()), (put(given), "UNSIGNED-PAYLOAD")] {
+            // A redirect, a throttle, then the answer: three signatures.
+            let mut t = FakeTransport::default();
+            t.answer(301, &[("x-amz-bucket-region", "eu-west-1")], REDIRECT)
+                .answer(503, &[], SLOW_DOWN)
+                .answer(200, &[], b"");
+            let mut state = super::InstanceState::default();
+            auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &request).unwrap();
+            assert_eq!(t.sent.len(), 3);
+            for sent in &t.sent {
+                assert_eq!(sent.header("x-amz-content-sha256"), Some(expected));
+                assert_eq!(&sent.body[..], &body[..]);
+                let auth = sent.header("authorization").unwrap_or_default();
+                assert!(auth.contains("x-amz-content-sha256"), "{auth}");
+            }
+            // Each signature is the one a fresh signing of that attempt gives.
+            for sent in &t.sent {
+                let mut again = sent.clone();
+                let region = if sent.host.contains("eu-west-1") {
+                    "eu-west-1"
+                } else {
+                    "us-east-1"
+                };
+                let credentials = crate::connection::Credentials::new("AKIDEXAMPLE", "secret", None);
+                let ctx = SigningContext {
+                    credentials: &credentials,
+                    region,
+                    service: "s3",
+                    time: super::fake::example_time(),
+                };
+                sigv4::sign(&mut again, &ctx);
+                assert_eq!(again.header("authorization"), sent.header("authorization"));
+            }
+        }
     }
 
     #[test]

@@ -251,7 +251,7 @@ impl HttpResponse {
     }
 }
 
-fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
         .find(|(n, _)| crate::ascii::same_ignoring_case(n.as_bytes(), name.as_bytes()))

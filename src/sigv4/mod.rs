@@ -170,10 +170,29 @@ pub fn sign(request: &mut HttpRequest, ctx: &SigningContext<'_>) {
 /// [`sign`] with a signing key already derived for `ctx` (see
 /// [`key::SigningKeyCache`]), which saves four HMACs per request.
 pub fn sign_with_key(request: &mut HttpRequest, ctx: &SigningContext<'_>, signing_key: &key::SigningKey) {
-    let payload_hash = match request.header("x-amz-content-sha256") {
+    let payload_hash = payload_hash(&request.headers, &request.body);
+    sign_with_payload_hash(request, ctx, signing_key, payload_hash);
+}
+
+/// The payload hash [`sign`] signs for a request with these headers and
+/// body: the `x-amz-content-sha256` header's value when there is one (such
+/// as `UNSIGNED-PAYLOAD`), else the body's SHA-256.
+pub fn payload_hash(headers: &[(String, String)], body: &[u8]) -> String {
+    match crate::http::find_header(headers, "x-amz-content-sha256") {
         Some(given) => given.trim().to_owned(),
-        None => sha256_hex(&request.body),
-    };
+        None => sha256_hex(body),
+    }
+}
+
+/// [`sign_with_key`] with the payload hash already worked out by
+/// [`payload_hash`], so that a request sent more than once (a retry, a
+/// region redirect) hashes its body once.
+pub fn sign_with_payload_hash(
+    request: &mut HttpRequest,
+    ctx: &SigningContext<'_>,
+    signing_key: &key::SigningKey,
+    payload_hash: String,
+) {
     // The date is formatted once, and it and the payload hash are signed as
     // the headers hold them.
     let date_at = set_signing_headers(
