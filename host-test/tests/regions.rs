@@ -629,6 +629,61 @@ fn batch_of_us_east_1_gets_needs_no_probe() {
     assert_eq!(methods, ["GET", "GET"]);
 }
 
+/// Over HTTPS a PUT from memory sends `UNSIGNED-PAYLOAD` with its
+/// `Content-MD5`, as the AWS SDKs do, also when it is sent again to the
+/// bucket's own region; the object then holds exactly the bytes sent.
+#[test]
+fn puts_over_https_send_an_unsigned_payload_with_its_md5() {
+    let fake = fake();
+    let (bucket, home) = BUCKETS[1];
+    let mut instance = instance(&fake);
+    let conn = conn(&fake, "auto");
+    let content = "over TLS, checked by its MD5";
+    let put = json!({"bucket_name": bucket, "object_path": "tls.txt", "content": content});
+    invoke(&mut instance, &conn, "put-object-text", &put, None);
+    let file = json!({"bucket_name": bucket, "object_path": "tls.bin", "file_name": "tls.bin"});
+    invoke(
+        &mut instance,
+        &conn,
+        "put-object-file",
+        &file,
+        Some(b"\x00\x01 bytes"),
+    );
+    let puts: Vec<Seen> = fake
+        .requests()
+        .into_iter()
+        .filter(|s| s.method == "PUT")
+        .collect();
+    // The first PUT met the redirect to the bucket's region and went again.
+    assert_eq!(
+        trail(&puts),
+        [
+            (bucket_host(bucket, "us-east-1"), 301),
+            (bucket_host(bucket, home), 200),
+            (bucket_host(bucket, home), 200),
+        ]
+    );
+    let md5s = [
+        "9D8VzQnIQ0TgOunHrhaNyw==",
+        "9D8VzQnIQ0TgOunHrhaNyw==",
+        "YVL/ZEbNhOOZenEioh23kg==",
+    ];
+    for (seen, md5) in puts.iter().zip(md5s) {
+        assert_eq!(
+            seen.content_sha256.as_deref(),
+            Some("UNSIGNED-PAYLOAD"),
+            "{seen:?}"
+        );
+        assert_eq!(seen.content_md5.as_deref(), Some(md5), "{seen:?}");
+    }
+    let mut get = |key: &str| {
+        let input = json!({"bucket_name": bucket, "object_path": key});
+        invoke(&mut instance, &conn, "get-object", &input, None).1
+    };
+    assert_eq!(get("tls.txt").as_deref(), Some(content.as_bytes()));
+    assert_eq!(get("tls.bin").as_deref(), Some(&b"\x00\x01 bytes"[..]));
+}
+
 #[test]
 fn presigned_url_on_the_global_endpoint_is_signed_for_the_buckets_region() {
     let fake = AwsFake::start_with(&BUCKETS, Mode::GlobalEndpoint);

@@ -3,7 +3,10 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>
 //!
 //! Every upload carries `Content-MD5`, so S3 refuses (400 `BadDigest`) a
-//! body changed on the way instead of storing it. User metadata goes in
+//! body changed on the way instead of storing it. Its SHA-256 is signed
+//! over plain HTTP only: over HTTPS the payload is `UNSIGNED-PAYLOAD`, as
+//! the AWS SDKs send it, since TLS and `Content-MD5` already protect the
+//! bytes, and a second pass over the body would only cost time. User metadata goes in
 //! `x-amz-meta-<name>` headers, which carry printable ASCII only (see
 //! [`validate::metadata`]). Writing the same bytes to the same key twice
 //! has the same effect as once, so the request may be retried.
@@ -13,9 +16,12 @@ use md5::{Digest as _, Md5};
 use crate::client::Client;
 use crate::error::{Error, ErrorCode};
 use crate::http::{HttpResponse, Method, OpRequest};
-use crate::model::{CannedAcl, ObjectRef, PutObjectFileInput, PutObjectOutput, PutObjectTextInput};
+use crate::model::{
+    CannedAcl, ObjectRef, PayloadSigning, PutObjectFileInput, PutObjectOutput, PutObjectTextInput,
+};
 use crate::ops::object::META_PREFIX;
 use crate::ops::write_options::WriteOptions;
+use crate::sigv4::UNSIGNED_PAYLOAD;
 use crate::validate;
 
 /// The mime type of text when none is given.
@@ -193,6 +199,11 @@ fn run(
     write.validate()?;
     request.headers.extend(write.storage_headers());
     request.headers.extend(write.condition_headers());
+    if !signs_payload(client, PayloadSigning::Auto) {
+        request
+            .headers
+            .push(("x-amz-content-sha256".to_owned(), UNSIGNED_PAYLOAD.to_owned()));
+    }
     let key = request.key.clone().unwrap_or_default();
     match client.send(&request) {
         Ok(response) => parse(&response, &key),
@@ -221,6 +232,20 @@ fn run(
             }
         }
         Err(error) => Err(error),
+    }
+}
+
+/// Whether a PUT's payload hash is signed: `auto` signs over plain HTTP
+/// only, where nothing else protects the bytes.
+pub fn signs_payload(client: &Client<'_>, signing: PayloadSigning) -> bool {
+    match signing {
+        PayloadSigning::Signed => true,
+        PayloadSigning::Unsigned => false,
+        PayloadSigning::Auto => client
+            .connection
+            .endpoint
+            .as_ref()
+            .is_some_and(|endpoint| endpoint.scheme == "http"),
     }
 }
 
@@ -507,6 +532,54 @@ mod tests {
             authorization.contains("content-md5;content-type;"),
             "{authorization}"
         );
+    }
+
+    #[test]
+    fn payload_is_signed_over_plain_http_only_and_md5_always_sent() {
+        use crate::connection::{Endpoint, Region};
+        let body = "hello world";
+        let sha256 = crate::sigv4::sha256_hex(body.as_bytes());
+        let cases = [
+            (Endpoint::parse("http://127.0.0.1:9000").ok(), sha256.as_str()),
+            (
+                Endpoint::parse("https://minio.example.com").ok(),
+                UNSIGNED_PAYLOAD,
+            ),
+            // AWS itself, always over HTTPS.
+            (None, UNSIGNED_PAYLOAD),
+        ];
+        for (endpoint, expected) in cases {
+            let connection = crate::connection::Connection {
+                endpoint,
+                region: Region::Named("us-east-1".into()),
+                ..local_connection()
+            };
+            let mut transport = FakeTransport::default();
+            transport.answer(200, &[("ETag", "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"")], b"");
+            let mut state = crate::client::InstanceState::default();
+            let mut client = Client {
+                connection: &connection,
+                transport: &mut transport,
+                state: &mut state,
+                now: crate::client::fake::example_time(),
+                operation: Operation::PutObjectText,
+            };
+            run_text(&mut client, &text("k", body), &WriteOptions::default()).unwrap();
+            let sent = &transport.sent[0];
+            assert_eq!(
+                sent.header("x-amz-content-sha256"),
+                Some(expected),
+                "{}",
+                sent.host
+            );
+            assert_eq!(sent.header("content-md5"), Some("XrY7u+Ae7tCTyyK7j1rNww=="));
+            assert_eq!(sent.body, body.as_bytes());
+            let authorization = sent.header("authorization").unwrap();
+            assert!(
+                authorization.contains("content-md5;content-type;host;x-amz-content-sha256;x-amz-date"),
+                "{authorization}"
+            );
+        }
     }
 
     #[test]

@@ -24,9 +24,9 @@ use sha2::{Digest as _, Sha256};
 use crate::client::{Client, Exchange};
 use crate::error::{Error, ErrorCode, UploadFailure};
 use crate::http::{BodyError, Digest, Method, OpRequest};
-use crate::model::{PayloadSigning, PutObjectOutput, PutObjectStreamInput};
+use crate::model::{PutObjectOutput, PutObjectStreamInput};
 use crate::ops::multipart::{self, PartPlan, MAX_PART_SIZE, MIN_PART_SIZE};
-use crate::ops::put_object::{object_headers, DEFAULT_FILE_MIME};
+use crate::ops::put_object::{object_headers, signs_payload, DEFAULT_FILE_MIME};
 use crate::ops::write_options::WriteOptions;
 use crate::sigv4::{hex, UNSIGNED_PAYLOAD};
 use crate::validate;
@@ -117,20 +117,6 @@ pub fn run(
         concurrency: concurrency as usize,
     };
     multipart_upload(client, input, settings)
-}
-
-/// Whether the payload hash is signed: `auto` signs over plain HTTP only,
-/// where nothing else protects the bytes.
-fn signs_payload(client: &Client<'_>, signing: PayloadSigning) -> bool {
-    match signing {
-        PayloadSigning::Signed => true,
-        PayloadSigning::Unsigned => false,
-        PayloadSigning::Auto => client
-            .connection
-            .endpoint
-            .as_ref()
-            .is_some_and(|endpoint| endpoint.scheme == "http"),
-    }
 }
 
 /// One `PUT` of the whole source.
@@ -646,7 +632,7 @@ mod tests {
     use super::*;
     use crate::client::fake::{with_client, FakeTransport};
     use crate::http::TransportError;
-    use crate::model::UploadOptions;
+    use crate::model::{PayloadSigning, UploadOptions};
     use crate::ops::Operation;
 
     const MIB: u64 = 1024 * 1024;

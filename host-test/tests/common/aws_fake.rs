@@ -81,6 +81,11 @@ pub struct Seen {
     pub endpoint_region: Option<String>,
     /// The region the request was signed for, if it was signed.
     pub signing_region: Option<String>,
+    /// The `x-amz-content-sha256` header as sent (the payload hash signed,
+    /// or `UNSIGNED-PAYLOAD`), if any.
+    pub content_sha256: Option<String>,
+    /// The `content-md5` header as sent, if any.
+    pub content_md5: Option<String>,
     /// The status answered.
     pub status: u16,
 }
@@ -277,6 +282,8 @@ impl Inner {
             bucket: address.as_ref().and_then(|a| a.bucket.clone()),
             endpoint_region: address.map(|a| a.region),
             signing_region,
+            content_sha256: request.header("x-amz-content-sha256").map(str::to_owned),
+            content_md5: request.header("content-md5").map(str::to_owned),
             status: reply.status,
         });
         reply
