@@ -129,18 +129,21 @@ impl<'a> Client<'a> {
 
     /// Addresses and signs `request` for `region` without sending it.
     pub fn prepare(&mut self, request: &OpRequest, region: &str) -> HttpRequest {
-        let payload_hash = sigv4::payload_hash(&request.headers, &request.body);
-        self.prepare_hashed(request, region, payload_hash)
+        self.prepare_hashed(request, region, None)
     }
 
-    /// [`Client::prepare`] with the payload hash worked out already
-    /// ([`sigv4::payload_hash`]): each attempt at one request signs the
-    /// same hash, so its body is hashed once however often it is sent.
-    fn prepare_hashed(&mut self, request: &OpRequest, region: &str, payload_hash: String) -> HttpRequest {
+    /// [`Client::prepare`], with the body's payload hash worked out already
+    /// ([`sigv4::payload_hash`]) when it has one: each attempt at one request
+    /// signs the same hash, so its body is hashed once however often it is
+    /// sent. Without it (a request with no body) the hash is the signer's.
+    fn prepare_hashed(&mut self, request: &OpRequest, region: &str, body_hash: Option<&str>) -> HttpRequest {
         let mut http = self.connection.address(request, region);
         let ctx = self.signing_context(region);
         let key = self.state.signing_key(&ctx);
-        sigv4::sign_with_payload_hash(&mut http, &ctx, key, payload_hash);
+        match body_hash {
+            Some(hash) => sigv4::sign_with_payload_hash(&mut http, &ctx, key, hash.to_owned()),
+            None => sigv4::sign_with_key(&mut http, &ctx, key),
+        }
         http
     }
 
@@ -195,11 +198,13 @@ impl<'a> Client<'a> {
         };
         let mut attempts = 0;
         let mut paused = std::time::Duration::ZERO;
-        // Hashed once for every attempt: retries and redirects re-sign it.
-        let payload_hash = sigv4::payload_hash(&request.headers, &request.body);
+        // A body is hashed once: each attempt signs the same hash (retries
+        // and redirects re-sign it).
+        let body_hash =
+            (!request.body.is_empty()).then(|| sigv4::payload_hash(&request.headers, &request.body));
         loop {
             attempts += 1;
-            let http = self.prepare_hashed(request, &region, payload_hash.clone());
+            let http = self.prepare_hashed(request, &region, body_hash.as_deref());
             let sent = match exchange {
                 Exchange::InMemory => self.transport.send(&http),
                 Exchange::FromSource { offset, length } => self.transport.send_from(&http, offset, length),

@@ -15,6 +15,8 @@ pub mod string_to_sign;
 #[cfg(test)]
 mod golden;
 
+use std::borrow::Cow;
+
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -170,23 +172,26 @@ pub fn sign(request: &mut HttpRequest, ctx: &SigningContext<'_>) {
 /// [`sign`] with a signing key already derived for `ctx` (see
 /// [`key::SigningKeyCache`]), which saves four HMACs per request.
 pub fn sign_with_key(request: &mut HttpRequest, ctx: &SigningContext<'_>, signing_key: &key::SigningKey) {
-    let payload_hash = payload_hash(&request.headers, &request.body);
+    let payload_hash = payload_hash(&request.headers, &request.body).into_owned();
     sign_with_payload_hash(request, ctx, signing_key, payload_hash);
 }
 
 /// The payload hash [`sign`] signs for a request with these headers and
 /// body: the `x-amz-content-sha256` header's value when there is one (such
-/// as `UNSIGNED-PAYLOAD`), else the body's SHA-256.
-pub fn payload_hash(headers: &[(String, String)], body: &[u8]) -> String {
+/// as `UNSIGNED-PAYLOAD`), else the body's SHA-256. Only a body's own hash
+/// is computed; the others are borrowed.
+pub fn payload_hash<'a>(headers: &'a [(String, String)], body: &[u8]) -> Cow<'a, str> {
     match crate::http::find_header(headers, "x-amz-content-sha256") {
-        Some(given) => given.trim().to_owned(),
-        None => sha256_hex(body),
+        Some(given) => Cow::Borrowed(given.trim()),
+        None if body.is_empty() => Cow::Borrowed(EMPTY_SHA256),
+        None => Cow::Owned(sha256_hex(body)),
     }
 }
 
 /// [`sign_with_key`] with the payload hash already worked out by
-/// [`payload_hash`], so that a request sent more than once (a retry, a
-/// region redirect) hashes its body once.
+/// [`payload_hash`], given as the header value it becomes, so that a
+/// request sent more than once (a retry, a region redirect) hashes its body
+/// once.
 pub fn sign_with_payload_hash(
     request: &mut HttpRequest,
     ctx: &SigningContext<'_>,
@@ -390,6 +395,16 @@ mod tests {
     fn sha256_of_nothing_is_the_empty_constant() {
         assert_eq!(sha256_hex(b""), EMPTY_SHA256);
         assert_eq!(hex(&Sha256::digest(b"")), EMPTY_SHA256);
+    }
+
+    #[test]
+    fn payload_hash_is_the_header_given_else_the_bodys_own() {
+        let given = vec![("X-Amz-Content-Sha256".to_owned(), " UNSIGNED-PAYLOAD ".to_owned())];
+        let hash = payload_hash(&given, b"body");
+        assert!(matches!(hash, Cow::Borrowed("UNSIGNED-PAYLOAD")), "{hash:?}");
+        let none = Vec::new();
+        assert!(matches!(payload_hash(&none, b""), Cow::Borrowed(EMPTY_SHA256)));
+        assert_eq!(payload_hash(&none, b"body"), sha256_hex(b"body"));
     }
 
     #[test]
