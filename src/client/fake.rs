@@ -216,10 +216,19 @@ pub(crate) fn with_client<R>(
     operation: Operation,
     f: impl FnOnce(&mut Client<'_>) -> R,
 ) -> R {
-    let connection = local_connection();
+    with_client_on(&local_connection(), transport, operation, f)
+}
+
+/// [`with_client`] on `connection`, with a fresh instance state.
+pub(crate) fn with_client_on<R>(
+    connection: &Connection,
+    transport: &mut FakeTransport,
+    operation: Operation,
+    f: impl FnOnce(&mut Client<'_>) -> R,
+) -> R {
     let mut state = InstanceState::default();
     let mut client = Client {
-        connection: &connection,
+        connection,
         transport,
         state: &mut state,
         now: example_time(),

@@ -385,15 +385,9 @@ mod tests {
         let mut connection = crate::client::fake::local_connection();
         connection.credentials = connection.credentials.clone().expiring(Some(expires_at));
         let mut transport = FakeTransport::default();
-        let mut state = crate::client::InstanceState::default();
-        let mut client = Client {
-            connection: &connection,
-            transport: &mut transport,
-            state: &mut state,
-            now: crate::client::fake::example_time(),
-            operation: Operation::GetObjectSignedUrl,
-        };
-        run(&mut client, input)
+        crate::client::fake::with_client_on(&connection, &mut transport, Operation::GetObjectSignedUrl, |c| {
+            run(c, input)
+        })
     }
 
     #[test]

@@ -258,7 +258,7 @@ fn hex_md5(body: &[u8]) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::client::fake::{local_connection, with_client, FakeTransport};
+    use crate::client::fake::{local_connection, with_client, with_client_on, FakeTransport};
     use crate::error::ErrorCode;
     use crate::ops::object::fixtures::response;
     use crate::ops::Operation;
@@ -556,15 +556,10 @@ mod tests {
             };
             let mut transport = FakeTransport::default();
             transport.answer(200, &[("ETag", "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"")], b"");
-            let mut state = crate::client::InstanceState::default();
-            let mut client = Client {
-                connection: &connection,
-                transport: &mut transport,
-                state: &mut state,
-                now: crate::client::fake::example_time(),
-                operation: Operation::PutObjectText,
-            };
-            run_text(&mut client, &text("k", body), &WriteOptions::default()).unwrap();
+            with_client_on(&connection, &mut transport, Operation::PutObjectText, |c| {
+                run_text(c, &text("k", body), &WriteOptions::default())
+            })
+            .unwrap();
             let sent = &transport.sent[0];
             assert_eq!(
                 sent.header("x-amz-content-sha256"),
