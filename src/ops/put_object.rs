@@ -6,10 +6,12 @@
 //! body changed on the way instead of storing it. Its SHA-256 is signed
 //! over plain HTTP only: over HTTPS the payload is `UNSIGNED-PAYLOAD`, as
 //! the AWS SDKs send it, since TLS and `Content-MD5` already protect the
-//! bytes, and a second pass over the body would only cost time. User metadata goes in
-//! `x-amz-meta-<name>` headers, which carry printable ASCII only (see
-//! [`validate::metadata`]). Writing the same bytes to the same key twice
-//! has the same effect as once, so the request may be retried.
+//! bytes, and a second pass over the body would only cost time.
+//!
+//! User metadata goes in `x-amz-meta-<name>` headers, which carry printable
+//! ASCII only (see [`validate::metadata`]). Writing the same bytes to the
+//! same key twice has the same effect as once, so the request may be
+//! retried.
 
 use md5::{Digest as _, Md5};
 
