@@ -69,6 +69,7 @@ pub mod runtime;
 pub mod sandbox;
 mod secret_forms;
 pub mod serve;
+mod socket_timeouts;
 
 pub use ca_bundle::CaBundle;
 pub use connect_to::ConnectTo;

@@ -24,6 +24,7 @@ use ureq::unversioned::transport::{Connector, DefaultConnector, NextTimeout};
 use crate::ca_bundle::CaBundle;
 use crate::connect_to::{self, normalize_host, ConnectTo};
 use crate::policy::{AddressPolicy, Origin};
+use crate::socket_timeouts::WholeMillis;
 use crate::wit::{Body, Header, Request, Response, TransportError};
 
 /// Sends one request built and signed by the component.
@@ -276,7 +277,9 @@ impl UreqOutgoing {
             rules: config.connect_to.clone(),
             explicit_endpoint: Arc::clone(&explicit_endpoint),
         };
-        let agent = ureq::Agent::with_parts(builder.build(), connector, resolver);
+        // Timeouts rounded to the millisecond: the socket's are set once per
+        // connection instead of before each read and write.
+        let agent = ureq::Agent::with_parts(builder.build(), connector.chain(WholeMillis), resolver);
         Self {
             agent,
             config,
@@ -916,6 +919,91 @@ mod tests {
             .send(request("GET", "no url", &[], Body::Empty))
             .unwrap_err();
         assert!(matches!(error, TransportError::InvalidRequest(_)), "{error:?}");
+    }
+
+    /// Passes a real transport on, and records the time left of every
+    /// read and write it is given.
+    #[derive(Clone, Debug, Default)]
+    struct TimeoutSpy(Arc<Mutex<Vec<Duration>>>);
+
+    #[derive(Debug)]
+    struct Spied<T>(T, Arc<Mutex<Vec<Duration>>>);
+
+    impl<T: ureq::unversioned::transport::Transport> Connector<T> for TimeoutSpy {
+        type Out = Spied<T>;
+
+        fn connect(
+            &self,
+            _details: &ureq::unversioned::transport::ConnectionDetails,
+            chained: Option<T>,
+        ) -> Result<Option<Self::Out>, ureq::Error> {
+            Ok(chained.map(|transport| Spied(transport, Arc::clone(&self.0))))
+        }
+    }
+
+    impl<T: ureq::unversioned::transport::Transport> ureq::unversioned::transport::Transport for Spied<T> {
+        fn buffers(&mut self) -> &mut dyn ureq::unversioned::transport::Buffers {
+            self.0.buffers()
+        }
+
+        fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+            self.1.lock().unwrap().push(*timeout.for_write().after);
+            self.0.transmit_output(amount, timeout)
+        }
+
+        fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+            self.1.lock().unwrap().push(*timeout.for_read().after);
+            self.0.await_input(timeout)
+        }
+
+        fn is_open(&mut self) -> bool {
+            self.0.is_open()
+        }
+    }
+
+    #[test]
+    fn the_socket_is_given_timeouts_in_whole_milliseconds() {
+        // One kept-alive connection answering three requests.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            for _ in 0..3 {
+                let mut head = Vec::new();
+                while !head.ends_with(b"\r\n\r\n") {
+                    let n = socket.read(&mut buf).unwrap();
+                    assert!(n > 0, "the client closed the connection");
+                    head.extend_from_slice(&buf[..n]);
+                }
+                socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                    .unwrap();
+            }
+        });
+        let spy = TimeoutSpy::default();
+        let mut outgoing = UreqOutgoing::with_connector(
+            HttpConfig::default(),
+            DefaultConnector::default().chain(spy.clone()),
+        );
+        outgoing.set_explicit_endpoint(Some(&url));
+        outgoing.set_deadline(Instant::now().checked_add(Duration::from_secs(120)));
+        for _ in 0..3 {
+            let response = outgoing.send(request("GET", &url, &[], Body::Empty)).unwrap();
+            assert_eq!(response.status, 200);
+        }
+        server.join().unwrap();
+        let seen = spy.0.lock().unwrap().clone();
+        assert!(seen.len() >= 6, "a write and a read per request: {seen:?}");
+        // ureq sets the socket's timeout again whenever this value changes;
+        // in nanoseconds it would change on every request.
+        for left in &seen {
+            assert_eq!(left.subsec_nanos() % 1_000_000, 0, "{seen:?}");
+            assert!(
+                *left > Duration::from_secs(55) && *left <= Duration::from_secs(60),
+                "{seen:?}"
+            );
+        }
     }
 
     /// Records what ureq asks it to connect to, and connects nowhere: a
