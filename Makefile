@@ -202,12 +202,14 @@ bench-small: build moto
 	SMALL_N=$(SMALL_N) ROUNDS=$(ROUNDS) VENV_PYTHON=$(abspath $(VENV))/bin/python python3 bench/small_objects.py
 
 ## The client's CPU per small-object call, in instructions (valgrind's
-## callgrind, repeatable on a busy machine): the connector against a raw
-## client on requests signed in advance (INSTR_N calls of each operation).
+## callgrind, repeatable on a busy machine) and system calls (strace): the
+## connector against a raw client on requests signed in advance (INSTR_N
+## calls of each operation).
 INSTR_N ?= 200
 bench-instructions: build moto
-	@command -v valgrind >/dev/null || $(SUDO) apt-get install -y -q valgrind >/dev/null || \
-		($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q valgrind >/dev/null)
+	@command -v valgrind >/dev/null && command -v strace >/dev/null || \
+		$(SUDO) apt-get install -y -q valgrind strace >/dev/null || \
+		($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q valgrind strace >/dev/null)
 	$(CARGO) build -p s3-connector-host --release --examples
 	INSTR_N=$(INSTR_N) VENV_PYTHON=$(abspath $(VENV))/bin/python python3 bench/client_instructions.py
 

@@ -12,7 +12,9 @@ executes, the same from run to run. Each contender runs once with no calls
 (start-up: loading, instantiating) and then with N calls of PUT; of PUT and
 GET; of PUT, GET and HEAD; and of all four: the differences give each
 operation's instructions per call. The server is not counted. Kernel time
-is not counted either (both send the same requests over the same sockets).
+is not counted either (both send the same requests over the same sockets),
+but the system calls each makes are: counted by name with `strace -c`, in a
+second run of each step.
 
 Writes target/bench/client_instructions.json. Environment: INSTR_N (200),
 VENV_PYTHON (botocore, for the raw client's signatures).
@@ -47,6 +49,21 @@ def instructions(argv: list[str]) -> int:
     raise SystemExit("callgrind printed no instruction count")
 
 
+def system_calls(argv: list[str]) -> dict[str, int]:
+    """System calls `argv` makes, every thread included, by name."""
+    with tempfile.NamedTemporaryFile(suffix=".strace") as out:
+        run = subprocess.run(["strace", "-f", "-c", "-o", out.name, *argv], capture_output=True, text=True)
+        if run.returncode != 0:
+            raise SystemExit(f"{argv[:2]} failed under strace:\n{run.stderr[-2000:]}")
+        counts = {}
+        for line in Path(out.name).read_text().splitlines():
+            fields = line.split()
+            # % time, seconds, usecs/call, calls, [errors,] syscall
+            if len(fields) >= 5 and fields[-1] != "total" and fields[3].isdigit():
+                counts[fields[-1]] = int(fields[3])
+        return counts
+
+
 def signed_requests(server: dict, ops: tuple, n: int, path: Path) -> None:
     from botocore.auth import S3SigV4Auth
     from botocore.awsrequest import AWSRequest
@@ -67,8 +84,9 @@ def signed_requests(server: dict, ops: tuple, n: int, path: Path) -> None:
 
 def main() -> None:
     n = int(os.environ.get("INSTR_N", "200"))
-    if shutil.which("valgrind") is None:
-        raise SystemExit("valgrind is missing: `make bench-instructions` installs it")
+    for tool in ("valgrind", "strace"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is missing: `make bench-instructions` installs it")
     OUT.mkdir(parents=True, exist_ok=True)
     shm = Path("/dev/shm")
     work = Path(tempfile.mkdtemp(prefix="s3-instr-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
@@ -84,15 +102,17 @@ def main() -> None:
         instructions([*conn, "0"])
         requests = work / "requests.json"
         totals = {"connector": [], "raw": []}
+        syscalls = {"connector": [], "raw": []}
         for upto in range(len(OPS) + 1):
             ops = OPS[:upto]
             print(f"counting: {', '.join(ops) or 'start-up only'}", flush=True)
-            if upto == 0:
-                totals["connector"].append(instructions([*conn, "0"]))
-            else:
-                totals["connector"].append(instructions([*conn, str(n), ",".join(ops)]))
+            connector = [*conn, "0"] if upto == 0 else [*conn, str(n), ",".join(ops)]
+            totals["connector"].append(instructions(connector))
+            syscalls["connector"].append(system_calls(connector))
             signed_requests(server, ops, n if upto else 0, requests)
-            totals["raw"].append(instructions([str(EXAMPLE), "raw", str(requests)]))
+            raw = [str(EXAMPLE), "raw", str(requests)]
+            totals["raw"].append(instructions(raw))
+            syscalls["raw"].append(system_calls(raw))
     finally:
         server_proc.stdin.close()
         server_proc.wait(timeout=30)
@@ -108,9 +128,24 @@ def main() -> None:
         c, r = per_call["connector"][METHODS[op]], per_call["raw"][METHODS[op]]
         print(f"{METHODS[op]:<7}{c:12,.0f}{r:10,.0f}{c / r:7.2f}x")
     print(f"start-up (no calls): connector {totals['connector'][0]:,}, raw {totals['raw'][0]:,}")
+
+    # System calls per call, by name: each step's counts less the step's before.
+    syscalls_per_call = {
+        who: {METHODS[op]: {name: (syscalls[who][i + 1].get(name, 0) - syscalls[who][i].get(name, 0)) / calls[who]
+                            for name in syscalls[who][i + 1]}
+              for i, op in enumerate(OPS)}
+        for who in syscalls}
+    print(f"\nsystem calls per call (strace -c; client process only), N={n}")
+    print(f"{'op':<7}{'connector':>12}{'raw':>10}   what the connector makes more of (per call)")
+    for op in OPS:
+        c, r = syscalls_per_call["connector"][METHODS[op]], syscalls_per_call["raw"][METHODS[op]]
+        more = {name: c[name] - r.get(name, 0) for name in c if c[name] - r.get(name, 0) >= 0.05}
+        print(f"{METHODS[op]:<7}{sum(c.values()):12.2f}{sum(r.values()):10.2f}   "
+              + (", ".join(f"{name} {count:.2f}" for name, count in sorted(more.items())) or "none"))
     machine = {"uname": " ".join(os.uname()), "nproc": os.cpu_count()}
     (OUT / "client_instructions.json").write_text(json.dumps(
-        {"machine": machine, "n": n, "totals": totals, "per_call": per_call}, indent=1))
+        {"machine": machine, "n": n, "totals": totals, "per_call": per_call,
+         "syscalls": syscalls, "syscalls_per_call": syscalls_per_call}, indent=1))
     print("\nwrote target/bench/client_instructions.json")
 
 
