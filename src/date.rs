@@ -158,23 +158,37 @@ fn in_utc(time: OffsetDateTime) -> Option<OffsetDateTime> {
     time.checked_to_offset(UtcOffset::UTC)
 }
 
-/// Appends `YYYY-MM-DDTHH:MM:SS`.
+/// Appends `YYYY-MM-DDTHH:MM:SS` (the year's last four digits, after a `-`
+/// when it is negative). The calendar date is computed once (`time` keeps a
+/// date as a year and a day of the year, so each of `month()` and `day()`
+/// would compute it again) and the digits are written into one array and
+/// appended at once: a `Last-Modified` is converted on every Get and Head
+/// Object.
 fn push_date_time(out: &mut String, t: OffsetDateTime) {
-    let year = t.year();
+    let (year, month, day) = t.to_calendar_date();
+    let (hour, minute, second) = t.to_hms();
     if year < 0 {
         out.push('-');
     }
-    push_digits(out, year.unsigned_abs(), 4);
-    out.push('-');
-    push_digits(out, u32::from(u8::from(t.month())), 2);
-    out.push('-');
-    push_digits(out, u32::from(t.day()), 2);
-    out.push('T');
-    push_digits(out, u32::from(t.hour()), 2);
-    out.push(':');
-    push_digits(out, u32::from(t.minute()), 2);
-    out.push(':');
-    push_digits(out, u32::from(t.second()), 2);
+    let year = year.unsigned_abs() % 10_000;
+    // Each part is below 100 (the year's two halves too), so none truncates.
+    let [y0, y1] = digit_pair((year / 100) as u8);
+    let [y2, y3] = digit_pair((year % 100) as u8);
+    let [mo0, mo1] = digit_pair(u8::from(month));
+    let [d0, d1] = digit_pair(day);
+    let [h0, h1] = digit_pair(hour);
+    let [mi0, mi1] = digit_pair(minute);
+    let [s0, s1] = digit_pair(second);
+    let text = [
+        y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0, s1,
+    ];
+    // Only ASCII was written, so this cannot fail.
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+}
+
+/// `value` (below 100) as two ASCII digits.
+fn digit_pair(value: u8) -> [u8; 2] {
+    [b'0' + value / 10 % 10, b'0' + value % 10]
 }
 
 /// Appends the last `width` decimal digits of `value`, zero padded.

@@ -32,34 +32,69 @@ pub(crate) fn object_request(method: Method, input: &ObjectRef) -> Result<OpRequ
 /// date. User metadata values are kept verbatim (S3 may return non-ASCII
 /// values RFC 2047-encoded, `=?UTF-8?B?...?=`; they are not decoded).
 pub fn parse_metadata(response: &HttpResponse) -> Result<ObjectMetadata, Error> {
-    let header = |name: &str| response.header(name).map(str::to_owned);
-    let content_length = match response.header("content-length") {
+    let mut fields = MetadataHeaders::default();
+    let mut metadata = Vec::new();
+    // One pass over the headers, rather than a search of them all for each
+    // of the seven: a response carries a dozen or so.
+    for (name, value) in &response.headers {
+        if let Some(short) = name
+            .get(..META_PREFIX.len())
+            .filter(|prefix| prefix.eq_ignore_ascii_case(META_PREFIX))
+            .and_then(|_| name.get(META_PREFIX.len()..))
+        {
+            metadata.push((short.to_ascii_lowercase(), value.clone()));
+        } else if let Some(slot) = fields.slot(name) {
+            // The first of a repeated header counts, as `header` finds it.
+            slot.get_or_insert(value);
+        }
+    }
+    let content_length = match fields.content_length {
         Some(value) => value.trim().parse::<u64>().map_err(|_| {
             Error::invalid_response(format!("Content-Length `{value}` is not a number of bytes"))
         })?,
         None => u64::try_from(response.body.len()).unwrap_or(u64::MAX),
     };
-    let metadata = response
-        .headers
-        .iter()
-        .filter_map(|(name, value)| {
-            let rest = name.get(..META_PREFIX.len())?;
-            rest.eq_ignore_ascii_case(META_PREFIX).then(|| {
-                let short = name.get(META_PREFIX.len()..).unwrap_or("");
-                (short.to_ascii_lowercase(), value.clone())
-            })
-        })
-        .collect();
+    let owned = |value: Option<&String>| value.cloned();
     Ok(ObjectMetadata {
-        content_type: header("content-type"),
+        content_type: owned(fields.content_type),
         content_length,
-        etag: header("etag"),
-        last_modified: response.header("last-modified").and_then(http_date_to_rfc3339),
-        version_id: header("x-amz-version-id"),
-        content_range: header("content-range"),
-        storage_class: header("x-amz-storage-class"),
+        etag: owned(fields.etag),
+        last_modified: fields.last_modified.and_then(|value| http_date_to_rfc3339(value)),
+        version_id: owned(fields.version_id),
+        content_range: owned(fields.content_range),
+        storage_class: owned(fields.storage_class),
         metadata,
     })
+}
+
+/// The headers [`parse_metadata`] reads, as the response holds them.
+#[derive(Default)]
+struct MetadataHeaders<'a> {
+    content_length: Option<&'a String>,
+    content_type: Option<&'a String>,
+    etag: Option<&'a String>,
+    last_modified: Option<&'a String>,
+    version_id: Option<&'a String>,
+    content_range: Option<&'a String>,
+    storage_class: Option<&'a String>,
+}
+
+impl<'a> MetadataHeaders<'a> {
+    /// Where the header called `name` (in any case) goes, if it is one of
+    /// these. Each name is compared with the one or two of its length.
+    fn slot(&mut self, name: &str) -> Option<&mut Option<&'a String>> {
+        let is = |wanted: &str| name.eq_ignore_ascii_case(wanted);
+        match name.len() {
+            4 if is("etag") => Some(&mut self.etag),
+            12 if is("content-type") => Some(&mut self.content_type),
+            13 if is("last-modified") => Some(&mut self.last_modified),
+            13 if is("content-range") => Some(&mut self.content_range),
+            14 if is("content-length") => Some(&mut self.content_length),
+            16 if is("x-amz-version-id") => Some(&mut self.version_id),
+            19 if is("x-amz-storage-class") => Some(&mut self.storage_class),
+            _ => None,
+        }
+    }
 }
 
 /// Converts an HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`) to RFC 3339
@@ -137,6 +172,52 @@ mod tests {
                 ],
             }
         );
+    }
+
+    #[test]
+    fn each_header_is_found_whatever_its_case_and_the_first_of_a_repeat_counts() {
+        // The one-pass reading gives what a search for each header gives
+        // (`HttpResponse::header`: case-insensitive, the first one), among
+        // names of the same lengths that are not the ones read.
+        let answer = response(
+            "HTTP/1.1 206 Partial Content\n\
+             ETAG: \"first\"\n\
+             etah: no\n\
+             Content-Range: bytes 0-1/9\n\
+             Content-Rangf: no\n\
+             LAST-MODIFIED: Wed, 21 Oct 2015 07:28:00 GMT\n\
+             Last-Modifiee: no\n\
+             content-type: text/csv\n\
+             Content-Length: 2\n\
+             X-Amz-Version-Id: v1\n\
+             x-amz-storage-class: GLACIER\n\
+             X-AMZ-META-Colour: blue\n\
+             x-amz-meta: no\n\
+             etag: \"second\"\n\
+             Content-Length: 5\n\
+             x-amz-meta-colour: green\n",
+            b"",
+        );
+        let metadata = parse_metadata(&answer).unwrap();
+        let found = |name: &str| answer.header(name).map(str::to_owned);
+        assert_eq!(
+            metadata,
+            ObjectMetadata {
+                content_type: found("content-type"),
+                content_length: 2,
+                etag: found("etag"),
+                last_modified: Some("2015-10-21T07:28:00Z".into()),
+                version_id: found("x-amz-version-id"),
+                content_range: found("content-range"),
+                storage_class: found("x-amz-storage-class"),
+                metadata: vec![
+                    ("colour".into(), "blue".into()),
+                    ("colour".into(), "green".into()),
+                ],
+            }
+        );
+        assert_eq!(metadata.etag.as_deref(), Some("\"first\""));
+        assert_eq!(metadata.content_range.as_deref(), Some("bytes 0-1/9"));
     }
 
     #[test]
