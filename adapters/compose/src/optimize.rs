@@ -40,6 +40,13 @@ const MARK: &str = "s3-connector:wasm-opt";
 /// emits for `wasm32-wasip2` enabled, and SIMD, which the project's builds
 /// enable (`.cargo/config.toml`).
 ///
+/// `--always-inline-max-function-size 4` inlines every function of at
+/// most four instructions, where the default is two: in the component each
+/// call also costs the runtime's interruption check at the callee's entry,
+/// and a call of a function that small is about as large as its body (the
+/// connector 164 bytes smaller, and about 1% fewer instructions per
+/// small-object call, `make bench-instructions`).
+///
 /// `--low-memory-unused` lets it fold a small constant added to an address
 /// into the access's offset (0.8% of the connector). The two differ only
 /// where the addition wraps past 4 GiB into the lowest KiB, which no valid
@@ -48,6 +55,8 @@ const MARK: &str = "s3-connector:wasm-opt";
 /// where the unfolded one would have written into it.
 const WASM_OPT_ARGS: &[&str] = &[
     "-Os",
+    "--always-inline-max-function-size",
+    "4",
     "--low-memory-unused",
     "--enable-simd",
     "--enable-bulk-memory",
