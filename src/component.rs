@@ -772,7 +772,7 @@ struct HostTransport<'a> {
 struct Wire<'a> {
     request: &'a HttpRequest,
     url: String,
-    headers: Vec<wit_http::HeaderParam<'a>>,
+    headers: Vec<wit_http::Header<'a>>,
 }
 
 impl<'a> Wire<'a> {
@@ -786,7 +786,7 @@ impl<'a> Wire<'a> {
             headers: request
                 .headers
                 .iter()
-                .map(|(name, value)| wit_http::HeaderParam { name, value })
+                .map(|(name, value)| wit_http::Header { name, value })
                 .collect(),
         }
     }
@@ -813,11 +813,7 @@ impl<'a> Wire<'a> {
 fn core_response(response: wit_http::Response) -> HttpResponse {
     HttpResponse {
         status: response.status,
-        headers: response
-            .headers
-            .into_iter()
-            .map(|header| (header.name, header.value))
-            .collect(),
+        headers: crate::http::headers_from_lines(&response.headers),
         body: match response.body {
             wit_http::BodyResult::Empty => Vec::new(),
             wit_http::BodyResult::Bytes(bytes) => bytes,

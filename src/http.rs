@@ -251,6 +251,41 @@ impl HttpResponse {
     }
 }
 
+/// Reads the response headers as a host passes them (`http-outgoing`'s
+/// `response.headers`): a line `name:value` for each, ending in a line feed.
+/// A line without a colon, which a host does not write, is skipped.
+///
+/// Two byte searches a header (`memchr`, SIMD in the component), the first
+/// for the end of the name or of the line, the second for the end of the
+/// line: `str::split_once` and `lines` cost a call of the standard library's
+/// search each, which does not use SIMD, and a compare of what it found.
+pub fn headers_from_lines(lines: &str) -> Vec<(String, String)> {
+    // Room for the headers of a usual answer, made once.
+    let mut headers = Vec::with_capacity(16);
+    let bytes = lines.as_bytes();
+    let mut start = 0;
+    while let Some(rest) = bytes.get(start..).filter(|rest| !rest.is_empty()) {
+        let Some(stop) = memchr::memchr2(b':', b'\n', rest).map(|at| start + at) else {
+            break; // a last line without a colon
+        };
+        if bytes.get(stop) == Some(&b'\n') {
+            start = stop + 1; // a line without a colon
+            continue;
+        }
+        let after = stop + 1;
+        let end = bytes
+            .get(after..)
+            .and_then(|tail| memchr::memchr(b'\n', tail))
+            .map_or(bytes.len(), |at| after + at);
+        // Each end is at an ASCII byte or the end, so on a char boundary.
+        if let (Some(name), Some(value)) = (lines.get(start..stop), lines.get(after..end)) {
+            headers.push((name.to_owned(), value.to_owned()));
+        }
+        start = end + 1;
+    }
+    headers
+}
+
 pub(crate) fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
@@ -442,5 +477,49 @@ pub trait Transport {
     /// A random fraction in `[0, 1)` for backoff jitter.
     fn random_fraction(&mut self) -> f64 {
         0.5
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn header_lines_are_read_in_order_repeats_kept() {
+        let lines = "etag:\"abc\"\nx-amz-meta-note:a: b\ncontent-length:0\nx-amz-meta-note:again\n";
+        assert_eq!(
+            headers_from_lines(lines),
+            pairs(&[
+                ("etag", "\"abc\""),
+                ("x-amz-meta-note", "a: b"),
+                ("content-length", "0"),
+                ("x-amz-meta-note", "again"),
+            ])
+        );
+    }
+
+    #[test]
+    fn header_lines_keep_empty_values_and_skip_lines_without_a_colon() {
+        assert_eq!(headers_from_lines(""), pairs(&[]));
+        assert_eq!(
+            headers_from_lines("x-empty:\nno colon\n\nlast:1"),
+            pairs(&[("x-empty", ""), ("last", "1")])
+        );
+        assert_eq!(
+            headers_from_lines("a:1\nno colon at the end"),
+            pairs(&[("a", "1")])
+        );
+        assert_eq!(headers_from_lines(":\n:v\n"), pairs(&[("", ""), ("", "v")]));
+        // Multi-byte text in a value (a host writes undecodable bytes as
+        // U+FFFD) is kept as it is.
+        assert_eq!(
+            headers_from_lines("x-amz-meta-t:\u{e9}t\u{e9} \u{fffd}\n"),
+            pairs(&[("x-amz-meta-t", "\u{e9}t\u{e9} \u{fffd}")])
+        );
     }
 }

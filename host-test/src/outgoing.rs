@@ -381,18 +381,21 @@ impl UreqOutgoing {
         })
     }
 
-    /// The response head, as the component takes it.
-    fn head(response: &http::Response<ureq::Body>) -> (u16, Vec<Header>) {
+    /// The response head, as the component takes it: the status, and the
+    /// headers as `name:value` lines (`http-outgoing`'s `response.headers`).
+    fn head(response: &http::Response<ureq::Body>) -> (u16, String) {
         let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(name, value)| Header {
-                name: name.as_str().to_owned(),
-                value: String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            })
-            .collect();
-        (status, headers)
+        let headers = response.headers();
+        let mut lines = String::with_capacity(
+            headers
+                .iter()
+                .map(|(name, value)| name.as_str().len() + value.len() + 2)
+                .sum(),
+        );
+        for (name, value) in headers {
+            push_header_line(&mut lines, name.as_str(), value.as_bytes());
+        }
+        (status, lines)
     }
 
     /// A body read whole, within the response cap.
@@ -405,6 +408,36 @@ impl UreqOutgoing {
             .map_err(transport_error)?;
         Ok(Body::Bytes(bytes))
     }
+}
+
+/// Appends one header to the lines of `http-outgoing`'s `response.headers`:
+/// `name:value` and a line feed. `name` is a header name as `http` keeps it
+/// (lower case). Bytes of `value` that are not UTF-8 become U+FFFD, and a
+/// line break a space (`http` refuses both in a value it parses, so a line
+/// cannot be split or made up).
+pub fn push_header_line(lines: &mut String, name: &str, value: &[u8]) {
+    lines.push_str(name);
+    lines.push(':');
+    // What a server sends, nearly always: text on one line, taken as it is.
+    if let Ok(text) = std::str::from_utf8(value) {
+        if !value.contains(&b'\n') && !value.contains(&b'\r') {
+            lines.push_str(text);
+            lines.push('\n');
+            return;
+        }
+    }
+    for chunk in value.utf8_chunks() {
+        let text = chunk.valid();
+        if text.contains(['\r', '\n']) {
+            lines.push_str(&text.replace(['\r', '\n'], " "));
+        } else {
+            lines.push_str(text);
+        }
+        if !chunk.invalid().is_empty() {
+            lines.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    lines.push('\n');
 }
 
 impl Outgoing for UreqOutgoing {
@@ -747,6 +780,31 @@ fn io_error(error: std::io::Error) -> TransportError {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_line_is_name_colon_value_and_never_splits() {
+        let mut lines = String::new();
+        push_header_line(&mut lines, "etag", b"\"abc\"");
+        push_header_line(&mut lines, "x-amz-meta-a", b"caf\xc3\xa9 \xff end");
+        push_header_line(&mut lines, "x-odd", b"one\r\ntwo\nthree");
+        push_header_line(&mut lines, "x-empty", b"");
+        assert_eq!(
+            lines,
+            "etag:\"abc\"\nx-amz-meta-a:caf\u{e9} \u{fffd} end\nx-odd:one  two three\nx-empty:\n"
+        );
+        // The component reads them back as they were (less the bytes that
+        // were not text or would have broken the line).
+        assert_eq!(
+            s3_connector::http::headers_from_lines(&lines),
+            [
+                ("etag", "\"abc\""),
+                ("x-amz-meta-a", "caf\u{e9} \u{fffd} end"),
+                ("x-odd", "one  two three"),
+                ("x-empty", ""),
+            ]
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        );
+    }
     use std::io::{Read, Write};
     use std::net::TcpListener;
 
@@ -838,10 +896,11 @@ mod tests {
             .send(request("GET", &format!("{url}/"), &[], Body::Empty))
             .unwrap();
         assert_eq!(response.status, 404);
-        assert!(response
-            .headers
-            .iter()
-            .any(|h| h.name == "x-amz-request-id" && h.value == "R1"));
+        assert!(
+            response.headers.contains("\nx-amz-request-id:R1\n"),
+            "{}",
+            response.headers
+        );
         assert!(matches!(response.body, Body::Bytes(b) if b == b"<Error/>"));
     }
 

@@ -481,7 +481,7 @@ impl Outgoing for ThreadNoting {
         self.0.lock().unwrap().push(std::thread::current().id());
         Ok(Response {
             status: 200,
-            headers: vec![],
+            headers: String::new(),
             body: Body::Bytes(b"<ListAllMyBucketsResult><Buckets/></ListAllMyBucketsResult>".to_vec()),
         })
     }

@@ -520,7 +520,7 @@ impl Outgoing for Slow {
         std::thread::sleep(self.0);
         Ok(Response {
             status: 200,
-            headers: vec![],
+            headers: String::new(),
             body: Body::Empty,
         })
     }

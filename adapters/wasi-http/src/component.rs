@@ -22,8 +22,7 @@ use bindings::exports::s3_connector::s3::bodies::{
     self as wit_bodies, BodyError, BodySink, BodySinkBorrow, BodySource, BodySourceBorrow, DigestAlgorithm,
 };
 use bindings::exports::s3_connector::s3::http_outgoing::{
-    self as wit_http, Body, Header, PlacedRequest, PlacedResponse, Request, Response, SpanRequest,
-    TransportError,
+    self as wit_http, Body, PlacedRequest, PlacedResponse, Request, Response, SpanRequest, TransportError,
 };
 
 /// The allocator: rlsf's two-level segregated fit (constant-time allocation
@@ -292,7 +291,8 @@ fn receive(request: &Request, sink: &Sink, at: u64) -> Result<(Response, u64), T
 /// A response whose head has arrived; its body is still to be read.
 struct Answer {
     status: u16,
-    headers: Vec<Header>,
+    /// `response.headers`: a `name:value` line for each.
+    headers: String,
     /// Declared after the stream is dropped: the stream is its child.
     body: Option<IncomingBody>,
     stream: Option<InputStream>,
@@ -445,13 +445,7 @@ fn exchange(request: &Request, outgoing: Outgoing<'_>) -> Result<Answer, Transpo
         let fields = response.headers();
         let entries = fields.entries();
         drop(fields);
-        entries
-            .into_iter()
-            .map(|(name, value)| Header {
-                name: name.to_ascii_lowercase(),
-                value: String::from_utf8_lossy(&value).into_owned(),
-            })
-            .collect()
+        header_lines(&entries)
     };
     let body = response
         .consume()
@@ -466,6 +460,26 @@ fn exchange(request: &Request, outgoing: Outgoing<'_>) -> Result<Answer, Transpo
         stream: Some(stream),
         _response: response,
     })
+}
+
+/// The response's headers as the connector takes them (`http-outgoing`'s
+/// `response.headers`): a line `name:value` for each, ending in a line
+/// feed, names in lower case. Bytes of a value that are not UTF-8 become
+/// U+FFFD, and a line break a space, so that a value cannot split its line.
+fn header_lines(entries: &[(String, Vec<u8>)]) -> String {
+    let mut lines = String::with_capacity(entries.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
+    for (name, value) in entries {
+        lines.push_str(&name.to_ascii_lowercase());
+        lines.push(':');
+        let value = String::from_utf8_lossy(value);
+        if value.contains(['\r', '\n']) {
+            lines.push_str(&value.replace(['\r', '\n'], " "));
+        } else {
+            lines.push_str(&value);
+        }
+        lines.push('\n');
+    }
+    lines
 }
 
 /// The request's headers as the host takes them: `host` is made by the host
