@@ -415,7 +415,7 @@ impl UreqOutgoing {
 /// (lower case). Bytes of `value` that are not UTF-8 become U+FFFD, and a
 /// line break a space (`http` refuses both in a value it parses, so a line
 /// cannot be split or made up).
-pub fn push_header_line(lines: &mut String, name: &str, value: &[u8]) {
+fn push_header_line(lines: &mut String, name: &str, value: &[u8]) {
     lines.push_str(name);
     lines.push(':');
     // What a server sends, nearly always: text on one line, taken as it is.
@@ -780,6 +780,8 @@ fn io_error(error: std::io::Error) -> TransportError {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
 
     #[test]
     fn a_header_line_is_name_colon_value_and_never_splits() {
@@ -805,8 +807,6 @@ mod tests {
             .map(|(n, v)| (n.to_owned(), v.to_owned()))
         );
     }
-    use std::io::{Read, Write};
-    use std::net::TcpListener;
 
     fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Body) -> Request {
         Request {
