@@ -404,6 +404,25 @@ fn objects_are_written_read_listed_and_deleted_over_wasi_http() {
         .unwrap();
     assert_eq!(body.as_deref(), Some(&b"Hello over wasi:http"[..]), "{got}");
 
+    // The metadata comes from the answer's headers, which the adapter hands
+    // the connector as `name:value` lines.
+    let (head, _) = guest
+        .invoke(
+            &conn,
+            "head-object",
+            json!({"bucket_name": BUCKET, "object_path": key}),
+        )
+        .unwrap();
+    assert_eq!(head["content_length"], 20, "{head}");
+    assert_eq!(head["content_type"], "text/plain; charset=utf-8", "{head}");
+    assert_eq!(head["etag"], put["etag"], "{head}");
+    assert!(
+        head["last_modified"]
+            .as_str()
+            .is_some_and(|t| t.len() == 20 && t.ends_with('Z')),
+        "{head}"
+    );
+
     let (listed, _) = guest
         .invoke(
             &conn,
