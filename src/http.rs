@@ -251,6 +251,34 @@ impl HttpResponse {
     }
 }
 
+/// Appends one header to the response headers as a host passes them
+/// (`http-outgoing`'s `response.headers`, read back by
+/// [`headers_from_lines`]): `name:value` and a line feed, the name in lower
+/// case. Bytes of `value` that are not UTF-8 become U+FFFD, and a line break
+/// a space, so that a value can neither split its line nor make one up.
+pub fn push_header_line(lines: &mut String, name: &str, value: &[u8]) {
+    let at = lines.len();
+    lines.push_str(name);
+    if let Some(written) = lines.get_mut(at..) {
+        written.make_ascii_lowercase();
+    }
+    lines.push(':');
+    // What a server sends, nearly always, is one chunk of text with no line
+    // break: one piece.
+    for chunk in value.utf8_chunks() {
+        for (n, piece) in chunk.valid().split(['\r', '\n']).enumerate() {
+            if n > 0 {
+                lines.push(' ');
+            }
+            lines.push_str(piece);
+        }
+        if !chunk.invalid().is_empty() {
+            lines.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    lines.push('\n');
+}
+
 /// Reads the response headers as a host passes them (`http-outgoing`'s
 /// `response.headers`): a line `name:value` for each, ending in a line feed.
 /// A line without a colon, which a host does not write, is skipped.
@@ -487,6 +515,33 @@ mod tests {
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_header_line_is_name_colon_value_and_never_splits() {
+        let mut lines = String::new();
+        push_header_line(&mut lines, "etag", b"\"abc\"");
+        push_header_line(&mut lines, "X-Amz-Meta-A", b"caf\xc3\xa9 \xff end");
+        push_header_line(&mut lines, "x-odd", b"one\r\ntwo\nthree\r");
+        push_header_line(&mut lines, "x-bad", b"\xffa\nb\xfe");
+        push_header_line(&mut lines, "x-empty", b"");
+        assert_eq!(
+            lines,
+            "etag:\"abc\"\nx-amz-meta-a:caf\u{e9} \u{fffd} end\nx-odd:one  two three \n\
+             x-bad:\u{fffd}a b\u{fffd}\nx-empty:\n"
+        );
+        // Read back as they were written (less the bytes that were not text
+        // or would have broken the line).
+        assert_eq!(
+            headers_from_lines(&lines),
+            pairs(&[
+                ("etag", "\"abc\""),
+                ("x-amz-meta-a", "caf\u{e9} \u{fffd} end"),
+                ("x-odd", "one  two three "),
+                ("x-bad", "\u{fffd}a b\u{fffd}"),
+                ("x-empty", ""),
+            ])
+        );
     }
 
     #[test]

@@ -393,7 +393,7 @@ impl UreqOutgoing {
                 .sum(),
         );
         for (name, value) in headers {
-            push_header_line(&mut lines, name.as_str(), value.as_bytes());
+            s3_connector::http::push_header_line(&mut lines, name.as_str(), value.as_bytes());
         }
         (status, lines)
     }
@@ -408,36 +408,6 @@ impl UreqOutgoing {
             .map_err(transport_error)?;
         Ok(Body::Bytes(bytes))
     }
-}
-
-/// Appends one header to the lines of `http-outgoing`'s `response.headers`:
-/// `name:value` and a line feed. `name` is a header name as `http` keeps it
-/// (lower case). Bytes of `value` that are not UTF-8 become U+FFFD, and a
-/// line break a space (`http` refuses both in a value it parses, so a line
-/// cannot be split or made up).
-fn push_header_line(lines: &mut String, name: &str, value: &[u8]) {
-    lines.push_str(name);
-    lines.push(':');
-    // What a server sends, nearly always: text on one line, taken as it is.
-    if let Ok(text) = std::str::from_utf8(value) {
-        if !value.contains(&b'\n') && !value.contains(&b'\r') {
-            lines.push_str(text);
-            lines.push('\n');
-            return;
-        }
-    }
-    for chunk in value.utf8_chunks() {
-        let text = chunk.valid();
-        if text.contains(['\r', '\n']) {
-            lines.push_str(&text.replace(['\r', '\n'], " "));
-        } else {
-            lines.push_str(text);
-        }
-        if !chunk.invalid().is_empty() {
-            lines.push(char::REPLACEMENT_CHARACTER);
-        }
-    }
-    lines.push('\n');
 }
 
 impl Outgoing for UreqOutgoing {
@@ -782,31 +752,6 @@ mod tests {
     use super::*;
     use std::io::{Read, Write};
     use std::net::TcpListener;
-
-    #[test]
-    fn a_header_line_is_name_colon_value_and_never_splits() {
-        let mut lines = String::new();
-        push_header_line(&mut lines, "etag", b"\"abc\"");
-        push_header_line(&mut lines, "x-amz-meta-a", b"caf\xc3\xa9 \xff end");
-        push_header_line(&mut lines, "x-odd", b"one\r\ntwo\nthree");
-        push_header_line(&mut lines, "x-empty", b"");
-        assert_eq!(
-            lines,
-            "etag:\"abc\"\nx-amz-meta-a:caf\u{e9} \u{fffd} end\nx-odd:one  two three\nx-empty:\n"
-        );
-        // The component reads them back as they were (less the bytes that
-        // were not text or would have broken the line).
-        assert_eq!(
-            s3_connector::http::headers_from_lines(&lines),
-            [
-                ("etag", "\"abc\""),
-                ("x-amz-meta-a", "caf\u{e9} \u{fffd} end"),
-                ("x-odd", "one  two three"),
-                ("x-empty", ""),
-            ]
-            .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        );
-    }
 
     fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Body) -> Request {
         Request {

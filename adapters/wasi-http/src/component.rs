@@ -463,21 +463,12 @@ fn exchange(request: &Request, outgoing: Outgoing<'_>) -> Result<Answer, Transpo
 }
 
 /// The response's headers as the connector takes them (`http-outgoing`'s
-/// `response.headers`): a line `name:value` for each, ending in a line
-/// feed, names in lower case. Bytes of a value that are not UTF-8 become
-/// U+FFFD, and a line break a space, so that a value cannot split its line.
+/// `response.headers`), written as the connector's own host writes them
+/// (`s3_connector_wire::http::push_header_line`).
 fn header_lines(entries: &[(String, Vec<u8>)]) -> String {
     let mut lines = String::with_capacity(entries.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
     for (name, value) in entries {
-        lines.push_str(&name.to_ascii_lowercase());
-        lines.push(':');
-        let value = String::from_utf8_lossy(value);
-        if value.contains(['\r', '\n']) {
-            lines.push_str(&value.replace(['\r', '\n'], " "));
-        } else {
-            lines.push_str(&value);
-        }
-        lines.push('\n');
+        s3_connector_wire::http::push_header_line(&mut lines, name, value);
     }
     lines
 }
