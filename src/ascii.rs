@@ -97,6 +97,21 @@ pub fn find(text: &str, needle: &str) -> Option<usize> {
     text.windows(needle.len()).position(|window| window == needle)
 }
 
+/// Whether `bytes` hold a byte that a JSON string escapes: `"`, `\` or a
+/// control character below `0x20`. Every string of every output is
+/// checked with it (a 1000-key listing writes some 44 KB of them), and
+/// nearly none holds one.
+pub fn has_json_escape(bytes: &[u8]) -> bool {
+    const QUOTES: u64 = ONES.wrapping_mul(b'"' as u64);
+    const BACKSLASHES: u64 = ONES.wrapping_mul(b'\\' as u64);
+    any(
+        bytes,
+        // A byte of `word ^ QUOTES` is zero exactly where `"` is.
+        |w| word_has_below(w, 0x20) || word_has_below(w ^ QUOTES, 1) || word_has_below(w ^ BACKSLASHES, 1),
+        |b| b < 0x20 || b == b'"' || b == b'\\',
+    )
+}
+
 /// Whether `bytes` are all printable ASCII (`0x20` to `0x7e`).
 pub fn is_printable(bytes: &[u8]) -> bool {
     !any(
@@ -182,6 +197,32 @@ mod tests {
             for needle in needles {
                 assert_eq!(find(text, needle), text.find(needle), "{text:?} {needle:?}");
             }
+        }
+    }
+
+    /// Every byte value at every position of words and tails, against a
+    /// byte loop.
+    #[test]
+    fn has_json_escape_agrees_with_a_byte_loop() {
+        let escaped = |b: &u8| *b < 0x20 || *b == b'"' || *b == b'\\';
+        for len in [0usize, 1, 7, 8, 9, 15, 16, 17, 40] {
+            let base: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(!has_json_escape(&base));
+            for at in 0..len {
+                for value in 0..=u8::MAX {
+                    let mut bytes = base.clone();
+                    bytes[at] = value;
+                    assert_eq!(has_json_escape(&bytes), bytes.iter().any(escaped), "{bytes:?}");
+                }
+            }
+        }
+        // Neighbours of the three, and bytes with the high bit, side by side.
+        for word in [
+            *b"!#[]\x1f \x7f\xff",
+            *b"\xa2\xdc\x9f\x80\x81!#]",
+            *b"\x00\x00\x00\x00\x00\x00\x00\x00",
+        ] {
+            assert_eq!(has_json_escape(&word), word.iter().any(escaped), "{word:?}");
         }
     }
 
