@@ -19,7 +19,7 @@ use crate::encode::Encode;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::ops::list_objects::{
-    check_limits, url_decode, DEFAULT_MAX_TOTAL, MAX_GATHERED_BYTES, MAX_KEYS, MAX_PAGES,
+    check_limits, url_decode_in_place, DEFAULT_MAX_TOTAL, MAX_GATHERED_BYTES, MAX_KEYS, MAX_PAGES,
 };
 use crate::validate;
 use crate::xml::{self, Path, Visitor};
@@ -216,16 +216,16 @@ pub fn parse(response: &HttpResponse) -> Result<ListObjectVersionsOutput, Error>
         None | Some("") => {}
         Some("url") => {
             for version in &mut page.versions {
-                version.key = url_decode("Key", &version.key)?.into_owned();
+                url_decode_in_place("Key", &mut version.key)?;
             }
             for marker in &mut page.delete_markers {
-                marker.key = url_decode("Key", &marker.key)?.into_owned();
+                url_decode_in_place("Key", &mut marker.key)?;
             }
             for prefix in &mut page.common_prefixes {
-                *prefix = url_decode("Prefix", prefix)?.into_owned();
+                url_decode_in_place("Prefix", prefix)?;
             }
             if let Some(next) = &mut page.next_key_marker {
-                *next = url_decode("NextKeyMarker", next)?.into_owned();
+                url_decode_in_place("NextKeyMarker", next)?;
             }
         }
         Some(other) => {
