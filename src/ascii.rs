@@ -82,7 +82,46 @@ pub fn has_upper(bytes: &[u8]) -> bool {
 pub fn contains(bytes: &[u8], needle: u8) -> bool {
     let spread = ONES.wrapping_mul(u64::from(needle));
     // A byte of `word ^ spread` is zero exactly where `needle` is.
-    any(bytes, |w| word_has_below(w ^ spread, 1), |b| b == needle)
+    let found = |w: u64| word_has_below(w ^ spread, 1);
+    match cover(bytes) {
+        Some((first, last)) => found(first) || found(last),
+        None => any(bytes, found, |b| b == needle),
+    }
+}
+
+/// Two words that hold every byte of `bytes` when it has 1 to 16, with no
+/// loop: from 8 bytes on its first eight and its last eight (which overlap
+/// below 16), from 4 its first four and its last four in one word, below 4
+/// its first, middle and last bytes repeated. `None` when it is empty or
+/// longer.
+///
+/// Two byte strings of one length are equal exactly when their covers
+/// are, and one holds a byte exactly when its cover does: so a short
+/// string (an element or header name) is compared or searched in one or
+/// two steps. Each loop iteration in the component also pays the
+/// runtime's interruption check; with a length known where it is inlined,
+/// one arm is left.
+#[inline(always)]
+fn cover(bytes: &[u8]) -> Option<(u64, u64)> {
+    let n = bytes.len();
+    let at = |i: usize| bytes.get(i).copied();
+    let quad = |from: usize| -> Option<[u8; 4]> { bytes.get(from..from + 4)?.try_into().ok() };
+    let eight =
+        |from: usize| -> Option<u64> { bytes.get(from..from + 8)?.try_into().ok().map(u64::from_ne_bytes) };
+    match n {
+        1..=3 => {
+            let (f, m, l) = (at(0)?, at(n / 2)?, at(n - 1)?);
+            let word = u64::from_ne_bytes([f, m, l, f, m, l, f, m]);
+            Some((word, word))
+        }
+        4..=7 => {
+            let (f, l) = (quad(0)?, quad(n - 4)?);
+            let word = u64::from_ne_bytes([f[0], f[1], f[2], f[3], l[0], l[1], l[2], l[3]]);
+            Some((word, word))
+        }
+        8..=16 => Some((eight(0)?, eight(n - 8)?)),
+        _ => None,
+    }
 }
 
 /// Whether `bytes` hold `one` or `other`, searched 16 bytes a step
@@ -146,6 +185,22 @@ pub fn same_ignoring_case(a: &[u8], b: &[u8]) -> bool {
 /// with it cost some 4k instructions per call.
 pub fn same(a: &[u8], b: &[u8]) -> bool {
     equal_by(a, b, |x, y| x == y, |x, y| x.iter().zip(y).all(|(p, q)| p == q))
+}
+
+/// [`same`], inlined where it is called, for the hot loops (an XML page's
+/// element names): up to 16 bytes it is one or two compares of words with
+/// no loop ([`cover`]), and against a literal the literal's words are
+/// constants and its length leaves one arm, so that a name is compared in
+/// a few instructions and no call.
+#[inline(always)]
+pub fn same_inline(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    match (cover(a), cover(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => same(a, b),
+    }
 }
 
 /// Whether `a` and `b`, of one length, are equal by `words` over each pair
@@ -301,19 +356,23 @@ mod tests {
     /// words and tails, and equal ones, against `==`.
     #[test]
     fn same_agrees_with_equality() {
-        for len in [0usize, 1, 7, 8, 9, 15, 16, 17, 40] {
+        // Every length `cover` has an arm for, and past it.
+        for len in (0usize..=18).chain([24, 40]) {
             let a: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
-            assert!(same(&a, &a.clone()));
+            assert!(same(&a, &a.clone()) && same_inline(&a, &a.clone()));
             for at in 0..len {
                 for value in [0u8, b'A', 0x80, 0xff] {
                     let mut b = a.clone();
                     b[at] = value;
                     assert_eq!(same(&a, &b), a == b, "{a:?} {b:?}");
+                    assert_eq!(same_inline(&a, &b), a == b, "{a:?} {b:?}");
+                    assert_eq!(same_inline(&b, &a), a == b, "{b:?} {a:?}");
                 }
             }
             let mut longer = a.clone();
             longer.push(b'z');
             assert!(!same(&a, &longer) && !same(&longer, &a));
+            assert!(!same_inline(&a, &longer) && !same_inline(&longer, &a));
         }
     }
 
@@ -321,7 +380,7 @@ mod tests {
     /// lengths around the word size, against the plain definition.
     #[test]
     fn the_word_scans_agree_with_byte_by_byte_ones() {
-        for len in [0usize, 1, 7, 8, 9, 15, 16, 17, 24] {
+        for len in (0usize..=18).chain([24]) {
             for at in 0..len {
                 for fill in [b'a', b'~', b' ' + 1] {
                     for value in 0..=255u8 {

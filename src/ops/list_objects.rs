@@ -292,8 +292,11 @@ impl Visitor for PageVisitor {
     }
 
     fn close(&mut self, path: &Path, text: &str) -> Result<(), Error> {
+        // An entry's names are compared with `name_is` (a page has 6000),
+        // the page's own fields with `match`.
+        let is = xml::name_is;
         match path.names() {
-            [contents] if contents == "Contents" => {
+            [contents] if is(contents, "Contents") => {
                 let partial = std::mem::take(&mut self.current);
                 let key = partial.key.ok_or_else(|| {
                     Error::invalid_response("a <Contents> in <ListBucketResult> has no <Key>")
@@ -309,16 +312,22 @@ impl Visitor for PageVisitor {
                     storage_class: partial.storage_class,
                 });
             }
-            [contents, field] if contents == "Contents" => match field.as_str() {
-                // Keys are taken verbatim: spaces and all.
-                "Key" => self.current.key = Some(text.to_owned()),
-                "Size" => self.current.size = Some(xml::parse_u64("Size", text)?),
-                "LastModified" => self.current.last_modified = xml::optional(text),
-                "ETag" => self.current.etag = xml::optional(text),
-                "StorageClass" => self.current.storage_class = xml::optional(text),
-                _ => {}
-            },
-            [prefixes, prefix] if prefixes == "CommonPrefixes" && prefix == "Prefix" => {
+            [contents, field] if is(contents, "Contents") => {
+                let current = &mut self.current;
+                if is(field, "Key") {
+                    // Keys are taken verbatim: spaces and all.
+                    current.key = Some(text.to_owned());
+                } else if is(field, "Size") {
+                    current.size = Some(xml::parse_u64("Size", text)?);
+                } else if is(field, "LastModified") {
+                    current.last_modified = xml::optional(text);
+                } else if is(field, "ETag") {
+                    current.etag = xml::optional(text);
+                } else if is(field, "StorageClass") {
+                    current.storage_class = xml::optional(text);
+                }
+            }
+            [prefixes, prefix] if is(prefixes, "CommonPrefixes") && is(prefix, "Prefix") => {
                 self.page.common_prefixes.push(text.to_owned());
             }
             [field] => match field.as_str() {
