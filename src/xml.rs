@@ -393,7 +393,7 @@ fn closes(qualified: &str, local: &str) -> bool {
     };
     let tail = qualified.get(cut..).unwrap_or_default();
     // `local` has no `:`, so a `:` right before it is the prefix's last.
-    crate::ascii::same(tail, local) && (cut == 0 || qualified.get(cut - 1) == Some(&b':'))
+    crate::ascii::same_inline(tail, local) && (cut == 0 || qualified.get(cut - 1) == Some(&b':'))
 }
 
 fn open(path: &mut Path, root: &str, name: &str, elements: &mut usize) -> Result<(), Error> {
