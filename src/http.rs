@@ -263,8 +263,15 @@ pub fn push_header_line(lines: &mut String, name: &str, value: &[u8]) {
         written.make_ascii_lowercase();
     }
     lines.push(':');
-    // What a server sends, nearly always, is one chunk of text with no line
-    // break: one piece.
+    // What a server sends, nearly always: text on one line, taken as it is
+    // (the host calls this for every header of every answer).
+    if !value.iter().any(|&b| b == b'\r' || b == b'\n') {
+        if let Ok(text) = std::str::from_utf8(value) {
+            lines.push_str(text);
+            lines.push('\n');
+            return;
+        }
+    }
     for chunk in value.utf8_chunks() {
         for (n, piece) in chunk.valid().split(['\r', '\n']).enumerate() {
             if n > 0 {
