@@ -16,8 +16,12 @@ is not counted either (both send the same requests over the same sockets),
 but the system calls each makes are: counted by name with `strace -c`, in a
 second run of each step.
 
+Then a 1000-key listing through the CLI (batch mode, JSON lines, as `make
+bench-small` times it): one batch of 1 listing and one of 1 + LIST_N, the
+difference over LIST_N giving a listing's instructions, guest and host.
+
 Writes target/bench/client_instructions.json. Environment: INSTR_N (200),
-VENV_PYTHON (botocore, for the raw client's signatures).
+LIST_N (20), VENV_PYTHON (botocore, for the raw client's signatures).
 """
 
 import json
@@ -32,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "target"
 OUT = TARGET / "bench"
 EXAMPLE = TARGET / "release" / "examples" / "small_objects"
+CLI = TARGET / "release" / "s3-connector"
 OPS = ("put", "get", "head", "delete")
 METHODS = {"put": "PUT", "get": "GET", "head": "HEAD", "delete": "DELETE"}
 
@@ -62,6 +67,40 @@ def system_calls(argv: list[str]) -> dict[str, int]:
             if len(fields) >= 5 and fields[-1] != "total" and fields[3].isdigit():
                 counts[fields[-1]] = int(fields[3])
         return counts
+
+
+def listing_instructions(server: dict, repeats: int) -> int:
+    """Instructions the CLI executes per listing of a 1000-key prefix (keys
+    put first, not counted): a batch of 1 + `repeats` listings less a batch
+    of 1, over `repeats`. Every run is under valgrind, the first to fill the
+    code cache for valgrind's CPU."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=server["access_key"], AWS_SECRET_ACCESS_KEY=server["secret_key"])
+    argv = [str(CLI), "--endpoint", server["endpoint"], "--region", server["region"], "--path-style", "batch"]
+    puts = "".join(json.dumps({"operation": "put-object-text", "input": {
+        "bucket_name": server["bucket"], "object_path": f"listing/key-{i:04}.txt", "content": "x"}}) + "\n"
+        for i in range(1000))
+    subprocess.run(argv, input=puts, env=env, check=True, capture_output=True, text=True)
+    line = json.dumps({"operation": "list-objects",
+                       "input": {"bucket_name": server["bucket"], "prefix": "listing/"}}) + "\n"
+
+    def batch(count: int) -> int:
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as lines, \
+                tempfile.NamedTemporaryFile(suffix=".callgrind") as out:
+            lines.write(line * count)
+            lines.flush()
+            with open(lines.name) as stdin:
+                run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}", *argv],
+                                     stdin=stdin, env=env, capture_output=True, text=True)
+            if run.returncode != 0 or len(run.stdout.splitlines()) != count or \
+                    any(len(json.loads(l).get("objects", [])) != 1000 for l in run.stdout.splitlines()):
+                raise SystemExit(f"the CLI's listing failed under valgrind:\n{run.stderr[-2000:]}")
+            for text in run.stderr.splitlines():
+                if "refs:" in text:
+                    return int(text.split("refs:")[1].strip().replace(",", ""))
+        raise SystemExit("callgrind printed no instruction count")
+
+    batch(1)
+    return (batch(1 + repeats) - batch(1)) // repeats
 
 
 def signed_requests(server: dict, ops: tuple, n: int, path: Path) -> None:
@@ -113,6 +152,9 @@ def main() -> None:
             raw = [str(EXAMPLE), "raw", str(requests)]
             totals["raw"].append(instructions(raw))
             syscalls["raw"].append(system_calls(raw))
+        list_n = int(os.environ.get("LIST_N", "20"))
+        print(f"counting: a 1000-key listing through the CLI ({list_n} listings)", flush=True)
+        per_listing = listing_instructions(server, list_n)
     finally:
         server_proc.stdin.close()
         server_proc.wait(timeout=30)
@@ -128,6 +170,7 @@ def main() -> None:
         c, r = per_call["connector"][METHODS[op]], per_call["raw"][METHODS[op]]
         print(f"{METHODS[op]:<7}{c:12,.0f}{r:10,.0f}{c / r:7.2f}x")
     print(f"start-up (no calls): connector {totals['connector'][0]:,}, raw {totals['raw'][0]:,}")
+    print(f"a 1000-key listing through the CLI (batch, JSON lines; guest and host): {per_listing:,}")
 
     # System calls per call, by name: each step's counts less the step's before.
     syscalls_per_call = {
@@ -144,7 +187,7 @@ def main() -> None:
               + (", ".join(f"{name} {count:.2f}" for name, count in sorted(more.items())) or "none"))
     machine = {"uname": " ".join(os.uname()), "nproc": os.cpu_count()}
     (OUT / "client_instructions.json").write_text(json.dumps(
-        {"machine": machine, "n": n, "totals": totals, "per_call": per_call,
+        {"machine": machine, "n": n, "totals": totals, "per_call": per_call, "per_listing": per_listing,
          "syscalls": syscalls, "syscalls_per_call": syscalls_per_call}, indent=1))
     print("\nwrote target/bench/client_instructions.json")
 
