@@ -209,12 +209,12 @@ impl<'a> Client<'a> {
                 Exchange::InMemory => self.transport.send(&http),
                 Exchange::FromSource { offset, length } => self.transport.send_from(&http, offset, length),
                 Exchange::IntoSink => {
-                    let before = self.transport.sink_written().map_err(Error::Body)?;
+                    let before = self.transport.sink_written().map_err(Error::body)?;
                     let sent = self.transport.send_into(&http);
-                    if sent.is_err() && self.transport.sink_written().map_err(Error::Body)? != before {
+                    if sent.is_err() && self.transport.sink_written().map_err(Error::body)? != before {
                         return sent
                             .map(|response| (response, attempts))
-                            .map_err(|error| Error::Transport { error, attempts });
+                            .map_err(|error| Error::transport(error, attempts));
                     }
                     sent
                 }
@@ -228,7 +228,7 @@ impl<'a> Client<'a> {
                             continue;
                         }
                     }
-                    return Err(Error::Transport { error, attempts });
+                    return Err(Error::transport(error, attempts));
                 }
             };
             // A Get Object body is the object's own bytes, which may be an
@@ -269,7 +269,7 @@ impl<'a> Client<'a> {
                     continue;
                 }
             }
-            return Err(Error::Service(Box::new(error)));
+            return Err(Error::service(error));
         }
     }
 
@@ -465,7 +465,7 @@ mod tests {
 
     use super::fake::{with_client, FakeTransport};
     use super::RetryPolicy;
-    use crate::error::{Error, ErrorCode};
+    use crate::error::{Error, ErrorCode, ErrorKind};
     use crate::http::{Method, OpRequest, TransportError};
     use crate::ops::Operation;
     use crate::sigv4::{self, SigningContext};
@@ -534,8 +534,8 @@ mod tests {
             .answer(503, &[], SLOW_DOWN)
             .answer(503, &[], SLOW_DOWN);
         let result = with_client(&mut t, Operation::HeadObject, |c| c.send(&head()));
-        match result {
-            Err(Error::Service(e)) => {
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::Service(e)) => {
                 assert_eq!(e.code, ErrorCode::SlowDown);
                 assert_eq!(e.attempts, 3);
             }
@@ -553,9 +553,10 @@ mod tests {
             b"<Error><Code>AccessDenied</Code><Message>no</Message></Error>",
         );
         let result = with_client(&mut t, Operation::HeadObject, |c| c.send(&head()));
-        assert!(
-            matches!(result, Err(Error::Service(ref e)) if e.attempts == 1 && e.code == ErrorCode::AccessDenied)
-        );
+        assert!(matches!(
+            result.map_err(Error::into_kind),
+            Err(ErrorKind::Service(ref e)) if e.attempts == 1 && e.code == ErrorCode::AccessDenied
+        ));
         assert_eq!(t.sent.len(), 1);
     }
 
@@ -570,7 +571,10 @@ mod tests {
             .push_back(Err(TransportError::Connection("reset".into())));
         let result = with_client(&mut t, Operation::HeadObject, |c| c.send(&head()));
         assert!(
-            matches!(result, Err(Error::Transport { attempts: 3, .. })),
+            matches!(
+                result.as_ref().map_err(Error::kind),
+                Err(ErrorKind::Transport { attempts: 3, .. })
+            ),
             "{result:?}"
         );
     }
@@ -592,7 +596,10 @@ mod tests {
         t.answers
             .push_back(Err(TransportError::Denied("169.254.169.254".into())));
         let result = with_client(&mut t, Operation::HeadObject, |c| c.send(&head()));
-        assert!(matches!(result, Err(Error::Transport { attempts: 1, .. })));
+        assert!(matches!(
+            result.map_err(Error::into_kind),
+            Err(ErrorKind::Transport { attempts: 1, .. })
+        ));
     }
 
     #[test]
@@ -735,7 +742,10 @@ mod tests {
             .answer(301, &[("x-amz-bucket-region", "eu-west-2")], REDIRECT);
         let mut state = super::InstanceState::default();
         let result = auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &get());
-        assert!(matches!(result, Err(Error::Service(ref e)) if e.code == ErrorCode::PermanentRedirect));
+        assert!(matches!(
+            result.map_err(Error::into_kind),
+            Err(ErrorKind::Service(ref e)) if e.code == ErrorCode::PermanentRedirect
+        ));
         assert_eq!(t.sent.len(), 2);
     }
 
@@ -747,7 +757,10 @@ mod tests {
             let mut state = super::InstanceState::default();
             let result = auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &head());
             assert!(
-                matches!(result, Err(Error::Service(ref e)) if e.region.is_none()),
+                matches!(
+                    result.as_ref().map_err(Error::kind),
+                    Err(ErrorKind::Service(e)) if e.region.is_none()
+                ),
                 "{hint:?}: {result:?}"
             );
             assert_eq!(t.sent.len(), 1, "{hint:?}: no request to a made-up region");

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use crate::client::{Client, InstanceState};
 use crate::connection::{Connection, Credentials, Endpoint, Region};
-use crate::error::{Error, ServiceError, UploadFailure};
+use crate::error::{Error, ErrorKind, ServiceError, UploadFailure};
 use crate::http::{BodyError, HttpRequest, HttpResponse, Method, Transport, TransportError};
 use crate::model;
 use crate::ops::{self, Operation};
@@ -971,29 +971,29 @@ impl Transport for HostTransport<'_> {
 
 impl From<Error> for wit::Error {
     fn from(error: Error) -> Self {
-        match error {
-            Error::InvalidInput { field, message } => {
+        match error.into_kind() {
+            ErrorKind::InvalidInput { field, message } => {
                 wit::Error::InvalidInput(wit::InvalidInput { field, message })
             }
-            Error::Service(service) => wit::Error::Service((*service).into()),
-            Error::Transport { error, attempts } => {
+            ErrorKind::Service(service) => wit::Error::Service(service.into()),
+            ErrorKind::Transport { error, attempts } => {
                 wit::Error::Transport(wit::TransportFailure { error, attempts })
             }
-            Error::InvalidResponse(message) => wit::Error::InvalidResponse(message),
-            Error::Body(error) => wit::Error::Body(error.into()),
-            Error::UploadIncomplete(failure) => wit::Error::UploadIncomplete((*failure).into()),
+            ErrorKind::InvalidResponse(message) => wit::Error::InvalidResponse(message),
+            ErrorKind::Body(error) => wit::Error::Body(error.into()),
+            ErrorKind::UploadIncomplete(failure) => wit::Error::UploadIncomplete(failure.into()),
         }
     }
 }
 
 impl From<UploadFailure> for wit::UploadFailure {
     fn from(failure: UploadFailure) -> Self {
-        let cause = match failure.cause {
-            Error::Service(service) => wit::UploadCause::Service((*service).into()),
-            Error::Transport { error, attempts } => {
+        let cause = match failure.cause.into_kind() {
+            ErrorKind::Service(service) => wit::UploadCause::Service(service.into()),
+            ErrorKind::Transport { error, attempts } => {
                 wit::UploadCause::Transport(wit::TransportFailure { error, attempts })
             }
-            Error::Body(error) => wit::UploadCause::Body(error.into()),
+            ErrorKind::Body(error) => wit::UploadCause::Body(error.into()),
             // Input is checked before an upload starts, and causes never nest.
             other => wit::UploadCause::InvalidResponse(other.to_string()),
         };

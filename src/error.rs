@@ -221,9 +221,15 @@ impl std::fmt::Display for ServiceError {
     }
 }
 
-/// Why an operation failed.
+/// Why an operation failed: an [`ErrorKind`], boxed. Errors are the cold
+/// path, and an error one pointer wide keeps every `Result` of the hot one
+/// small.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error(Box<ErrorKind>);
+
+/// What went wrong, as an [`Error`] holds it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Error {
+pub enum ErrorKind {
     /// An input was not valid; nothing was sent.
     #[error("invalid {field}: {message}")]
     InvalidInput {
@@ -232,10 +238,9 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// S3 answered with an error. Boxed: errors are the cold path, and a
-    /// small `Result` keeps the hot one cheap.
+    /// S3 answered with an error.
     #[error("{0}")]
-    Service(Box<ServiceError>),
+    Service(ServiceError),
     /// No response was had.
     #[error("{error} (after {attempts} attempt(s))")]
     Transport {
@@ -252,7 +257,7 @@ pub enum Error {
     Body(BodyError),
     /// A multipart upload stopped before it was completed.
     #[error("{0}")]
-    UploadIncomplete(Box<UploadFailure>),
+    UploadIncomplete(UploadFailure),
 }
 
 /// A multipart upload that did not complete: what is left, and why.
@@ -286,17 +291,72 @@ impl std::fmt::Display for UploadFailure {
 }
 
 impl Error {
-    /// An [`Error::InvalidInput`] for `field`.
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// What went wrong, by value.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+
+    /// An [`ErrorKind::InvalidInput`] for `field`.
     pub fn invalid_input(field: &str, message: impl Into<String>) -> Self {
-        Error::InvalidInput {
+        ErrorKind::InvalidInput {
             field: field.to_owned(),
             message: message.into(),
         }
+        .into()
     }
 
-    /// An [`Error::InvalidResponse`].
+    /// An [`ErrorKind::InvalidResponse`].
     pub fn invalid_response(message: impl Into<String>) -> Self {
-        Error::InvalidResponse(message.into())
+        ErrorKind::InvalidResponse(message.into()).into()
+    }
+
+    /// An [`ErrorKind::Service`]: S3's answer.
+    pub fn service(error: ServiceError) -> Self {
+        ErrorKind::Service(error).into()
+    }
+
+    /// An [`ErrorKind::Transport`]: the last attempt's error.
+    pub fn transport(error: TransportError, attempts: u32) -> Self {
+        ErrorKind::Transport { error, attempts }.into()
+    }
+
+    /// An [`ErrorKind::Body`].
+    pub fn body(error: BodyError) -> Self {
+        ErrorKind::Body(error).into()
+    }
+
+    /// An [`ErrorKind::UploadIncomplete`].
+    pub fn upload_incomplete(failure: UploadFailure) -> Self {
+        ErrorKind::UploadIncomplete(failure).into()
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Error(Box::new(kind))
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
     }
 }
 
@@ -332,5 +392,31 @@ mod tests {
     fn head_statuses_map_to_codes() {
         assert_eq!(ErrorCode::from_status(404), ErrorCode::NoSuchKey);
         assert_eq!(ErrorCode::from_status(403), ErrorCode::AccessDenied);
+    }
+
+    #[test]
+    fn an_error_is_one_pointer_wide() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+        assert_eq!(
+            std::mem::size_of::<Result<(), Error>>(),
+            std::mem::size_of::<usize>()
+        );
+    }
+
+    #[test]
+    fn an_error_reads_as_its_kind() {
+        let error = Error::transport(TransportError::Timeout, 3);
+        assert_eq!(error.to_string(), "request timed out (after 3 attempt(s))");
+        assert_eq!(format!("{error:?}"), format!("{:?}", error.kind()));
+        assert_eq!(
+            error.into_kind(),
+            ErrorKind::Transport {
+                error: TransportError::Timeout,
+                attempts: 3
+            }
+        );
+        let error = Error::invalid_input("bucket_name", "is empty");
+        assert_eq!(error.to_string(), "invalid bucket_name: is empty");
+        assert!(std::error::Error::source(&error).is_none());
     }
 }

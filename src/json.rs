@@ -4,9 +4,11 @@
 //! Field names are those of the connector this replaces (`bucket_name`,
 //! `object_path`, `expires_seconds`, ...), which are the model's field names.
 //! Every input error, from the JSON parser, from decoding or from the
-//! operation's own validation, is an [`Error::InvalidInput`] whose `field` is
-//! the JSON path of the field at fault (`bucket_name`, `range.to`,
-//! `object_keys[2].key`), so a caller can point at it.
+//! operation's own validation, is an [`ErrorKind::InvalidInput`] whose
+//! `field` is the JSON path of the field at fault (`bucket_name`,
+//! `range.to`, `object_keys[2].key`), so a caller can point at it.
+//!
+//! [`ErrorKind::InvalidInput`]: crate::error::ErrorKind::InvalidInput
 
 use crate::encode::to_json;
 use crate::json_value::{Map, Value};
@@ -252,6 +254,7 @@ fn input_error(error: crate::decode::DecodeError) -> Error {
 mod tests {
     use super::*;
     use crate::client::fake::{example_time, local_connection, FakeTransport};
+    use crate::error::ErrorKind;
     use serde_json::{json, Value};
 
     /// Calls `invoke` over `transport` with the local test connection.
@@ -279,8 +282,8 @@ mod tests {
         let mut transport = FakeTransport::default();
         let error = call(&mut transport, operation, input, body).unwrap_err();
         assert!(transport.sent.is_empty(), "a refused input must send nothing");
-        match error {
-            Error::InvalidInput { field, message } => (field, message),
+        match error.into_kind() {
+            ErrorKind::InvalidInput { field, message } => (field, message),
             other => panic!("expected invalid input, got {other:?}"),
         }
     }
@@ -323,8 +326,8 @@ mod tests {
         assert_eq!(empty, r#"{"region":"us-east-1"}"#);
         let mut list = "[1]".to_owned();
         assert!(matches!(
-            append_field(&mut list, "region", "x"),
-            Err(Error::InvalidResponse { .. })
+            append_field(&mut list, "region", "x").map_err(Error::into_kind),
+            Err(ErrorKind::InvalidResponse { .. })
         ));
     }
 
@@ -846,14 +849,20 @@ mod tests {
             "head-object",
             r#"{"bucket_name": "bucket", "object_path": "k"}"#,
         );
-        assert!(matches!(error, Err(Error::InvalidInput { ref field, .. }) if field == "source"));
+        assert!(matches!(
+            error.map_err(Error::into_kind),
+            Err(ErrorKind::InvalidInput { ref field, .. }) if field == "source"
+        ));
         let mut t = FakeTransport::with_sink();
         let error = call_streamed(
             &mut t,
             "put-object-text",
             r#"{"bucket_name": "bucket", "object_path": "k", "content": "x"}"#,
         );
-        assert!(matches!(error, Err(Error::InvalidInput { ref field, .. }) if field == "sink"));
+        assert!(matches!(
+            error.map_err(Error::into_kind),
+            Err(ErrorKind::InvalidInput { ref field, .. }) if field == "sink"
+        ));
         assert!(t.sent.is_empty());
     }
 
@@ -863,13 +872,13 @@ mod tests {
         let input = r#"{"bucket_name": "bucket", "file_name": "a", "part_size": 1}"#;
         let error = call_streamed(&mut t, "put-object-file", input).unwrap_err();
         assert!(
-            matches!(error, Error::InvalidInput { ref field, .. } if field == "part_size"),
+            matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "part_size"),
             "{error:?}"
         );
         let input = r#"{"bucket_name": "bucket", "file_name": "a", "payload_signing": "sometimes"}"#;
         let error = call_streamed(&mut t, "put-object-file", input).unwrap_err();
         assert!(
-            matches!(error, Error::InvalidInput { ref field, .. } if field == "payload_signing"),
+            matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "payload_signing"),
             "{error:?}"
         );
         // Without a source the options have no meaning, and are refused as unknown.

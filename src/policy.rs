@@ -157,6 +157,7 @@ pub fn document(operations: &[String], bucket: Option<&str>) -> Result<Policy, E
 mod tests {
     use super::*;
     use crate::encode::to_json;
+    use crate::error::ErrorKind;
     use serde_json::{json, Value};
 
     /// The document for `operations` on `bucket` as a JSON value, read
@@ -224,8 +225,8 @@ mod tests {
 
     #[test]
     fn an_unknown_operation_is_named() {
-        match document(&["list-objects".into(), "get-objekt".into()], None) {
-            Err(Error::InvalidInput { field, message }) => {
+        match document(&["list-objects".into(), "get-objekt".into()], None).map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, message }) => {
                 assert_eq!(field, "operations[1]");
                 assert!(message.contains("get-objekt"), "{message}");
             }

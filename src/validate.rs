@@ -459,10 +459,11 @@ pub fn tags(pairs: &[(String, String)]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     fn field_of(r: Result<(), Error>) -> String {
-        match r {
-            Err(Error::InvalidInput { field, .. }) => field,
+        match r.map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, .. }) => field,
             other => panic!("expected invalid input, got {other:?}"),
         }
     }
@@ -505,8 +506,8 @@ mod tests {
     }
 
     fn message_of(r: Result<(), Error>) -> String {
-        match r {
-            Err(Error::InvalidInput { message, .. }) => message,
+        match r.map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { message, .. }) => message,
             other => panic!("expected invalid input, got {other:?}"),
         }
     }
@@ -709,8 +710,8 @@ mod tests {
     #[test]
     fn folder_paths_without_a_name_are_refused() {
         for path in ["", "/", "///", "a//b", "a//", "/reports", "//x"] {
-            match folder_path("folder_path", path) {
-                Err(Error::InvalidInput { field, message }) => {
+            match folder_path("folder_path", path).map_err(Error::into_kind) {
+                Err(ErrorKind::InvalidInput { field, message }) => {
                     assert_eq!(field, "folder_path", "{path:?}");
                     assert!(!message.is_empty());
                 }
@@ -768,8 +769,8 @@ mod tests {
 
     #[test]
     fn tag_lengths_are_counted_in_utf16_units() {
-        let message = match tags(&[tag(&"😀".repeat(65), "v")]) {
-            Err(Error::InvalidInput { message, .. }) => message,
+        let message = match tags(&[tag(&"😀".repeat(65), "v")]).map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { message, .. }) => message,
             other => panic!("expected invalid input, got {other:?}"),
         };
         assert!(message.contains("130"), "{message}");

@@ -246,11 +246,13 @@ pub trait Visitor {
 /// Reads `body`, an XML document whose root element must be `root`, and
 /// hands its elements to `visitor`.
 ///
-/// Every failure is an [`Error::InvalidResponse`] that names the document
+/// Every failure is an [`ErrorKind::InvalidResponse`] that names the document
 /// and what was expected: an empty body, another root element, malformed or
 /// truncated XML, a `<!DOCTYPE>`, an unknown entity, nesting deeper than
 /// [`MAX_DEPTH`], more than [`MAX_ELEMENTS`] elements, a text longer than
 /// [`MAX_TEXT`], or whatever the visitor refuses.
+///
+/// [`ErrorKind::InvalidResponse`]: crate::error::ErrorKind::InvalidResponse
 pub fn walk(body: &[u8], root: &str, visitor: &mut dyn Visitor) -> Result<(), Error> {
     let mut reader = Reader::from_reader(body);
     // The walk checks that an end tag closes the innermost open element
@@ -504,6 +506,7 @@ pub fn escape_text_into(out: &mut String, text: &str) -> Result<(), char> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     /// The fixture `name` of `testdata/xml/error/`.
     fn fixture(name: &str) -> Vec<u8> {
@@ -515,8 +518,8 @@ mod tests {
 
     /// The message of an invalid-response error; panics on any other outcome.
     fn invalid_response(result: Result<impl std::fmt::Debug, Error>) -> String {
-        match result {
-            Err(Error::InvalidResponse(message)) => message,
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidResponse(message)) => message,
             other => panic!("expected an invalid response error, got {other:?}"),
         }
     }

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::{Client, InstanceState};
 use crate::connection::{Connection, Credentials, Endpoint, Region};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::http::{BodyError, HttpRequest, HttpResponse, Transport, TransportError};
 use crate::ops::Operation;
 
@@ -268,8 +268,8 @@ pub(crate) fn xml_ok(body: &[u8]) -> HttpResponse {
 
 /// The message of an invalid-response error; panics on any other outcome.
 pub(crate) fn invalid_response(result: Result<impl std::fmt::Debug, Error>) -> String {
-    match result {
-        Err(Error::InvalidResponse(message)) => message,
+    match result.map_err(Error::into_kind) {
+        Err(ErrorKind::InvalidResponse(message)) => message,
         other => panic!("expected an invalid response error, got {other:?}"),
     }
 }

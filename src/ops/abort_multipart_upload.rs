@@ -50,7 +50,7 @@ impl crate::ops::Op for AbortMultipartUpload {
 mod tests {
     use super::*;
     use crate::client::fake::{with_client, FakeTransport};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::Operation;
 
     fn input() -> AbortMultipartUploadInput {
@@ -81,6 +81,6 @@ mod tests {
             b"<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>",
         );
         let error = with_client(&mut t, Operation::AbortMultipartUpload, |c| run(c, &input())).unwrap_err();
-        assert!(matches!(error, Error::Service(ref e) if e.code == ErrorCode::NoSuchUpload));
+        assert!(matches!(error.kind(), ErrorKind::Service(e) if e.code == ErrorCode::NoSuchUpload));
     }
 }

@@ -30,7 +30,7 @@ use crate::encode::Encode;
 use crate::decode::Decode;
 
 use crate::client::{Client, Exchange};
-use crate::error::{Error, UploadFailure};
+use crate::error::{Error, ErrorKind, UploadFailure};
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{pairs_as_object, CannedAcl, ObjectRef};
 use crate::ops::get_object_tagging;
@@ -256,9 +256,9 @@ pub fn check(input: &CopyObjectInput) -> Result<(), Error> {
 /// The same error for another field: the shared checks name `bucket_name`
 /// and `version_id`, and the source's fields are others.
 fn renamed(field: &str, result: Result<(), Error>) -> Result<(), Error> {
-    result.map_err(|error| match error {
-        Error::InvalidInput { message, .. } => Error::invalid_input(field, message),
-        other => other,
+    result.map_err(|error| match error.into_kind() {
+        ErrorKind::InvalidInput { message, .. } => Error::invalid_input(field, message),
+        other => other.into(),
     })
 }
 
@@ -357,7 +357,7 @@ fn replaced_metadata(input: &CopyObjectInput, source_content_type: Option<&str>)
 /// that failed after S3 accepted it) is the service error it names.
 pub fn parse(response: &HttpResponse, key: &str) -> Result<CopyObjectOutput, Error> {
     if let Some(error) = xml::error_in_success(response) {
-        return Err(Error::Service(Box::new(error)));
+        return Err(Error::service(error));
     }
     let mut visitor = ResultVisitor::default();
     xml::walk(&response.body, "CopyObjectResult", &mut visitor)?;
@@ -398,7 +398,7 @@ pub fn run(client: &mut Client<'_>, input: &CopyObjectInput) -> Result<CopyObjec
         Ok(head) => Some(head),
         // A HEAD answer has no body, so its 404 cannot tell a missing key
         // from a missing version or bucket: the copy's own answer names it.
-        Err(Error::Service(error)) if error.status == 404 => None,
+        Err(error) if matches!(error.kind(), ErrorKind::Service(e) if e.status == 404) => None,
         Err(error) => return Err(error),
     };
     let size = head
@@ -569,13 +569,13 @@ impl CopyUpload<'_> {
         let aborted = multipart::abort_request(self.bucket, self.key, self.upload_id)
             .and_then(|request| client.send(&request))
             .is_ok();
-        Error::UploadIncomplete(Box::new(UploadFailure {
+        Error::upload_incomplete(UploadFailure {
             upload_id: self.upload_id.to_owned(),
             parts_done: u32::try_from(parts_done).unwrap_or(u32::MAX),
             parts_total: self.parts_total,
             aborted,
             cause,
-        }))
+        })
     }
 }
 
@@ -695,8 +695,8 @@ mod tests {
     }
 
     fn field_of<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
-        match result {
-            Err(Error::InvalidInput { field, .. }) => field,
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, .. }) => field,
             other => panic!("expected invalid input, got {other:?}"),
         }
     }
@@ -994,8 +994,8 @@ mod tests {
             ("error-in-200-no-message.xml", ErrorCode::SlowDown, "slow down"),
         ];
         for (file, code, message) in cases {
-            match parse(&FIXTURES.ok(file), "k") {
-                Err(Error::Service(error)) => {
+            match parse(&FIXTURES.ok(file), "k").map_err(Error::into_kind) {
+                Err(ErrorKind::Service(error)) => {
                     assert_eq!(error.code, code, "{file}");
                     assert_eq!(error.status, 200, "{file}");
                     assert!(error.message.contains(message), "{file}: {}", error.message);
@@ -1003,7 +1003,9 @@ mod tests {
                 other => panic!("{file}: expected a service error, got {other:?}"),
             }
         }
-        let Err(Error::Service(error)) = parse(&FIXTURES.ok("error-in-200.xml"), "k") else {
+        let Err(ErrorKind::Service(error)) =
+            parse(&FIXTURES.ok("error-in-200.xml"), "k").map_err(Error::into_kind)
+        else {
             unreachable!()
         };
         assert_eq!(
@@ -1018,7 +1020,7 @@ mod tests {
             let answer = crate::client::fake::xml_ok(body);
             let result = parse(&answer, "k");
             assert!(
-                matches!(result, Err(Error::InvalidResponse(_))),
+                matches!(result.as_ref().map_err(Error::kind), Err(ErrorKind::InvalidResponse(_))),
                 "{:?}: {result:?}",
                 String::from_utf8_lossy(body)
             );
@@ -1087,8 +1089,8 @@ mod tests {
         let mut copy = input("k", "l");
         copy.if_match = Some("\"other\"".into());
         let result = with_client(&mut t, Operation::CopyObject, |c| run(c, &copy));
-        match result {
-            Err(Error::Service(error)) => assert_eq!(error.code, ErrorCode::PreconditionFailed),
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => assert_eq!(error.code, ErrorCode::PreconditionFailed),
             other => panic!("expected precondition failed, got {other:?}"),
         }
         assert_eq!(t.sent.len(), 1, "no copy after a failed precondition");
@@ -1107,8 +1109,8 @@ mod tests {
             t.answer(status, &[], &FIXTURES.bytes(file));
             let copy = input("missing.txt", "b.txt");
             let result = with_client(&mut t, Operation::CopyObject, |c| run(c, &copy));
-            match result {
-                Err(Error::Service(error)) => assert_eq!(error.code, code, "{file}"),
+            match result.map_err(Error::into_kind) {
+                Err(ErrorKind::Service(error)) => assert_eq!(error.code, code, "{file}"),
                 other => panic!("{file}: expected {code:?}, got {other:?}"),
             }
             assert_eq!(t.sent.len(), 2, "{file}");
@@ -1122,8 +1124,8 @@ mod tests {
             t.answer(403, &[], b"");
             let mut copy = input("k", "l");
             copy.source_version_id = version.map(str::to_owned);
-            match with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)) {
-                Err(Error::Service(error)) => {
+            match with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)).map_err(Error::into_kind) {
+                Err(ErrorKind::Service(error)) => {
                     assert_eq!(error.code, ErrorCode::AccessDenied);
                     assert_eq!(error.required_permission.as_deref(), Some(permission));
                 }
@@ -1144,8 +1146,8 @@ mod tests {
         );
         let mut copy = input("k", "l");
         copy.acl = Some(CannedAcl::Private);
-        match with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)) {
-            Err(Error::Service(error)) => assert_eq!(
+        match with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)).map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => assert_eq!(
                 error.required_permission.as_deref(),
                 Some("s3:GetObject, s3:PutObject, s3:PutObjectAcl")
             ),
@@ -1162,8 +1164,8 @@ mod tests {
         let error = FIXTURES.bytes("error-in-200.xml");
         t.answer(200, &[], &error).answer(200, &[], &error).answer(200, &[], &error);
         let copy = input("k", "l");
-        match with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)) {
-            Err(Error::Service(error)) => {
+        match with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)).map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::InternalError);
                 assert_eq!(error.status, 200);
                 assert_eq!(error.attempts, 3);
@@ -1185,8 +1187,8 @@ mod tests {
         t.answer(400, &[], &FIXTURES.bytes("error-copy-onto-itself.xml"));
         let mut copy = input("k", "k");
         copy.bucket_name = copy.source_bucket_name.clone();
-        match with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)) {
-            Err(Error::Service(error)) => {
+        match with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)).map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::InvalidRequest);
                 assert!(error.message.contains("copy an object to itself"), "{}", error.message);
             }
@@ -1407,14 +1409,15 @@ mod tests {
         copy.multipart_threshold = Some(5 * MIB);
         copy.part_size = Some(5 * MIB);
         let error = with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)).unwrap_err();
-        let Error::UploadIncomplete(failure) = error else {
+        let error = error.into_kind();
+        let ErrorKind::UploadIncomplete(failure) = error else {
             panic!("expected an incomplete upload, got {error:?}");
         };
         assert_eq!(failure.upload_id, "UP1");
         assert_eq!((failure.parts_done, failure.parts_total), (1, 3));
         assert!(failure.aborted);
         assert!(
-            matches!(failure.cause, Error::Service(ref e) if e.code == ErrorCode::PreconditionFailed),
+            matches!(failure.cause.kind(), ErrorKind::Service(e) if e.code == ErrorCode::PreconditionFailed),
             "{:?}",
             failure.cause
         );
@@ -1439,12 +1442,13 @@ mod tests {
         copy.multipart_threshold = Some(5 * MIB);
         copy.part_size = Some(5 * MIB);
         let error = with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)).unwrap_err();
-        let Error::UploadIncomplete(failure) = error else {
+        let error = error.into_kind();
+        let ErrorKind::UploadIncomplete(failure) = error else {
             panic!("expected an incomplete upload, got {error:?}");
         };
         assert_eq!(failure.parts_done, 0);
         assert!(failure.aborted);
-        assert!(matches!(failure.cause, Error::Service(ref e) if e.code == ErrorCode::AccessDenied));
+        assert!(matches!(failure.cause.kind(), ErrorKind::Service(e) if e.code == ErrorCode::AccessDenied));
         assert_eq!(t.sent.last().unwrap().method, Method::Delete);
     }
 
@@ -1459,11 +1463,14 @@ mod tests {
             ("\"9b2cf535f27731c974343645a3985328\"".to_owned(), Some("SV".to_owned()))
         );
         let error = multipart::parse_upload_part_copy(&FIXTURES.ok("error-in-200.xml"));
-        assert!(matches!(error, Err(Error::Service(ref e)) if e.code == ErrorCode::InternalError));
+        assert!(matches!(
+            error.map_err(Error::into_kind),
+            Err(ErrorKind::Service(ref e)) if e.code == ErrorCode::InternalError
+        ));
         let no_etag = crate::client::fake::xml_ok(b"<CopyPartResult/>");
         assert!(matches!(
-            multipart::parse_upload_part_copy(&no_etag),
-            Err(Error::InvalidResponse(_))
+            multipart::parse_upload_part_copy(&no_etag).map_err(Error::into_kind),
+            Err(ErrorKind::InvalidResponse(_))
         ));
     }
 

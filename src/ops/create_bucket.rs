@@ -191,7 +191,7 @@ mod tests {
     use crate::client::fake::{example_time, with_client, FakeTransport};
     use crate::client::InstanceState;
     use crate::connection::{Connection, Credentials};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::Operation;
 
     fn input(region: Option<&str>) -> CreateBucketInput {
@@ -307,8 +307,8 @@ mod tests {
         ];
         for (given, field) in cases {
             let mut t = FakeTransport::default();
-            match with_client(&mut t, Operation::CreateBucket, |c| run(c, &given)) {
-                Err(Error::InvalidInput { field: named, .. }) => assert_eq!(named, field, "{given:?}"),
+            match with_client(&mut t, Operation::CreateBucket, |c| run(c, &given)).map_err(Error::into_kind) {
+                Err(ErrorKind::InvalidInput { field: named, .. }) => assert_eq!(named, field, "{given:?}"),
                 other => panic!("{given:?}: expected invalid {field}, got {other:?}"),
             }
             assert!(t.sent.is_empty());
@@ -371,8 +371,8 @@ mod tests {
         );
         match with_client(&mut t, Operation::CreateBucket, |c| {
             run(c, &input(Some("eu-west-1")))
-        }) {
-            Err(Error::Service(error)) => {
+        }).map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::BucketAlreadyOwnedByYou);
                 assert_eq!(error.status, 409);
             }
@@ -404,8 +404,8 @@ mod tests {
                 object_ownership,
                 ..input(None)
             };
-            match with_client(&mut t, Operation::CreateBucket, |c| run(c, &given)) {
-                Err(Error::Service(error)) => {
+            match with_client(&mut t, Operation::CreateBucket, |c| run(c, &given)).map_err(Error::into_kind) {
+                Err(ErrorKind::Service(error)) => {
                     assert_eq!(error.required_permission.as_deref(), Some(permission));
                 }
                 other => panic!("expected AccessDenied, got {other:?}"),

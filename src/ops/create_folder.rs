@@ -101,7 +101,7 @@ impl crate::ops::Op for CreateFolder {
 mod tests {
     use super::*;
     use crate::client::fake::{with_client, FakeTransport};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::Operation;
 
     fn input(path: &str) -> CreateFolderInput {
@@ -185,8 +185,10 @@ mod tests {
                 bucket_name: bucket.into(),
                 folder_path: path.into(),
             };
-            match with_client(&mut transport, Operation::CreateFolder, |c| run(c, &bad)) {
-                Err(Error::InvalidInput { field, .. }) => assert_eq!(field, expected, "{path:?}"),
+            match with_client(&mut transport, Operation::CreateFolder, |c| run(c, &bad))
+                .map_err(Error::into_kind)
+            {
+                Err(ErrorKind::InvalidInput { field, .. }) => assert_eq!(field, expected, "{path:?}"),
                 other => panic!("{path:?}: expected invalid input, got {other:?}"),
             }
             assert!(transport.sent.is_empty());
@@ -197,8 +199,10 @@ mod tests {
     fn denied_put_names_put_object() {
         let mut transport = FakeTransport::default();
         transport.answer(403, &[], b"");
-        match with_client(&mut transport, Operation::CreateFolder, |c| run(c, &input("x"))) {
-            Err(Error::Service(error)) => {
+        match with_client(&mut transport, Operation::CreateFolder, |c| run(c, &input("x")))
+            .map_err(Error::into_kind)
+        {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 assert_eq!(error.required_permission.as_deref(), Some("s3:PutObject"));
             }

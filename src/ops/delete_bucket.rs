@@ -25,7 +25,7 @@ use crate::client::Client;
 
 use crate::decode::Decode;
 use crate::encode::Encode;
-use crate::error::{Error, ErrorCode, ServiceError};
+use crate::error::{Error, ErrorCode, ErrorKind, ServiceError};
 use crate::http::{Method, OpRequest};
 use crate::model::{
     DeleteOutcome, ListMultipartUploadsInput, ListObjectsInput, ObjectIdentifier, ObjectRef,
@@ -82,7 +82,9 @@ pub fn run(client: &mut Client<'_>, input: &DeleteBucketInput) -> Result<DeleteB
     match client.send(&request) {
         Ok(_) => {}
         // A retry after a lost answer finds the bucket it deleted gone.
-        Err(Error::Service(error)) if error.code == ErrorCode::NoSuchBucket && error.attempts > 1 => {}
+        Err(error)
+            if matches!(error.kind(), ErrorKind::Service(e)
+                if e.code == ErrorCode::NoSuchBucket && e.attempts > 1) => {}
         Err(error) => return Err(error),
     }
     Ok(DeleteBucketOutput {
@@ -93,7 +95,7 @@ pub fn run(client: &mut Client<'_>, input: &DeleteBucketInput) -> Result<DeleteB
 
 /// Whether S3's answer means the server has no such operation.
 fn not_implemented(error: &Error) -> bool {
-    matches!(error, Error::Service(e) if e.code == ErrorCode::NotImplemented || e.status == 501)
+    matches!(error.kind(), ErrorKind::Service(e) if e.code == ErrorCode::NotImplemented || e.status == 501)
 }
 
 /// Reports the uploads aborted and the versions deleted so far as the
@@ -137,7 +139,9 @@ fn abort_uploads(client: &mut Client<'_>, bucket: &str) -> Result<u64, Error> {
             match client.send(&multipart::abort_request(bucket, &id.0, &id.1)?) {
                 Ok(_) => {}
                 // Completed or aborted by someone else meanwhile: gone all the same.
-                Err(Error::Service(error)) if error.code == ErrorCode::NoSuchUpload => {}
+                Err(error)
+                    if matches!(error.kind(), ErrorKind::Service(e)
+                        if e.code == ErrorCode::NoSuchUpload) => {}
                 Err(error) => return Err(error),
             }
             round.push(id);
@@ -270,15 +274,15 @@ fn delete_all(client: &mut Client<'_>, bucket: &str, objects: &[ObjectIdentifier
             object_path: object.key.clone(),
             version_id: object.version_id.clone(),
         };
-        match client.send(&delete_object::request(&one)?) {
+        match client.send(&delete_object::request(&one)?).map_err(Error::into_kind) {
             Ok(_) => {}
-            Err(Error::Service(error)) => failures.push(Failure {
+            Err(ErrorKind::Service(error)) => failures.push(Failure {
                 key: object.key.clone(),
                 version_id: object.version_id.clone(),
                 code: error.code,
                 message: error.message,
             }),
-            Err(error) => return Err(error),
+            Err(error) => return Err(error.into()),
         }
     }
     if failures.is_empty() {
@@ -315,7 +319,7 @@ fn not_emptied(bucket: &str, failures: &[Failure]) -> Error {
         0 => String::new(),
         n => format!("; and {n} more"),
     };
-    Error::Service(Box::new(ServiceError {
+    Error::service(ServiceError {
         status: 409,
         code: ErrorCode::BucketNotEmpty,
         message: format!(
@@ -328,7 +332,7 @@ fn not_emptied(bucket: &str, failures: &[Failure]) -> Error {
         region: None,
         required_permission: None,
         attempts: 1,
-    }))
+    })
 }
 
 /// Delete Bucket.
@@ -459,8 +463,8 @@ mod tests {
     fn a_bucket_not_empty_is_its_typed_error() {
         let mut t = FakeTransport::default();
         t.answer(409, &[], NOT_EMPTY);
-        match delete(&mut t, false) {
-            Err(Error::Service(error)) => {
+        match delete(&mut t, false).map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::BucketNotEmpty);
                 assert_eq!(error.status, 409);
             }
@@ -486,7 +490,10 @@ mod tests {
             b"<Error><Code>NoSuchBucket</Code><Message>gone</Message></Error>",
         );
         assert!(
-            matches!(delete(&mut t, false), Err(Error::Service(ref e)) if e.code == ErrorCode::NoSuchBucket)
+            matches!(
+                delete(&mut t, false).map_err(Error::into_kind),
+                Err(ErrorKind::Service(ref e)) if e.code == ErrorCode::NoSuchBucket
+            )
         );
     }
 
@@ -553,8 +560,8 @@ mod tests {
                   <Error><Key>locked.txt</Key><VersionId>v2</VersionId><Code>AccessDenied</Code>\
                   <Message>Access Denied</Message></Error></DeleteResult>",
             );
-        match delete(&mut t, true) {
-            Err(Error::Service(error)) => {
+        match delete(&mut t, true).map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::BucketNotEmpty);
                 assert!(error.message.contains("`locked.txt` (version v2): AccessDenied"), "{}", error.message);
                 assert!(!error.message.contains("a.txt"), "{}", error.message);
@@ -574,7 +581,7 @@ mod tests {
                 message: "no".into(),
             })
             .collect();
-        let Error::Service(error) = not_emptied("b", &failures) else {
+        let ErrorKind::Service(error) = not_emptied("b", &failures).into_kind() else {
             panic!("a service error");
         };
         assert!(error.message.contains("25 of its keys"), "{}", error.message);
@@ -626,7 +633,7 @@ mod tests {
             .answer(200, &[], &page);
         let error = delete(&mut t, true).unwrap_err();
         assert!(
-            matches!(error, Error::InvalidResponse(ref m) if m.contains("`a.txt` (version v1)")),
+            matches!(error.kind(), ErrorKind::InvalidResponse(m) if m.contains("`a.txt` (version v1)")),
             "{error:?}"
         );
         assert_eq!(t.sent.len(), 4);
@@ -671,8 +678,8 @@ mod tests {
                 t.answer(200, &[], body);
             }
             t.answer(403, &[], denied);
-            match delete(&mut t, true) {
-                Err(Error::Service(error)) => {
+            match delete(&mut t, true).map_err(Error::into_kind) {
+                Err(ErrorKind::Service(error)) => {
                     assert_eq!(error.required_permission.as_deref(), Some(permission));
                 }
                 other => panic!("{permission}: expected access denied, got {other:?}"),
@@ -707,7 +714,10 @@ mod tests {
                 },
             )
         });
-        assert!(matches!(result, Err(Error::InvalidInput { ref field, .. }) if field == "bucket_name"));
+        assert!(matches!(
+            result.map_err(Error::into_kind),
+            Err(ErrorKind::InvalidInput { ref field, .. }) if field == "bucket_name"
+        ));
         assert!(t.sent.is_empty());
     }
 }

@@ -27,7 +27,7 @@ use crate::client::Client;
 
 use crate::decode::Decode;
 use crate::encode::Encode;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::http::{Method, OpRequest};
 use crate::model::{DeleteObjectsInput, DeleteOutcome, ListObjectsInput, ObjectIdentifier, ObjectRef};
 use crate::ops::{delete_object, delete_objects, list_objects};
@@ -192,12 +192,12 @@ fn delete_page(
 /// The code and message a key's failed Delete Object is reported with:
 /// S3's, as for a key of a batch, or the kind of failure and its text.
 fn failure_of(error: Error) -> (String, String) {
-    let code = match &error {
-        Error::Service(service) => return (service.code.name(), service.message.clone()),
-        Error::Transport { .. } => "TransportError",
-        Error::InvalidResponse(_) => "InvalidResponse",
-        Error::InvalidInput { .. } => "InvalidInput",
-        Error::Body(_) | Error::UploadIncomplete(_) => "Body",
+    let code = match error.kind() {
+        ErrorKind::Service(service) => return (service.code.name(), service.message.clone()),
+        ErrorKind::Transport { .. } => "TransportError",
+        ErrorKind::InvalidResponse(_) => "InvalidResponse",
+        ErrorKind::InvalidInput { .. } => "InvalidInput",
+        ErrorKind::Body(_) | ErrorKind::UploadIncomplete(_) => "Body",
     };
     (code.to_owned(), error.to_string())
 }
@@ -444,8 +444,10 @@ mod tests {
         ];
         for (bad, expected, hint) in cases {
             let mut transport = FakeTransport::default();
-            match with_client(&mut transport, Operation::DeleteFolder, |c| run(c, &bad)) {
-                Err(Error::InvalidInput { field, message }) => {
+            match with_client(&mut transport, Operation::DeleteFolder, |c| run(c, &bad))
+                .map_err(Error::into_kind)
+            {
+                Err(ErrorKind::InvalidInput { field, message }) => {
                     assert_eq!(field, expected, "{bad:?}");
                     let hint_found = hint == "whole bucket" && message.contains("every key of the bucket")
                         || message.contains(hint);
@@ -465,8 +467,10 @@ mod tests {
             &[],
             b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
         );
-        match with_client(&mut transport, Operation::DeleteFolder, |c| run(c, &input("a"))) {
-            Err(Error::Service(error)) => {
+        match with_client(&mut transport, Operation::DeleteFolder, |c| run(c, &input("a")))
+            .map_err(Error::into_kind)
+        {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 assert_eq!(error.required_permission.as_deref(), Some("s3:ListBucket"));
             }
@@ -483,8 +487,10 @@ mod tests {
             &[],
             b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
         );
-        match with_client(&mut transport, Operation::DeleteFolder, |c| run(c, &input("a"))) {
-            Err(Error::Service(error)) => {
+        match with_client(&mut transport, Operation::DeleteFolder, |c| run(c, &input("a")))
+            .map_err(Error::into_kind)
+        {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 assert_eq!(error.required_permission.as_deref(), Some("s3:DeleteObject"));
             }
@@ -502,6 +508,6 @@ mod tests {
             .answer(200, &[], &page(&first, Some("same")))
             .answer(200, &[], &result(&first, &[]));
         let error = with_client(&mut transport, Operation::DeleteFolder, |c| run(c, &input("a"))).unwrap_err();
-        assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
+        assert!(matches!(error.kind(), ErrorKind::InvalidResponse(_)), "{error:?}");
     }
 }

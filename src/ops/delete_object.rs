@@ -65,7 +65,7 @@ impl crate::ops::Op for DeleteObject {
 mod tests {
     use super::*;
     use crate::client::fake::{local_connection, with_client, FakeTransport};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::object::fixtures::response;
     use crate::ops::Operation;
 
@@ -161,8 +161,10 @@ mod tests {
     fn bad_input_is_refused_before_sending() {
         let mut transport = FakeTransport::default();
         let input = object("", None);
-        match with_client(&mut transport, Operation::DeleteObject, |c| run(c, &input)) {
-            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "object_path"),
+        match with_client(&mut transport, Operation::DeleteObject, |c| run(c, &input))
+            .map_err(Error::into_kind)
+        {
+            Err(ErrorKind::InvalidInput { field, .. }) => assert_eq!(field, "object_path"),
             other => panic!("expected invalid object-path, got {other:?}"),
         }
         assert!(transport.sent.is_empty());
@@ -173,8 +175,10 @@ mod tests {
         let mut transport = FakeTransport::default();
         transport.answer(403, &[], b"");
         let input = object("k", None);
-        match with_client(&mut transport, Operation::DeleteObject, |c| run(c, &input)) {
-            Err(Error::Service(error)) => {
+        match with_client(&mut transport, Operation::DeleteObject, |c| run(c, &input))
+            .map_err(Error::into_kind)
+        {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 let permission = error.required_permission.unwrap_or_default();
                 assert!(permission.contains("s3:DeleteObject"), "{permission}");

@@ -54,7 +54,7 @@ impl crate::ops::Op for DeleteObjectTagging {
 mod tests {
     use super::*;
     use crate::client::fake::{with_client, FakeTransport};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::Operation;
 
     fn object(key: &str, version_id: Option<&str>) -> ObjectRef {
@@ -111,8 +111,10 @@ mod tests {
     fn bad_input_is_refused_before_sending() {
         let mut transport = FakeTransport::default();
         let input = object("", None);
-        match with_client(&mut transport, Operation::DeleteObjectTagging, |c| run(c, &input)) {
-            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "object_path"),
+        match with_client(&mut transport, Operation::DeleteObjectTagging, |c| run(c, &input))
+            .map_err(Error::into_kind)
+        {
+            Err(ErrorKind::InvalidInput { field, .. }) => assert_eq!(field, "object_path"),
             other => panic!("expected invalid object-path, got {other:?}"),
         }
         assert!(transport.sent.is_empty());
@@ -131,8 +133,10 @@ mod tests {
                 b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
             );
             let input = object("k", version);
-            match with_client(&mut transport, Operation::DeleteObjectTagging, |c| run(c, &input)) {
-                Err(Error::Service(error)) => {
+            match with_client(&mut transport, Operation::DeleteObjectTagging, |c| run(c, &input))
+                .map_err(Error::into_kind)
+            {
+                Err(ErrorKind::Service(error)) => {
                     assert_eq!(error.code, ErrorCode::AccessDenied);
                     assert_eq!(error.required_permission.as_deref(), Some(permission));
                 }

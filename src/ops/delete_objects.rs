@@ -16,7 +16,7 @@
 
 use crate::client::Client;
 use crate::encode::Encode;
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode, ErrorKind};
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{DeleteObjectsInput, DeleteOutcome, DeleteResult, ObjectIdentifier};
 use crate::quote::Quoted;
@@ -61,12 +61,12 @@ pub fn validate(input: &DeleteObjectsInput) -> Result<(), Error> {
 
 fn validate_object(index: usize, object: &ObjectIdentifier) -> Result<(), Error> {
     let key = &object.key;
-    validate::object_key(FIELD, key).map_err(|error| match error {
-        Error::InvalidInput { field, message } => Error::InvalidInput {
+    validate::object_key(FIELD, key).map_err(|error| match error.into_kind() {
+        ErrorKind::InvalidInput { field, message } => Error::from(ErrorKind::InvalidInput {
             field,
             message: format!("key {} (entry {index}) {message}", Quoted(key)),
-        },
-        other => other,
+        }),
+        other => other.into(),
     })?;
     let mut scratch = String::new();
     if let Err(c) = xml::escape_text_into(&mut scratch, key) {
@@ -217,12 +217,12 @@ fn failed(object: &ObjectIdentifier, code: ErrorCode, message: String) -> Delete
 
 /// The per-key code and message for a batch that failed as a whole.
 fn batch_failure(error: &Error) -> (ErrorCode, String) {
-    let code = match error {
-        Error::Service(service) => service.code.clone(),
-        Error::Transport { .. } => ErrorCode::Other("TransportError".into()),
-        Error::InvalidResponse(_) => ErrorCode::Other("InvalidResponse".into()),
-        Error::InvalidInput { .. } => ErrorCode::Other("InvalidInput".into()),
-        Error::Body(_) | Error::UploadIncomplete(_) => ErrorCode::Other("Body".into()),
+    let code = match error.kind() {
+        ErrorKind::Service(service) => service.code.clone(),
+        ErrorKind::Transport { .. } => ErrorCode::Other("TransportError".into()),
+        ErrorKind::InvalidResponse(_) => ErrorCode::Other("InvalidResponse".into()),
+        ErrorKind::InvalidInput { .. } => ErrorCode::Other("InvalidInput".into()),
+        ErrorKind::Body(_) | ErrorKind::UploadIncomplete(_) => ErrorCode::Other("Body".into()),
     };
     (code, format!("the batch with this key failed: {error}"))
 }
@@ -466,8 +466,8 @@ mod tests {
     }
 
     fn invalid_input(result: Result<impl std::fmt::Debug, Error>) -> (String, String) {
-        match result {
-            Err(Error::InvalidInput { field, message }) => (field, message),
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, message }) => (field, message),
             other => panic!("expected invalid input, got {other:?}"),
         }
     }
@@ -778,8 +778,8 @@ mod tests {
         transport.answer(404, &[], &FIXTURES.bytes("error-no-such-bucket.xml"));
         match with_client(&mut transport, Operation::DeleteObjects, |c| {
             run(c, &input(two_keys()))
-        }) {
-            Err(Error::Service(error)) => {
+        }).map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::NoSuchBucket);
                 assert_eq!(error.status, 404);
             }

@@ -111,7 +111,7 @@ impl crate::ops::Op for GetBucketLocation {
 mod tests {
     use super::*;
     use crate::client::fake::{invalid_response, with_client, xml_ok, FakeTransport, Fixtures};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::Operation;
 
     const FIXTURES: Fixtures = Fixtures("get_bucket_location");
@@ -133,7 +133,10 @@ mod tests {
         let result = with_client(&mut transport, Operation::GetBucketLocation, |c| {
             run(c, "Bad_Bucket")
         });
-        assert!(matches!(result, Err(Error::InvalidInput { ref field, .. }) if field == "bucket_name"));
+        assert!(matches!(
+            result.map_err(Error::into_kind),
+            Err(ErrorKind::InvalidInput { ref field, .. }) if field == "bucket_name"
+        ));
         assert!(transport.sent.is_empty());
     }
 
@@ -193,8 +196,8 @@ mod tests {
         transport.answer(404, &[], &FIXTURES.bytes("error-no-such-bucket.xml"));
         match with_client(&mut transport, Operation::GetBucketLocation, |c| {
             run(c, "missing-bucket")
-        }) {
-            Err(Error::Service(error)) => {
+        }).map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::NoSuchBucket);
                 assert_eq!(error.status, 404);
             }

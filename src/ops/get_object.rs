@@ -165,7 +165,7 @@ impl crate::ops::Op for GetObject {
 mod tests {
     use super::*;
     use crate::client::fake::{local_connection, with_client, FakeTransport};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::object::fixtures::response;
     use crate::ops::Operation;
 
@@ -220,8 +220,8 @@ mod tests {
             }),
         );
         let result = with_client(&mut transport, Operation::GetObject, |c| run(c, &bad));
-        match result {
-            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "range"),
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, .. }) => assert_eq!(field, "range"),
             other => panic!("expected invalid range, got {other:?}"),
         }
         assert!(transport.sent.is_empty());
@@ -264,8 +264,8 @@ mod tests {
     #[test]
     fn short_body_is_an_invalid_response() {
         let answer = response("HTTP/1.1 200 OK\nContent-Length: 10\n", b"01234");
-        match parse(answer.clone()) {
-            Err(Error::InvalidResponse(message)) => assert!(message.contains("cut short"), "{message}"),
+        match parse(answer.clone()).map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidResponse(message)) => assert!(message.contains("cut short"), "{message}"),
             other => panic!("expected invalid response, got {other:?}"),
         }
     }
@@ -324,8 +324,8 @@ mod tests {
         let result = with_client(&mut transport, Operation::GetObject, |c| {
             run(c, &input("gone", None))
         });
-        match result {
-            Err(Error::Service(error)) => assert_eq!(error.code, ErrorCode::NoSuchKey),
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => assert_eq!(error.code, ErrorCode::NoSuchKey),
             other => panic!("expected NoSuchKey, got {other:?}"),
         }
     }
@@ -341,8 +341,8 @@ mod tests {
         let result = with_client(&mut transport, Operation::GetObject, |c| {
             run(c, &input("k", None))
         });
-        match result {
-            Err(Error::Service(error)) => {
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 assert_eq!(error.required_permission.as_deref(), Some("s3:GetObject"));
                 assert!(

@@ -194,6 +194,7 @@ impl crate::ops::Op for GetObjectSignedUrl {
 mod tests {
     use super::*;
     use crate::client::fake::{local_connection, with_client, FakeTransport};
+    use crate::error::ErrorKind;
     use crate::ops::Operation;
 
     fn input(key: &str) -> SignedUrlInput {
@@ -211,8 +212,8 @@ mod tests {
     }
 
     fn field_of<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
-        match result {
-            Err(Error::InvalidInput { field, .. }) => field,
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, .. }) => field,
             other => panic!("expected invalid input, got {other:?}"),
         }
     }
@@ -403,8 +404,8 @@ mod tests {
 
     #[test]
     fn expired_credentials_sign_nothing() {
-        match run_expiring(1_369_353_600, &input("k")) {
-            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "credentials_expire"),
+        match run_expiring(1_369_353_600, &input("k")).map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, .. }) => assert_eq!(field, "credentials_expire"),
             other => panic!("expected invalid input, got {other:?}"),
         }
     }

@@ -129,7 +129,7 @@ impl crate::ops::Op for GetObjectTagging {
 mod tests {
     use super::*;
     use crate::client::fake::{invalid_response, local_connection, with_client, FakeTransport, Fixtures};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::Operation;
 
     const FIXTURES: Fixtures = Fixtures("object_tagging");
@@ -238,8 +238,10 @@ mod tests {
             ),
         ] {
             let mut transport = FakeTransport::default();
-            match with_client(&mut transport, Operation::GetObjectTagging, |c| run(c, &bad)) {
-                Err(Error::InvalidInput { field, .. }) => assert_eq!(field, expected),
+            match with_client(&mut transport, Operation::GetObjectTagging, |c| run(c, &bad))
+                .map_err(Error::into_kind)
+            {
+                Err(ErrorKind::InvalidInput { field, .. }) => assert_eq!(field, expected),
                 other => panic!("expected invalid input, got {other:?}"),
             }
             assert!(transport.sent.is_empty());
@@ -259,8 +261,10 @@ mod tests {
                 b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
             );
             let input = object("k", version);
-            match with_client(&mut transport, Operation::GetObjectTagging, |c| run(c, &input)) {
-                Err(Error::Service(error)) => {
+            match with_client(&mut transport, Operation::GetObjectTagging, |c| run(c, &input))
+                .map_err(Error::into_kind)
+            {
+                Err(ErrorKind::Service(error)) => {
                     assert_eq!(error.code, ErrorCode::AccessDenied);
                     assert_eq!(error.required_permission.as_deref(), Some(permission));
                 }
@@ -278,8 +282,10 @@ mod tests {
             b"<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>",
         );
         let input = object("nope", None);
-        match with_client(&mut transport, Operation::GetObjectTagging, |c| run(c, &input)) {
-            Err(Error::Service(error)) => assert_eq!(error.code, ErrorCode::NoSuchKey),
+        match with_client(&mut transport, Operation::GetObjectTagging, |c| run(c, &input))
+            .map_err(Error::into_kind)
+        {
+            Err(ErrorKind::Service(error)) => assert_eq!(error.code, ErrorCode::NoSuchKey),
             other => panic!("expected NoSuchKey, got {other:?}"),
         }
     }

@@ -14,7 +14,7 @@
 //! call, so that no half-written object is left in it.
 
 use crate::client::{Client, Exchange};
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode, ErrorKind};
 use crate::http::{HttpResponse, OpRequest, TransportError};
 use crate::model::{GetObjectInput, ObjectMetadata};
 use crate::ops::get_object;
@@ -43,7 +43,7 @@ pub const RANGES_PER_CALL: usize = 40;
 /// read in one request.
 pub fn run(client: &mut Client<'_>, input: &GetObjectInput) -> Result<ObjectMetadata, Error> {
     let request = get_object::request(input)?;
-    let base = client.transport.sink_written().map_err(Error::Body)?;
+    let base = client.transport.sink_written().map_err(Error::body)?;
     let result = if input.range.is_some() {
         download(client, input, &request, base)
     } else {
@@ -88,7 +88,7 @@ fn finish(
     let first = input.range.map_or(0, |range| range.from);
     let mut resumes = 0;
     loop {
-        let got = client.transport.sink_written().map_err(Error::Body)? - base;
+        let got = client.transport.sink_written().map_err(Error::body)? - base;
         client.transport.progress(got, Some(total));
         if got == total {
             return Ok(metadata);
@@ -99,12 +99,12 @@ fn finish(
             )));
         }
         if resumes == MAX_RESUMES {
-            return Err(Error::Transport {
-                error: TransportError::Connection(format!(
+            return Err(Error::transport(
+                TransportError::Connection(format!(
                     "the download broke off after {got} of {total} bytes, {MAX_RESUMES} times resumed"
                 )),
-                attempts: resumes + 1,
-            });
+                resumes + 1,
+            ));
         }
         let Some(etag) = metadata.etag.as_deref() else {
             return Err(Error::invalid_response(format!(
@@ -118,13 +118,16 @@ fn finish(
         let resume = resume
             .with_header("range", &format!("bytes={}-{}", first + got, first + total - 1))
             .with_header("if-match", etag);
-        let answer = match client.exchange(&resume, Exchange::IntoSink) {
+        let answer = match client
+            .exchange(&resume, Exchange::IntoSink)
+            .map_err(Error::into_kind)
+        {
             Ok(answer) => answer,
-            Err(Error::Service(mut error)) if error.code == ErrorCode::PreconditionFailed => {
+            Err(ErrorKind::Service(mut error)) if error.code == ErrorCode::PreconditionFailed => {
                 error.message = changed(etag, got);
-                return Err(Error::Service(error));
+                return Err(ErrorKind::Service(error).into());
             }
-            Err(error) => return Err(error),
+            Err(error) => return Err(error.into()),
         };
         if answer.status != 206 {
             return Err(Error::invalid_response(format!(
@@ -149,7 +152,9 @@ fn download_in_ranges(
         .with_header("range", &format!("bytes=0-{}", RANGE_SIZE - 1));
     let response = match client.exchange(&first, Exchange::IntoSink) {
         // An empty object has no byte 0: it is read whole.
-        Err(Error::Service(error)) if error.status == 416 => return download(client, input, request, base),
+        Err(error) if matches!(error.kind(), ErrorKind::Service(e) if e.status == 416) => {
+            return download(client, input, request, base)
+        }
         other => other?,
     };
     let Some(total) = response.header("content-range").and_then(range_total) else {
@@ -165,7 +170,7 @@ fn download_in_ranges(
         ));
     };
     let first_end = RANGE_SIZE.min(total);
-    let got = client.transport.sink_written().map_err(Error::Body)? - base;
+    let got = client.transport.sink_written().map_err(Error::body)? - base;
     // Ranges still to read, as (start, end exclusive, resumes so far).
     let mut pending: std::collections::VecDeque<(u64, u64, u32)> = std::collections::VecDeque::new();
     if got < first_end {
@@ -212,19 +217,16 @@ fn download_in_ranges(
                     let mut error = client.service_error(request, &response, resumes + 1);
                     if error.code == ErrorCode::PreconditionFailed {
                         error.message = changed(&etag, done);
-                        return Err(Error::Service(Box::new(error)));
+                        return Err(Error::service(error));
                     }
                     let may_pass = error.code.is_retryable() || error.status >= 500;
                     if !may_pass || resumes >= MAX_RESUMES {
-                        return Err(Error::Service(Box::new(error)));
+                        return Err(Error::service(error));
                     }
                     0
                 }
                 Err(error) if resumes >= MAX_RESUMES || !error.is_retryable() => {
-                    return Err(Error::Transport {
-                        error,
-                        attempts: resumes + 1,
-                    });
+                    return Err(Error::transport(error, resumes + 1));
                 }
                 Err(_) => 0,
             };
@@ -237,13 +239,13 @@ fn download_in_ranges(
                         .pause(std::time::Duration::from_millis(100 * u64::from(resumes + 1)));
                 }
                 if resumes >= MAX_RESUMES {
-                    return Err(Error::Transport {
-                        error: TransportError::Connection(format!(
+                    return Err(Error::transport(
+                        TransportError::Connection(format!(
                             "bytes {start}-{} of the object broke off {MAX_RESUMES} times",
                             end - 1
                         )),
-                        attempts: resumes + 1,
-                    });
+                        resumes + 1,
+                    ));
                 }
                 pending.push_back((start + received, end, resumes + 1));
             }
@@ -340,8 +342,8 @@ mod tests {
                 b"<Error><Code>PreconditionFailed</Code><Message>no</Message></Error>",
             );
         let error = with_client(&mut t, Operation::GetObject, |c| run(c, &input(None))).unwrap_err();
-        match error {
-            Error::Service(e) => {
+        match error.into_kind() {
+            ErrorKind::Service(e) => {
                 assert_eq!(e.code, ErrorCode::PreconditionFailed);
                 assert!(e.message.contains("changed during the download"), "{}", e.message);
             }
@@ -358,7 +360,7 @@ mod tests {
             t.answer(206, &[], b"");
         }
         let error = with_client(&mut t, Operation::GetObject, |c| run(c, &input(None))).unwrap_err();
-        assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+        assert!(matches!(error.kind(), ErrorKind::Transport { .. }), "{error:?}");
         assert_eq!(t.sent.len() as u32, MAX_RESUMES + 1);
     }
 
@@ -368,7 +370,7 @@ mod tests {
         t.answer(200, &[("content-length", "20"), ("etag", "\"e\"")], &BODY[..7])
             .answer(200, &[("content-length", "20")], BODY);
         let error = with_client(&mut t, Operation::GetObject, |c| run(c, &input(None))).unwrap_err();
-        assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
+        assert!(matches!(error.kind(), ErrorKind::InvalidResponse(_)), "{error:?}");
         assert_eq!(t.sink.as_deref(), Some(&b""[..]));
     }
 
@@ -447,7 +449,7 @@ mod tests {
         );
         let error = with_client(&mut t, Operation::GetObject, |c| run(c, &input(None))).unwrap_err();
         assert!(
-            matches!(error, Error::Service(ref e) if e.code == ErrorCode::PreconditionFailed
+            matches!(error.kind(), ErrorKind::Service(e) if e.code == ErrorCode::PreconditionFailed
                 && e.message.contains("changed during the download")),
             "{error:?}"
         );

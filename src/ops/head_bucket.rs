@@ -23,7 +23,7 @@
 use crate::client::Client;
 use crate::connection::Region;
 use crate::encode::Encode;
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode, ErrorKind};
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::ops::get_bucket_location::BucketInput;
 use crate::validate;
@@ -72,11 +72,11 @@ fn named_region(response: &HttpResponse) -> Option<String> {
 /// Runs Head Bucket: a 404 and a 403 are answers, not errors.
 pub fn run(client: &mut Client<'_>, bucket_name: &str) -> Result<HeadBucketOutput, Error> {
     let request = request(bucket_name)?;
-    let (exists, access, named) = match client.send(&request) {
+    let (exists, access, named) = match client.send(&request).map_err(Error::into_kind) {
         Ok(response) => (true, BucketAccess::Allowed, named_region(&response)),
         // Bodiless, a 404 is `NoSuchKey` by its status alone; a 404 with
         // another code in a body (from an S3-compatible server) is an error.
-        Err(Error::Service(error))
+        Err(ErrorKind::Service(error))
             if error.status == 404 && matches!(error.code, ErrorCode::NoSuchBucket | ErrorCode::NoSuchKey) =>
         {
             (false, BucketAccess::Allowed, error.region)
@@ -84,13 +84,13 @@ pub fn run(client: &mut Client<'_>, bucket_name: &str) -> Result<HeadBucketOutpu
         // A 403 that says more than the status (a wrong signature, an
         // unknown key) is about the credentials, not the bucket; a bare one
         // is asked again (see the module docs).
-        Err(Error::Service(error)) if error.status == 403 && error.code == ErrorCode::AccessDenied => {
+        Err(ErrorKind::Service(error)) if error.status == 403 && error.code == ErrorCode::AccessDenied => {
             match probe(client, bucket_name)? {
                 Some(missing) => (false, BucketAccess::Allowed, missing.region),
                 None => (true, BucketAccess::Denied, error.region),
             }
         }
-        Err(error) => return Err(error),
+        Err(error) => return Err(error.into()),
     };
     Ok(HeadBucketOutput {
         exists,
@@ -111,13 +111,13 @@ pub fn probe_request(bucket_name: &str) -> OpRequest {
 /// with the error when it turns out not to exist, and the error itself
 /// when S3 refuses the credentials.
 fn probe(client: &mut Client<'_>, bucket_name: &str) -> Result<Option<crate::error::ServiceError>, Error> {
-    match client.send(&probe_request(bucket_name)) {
+    match client.send(&probe_request(bucket_name)).map_err(Error::into_kind) {
         Ok(_) => Ok(None),
-        Err(Error::Service(error)) if error.code == ErrorCode::AccessDenied => Ok(None),
-        Err(Error::Service(error)) if error.status == 404 && error.code == ErrorCode::NoSuchBucket => {
-            Ok(Some(*error))
+        Err(ErrorKind::Service(error)) if error.code == ErrorCode::AccessDenied => Ok(None),
+        Err(ErrorKind::Service(error)) if error.status == 404 && error.code == ErrorCode::NoSuchBucket => {
+            Ok(Some(error))
         }
-        Err(error) => Err(error),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -234,8 +234,8 @@ mod tests {
     fn credentials_s3_refuses_are_errors_not_a_denied_bucket() {
         for code in ["InvalidAccessKeyId", "SignatureDoesNotMatch"] {
             let body = format!("<Error><Code>{code}</Code><Message>no</Message></Error>");
-            match head(&[(403, &[], b""), (403, &[], body.as_bytes())]).0 {
-                Err(Error::Service(error)) => {
+            match head(&[(403, &[], b""), (403, &[], body.as_bytes())]).0.map_err(Error::into_kind) {
+                Err(ErrorKind::Service(error)) => {
                     assert_eq!(error.code, ErrorCode::from_code(code), "{code}");
                     assert_eq!(error.status, 403);
                 }
@@ -260,8 +260,8 @@ mod tests {
             (405, b"", ErrorCode::MethodNotAllowed),
         ];
         for (status, body, code) in cases {
-            match head(&[(status, &[], body)]).0 {
-                Err(Error::Service(error)) => assert_eq!(error.code, code, "{status}"),
+            match head(&[(status, &[], body)]).0.map_err(Error::into_kind) {
+                Err(ErrorKind::Service(error)) => assert_eq!(error.code, code, "{status}"),
                 other => panic!("{status}: expected a service error, got {other:?}"),
             }
         }
@@ -271,7 +271,10 @@ mod tests {
     fn a_bad_name_is_refused_before_sending() {
         let mut t = FakeTransport::default();
         let result = with_client(&mut t, Operation::HeadBucket, |c| run(c, "a"));
-        assert!(matches!(result, Err(Error::InvalidInput { ref field, .. }) if field == "bucket_name"));
+        assert!(matches!(
+            result.map_err(Error::into_kind),
+            Err(ErrorKind::InvalidInput { ref field, .. }) if field == "bucket_name"
+        ));
         assert!(t.sent.is_empty());
     }
 

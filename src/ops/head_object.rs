@@ -61,7 +61,7 @@ mod tests {
     use super::*;
     use crate::client::fake::{with_client, FakeTransport};
     use crate::connection::{Connection, Credentials, Region};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::Operation;
 
     fn object(key: &str) -> ObjectRef {
@@ -151,8 +151,8 @@ mod tests {
         for (input, field) in cases {
             let mut transport = FakeTransport::default();
             let result = with_client(&mut transport, Operation::HeadObject, |c| run(c, &input));
-            match result {
-                Err(Error::InvalidInput { field: f, .. }) => assert_eq!(f, field),
+            match result.map_err(Error::into_kind) {
+                Err(ErrorKind::InvalidInput { field: f, .. }) => assert_eq!(f, field),
                 other => panic!("expected invalid {field}, got {other:?}"),
             }
             assert!(transport.sent.is_empty(), "nothing is sent for bad input");
@@ -188,8 +188,8 @@ mod tests {
         let result = with_client(&mut transport, Operation::HeadObject, |c| {
             run(c, &object("missing"))
         });
-        match result {
-            Err(Error::Service(error)) => {
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.status, 404);
                 assert_eq!(error.code, ErrorCode::NoSuchKey);
                 assert_eq!(error.request_id.as_deref(), Some("REQ1"));
@@ -203,8 +203,8 @@ mod tests {
         let mut transport = FakeTransport::default();
         transport.answer(403, &[], b"");
         let result = with_client(&mut transport, Operation::HeadObject, |c| run(c, &object("k")));
-        match result {
-            Err(Error::Service(error)) => {
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 assert_eq!(error.required_permission.as_deref(), Some("s3:GetObject"));
                 // A bodiless 403 may also be a missing key the caller may

@@ -172,7 +172,7 @@ impl crate::ops::Op for ListBuckets {
 mod tests {
     use super::*;
     use crate::client::fake::{invalid_response, with_client, xml_ok, FakeTransport, Fixtures};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::Operation;
 
     const FIXTURES: Fixtures = Fixtures("list_buckets");
@@ -402,8 +402,8 @@ mod tests {
             &[("x-amz-request-id", "8A4DB6C2E7F3B5A1")],
             &FIXTURES.bytes("error-access-denied.xml"),
         );
-        match with_client(&mut transport, Operation::ListBuckets, run) {
-            Err(Error::Service(error)) => {
+        match with_client(&mut transport, Operation::ListBuckets, run).map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 assert_eq!(error.status, 403);
                 assert_eq!(error.required_permission.as_deref(), Some("s3:ListAllMyBuckets"));

@@ -78,7 +78,7 @@ impl crate::ops::Op for ListBucketsDdl {
 mod tests {
     use super::*;
     use crate::client::fake::{with_client, FakeTransport, Fixtures};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::http::Method;
     use crate::ops::Operation;
 
@@ -145,8 +145,8 @@ mod tests {
     fn run_passes_service_errors_on() {
         let mut transport = FakeTransport::default();
         transport.answer(403, &[], &FIXTURES.bytes("error-access-denied.xml"));
-        match with_client(&mut transport, Operation::ListBucketsDdl, run) {
-            Err(Error::Service(error)) => assert_eq!(error.code, ErrorCode::AccessDenied),
+        match with_client(&mut transport, Operation::ListBucketsDdl, run).map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => assert_eq!(error.code, ErrorCode::AccessDenied),
             other => panic!("expected access denied, got {other:?}"),
         }
     }

@@ -117,7 +117,7 @@ impl crate::ops::Op for ListFolders {
 mod tests {
     use super::*;
     use crate::client::fake::{with_client, FakeTransport, Fixtures};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::Operation;
 
     const FIXTURES: Fixtures = Fixtures("list_folders");
@@ -248,8 +248,10 @@ mod tests {
         ];
         for (bad, expected) in cases {
             let mut transport = FakeTransport::default();
-            match with_client(&mut transport, Operation::ListFolders, |c| run(c, &bad)) {
-                Err(Error::InvalidInput { field, .. }) => assert_eq!(field, expected, "{bad:?}"),
+            match with_client(&mut transport, Operation::ListFolders, |c| run(c, &bad))
+                .map_err(Error::into_kind)
+            {
+                Err(ErrorKind::InvalidInput { field, .. }) => assert_eq!(field, expected, "{bad:?}"),
                 other => panic!("{bad:?}: expected invalid input, got {other:?}"),
             }
             assert!(transport.sent.is_empty());
@@ -264,8 +266,10 @@ mod tests {
             &[],
             b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
         );
-        match with_client(&mut transport, Operation::ListFolders, |c| run(c, &input(None))) {
-            Err(Error::Service(error)) => {
+        match with_client(&mut transport, Operation::ListFolders, |c| run(c, &input(None)))
+            .map_err(Error::into_kind)
+        {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 assert_eq!(error.required_permission.as_deref(), Some("s3:ListBucket"));
             }

@@ -185,6 +185,7 @@ impl crate::ops::Op for ListMultipartUploads {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
     use crate::client::fake::{with_client, xml_ok, FakeTransport};
     use crate::ops::Operation;
 
@@ -240,6 +241,6 @@ mod tests {
         t.answers.push_back(Ok(xml_ok(PAGE_1)));
         let error =
             with_client(&mut t, Operation::ListMultipartUploads, |c| run(c, &input(None))).unwrap_err();
-        assert!(matches!(error, Error::InvalidResponse(_)));
+        assert!(matches!(error.kind(), ErrorKind::InvalidResponse(_)));
     }
 }

@@ -417,7 +417,7 @@ impl crate::ops::Op for ListObjectVersions {
 mod tests {
     use super::*;
     use crate::client::fake::{invalid_response, with_client, xml_ok, FakeTransport, Fixtures};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::list_objects::MAX_TOTAL;
     use crate::ops::Operation;
 
@@ -440,8 +440,8 @@ mod tests {
     }
 
     fn invalid_field(result: Result<impl std::fmt::Debug, Error>) -> String {
-        match result {
-            Err(Error::InvalidInput { field, .. }) => field,
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, .. }) => field,
             other => panic!("expected invalid input, got {other:?}"),
         }
     }
@@ -789,11 +789,16 @@ mod tests {
             b"<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>",
         );
         let result = with_client(&mut t, Operation::ListObjectVersions, |c| run(c, &input()));
-        assert!(matches!(result, Err(Error::Service(ref e)) if e.code == ErrorCode::NoSuchBucket));
+        assert!(matches!(
+            result.map_err(Error::into_kind),
+            Err(ErrorKind::Service(ref e)) if e.code == ErrorCode::NoSuchBucket
+        ));
         let mut t = FakeTransport::default();
         t.answer(403, &[], b"<Error><Code>AccessDenied</Code><Message>no</Message></Error>");
-        match with_client(&mut t, Operation::ListObjectVersions, |c| run(c, &input())) {
-            Err(Error::Service(e)) => {
+        match with_client(&mut t, Operation::ListObjectVersions, |c| run(c, &input()))
+            .map_err(Error::into_kind)
+        {
+            Err(ErrorKind::Service(e)) => {
                 assert_eq!(e.required_permission.as_deref(), Some("s3:ListBucketVersions"));
             }
             other => panic!("expected access denied, got {other:?}"),

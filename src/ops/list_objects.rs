@@ -368,7 +368,7 @@ impl crate::ops::Op for ListObjects {
 mod tests {
     use super::*;
     use crate::client::fake::{invalid_response, with_client, xml_ok, FakeTransport, Fixtures};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::Operation;
 
     const FIXTURES: Fixtures = Fixtures("list_objects");
@@ -395,8 +395,8 @@ mod tests {
     }
 
     fn invalid_field(result: Result<impl std::fmt::Debug, Error>) -> String {
-        match result {
-            Err(Error::InvalidInput { field, .. }) => field,
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, .. }) => field,
             other => panic!("expected invalid input, got {other:?}"),
         }
     }
@@ -715,8 +715,8 @@ mod tests {
         transport.answer(404, &[], &FIXTURES.bytes("error-no-such-bucket.xml"));
         match with_client(&mut transport, Operation::ListObjects, |c| {
             run(c, &input("missing-bucket"))
-        }) {
-            Err(Error::Service(error)) => {
+        }).map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::NoSuchBucket);
                 assert_eq!(error.status, 404);
                 assert_eq!(error.request_id.as_deref(), Some("A1B2C3D4E5F60718"));
@@ -939,8 +939,10 @@ mod tests {
             fetch_all: true,
             ..input("my-bucket")
         };
-        match with_client(&mut transport, Operation::ListObjects, |c| run(c, &listing)) {
-            Err(Error::Service(error)) => {
+        match with_client(&mut transport, Operation::ListObjects, |c| run(c, &listing))
+            .map_err(Error::into_kind)
+        {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 assert_eq!(error.required_permission.as_deref(), Some("s3:ListBucket"));
             }

@@ -162,7 +162,7 @@ pub fn upload_part_copy_request(
 /// is an `<Error>` in that 200's body: it is the service error it names.
 pub fn parse_upload_part_copy(response: &HttpResponse) -> Result<(String, Option<String>), Error> {
     if let Some(error) = xml::error_in_success(response) {
-        return Err(Error::Service(Box::new(error)));
+        return Err(Error::service(error));
     }
     let mut visitor = LeafVisitor::new("ETag");
     xml::walk(&response.body, "CopyPartResult", &mut visitor)?;
@@ -361,6 +361,7 @@ impl Visitor for LeafVisitor {
 mod tests {
     use super::*;
     use crate::client::fake::xml_ok;
+    use crate::error::ErrorKind;
 
     #[test]
     fn plan_cuts_equal_parts_and_a_ragged_last_one() {
@@ -391,11 +392,11 @@ mod tests {
     #[test]
     fn plan_refuses_what_s3_would() {
         let too_big = PartPlan::new(MAX_OBJECT_SIZE + 1, None).unwrap_err();
-        assert!(matches!(too_big, Error::InvalidInput { ref field, .. } if field == "content"));
+        assert!(matches!(too_big.kind(), ErrorKind::InvalidInput { field, .. } if field == "content"));
         let small = PartPlan::new(100, Some(MIN_PART_SIZE - 1)).unwrap_err();
-        assert!(matches!(small, Error::InvalidInput { ref field, .. } if field == "part_size"));
+        assert!(matches!(small.kind(), ErrorKind::InvalidInput { field, .. } if field == "part_size"));
         let large = PartPlan::new(100, Some(MAX_PART_SIZE + 1)).unwrap_err();
-        assert!(matches!(large, Error::InvalidInput { ref field, .. } if field == "part_size"));
+        assert!(matches!(large.kind(), ErrorKind::InvalidInput { field, .. } if field == "part_size"));
     }
 
     #[test]
@@ -426,8 +427,8 @@ mod tests {
         assert_eq!(parse_create(&xml_ok(body)).unwrap(), "VXBsb2FkIElE");
         let empty = b"<InitiateMultipartUploadResult><Bucket>b</Bucket></InitiateMultipartUploadResult>";
         assert!(matches!(
-            parse_create(&xml_ok(empty)),
-            Err(Error::InvalidResponse(_))
+            parse_create(&xml_ok(empty)).map_err(Error::into_kind),
+            Err(ErrorKind::InvalidResponse(_))
         ));
     }
 

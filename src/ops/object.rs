@@ -150,6 +150,7 @@ pub(crate) mod fixtures {
 mod tests {
     use super::fixtures::response;
     use super::*;
+    use crate::error::ErrorKind;
 
     #[test]
     fn metadata_is_read_from_a_head_answer() {
@@ -236,8 +237,8 @@ mod tests {
     #[test]
     fn non_numeric_content_length_is_an_invalid_response() {
         let answer = response("HTTP/1.1 200 OK\nContent-Length: lots\n", b"");
-        match parse_metadata(&answer) {
-            Err(Error::InvalidResponse(message)) => assert!(message.contains("lots"), "{message}"),
+        match parse_metadata(&answer).map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidResponse(message)) => assert!(message.contains("lots"), "{message}"),
             other => panic!("expected invalid response, got {other:?}"),
         }
     }

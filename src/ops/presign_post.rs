@@ -281,6 +281,7 @@ fn policy_document(expiration: &str, conditions: &[Condition<'_>]) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
     use crate::client::fake::{example_time, local_connection, FakeTransport};
     use crate::client::{Client, InstanceState};
     use crate::ops::Operation;
@@ -402,8 +403,8 @@ mod tests {
         for (change, expected) in cases {
             let mut bad = input();
             change(&mut bad);
-            match run(bad) {
-                Err(Error::InvalidInput { field, .. }) => assert_eq!(field, expected),
+            match run(bad).map_err(Error::into_kind) {
+                Err(ErrorKind::InvalidInput { field, .. }) => assert_eq!(field, expected),
                 other => panic!("{expected}: {other:?}"),
             }
         }

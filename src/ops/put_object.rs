@@ -16,7 +16,7 @@
 use md5::{Digest as _, Md5};
 
 use crate::client::Client;
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode, ErrorKind};
 use crate::http::{HttpResponse, Method, OpRequest};
 use crate::model::{
     CannedAcl, ObjectRef, PayloadSigning, PutObjectFileInput, PutObjectOutput, PutObjectTextInput,
@@ -211,9 +211,9 @@ fn run(
         Ok(response) => parse(&response, &key),
         // A conditional PUT tried again after an answer was lost meets its
         // own first attempt: the object now has these very bytes.
-        Err(Error::Service(error))
-            if error.code == ErrorCode::PreconditionFailed
-                && error.attempts > 1
+        Err(error)
+            if matches!(error.kind(), ErrorKind::Service(e)
+                if e.code == ErrorCode::PreconditionFailed && e.attempts > 1)
                 && write.is_conditional() =>
         {
             let ours = format!("\"{}\"", hex_md5(&request.body));
@@ -230,7 +230,7 @@ fn run(
                     version_id: metadata.version_id,
                     parts: 0,
                 }),
-                _ => Err(Error::Service(error)),
+                _ => Err(error),
             }
         }
         Err(error) => Err(error),
@@ -289,8 +289,8 @@ mod tests {
     }
 
     fn field_of<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
-        match result {
-            Err(Error::InvalidInput { field, .. }) => field,
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, .. }) => field,
             other => panic!("expected invalid input, got {other:?}"),
         }
     }
@@ -446,8 +446,8 @@ mod tests {
     fn non_ascii_metadata_message_says_how_to_fix_it() {
         let mut input = text("k", "x");
         input.metadata = vec![("title".into(), "café".into())];
-        match request_text(&input) {
-            Err(Error::InvalidInput { message, .. }) => {
+        match request_text(&input).map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { message, .. }) => {
                 assert!(
                     message.contains("non-ASCII") && message.contains("encode"),
                     "{message}"
@@ -462,8 +462,8 @@ mod tests {
         let mut input = text("k", "");
         input.content = "x".repeat(MAX_IN_MEMORY_BODY + 1);
         let error = request_text(&input).unwrap_err();
-        match error {
-            Error::InvalidInput { field, message } => {
+        match error.into_kind() {
+            ErrorKind::InvalidInput { field, message } => {
                 assert_eq!(field, "content");
                 assert!(message.contains("33554433 bytes"), "{message}");
                 assert!(message.contains("put-object-stream"), "{message}");
@@ -601,8 +601,8 @@ mod tests {
         let result = with_client(&mut transport, Operation::PutObjectText, |c| {
             run_text(c, &input, &WriteOptions::default())
         });
-        match result {
-            Err(Error::Service(error)) => {
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 let permission = error.required_permission.unwrap_or_default();
                 assert!(permission.contains("s3:PutObject"), "{permission}");
@@ -644,8 +644,8 @@ mod tests {
         let result = with_client(&mut transport, Operation::PutObjectText, |c| {
             run_text(c, &text("k", "x"), &create_only())
         });
-        match result {
-            Err(Error::Service(error)) => assert_eq!(error.code, ErrorCode::PreconditionFailed),
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => assert_eq!(error.code, ErrorCode::PreconditionFailed),
             other => panic!("expected precondition-failed, got {other:?}"),
         }
         assert_eq!(transport.sent.len(), 1, "a first refusal is final");
@@ -689,6 +689,9 @@ mod tests {
         let result = with_client(&mut transport, Operation::PutObjectText, |c| {
             run_text(c, &text("k", "x"), &create_only())
         });
-        assert!(matches!(result, Err(Error::Service(e)) if e.code == ErrorCode::PreconditionFailed));
+        assert!(matches!(
+            result.map_err(Error::into_kind),
+            Err(ErrorKind::Service(e)) if e.code == ErrorCode::PreconditionFailed
+        ));
     }
 }

@@ -69,7 +69,7 @@ impl crate::ops::Op for PutObjectAcl {
 mod tests {
     use super::*;
     use crate::client::fake::{local_connection, with_client, FakeTransport};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::model::CannedAcl;
     use crate::ops::Operation;
 
@@ -131,8 +131,8 @@ mod tests {
         let mut transport = FakeTransport::default();
         let bad = input("k", CannedAcl::Private, Some("\n"));
         let result = with_client(&mut transport, Operation::PutObjectAcl, |c| run(c, &bad));
-        match result {
-            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "version_id"),
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, .. }) => assert_eq!(field, "version_id"),
             other => panic!("expected invalid version-id, got {other:?}"),
         }
         assert!(transport.sent.is_empty());
@@ -157,8 +157,10 @@ mod tests {
         let mut transport = FakeTransport::default();
         transport.answer(403, &[], b"");
         let acl = input("k", CannedAcl::PublicRead, None);
-        match with_client(&mut transport, Operation::PutObjectAcl, |c| run(c, &acl)) {
-            Err(Error::Service(error)) => {
+        match with_client(&mut transport, Operation::PutObjectAcl, |c| run(c, &acl))
+            .map_err(Error::into_kind)
+        {
+            Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 assert_eq!(error.required_permission.as_deref(), Some("s3:PutObjectAcl"));
             }

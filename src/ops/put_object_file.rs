@@ -336,6 +336,7 @@ fn one_of(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     fn json(text: &str) -> PutObjectFileJson {
         PutObjectFileJson::decode(&crate::json_value::parse(text).unwrap()).unwrap()
@@ -401,8 +402,8 @@ mod tests {
     #[test]
     fn a_file_url_is_refused_by_name() {
         let input = json(r#"{"bucket_name": "bkt", "file": {"url": "https://x/y"}}"#);
-        match file_input(input, Vec::new()) {
-            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "file.url"),
+        match file_input(input, Vec::new()).map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, .. }) => assert_eq!(field, "file.url"),
             other => panic!("expected file.url refused, got {other:?}"),
         }
     }

@@ -22,7 +22,7 @@ use md5::Md5;
 use sha2::{Digest as _, Sha256};
 
 use crate::client::{Client, Exchange};
-use crate::error::{Error, ErrorCode, UploadFailure};
+use crate::error::{Error, ErrorCode, ErrorKind, UploadFailure};
 use crate::http::{BodyError, Digest, Method, OpRequest};
 use crate::model::{PutObjectOutput, PutObjectStreamInput};
 use crate::ops::multipart::{self, PartPlan, MAX_PART_SIZE, MIN_PART_SIZE};
@@ -95,7 +95,7 @@ pub fn run(
     let size = client
         .transport
         .source_size()
-        .ok_or(Error::Body(BodyError::Missing))?;
+        .ok_or(Error::body(BodyError::Missing))?;
     let plan = PartPlan::new(size, options.part_size)?;
     let sign = signs_payload(client, options.payload_signing.unwrap_or_default());
     let concurrency = options.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
@@ -164,7 +164,8 @@ fn multipart_upload(
             Ok(held) => (id.clone(), held),
             // The upload is gone: the attempt that failed may have completed
             // it after all (its answer lost). Then the object is this source.
-            Err(Error::Service(error)) if error.code == ErrorCode::NoSuchUpload => {
+            Err(error) if matches!(error.kind(), ErrorKind::Service(e) if e.code == ErrorCode::NoSuchUpload) =>
+            {
                 let parts = source_part_etags(client, &plan)?;
                 return match completed_meanwhile(client, bucket, key, &parts) {
                     Some(etag) => Ok(PutObjectOutput {
@@ -173,7 +174,7 @@ fn multipart_upload(
                         version_id: None,
                         parts: plan.parts,
                     }),
-                    None => Err(Error::Service(error)),
+                    None => Err(error),
                 };
             }
             Err(error) => return Err(error),
@@ -332,8 +333,8 @@ pub(crate) fn abort_orphans(client: &mut Client<'_>, bucket: &str, key: &str, ou
 /// upload all the same: its answer was lost (a broken connection, a
 /// timeout, a 5xx), or a retry found the upload gone.
 pub(crate) fn may_have_completed(error: &Error) -> bool {
-    match error {
-        Error::Service(error) => {
+    match error.kind() {
+        ErrorKind::Service(error) => {
             // A conditional completion tried again meets its own first
             // attempt's object, as a 412.
             let again = matches!(
@@ -342,7 +343,7 @@ pub(crate) fn may_have_completed(error: &Error) -> bool {
             );
             (again && error.attempts > 1) || error.status >= 500
         }
-        Error::Transport { .. } => true,
+        ErrorKind::Transport { .. } => true,
         _ => false,
     }
 }
@@ -535,22 +536,22 @@ impl Upload<'_> {
             && multipart::abort_request(self.bucket, self.key, self.upload_id)
                 .and_then(|request| client.send(&request))
                 .is_ok();
-        Error::UploadIncomplete(Box::new(UploadFailure {
+        Error::upload_incomplete(UploadFailure {
             upload_id: self.upload_id.to_owned(),
             parts_done: u32::try_from(parts_done).unwrap_or(u32::MAX),
             parts_total: self.plan.parts,
             aborted,
             cause,
-        }))
+        })
     }
 }
 
 /// Whether a failure may pass if the same request is sent later: no
 /// answer, a 5xx, throttling.
 fn may_pass(error: &Error) -> bool {
-    match error {
-        Error::Transport { error, .. } => !matches!(error, crate::http::TransportError::Denied(_)),
-        Error::Service(service) => service.code.is_retryable() || service.status >= 500,
+    match error.kind() {
+        ErrorKind::Transport { error, .. } => !matches!(error, crate::http::TransportError::Denied(_)),
+        ErrorKind::Service(service) => service.code.is_retryable() || service.status >= 500,
         _ => false,
     }
 }
@@ -581,9 +582,9 @@ fn digests(
             let digest = client
                 .transport
                 .source_digest(offset, length, algorithm)
-                .map_err(Error::Body)?;
+                .map_err(Error::body)?;
             match digest {
-                Some(bytes) if bytes.len() != algorithm.size() => Err(Error::Body(BodyError::Io(format!(
+                Some(bytes) if bytes.len() != algorithm.size() => Err(Error::body(BodyError::Io(format!(
                     "the host's {algorithm:?} digest is {} bytes, not {}",
                     bytes.len(),
                     algorithm.size()
@@ -605,9 +606,9 @@ fn digests(
     let end = offset + length;
     while at < end {
         let want = u32::try_from((end - at).min(u64::from(HASH_CHUNK))).unwrap_or(HASH_CHUNK);
-        let chunk = client.transport.read_source(at, want).map_err(Error::Body)?;
+        let chunk = client.transport.read_source(at, want).map_err(Error::body)?;
         if chunk.is_empty() || chunk.len() > want as usize {
-            return Err(Error::Body(BodyError::OutOfRange));
+            return Err(Error::body(BodyError::OutOfRange));
         }
         if let Some(sha) = &mut sha {
             sha.update(&chunk);
@@ -811,7 +812,7 @@ mod tests {
                 run(c, &input(options), &WriteOptions::default())
             })
             .unwrap_err();
-            assert!(matches!(error, Error::InvalidInput { ref field, .. } if field == "concurrency"));
+            assert!(matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "concurrency"));
         }
         assert!(t.sent.is_empty());
     }
@@ -861,13 +862,14 @@ mod tests {
             run(c, &input(multipart_options()), &WriteOptions::default())
         })
         .unwrap_err();
-        let Error::UploadIncomplete(failure) = error else {
+        let error = error.into_kind();
+        let ErrorKind::UploadIncomplete(failure) = error else {
             panic!("expected an incomplete upload, got {error:?}")
         };
         assert_eq!(failure.upload_id, "UP1");
         assert_eq!((failure.parts_done, failure.parts_total), (1, 3));
         assert!(!failure.aborted);
-        assert!(matches!(failure.cause, Error::Service(ref e) if e.code == ErrorCode::SlowDown));
+        assert!(matches!(failure.cause.kind(), ErrorKind::Service(e) if e.code == ErrorCode::SlowDown));
         // No abort was sent: the parts are kept for the resume.
         assert!(t.sent.iter().all(|r| r.method != Method::Delete));
     }
@@ -952,7 +954,7 @@ mod tests {
         })
         .unwrap_err();
         assert!(
-            matches!(error, Error::Service(ref e) if e.code == ErrorCode::NoSuchUpload),
+            matches!(error.kind(), ErrorKind::Service(e) if e.code == ErrorCode::NoSuchUpload),
             "{error:?}"
         );
     }
@@ -1007,10 +1009,11 @@ mod tests {
             run(c, &input(multipart_options()), &WriteOptions::default())
         })
         .unwrap_err();
-        let Error::UploadIncomplete(failure) = error else {
+        let error = error.into_kind();
+        let ErrorKind::UploadIncomplete(failure) = error else {
             panic!("expected an incomplete upload, got {error:?}")
         };
-        assert!(matches!(failure.cause, Error::Service(ref e) if e.code == ErrorCode::NoSuchUpload));
+        assert!(matches!(failure.cause.kind(), ErrorKind::Service(e) if e.code == ErrorCode::NoSuchUpload));
     }
 
     #[test]
@@ -1023,7 +1026,8 @@ mod tests {
             run(c, &input(multipart_options()), &WriteOptions::default())
         })
         .unwrap_err();
-        let Error::UploadIncomplete(failure) = error else {
+        let error = error.into_kind();
+        let ErrorKind::UploadIncomplete(failure) = error else {
             panic!("expected an incomplete upload, got {error:?}")
         };
         assert!(failure.aborted);
@@ -1102,7 +1106,7 @@ mod tests {
             run(c, &input(options), &WriteOptions::default())
         })
         .unwrap_err();
-        assert!(matches!(error, Error::InvalidInput { ref field, .. } if field == "part_size"));
+        assert!(matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "part_size"));
         let options = UploadOptions {
             multipart_threshold: Some(10),
             ..UploadOptions::default()
@@ -1111,7 +1115,9 @@ mod tests {
             run(c, &input(options), &WriteOptions::default())
         })
         .unwrap_err();
-        assert!(matches!(error, Error::InvalidInput { ref field, .. } if field == "multipart_threshold"));
+        assert!(
+            matches!(error.kind(), ErrorKind::InvalidInput { field, .. } if field == "multipart_threshold")
+        );
         assert!(t.sent.is_empty());
     }
 
@@ -1122,6 +1128,6 @@ mod tests {
             run(c, &input(UploadOptions::default()), &WriteOptions::default())
         })
         .unwrap_err();
-        assert_eq!(error, Error::Body(BodyError::Missing));
+        assert_eq!(error, Error::body(BodyError::Missing));
     }
 }

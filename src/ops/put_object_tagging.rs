@@ -139,7 +139,7 @@ impl crate::ops::Op for PutObjectTagging {
 mod tests {
     use super::*;
     use crate::client::fake::{local_connection, with_client, FakeTransport, Fixtures};
-    use crate::error::ErrorCode;
+    use crate::error::{ErrorCode, ErrorKind};
     use crate::ops::get_object_tagging;
     use crate::ops::Operation;
 
@@ -159,8 +159,8 @@ mod tests {
     }
 
     fn invalid_field(result: Result<impl std::fmt::Debug, Error>) -> String {
-        match result {
-            Err(Error::InvalidInput { field, .. }) => field,
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, .. }) => field,
             other => panic!("expected invalid input, got {other:?}"),
         }
     }
@@ -279,8 +279,8 @@ mod tests {
             );
             match with_client(&mut transport, Operation::PutObjectTagging, |c| {
                 run(c, &input(&[("k", "v")], version))
-            }) {
-                Err(Error::Service(error)) => {
+            }).map_err(Error::into_kind) {
+                Err(ErrorKind::Service(error)) => {
                     assert_eq!(error.code, ErrorCode::AccessDenied);
                     assert_eq!(error.required_permission.as_deref(), Some(permission));
                 }
@@ -299,8 +299,8 @@ mod tests {
         );
         match with_client(&mut transport, Operation::PutObjectTagging, |c| {
             run(c, &input(&[("k", "v!")], None))
-        }) {
-            Err(Error::Service(error)) => assert_eq!(error.code.as_str(), "InvalidTag"),
+        }).map_err(Error::into_kind) {
+            Err(ErrorKind::Service(error)) => assert_eq!(error.code.as_str(), "InvalidTag"),
             other => panic!("expected InvalidTag, got {other:?}"),
         }
     }

@@ -19,7 +19,7 @@ use crate::encode::Encode;
 use crate::decode::Decode;
 
 use crate::client::Client;
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode, ErrorKind};
 use crate::http::{Method, OpRequest};
 use crate::ops::{Invocation, Op, Operation};
 use crate::validate;
@@ -125,9 +125,9 @@ enum Outcome {
 }
 
 fn probe(client: &mut Client<'_>, request: &OpRequest) -> Outcome {
-    match client.send(request) {
+    match client.send(request).map_err(Error::into_kind) {
         Ok(_) => Outcome::Allowed,
-        Err(Error::Service(error)) => match error.code {
+        Err(ErrorKind::Service(error)) => match error.code {
             ErrorCode::AccessDenied => Outcome::Denied,
             ErrorCode::NoSuchBucket | ErrorCode::NoSuchKey => Outcome::Missing,
             ErrorCode::InvalidAccessKeyId

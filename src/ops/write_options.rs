@@ -256,10 +256,11 @@ pub fn tagging_header(tags: &[(String, String)]) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     fn field_of(result: Result<(), Error>) -> String {
-        match result {
-            Err(Error::InvalidInput { field, .. }) => field,
+        match result.map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidInput { field, .. }) => field,
             other => panic!("expected invalid input, got {other:?}"),
         }
     }
