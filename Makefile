@@ -235,11 +235,17 @@ interop: build
 	python3 host-test/interop_http.py $(HTTP_WASM) target/release/examples/local_s3 \
 		$$(command -v $(WASMTIME) || echo $(HOME)/.cargo/bin/wasmtime)
 
+## The operations' modules are declared by a macro (`for_each_operation!` in
+## src/ops/mod.rs), which `cargo fmt` does not follow: rustfmt is given them.
+RUSTFMT       ?= rustfmt --edition 2021
+MACRO_MODULES := $(wildcard src/ops/*.rs)
+
 ## Formatting and lints, for both crates and the wasm target, and for the
 ## benchmark crates (lint-bench).
 lint: lint-bench
 	rustup target add wasm32-wasip2 >/dev/null
 	$(CARGO) fmt --all -- --check
+	$(RUSTFMT) --check $(MACRO_MODULES)
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p s3-connector --all-targets --features schema -- -D warnings
 	$(CARGO) clippy -p s3-connector -p s3-connector-wire --target wasm32-wasip2 -- -D warnings
@@ -258,6 +264,7 @@ lint-bench:
 
 fmt:
 	$(CARGO) fmt --all
+	$(RUSTFMT) $(MACRO_MODULES)
 	cd bench/micro && $(CARGO) fmt --all
 
 clean:

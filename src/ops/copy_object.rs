@@ -194,7 +194,10 @@ pub fn copy_source(bucket: &str, key: &str, version_id: Option<&str>) -> String 
 
 /// Checks every field before anything is sent; errors name the field.
 pub fn check(input: &CopyObjectInput) -> Result<(), Error> {
-    renamed("source_bucket_name", validate::bucket_name(&input.source_bucket_name))?;
+    renamed(
+        "source_bucket_name",
+        validate::bucket_name(&input.source_bucket_name),
+    )?;
     validate::object_key("source_object_path", &input.source_object_path)?;
     if let Some(version_id) = &input.source_version_id {
         renamed("source_version_id", validate::version_id(version_id))?;
@@ -319,7 +322,9 @@ pub fn request(input: &CopyObjectInput, source_content_type: Option<&str>) -> Re
         .with_header("x-amz-copy-source", &source_header(input));
     if input.metadata_directive == Some(MetadataDirective::Replace) {
         request = request.with_header("x-amz-metadata-directive", "REPLACE");
-        request.headers.extend(replaced_metadata(input, source_content_type));
+        request
+            .headers
+            .extend(replaced_metadata(input, source_content_type));
     }
     if let Some(acl) = input.acl {
         request = request.with_header("x-amz-acl", acl.as_str());
@@ -366,9 +371,7 @@ pub fn parse(response: &HttpResponse, key: &str) -> Result<CopyObjectOutput, Err
         etag: visitor.etag,
         last_modified: visitor.last_modified,
         version_id: response.header("x-amz-version-id").map(str::to_owned),
-        source_version_id: response
-            .header("x-amz-copy-source-version-id")
-            .map(str::to_owned),
+        source_version_id: response.header("x-amz-copy-source-version-id").map(str::to_owned),
         parts: 0,
     })
 }
@@ -595,9 +598,7 @@ fn write_permission(source: Option<bool>, acl: bool, tags: bool) -> &'static str
         (Some(true), false, false) => "s3:GetObjectVersion, s3:PutObject",
         (Some(true), true, false) => "s3:GetObjectVersion, s3:PutObject, s3:PutObjectAcl",
         (Some(true), false, true) => "s3:GetObjectVersion, s3:PutObject, s3:PutObjectTagging",
-        (Some(true), true, true) => {
-            "s3:GetObjectVersion, s3:PutObject, s3:PutObjectAcl, s3:PutObjectTagging"
-        }
+        (Some(true), true, true) => "s3:GetObjectVersion, s3:PutObject, s3:PutObjectAcl, s3:PutObjectTagging",
     }
 }
 
@@ -632,7 +633,9 @@ impl crate::ops::Op for CopyObject {
         match request.method {
             // The source's HEAD and its tags.
             Method::Head => crate::ops::versioned(request, "s3:GetObject", "s3:GetObjectVersion"),
-            Method::Get => crate::ops::versioned(request, "s3:GetObjectTagging", "s3:GetObjectVersionTagging"),
+            Method::Get => {
+                crate::ops::versioned(request, "s3:GetObjectTagging", "s3:GetObjectVersionTagging")
+            }
             Method::Delete => "s3:AbortMultipartUpload",
             // The copy, a part of it, or the upload's creation or completion.
             Method::Put | Method::Post => {
@@ -657,7 +660,7 @@ impl crate::ops::Op for CopyObject {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::client::fake::{local_connection, with_client, Fixtures, FakeTransport};
+    use crate::client::fake::{local_connection, with_client, FakeTransport, Fixtures};
     use crate::error::ErrorCode;
     use crate::ops::{Op, Operation};
 
@@ -737,10 +740,7 @@ mod tests {
     fn copy_source_appends_the_version_encoded() {
         let cases = [
             ("v1", "b/k%20k?versionId=v1"),
-            (
-                "3HL4kqtJ+lcpX/ro=",
-                "b/k%20k?versionId=3HL4kqtJ%2BlcpX%2Fro%3D",
-            ),
+            ("3HL4kqtJ+lcpX/ro=", "b/k%20k?versionId=3HL4kqtJ%2BlcpX%2Fro%3D"),
             ("null", "b/k%20k?versionId=null"),
         ];
         for (version, expected) in cases {
@@ -839,9 +839,8 @@ mod tests {
     #[test]
     fn tags_left_out_differ_from_an_empty_object() {
         let base = r#""source_bucket_name": "a-b", "source_object_path": "k", "bucket_name": "a-b", "object_path": "l""#;
-        let parse = |extra: &str| -> CopyObjectInput {
-            serde_json::from_str(&format!("{{{base}{extra}}}")).unwrap()
-        };
+        let parse =
+            |extra: &str| -> CopyObjectInput { serde_json::from_str(&format!("{{{base}{extra}}}")).unwrap() };
         assert_eq!(parse("").tags, None);
         assert_eq!(parse(r#", "tags": null"#).tags, None);
         assert_eq!(parse(r#", "tags": {}"#).tags, Some(Vec::new()));
@@ -858,17 +857,17 @@ mod tests {
     fn enums_read_s3s_spellings() {
         let base = r#""source_bucket_name": "a-b", "source_object_path": "k", "bucket_name": "a-b", "object_path": "l""#;
         let parse = |extra: &str| serde_json::from_str::<CopyObjectInput>(&format!("{{{base}, {extra}}}"));
-        let copy = parse(r#""metadata_directive": "REPLACE", "storage_class": "GLACIER_IR", "sse": "AES256""#)
-            .unwrap();
+        let copy =
+            parse(r#""metadata_directive": "REPLACE", "storage_class": "GLACIER_IR", "sse": "AES256""#)
+                .unwrap();
         assert_eq!(copy.metadata_directive, Some(MetadataDirective::Replace));
         assert_eq!(copy.storage_class, Some(StorageClass::GlacierIr));
         assert_eq!(copy.sse, Some(Sse::Aes256));
+        assert_eq!(parse(r#""sse": "aws:kms""#).unwrap().sse, Some(Sse::AwsKms));
         assert_eq!(
-            parse(r#""sse": "aws:kms""#).unwrap().sse,
-            Some(Sse::AwsKms)
-        );
-        assert_eq!(
-            parse(r#""metadata_directive": "copy""#).unwrap().metadata_directive,
+            parse(r#""metadata_directive": "copy""#)
+                .unwrap()
+                .metadata_directive,
             Some(MetadataDirective::Copy)
         );
         for bad in [
@@ -905,12 +904,30 @@ mod tests {
         let long_value = "é".repeat(validate::MAX_TAG_VALUE + 1);
         let eleven: Vec<(String, String)> = (0..11).map(|i| (format!("k{i}"), String::new())).collect();
         let cases: Vec<(CopyObjectInput, &str)> = vec![
-            (with(&|c| c.source_bucket_name = "Src_Bucket".into()), "source_bucket_name"),
-            (with(&|c| c.source_bucket_name = String::new()), "source_bucket_name"),
-            (with(&|c| c.source_object_path = String::new()), "source_object_path"),
-            (with(&|c| c.source_object_path = "k".repeat(1025)), "source_object_path"),
-            (with(&|c| c.source_version_id = Some(String::new())), "source_version_id"),
-            (with(&|c| c.source_version_id = Some("v\n1".into())), "source_version_id"),
+            (
+                with(&|c| c.source_bucket_name = "Src_Bucket".into()),
+                "source_bucket_name",
+            ),
+            (
+                with(&|c| c.source_bucket_name = String::new()),
+                "source_bucket_name",
+            ),
+            (
+                with(&|c| c.source_object_path = String::new()),
+                "source_object_path",
+            ),
+            (
+                with(&|c| c.source_object_path = "k".repeat(1025)),
+                "source_object_path",
+            ),
+            (
+                with(&|c| c.source_version_id = Some(String::new())),
+                "source_version_id",
+            ),
+            (
+                with(&|c| c.source_version_id = Some("v\n1".into())),
+                "source_version_id",
+            ),
             (with(&|c| c.bucket_name = "x".into()), "bucket_name"),
             (with(&|c| c.object_path = String::new()), "object_path"),
             (with(&|c| c.mime_type = Some("text/csv".into())), "mime_type"),
@@ -939,14 +956,26 @@ mod tests {
             ),
             (with(&|c| c.tags = Some(eleven.clone())), "tags"),
             (with(&|c| c.tags = Some(pairs(&[("", "v")]))), "tags"),
-            (with(&|c| c.tags = Some(vec![(long_key.clone(), "v".into())])), "tags.kkkk"),
-            (with(&|c| c.tags = Some(vec![("k".into(), long_value.clone())])), "tags.k"),
+            (
+                with(&|c| c.tags = Some(vec![(long_key.clone(), "v".into())])),
+                "tags.kkkk",
+            ),
+            (
+                with(&|c| c.tags = Some(vec![("k".into(), long_value.clone())])),
+                "tags.k",
+            ),
             (with(&|c| c.tags = Some(pairs(&[("aws:k", "v")]))), "tags.aws:k"),
-            (with(&|c| c.tags = Some(pairs(&[("k", "1"), ("k", "2")]))), "tags.k"),
+            (
+                with(&|c| c.tags = Some(pairs(&[("k", "1"), ("k", "2")]))),
+                "tags.k",
+            ),
             (with(&|c| c.if_match = Some(String::new())), "if_match"),
             (with(&|c| c.if_match = Some("\"e\"\r\nx: y".into())), "if_match"),
             (with(&|c| c.if_match = Some("\"é\"".into())), "if_match"),
-            (with(&|c| c.multipart_threshold = Some(MAX_SINGLE_COPY + 1)), "multipart_threshold"),
+            (
+                with(&|c| c.multipart_threshold = Some(MAX_SINGLE_COPY + 1)),
+                "multipart_threshold",
+            ),
             (with(&|c| c.part_size = Some(MIN_PART_SIZE - 1)), "part_size"),
             (with(&|c| c.part_size = Some(MAX_PART_SIZE + 1)), "part_size"),
         ];
@@ -955,8 +984,14 @@ mod tests {
             let result = with_client(&mut transport, Operation::CopyObject, |c| run(c, &copy));
             let named = field_of(result);
             // A tag's field is `tags.<key>`; a long key is named in full.
-            assert!(named == field || (field.ends_with("kkkk") && named.starts_with(field)), "{named} for {copy:?}");
-            assert!(transport.sent.is_empty(), "nothing is sent for bad input: {copy:?}");
+            assert!(
+                named == field || (field.ends_with("kkkk") && named.starts_with(field)),
+                "{named} for {copy:?}"
+            );
+            assert!(
+                transport.sent.is_empty(),
+                "nothing is sent for bad input: {copy:?}"
+            );
         }
     }
 
@@ -983,14 +1018,21 @@ mod tests {
     #[test]
     fn result_after_keepalive_whitespace_is_parsed() {
         let output = parse(&FIXTURES.ok("result-after-keepalive.xml"), "k").unwrap();
-        assert_eq!(output.etag.as_deref(), Some("\"d41d8cd98f00b204e9800998ecf8427e\""));
+        assert_eq!(
+            output.etag.as_deref(),
+            Some("\"d41d8cd98f00b204e9800998ecf8427e\"")
+        );
         assert_eq!(output.last_modified.as_deref(), Some("2026-01-05T10:11:12.000Z"));
     }
 
     #[test]
     fn an_error_in_a_200_is_the_service_error_it_names() {
         let cases = [
-            ("error-in-200.xml", ErrorCode::InternalError, "We encountered an internal error"),
+            (
+                "error-in-200.xml",
+                ErrorCode::InternalError,
+                "We encountered an internal error",
+            ),
             ("error-in-200-no-message.xml", ErrorCode::SlowDown, "slow down"),
         ];
         for (file, code, message) in cases {
@@ -1020,7 +1062,10 @@ mod tests {
             let answer = crate::client::fake::xml_ok(body);
             let result = parse(&answer, "k");
             assert!(
-                matches!(result.as_ref().map_err(Error::kind), Err(ErrorKind::InvalidResponse(_))),
+                matches!(
+                    result.as_ref().map_err(Error::kind),
+                    Err(ErrorKind::InvalidResponse(_))
+                ),
                 "{:?}: {result:?}",
                 String::from_utf8_lossy(body)
             );
@@ -1074,7 +1119,10 @@ mod tests {
         let mut copy = input("k", "l");
         copy.source_version_id = Some("v+1".into());
         with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)).unwrap();
-        assert_eq!(t.sent[0].url(), "http://127.0.0.1:9000/src-bucket/k?versionId=v%2B1");
+        assert_eq!(
+            t.sent[0].url(),
+            "http://127.0.0.1:9000/src-bucket/k?versionId=v%2B1"
+        );
         assert_eq!(
             t.sent[1].header("x-amz-copy-source"),
             Some("src-bucket/k?versionId=v%2B1")
@@ -1162,7 +1210,9 @@ mod tests {
         let mut t = FakeTransport::default();
         head_answer(&mut t, 1, &[]);
         let error = FIXTURES.bytes("error-in-200.xml");
-        t.answer(200, &[], &error).answer(200, &[], &error).answer(200, &[], &error);
+        t.answer(200, &[], &error)
+            .answer(200, &[], &error)
+            .answer(200, &[], &error);
         let copy = input("k", "l");
         match with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)).map_err(Error::into_kind) {
             Err(ErrorKind::Service(error)) => {
@@ -1177,7 +1227,10 @@ mod tests {
         t.answer(200, &[], &error)
             .answer(200, &[], &FIXTURES.bytes("result.xml"));
         let output = with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)).unwrap();
-        assert_eq!(output.etag.as_deref(), Some("\"9b2cf535f27731c974343645a3985328\""));
+        assert_eq!(
+            output.etag.as_deref(),
+            Some("\"9b2cf535f27731c974343645a3985328\"")
+        );
     }
 
     #[test]
@@ -1190,7 +1243,11 @@ mod tests {
         match with_client(&mut t, Operation::CopyObject, |c| run(c, &copy)).map_err(Error::into_kind) {
             Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::InvalidRequest);
-                assert!(error.message.contains("copy an object to itself"), "{}", error.message);
+                assert!(
+                    error.message.contains("copy an object to itself"),
+                    "{}",
+                    error.message
+                );
             }
             other => panic!("expected invalid request, got {other:?}"),
         }
@@ -1249,7 +1306,10 @@ mod tests {
         );
         let create = &t.sent[1];
         assert_eq!(create.method, Method::Post);
-        assert_eq!(create.url(), "http://127.0.0.1:9000/my-bucket/big/copy.bin?uploads=");
+        assert_eq!(
+            create.url(),
+            "http://127.0.0.1:9000/my-bucket/big/copy.bin?uploads="
+        );
         // What a single copy would keep, and the ACL asked for; not the
         // storage class or the dates.
         assert_eq!(
@@ -1277,7 +1337,10 @@ mod tests {
             );
             assert_eq!(part.header("x-amz-copy-source-if-match"), Some("\"source-etag\""));
         }
-        assert_eq!(t.sent[2].header("x-amz-copy-source-range"), Some("bytes=0-536870911"));
+        assert_eq!(
+            t.sent[2].header("x-amz-copy-source-range"),
+            Some("bytes=0-536870911")
+        );
         assert_eq!(
             t.sent[13].header("x-amz-copy-source-range"),
             Some("bytes=5905580032-6442450943")
@@ -1310,7 +1373,11 @@ mod tests {
             .collect();
         assert_eq!(
             ranges,
-            ["bytes=0-5242879", "bytes=5242880-10485759", "bytes=10485760-12582912"]
+            [
+                "bytes=0-5242879",
+                "bytes=5242880-10485759",
+                "bytes=10485760-12582912"
+            ]
         );
     }
 
@@ -1460,7 +1527,10 @@ mod tests {
             .push(("x-amz-copy-source-version-id".into(), "SV".into()));
         assert_eq!(
             multipart::parse_upload_part_copy(&answer).unwrap(),
-            ("\"9b2cf535f27731c974343645a3985328\"".to_owned(), Some("SV".to_owned()))
+            (
+                "\"9b2cf535f27731c974343645a3985328\"".to_owned(),
+                Some("SV".to_owned())
+            )
         );
         let error = multipart::parse_upload_part_copy(&FIXTURES.ok("error-in-200.xml"));
         assert!(matches!(
@@ -1529,7 +1599,11 @@ mod tests {
                 "s3:GetObjectVersion, s3:PutObject, s3:PutObjectTagging",
             ),
             (
-                put(&[source, ("x-amz-acl", "private"), ("x-amz-tagging-directive", "REPLACE")]),
+                put(&[
+                    source,
+                    ("x-amz-acl", "private"),
+                    ("x-amz-tagging-directive", "REPLACE"),
+                ]),
                 "s3:GetObject, s3:PutObject, s3:PutObjectAcl, s3:PutObjectTagging",
             ),
             (

@@ -16,8 +16,8 @@
 
 use crate::client::Client;
 
-use crate::decode::Decode;
 use crate::connection::Region;
+use crate::decode::Decode;
 use crate::encode::Encode;
 use crate::error::Error;
 use crate::http::{HttpResponse, Method, OpRequest};
@@ -371,7 +371,9 @@ mod tests {
         );
         match with_client(&mut t, Operation::CreateBucket, |c| {
             run(c, &input(Some("eu-west-1")))
-        }).map_err(Error::into_kind) {
+        })
+        .map_err(Error::into_kind)
+        {
             Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::BucketAlreadyOwnedByYou);
                 assert_eq!(error.status, 409);
@@ -398,7 +400,11 @@ mod tests {
         ];
         for (acl, object_ownership, permission) in cases {
             let mut t = FakeTransport::default();
-            t.answer(403, &[], b"<Error><Code>AccessDenied</Code><Message>no</Message></Error>");
+            t.answer(
+                403,
+                &[],
+                b"<Error><Code>AccessDenied</Code><Message>no</Message></Error>",
+            );
             let given = CreateBucketInput {
                 acl,
                 object_ownership,

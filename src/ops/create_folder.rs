@@ -53,11 +53,9 @@ pub fn request(input: &CreateFolderInput) -> Result<OpRequest, Error> {
     validate::bucket_name(&input.bucket_name)?;
     let key = validate::folder_path("folder_path", &input.folder_path)?;
     // Content-MD5 as every put sends it (see `put_object`): the MD5 of no bytes.
-    Ok(
-        OpRequest::new(Method::Put, Some(&input.bucket_name), Some(&key))
-            .with_header("content-type", FOLDER_CONTENT_TYPE)
-            .with_header("content-md5", &content_md5(b"")),
-    )
+    Ok(OpRequest::new(Method::Put, Some(&input.bucket_name), Some(&key))
+        .with_header("content-type", FOLDER_CONTENT_TYPE)
+        .with_header("content-md5", &content_md5(b"")))
 }
 
 /// Parses a successful answer: the marker's ETag and version id.

@@ -20,16 +20,13 @@
 //! service error naming the keys and S3's reason for each; the bucket is
 //! left in place, without what was deleted up to then.
 
-
 use crate::client::Client;
 
 use crate::decode::Decode;
 use crate::encode::Encode;
 use crate::error::{Error, ErrorCode, ErrorKind, ServiceError};
 use crate::http::{Method, OpRequest};
-use crate::model::{
-    DeleteOutcome, ListMultipartUploadsInput, ListObjectsInput, ObjectIdentifier, ObjectRef,
-};
+use crate::model::{DeleteOutcome, ListMultipartUploadsInput, ListObjectsInput, ObjectIdentifier, ObjectRef};
 use crate::ops::list_object_versions::{self, ListObjectVersionsInput};
 use crate::ops::{delete_object, delete_objects, list_multipart_uploads, list_objects, multipart};
 use crate::validate;
@@ -167,7 +164,9 @@ fn empty(client: &mut Client<'_>, bucket: &str, aborted: u64) -> Result<u64, Err
         let request = list_object_versions::page_request(&listing, None, page_size)?;
         let page = match client.send(&request) {
             Ok(response) => list_object_versions::parse(&response)?,
-            Err(error) if deleted == 0 && not_implemented(&error) => return empty_unversioned(client, bucket, aborted),
+            Err(error) if deleted == 0 && not_implemented(&error) => {
+                return empty_unversioned(client, bucket, aborted)
+            }
             Err(error) => return Err(error),
         };
         let batch: Vec<ObjectIdentifier> = page
@@ -274,7 +273,10 @@ fn delete_all(client: &mut Client<'_>, bucket: &str, objects: &[ObjectIdentifier
             object_path: object.key.clone(),
             version_id: object.version_id.clone(),
         };
-        match client.send(&delete_object::request(&one)?).map_err(Error::into_kind) {
+        match client
+            .send(&delete_object::request(&one)?)
+            .map_err(Error::into_kind)
+        {
             Ok(_) => {}
             Err(ErrorKind::Service(error)) => failures.push(Failure {
                 key: object.key.clone(),
@@ -312,8 +314,17 @@ fn not_emptied(bucket: &str, failures: &[Failure]) -> Error {
         if !named.is_empty() {
             named.push_str("; ");
         }
-        let version = f.version_id.as_ref().map(|v| format!(" (version {v})")).unwrap_or_default();
-        named.push_str(&format!("`{}`{version}: {} {}", f.key, f.code.as_str(), f.message));
+        let version = f
+            .version_id
+            .as_ref()
+            .map(|v| format!(" (version {v})"))
+            .unwrap_or_default();
+        named.push_str(&format!(
+            "`{}`{version}: {} {}",
+            f.key,
+            f.code.as_str(),
+            f.message
+        ));
     }
     let more = match failures.len().saturating_sub(NAMED_FAILURES) {
         0 => String::new(),
@@ -394,8 +405,7 @@ mod tests {
     const NO_UPLOADS: &[u8] = b"<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>\
         </ListMultipartUploadsResult>";
     const NO_VERSIONS: &[u8] = b"<ListVersionsResult><IsTruncated>false</IsTruncated></ListVersionsResult>";
-    const NOT_IMPLEMENTED: &[u8] =
-        b"<Error><Code>NotImplemented</Code><Message>not here</Message></Error>";
+    const NOT_IMPLEMENTED: &[u8] = b"<Error><Code>NotImplemented</Code><Message>not here</Message></Error>";
 
     fn input(force: bool) -> DeleteBucketInput {
         DeleteBucketInput {
@@ -489,12 +499,10 @@ mod tests {
             &[],
             b"<Error><Code>NoSuchBucket</Code><Message>gone</Message></Error>",
         );
-        assert!(
-            matches!(
-                delete(&mut t, false).map_err(Error::into_kind),
-                Err(ErrorKind::Service(ref e)) if e.code == ErrorCode::NoSuchBucket
-            )
-        );
+        assert!(matches!(
+            delete(&mut t, false).map_err(Error::into_kind),
+            Err(ErrorKind::Service(ref e)) if e.code == ErrorCode::NoSuchBucket
+        ));
     }
 
     #[test]
@@ -511,9 +519,17 @@ mod tests {
         .answer(
             200,
             &[],
-            &versions_page(&[("a.txt", "v2", true), ("a.txt", "v1", false), ("b.txt", "v3", false)]),
+            &versions_page(&[
+                ("a.txt", "v2", true),
+                ("a.txt", "v1", false),
+                ("b.txt", "v3", false),
+            ]),
         )
-        .answer(200, &[], &deleted(&[("a.txt", "v2"), ("a.txt", "v1"), ("b.txt", "v3")]))
+        .answer(
+            200,
+            &[],
+            &deleted(&[("a.txt", "v2"), ("a.txt", "v1"), ("b.txt", "v3")]),
+        )
         .answer(200, &[], NO_VERSIONS)
         .answer(204, &[], b"");
         let output = delete(&mut t, true).unwrap();
@@ -563,7 +579,11 @@ mod tests {
         match delete(&mut t, true).map_err(Error::into_kind) {
             Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::BucketNotEmpty);
-                assert!(error.message.contains("`locked.txt` (version v2): AccessDenied"), "{}", error.message);
+                assert!(
+                    error.message.contains("`locked.txt` (version v2): AccessDenied"),
+                    "{}",
+                    error.message
+                );
                 assert!(!error.message.contains("a.txt"), "{}", error.message);
             }
             other => panic!("expected BucketNotEmpty, got {other:?}"),
@@ -600,8 +620,16 @@ mod tests {
                 b"<ListBucketResult><IsTruncated>false</IsTruncated>\
                   <Contents><Key>a.txt</Key><Size>1</Size></Contents></ListBucketResult>",
             )
-            .answer(200, &[], b"<DeleteResult><Deleted><Key>a.txt</Key></Deleted></DeleteResult>")
-            .answer(200, &[], b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>")
+            .answer(
+                200,
+                &[],
+                b"<DeleteResult><Deleted><Key>a.txt</Key></Deleted></DeleteResult>",
+            )
+            .answer(
+                200,
+                &[],
+                b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>",
+            )
             .answer(204, &[], b"");
         assert_eq!(delete(&mut t, true).unwrap().deleted_objects, 1);
         assert_eq!(t.progress, [(1, None)]);
@@ -699,7 +727,10 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(Operation::DeleteBucket.required_permission(&list), "s3:ListBucket");
+        assert_eq!(
+            Operation::DeleteBucket.required_permission(&list),
+            "s3:ListBucket"
+        );
     }
 
     #[test]

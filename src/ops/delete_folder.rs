@@ -22,7 +22,6 @@
 //!
 //! [`create_folder`]: crate::ops::create_folder
 
-
 use crate::client::Client;
 
 use crate::decode::Decode;
@@ -153,7 +152,10 @@ fn delete_page(
             bucket_name: bucket_name.to_owned(),
             object_keys: batch
                 .into_iter()
-                .map(|key| ObjectIdentifier { key, version_id: None })
+                .map(|key| ObjectIdentifier {
+                    key,
+                    version_id: None,
+                })
                 .collect(),
         };
         for result in delete_objects::run(client, &batch)? {
@@ -259,7 +261,9 @@ mod tests {
         }
         for key in keys {
             let encoded = percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC);
-            body.push_str(&format!("<Contents><Key>{encoded}</Key><Size>1</Size></Contents>"));
+            body.push_str(&format!(
+                "<Contents><Key>{encoded}</Key><Size>1</Size></Contents>"
+            ));
         }
         body.push_str("</ListBucketResult>");
         body.into_bytes()
@@ -353,7 +357,10 @@ mod tests {
     fn an_empty_folder_sends_one_listing_and_no_delete() {
         let mut transport = FakeTransport::default();
         transport.answer(200, &[], &page(&[], None));
-        let output = with_client(&mut transport, Operation::DeleteFolder, |c| run(c, &input("gone"))).unwrap();
+        let output = with_client(&mut transport, Operation::DeleteFolder, |c| {
+            run(c, &input("gone"))
+        })
+        .unwrap();
         assert_eq!(output, DeleteFolderOutput::default());
         assert_eq!(transport.sent.len(), 1);
     }
@@ -385,9 +392,11 @@ mod tests {
     fn a_page_where_nothing_is_deleted_stops_the_call() {
         let first = keys("locked/", 0..2);
         let mut transport = FakeTransport::default();
-        transport
-            .answer(200, &[], &page(&first, Some("t")))
-            .answer(200, &[], &result(&first, &["locked/0000.csv", "locked/0001.csv"]));
+        transport.answer(200, &[], &page(&first, Some("t"))).answer(
+            200,
+            &[],
+            &result(&first, &["locked/0000.csv", "locked/0001.csv"]),
+        );
         let output = with_client(&mut transport, Operation::DeleteFolder, |c| {
             run(c, &input("locked"))
         })
@@ -507,7 +516,8 @@ mod tests {
             .answer(200, &[], &result(&first, &[]))
             .answer(200, &[], &page(&first, Some("same")))
             .answer(200, &[], &result(&first, &[]));
-        let error = with_client(&mut transport, Operation::DeleteFolder, |c| run(c, &input("a"))).unwrap_err();
+        let error =
+            with_client(&mut transport, Operation::DeleteFolder, |c| run(c, &input("a"))).unwrap_err();
         assert!(matches!(error.kind(), ErrorKind::InvalidResponse(_)), "{error:?}");
     }
 }

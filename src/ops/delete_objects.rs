@@ -124,7 +124,10 @@ pub fn body(batch: &[ObjectIdentifier]) -> Result<String, Error> {
 
 fn unescapable(index: usize, object: &ObjectIdentifier) -> Error {
     validate_object(index, object).err().unwrap_or_else(|| {
-        Error::invalid_input(FIELD, format!("key {} cannot be written as XML", Quoted(&object.key)))
+        Error::invalid_input(
+            FIELD,
+            format!("key {} cannot be written as XML", Quoted(&object.key)),
+        )
     })
 }
 
@@ -258,7 +261,9 @@ pub fn run(client: &mut Client<'_>, input: &DeleteObjectsInput) -> Result<Vec<De
             }
         }
         if total > MAX_BATCH {
-            client.transport.progress(results.len() as u64, Some(total as u64));
+            client
+                .transport
+                .progress(results.len() as u64, Some(total as u64));
         }
     }
     Ok(results)
@@ -778,7 +783,9 @@ mod tests {
         transport.answer(404, &[], &FIXTURES.bytes("error-no-such-bucket.xml"));
         match with_client(&mut transport, Operation::DeleteObjects, |c| {
             run(c, &input(two_keys()))
-        }).map_err(Error::into_kind) {
+        })
+        .map_err(Error::into_kind)
+        {
             Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::NoSuchBucket);
                 assert_eq!(error.status, 404);

@@ -94,7 +94,8 @@ impl crate::ops::Op for GetBucketLocation {
     const TITLE: &'static str = "Get bucket location";
     const DESCRIPTION: &'static str = "The bucket's region, normalised: S3's empty answer is `us-east-1`, \
         its legacy `EU` is `eu-west-1`.";
-    const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html";
+    const REFERENCE: &'static str =
+        "https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html";
     const PERMISSIONS: &'static [&'static str] = &["s3:GetBucketLocation"];
     const IDEMPOTENT: bool = true;
     const EXAMPLE: &'static str = r#"{"bucket_name": "my-bucket"}"#;
@@ -196,7 +197,9 @@ mod tests {
         transport.answer(404, &[], &FIXTURES.bytes("error-no-such-bucket.xml"));
         match with_client(&mut transport, Operation::GetBucketLocation, |c| {
             run(c, "missing-bucket")
-        }).map_err(Error::into_kind) {
+        })
+        .map_err(Error::into_kind)
+        {
             Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::NoSuchBucket);
                 assert_eq!(error.status, 404);

@@ -346,7 +346,9 @@ mod tests {
                 assert_eq!(error.code, ErrorCode::AccessDenied);
                 assert_eq!(error.required_permission.as_deref(), Some("s3:GetObject"));
                 assert!(
-                    error.message.starts_with("Access Denied (S3 answers 403 as well for a key")
+                    error
+                        .message
+                        .starts_with("Access Denied (S3 answers 403 as well for a key")
                         && error.message.contains("s3:ListBucket"),
                     "{}",
                     error.message

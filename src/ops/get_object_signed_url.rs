@@ -113,7 +113,10 @@ pub fn run(client: &mut Client<'_>, input: &SignedUrlInput) -> Result<SignedUrl,
     let key = client.state.signing_key(&context);
     let now = u64::try_from(client.now.unix_timestamp()).unwrap_or(0);
     // Never valid longer than the credentials that sign it.
-    let seconds = client.connection.credentials.validity(now, input.expires_seconds)?;
+    let seconds = client
+        .connection
+        .credentials
+        .validity(now, input.expires_seconds)?;
     let url = presign_url_with_key(&http, &context, key, seconds);
     Ok(SignedUrl {
         name: file_name(&input.object_path).to_owned(),
@@ -150,7 +153,10 @@ pub struct SignedFile {
     pub method: PresignMethod,
     /// Headers the fetcher must send (a signed `range`).
     #[serde(with = "crate::model::pairs_as_object")]
-    #[cfg_attr(feature = "schema", schemars(with = "std::collections::BTreeMap<String, String>"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, String>")
+    )]
     pub signed_headers: Vec<(String, String)>,
 }
 
@@ -164,7 +170,8 @@ impl crate::ops::Op for GetObjectSignedUrl {
     const TITLE: &'static str = "Get Object's Signed URL";
     const DESCRIPTION: &'static str = "A presigned GET or PUT URL for an object, made even for a key that \
         does not exist yet.";
-    const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html";
+    const REFERENCE: &'static str =
+        "https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html";
     const PERMISSIONS: &'static [&'static str] = &["s3:GetObject", "s3:GetObjectVersion"];
     const IDEMPOTENT: bool = true;
     const EXAMPLE: &'static str =

@@ -143,7 +143,9 @@ mod tests {
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -197,7 +199,11 @@ mod tests {
     #[test]
     fn no_tags_is_an_empty_set() {
         for name in ["empty.xml", "empty-no-tag-set.xml"] {
-            assert_eq!(parse(&FIXTURES.ok(name)).unwrap(), GetObjectTaggingOutput::default(), "{name}");
+            assert_eq!(
+                parse(&FIXTURES.ok(name)).unwrap(),
+                GetObjectTaggingOutput::default(),
+                "{name}"
+            );
         }
     }
 

@@ -77,7 +77,8 @@ pub fn run(client: &mut Client<'_>, bucket_name: &str) -> Result<HeadBucketOutpu
         // Bodiless, a 404 is `NoSuchKey` by its status alone; a 404 with
         // another code in a body (from an S3-compatible server) is an error.
         Err(ErrorKind::Service(error))
-            if error.status == 404 && matches!(error.code, ErrorCode::NoSuchBucket | ErrorCode::NoSuchKey) =>
+            if error.status == 404
+                && matches!(error.code, ErrorCode::NoSuchBucket | ErrorCode::NoSuchKey) =>
         {
             (false, BucketAccess::Allowed, error.region)
         }
@@ -182,7 +183,13 @@ mod tests {
             (200, &[], true, BucketAccess::Allowed, "us-east-1"),
             (404, &[], false, BucketAccess::Allowed, "us-east-1"),
             // A hint that names no region is no answer.
-            (200, &[("x-amz-bucket-region", "auto")], true, BucketAccess::Allowed, "us-east-1"),
+            (
+                200,
+                &[("x-amz-bucket-region", "auto")],
+                true,
+                BucketAccess::Allowed,
+                "us-east-1",
+            ),
         ];
         for (status, headers, exists, access, region) in cases {
             let (result, t) = head(&[(status, headers, b"")]);
@@ -234,7 +241,10 @@ mod tests {
     fn credentials_s3_refuses_are_errors_not_a_denied_bucket() {
         for code in ["InvalidAccessKeyId", "SignatureDoesNotMatch"] {
             let body = format!("<Error><Code>{code}</Code><Message>no</Message></Error>");
-            match head(&[(403, &[], b""), (403, &[], body.as_bytes())]).0.map_err(Error::into_kind) {
+            match head(&[(403, &[], b""), (403, &[], body.as_bytes())])
+                .0
+                .map_err(Error::into_kind)
+            {
                 Err(ErrorKind::Service(error)) => {
                     assert_eq!(error.code, ErrorCode::from_code(code), "{code}");
                     assert_eq!(error.status, 403);

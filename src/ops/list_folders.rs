@@ -192,7 +192,10 @@ mod tests {
         let output = with_client(&mut transport, Operation::ListFolders, |c| run(c, &input(None))).unwrap();
         assert_eq!(output.folders, ["a/", "b/"]);
         assert!(output.is_truncated);
-        assert_eq!(output.next_continuation_token.as_deref(), Some("1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="));
+        assert_eq!(
+            output.next_continuation_token.as_deref(),
+            Some("1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=")
+        );
 
         let mut transport = FakeTransport::default();
         transport.answer(200, &[], &FIXTURES.bytes("root.xml"));
@@ -221,7 +224,9 @@ mod tests {
         assert!(!output.is_truncated);
         assert_eq!(output.next_continuation_token, None);
         assert_eq!(transport.sent.len(), 2);
-        assert!(transport.sent[1].canonical_query().contains("continuation-token="));
+        assert!(transport.sent[1]
+            .canonical_query()
+            .contains("continuation-token="));
     }
 
     #[test]

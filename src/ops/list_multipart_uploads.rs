@@ -185,8 +185,8 @@ impl crate::ops::Op for ListMultipartUploads {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::error::ErrorKind;
     use crate::client::fake::{with_client, xml_ok, FakeTransport};
+    use crate::error::ErrorKind;
     use crate::ops::Operation;
 
     fn input(max_total: Option<u32>) -> ListMultipartUploadsInput {

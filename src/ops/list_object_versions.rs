@@ -186,7 +186,10 @@ pub fn page_request(
         ("prefix", input.prefix.as_deref()),
         ("delimiter", input.delimiter.as_deref()),
         ("key-marker", marker.map(|(key, _)| key.as_str())),
-        ("version-id-marker", marker.and_then(|(_, version)| version.as_deref())),
+        (
+            "version-id-marker",
+            marker.and_then(|(_, version)| version.as_deref()),
+        ),
     ];
     for (name, value) in optional {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
@@ -239,16 +242,23 @@ pub fn parse(response: &HttpResponse) -> Result<ListObjectVersionsOutput, Error>
 
 /// The marker a truncated page gives for the next one.
 pub fn next_marker(page: &ListObjectVersionsOutput) -> Result<Marker, Error> {
-    let key = page.next_key_marker.clone().filter(|k| !k.is_empty()).ok_or_else(|| {
-        Error::invalid_response(
+    let key = page
+        .next_key_marker
+        .clone()
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| {
+            Error::invalid_response(
             "the listing is truncated (<IsTruncated>true</IsTruncated>) but has no <NextKeyMarker> to go on",
         )
-    })?;
+        })?;
     Ok((key, page.next_version_id_marker.clone().filter(|v| !v.is_empty())))
 }
 
 /// Runs List Object Versions.
-pub fn run(client: &mut Client<'_>, input: &ListObjectVersionsInput) -> Result<ListObjectVersionsOutput, Error> {
+pub fn run(
+    client: &mut Client<'_>,
+    input: &ListObjectVersionsInput,
+) -> Result<ListObjectVersionsOutput, Error> {
     validate(input)?;
     if !input.fetch_all {
         return parse(&client.send(&request(input)?)?);
@@ -259,7 +269,10 @@ pub fn run(client: &mut Client<'_>, input: &ListObjectVersionsInput) -> Result<L
 /// Follows the markers until the listing ends, `max_total` entries are
 /// gathered, [`MAX_PAGES`] pages were read or [`MAX_GATHERED_BYTES`] bytes
 /// of entries are held.
-fn fetch_all(client: &mut Client<'_>, input: &ListObjectVersionsInput) -> Result<ListObjectVersionsOutput, Error> {
+fn fetch_all(
+    client: &mut Client<'_>,
+    input: &ListObjectVersionsInput,
+) -> Result<ListObjectVersionsOutput, Error> {
     let limit = input.max_total.unwrap_or(DEFAULT_MAX_TOTAL) as usize;
     let page_size = input.max_keys.unwrap_or(MAX_KEYS);
     let mut output = ListObjectVersionsOutput::default();
@@ -431,10 +444,7 @@ mod tests {
     }
 
     fn query_of(query: &[(String, String)]) -> Vec<(&str, &str)> {
-        let mut query: Vec<_> = query
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
+        let mut query: Vec<_> = query.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         query.sort_unstable();
         query
     }
@@ -446,7 +456,10 @@ mod tests {
         }
     }
 
-    fn run_with(answers: &[&[u8]], given: &ListObjectVersionsInput) -> (Result<ListObjectVersionsOutput, Error>, FakeTransport) {
+    fn run_with(
+        answers: &[&[u8]],
+        given: &ListObjectVersionsInput,
+    ) -> (Result<ListObjectVersionsOutput, Error>, FakeTransport) {
         let mut t = FakeTransport::default();
         for body in answers {
             t.answer(200, &[], body);
@@ -502,7 +515,10 @@ mod tests {
             ]
         );
         let bare = super::request(&input()).unwrap();
-        assert_eq!(query_of(&bare.query), [("encoding-type", "url"), ("versions", "")]);
+        assert_eq!(
+            query_of(&bare.query),
+            [("encoding-type", "url"), ("versions", "")]
+        );
     }
 
     #[test]
@@ -716,7 +732,10 @@ mod tests {
         assert_eq!(result.unwrap().common_prefixes, ["photos/"]);
         let second = query_of(&t.sent[1].query);
         assert!(second.contains(&("key-marker", "photos/")), "{second:?}");
-        assert!(!second.iter().any(|(n, _)| *n == "version-id-marker"), "{second:?}");
+        assert!(
+            !second.iter().any(|(n, _)| *n == "version-id-marker"),
+            "{second:?}"
+        );
     }
 
     #[test]
@@ -761,7 +780,11 @@ mod tests {
         let output = result.unwrap();
         assert!(output.is_truncated);
         assert!(output.pages < 40, "{}", output.pages);
-        assert!(output.bytes() <= MAX_GATHERED_BYTES + 2 * 1024 * 1024, "{}", output.bytes());
+        assert!(
+            output.bytes() <= MAX_GATHERED_BYTES + 2 * 1024 * 1024,
+            "{}",
+            output.bytes()
+        );
     }
 
     #[test]
@@ -773,7 +796,10 @@ mod tests {
         let page_1 = FIXTURES.bytes("page-1.xml");
         let (result, t) = run_with(&[&page_1, &page_1], &given);
         let message = invalid_response(result);
-        assert!(message.contains("same key and version id markers twice"), "{message}");
+        assert!(
+            message.contains("same key and version id markers twice"),
+            "{message}"
+        );
         assert_eq!(t.sent.len(), 2);
         let lost = b"<ListVersionsResult><IsTruncated>true</IsTruncated></ListVersionsResult>";
         let (result, _) = run_with(&[lost], &given);
@@ -794,7 +820,11 @@ mod tests {
             Err(ErrorKind::Service(ref e)) if e.code == ErrorCode::NoSuchBucket
         ));
         let mut t = FakeTransport::default();
-        t.answer(403, &[], b"<Error><Code>AccessDenied</Code><Message>no</Message></Error>");
+        t.answer(
+            403,
+            &[],
+            b"<Error><Code>AccessDenied</Code><Message>no</Message></Error>",
+        );
         match with_client(&mut t, Operation::ListObjectVersions, |c| run(c, &input()))
             .map_err(Error::into_kind)
         {

@@ -715,7 +715,9 @@ mod tests {
         transport.answer(404, &[], &FIXTURES.bytes("error-no-such-bucket.xml"));
         match with_client(&mut transport, Operation::ListObjects, |c| {
             run(c, &input("missing-bucket"))
-        }).map_err(Error::into_kind) {
+        })
+        .map_err(Error::into_kind)
+        {
             Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::NoSuchBucket);
                 assert_eq!(error.status, 404);

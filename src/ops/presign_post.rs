@@ -64,7 +64,10 @@ pub struct PresignPostOutput {
     pub url: String,
     /// The form's fields, in order.
     #[serde(with = "pairs_as_object")]
-    #[cfg_attr(feature = "schema", schemars(with = "std::collections::BTreeMap<String, String>"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, String>")
+    )]
     pub fields: Vec<(String, String)>,
     /// Unix time at which the policy expires.
     pub expires: u64,
@@ -89,18 +92,28 @@ impl Op for PresignPost {
     fn run(call: &mut Invocation<'_, '_>, input: Self::Input) -> Result<Self::Output, Error> {
         let key = validate_input(&input)?;
         let client = &mut *call.client;
-        let probe_key = input.object_path.as_deref().or(input.key_prefix.as_deref()).unwrap_or("");
+        let probe_key = input
+            .object_path
+            .as_deref()
+            .or(input.key_prefix.as_deref())
+            .unwrap_or("");
         let region = client.presign_region(&input.bucket_name, probe_key);
         let url = client
             .connection
-            .address(&OpRequest::new(Method::Post, Some(&input.bucket_name), None), &region)
+            .address(
+                &OpRequest::new(Method::Post, Some(&input.bucket_name), None),
+                &region,
+            )
             .url();
         let context = client.signing_context(&region);
         let signing_key = client.state.signing_key(&context);
         let now = client.now;
         let unix_now = u64::try_from(now.unix_timestamp()).unwrap_or(0);
         // Never valid longer than the credentials that sign it.
-        let seconds = client.connection.credentials.validity(unix_now, input.expires_seconds)?;
+        let seconds = client
+            .connection
+            .credentials
+            .validity(unix_now, input.expires_seconds)?;
         let cannot_be_written = || Error::invalid_input("expires_seconds", "cannot be written as a date");
         let expires_at = now
             .checked_add(time::Duration::seconds(i64::from(seconds)))
@@ -110,7 +123,12 @@ impl Op for PresignPost {
             client.connection.credentials.access_key,
             scope(now, &region, "s3")
         );
-        let token = client.connection.credentials.session_token.as_ref().map(|t| t.expose().to_owned());
+        let token = client
+            .connection
+            .credentials
+            .session_token
+            .as_ref()
+            .map(|t| t.expose().to_owned());
         let date = amz_date(now);
         let (fields, policy) = form(&input, &key, &credential, &date, token.as_deref());
         // ISO 8601 with milliseconds, as AWS's own policies write it.
@@ -281,9 +299,9 @@ fn policy_document(expiration: &str, conditions: &[Condition<'_>]) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::error::ErrorKind;
     use crate::client::fake::{example_time, local_connection, FakeTransport};
     use crate::client::{Client, InstanceState};
+    use crate::error::ErrorKind;
     use crate::ops::Operation;
     use ::base64::engine::general_purpose::STANDARD as BASE64;
     use ::base64::Engine as _;
@@ -325,7 +343,12 @@ mod tests {
     }
 
     fn field<'a>(output: &'a PresignPostOutput, name: &str) -> &'a str {
-        output.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap()
+        output
+            .fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap()
     }
 
     #[test]
@@ -347,17 +370,15 @@ mod tests {
         });
         let text = policy_document("2026-01-02T03:04:05.000Z", &conditions);
         assert_eq!(text, expected.to_string());
-        assert_eq!(
-            policy_document("x", &[]),
-            r#"{"expiration":"x","conditions":[]}"#
-        );
+        assert_eq!(policy_document("x", &[]), r#"{"expiration":"x","conditions":[]}"#);
     }
 
     #[test]
     fn the_policy_holds_a_condition_for_every_field_and_limit() {
         let output = run(input()).unwrap();
         assert_eq!(field(&output, "key"), "user/user1/${filename}");
-        let policy: Value = serde_json::from_slice(&BASE64.decode(field(&output, "policy")).unwrap()).unwrap();
+        let policy: Value =
+            serde_json::from_slice(&BASE64.decode(field(&output, "policy")).unwrap()).unwrap();
         let conditions = policy["conditions"].as_array().unwrap();
         for condition in [
             json!({"bucket": "examplebucket"}),
@@ -373,7 +394,10 @@ mod tests {
             if name == "key" || name == "policy" || name == "x-amz-signature" {
                 continue;
             }
-            assert!(conditions.contains(&json!({ name: value })), "{name} has no condition");
+            assert!(
+                conditions.contains(&json!({ name: value })),
+                "{name} has no condition"
+            );
         }
         assert_eq!(output.url, "http://127.0.0.1:9000/examplebucket");
     }
@@ -388,7 +412,10 @@ mod tests {
             "us-east-1",
             "s3",
         );
-        assert_eq!(field(&output, "x-amz-signature"), key.sign(field(&output, "policy")));
+        assert_eq!(
+            field(&output, "x-amz-signature"),
+            key.sign(field(&output, "policy"))
+        );
     }
 
     #[test]
@@ -397,7 +424,10 @@ mod tests {
         let cases: [(Change, &str); 4] = [
             (|i| i.object_path = Some("k".into()), "key_prefix"),
             (|i| i.key_prefix = None, "object_path"),
-            (|i| i.content_type = Some("image/png".into()), "content_type_prefix"),
+            (
+                |i| i.content_type = Some("image/png".into()),
+                "content_type_prefix",
+            ),
             (|i| i.min_size = Some(2_000_000), "min_size"),
         ];
         for (change, expected) in cases {

@@ -157,8 +157,7 @@ mod tests {
         let mut transport = FakeTransport::default();
         transport.answer(403, &[], b"");
         let acl = input("k", CannedAcl::PublicRead, None);
-        match with_client(&mut transport, Operation::PutObjectAcl, |c| run(c, &acl))
-            .map_err(Error::into_kind)
+        match with_client(&mut transport, Operation::PutObjectAcl, |c| run(c, &acl)).map_err(Error::into_kind)
         {
             Err(ErrorKind::Service(error)) => {
                 assert_eq!(error.code, ErrorCode::AccessDenied);

@@ -5,9 +5,9 @@
 //!
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>
 
+use crate::json_value::Value;
 #[cfg(test)]
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
-use crate::json_value::Value;
 
 use crate::decode::{Decode, DecodeError};
 use crate::encode::Encode;
@@ -205,8 +205,7 @@ impl Op for PutObjectFile {
         "s3:AbortMultipartUpload",
     ];
     const IDEMPOTENT: bool = true;
-    const EXAMPLE: &'static str =
-        r#"{"bucket_name": "my-bucket", "object_path": "uploads/report.pdf", "mime_type": "application/pdf"}"#;
+    const EXAMPLE: &'static str = r#"{"bucket_name": "my-bucket", "object_path": "uploads/report.pdf", "mime_type": "application/pdf"}"#;
     const BODIES: Bodies = Bodies {
         upload: true,
         download: false,

@@ -146,7 +146,9 @@ mod tests {
     const FIXTURES: Fixtures = Fixtures("object_tagging");
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn input(tags: &[(&str, &str)], version_id: Option<&str>) -> PutObjectTaggingInput {
@@ -227,7 +229,10 @@ mod tests {
             ),
             (input(&[("", "v")], None), "tags".into()),
             (input(&[(&long_key, "v")], None), format!("tags.{long_key}")),
-            (input(&[("cost-centre", &long_value)], None), "tags.cost-centre".into()),
+            (
+                input(&[("cost-centre", &long_value)], None),
+                "tags.cost-centre".into(),
+            ),
             (input(&[("aws:owner", "me")], None), "tags.aws:owner".into()),
             (input(&[("k", "1"), ("k", "2")], None), "tags.k".into()),
             (input(&[("k", "\u{1}")], None), "tags.k".into()),
@@ -279,7 +284,9 @@ mod tests {
             );
             match with_client(&mut transport, Operation::PutObjectTagging, |c| {
                 run(c, &input(&[("k", "v")], version))
-            }).map_err(Error::into_kind) {
+            })
+            .map_err(Error::into_kind)
+            {
                 Err(ErrorKind::Service(error)) => {
                     assert_eq!(error.code, ErrorCode::AccessDenied);
                     assert_eq!(error.required_permission.as_deref(), Some(permission));
@@ -299,7 +306,9 @@ mod tests {
         );
         match with_client(&mut transport, Operation::PutObjectTagging, |c| {
             run(c, &input(&[("k", "v!")], None))
-        }).map_err(Error::into_kind) {
+        })
+        .map_err(Error::into_kind)
+        {
             Err(ErrorKind::Service(error)) => assert_eq!(error.code.as_str(), "InvalidTag"),
             other => panic!("expected InvalidTag, got {other:?}"),
         }

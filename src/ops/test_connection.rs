@@ -180,7 +180,11 @@ pub fn run(client: &mut Client<'_>, bucket: Option<&str>) -> TestConnectionOutpu
     match probe(client, &head) {
         Outcome::Missing => {
             report.bucket_exists = Some(false);
-            fail(&mut report, "bucket", format!("the bucket `{bucket}` does not exist"));
+            fail(
+                &mut report,
+                "bucket",
+                format!("the bucket `{bucket}` does not exist"),
+            );
             return report;
         }
         Outcome::Broken(problem, message) => {
