@@ -189,7 +189,7 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
 
 /// [`same`], inlined where it is called, for the hot loops (an XML page's
 /// element names): up to 16 bytes it is one or two compares of words with
-/// no loop ([`cover`]), and against a literal the literal's words are
+/// no loop (`cover`), and against a literal the literal's words are
 /// constants and its length leaves one arm, so that a name is compared in
 /// a few instructions and no call.
 #[inline(always)]
