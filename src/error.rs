@@ -296,6 +296,12 @@ impl Error {
         &self.0
     }
 
+    /// What went wrong, to amend in place (a message given more context)
+    /// without unboxing and boxing the error again.
+    pub fn kind_mut(&mut self) -> &mut ErrorKind {
+        &mut self.0
+    }
+
     /// What went wrong, by value.
     pub fn into_kind(self) -> ErrorKind {
         *self.0

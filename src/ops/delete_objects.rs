@@ -61,12 +61,11 @@ pub fn validate(input: &DeleteObjectsInput) -> Result<(), Error> {
 
 fn validate_object(index: usize, object: &ObjectIdentifier) -> Result<(), Error> {
     let key = &object.key;
-    validate::object_key(FIELD, key).map_err(|error| match error.into_kind() {
-        ErrorKind::InvalidInput { field, message } => Error::from(ErrorKind::InvalidInput {
-            field,
-            message: format!("key {} (entry {index}) {message}", Quoted(key)),
-        }),
-        other => other.into(),
+    validate::object_key(FIELD, key).map_err(|mut error| {
+        if let ErrorKind::InvalidInput { message, .. } = error.kind_mut() {
+            *message = format!("key {} (entry {index}) {message}", Quoted(key));
+        }
+        error
     })?;
     let mut scratch = String::new();
     if let Err(c) = xml::escape_text_into(&mut scratch, key) {

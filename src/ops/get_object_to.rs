@@ -118,16 +118,16 @@ fn finish(
         let resume = resume
             .with_header("range", &format!("bytes={}-{}", first + got, first + total - 1))
             .with_header("if-match", etag);
-        let answer = match client
-            .exchange(&resume, Exchange::IntoSink)
-            .map_err(Error::into_kind)
-        {
+        let answer = match client.exchange(&resume, Exchange::IntoSink) {
             Ok(answer) => answer,
-            Err(ErrorKind::Service(mut error)) if error.code == ErrorCode::PreconditionFailed => {
-                error.message = changed(etag, got);
-                return Err(ErrorKind::Service(error).into());
+            Err(mut error) => {
+                if let ErrorKind::Service(service) = error.kind_mut() {
+                    if service.code == ErrorCode::PreconditionFailed {
+                        service.message = changed(etag, got);
+                    }
+                }
+                return Err(error);
             }
-            Err(error) => return Err(error.into()),
         };
         if answer.status != 206 {
             return Err(Error::invalid_response(format!(
