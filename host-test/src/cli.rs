@@ -152,8 +152,7 @@ pub struct Args {
     /// PATH` or `"file": PATH`, as the flags), all on one component instance
     /// so that each bucket's region is found once; one JSON line per
     /// operation on stdout (its result, or `{"error": {...}}`); exit 1 if
-    /// any failed. Or `serve`: serve the HTTP face (`--listen ADDR`; see
-    /// [`crate::serve`]).
+    /// any failed. Or `serve`: serve the HTTP face on `--listen ADDR`.
     #[arg(
         value_name = "OPERATION",
         required_unless_present = "completions",
@@ -819,6 +818,17 @@ mod tests {
         match value {
             Value::Object(map) => map,
             _ => panic!("not an object"),
+        }
+    }
+
+    #[test]
+    fn help_is_plain_text_without_rustdoc_links() {
+        // The flags' help is their doc comments: a link written for rustdoc
+        // would reach the user as `[`crate::...`]`.
+        use clap::CommandFactory;
+        let help = Args::command().render_long_help().to_string();
+        for syntax in ["[`", "`]", "crate::"] {
+            assert!(!help.contains(syntax), "{syntax} in --help:\n{help}");
         }
     }
 
