@@ -210,6 +210,21 @@ impl Endpoint {
         if host.is_empty() {
             return Err(bad("has no host"));
         }
+        // What the HTTP client would refuse later, as a transport error
+        // naming no field, is refused here.
+        for (part, text) in [("host", host), ("path", path)] {
+            if let Some(c) = not_url_text(text) {
+                let why = match (part, c) {
+                    ("host", c) if !c.is_ascii() => {
+                        ": give a name with letters other than a-z in its ASCII form (`xn--...`)"
+                    }
+                    ("host", _) => ", which a host name cannot hold",
+                    (_, '%') => " that does not begin an escape of two hex digits (`%25` is a percent sign)",
+                    _ => ", which a URL cannot carry as it is: percent-encode it (a space is `%20`)",
+                };
+                return Err(bad(&format!("has `{c}` in its {part}{why}")));
+            }
+        }
         let default_port = if scheme == "https" { 443 } else { 80 };
         Ok(Endpoint {
             scheme,
@@ -281,6 +296,21 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
         Some((host, port)) => Some((host, Some(port.parse().ok()?))),
         None => Some((authority, None)),
     }
+}
+
+/// The first character of `text` that a URL cannot carry as it is, if any:
+/// RFC 3986 allows letters, digits, `-._~:/?#[]@!$&'()*+,;=` and a `%` that
+/// begins an escape of two hex digits (a bad `%` is given as `%`).
+fn not_url_text(text: &str) -> Option<char> {
+    let bytes = text.as_bytes();
+    let at = bytes.iter().enumerate().position(|(i, &b)| match b {
+        b'%' => !matches!(
+            (bytes.get(i + 1), bytes.get(i + 2)),
+            (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit()
+        ),
+        _ => !(b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&b)),
+    })?;
+    text.get(at..).and_then(|rest| rest.chars().next())
 }
 
 /// Everything needed to reach S3.
@@ -451,6 +481,48 @@ mod tests {
     fn default_port_is_dropped_from_host() {
         let e = Endpoint::parse("https://minio.example.com:443").unwrap();
         assert_eq!(e.port, None);
+    }
+
+    #[test]
+    fn endpoint_a_url_cannot_carry_is_refused_naming_the_character() {
+        let cases = [
+            ("http://bad host:9000", "has ` ` in its host"),
+            (
+                "http://h\u{e9}.example.com",
+                "has `\u{e9}` in its host: give a name with letters other than a-z in its ASCII form",
+            ),
+            ("http://h<x>:9000", "has `<` in its host"),
+            (
+                "http://127.0.0.1:9000/my base",
+                "has ` ` in its path, which a URL cannot carry as it is: percent-encode it",
+            ),
+            ("http://127.0.0.1:9000/caf\u{e9}", "has `\u{e9}` in its path"),
+            ("http://127.0.0.1:9000/a\"b", "has `\"` in its path"),
+            (
+                "http://127.0.0.1:9000/100%",
+                "has `%` in its path that does not begin an escape",
+            ),
+            (
+                "http://127.0.0.1:9000/a%zz",
+                "has `%` in its path that does not begin an escape",
+            ),
+        ];
+        for (url, expected) in cases {
+            let error = Endpoint::parse(url).unwrap_err();
+            assert!(
+                matches!(error.kind(), crate::error::ErrorKind::InvalidInput { field, .. } if *field == "endpoint"),
+                "{url}: {error}"
+            );
+            assert!(error.to_string().contains(expected), "{url}: {error}");
+        }
+        for url in [
+            "http://127.0.0.1:9000/my%20base/",
+            "https://s3.example.com/a-b_c.d~e/f:g!$&'()*+,;=",
+            "http://[::1]:9000",
+            "http://minio_1:9000",
+        ] {
+            assert!(Endpoint::parse(url).is_ok(), "{url}");
+        }
     }
 
     #[test]
