@@ -89,6 +89,13 @@ impl LocalServer {
             ));
         };
         let (access_key, secret_key) = (first.access_key.as_str(), first.secret_key.as_str());
+        if root.exists() && !root.is_dir() {
+            // `create_dir_all` would say only "File exists".
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                "not a directory",
+            ));
+        }
         std::fs::create_dir_all(root)?;
         let root = root.canonicalize()?;
         let (mut builder, acls) = service_builder(&root, access_key, secret_key)?;
@@ -245,13 +252,19 @@ impl std::fmt::Debug for KeyPair {
 }
 
 /// Makes bucket `name` under `root` for s3s-fs: a directory. The name must
-/// be a valid S3 bucket name (s3s-fs ignores other directories).
+/// be a valid S3 bucket name (s3s-fs ignores other directories); the error
+/// says which rule it breaks, in the words the connector uses for
+/// `bucket_name`.
 pub fn create_bucket_dir(root: &Path, name: &str) -> std::io::Result<()> {
+    let invalid = |message: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, message);
+    if let Err(error) = s3_connector::validate::bucket_name(name) {
+        return Err(invalid(match error.into_kind() {
+            s3_connector::error::ErrorKind::InvalidInput { message, .. } => message,
+            other => other.to_string(),
+        }));
+    }
     if !s3s::path::check_bucket_name(name) {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("`{name}` is not a valid S3 bucket name"),
-        ));
+        return Err(invalid(format!("`{name}` is not a bucket name s3s-fs serves")));
     }
     std::fs::create_dir_all(root.join(name))
 }
@@ -304,7 +317,14 @@ mod tests {
     #[test]
     fn invalid_bucket_name_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(create_bucket_dir(dir.path(), "Not_Valid").is_err());
+        let error = create_bucket_dir(dir.path(), "Not_Valid").unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(error.to_string().contains("`Not_Valid`"), "{error}");
+        let error = create_bucket_dir(dir.path(), "ab").unwrap_err();
+        assert!(
+            error.to_string().contains("must be 3 to 63 characters long"),
+            "{error}"
+        );
         assert!(create_bucket_dir(dir.path(), "../escape").is_err());
     }
 }
