@@ -762,8 +762,12 @@ impl Configured {
 /// buckets `--create-bucket` names, and prints its credentials when
 /// `--print-local-credentials` asks.
 pub(crate) fn start_local(dir: &Path, args: &Args) -> Result<LocalServer, CallError> {
-    let server =
-        LocalServer::start(dir).map_err(|e| host(format!("cannot start the local S3 server: {e}")))?;
+    let server = LocalServer::start(dir).map_err(|e| {
+        CallError::Host(crate::error::HostError::Config(format!(
+            "cannot start the local S3 server on {}: {e}",
+            dir.display()
+        )))
+    })?;
     for bucket in &args.create_bucket {
         server
             .create_bucket(bucket)

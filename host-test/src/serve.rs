@@ -46,7 +46,7 @@ use wasmtime_wasi_http::{
 
 use crate::ca_bundle::CaBundle;
 use crate::cli::{start_local, Args};
-use crate::error::HostError;
+use crate::error::{CallError, HostError};
 use crate::guarded_send::{GuardedSend, Sending};
 use crate::instance::deadline_ticks;
 use crate::local_server::{self, LocalServer};
@@ -104,10 +104,11 @@ pub fn main(args: &Args, env: &[(String, String)]) -> i32 {
 fn run(args: &Args, env: &[(String, String)]) -> Result<(), HostError> {
     let wasm = args.http_wasm.clone().unwrap_or_else(default_http_wasm_path);
     let local = match &args.local {
-        Some(dir) => Some(
-            start_local(dir, args)
-                .map_err(|e| HostError::Config(format!("cannot start the local S3 server: {e}")))?,
-        ),
+        // A host error already says the server could not start, and where.
+        Some(dir) => Some(start_local(dir, args).map_err(|e| match e {
+            CallError::Host(error) => error,
+            other => HostError::Config(format!("cannot start the local S3 server: {other}")),
+        })?),
         None => None,
     };
     let guest_env = guest_env(args, env, local.as_ref());

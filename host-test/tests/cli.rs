@@ -283,6 +283,42 @@ fn local_flag_starts_a_server_and_creates_buckets() {
 }
 
 #[test]
+fn a_local_directory_or_bucket_that_cannot_be_served_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let output = command()
+        .args(["--local", file.to_str().unwrap(), "list-buckets"])
+        .output()
+        .unwrap();
+    let error = failed(&output);
+    assert_eq!(error["kind"], "host", "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("bad host configuration: cannot start the local S3 server on"),
+        "{message}"
+    );
+    assert!(message.ends_with("a-file: not a directory"), "{message}");
+    let output = command()
+        .args([
+            "--local",
+            dir.path().to_str().unwrap(),
+            "--create-bucket",
+            "ab",
+            "list-buckets",
+        ])
+        .output()
+        .unwrap();
+    let error = failed(&output);
+    assert_eq!(error["kind"], "invalid-input", "{error}");
+    assert_eq!(error["field"], "create-bucket", "{error}");
+    assert_eq!(
+        error["message"], "`ab` must be 3 to 63 characters long",
+        "{error}"
+    );
+}
+
+#[test]
 fn local_server_credentials_are_new_each_run_and_printed_only_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let run = |extra: &[&str]| {
