@@ -192,6 +192,11 @@ fn in_pool<T: Send, R: Send>(
 /// The size of the buffer streamed bodies are copied through.
 pub const STREAM_CHUNK: usize = 256 * 1024;
 
+/// The most a body read whole reserves up front on its `Content-Length`'s
+/// word: a longer body grows its buffer as it arrives, so that a server
+/// declaring a length it never sends costs no more than this.
+const PRESIZE_MAX: u64 = 8 * 1024 * 1024;
+
 /// Limits and network settings of [`UreqOutgoing`].
 #[derive(Clone, Debug)]
 pub struct HttpConfig {
@@ -398,14 +403,24 @@ impl UreqOutgoing {
         (status, lines)
     }
 
-    /// A body read whole, within the response cap.
+    /// A body read whole, within the response cap, into a buffer sized once
+    /// by its `Content-Length` (a 1000-key listing, some 300 KB, grown by
+    /// doubling would be copied a dozen times). The length only sizes the
+    /// buffer, up to [`PRESIZE_MAX`] and the cap; the cap's limit still
+    /// refuses a body longer than the cap, whatever the server declared.
     fn read_capped(&self, response: &mut http::Response<ureq::Body>) -> Result<Body, TransportError> {
-        let bytes = response
-            .body_mut()
-            .with_config()
+        let body = response.body_mut();
+        let declared = body
+            .content_length()
+            .unwrap_or(0)
+            .min(self.config.max_response_bytes)
+            .min(PRESIZE_MAX);
+        let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
+        body.with_config()
             .limit(self.config.max_response_bytes)
-            .read_to_vec()
-            .map_err(transport_error)?;
+            .reader()
+            .read_to_end(&mut bytes)
+            .map_err(|e| transport_error(ureq::Error::from(e)))?;
         Ok(Body::Bytes(bytes))
     }
 }
@@ -871,6 +886,20 @@ mod tests {
             .send(request("GET", &format!("{url}/"), &[], Body::Empty))
             .unwrap_err();
         assert!(matches!(error, TransportError::TooLarge(4)), "{error:?}");
+    }
+
+    #[test]
+    fn a_declared_length_the_body_never_reaches_is_an_error_not_an_allocation() {
+        // A terabyte declared, three bytes sent: the buffer is sized up to
+        // PRESIZE_MAX at most, and the short body is a transport error.
+        let (url, _server) = serve_once(b"HTTP/1.1 200 OK\r\ncontent-length: 1099511627776\r\n\r\nabc");
+        let result = trusting(&url).send(request("GET", &format!("{url}/"), &[], Body::Empty));
+        assert!(result.is_err(), "{result:?}");
+        let (url, _server) = serve_once(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nabc");
+        let response = trusting(&url)
+            .send(request("GET", &format!("{url}/"), &[], Body::Empty))
+            .unwrap();
+        assert!(matches!(response.body, Body::Bytes(b) if b == b"abc" && b.capacity() == 3));
     }
 
     #[test]
