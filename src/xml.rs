@@ -388,17 +388,17 @@ impl<'a> Text<'a> {
             Cow::Borrowed(piece) if self.borrowed.is_none() && self.joined.is_empty() => {
                 self.borrowed = Some(piece);
             }
-            piece => self.to_joined().push_str(&piece),
+            piece => self.joined_mut().push_str(&piece),
         }
     }
 
     /// Appends a character (a resolved reference).
     fn push_char(&mut self, c: char) {
-        self.to_joined().push(c);
+        self.joined_mut().push(c);
     }
 
     /// The buffer, holding the borrowed piece if there is one.
-    fn to_joined(&mut self) -> &mut String {
+    fn joined_mut(&mut self) -> &mut String {
         if let Some(piece) = self.borrowed.take() {
             self.joined.push_str(piece);
         }
