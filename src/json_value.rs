@@ -65,6 +65,14 @@ impl Value {
             _ => None,
         }
     }
+
+    /// The number, if this is a whole number from 0 to `u64::MAX`.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        }
+    }
 }
 
 /// A JSON number: a whole number of 64 bits, or its text as written.
@@ -132,6 +140,26 @@ impl Map {
     /// The fields, in order.
     pub fn iter(&self) -> std::slice::Iter<'_, (String, Value)> {
         self.0.iter()
+    }
+
+    /// The fields' names, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(name, _)| name.as_str())
+    }
+
+    /// Sets the field `key` to `value`: in its place if the object has it,
+    /// else last.
+    pub fn insert(&mut self, key: String, value: Value) {
+        match self.0.iter_mut().find(|(name, _)| *name == key) {
+            Some((_, old)) => *old = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    /// Takes the field `key` out, keeping the others' order.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        let at = self.0.iter().position(|(name, _)| name == key)?;
+        Some(self.0.remove(at).1)
     }
 
     /// How many fields there are.
@@ -718,5 +746,20 @@ mod tests {
             let Some(prefix) = text.get(..end) else { continue };
             assert_eq!(parse(prefix).is_ok(), serde_reading(prefix).is_ok(), "{prefix}");
         }
+    }
+
+    #[test]
+    fn a_map_is_changed_in_place_and_keeps_its_order() {
+        let Ok(Value::Object(mut map)) = parse(r#"{"a": 1, "b": 2, "c": 3}"#) else {
+            panic!("not an object")
+        };
+        map.insert("b".to_owned(), Value::Null);
+        map.insert("d".to_owned(), Value::Bool(true));
+        assert_eq!(map.remove("a"), Some(Value::from(serde_json::json!(1))));
+        assert_eq!(map.remove("a"), None);
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["b", "c", "d"]);
+        assert_eq!(map.get("b"), Some(&Value::Null));
+        assert_eq!(map.get("c").and_then(Value::as_u64), Some(3));
+        assert_eq!(Value::Bool(true).as_u64(), None);
     }
 }

@@ -50,8 +50,11 @@ impl Secrets {
         if secret.chars().count() < MIN_SECRET_LEN {
             return;
         }
-        let json = serde_json::to_string(secret).unwrap_or_default();
-        let json = json.trim_matches('"').to_owned();
+        // As a JSON string shows it, without the quotes around it (only
+        // those: a secret may end in an escaped quote).
+        let mut json = String::new();
+        s3_connector_wire::json_text::string(&mut json, secret);
+        let json = json.get(1..json.len() - 1).unwrap_or_default().to_owned();
         let candidates = [
             secret.to_owned(),
             percent_encode(secret, true),
@@ -146,6 +149,15 @@ mod tests {
             "**** a ******** b SeCrEt ****"
         );
         assert!(matches!(secrets.mask("SeCrEt no secret here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_secret_ending_in_a_quote_is_masked_as_json_shows_it() {
+        let mut secrets = Secrets::default();
+        secrets.add("\"SeCrEt1\"");
+        // serde_json's text of the secret, as the CLI would print it.
+        let printed = serde_json::to_string("\"SeCrEt1\"").unwrap();
+        assert_eq!(secrets.mask(&printed), "\"****\"");
     }
 
     #[test]

@@ -250,6 +250,33 @@ fn json_operations_run_with_the_deployments_connection() {
     assert_eq!(missing.status, 404);
     assert_eq!(missing.error()["kind"], "service");
     assert_eq!(missing.error()["code"], "no-such-key");
+    // Every field of the CLI's service error, in its order, absent ones null.
+    let error = missing.error();
+    let fields: Vec<&str> = error
+        .as_object()
+        .map(|fields| fields.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        fields,
+        [
+            "kind",
+            "status",
+            "code",
+            "message",
+            "request_id",
+            "resource",
+            "required_permission",
+            "attempts"
+        ],
+        "{}",
+        missing.text()
+    );
+    assert_eq!(error["status"], 404);
+    assert!(
+        error["attempts"].as_u64().is_some_and(|n| n >= 1),
+        "{}",
+        missing.text()
+    );
 
     let missing = serve.post("get-object", &json!({"input": object}));
     assert_eq!(missing.status, 404, "a missing key answers 404 before any byte");

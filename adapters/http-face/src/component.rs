@@ -2,9 +2,9 @@
 //! WIT <-> JSON conversions and the reading and writing of HTTP bodies.
 //! Routing, envelopes, statuses and masking are in the other modules.
 
-use serde_json::{json, Map, Value};
-
 use crate::envelope::{self, Connection, Envelope, Refusal};
+use crate::json::{self, Object};
+use crate::json_value::{self, Map, Value};
 use crate::redact::Secrets;
 use crate::route::{self, Route};
 use crate::status;
@@ -128,13 +128,16 @@ impl Reply {
 }
 
 fn refusal(refusal: &Refusal) -> Reply {
-    Reply::json(refusal.status, refusal.to_json().to_string())
+    Reply::json(refusal.status, refusal.to_json())
 }
 
 /// The connector's error as an answer: its JSON, with the status that fits it.
 fn error_reply(error: &wit::Error) -> Reply {
     let fields = error_json(error);
-    Reply::json(status::for_error(&fields), json!({ "error": fields }).to_string())
+    // The status is read from the text just written (`status` reads the
+    // error as a client would).
+    let status = json_value::parse(&fields).map_or(500, |value| status::for_error(&value));
+    Reply::json(status, Object::new().raw("error", &fields).finish())
 }
 
 fn route_text(route: &Route<'_>) -> String {
@@ -160,29 +163,37 @@ fn method_name(method: &Method) -> &str {
     }
 }
 
+/// The operations of the connector's manifest (`json.describe`).
+fn manifest_operations() -> Vec<Value> {
+    match json_value::parse(&wit_json::describe()) {
+        Ok(Value::Object(mut manifest)) => match manifest.remove("operations") {
+            Some(Value::Array(operations)) => operations,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
 /// The input fields of `get-object`, from the manifest.
 fn get_object_fields() -> Vec<String> {
-    let manifest: Value = serde_json::from_str(&wit_json::describe()).unwrap_or_default();
-    manifest["operations"]
-        .as_array()
-        .and_then(|ops| ops.iter().find(|op| op["name"] == "get-object"))
-        .and_then(|op| op["input"]["properties"].as_object())
-        .map(|fields| fields.keys().cloned().collect())
+    manifest_operations()
+        .iter()
+        .find(|op| op.get("name").and_then(Value::as_str) == Some("get-object"))
+        .and_then(|op| op.get("input")?.get("properties"))
+        .map(|fields| match fields {
+            Value::Object(fields) => fields.keys().map(str::to_owned).collect(),
+            _ => Vec::new(),
+        })
         .unwrap_or_default()
 }
 
 /// The operations the connector runs, by name, from its manifest (whose
 /// list `json.operations` mirrors).
 fn operation_names() -> Vec<String> {
-    let manifest: Value = serde_json::from_str(&wit_json::describe()).unwrap_or_default();
-    manifest["operations"]
-        .as_array()
-        .map(|ops| {
-            ops.iter()
-                .filter_map(|op| op["name"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+    manifest_operations()
+        .iter()
+        .filter_map(|op| op.get("name").and_then(Value::as_str).map(str::to_owned))
+        .collect()
 }
 
 /// The request's headers, names in lower case.
@@ -325,16 +336,14 @@ fn put_object_file(
 fn with_mime_type(input: &str, content_type: Option<String>) -> String {
     // curl's default for a body, not a statement about the object.
     let content_type = content_type.filter(|t| !t.starts_with("application/x-www-form-urlencoded"));
-    let (Some(content_type), Ok(Value::Object(mut map))) =
-        (content_type, serde_json::from_str::<Value>(input))
-    else {
+    let (Some(content_type), Ok(Value::Object(mut map))) = (content_type, json_value::parse(input)) else {
         return input.to_owned();
     };
-    if map.contains_key("mime_type") || map.contains_key("file") {
+    if map.get("mime_type").is_some() || map.get("file").is_some() {
         return input.to_owned();
     }
-    map.insert("mime_type".to_owned(), Value::from(content_type));
-    Value::Object(map).to_string()
+    map.insert("mime_type".to_owned(), Value::String(content_type));
+    json::to_string(&Value::Object(map))
 }
 
 /// `POST /v1/get-object`: the object is the response body, streamed from
@@ -356,7 +365,7 @@ fn get_object(
             connection: given,
         } = envelope::parse_body(&read_body(request)?)?;
         let conn = connection(given, env, secrets)?;
-        let Ok(Value::Object(mut input)) = serde_json::from_str::<Value>(&input) else {
+        let Ok(Value::Object(mut input)) = json_value::parse(&input) else {
             return Err(Refusal::bad_request("input", "must be a JSON object"));
         };
         // Checked before the head: once the answer has begun, a refusal
@@ -368,16 +377,23 @@ fn get_object(
                 head_input.insert(field.to_owned(), value.clone());
             }
         }
-        let head = match wit_json::invoke(&conn, "head-object", &Value::Object(head_input).to_string(), None)
-        {
-            Ok(output) => serde_json::from_str::<Value>(&output.json).unwrap_or_default(),
+        let head = match wit_json::invoke(
+            &conn,
+            "head-object",
+            &json::to_string(&Value::Object(head_input)),
+            None,
+        ) {
+            Ok(output) => json_value::parse(&output.json).unwrap_or(Value::Null),
             Err(error) => return Ok(Err(error_reply(&error))),
         };
-        let total = head["content_length"].as_u64().unwrap_or_default();
+        let total = head
+            .get("content_length")
+            .and_then(Value::as_u64)
+            .unwrap_or_default();
         let (status, length, content_range) = match input.get("range") {
             None | Some(Value::Null) => (200, total, None),
             Some(range) => {
-                let from = range["from"].as_u64().unwrap_or_default();
+                let from = range.get("from").and_then(Value::as_u64).unwrap_or_default();
                 if from >= total {
                     return Err(Refusal {
                         status: 416,
@@ -385,7 +401,10 @@ fn get_object(
                         message: format!("the object has {total} bytes: the range starts past its end"),
                     });
                 }
-                let to = range["to"].as_u64().map_or(total - 1, |to| to.min(total - 1));
+                let to = range
+                    .get("to")
+                    .and_then(Value::as_u64)
+                    .map_or(total - 1, |to| to.min(total - 1));
                 if to < from {
                     return Err(Refusal::bad_request("range.to", "must not be before range.from"));
                 }
@@ -394,11 +413,14 @@ fn get_object(
         };
         // Pinned to the version headed, so that an overwrite in between
         // cannot change the bytes under the headers already sent.
-        if let (None, Some(version)) = (input.get("version_id"), head["version_id"].as_str()) {
-            input.insert("version_id".to_owned(), Value::from(version));
+        if let (None, Some(version)) = (
+            input.get("version_id"),
+            head.get("version_id").and_then(Value::as_str),
+        ) {
+            input.insert("version_id".to_owned(), Value::String(version.to_owned()));
         }
         let mut headers = vec![("content-length".to_owned(), length.to_string())];
-        let text = |name: &str| head[name].as_str().map(str::to_owned);
+        let text = |name: &str| head.get(name).and_then(Value::as_str).map(str::to_owned);
         headers.push((
             "content-type".to_owned(),
             text("content_type").unwrap_or_else(|| "application/octet-stream".to_owned()),
@@ -414,7 +436,7 @@ fn get_object(
         }
         Ok(Ok(GetPlan {
             conn,
-            input: Value::Object(input).to_string(),
+            input: json::to_string(&Value::Object(input)),
             status,
             length,
             etag: text("etag"),
@@ -435,8 +457,11 @@ fn get_object(
     drop(sink);
     let whole = match result {
         Ok(output) => {
-            let got: Value = serde_json::from_str(&output.json).unwrap_or_default();
-            let etag = got["metadata"]["etag"].as_str();
+            let got = json_value::parse(&output.json).unwrap_or(Value::Null);
+            let etag = got
+                .get("metadata")
+                .and_then(|m| m.get("etag"))
+                .and_then(Value::as_str);
             written == plan.length && (plan.etag.is_none() || etag == plan.etag.as_deref())
         }
         Err(_) => false,
@@ -500,67 +525,90 @@ fn send(response_out: ResponseOutparam, reply: Reply, secrets: &Secrets) {
     }
 }
 
-/// The fields of a WIT `error` as a JSON object, `kind` first: the shape
-/// the CLI prints.
-fn error_json(error: &wit::Error) -> Value {
+/// The fields of a WIT `error` as a JSON object's text, `kind` first: the
+/// shape the CLI prints.
+fn error_json(error: &wit::Error) -> String {
     match error {
-        wit::Error::InvalidInput(e) => json!({
-            "kind": "invalid-input", "field": e.field, "message": e.message,
-        }),
+        wit::Error::InvalidInput(e) => Object::new()
+            .str("kind", "invalid-input")
+            .str("field", &e.field)
+            .str("message", &e.message)
+            .finish(),
         wit::Error::Service(e) => service_json(e),
         wit::Error::Transport(e) => transport_failure_json(e),
-        wit::Error::InvalidResponse(message) => json!({"kind": "invalid-response", "message": message}),
-        wit::Error::Body(e) => json!({"kind": "body", "error": body_error_json(e)}),
-        wit::Error::UploadIncomplete(e) => json!({
-            "kind": "upload-incomplete",
-            "upload_id": e.upload_id,
-            "parts_done": e.parts_done,
-            "parts_total": e.parts_total,
-            "aborted": e.aborted,
-            "cause": match &e.cause {
-                wit::UploadCause::Service(e) => service_json(e),
-                wit::UploadCause::Transport(e) => transport_failure_json(e),
-                wit::UploadCause::InvalidResponse(m) => json!({"kind": "invalid-response", "message": m}),
-                wit::UploadCause::Body(e) => json!({"kind": "body", "error": body_error_json(e)}),
-            },
-        }),
+        wit::Error::InvalidResponse(message) => invalid_response_json(message),
+        wit::Error::Body(e) => body_json(e),
+        wit::Error::UploadIncomplete(e) => Object::new()
+            .str("kind", "upload-incomplete")
+            .str("upload_id", &e.upload_id)
+            .num("parts_done", e.parts_done)
+            .num("parts_total", e.parts_total)
+            .bool("aborted", e.aborted)
+            .raw(
+                "cause",
+                &match &e.cause {
+                    wit::UploadCause::Service(e) => service_json(e),
+                    wit::UploadCause::Transport(e) => transport_failure_json(e),
+                    wit::UploadCause::InvalidResponse(m) => invalid_response_json(m),
+                    wit::UploadCause::Body(e) => body_json(e),
+                },
+            )
+            .finish(),
     }
 }
 
-fn service_json(e: &wit::ServiceError) -> Value {
-    json!({
-        "kind": "service",
-        "status": e.status,
-        "code": error_code_name(&e.code),
-        "message": e.message,
-        "request_id": e.request_id,
-        "resource": e.resource,
-        "required_permission": e.required_permission,
-        "attempts": e.attempts,
-    })
+fn service_json(e: &wit::ServiceError) -> String {
+    Object::new()
+        .str("kind", "service")
+        .num("status", e.status)
+        .str("code", &error_code_name(&e.code))
+        .str("message", &e.message)
+        .opt_str("request_id", e.request_id.as_deref())
+        .opt_str("resource", e.resource.as_deref())
+        .opt_str("required_permission", e.required_permission.as_deref())
+        .num("attempts", e.attempts)
+        .finish()
 }
 
-fn transport_failure_json(e: &wit::TransportFailure) -> Value {
+fn invalid_response_json(message: &str) -> String {
+    Object::new()
+        .str("kind", "invalid-response")
+        .str("message", message)
+        .finish()
+}
+
+fn transport_failure_json(e: &wit::TransportFailure) -> String {
     use bindings::s3_connector::s3::http_outgoing::TransportError as T;
+    let with_message =
+        |kind: &str, message: &str| Object::new().str("kind", kind).str("message", message).finish();
     let error = match &e.error {
-        T::Denied(m) => json!({"kind": "denied", "message": m}),
-        T::Dns(m) => json!({"kind": "dns", "message": m}),
-        T::Connection(m) => json!({"kind": "connection", "message": m}),
-        T::Tls(m) => json!({"kind": "tls", "message": m}),
-        T::Timeout => json!({"kind": "timeout"}),
-        T::TooLarge(limit) => json!({"kind": "too-large", "limit": limit}),
-        T::InvalidRequest(m) => json!({"kind": "invalid-request", "message": m}),
-        T::Other(m) => json!({"kind": "other", "message": m}),
+        T::Denied(m) => with_message("denied", m),
+        T::Dns(m) => with_message("dns", m),
+        T::Connection(m) => with_message("connection", m),
+        T::Tls(m) => with_message("tls", m),
+        T::Timeout => Object::new().str("kind", "timeout").finish(),
+        T::TooLarge(limit) => Object::new()
+            .str("kind", "too-large")
+            .num("limit", *limit)
+            .finish(),
+        T::InvalidRequest(m) => with_message("invalid-request", m),
+        T::Other(m) => with_message("other", m),
     };
-    json!({"kind": "transport", "error": error, "attempts": e.attempts})
+    Object::new()
+        .str("kind", "transport")
+        .raw("error", &error)
+        .num("attempts", e.attempts)
+        .finish()
 }
 
-fn body_error_json(e: &bindings::s3_connector::s3::bodies::BodyError) -> Value {
+/// A body error, as `{"kind": "body", "error": {...}}`.
+fn body_json(e: &bindings::s3_connector::s3::bodies::BodyError) -> String {
     use bindings::s3_connector::s3::bodies::BodyError as B;
-    match e {
-        B::Io(m) => json!({"kind": "io", "message": m}),
-        B::OutOfRange => json!({"kind": "out-of-range"}),
-    }
+    let error = match e {
+        B::Io(m) => Object::new().str("kind", "io").str("message", m).finish(),
+        B::OutOfRange => Object::new().str("kind", "out-of-range").finish(),
+    };
+    Object::new().str("kind", "body").raw("error", &error).finish()
 }
 
 /// The WIT name of an error code (`no-such-key`); an unknown code verbatim.

@@ -13,7 +13,8 @@
 //! caller who names an endpoint cannot have the deployment's credentials
 //! sign requests to it.
 
-use serde_json::{Map, Value};
+use crate::json::{self, Object};
+use crate::json_value::{self, Map, Value};
 
 /// The header holding the input of a streamed upload (a JSON object).
 pub const INPUT_HEADER: &str = "x-s3-input";
@@ -83,12 +84,13 @@ impl Refusal {
     }
 
     /// The error as the face answers it: `{"error": {"kind": "invalid-input", ...}}`.
-    pub fn to_json(&self) -> Value {
-        serde_json::json!({"error": {
-            "kind": "invalid-input",
-            "field": self.field,
-            "message": self.message,
-        }})
+    pub fn to_json(&self) -> String {
+        let error = Object::new()
+            .str("kind", "invalid-input")
+            .str("field", &self.field)
+            .str("message", &self.message)
+            .finish();
+        Object::new().raw("error", &error).finish()
     }
 }
 
@@ -110,16 +112,17 @@ pub fn parse_body(body: &[u8]) -> Result<Envelope, Refusal> {
             connection: None,
         });
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
+    let not_json = |why: &str| {
         Refusal::bad_request(
             "body",
-            format!(
-                "the body is not JSON (line {}, column {}): send {{\"connection\": {{...}}, \"input\": {{...}}}}",
-                e.line(),
-                e.column()
-            ),
+            format!("the body is not JSON ({why}): send {{\"connection\": {{...}}, \"input\": {{...}}}}"),
         )
+    };
+    let text = std::str::from_utf8(body).map_err(|e| {
+        let (line, column) = position(body, e.valid_up_to());
+        not_json(&format!("not UTF-8 at line {line} column {column}"))
     })?;
+    let value = json_value::parse(text).map_err(|e| not_json(&e.to_string()))?;
     let Value::Object(mut fields) = value else {
         return Err(Refusal::bad_request(
             "body",
@@ -137,12 +140,12 @@ pub fn parse_body(body: &[u8]) -> Result<Envelope, Refusal> {
     };
     if let Some(name) = fields.keys().next() {
         return Err(Refusal::bad_request(
-            name.clone(),
+            name,
             "unknown field: the body holds `connection` and `input` only",
         ));
     }
     Ok(Envelope {
-        input: input.to_string(),
+        input: json::to_string(&input),
         connection,
     })
 }
@@ -152,13 +155,13 @@ pub fn parse_body(body: &[u8]) -> Result<Envelope, Refusal> {
 pub fn parse_parts(input: Option<&str>, connection: Option<&str>) -> Result<Envelope, Refusal> {
     let input = match input {
         None => "{}".to_owned(),
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(map)) => Value::Object(map).to_string(),
+        Some(text) => match json_value::parse(text) {
+            Ok(input @ Value::Object(_)) => json::to_string(&input),
             Ok(_) => return Err(Refusal::bad_request("input", "must be a JSON object")),
             Err(e) => {
                 return Err(Refusal::bad_request(
                     "input",
-                    format!("not JSON (column {}): the input is a JSON object", e.column()),
+                    format!("not JSON ({e}): the input is a JSON object"),
                 ))
             }
         },
@@ -166,7 +169,7 @@ pub fn parse_parts(input: Option<&str>, connection: Option<&str>) -> Result<Enve
     let connection = match connection {
         None => None,
         Some(text) => {
-            let value = serde_json::from_str::<Value>(text).map_err(|_| {
+            let value = json_value::parse(text).map_err(|_| {
                 Refusal::bad_request(
                     "connection",
                     format!("the {CONNECTION_HEADER} header is not JSON"),
@@ -266,10 +269,10 @@ pub fn connection_from_env(vars: &[(String, String)]) -> Option<Connection> {
 /// one of `fields` (the manifest's), and a `range` is `{"from": N, "to":
 /// N or null}`. The connector checks the rest (names, lengths) on the head
 /// that goes first, whose refusal still has its own status.
-pub fn check_get_object_input(input: &Map<String, Value>, fields: &[String]) -> Result<(), Refusal> {
-    if let Some(name) = input.keys().find(|name| !fields.iter().any(|f| f == *name)) {
+pub fn check_get_object_input(input: &Map, fields: &[String]) -> Result<(), Refusal> {
+    if let Some(name) = input.keys().find(|name| !fields.iter().any(|f| f == name)) {
         return Err(Refusal::bad_request(
-            name.clone(),
+            name,
             format!("unknown field: get-object takes {}", fields.join(", ")),
         ));
     }
@@ -282,7 +285,7 @@ pub fn check_get_object_input(input: &Map<String, Value>, fields: &[String]) -> 
                     "unknown field: a range has from and to",
                 ));
             }
-            if !range.get("from").is_some_and(Value::is_u64) {
+            if range.get("from").and_then(Value::as_u64).is_none() {
                 return Err(Refusal::bad_request(
                     "range.from",
                     "must be a byte offset (0 or more)",
@@ -290,12 +293,23 @@ pub fn check_get_object_input(input: &Map<String, Value>, fields: &[String]) -> 
             }
             match range.get("to") {
                 None | Some(Value::Null) => Ok(()),
-                Some(to) if to.is_u64() => Ok(()),
+                Some(to) if to.as_u64().is_some() => Ok(()),
                 Some(_) => Err(Refusal::bad_request("range.to", "must be a byte offset or null")),
             }
         }
         Some(_) => Err(Refusal::bad_request("range", "must be {\"from\": N, \"to\": N}")),
     }
+}
+
+/// The line and column (in characters, both from 1) of the byte `at` of
+/// `text`, as the JSON reader reports a position.
+fn position(text: &[u8], at: usize) -> (usize, usize) {
+    let before = text.get(..at).unwrap_or(text);
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    // Counts the bytes that start a character: `before` ends at a boundary.
+    let column = 1 + before[line_start..].iter().filter(|&&b| b & 0xc0 != 0x80).count();
+    (line, column)
 }
 
 /// The refusal of a request that has no connection, in an environment
@@ -353,6 +367,23 @@ mod tests {
     }
 
     #[test]
+    fn a_body_that_is_not_json_is_refused_saying_where() {
+        let not_utf8 = parse_body(b"{\"input\":\n {\"\xc3\xa9\xff\"}}").unwrap_err();
+        assert_eq!(not_utf8.field, "body");
+        assert!(
+            not_utf8.message.contains("not UTF-8 at line 2 column 5"),
+            "{}",
+            not_utf8.message
+        );
+        let cut = parse_body(b"{\"input\": {").unwrap_err();
+        assert!(cut.message.contains("line 1 column 12"), "{}", cut.message);
+        // A field given twice says two things: refused, naming it.
+        let twice = parse_body(br#"{"input": {}, "input": {"bucket_name": "b"}}"#).unwrap_err();
+        assert_eq!(twice.field, "body");
+        assert!(twice.message.contains("input"), "{}", twice.message);
+    }
+
+    #[test]
     fn a_mistyped_secret_is_named_without_its_value() {
         let refusal =
             parse_body(br#"{"connection": {"access_key": "AK", "secret_key": 12345}}"#).unwrap_err();
@@ -381,8 +412,10 @@ mod tests {
             .iter()
             .map(|f| (*f).to_owned())
             .collect();
-        let check = |input: Value| {
-            let Value::Object(map) = input else { panic!() };
+        let check = |input: serde_json::Value| {
+            let Value::Object(map) = Value::from(input) else {
+                panic!()
+            };
             check_get_object_input(&map, &fields).map_err(|r| r.field)
         };
         let ok =

@@ -26,6 +26,15 @@
 #[cfg(target_arch = "wasm32")]
 mod component;
 pub mod envelope;
+pub mod json;
+/// JSON text read into values: the connector's own reader, shared rather
+/// than copied (strict, fields in the order of the text, a key given twice
+/// refused).
+#[path = "../../../src/json_value.rs"]
+pub mod json_value;
+/// How error messages quote what the user gave (the JSON reader's).
+#[path = "../../../src/quote.rs"]
+pub mod quote;
 /// The host's masking, shared rather than copied: the same forms (either
 /// hex case of percent-encoding), and a presigned URL's token left whole.
 #[path = "../../../host-test/src/secret_forms.rs"]

@@ -14,19 +14,19 @@
 //! | `transport`, `invalid-response`, S3's 5xx and redirects | 502 |
 //! | anything else | 500 |
 
-use serde_json::Value;
+use crate::json_value::Value;
 
 /// The status for the error object `error` (the value of `"error"`).
 pub fn for_error(error: &Value) -> u16 {
-    match error["kind"].as_str().unwrap_or_default() {
+    match text(error, "kind").unwrap_or_default() {
         "invalid-input" => 400,
         "service" => for_service(error),
         "transport" | "invalid-response" => 502,
         // A host-held body that cannot be read is the request's body
         // ending early (a client that stopped sending).
         "body" => 400,
-        "upload-incomplete" => match error["cause"]["kind"].as_str() {
-            Some("service") => for_service(&error["cause"]),
+        "upload-incomplete" => match error.get("cause").and_then(|cause| text(cause, "kind")) {
+            Some("service") => error.get("cause").map_or(500, for_service),
             Some("body") => 400,
             Some(_) => 502,
             None => 500,
@@ -35,9 +35,14 @@ pub fn for_error(error: &Value) -> u16 {
     }
 }
 
+/// The string field `key` of `value`.
+fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(Value::as_str)
+}
+
 /// The status for a service error: by its code, else S3's own 4xx.
 fn for_service(error: &Value) -> u16 {
-    let code = error["code"].as_str().unwrap_or_default();
+    let code = text(error, "code").unwrap_or_default();
     match code {
         "access-denied"
         | "signature-does-not-match"
@@ -55,7 +60,7 @@ fn for_service(error: &Value) -> u16 {
         | "invalid-request"
         | "malformed-xml"
         | "authorization-header-malformed" => 400,
-        _ => match error["status"].as_u64() {
+        _ => match error.get("status").and_then(Value::as_u64) {
             Some(status @ 400..=499) => status as u16,
             _ => 502,
         },
@@ -67,7 +72,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn service(code: &str, status: u16) -> Value {
+    fn service(code: &str, status: u16) -> serde_json::Value {
         json!({"kind": "service", "status": status, "code": code})
     }
 
@@ -101,7 +106,7 @@ mod tests {
             (json!({"kind": "host"}), 500),
         ];
         for (error, status) in cases {
-            assert_eq!(for_error(&error), status, "{error}");
+            assert_eq!(for_error(&Value::from(&error)), status, "{error}");
         }
     }
 }
