@@ -119,8 +119,10 @@ pub fn parse_body(body: &[u8]) -> Result<Envelope, Refusal> {
         )
     };
     let text = std::str::from_utf8(body).map_err(|e| {
-        let (line, column) = position(body, e.valid_up_to());
-        not_json(&format!("not UTF-8 at line {line} column {column}"))
+        not_json(&format!(
+            "invalid UTF-8 after its first {} bytes",
+            e.valid_up_to()
+        ))
     })?;
     let value = json_value::parse(text).map_err(|e| not_json(&e.to_string()))?;
     let Value::Object(mut fields) = value else {
@@ -301,17 +303,6 @@ pub fn check_get_object_input(input: &Map, fields: &[String]) -> Result<(), Refu
     }
 }
 
-/// The line and column (in characters, both from 1) of the byte `at` of
-/// `text`, as the JSON reader reports a position.
-fn position(text: &[u8], at: usize) -> (usize, usize) {
-    let before = text.get(..at).unwrap_or(text);
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-    // Counts the bytes that start a character: `before` ends at a boundary.
-    let column = 1 + before[line_start..].iter().filter(|&&b| b & 0xc0 != 0x80).count();
-    (line, column)
-}
-
 /// The refusal of a request that has no connection, in an environment
 /// that holds none either.
 pub fn no_connection() -> Refusal {
@@ -371,7 +362,9 @@ mod tests {
         let not_utf8 = parse_body(b"{\"input\":\n {\"\xc3\xa9\xff\"}}").unwrap_err();
         assert_eq!(not_utf8.field, "body");
         assert!(
-            not_utf8.message.contains("not UTF-8 at line 2 column 5"),
+            not_utf8
+                .message
+                .contains("invalid UTF-8 after its first 15 bytes"),
             "{}",
             not_utf8.message
         );
