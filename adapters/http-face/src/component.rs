@@ -79,7 +79,7 @@ impl Guest for Face {
                           /v1/{operation} runs one"
                     .to_owned(),
             }),
-            Route::Operation(name) if !operation_names().iter().any(|known| known == name) => {
+            Route::Operation(name) if !crate::envelope::OPERATIONS.contains(&name) => {
                 refusal(&Refusal {
                     status: 404,
                     field: "operation".to_owned(),
@@ -161,39 +161,6 @@ fn method_name(method: &Method) -> &str {
         Method::Patch => "PATCH",
         Method::Other(other) => other,
     }
-}
-
-/// The operations of the connector's manifest (`json.describe`).
-fn manifest_operations() -> Vec<Value> {
-    match json_value::parse(&wit_json::describe()) {
-        Ok(Value::Object(mut manifest)) => match manifest.remove("operations") {
-            Some(Value::Array(operations)) => operations,
-            _ => Vec::new(),
-        },
-        _ => Vec::new(),
-    }
-}
-
-/// The input fields of `get-object`, from the manifest.
-fn get_object_fields() -> Vec<String> {
-    manifest_operations()
-        .iter()
-        .find(|op| op.get("name").and_then(Value::as_str) == Some("get-object"))
-        .and_then(|op| op.get("input")?.get("properties"))
-        .map(|fields| match fields {
-            Value::Object(fields) => fields.keys().map(str::to_owned).collect(),
-            _ => Vec::new(),
-        })
-        .unwrap_or_default()
-}
-
-/// The operations the connector runs, by name, from its manifest (whose
-/// list `json.operations` mirrors).
-fn operation_names() -> Vec<String> {
-    manifest_operations()
-        .iter()
-        .filter_map(|op| op.get("name").and_then(Value::as_str).map(str::to_owned))
-        .collect()
 }
 
 /// The request's headers, names in lower case.
@@ -370,7 +337,7 @@ fn get_object(
         };
         // Checked before the head: once the answer has begun, a refusal
         // could only break its body.
-        crate::envelope::check_get_object_input(&input, &get_object_fields())?;
+        crate::envelope::check_get_object_input(&input, crate::envelope::GET_OBJECT_FIELDS)?;
         let mut head_input = Map::new();
         for field in ["bucket_name", "object_path", "version_id"] {
             if let Some(value) = input.get(field) {

@@ -267,11 +267,20 @@ pub fn connection_from_env(vars: &[(String, String)]) -> Option<Connection> {
     })
 }
 
+/// The operations the connector runs, by name, in the order of its
+/// manifest (`src/manifest.json`, which `json.operations` follows), read
+/// from it when the face is built.
+pub const OPERATIONS: &[&str] = include!(concat!(env!("OUT_DIR"), "/operations.rs"));
+
+/// The input fields of `get-object`, in the order of the connector's
+/// manifest (`src/manifest.json`), read from it when the face is built.
+pub const GET_OBJECT_FIELDS: &[&str] = include!(concat!(env!("OUT_DIR"), "/get_object_fields.rs"));
+
 /// Checks a `get-object` input before its answer begins: every field is
-/// one of `fields` (the manifest's), and a `range` is `{"from": N, "to":
-/// N or null}`. The connector checks the rest (names, lengths) on the head
-/// that goes first, whose refusal still has its own status.
-pub fn check_get_object_input(input: &Map, fields: &[String]) -> Result<(), Refusal> {
+/// one of `fields` ([`GET_OBJECT_FIELDS`]), and a `range` is `{"from": N,
+/// "to": N or null}`. The connector checks the rest (names, lengths) on the
+/// head that goes first, whose refusal still has its own status.
+pub fn check_get_object_input(input: &Map, fields: &[&str]) -> Result<(), Refusal> {
     if let Some(name) = input.keys().find(|name| !fields.iter().any(|f| f == name)) {
         return Err(Refusal::bad_request(
             name,
@@ -401,10 +410,7 @@ mod tests {
 
     #[test]
     fn get_object_inputs_are_checked_before_the_answer_begins() {
-        let fields: Vec<String> = ["bucket_name", "object_path", "version_id", "range"]
-            .iter()
-            .map(|f| (*f).to_owned())
-            .collect();
+        let fields = ["bucket_name", "object_path", "version_id", "range"];
         let check = |input: serde_json::Value| {
             let Value::Object(map) = Value::from(input) else {
                 panic!()
@@ -422,6 +428,36 @@ mod tests {
         assert_eq!(check(bad_to), Err("range.to".to_owned()));
         let extra = serde_json::json!({"bucket_name": "b", "range": {"from": 1, "length": 2}});
         assert_eq!(check(extra), Err("range.length".to_owned()));
+    }
+
+    #[test]
+    fn operations_and_get_object_fields_are_the_manifests() {
+        let manifest: serde_json::Value =
+            serde_json::from_str(include_str!("../../../src/manifest.json")).unwrap();
+        let op = manifest["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|op| op["name"] == "get-object")
+            .unwrap();
+        let names: Vec<&str> = op["input"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(GET_OBJECT_FIELDS, names.as_slice());
+        let operations: Vec<&str> = manifest["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|op| op["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(OPERATIONS, operations.as_slice());
+        assert!(OPERATIONS.contains(&"get-object") && OPERATIONS.contains(&"put-object-file"));
+        for field in ["bucket_name", "object_path", "version_id", "range"] {
+            assert!(GET_OBJECT_FIELDS.contains(&field), "{field}");
+        }
     }
 
     #[test]
