@@ -66,6 +66,34 @@ const MEMORY_KEEP_RESIDENT: usize = 1024 * 1024;
 /// thousand entries).
 const TABLE_KEEP_RESIDENT: usize = 64 * 1024;
 
+/// Wasmtime's pooling allocator with room for `instances` component
+/// instances alive at once, each holding at most `per_component` core
+/// instances, memories and tables, and memories of at most `max_memory`
+/// bytes. Memories and tables are reserved up front and reused, and each
+/// is wiped when its instance is dropped, so that a new instance costs
+/// microseconds rather than the mappings of its own.
+pub(crate) fn pooling(instances: u32, per_component: u32, max_memory: usize) -> InstanceAllocationStrategy {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(instances)
+        .total_core_instances(instances.saturating_mul(per_component))
+        .total_memories(instances.saturating_mul(per_component))
+        .total_tables(instances.saturating_mul(per_component))
+        .max_core_instances_per_component(per_component)
+        .max_memories_per_component(per_component)
+        .max_tables_per_component(per_component)
+        .max_memory_size(max_memory)
+        .table_keep_resident(TABLE_KEEP_RESIDENT);
+    // Keeping memory resident needs the kernel to say which pages were
+    // written (PAGEMAP_SCAN, Linux 6.7); without it wasmtime would zero the
+    // first MEMORY_KEEP_RESIDENT bytes whether written or not, which costs
+    // more at every drop than the page faults it saves.
+    if PoolingAllocationConfig::is_pagemap_scan_available() {
+        pool.pagemap_scan(Enabled::Yes)
+            .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT);
+    }
+    InstanceAllocationStrategy::Pooling(pool)
+}
+
 /// The component, compiled and linked once; it makes any number of
 /// [`Instance`]s. Dropping the runtime (and every instance) stops its
 /// epoch ticker thread.
@@ -94,26 +122,11 @@ impl Runtime {
         // A stuck component is stopped at its per-call deadline.
         engine_config.epoch_interruption(true);
         if let Some(instances) = config.pooled_instances {
-            let mut pool = PoolingAllocationConfig::default();
-            pool.total_component_instances(instances)
-                .total_core_instances(instances.saturating_mul(PER_COMPONENT))
-                .total_memories(instances.saturating_mul(PER_COMPONENT))
-                .total_tables(instances.saturating_mul(PER_COMPONENT))
-                .max_core_instances_per_component(PER_COMPONENT)
-                .max_memories_per_component(PER_COMPONENT)
-                .max_tables_per_component(PER_COMPONENT)
-                .max_memory_size(crate::instance::DEFAULT_MEMORY_LIMIT)
-                .table_keep_resident(TABLE_KEEP_RESIDENT);
-            // Keeping memory resident needs the kernel to say which pages
-            // were written (PAGEMAP_SCAN, Linux 6.7); without it wasmtime
-            // would zero the first MEMORY_KEEP_RESIDENT bytes whether
-            // written or not, which costs more at every drop than the page
-            // faults it saves.
-            if PoolingAllocationConfig::is_pagemap_scan_available() {
-                pool.pagemap_scan(Enabled::Yes)
-                    .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT);
-            }
-            engine_config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+            engine_config.allocation_strategy(pooling(
+                instances,
+                PER_COMPONENT,
+                crate::instance::DEFAULT_MEMORY_LIMIT,
+            ));
         }
         let engine = Engine::new(&engine_config).map_err(load)?;
         // A cache directory that cannot be made (read-only install) only

@@ -2,7 +2,8 @@
 //! `s3_connector_http.wasm`: face, connector and wasi-http adapter) on
 //! wasmtime's standard `wasi:http` implementation, as `wasmtime serve` runs
 //! it: a hyper HTTP/1.1 server, and one fresh instance of a shared
-//! pre-instantiated component per request.
+//! pre-instantiated component per request, from a pool of
+//! `POOLED_REQUESTS` (128) slots reserved up front.
 //!
 //! The component sees, through `wasi:cli/environment`, the connection's
 //! variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
@@ -82,6 +83,16 @@ pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(120);
 /// The linear memory one request's instance may use (the adapter keeps up
 /// to 64 MiB of an upload for re-reads).
 const MEMORY_LIMIT: usize = 512 * 1024 * 1024;
+
+/// How many requests' instances may be alive at once: the slots of the
+/// pooling allocator they are taken from. A request beyond them waits for
+/// one to be free.
+const POOLED_REQUESTS: u32 = 128;
+
+/// The most core instances, memories and tables one instance of the HTTP
+/// artifact holds (three components, their modules and glue), with room
+/// to spare.
+const PER_REQUEST: u32 = 16;
 
 /// Where the HTTP artifact is looked for when neither `--http-wasm` nor
 /// `S3_CONNECTOR_HTTP_WASM` says: beside the connector's default.
@@ -224,6 +235,8 @@ fn is_loopback_url(url: &str) -> bool {
 /// The compiled component and what every request's instance gets.
 struct Server {
     pre: ProxyPre<RequestState>,
+    /// A permit per slot of the engine's instance pool.
+    slots: Arc<tokio::sync::Semaphore>,
     env: Vec<(String, String)>,
     send: GuardedSend,
     /// How long a request's instance may compute without I/O.
@@ -343,7 +356,21 @@ impl Server {
         config.wasm_component_model(true);
         // The watchdog's ticks (see `Watchdog`).
         config.epoch_interruption(true);
-        let engine = Engine::new(&config).map_err(load)?;
+        // Each request's instance comes from a pool reserved up front and
+        // is wiped when it ends, rather than mapping and unmapping memories
+        // of its own (about a seventh of a small request's time). Where the
+        // pool's address space cannot be reserved (a limit on virtual
+        // memory), instances map their own.
+        config.allocation_strategy(crate::runtime::pooling(
+            POOLED_REQUESTS,
+            PER_REQUEST,
+            MEMORY_LIMIT,
+        ));
+        let engine = Engine::new(&config).or_else(|_| {
+            config.allocation_strategy(wasmtime::InstanceAllocationStrategy::OnDemand);
+            Engine::new(&config)
+        });
+        let engine = engine.map_err(load)?;
         let cache = wasm.parent().map(|dir| dir.join(".wasmtime-cache"));
         let component = crate::code_cache::load(&engine, wasm, cache.as_deref()).map_err(load)?;
         let mut linker = Linker::<RequestState>::new(&engine);
@@ -356,6 +383,7 @@ impl Server {
         let ticker = Ticker::start(engine);
         Ok(Arc::new(Self {
             pre,
+            slots: Arc::new(tokio::sync::Semaphore::new(POOLED_REQUESTS as usize)),
             env,
             send,
             stall,
@@ -462,14 +490,23 @@ impl Server {
             .new_incoming_request(Scheme::Http, request)?;
         let out = store.data_mut().http().new_response_outparam(sender)?;
         let pre = self.pre.clone();
+        let slots = Arc::clone(&self.slots);
         // The instance runs on its own task, so that it goes on writing the
-        // body after the head has been answered.
+        // body after the head has been answered. It holds a slot of the
+        // pool from before it is made until its store is gone.
         let task = tokio::task::spawn(async move {
-            let proxy = pre.instantiate_async(&mut store).await?;
-            proxy
-                .wasi_http_incoming_handler()
-                .call_handle(&mut store, req, out)
-                .await
+            let _slot = slots.acquire_owned().await?;
+            let result = match pre.instantiate_async(&mut store).await {
+                Ok(proxy) => {
+                    proxy
+                        .wasi_http_incoming_handler()
+                        .call_handle(&mut store, req, out)
+                        .await
+                }
+                Err(error) => Err(error),
+            };
+            drop(store);
+            result
         });
         match receiver.await {
             Ok(Ok(response)) => Ok(response.map(|body| {
