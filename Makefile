@@ -195,7 +195,8 @@ bench-micro: moto binaryen
 	VENV_PYTHON=$(abspath $(VENV))/bin/python python3 bench/micro.py
 
 ## Small objects: N PUT/GET/HEAD/DELETE of 1 KiB through the host library, a raw
-## client on presigned URLs and boto3, against one local server (SMALL_N, ROUNDS).
+## client on presigned URLs, boto3 and the HTTP artifact under `s3-connector
+## serve`, against one local server (SMALL_N, ROUNDS).
 SMALL_N ?= 1000
 bench-small: build moto
 	$(CARGO) build -p s3-connector-host --release --examples

@@ -9,7 +9,13 @@ by side against one local SigV4-checking S3 server (s3s-fs,
   checks the same signature and, for a PUT, the body's SHA-256): no signing,
   no SDK, the floor;
 - boto3: one client, `put_object`, `get_object` (body read), `head_object`,
-  `delete_object`, in this process.
+  `delete_object`, in this process;
+- http: the HTTP artifact (`s3_connector_http.wasm`) under `s3-connector
+  serve`, a fresh instance per request as `wasmtime serve` runs it, called
+  from this process over one keep-alive connection (`POST
+  /v1/put-object-text`, `get-object`, `head-object`, `delete-object`): what
+  a platform that calls the connector over HTTP pays per step. No target;
+  shown against boto3, the other client in this process.
 
 The connector and raw run in one process
 (`target/release/examples/small_objects paired ...`), taking turns in blocks
@@ -43,7 +49,8 @@ TARGET = ROOT / "target"
 OUT = TARGET / "bench"
 EXAMPLES = TARGET / "release" / "examples"
 OPS = ("PUT", "GET", "HEAD", "DELETE")
-CONTENDERS = ("connector", "raw", "boto3")
+CONTENDERS = ("connector", "raw", "boto3", "http")
+HTTP_WASM = TARGET / "wasm32-wasip2" / "component" / "s3_connector_http.wasm"
 RAW_MAX = 1.15
 BOTO3_MAX = 0.25
 
@@ -87,6 +94,61 @@ def run_boto3(server: dict, n: int) -> dict:
             s3.delete_object(Bucket=bucket, Key=key)
         timings["DELETE"] = time.perf_counter() - start
         result = {op: timings[op] * 1e6 / count for op in OPS}
+    return result
+
+
+def start_http(server: dict):
+    """`s3-connector serve` on the HTTP artifact, with the server's
+    connection; returns the process and its base URL."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=server["access_key"], AWS_SECRET_ACCESS_KEY=server["secret_key"])
+    argv = [str(TARGET / "release" / "s3-connector"), "--endpoint", server["endpoint"], "--region", server["region"],
+            "--path-style", "serve", "--listen", "127.0.0.1:0", "--http-wasm", str(HTTP_WASM)]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("listening on "):
+        proc.kill()
+        raise SystemExit(f"s3-connector serve did not start: {line!r}")
+    return proc, line.split()[-1]
+
+
+def run_http(base: str, server: dict, n: int, round_no: int) -> dict:
+    """N calls of each operation through the HTTP face, one keep-alive
+    connection; mean µs per call (after a warm-up of up to 50)."""
+    import http.client
+    from urllib.parse import urlparse
+
+    url = urlparse(base)
+    conn = http.client.HTTPConnection(url.hostname, url.port)
+    bucket, content = server["bucket"], "x" * 1024
+
+    def post(op: str, fields: dict) -> bytes:
+        conn.request("POST", f"/v1/{op}", body=json.dumps({"input": fields}),
+                     headers={"content-type": "application/json"})
+        answer = conn.getresponse()
+        data = answer.read()
+        assert answer.status == 200, (op, answer.status, data[:300])
+        return data
+
+    def get(key: str) -> None:
+        # The face answers a get-object with the object's bytes as the body.
+        body = post("get-object", {"bucket_name": bucket, "object_path": key})
+        assert len(body) == 1024, len(body)
+
+    calls = {
+        "PUT": lambda key: post("put-object-text", {"bucket_name": bucket, "object_path": key, "content": content}),
+        "GET": get,
+        "HEAD": lambda key: post("head-object", {"bucket_name": bucket, "object_path": key}),
+        "DELETE": lambda key: post("delete-object", {"bucket_name": bucket, "object_path": key}),
+    }
+    result = {}
+    for prefix, count in ((f"http-warm-{round_no}", min(n, 50)), (f"http-{round_no}", n)):
+        keys = [f"{prefix}/small-{i:05}.txt" for i in range(count)]
+        for op in OPS:
+            start = time.perf_counter()
+            for key in keys:
+                calls[op](key)
+            result[op] = (time.perf_counter() - start) * 1e6 / count
+    conn.close()
     return result
 
 
@@ -198,7 +260,7 @@ def listing(server: dict, rounds: int, repeats: int = 20) -> dict:
 def svg(medians: dict, path: Path) -> None:
     width, height, left, bottom, top = 640, 320, 60, 40, 30
     peak = max(v for c in medians.values() for v in c.values()) or 1
-    colours = {"connector": "#3b6fb6", "raw": "#8a8a8a", "boto3": "#e08a3c"}
+    colours = {"connector": "#3b6fb6", "raw": "#8a8a8a", "boto3": "#e08a3c", "http": "#5aa469"}
     group = (width - left - 20) / len(OPS)
     bar = group / (len(CONTENDERS) + 1)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
@@ -229,15 +291,23 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="s3-small-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
     server_proc = subprocess.Popen([str(EXAMPLES / "local_s3"), str(work / "data")], stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, text=True)
+    http_proc = None
     try:
         server = json.loads(server_proc.stdout.readline())
+        http_proc, http_base = start_http(server)
         listed = listing(server, max(rounds, 3))
         results = {c: {op: [] for op in OPS} for c in CONTENDERS}
         ratios = {op: [] for op in OPS}
         for r in range(rounds):
-            order = ("paired", "boto3") if r % 2 == 0 else ("boto3", "paired")
+            order = ("paired", "boto3", "http") if r % 2 == 0 else ("http", "boto3", "paired")
             print(f"round {r + 1}/{rounds}: {', '.join(order)}", flush=True)
             for c in order:
+                if c == "http":
+                    got = run_http(http_base, server, n, r)
+                    for op in OPS:
+                        results["http"][op].append(got[op])
+                    print(f"  {'http':<10} " + "  ".join(f"{op} {got[op]:8.1f} µs" for op in OPS), flush=True)
+                    continue
                 if c == "boto3":
                     got = run_boto3(server, n)
                     for op in OPS:
@@ -253,18 +323,23 @@ def main() -> None:
                     print(f"  {who:<10} " + "  ".join(f"{op} {got[op][who + '_us']:8.1f} µs" for op in OPS), flush=True)
                 print(f"  {'ratio':<10} " + "  ".join(f"{op} {got[op]['ratio']:8.2f}x  " for op in OPS), flush=True)
     finally:
+        if http_proc is not None:
+            http_proc.terminate()
+            http_proc.wait(timeout=30)
         server_proc.stdin.close()
         server_proc.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
     medians = {c: {op: statistics.median(results[c][op]) for op in OPS} for c in CONTENDERS}
     print(f"\n{n} calls of each, 1 KiB objects, median of {rounds} rounds; mean µs per call;\n"
           "vs raw: median of the paired blocks' ratios")
-    print(f"{'op':<7}{'connector':>10}{'raw':>10}{'boto3':>10}{'vs raw':>9}{'vs boto3':>10}")
+    print(f"{'op':<7}{'connector':>10}{'raw':>10}{'boto3':>10}{'vs raw':>9}{'vs boto3':>10}"
+          f"{'http':>10}{'http vs boto3':>15}")
     targets = []
     for op in OPS:
         m = medians
         vs_raw, vs_boto3 = statistics.median(ratios[op]), m["connector"][op] / m["boto3"][op]
-        print(f"{op:<7}{m['connector'][op]:10.1f}{m['raw'][op]:10.1f}{m['boto3'][op]:10.1f}{vs_raw:8.2f}x{vs_boto3:9.2f}x")
+        print(f"{op:<7}{m['connector'][op]:10.1f}{m['raw'][op]:10.1f}{m['boto3'][op]:10.1f}{vs_raw:8.2f}x{vs_boto3:9.2f}x"
+              f"{m['http'][op]:10.1f}{m['http'][op] / m['boto3'][op]:14.2f}x")
         targets.append({"op": op, "vs_raw": round(vs_raw, 3), "vs_raw_pass": vs_raw <= RAW_MAX,
                         "vs_boto3": round(vs_boto3, 3), "vs_boto3_pass": vs_boto3 <= BOTO3_MAX})
     print(f"\n1000-key listing: CLI (batch, JSON lines) {listed['cli_ms']:.1f} ms, boto3 {listed['boto3_ms']:.1f} ms, "
