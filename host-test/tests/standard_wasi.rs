@@ -647,3 +647,33 @@ fn the_adapter_sends_only_http_and_https_and_checks_every_address_form() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_wasi_http_error_code_is_reported_by_its_wit_name() {
+    // A server that answers with something that is not HTTP: wasmtime's
+    // client reports a `wasi:http` error code, which the adapter passes on
+    // as the WIT names it, not as a Rust value's debug text.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read as _, Write as _};
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let _ = stream.read(&mut request);
+        let _ = stream.write_all(b"this is not HTTP\r\n\r\n");
+    });
+    let adapter = Component::from_file(engine(), adapter_path()).unwrap();
+    let mut guest = Guest::new(&adapter, &[("S3_CONNECTOR_ALLOW_LOOPBACK", "1")]);
+    let result = send(&mut guest, &format!("http://127.0.0.1:{port}/"));
+    server.join().unwrap();
+    let Val::Result(Err(Some(error))) = result else {
+        panic!("not an error: {result:?}");
+    };
+    let Val::Variant(_, Some(text)) = &*error else {
+        panic!("no text: {error:?}");
+    };
+    let Val::String(text) = &**text else {
+        panic!("{text:?}");
+    };
+    assert_eq!(text, "http-protocol-error");
+}

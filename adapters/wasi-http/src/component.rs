@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    ErrorCode, Fields, HeaderError, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
-    RequestOptions, Scheme as WasiScheme,
+    ErrorCode, FieldSizePayload, Fields, HeaderError, IncomingBody, IncomingResponse, Method, OutgoingBody,
+    OutgoingRequest, RequestOptions, Scheme as WasiScheme,
 };
 use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 
@@ -633,8 +633,71 @@ fn transport_error(code: ErrorCode) -> TransportError {
         | E::HttpRequestHeaderSectionSize(_)
         | E::HttpRequestHeaderSize(_)
         | E::HttpRequestTrailerSectionSize(_)
-        | E::HttpRequestTrailerSize(_)) => TransportError::InvalidRequest(format!("{code:?}")),
+        | E::HttpRequestTrailerSize(_)) => TransportError::InvalidRequest(code_text(&code)),
         E::InternalError(Some(message)) => TransportError::Other(message),
-        other => TransportError::Other(format!("{other:?}")),
+        other => TransportError::Other(code_text(&other)),
+    }
+}
+
+/// A `wasi:http` error code as its WIT case reads, with what it carries:
+/// `http-request-header-size (x-amz-meta-a, 9000 bytes)`.
+fn code_text(code: &ErrorCode) -> String {
+    use ErrorCode as E;
+    let bytes = |size: Option<u64>| size.map(|n| format!("{n} bytes"));
+    let field = |payload: &FieldSizePayload| {
+        [
+            payload.field_name.clone(),
+            bytes(payload.field_size.map(u64::from)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+    };
+    let fields = |count: Option<u32>| count.map(|n| format!("{n} fields"));
+    let (name, detail) = match code {
+        E::DnsTimeout => ("dns-timeout", None),
+        E::DnsError(p) => ("dns-error", p.rcode.clone()),
+        E::DestinationNotFound => ("destination-not-found", None),
+        E::DestinationUnavailable => ("destination-unavailable", None),
+        E::DestinationIpProhibited => ("destination-ip-prohibited", None),
+        E::DestinationIpUnroutable => ("destination-ip-unroutable", None),
+        E::ConnectionRefused => ("connection-refused", None),
+        E::ConnectionTerminated => ("connection-terminated", None),
+        E::ConnectionTimeout => ("connection-timeout", None),
+        E::ConnectionReadTimeout => ("connection-read-timeout", None),
+        E::ConnectionWriteTimeout => ("connection-write-timeout", None),
+        E::ConnectionLimitReached => ("connection-limit-reached", None),
+        E::TlsProtocolError => ("tls-protocol-error", None),
+        E::TlsCertificateError => ("tls-certificate-error", None),
+        E::TlsAlertReceived(p) => ("tls-alert-received", p.alert_message.clone()),
+        E::HttpRequestDenied => ("http-request-denied", None),
+        E::HttpRequestLengthRequired => ("http-request-length-required", None),
+        E::HttpRequestBodySize(size) => ("http-request-body-size", bytes(*size)),
+        E::HttpRequestMethodInvalid => ("http-request-method-invalid", None),
+        E::HttpRequestUriInvalid => ("http-request-uri-invalid", None),
+        E::HttpRequestUriTooLong => ("http-request-uri-too-long", None),
+        E::HttpRequestHeaderSectionSize(count) => ("http-request-header-section-size", fields(*count)),
+        E::HttpRequestHeaderSize(p) => ("http-request-header-size", p.as_ref().map(field)),
+        E::HttpRequestTrailerSectionSize(count) => ("http-request-trailer-section-size", fields(*count)),
+        E::HttpRequestTrailerSize(p) => ("http-request-trailer-size", Some(field(p))),
+        E::HttpResponseIncomplete => ("http-response-incomplete", None),
+        E::HttpResponseHeaderSectionSize(count) => ("http-response-header-section-size", fields(*count)),
+        E::HttpResponseHeaderSize(p) => ("http-response-header-size", Some(field(p))),
+        E::HttpResponseBodySize(size) => ("http-response-body-size", bytes(*size)),
+        E::HttpResponseTrailerSectionSize(count) => ("http-response-trailer-section-size", fields(*count)),
+        E::HttpResponseTrailerSize(p) => ("http-response-trailer-size", Some(field(p))),
+        E::HttpResponseTransferCoding(coding) => ("http-response-transfer-coding", coding.clone()),
+        E::HttpResponseContentCoding(coding) => ("http-response-content-coding", coding.clone()),
+        E::HttpResponseTimeout => ("http-response-timeout", None),
+        E::HttpUpgradeFailed => ("http-upgrade-failed", None),
+        E::HttpProtocolError => ("http-protocol-error", None),
+        E::LoopDetected => ("loop-detected", None),
+        E::ConfigurationError => ("configuration-error", None),
+        E::InternalError(message) => ("internal-error", message.clone()),
+    };
+    match detail.filter(|d| !d.is_empty()) {
+        Some(detail) => format!("{name} ({detail})"),
+        None => name.to_owned(),
     }
 }
