@@ -16,18 +16,27 @@
 //! a name cannot resolve to a public address for the check and to another
 //! for the connection. A refusal is the `wasi:http` error
 //! `destination-ip-prohibited`, and no connection is made.
+//!
+//! Unlike the default client, a connection whose answer was read whole is
+//! kept for the next request to the same scheme, host and port (for
+//! [`MAX_IDLE`], at most [`MAX_IDLE_PER_ORIGIN`] of them), whichever
+//! request's instance sends it: each request is signed on its own, and a
+//! connection goes back only once its answer has been read to the end. So
+//! a request pays no TCP and TLS handshake when one went before it.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::BodyExt as _;
 use hyper::body::{Frame, Incoming};
+use hyper::client::conn::http1::SendRequest;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -40,6 +49,74 @@ use crate::policy::{AddressKind, AddressPolicy, Origin};
 /// What the default client waits when a request sets no timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// How long a kept connection may wait for its next request: less than
+/// the time S3 keeps an idle connection open (about 20 s), so that a
+/// request is not sent on one the server is closing.
+pub const MAX_IDLE: Duration = Duration::from_secs(15);
+
+/// How long a kept connection may take to be ready for its next request
+/// (hyper's task marks it so once the last answer's end has gone through
+/// it, which may come after the body's reader has seen that end).
+const READY_WAIT: Duration = Duration::from_secs(1);
+
+/// The most connections kept per scheme, host and port.
+pub const MAX_IDLE_PER_ORIGIN: usize = 32;
+
+/// Where a kept connection may be used again: scheme (TLS or not), host as
+/// the request named it, and port.
+type OriginKey = (bool, String, u16);
+
+/// A kept connection, and since when it waits.
+type Idle = (SendRequest<WasiBody>, Instant);
+
+/// Connections whose last answer was read whole, by origin, oldest first.
+#[derive(Clone, Default)]
+struct Pool(Arc<Mutex<HashMap<OriginKey, Vec<Idle>>>>);
+
+impl Pool {
+    /// The most recently kept connection to `key` that is still open and
+    /// has waited less than [`MAX_IDLE`]; older ones are closed. (Its last
+    /// answer may still be settling in hyper's task: see [`READY_WAIT`].)
+    fn take(&self, key: &OriginKey) -> Option<SendRequest<WasiBody>> {
+        let mut map = self.0.lock().ok()?;
+        let idle = map.get_mut(key)?;
+        let mut found = None;
+        while let Some((sender, since)) = idle.pop() {
+            if since.elapsed() < MAX_IDLE && !sender.is_closed() {
+                found = Some(sender);
+                break;
+            }
+        }
+        // The rest are older still.
+        idle.retain(|(_, since)| since.elapsed() < MAX_IDLE);
+        if idle.is_empty() {
+            map.remove(key);
+        }
+        found
+    }
+
+    /// Keeps `sender` for the next request to `key`, unless its connection
+    /// is closed or the origin has its fill.
+    fn put(&self, key: OriginKey, sender: SendRequest<WasiBody>) {
+        if sender.is_closed() {
+            return;
+        }
+        if let Ok(mut map) = self.0.lock() {
+            let idle = map.entry(key).or_default();
+            if idle.len() < MAX_IDLE_PER_ORIGIN {
+                idle.push((sender, Instant::now()));
+            }
+        }
+    }
+}
+
+/// A connection's way back to the pool once its answer is read whole.
+struct Return {
+    pool: Pool,
+    key: OriginKey,
+    sender: SendRequest<WasiBody>,
+}
+
 /// Where `serve`'s component may connect, and the roots its TLS trusts.
 #[derive(Clone)]
 pub struct GuardedSend {
@@ -51,6 +128,8 @@ pub struct GuardedSend {
     /// reachable even when loopback, as the CLI's explicit endpoint is.
     endpoint: Option<(String, u16)>,
     tls: Arc<rustls::ClientConfig>,
+    /// Connections kept for the next request.
+    pool: Pool,
 }
 
 impl GuardedSend {
@@ -74,6 +153,7 @@ impl GuardedSend {
                 .and_then(|url| url.parse::<hyper::Uri>().ok())
                 .and_then(|uri| host_and_port(&uri)),
             tls: Arc::new(tls),
+            pool: Pool::default(),
         }
     }
 
@@ -123,8 +203,9 @@ impl GuardedSend {
             .is_some_and(|(h, p)| h == host && *p == port)
     }
 
-    /// Sends `request`: the answer, and the future that drives the rest of
-    /// the connection (the body) to its end.
+    /// Sends `request` on a kept connection to its origin, else on a new
+    /// one: the answer, and the future that drives the rest of the
+    /// exchange (the body) to its end.
     async fn send(
         self,
         request: hyper::Request<WasiBody>,
@@ -133,8 +214,33 @@ impl GuardedSend {
         let uri = request.uri();
         let tls = uri.scheme() == Some(&hyper::http::uri::Scheme::HTTPS);
         let (host, port) = host_and_port(uri).ok_or(Error::HttpRequestUriInvalid)?;
+        let key: OriginKey = (tls, host, port);
         let timeouts = Timeouts::of(options);
-        let addresses = tokio::time::timeout(timeouts.connect, self.addresses(&host, port))
+        let mut request = path_only(request)?;
+        while let Some(mut sender) = self.pool.take(&key) {
+            if !matches!(tokio::time::timeout(READY_WAIT, sender.ready()).await, Ok(Ok(()))) {
+                continue;
+            }
+            match exchange(sender, request, timeouts, &self.pool, &key).await {
+                // The connection closed before the request went out on it:
+                // the next one, or a new one, takes it.
+                Err(Unsent(back)) => request = back,
+                Ok(answer) => return answer,
+            }
+        }
+        let sender = self.connect(&key, timeouts).await?;
+        match exchange(sender, request, timeouts, &self.pool, &key).await {
+            Ok(answer) => answer,
+            Err(Unsent(_)) => Err(Error::ConnectionTerminated),
+        }
+    }
+
+    /// A new connection to `key`'s origin, its name resolved and every
+    /// address checked first, TLS when the scheme says so; the connection
+    /// is driven by a task of its own until it closes.
+    async fn connect(&self, key: &OriginKey, timeouts: Timeouts) -> Result<SendRequest<WasiBody>, Error> {
+        let (tls, host, port) = (key.0, key.1.as_str(), key.2);
+        let addresses = tokio::time::timeout(timeouts.connect, self.addresses(host, port))
             .await
             .map_err(|_| Error::DnsTimeout)??;
         let stream = tokio::time::timeout(timeouts.connect, connect(&addresses))
@@ -144,7 +250,7 @@ impl GuardedSend {
         if tls {
             let name = match host.parse::<IpAddr>() {
                 Ok(ip) => ServerName::from(ip),
-                Err(_) => ServerName::try_from(host).map_err(Error::InvalidDnsNameError)?,
+                Err(_) => ServerName::try_from(host.to_owned()).map_err(Error::InvalidDnsNameError)?,
             };
             let stream = tokio::time::timeout(
                 timeouts.connect,
@@ -153,9 +259,9 @@ impl GuardedSend {
             .await
             .map_err(|_| Error::ConnectionTimeout)?
             .map_err(Error::Tls)?;
-            exchange(stream, request, timeouts).await
+            handshake(stream, timeouts).await
         } else {
-            exchange(stream, request, timeouts).await
+            handshake(stream, timeouts).await
         }
     }
 }
@@ -233,23 +339,8 @@ async fn connect(addresses: &[SocketAddr]) -> std::io::Result<TcpStream> {
     Err(last.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
 }
 
-/// HTTP/1.1 over `stream`: the answer's head within the first-byte
-/// timeout, its body frame by frame within the between-bytes timeout.
-async fn exchange<S>(
-    stream: S,
-    mut request: hyper::Request<WasiBody>,
-    timeouts: Timeouts,
-) -> Result<(hyper::Response<WasiBody>, Driven), Error>
-where
-    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
-{
-    let (mut sender, connection) = tokio::time::timeout(
-        timeouts.connect,
-        hyper::client::conn::http1::Builder::new().handshake(TokioIo::new(stream)),
-    )
-    .await
-    .map_err(|_| Error::ConnectionTimeout)??;
-    // The request line names the path only (the authority goes in `host`).
+/// The request line names the path only (the authority goes in `host`).
+fn path_only(mut request: hyper::Request<WasiBody>) -> Result<hyper::Request<WasiBody>, Error> {
     let path = request
         .uri()
         .path_and_query()
@@ -257,30 +348,87 @@ where
         .parse::<hyper::Uri>()
         .map_err(|_| Error::HttpRequestUriInvalid)?;
     *request.uri_mut() = path;
-    let (done, finished) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let _ = done.send(connection.await);
-    });
-    let response = tokio::time::timeout(timeouts.first_byte, sender.send_request(request))
-        .await
-        .map_err(|_| Error::ConnectionReadTimeout)??;
-    let mut idle = tokio::time::interval(timeouts.between_bytes);
-    idle.reset();
-    let response = response.map(|incoming| TimedBody { incoming, idle }.boxed_unsync());
-    let driven: Driven = Box::pin(async move {
-        match finished.await {
-            Ok(Err(error)) if error.is_timeout() => Err(Error::HttpResponseTimeout),
-            Ok(Err(error)) => Err(error.into()),
-            Ok(Ok(())) | Err(_) => Ok(()),
-        }
-    });
-    Ok((response, driven))
+    Ok(request)
 }
 
-/// A response body that fails when no frame comes within its interval.
+/// HTTP/1.1 over `stream`, driven by a task of its own until it closes.
+async fn handshake<S>(stream: S, timeouts: Timeouts) -> Result<SendRequest<WasiBody>, Error>
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let (sender, connection) = tokio::time::timeout(
+        timeouts.connect,
+        hyper::client::conn::http1::Builder::new().handshake(TokioIo::new(stream)),
+    )
+    .await
+    .map_err(|_| Error::ConnectionTimeout)??;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// A request that did not go out, given back by hyper (the connection
+/// closed before it was written).
+struct Unsent(hyper::Request<WasiBody>);
+
+/// One request on `sender`'s connection: the answer's head within the
+/// first-byte timeout, its body frame by frame within the between-bytes
+/// timeout; the connection goes back to `pool` once the body is read whole.
+async fn exchange(
+    mut sender: SendRequest<WasiBody>,
+    request: hyper::Request<WasiBody>,
+    timeouts: Timeouts,
+    pool: &Pool,
+    key: &OriginKey,
+) -> Result<Result<(hyper::Response<WasiBody>, Driven), Error>, Unsent> {
+    let response = match tokio::time::timeout(timeouts.first_byte, sender.try_send_request(request)).await {
+        Err(_) => return Ok(Err(Error::ConnectionReadTimeout)),
+        Ok(Ok(response)) => response,
+        Ok(Err(mut error)) => match error.take_message() {
+            Some(request) => return Err(Unsent(request)),
+            None => return Ok(Err(error.into_error().into())),
+        },
+    };
+    let mut idle = tokio::time::interval(timeouts.between_bytes);
+    idle.reset();
+    let back = Return {
+        pool: pool.clone(),
+        key: key.clone(),
+        sender,
+    };
+    let response = response.map(|incoming| {
+        TimedBody {
+            incoming,
+            idle,
+            ended: false,
+            back: Some(back),
+        }
+        .boxed_unsync()
+    });
+    // The connection has a task of its own; the body carries its errors.
+    let driven: Driven = Box::pin(async { Ok(()) });
+    Ok(Ok((response, driven)))
+}
+
+/// A response body that fails when no frame comes within its interval,
+/// and gives its connection back to the pool when read to its end.
 struct TimedBody {
     incoming: Incoming,
     idle: tokio::time::Interval,
+    /// The body's end has been read.
+    ended: bool,
+    back: Option<Return>,
+}
+
+impl Drop for TimedBody {
+    fn drop(&mut self) {
+        // A body dropped before its end leaves bytes on the connection:
+        // that connection is closed with it.
+        if self.ended || hyper::body::Body::is_end_stream(&self.incoming) {
+            if let Some(Return { pool, key, sender }) = self.back.take() {
+                pool.put(key, sender);
+            }
+        }
+    }
 }
 
 impl hyper::body::Body for TimedBody {
@@ -292,7 +440,10 @@ impl hyper::body::Body for TimedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         match Pin::new(&mut self.incoming).poll_frame(cx) {
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                self.ended = true;
+                Poll::Ready(None)
+            }
             Poll::Ready(Some(Err(error))) if error.is_timeout() => {
                 Poll::Ready(Some(Err(Error::HttpResponseTimeout)))
             }
@@ -454,6 +605,98 @@ mod tests {
             driven.await.unwrap();
             let head = server.await.unwrap();
             assert!(head.starts_with("GET /b/a%20b?x=1 HTTP/1.1\r\n"), "{head}");
+        });
+    }
+
+    /// A keep-alive HTTP server on a free loopback port that answers every
+    /// request with [`HELLO`] (and closes each connection after its first
+    /// answer when `close`); its port and the connections it accepted.
+    async fn serve_counting(close: bool) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            loop {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                counted.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while let Ok(1) = stream.read(&mut byte).await {
+                        head.push(byte[0]);
+                        if head.ends_with(b"\r\n\r\n") {
+                            head.clear();
+                            if stream.write_all(HELLO).await.is_err() || close {
+                                break;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (port, accepted)
+    }
+
+    #[test]
+    fn a_connection_read_to_its_end_carries_the_next_request() {
+        use std::sync::atomic::Ordering;
+        let rt = runtime();
+        rt.block_on(async {
+            let (port, accepted) = serve_counting(false).await;
+            let url = format!("http://127.0.0.1:{port}/b/k");
+            let guard = guard(true, None);
+            for _ in 0..3 {
+                let (response, _) = guard.clone().send(get(&url), None).await.unwrap();
+                let body = response.into_body().collect().await.unwrap().to_bytes();
+                assert_eq!(&body[..], b"hello");
+            }
+            assert_eq!(accepted.load(Ordering::SeqCst), 1);
+            // Another origin (the same address by another name) has its own.
+            let (response, _) = guard
+                .clone()
+                .send(get(&format!("http://localhost:{port}/b/k")), None)
+                .await
+                .unwrap();
+            drop(response.into_body().collect().await.unwrap());
+            assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        });
+    }
+
+    #[test]
+    fn a_body_dropped_before_its_end_takes_its_connection_with_it() {
+        use std::sync::atomic::Ordering;
+        let rt = runtime();
+        rt.block_on(async {
+            let (port, accepted) = serve_counting(false).await;
+            let url = format!("http://127.0.0.1:{port}/b/k");
+            let guard = guard(true, None);
+            let (response, _) = guard.clone().send(get(&url), None).await.unwrap();
+            drop(response);
+            let (response, _) = guard.clone().send(get(&url), None).await.unwrap();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(&body[..], b"hello");
+            assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        });
+    }
+
+    #[test]
+    fn a_kept_connection_the_server_closed_is_not_used() {
+        use std::sync::atomic::Ordering;
+        let rt = runtime();
+        rt.block_on(async {
+            let (port, accepted) = serve_counting(true).await;
+            let url = format!("http://127.0.0.1:{port}/b/k");
+            let guard = guard(true, None);
+            for _ in 0..2 {
+                let (response, _) = guard.clone().send(get(&url), None).await.unwrap();
+                let body = response.into_body().collect().await.unwrap().to_bytes();
+                assert_eq!(&body[..], b"hello");
+                // The server's close reaches the kept connection first.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert_eq!(accepted.load(Ordering::SeqCst), 2);
         });
     }
 
