@@ -473,6 +473,7 @@ impl hyper::body::Body for TimedBody {
 mod tests {
     use super::*;
     use std::convert::Infallible;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     fn guard(loopback: bool, endpoint: Option<&str>) -> GuardedSend {
@@ -611,8 +612,7 @@ mod tests {
     /// A keep-alive HTTP server on a free loopback port that answers every
     /// request with [`HELLO`] (and closes each connection after its first
     /// answer when `close`); its port and the connections it accepted.
-    async fn serve_counting(close: bool) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
-        use std::sync::atomic::{AtomicUsize, Ordering};
+    async fn serve_counting(close: bool) -> (u16, Arc<AtomicUsize>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let accepted = Arc::new(AtomicUsize::new(0));
@@ -639,34 +639,32 @@ mod tests {
         (port, accepted)
     }
 
+    /// Sends a GET of `url` and reads its answer whole, which must be
+    /// [`HELLO`]'s.
+    async fn read_hello(guard: &GuardedSend, url: &str) {
+        let (response, _) = guard.clone().send(get(url), None).await.unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&body[..], b"hello");
+    }
+
     #[test]
     fn a_connection_read_to_its_end_carries_the_next_request() {
-        use std::sync::atomic::Ordering;
         let rt = runtime();
         rt.block_on(async {
             let (port, accepted) = serve_counting(false).await;
-            let url = format!("http://127.0.0.1:{port}/b/k");
             let guard = guard(true, None);
             for _ in 0..3 {
-                let (response, _) = guard.clone().send(get(&url), None).await.unwrap();
-                let body = response.into_body().collect().await.unwrap().to_bytes();
-                assert_eq!(&body[..], b"hello");
+                read_hello(&guard, &format!("http://127.0.0.1:{port}/b/k")).await;
             }
             assert_eq!(accepted.load(Ordering::SeqCst), 1);
             // Another origin (the same address by another name) has its own.
-            let (response, _) = guard
-                .clone()
-                .send(get(&format!("http://localhost:{port}/b/k")), None)
-                .await
-                .unwrap();
-            drop(response.into_body().collect().await.unwrap());
+            read_hello(&guard, &format!("http://localhost:{port}/b/k")).await;
             assert_eq!(accepted.load(Ordering::SeqCst), 2);
         });
     }
 
     #[test]
     fn a_body_dropped_before_its_end_takes_its_connection_with_it() {
-        use std::sync::atomic::Ordering;
         let rt = runtime();
         rt.block_on(async {
             let (port, accepted) = serve_counting(false).await;
@@ -674,25 +672,19 @@ mod tests {
             let guard = guard(true, None);
             let (response, _) = guard.clone().send(get(&url), None).await.unwrap();
             drop(response);
-            let (response, _) = guard.clone().send(get(&url), None).await.unwrap();
-            let body = response.into_body().collect().await.unwrap().to_bytes();
-            assert_eq!(&body[..], b"hello");
+            read_hello(&guard, &url).await;
             assert_eq!(accepted.load(Ordering::SeqCst), 2);
         });
     }
 
     #[test]
     fn a_kept_connection_the_server_closed_is_not_used() {
-        use std::sync::atomic::Ordering;
         let rt = runtime();
         rt.block_on(async {
             let (port, accepted) = serve_counting(true).await;
-            let url = format!("http://127.0.0.1:{port}/b/k");
             let guard = guard(true, None);
             for _ in 0..2 {
-                let (response, _) = guard.clone().send(get(&url), None).await.unwrap();
-                let body = response.into_body().collect().await.unwrap().to_bytes();
-                assert_eq!(&body[..], b"hello");
+                read_hello(&guard, &format!("http://127.0.0.1:{port}/b/k")).await;
                 // The server's close reaches the kept connection first.
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
