@@ -385,7 +385,7 @@ async fn exchange(
         Ok(Ok(response)) => response,
         Ok(Err(mut error)) => match error.take_message() {
             Some(request) => return Err(Unsent(request)),
-            None => return Ok(Err(error.into_error().into())),
+            None => return Ok(Err(closed_early(error.into_error()))),
         },
     };
     let mut idle = tokio::time::interval(timeouts.between_bytes);
@@ -407,6 +407,19 @@ async fn exchange(
     // The connection has a task of its own; the body carries its errors.
     let driven: Driven = Box::pin(async { Ok(()) });
     Ok(Ok((response, driven)))
+}
+
+/// A failed exchange as `wasi:http` names it: a connection that closed
+/// before its answer came (a kept one that the server closed as the
+/// request went out, say) is `connection-terminated`, which the connector
+/// tries again for a request that may be repeated; anything else is as
+/// wasmtime's client names it.
+fn closed_early(error: hyper::Error) -> Error {
+    if error.is_incomplete_message() || error.is_canceled() || error.is_closed() {
+        Error::ConnectionTerminated
+    } else {
+        error.into()
+    }
 }
 
 /// A response body that fails when no frame comes within its interval,
@@ -674,6 +687,29 @@ mod tests {
             drop(response);
             read_hello(&guard, &url).await;
             assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        });
+    }
+
+    #[test]
+    fn a_connection_closed_before_its_answer_is_a_connection_error() {
+        let rt = runtime();
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            tokio::spawn(async move {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut head = [0u8; 1024];
+                let _ = stream.read(&mut head).await;
+                // Closed with no answer.
+            });
+            let result = guard(true, None)
+                .send(get(&format!("http://127.0.0.1:{port}/b/k")), None)
+                .await;
+            assert!(
+                matches!(result, Err(Error::ConnectionTerminated)),
+                "{:?}",
+                result.err()
+            );
         });
     }
 
