@@ -94,6 +94,18 @@ const POOLED_REQUESTS: u32 = 128;
 /// to spare.
 const PER_REQUEST: u32 = 16;
 
+/// Writes `{"error": {"kind": "host", "message": ...}}` on stderr for a
+/// request whose instance failed after its answer began: the failure's
+/// cause (a trap's, or the stall timeout's), which carries no request data.
+fn report_failure_after_answer(error: &wasmtime::Error) {
+    let message = format!(
+        "a request's component failed after its answer began (the answer is broken off): {}",
+        error.root_cause()
+    );
+    let line = serde_json::json!({"error": {"kind": "host", "message": message}});
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Where the HTTP artifact is looked for when neither `--http-wasm` nor
 /// `S3_CONNECTOR_HTTP_WASM` says: beside the connector's default.
 pub fn default_http_wasm_path() -> PathBuf {
@@ -509,13 +521,23 @@ impl Server {
             result
         });
         match receiver.await {
-            Ok(Ok(response)) => Ok(response.map(|body| {
-                body.map_frame(move |frame| {
-                    moved.fetch_add(1, Ordering::Relaxed);
-                    frame
-                })
-                .boxed_unsync()
-            })),
+            Ok(Ok(response)) => {
+                // Once the head is out, a failure of the instance (a trap,
+                // the stall timeout) can only break the body: it is said on
+                // stderr, as `wasmtime serve` does, rather than lost.
+                tokio::task::spawn(async move {
+                    if let Ok(Err(error)) = task.await {
+                        report_failure_after_answer(&error);
+                    }
+                });
+                Ok(response.map(|body| {
+                    body.map_frame(move |frame| {
+                        moved.fetch_add(1, Ordering::Relaxed);
+                        frame
+                    })
+                    .boxed_unsync()
+                }))
+            }
             Ok(Err(code)) => Err(wasmtime::Error::msg(format!(
                 "the component answered an error: {code:?}"
             ))),

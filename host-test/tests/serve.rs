@@ -39,21 +39,34 @@ struct Serve {
 }
 
 /// A `serve` process stopped when dropped, so that a failed test does not
-/// leave it running.
-struct Running(Child);
+/// leave it running. Its stderr is echoed and kept: a test that ends
+/// without a panic also checks that no request's component failed after its
+/// answer began, which a client that read a whole body does not see.
+struct Running {
+    child: Child,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+/// What `serve` writes on stderr when a request's component fails after
+/// its answer's head went out.
+const FAILED_AFTER_ANSWER: &str = "failed after its answer began";
 
 impl Running {
-    /// Runs `command` (a `serve`, its stderr as the caller set it) and
-    /// returns it with the URL it printed that it listens on.
-    fn serve(mut command: Command) -> (Self, String) {
-        let mut child = Running(
-            command
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap(),
-        );
-        let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
+    /// Runs `command` (a `serve`) and returns it with the URL it printed
+    /// that it listens on and the first `head` lines of its stderr.
+    fn serve(mut command: Command, head: usize) -> (Self, String, Vec<String>) {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut running = Running {
+            child,
+            stderr: None,
+        };
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
         let url = line
@@ -61,14 +74,44 @@ impl Running {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("serve printed {line:?}"))
             .to_owned();
-        (child, url)
+        let lines = (0..head)
+            .map(|_| {
+                let mut line = String::new();
+                stderr.read_line(&mut line).unwrap();
+                line
+            })
+            .collect();
+        running.stderr = Some(std::thread::spawn(move || {
+            let mut kept = String::new();
+            let mut line = String::new();
+            while stderr.read_line(&mut line).is_ok_and(|n| n > 0) {
+                eprint!("{line}");
+                kept.push_str(&line);
+                line.clear();
+            }
+            kept
+        }));
+        (running, url, lines)
+    }
+
+    /// Stops the server and returns the rest of its stderr.
+    fn stop(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.stderr
+            .take()
+            .map(|thread| thread.join().unwrap_or_default())
+            .unwrap_or_default()
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let checked = self.stderr.is_some();
+        let stderr = self.stop();
+        if checked && !std::thread::panicking() {
+            assert!(!stderr.contains(FAILED_AFTER_ANSWER), "{stderr}");
+        }
     }
 }
 
@@ -83,20 +126,11 @@ impl Serve {
             .args(["--listen", "127.0.0.1:0", "--http-wasm"])
             .arg(http_wasm())
             .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .stderr(Stdio::piped());
-        let (mut child, url) = Running::serve(command);
-        let mut stderr = BufReader::new(child.0.stderr.take().unwrap());
-        let mut line = String::new();
-        stderr.read_line(&mut line).unwrap();
-        let local: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+            .env_remove("AWS_SECRET_ACCESS_KEY");
+        let (child, url, head) = Running::serve(command, 1);
+        let line = &head[0];
+        let local: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
         let local = &local["local_server"];
-        // The rest of stderr (the component's, if it panics) is echoed.
-        std::thread::spawn(move || {
-            let mut rest = String::new();
-            let _ = stderr.read_to_string(&mut rest);
-            eprint!("{rest}");
-        });
         Self {
             _child: child,
             url,
@@ -536,9 +570,8 @@ fn a_callers_endpoint_named_onto_a_refused_address_gets_no_connection() {
         .args(["serve", "--listen", "127.0.0.1:0", "--http-wasm"])
         .arg(http_wasm())
         .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_ENDPOINT_URL_S3")
-        .stderr(Stdio::piped());
-    let (mut child, url) = Running::serve(command);
+        .env_remove("AWS_ENDPOINT_URL_S3");
+    let (mut child, url, _) = Running::serve(command, 0);
     let body = json!({"connection": {"access_key": "AKIDEXAMPLE", "secret_key": "secret",
         "endpoint": format!("http://{name}:{port}"), "region": "us-east-1", "path_style": true},
         "input": {"bucket_name": BUCKET}});
@@ -551,9 +584,7 @@ fn a_callers_endpoint_named_onto_a_refused_address_gets_no_connection() {
         .send(body.to_string())
         .unwrap();
     let answer = Answer::read(response);
-    let _ = child.0.kill();
-    let mut stderr = String::new();
-    let _ = child.0.stderr.take().unwrap().read_to_string(&mut stderr);
+    let stderr = child.stop();
     drop(child);
     let error = answer.error();
     assert_eq!(error["kind"], "transport", "{}", answer.text());
@@ -586,9 +617,8 @@ fn a_component_that_computes_without_io_is_stopped_and_the_server_goes_on() {
             "1",
             "--http-wasm",
         ])
-        .arg(&wasm)
-        .stderr(Stdio::null());
-    let (child, url) = Running::serve(command);
+        .arg(&wasm);
+    let (child, url, _) = Running::serve(command, 0);
     let call = move |url: String| {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
