@@ -109,6 +109,13 @@ impl Number {
     }
 }
 
+impl From<u64> for Value {
+    /// A whole number.
+    fn from(n: u64) -> Self {
+        Value::Number(Number(Repr::Unsigned(n)))
+    }
+}
+
 impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
@@ -697,6 +704,8 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(number("42").as_u64(), Some(42));
+        assert_eq!(Value::from(42), Value::Number(number("42")));
+        assert_eq!(Value::from(u64::MAX).as_u64(), Some(u64::MAX));
         assert_eq!(number("42").as_i64(), Some(42));
         assert_eq!(number("18446744073709551615").as_i64(), None);
         assert_eq!(number("-9223372036854775808").as_i64(), Some(i64::MIN));

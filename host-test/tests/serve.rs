@@ -5,9 +5,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use s3_connector_host::serve::default_http_wasm_path;
 use serde_json::{json, Value};
@@ -486,6 +487,28 @@ fn object_bodies_stream_both_ways_byte_for_byte() {
     );
     assert!(range.body == bytes[1000..2000]);
 
+    // A range that runs past the first read's bytes: the rest follows them.
+    let across = serve.post(
+        "get-object",
+        &json!({"input": {"bucket_name": BUCKET, "object_path": "big/blob.bin",
+            "range": {"from": 100, "to": 600_000}}}),
+    );
+    assert_eq!(across.status, 206);
+    assert_eq!(across.header("content-length"), Some("599901"));
+    assert!(across.body == bytes[100..=600_000]);
+
+    // An empty object has no first byte to read: it is headed instead.
+    ok(&serve.post(
+        "put-object-text",
+        &json!({"input": {"bucket_name": BUCKET, "object_path": "empty.txt", "content": ""}}),
+    ));
+    let empty = serve.post(
+        "get-object",
+        &json!({"input": {"bucket_name": BUCKET, "object_path": "empty.txt"}}),
+    );
+    assert_eq!(empty.status, 200);
+    assert_eq!(empty.header("content-length"), Some("0"));
+    assert!(empty.body.is_empty());
     // The input may come in the query instead of the header.
     let small = b"small body".to_vec();
     let query =
@@ -497,10 +520,209 @@ fn object_bodies_stream_both_ways_byte_for_byte() {
     );
     assert_eq!(got.status, 200);
     assert_eq!(got.body, small);
+    let past_end = serve.post(
+        "get-object",
+        &json!({"input": {"bucket_name": BUCKET, "object_path": "q.txt",
+            "range": {"from": 1000}}}),
+    );
+    assert_eq!(past_end.status, 416, "{}", past_end.text());
+    assert_eq!(past_end.error()["field"], "range.from");
+}
+
+/// An S3 stand-in on loopback: a GET of one of `objects` (by key) is
+/// answered with the object or the range asked for, a HEAD with its length,
+/// and each request is recorded as its method, key and `Range`. The ETag of
+/// `moving.bin` changes at every request, as if the object were rewritten
+/// all the time; that of `changes-late.bin` from its third request on.
+fn recording_endpoint(objects: Vec<(&'static str, Vec<u8>)>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let objects = Arc::new(objects);
+    let served = Arc::new(Mutex::new(Vec::new()));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let (log, objects, served) = (log.clone(), objects.clone(), served.clone());
+            std::thread::spawn(move || answer_requests(stream, &objects, &log, &served));
+        }
+    });
+    (url, seen)
+}
+
+/// Answers the requests of one connection to [`recording_endpoint`].
+fn answer_requests(
+    mut stream: std::net::TcpStream,
+    objects: &[(&'static str, Vec<u8>)],
+    log: &Mutex<Vec<String>>,
+    served: &Mutex<Vec<String>>,
+) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut words = line.split(' ');
+        let method = words.next().unwrap_or_default().to_owned();
+        let key = words
+            .next()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let mut range = String::new();
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("range") {
+                    range = value.trim().to_owned();
+                }
+            }
+        }
+        log.lock()
+            .unwrap()
+            .push(format!("{method} {key} {range}").trim().to_owned());
+        let object = &objects.iter().find(|(k, _)| *k == key).unwrap().1;
+        let total = object.len();
+        let earlier = {
+            let mut served = served.lock().unwrap();
+            served.push(key.clone());
+            served.iter().filter(|k| **k == key).count() - 1
+        };
+        let etag = match key.as_str() {
+            "moving.bin" => earlier,
+            "changes-late.bin" => usize::from(earlier >= 2),
+            _ => 0,
+        };
+        let span = range
+            .strip_prefix("bytes=")
+            .and_then(|r| r.split_once('-'))
+            .map(|(a, b)| {
+                let a: usize = a.parse().unwrap();
+                (a, b.parse::<usize>().map_or(total - 1, |b| b.min(total - 1)))
+            });
+        let (status, extra, body) = match span {
+            Some((a, b)) => (
+                "206 Partial Content",
+                format!("content-range: bytes {a}-{b}/{total}\r\n"),
+                &object[a..=b],
+            ),
+            None => ("200 OK", String::new(), &object[..]),
+        };
+        let (length, body) = if method == "HEAD" {
+            (total, &[][..])
+        } else {
+            (body.len(), body)
+        };
+        let head = format!(
+            "HTTP/1.1 {status}\r\netag: \"{etag:032x}\"\r\ncontent-type: text/plain\r\n\
+             last-modified: Tue, 01 Dec 2026 10:00:00 GMT\r\n{extra}content-length: {length}\r\n\r\n"
+        );
+        if stream.write_all(head.as_bytes()).is_err() || stream.write_all(body).is_err() {
+            return;
+        }
+    }
 }
 
 #[test]
-fn a_download_that_fails_mid_body_breaks_the_answer_instead_of_ending_it_short() {
+fn a_download_reads_its_first_bytes_and_what_they_leave_in_two_requests_at_most() {
+    const SMALL: &[u8] = b"a small object, read whole by the first request";
+    let large = pseudo_random(300_000);
+    let (endpoint, seen) = recording_endpoint(vec![
+        ("small.txt", SMALL.to_vec()),
+        ("large.bin", large.clone()),
+        ("moving.bin", large.clone()),
+        ("changes-late.bin", large.clone()),
+    ]);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_s3-connector"));
+    command
+        .args(["--endpoint", &endpoint, "--region", "us-east-1", "--path-style"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--http-wasm"])
+        .arg(http_wasm())
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        )
+        .env_remove("AWS_SESSION_TOKEN");
+    let (_child, url, _) = Running::serve(command, 0);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let get = |input: Value| {
+        agent
+            .post(format!("{url}/v1/get-object"))
+            .send(json!({"input": input}).to_string())
+            .unwrap()
+    };
+    let requests = || std::mem::take(&mut *seen.lock().unwrap());
+
+    // A small object: one request, no head.
+    let whole = Answer::read(get(
+        json!({"bucket_name": "bucket-one", "object_path": "small.txt"}),
+    ));
+    assert_eq!(whole.status, 200, "{}", whole.text());
+    assert_eq!(whole.body, SMALL);
+    assert_eq!(whole.header("content-type"), Some("text/plain"));
+    assert_eq!(whole.header("etag"), Some(format!("\"{:032x}\"", 0).as_str()));
+    assert_eq!(requests(), ["GET small.txt bytes=0-262143"]);
+
+    let range = Answer::read(get(
+        json!({"bucket_name": "bucket-one", "object_path": "small.txt", "range": {"from": 2, "to": 6}}),
+    ));
+    assert_eq!(range.status, 206, "{}", range.text());
+    assert_eq!(range.body, &SMALL[2..=6]);
+    assert_eq!(
+        range.header("content-range").map(str::to_owned),
+        Some(format!("bytes 2-6/{}", SMALL.len()))
+    );
+    assert_eq!(requests(), ["GET small.txt bytes=2-6"]);
+
+    // A larger one: its first bytes, the rest but its last byte streamed
+    // after them, then the last byte once both showed the first's ETag.
+    let large_answer = Answer::read(get(
+        json!({"bucket_name": "bucket-one", "object_path": "large.bin"}),
+    ));
+    assert_eq!(large_answer.status, 200);
+    assert!(large_answer.body == large, "the large object read back differs");
+    assert_eq!(
+        requests(),
+        [
+            "GET large.bin bytes=0-262143",
+            "GET large.bin bytes=262144-299998",
+            "GET large.bin bytes=299999-299999"
+        ]
+    );
+
+    // The object changes after the first read (another ETag), or after the
+    // middle: the answer, begun with the first version, must break rather
+    // than end as if whole.
+    for (key, reads) in [("moving.bin", 2), ("changes-late.bin", 3)] {
+        let mut response = get(json!({"bucket_name": "bucket-one", "object_path": key}));
+        assert_eq!(response.status().as_u16(), 200);
+        let mut body = Vec::new();
+        let read = response.body_mut().as_reader().read_to_end(&mut body);
+        assert!(
+            read.is_err() && body.len() < large.len(),
+            "{key}: a download stitched from two versions ended as if whole ({} bytes)",
+            body.len()
+        );
+        assert_eq!(requests().len(), reads, "{key}");
+    }
+}
+
+#[test]
+fn a_download_whose_object_changes_mid_body_breaks_the_answer_instead_of_ending_whole() {
     let serve = Serve::start();
     let bytes = pseudo_random(48 * 1024 * 1024);
     let input = json!({"bucket_name": BUCKET, "object_path": "moving.bin"}).to_string();
@@ -524,20 +746,26 @@ fn a_download_that_fails_mid_body_breaks_the_answer_instead_of_ending_it_short()
     let mut first = vec![0; 1024 * 1024];
     reader.read_exact(&mut first).unwrap();
     assert_eq!(first, bytes[..first.len()]);
-    // The object changes while the client holds back: the ranges still to
-    // come are refused by If-Match, and the answer must not look whole.
+    // The object changes while the client holds back. The read under way
+    // goes on with the version it began with (as S3's does), but the last
+    // byte, read once the rest has gone, is the new version's (here past
+    // its end): the answer must break, not end whole.
     ok(&serve.post(
         "put-object-text",
         &json!({"input": {"bucket_name": BUCKET, "object_path": "moving.bin", "content": "replaced"}}),
     ));
     let mut rest = Vec::new();
     let read = reader.read_to_end(&mut rest);
-    let received = first.len() + rest.len();
+    first.extend_from_slice(&rest);
     assert!(
-        read.is_err() || received < bytes.len(),
-        "a download whose object changed ended as if whole ({received} bytes)"
+        read.is_err() && first.len() < bytes.len(),
+        "a download whose object changed ended as if whole ({} bytes)",
+        first.len()
     );
-    assert!(rest.len() + first.len() <= bytes.len());
+    assert!(
+        first == bytes[..first.len()],
+        "bytes of two versions in one answer"
+    );
 }
 
 /// A name of this machine, other than `localhost`, that resolves to a

@@ -2,6 +2,7 @@
 //! WIT <-> JSON conversions and the reading and writing of HTTP bodies.
 //! Routing, envelopes, statuses and masking are in the other modules.
 
+use crate::download;
 use crate::envelope::{self, Connection, Envelope, Refusal};
 use crate::json::{self, Object};
 use crate::json_value::{self, Map, Value};
@@ -313,125 +314,73 @@ fn with_mime_type(input: &str, content_type: Option<String>) -> String {
     json::to_string(&Value::Object(map))
 }
 
-/// `POST /v1/get-object`: the object is the response body, streamed from
-/// S3. It is headed first, so that a missing key answers its error status
-/// before any byte and the length, type and ETag go in the headers; the
-/// read is pinned to the version headed (on versioned buckets) and its
-/// ETag checked against the head's. A failure once the body has started
-/// ends it without `finish`, so the client sees a broken body, never a
-/// short one that looks whole.
+/// `POST /v1/get-object`: the object is the response body. Its first
+/// [`download::FIRST_READ`] bytes are read with one ranged GET, which also
+/// gives its length, type and ETag, so that a missing key answers its error
+/// status before any byte; an object (or a range) that fits is answered
+/// from that request alone, and the rest of a larger one is streamed from
+/// S3 after it, pinned to the version read (on versioned buckets) and its
+/// ETag checked against the first read's. What the first read cannot settle
+/// (an empty object, a range past the end) is headed instead, as every
+/// download was before. A failure once the body has started ends it
+/// without `finish`, so the client sees a broken body, never a short one
+/// that looks whole.
 fn get_object(
     request: &IncomingRequest,
     response_out: ResponseOutparam,
     env: &[(String, String)],
     secrets: &mut Secrets,
 ) {
-    let prepared = (|| -> Result<Result<GetPlan, Reply>, Refusal> {
+    let prepared = (|| -> Result<Result<(wit::Connection, GetPlan), Reply>, Refusal> {
         let Envelope {
             input,
             connection: given,
         } = envelope::parse_body(&read_body(request)?)?;
         let conn = connection(given, env, secrets)?;
-        let Ok(Value::Object(mut input)) = json_value::parse(&input) else {
+        let Ok(Value::Object(input)) = json_value::parse(&input) else {
             return Err(Refusal::bad_request("input", "must be a JSON object"));
         };
-        // Checked before the head: once the answer has begun, a refusal
-        // could only break its body.
+        // Checked before the first read: once the answer has begun, a
+        // refusal could only break its body.
         crate::envelope::check_get_object_input(&input, crate::envelope::GET_OBJECT_FIELDS)?;
-        let mut head_input = Map::new();
-        for field in ["bucket_name", "object_path", "version_id"] {
-            if let Some(value) = input.get(field) {
-                head_input.insert(field.to_owned(), value.clone());
-            }
-        }
-        let head = match wit_json::invoke(
-            &conn,
-            "head-object",
-            &json::to_string(&Value::Object(head_input)),
-            None,
-        ) {
-            Ok(output) => json_value::parse(&output.json).unwrap_or(Value::Null),
-            Err(error) => return Ok(Err(error_reply(&error))),
+        let wanted = match input.get("range") {
+            None | Some(Value::Null) => download::Wanted::WHOLE,
+            Some(range) => download::Wanted {
+                from: range.get("from").and_then(Value::as_u64).unwrap_or_default(),
+                to: range.get("to").and_then(Value::as_u64),
+                ranged: true,
+            },
         };
-        let total = head
-            .get("content_length")
-            .and_then(Value::as_u64)
-            .unwrap_or_default();
-        let (status, length, content_range) = match input.get("range") {
-            None | Some(Value::Null) => (200, total, None),
-            Some(range) => {
-                let from = range.get("from").and_then(Value::as_u64).unwrap_or_default();
-                if from >= total {
-                    return Err(Refusal {
-                        status: 416,
-                        field: "range.from".to_owned(),
-                        message: format!("the object has {total} bytes: the range starts past its end"),
-                    });
-                }
-                let to = range
-                    .get("to")
-                    .and_then(Value::as_u64)
-                    .map_or(total - 1, |to| to.min(total - 1));
-                if to < from {
-                    return Err(Refusal::bad_request("range.to", "must not be before range.from"));
-                }
-                (206, to - from + 1, Some(format!("bytes {from}-{to}/{total}")))
-            }
+        let planned = match first_read(&conn, &input, &wanted) {
+            First::Planned(plan) => Ok(plan),
+            First::Failed(error) => Err(error_reply(&error)),
+            First::Unsettled => head_first(&conn, input)?,
         };
-        // Pinned to the version headed, so that an overwrite in between
-        // cannot change the bytes under the headers already sent.
-        if let (None, Some(version)) = (
-            input.get("version_id"),
-            head.get("version_id").and_then(Value::as_str),
-        ) {
-            input.insert("version_id".to_owned(), Value::String(version.to_owned()));
-        }
-        let mut headers = vec![("content-length".to_owned(), length.to_string())];
-        let text = |name: &str| head.get(name).and_then(Value::as_str).map(str::to_owned);
-        headers.push((
-            "content-type".to_owned(),
-            text("content_type").unwrap_or_else(|| "application/octet-stream".to_owned()),
-        ));
-        if let Some(etag) = text("etag") {
-            headers.push(("etag".to_owned(), etag));
-        }
-        if let Some(version) = text("version_id") {
-            headers.push(("x-amz-version-id".to_owned(), version));
-        }
-        if let Some(range) = content_range {
-            headers.push(("content-range".to_owned(), range));
-        }
-        Ok(Ok(GetPlan {
-            conn,
-            input: json::to_string(&Value::Object(input)),
-            status,
-            length,
-            etag: text("etag"),
-            headers,
-        }))
+        Ok(planned.map(|plan| (conn, plan)))
     })();
-    let plan = match prepared {
-        Ok(Ok(plan)) => plan,
+    let (conn, plan) = match prepared {
+        Ok(Ok(planned)) => planned,
         Ok(Err(reply)) => return send(response_out, reply, secrets),
         Err(r) => return send(response_out, refusal(&r), secrets),
     };
     let Some((body, stream)) = start(response_out, plan.status, &plan.headers) else {
         return;
     };
-    let sink = streams::sink_to_stream(stream);
-    let result = wit_json::invoke_streamed(&plan.conn, "get-object", &plan.input, None, Some(&sink));
-    let written = sink.written();
-    drop(sink);
-    let whole = match result {
-        Ok(output) => {
-            let got = json_value::parse(&output.json).unwrap_or(Value::Null);
-            let etag = got
-                .get("metadata")
-                .and_then(|m| m.get("etag"))
-                .and_then(Value::as_str);
-            written == plan.length && (plan.etag.is_none() || etag == plan.etag.as_deref())
+    // The stream is a child of the body: each arm drops it before the
+    // body is finished (or dropped), which would trap with it alive.
+    let whole = match &plan.rest {
+        None => {
+            let written = write_all(&stream, &plan.first);
+            drop(stream);
+            written && plan.first.len() as u64 == plan.length
         }
-        Err(_) => false,
+        Some(rest) => {
+            let sink = streams::sink_to_stream(stream);
+            let sent = sink.write(&plan.first).is_ok() && send_rest(&conn, &sink, rest, plan.etag.as_deref());
+            let whole = sent && sink.written() == plan.length;
+            drop(sink);
+            whole
+        }
     };
     if whole {
         drop(OutgoingBody::finish(body, None));
@@ -441,14 +390,258 @@ fn get_object(
     }
 }
 
-/// What `get-object` will stream, once headed.
-struct GetPlan {
-    conn: wit::Connection,
-    input: String,
-    status: u16,
+/// Sends the bytes of a download after its first read into `sink`: the
+/// middle streamed by the connector, then the last byte read on its own and
+/// written only once both answers have shown `etag`, the first read's. So
+/// an answer whose object changed meanwhile stops one byte short, and the
+/// client sees it broken, never whole; checked after its bytes had gone, a
+/// change could have come out as a whole answer of the wrong bytes.
+fn send_rest(
+    conn: &wit::Connection,
+    sink: &bindings::s3_connector::s3::bodies::BodySink,
+    rest: &Rest,
+    etag: Option<&str>,
+) -> bool {
+    if let Some((input, length)) = &rest.middle {
+        let before = sink.written();
+        match wit_json::invoke_streamed(conn, "get-object", input, None, Some(sink)) {
+            Ok(output) if sink.written() - before == *length && same_etag(&output.json, etag) => {}
+            _ => return false,
+        }
+    }
+    match wit_json::invoke(conn, "get-object", &rest.last, None) {
+        Ok(output) if same_etag(&output.json, etag) => output
+            .body
+            .is_some_and(|last| last.len() == 1 && sink.write(&last).is_ok()),
+        _ => false,
+    }
+}
+
+/// Whether a `get-object` output's ETag is `etag` (any, when the first
+/// read had none to compare).
+fn same_etag(output: &str, etag: Option<&str>) -> bool {
+    let got = json_value::parse(output).unwrap_or(Value::Null);
+    etag.is_none()
+        || got
+            .get("metadata")
+            .and_then(|m| m.get("etag"))
+            .and_then(Value::as_str)
+            == etag
+}
+
+/// The bytes of a download after its first read.
+struct Rest {
+    /// `get-object`'s input for the bytes before the last, streamed, and
+    /// their count.
+    middle: Option<(String, u64)>,
+    /// `get-object`'s input for the last byte.
+    last: String,
+}
+
+impl Rest {
+    /// Bytes `from` to `to` of `input`'s object, pinned to `version` (the
+    /// one first read) unless the input names one.
+    fn new(input: &Map, from: u64, to: u64, version: Option<&str>) -> Rest {
+        let pinned = |from: u64, to: u64| {
+            let mut input_range = with_range(input, from, to);
+            if let (None, Some(version)) = (input.get("version_id"), version) {
+                input_range.insert("version_id".to_owned(), Value::String(version.to_owned()));
+            }
+            json::to_string(&Value::Object(input_range))
+        };
+        Rest {
+            middle: (to > from).then(|| (pinned(from, to - 1), to - from)),
+            last: pinned(to, to),
+        }
+    }
+}
+
+/// What a download's first read settled.
+enum First {
+    /// The answer, and what is left to stream.
+    Planned(GetPlan),
+    /// S3's error, answered as it is (a missing key, a denied read).
+    Failed(wit::Error),
+    /// Nothing the answer can be built on: a head decides.
+    Unsettled,
+}
+
+/// Reads the first [`download::FIRST_READ`] bytes of what `wanted` asks
+/// for, and plans the answer from them.
+fn first_read(conn: &wit::Connection, input: &Map, wanted: &download::Wanted) -> First {
+    let Some((from, to)) = wanted.first_request() else {
+        return First::Unsettled;
+    };
+    let first_input = json::to_string(&Value::Object(with_range(input, from, to)));
+    let output = match wit_json::invoke(conn, "get-object", &first_input, None) {
+        Ok(output) => output,
+        // A range past the end (an empty object has no first byte), or a
+        // body over what may be held (a server that ignored the range).
+        Err(wit::Error::Service(e)) if e.status == 416 => return First::Unsettled,
+        Err(wit::Error::Transport(failure))
+            if matches!(
+                failure.error,
+                bindings::s3_connector::s3::http_outgoing::TransportError::TooLarge(_)
+            ) =>
+        {
+            return First::Unsettled
+        }
+        Err(error) => return First::Failed(error),
+    };
+    let got = json_value::parse(&output.json).unwrap_or(Value::Null);
+    let Some(metadata) = got.get("metadata") else {
+        return First::Unsettled;
+    };
+    let mut bytes = output.body.unwrap_or_default();
+    let text = |name: &str| metadata.get(name).and_then(Value::as_str).map(str::to_owned);
+    let received = download::Received::from_answer(
+        metadata.get("content_range").and_then(Value::as_str),
+        bytes.len() as u64,
+    );
+    let Some(plan) = received.and_then(|received| download::plan(wanted, &received)) else {
+        return First::Unsettled;
+    };
+    bytes.truncate(plan.first.end);
+    bytes.drain(..plan.first.start);
+    let version = text("version_id");
+    let rest = plan
+        .rest
+        .map(|(from, to)| Rest::new(input, from, to, version.as_deref()));
+    First::Planned(GetPlan {
+        status: plan.status,
+        headers: answer_headers(
+            plan.length,
+            text("content_type"),
+            text("etag"),
+            version,
+            plan.content_range,
+        ),
+        length: plan.length,
+        etag: text("etag"),
+        first: bytes,
+        rest,
+    })
+}
+
+/// `input` asking for bytes `from` to `to` (inclusive).
+fn with_range(input: &Map, from: u64, to: u64) -> Map {
+    let mut range = Map::new();
+    range.insert("from".to_owned(), from.into());
+    range.insert("to".to_owned(), to.into());
+    let mut input = input.clone();
+    input.insert("range".to_owned(), Value::Object(range));
+    input
+}
+
+/// The download planned from a head of the key: what the first read could
+/// not settle (an empty object, a range that starts past the end).
+fn head_first(conn: &wit::Connection, input: Map) -> Result<Result<GetPlan, Reply>, Refusal> {
+    let mut head_input = Map::new();
+    for field in ["bucket_name", "object_path", "version_id"] {
+        if let Some(value) = input.get(field) {
+            head_input.insert(field.to_owned(), value.clone());
+        }
+    }
+    let head = match wit_json::invoke(
+        conn,
+        "head-object",
+        &json::to_string(&Value::Object(head_input)),
+        None,
+    ) {
+        Ok(output) => json_value::parse(&output.json).unwrap_or(Value::Null),
+        Err(error) => return Ok(Err(error_reply(&error))),
+    };
+    let total = head
+        .get("content_length")
+        .and_then(Value::as_u64)
+        .unwrap_or_default();
+    let (status, from, to, content_range) = match input.get("range") {
+        None | Some(Value::Null) => (200, 0, total.checked_sub(1), None),
+        Some(range) => {
+            let from = range.get("from").and_then(Value::as_u64).unwrap_or_default();
+            if from >= total {
+                return Err(Refusal {
+                    status: 416,
+                    field: "range.from".to_owned(),
+                    message: format!("the object has {total} bytes: the range starts past its end"),
+                });
+            }
+            let to = range
+                .get("to")
+                .and_then(Value::as_u64)
+                .map_or(total - 1, |to| to.min(total - 1));
+            if to < from {
+                return Err(Refusal::bad_request("range.to", "must not be before range.from"));
+            }
+            (206, from, Some(to), Some(format!("bytes {from}-{to}/{total}")))
+        }
+    };
+    let length = to.map_or(0, |to| to - from + 1);
+    let text = |name: &str| head.get(name).and_then(Value::as_str).map(str::to_owned);
+    let version = text("version_id");
+    Ok(Ok(GetPlan {
+        status,
+        headers: answer_headers(
+            length,
+            text("content_type"),
+            text("etag"),
+            version.clone(),
+            content_range,
+        ),
+        length,
+        etag: text("etag"),
+        first: Vec::new(),
+        // An empty answer needs no read.
+        rest: to.map(|to| Rest::new(&input, from, to, version.as_deref())),
+    }))
+}
+
+/// A download's response headers.
+fn answer_headers(
     length: u64,
+    content_type: Option<String>,
     etag: Option<String>,
+    version: Option<String>,
+    content_range: Option<String>,
+) -> Vec<(String, String)> {
+    let mut headers = vec![
+        ("content-length".to_owned(), length.to_string()),
+        (
+            "content-type".to_owned(),
+            content_type.unwrap_or_else(|| "application/octet-stream".to_owned()),
+        ),
+    ];
+    if let Some(etag) = etag {
+        headers.push(("etag".to_owned(), etag));
+    }
+    if let Some(version) = version {
+        headers.push(("x-amz-version-id".to_owned(), version));
+    }
+    if let Some(range) = content_range {
+        headers.push(("content-range".to_owned(), range));
+    }
+    headers
+}
+
+/// What a download answers, once planned.
+struct GetPlan {
+    status: u16,
     headers: Vec<(String, String)>,
+    /// The answer's length.
+    length: u64,
+    /// The ETag the bytes must have.
+    etag: Option<String>,
+    /// Bytes already read, sent first.
+    first: Vec<u8>,
+    /// The bytes after `first`; `None` when `first` is the whole answer.
+    rest: Option<Rest>,
+}
+
+/// Writes `bytes` to `stream`; false if it could not take them all.
+fn write_all(stream: &OutputStream, bytes: &[u8]) -> bool {
+    bytes
+        .chunks(WRITE_CHUNK)
+        .all(|chunk| stream.blocking_write_and_flush(chunk).is_ok())
 }
 
 /// Sends the response head; returns its body and the body's stream.
@@ -479,13 +672,7 @@ fn send(response_out: ResponseOutparam, reply: Reply, secrets: &Secrets) {
     let Some((outgoing, stream)) = start(response_out, reply.status, &headers) else {
         return;
     };
-    let mut written = true;
-    for chunk in body.as_bytes().chunks(WRITE_CHUNK) {
-        if stream.blocking_write_and_flush(chunk).is_err() {
-            written = false;
-            break;
-        }
-    }
+    let written = write_all(&stream, body.as_bytes());
     drop(stream);
     if written {
         drop(OutgoingBody::finish(outgoing, None));

@@ -12,7 +12,8 @@
 //!   fits it ([`status`]);
 //! - `POST /v1/put-object-file`: the request body is the object, streamed
 //!   into the upload; `POST /v1/get-object`: the response body is the
-//!   object, streamed from S3.
+//!   object, read in one request when small and streamed from S3 when not
+//!   ([`download`]).
 //!
 //! Everything a native test would want to reach (routing, the request's
 //! envelope, the connection from the environment, statuses, masking) lives
@@ -25,6 +26,7 @@
 
 #[cfg(target_arch = "wasm32")]
 mod component;
+pub mod download;
 pub mod envelope;
 pub mod json;
 /// JSON text read into values: the connector's own reader, shared rather
