@@ -190,7 +190,7 @@ def drive(run, manifest):
 def main():
     wasm, local_s3 = sys.argv[1], sys.argv[2]
     wasmtime = sys.argv[3] if len(sys.argv) > 3 else "wasmtime"
-    with tempfile.TemporaryDirectory() as root:
+    with tempfile.TemporaryDirectory() as root, tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen([local_s3, root], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         serve = None
         try:
@@ -202,7 +202,7 @@ def main():
             args = [wasmtime, "serve", "-S", "cli", "-S", "http", "--addr", f"127.0.0.1:{port}"]
             for name, value in env.items():
                 args += ["--env", f"{name}={value}"]
-            serve = subprocess.Popen(args + [wasm], stdin=subprocess.DEVNULL)
+            serve = subprocess.Popen(args + [wasm], stdin=subprocess.DEVNULL, stderr=log)
             base = f"http://127.0.0.1:{port}"
             deadline = time.time() + 120
             while True:
@@ -223,6 +223,14 @@ def main():
                 serve.wait()
             server.stdin.close()
             server.wait()
+        # A request whose instance trapped may still have sent its whole
+        # answer (a trap after the last byte): wasmtime serve says so on
+        # stderr only.
+        log.seek(0)
+        serve_log = log.read()
+        sys.stderr.write(serve_log)
+        if "worker failed" in serve_log or "error while executing" in serve_log:
+            run.fail("serve", "a request's instance trapped (wasmtime serve's log above)")
     print(f"{run.passed} passed, {len(run.failed)} failed")
     sys.exit(1 if run.failed else 0)
 
