@@ -64,10 +64,7 @@ impl Running {
             .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut running = Running {
-            child,
-            stderr: None,
-        };
+        let mut running = Running { child, stderr: None };
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
         let url = line
