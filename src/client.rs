@@ -6,11 +6,13 @@
 //! on bodiless HEAD answers); the request is then re-signed for that region
 //! and sent once more, and the region is remembered per bucket.
 
+use std::borrow::Cow;
+
 use time::OffsetDateTime;
 
 use crate::connection::{Connection, Region};
 use crate::error::{Error, ErrorCode, ServiceError};
-use crate::http::{HttpRequest, HttpResponse, OpRequest, Transport};
+use crate::http::{Digest, HttpRequest, HttpResponse, OpRequest, Transport};
 use crate::ops::Operation;
 use crate::sigv4::key::{SigningKey, SigningKeyCache};
 use crate::sigv4::{self, SigningContext};
@@ -133,9 +135,10 @@ impl<'a> Client<'a> {
     }
 
     /// [`Client::prepare`], with the body's payload hash worked out already
-    /// ([`sigv4::payload_hash`]) when it has one: each attempt at one request
-    /// signs the same hash, so its body is hashed once however often it is
-    /// sent. Without it (a request with no body) the hash is the signer's.
+    /// ([`Client::payload_hash`]) when it has one: each attempt at one
+    /// request signs the same hash, so its body is hashed once however
+    /// often it is sent. Without it (a request with no body) the hash is the
+    /// signer's.
     fn prepare_hashed(&mut self, request: &OpRequest, region: &str, body_hash: Option<&str>) -> HttpRequest {
         let mut http = self.connection.address(request, region);
         let ctx = self.signing_context(region);
@@ -145,6 +148,19 @@ impl<'a> Client<'a> {
             None => sigv4::sign_with_key(&mut http, &ctx, key),
         }
         http
+    }
+
+    /// The payload hash to sign for `request`, which has a body
+    /// ([`sigv4::payload_hash`]): its SHA-256 is worked out by the host when
+    /// the host offers digests, natively and several times faster than here
+    /// (a digest of the wrong length is not used).
+    fn payload_hash<'r>(&mut self, request: &'r OpRequest) -> Cow<'r, str> {
+        sigv4::payload_hash_by(&request.headers, &request.body, |body| {
+            self.transport
+                .digest(body, Digest::Sha256)
+                .and_then(|digest| <[u8; 32]>::try_from(digest.as_slice()).ok())
+                .unwrap_or_else(|| sigv4::sha256(body))
+        })
     }
 
     /// The region to sign a presigned URL for `bucket` with. For a bucket on
@@ -200,8 +216,7 @@ impl<'a> Client<'a> {
         let mut paused = std::time::Duration::ZERO;
         // A body is hashed once: each attempt signs the same hash (retries
         // and redirects re-sign it).
-        let body_hash =
-            (!request.body.is_empty()).then(|| sigv4::payload_hash(&request.headers, &request.body));
+        let body_hash = (!request.body.is_empty()).then(|| self.payload_hash(request));
         loop {
             attempts += 1;
             let http = self.prepare_hashed(request, &region, body_hash.as_deref());
@@ -614,7 +629,7 @@ mod tests {
     }
 
     fn auto_client_run(
-        t: &mut FakeTransport,
+        t: &mut dyn crate::http::Transport,
         state: &mut super::InstanceState,
         region: crate::connection::Region,
         request: &OpRequest,
@@ -733,6 +748,82 @@ mod tests {
                 assert_eq!(again.header("authorization"), sent.header("authorization"));
             }
         }
+    }
+
+    #[test]
+    fn a_host_that_hashes_is_asked_for_the_body_once_whatever_the_attempts() {
+        let body = b"the same bytes at every attempt".to_vec();
+        let mut request = OpRequest::new(Method::Put, Some("bucket"), Some("key"));
+        request.body = body.clone().into();
+        let signed = |host_digests: bool| {
+            let mut t = FakeTransport {
+                host_digests,
+                ..FakeTransport::default()
+            };
+            // A redirect, a throttle, then the answer: three signatures of
+            // one body hash.
+            t.answer(301, &[("x-amz-bucket-region", "eu-west-1")], REDIRECT)
+                .answer(503, &[], SLOW_DOWN)
+                .answer(200, &[], b"");
+            let mut state = super::InstanceState::default();
+            auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &request).unwrap();
+            t
+        };
+        let (host, here) = (signed(true), signed(false));
+        // The same requests, signed alike, whoever hashed; the host asked
+        // alike whether it answers or not (the component, not the core,
+        // remembers a host that offers no digests).
+        assert_eq!(host.sent.len(), 3);
+        assert_eq!(host.sent, here.sent);
+        let asked = vec![(body, crate::http::Digest::Sha256)];
+        assert_eq!(host.digested, asked);
+        assert_eq!(here.digested, asked);
+        // A request without a body, or whose payload hash is given, asks
+        // nothing.
+        let mut unsigned = request.clone();
+        unsigned.headers = vec![("x-amz-content-sha256".to_owned(), "UNSIGNED-PAYLOAD".to_owned())];
+        for request in [head(), unsigned] {
+            let mut t = FakeTransport {
+                host_digests: true,
+                ..FakeTransport::default()
+            };
+            t.answer(200, &[], b"");
+            let mut state = super::InstanceState::default();
+            auto_client_run(&mut t, &mut state, crate::connection::Region::Auto, &request).unwrap();
+            assert!(t.digested.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_digest_of_the_wrong_length_is_not_used() {
+        use crate::http::{HttpRequest, HttpResponse, Transport};
+        /// A host whose SHA-256 comes back one byte short.
+        struct Short(FakeTransport);
+        impl Transport for Short {
+            fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, crate::http::TransportError> {
+                self.0.send(request)
+            }
+            fn digest(&mut self, bytes: &[u8], algorithm: crate::http::Digest) -> Option<Vec<u8>> {
+                let mut digest = self.0.digest(bytes, algorithm)?;
+                digest.pop();
+                Some(digest)
+            }
+        }
+        let mut request = OpRequest::new(Method::Put, Some("bucket"), Some("key"));
+        request.body = b"body".to_vec().into();
+        let mut short = Short(FakeTransport {
+            host_digests: true,
+            ..FakeTransport::default()
+        });
+        short.0.answer(200, &[], b"");
+        let mut here = FakeTransport::default();
+        here.answer(200, &[], b"");
+        for t in [&mut short as &mut dyn Transport, &mut here] {
+            let mut state = super::InstanceState::default();
+            auto_client_run(t, &mut state, crate::connection::Region::Auto, &request).unwrap();
+        }
+        assert_eq!(short.0.digested.len(), 1);
+        assert_eq!(short.0.sent, here.sent);
     }
 
     #[test]

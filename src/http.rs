@@ -484,6 +484,14 @@ pub trait Transport {
         Ok(None)
     }
 
+    /// The digest of `bytes`, when the host computes it (natively, faster
+    /// than the component); `None` when it does not (the default), and the
+    /// core hashes them itself. Asked only of what is about to be sent.
+    fn digest(&mut self, bytes: &[u8], algorithm: Digest) -> Option<Vec<u8>> {
+        let _ = (bytes, algorithm);
+        None
+    }
+
     /// How many bytes the sink holds.
     fn sink_written(&mut self) -> Result<u64, BodyError> {
         Err(BodyError::Missing)

@@ -684,6 +684,16 @@ pub fn digest(
     })
 }
 
+/// The digest of `bytes`, computed natively: what `http-outgoing.digest`
+/// answers.
+pub fn digest_bytes(bytes: &[u8], algorithm: crate::wit::DigestAlgorithm) -> Vec<u8> {
+    use md5::Digest as _;
+    match algorithm {
+        crate::wit::DigestAlgorithm::Sha256 => sha2::Sha256::digest(bytes).to_vec(),
+        crate::wit::DigestAlgorithm::Md5 => md5::Md5::digest(bytes).to_vec(),
+    }
+}
+
 /// Bytes moved by the running call's streamed requests, for a progress bar
 /// (for a deletion of many keys, the keys the component reports dealt with;
 /// see `bodies.progress` in the WIT).
@@ -843,6 +853,28 @@ mod tests {
         assert!(source
             .digest(reference.size(), 1, DigestAlgorithm::Sha256)
             .is_err());
+    }
+
+    #[test]
+    fn digests_of_bytes_are_the_published_ones_and_a_sources() {
+        use crate::wit::DigestAlgorithm;
+        let hex = |bytes: Vec<u8>| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        // FIPS 180-2's and RFC 1321's vectors for "abc".
+        assert_eq!(
+            hex(digest_bytes(b"abc", DigestAlgorithm::Sha256)),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hex(digest_bytes(b"abc", DigestAlgorithm::Md5)),
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
+        let bytes: Vec<u8> = (0..100_000).map(|i| (i % 251) as u8).collect();
+        for algorithm in [DigestAlgorithm::Sha256, DigestAlgorithm::Md5] {
+            assert_eq!(
+                digest_bytes(&bytes, algorithm),
+                digest(&BytesSource(bytes.clone()), 0, bytes.len() as u64, algorithm).unwrap()
+            );
+        }
     }
 
     #[test]

@@ -24,8 +24,11 @@ pub(crate) struct FakeTransport {
     pub(crate) source_reads: usize,
     pub(crate) sink: Option<Vec<u8>>,
     pub(crate) progress: Vec<(u64, Option<u64>)>,
-    /// Whether the fake host computes digests of its source.
+    /// Whether the fake host computes digests (of its source, and of bytes
+    /// the core hands it).
     pub(crate) host_digests: bool,
+    /// The bytes the core asked the host to digest, and how, in order.
+    pub(crate) digested: Vec<(Vec<u8>, crate::http::Digest)>,
 }
 
 impl FakeTransport {
@@ -147,6 +150,15 @@ impl Transport for FakeTransport {
         let start = usize::try_from(offset).map_err(|_| BodyError::OutOfRange)?;
         let end = start.saturating_add(max as usize).min(source.len());
         Ok(source.get(start..end).unwrap_or_default().to_vec())
+    }
+
+    fn digest(&mut self, bytes: &[u8], algorithm: crate::http::Digest) -> Option<Vec<u8>> {
+        use sha2::Digest as _;
+        self.digested.push((bytes.to_vec(), algorithm));
+        self.host_digests.then(|| match algorithm {
+            crate::http::Digest::Sha256 => sha2::Sha256::digest(bytes).to_vec(),
+            crate::http::Digest::Md5 => md5::Md5::digest(bytes).to_vec(),
+        })
     }
 
     fn source_digest(

@@ -45,6 +45,11 @@ pub struct SigningContext<'a> {
     pub time: OffsetDateTime,
 }
 
+/// SHA-256 of `data`, computed here.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
 /// Hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
     if data.is_empty() {
@@ -181,10 +186,20 @@ pub fn sign_with_key(request: &mut HttpRequest, ctx: &SigningContext<'_>, signin
 /// as `UNSIGNED-PAYLOAD`), else the body's SHA-256. Only a body's own hash
 /// is computed; the others are borrowed.
 pub fn payload_hash<'a>(headers: &'a [(String, String)], body: &[u8]) -> Cow<'a, str> {
+    payload_hash_by(headers, body, sha256)
+}
+
+/// [`payload_hash`], the body's SHA-256 (when it is needed) computed by
+/// `sha256`: by a host that hashes natively, say.
+pub fn payload_hash_by<'a>(
+    headers: &'a [(String, String)],
+    body: &[u8],
+    sha256: impl FnOnce(&[u8]) -> [u8; 32],
+) -> Cow<'a, str> {
     match crate::http::find_header(headers, "x-amz-content-sha256") {
         Some(given) => Cow::Borrowed(given.trim()),
         None if body.is_empty() => Cow::Borrowed(EMPTY_SHA256),
-        None => Cow::Owned(sha256_hex(body)),
+        None => Cow::Owned(hex(&sha256(body))),
     }
 }
 

@@ -222,6 +222,13 @@ impl wit_http::Guest for Adapter {
         let at = sink.written();
         receive(&request, sink, at).map(|(response, _)| response)
     }
+
+    /// Hashing here would run in WebAssembly just as in the connector, so
+    /// the connector hashes the bytes itself (and, told so once, asks no
+    /// more).
+    fn digest(_bytes: Vec<u8>, _algorithm: DigestAlgorithm) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// A request body, as it is to be sent.
