@@ -354,7 +354,7 @@ fn get_object(
         let planned = match first_read(&conn, &input, &wanted) {
             First::Planned(plan) => Ok(plan),
             First::Failed(error) => Err(error_reply(&error)),
-            First::Unsettled => head_first(&conn, input)?,
+            First::Unsettled => head_first(&conn, &input, &wanted)?,
         };
         Ok(planned.map(|plan| (conn, plan)))
     })();
@@ -507,20 +507,14 @@ fn first_read(conn: &wit::Connection, input: &Map, wanted: &download::Wanted) ->
     let rest = plan
         .rest
         .map(|(from, to)| Rest::new(input, from, to, version.as_deref()));
-    First::Planned(GetPlan {
-        status: plan.status,
-        headers: answer_headers(
-            plan.length,
-            text("content_type"),
-            text("etag"),
-            version,
-            plan.content_range,
-        ),
-        length: plan.length,
-        etag: text("etag"),
-        first: bytes,
+    First::Planned(GetPlan::new(
+        plan.answer,
+        text("content_type"),
+        text("etag"),
+        version,
+        bytes,
         rest,
-    })
+    ))
 }
 
 /// `input` asking for bytes `from` to `to` (inclusive).
@@ -535,7 +529,11 @@ fn with_range(input: &Map, from: u64, to: u64) -> Map {
 
 /// The download planned from a head of the key: what the first read could
 /// not settle (an empty object, a range that starts past the end).
-fn head_first(conn: &wit::Connection, input: Map) -> Result<Result<GetPlan, Reply>, Refusal> {
+fn head_first(
+    conn: &wit::Connection,
+    input: &Map,
+    wanted: &download::Wanted,
+) -> Result<Result<GetPlan, Reply>, Refusal> {
     let mut head_input = Map::new();
     for field in ["bucket_name", "object_path", "version_id"] {
         if let Some(value) = input.get(field) {
@@ -555,72 +553,33 @@ fn head_first(conn: &wit::Connection, input: Map) -> Result<Result<GetPlan, Repl
         .get("content_length")
         .and_then(Value::as_u64)
         .unwrap_or_default();
-    let (status, from, to, content_range) = match input.get("range") {
-        None | Some(Value::Null) => (200, 0, total.checked_sub(1), None),
-        Some(range) => {
-            let from = range.get("from").and_then(Value::as_u64).unwrap_or_default();
-            if from >= total {
-                return Err(Refusal {
-                    status: 416,
-                    field: "range.from".to_owned(),
-                    message: format!("the object has {total} bytes: the range starts past its end"),
-                });
-            }
-            let to = range
-                .get("to")
-                .and_then(Value::as_u64)
-                .map_or(total - 1, |to| to.min(total - 1));
-            if to < from {
-                return Err(Refusal::bad_request("range.to", "must not be before range.from"));
-            }
-            (206, from, Some(to), Some(format!("bytes {from}-{to}/{total}")))
+    let answer = match download::answer(wanted, total) {
+        Ok(answer) => answer,
+        Err(download::Unanswerable::PastEnd) => {
+            return Err(Refusal {
+                status: 416,
+                field: "range.from".to_owned(),
+                message: format!("the object has {total} bytes: the range starts past its end"),
+            })
+        }
+        Err(download::Unanswerable::Reversed) => {
+            return Err(Refusal::bad_request("range.to", "must not be before range.from"))
         }
     };
-    let length = to.map_or(0, |to| to - from + 1);
     let text = |name: &str| head.get(name).and_then(Value::as_str).map(str::to_owned);
     let version = text("version_id");
-    Ok(Ok(GetPlan {
-        status,
-        headers: answer_headers(
-            length,
-            text("content_type"),
-            text("etag"),
-            version.clone(),
-            content_range,
-        ),
-        length,
-        etag: text("etag"),
-        first: Vec::new(),
-        // An empty answer needs no read.
-        rest: to.map(|to| Rest::new(&input, from, to, version.as_deref())),
-    }))
-}
-
-/// A download's response headers.
-fn answer_headers(
-    length: u64,
-    content_type: Option<String>,
-    etag: Option<String>,
-    version: Option<String>,
-    content_range: Option<String>,
-) -> Vec<(String, String)> {
-    let mut headers = vec![
-        ("content-length".to_owned(), length.to_string()),
-        (
-            "content-type".to_owned(),
-            content_type.unwrap_or_else(|| "application/octet-stream".to_owned()),
-        ),
-    ];
-    if let Some(etag) = etag {
-        headers.push(("etag".to_owned(), etag));
-    }
-    if let Some(version) = version {
-        headers.push(("x-amz-version-id".to_owned(), version));
-    }
-    if let Some(range) = content_range {
-        headers.push(("content-range".to_owned(), range));
-    }
-    headers
+    // An empty answer needs no read.
+    let rest = answer
+        .end
+        .map(|end| Rest::new(input, wanted.from, end, version.as_deref()));
+    Ok(Ok(GetPlan::new(
+        answer,
+        text("content_type"),
+        text("etag"),
+        version,
+        Vec::new(),
+        rest,
+    )))
 }
 
 /// What a download answers, once planned.
@@ -635,6 +594,44 @@ struct GetPlan {
     first: Vec<u8>,
     /// The bytes after `first`; `None` when `first` is the whole answer.
     rest: Option<Rest>,
+}
+
+impl GetPlan {
+    /// The plan for `answer`, its headers made from it and the object's
+    /// type, ETag and version.
+    fn new(
+        answer: download::Answer,
+        content_type: Option<String>,
+        etag: Option<String>,
+        version: Option<String>,
+        first: Vec<u8>,
+        rest: Option<Rest>,
+    ) -> GetPlan {
+        let mut headers = vec![
+            ("content-length".to_owned(), answer.length.to_string()),
+            (
+                "content-type".to_owned(),
+                content_type.unwrap_or_else(|| "application/octet-stream".to_owned()),
+            ),
+        ];
+        if let Some(etag) = &etag {
+            headers.push(("etag".to_owned(), etag.clone()));
+        }
+        if let Some(version) = version {
+            headers.push(("x-amz-version-id".to_owned(), version));
+        }
+        if let Some(range) = answer.content_range {
+            headers.push(("content-range".to_owned(), range));
+        }
+        GetPlan {
+            status: answer.status,
+            headers,
+            length: answer.length,
+            etag,
+            first,
+            rest,
+        }
+    }
 }
 
 /// Writes `bytes` to `stream`; false if it could not take them all.

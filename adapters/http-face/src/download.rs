@@ -91,15 +91,67 @@ pub fn parse_content_range(text: &str) -> Option<(u64, u64, u64)> {
     Some((number(first)?, number(last)?, number(total)?))
 }
 
-/// The answer to a download, worked out from its first request.
+/// What a download answers for what it asks of an object of a known
+/// length, wherever the length came from (the first request, or a head).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Plan {
+pub struct Answer {
     /// 200, or 206 for a range the caller gave.
     pub status: u16,
+    /// The answer's last byte in the object; `None` when it sends none (a
+    /// whole object that is empty).
+    pub end: Option<u64>,
     /// The answer's `Content-Length`.
     pub length: u64,
     /// The answer's `Content-Range`, for a range the caller gave.
     pub content_range: Option<String>,
+}
+
+/// Why a range the caller gave has no answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unanswerable {
+    /// It starts at or past the object's end (416).
+    PastEnd,
+    /// It ends before it starts.
+    Reversed,
+}
+
+/// The answer to `wanted` from an object of `total` bytes: the range cut
+/// to the object's end.
+pub fn answer(wanted: &Wanted, total: u64) -> Result<Answer, Unanswerable> {
+    let Some(last) = total.checked_sub(1) else {
+        // Only the whole of an empty object has an answer: no bytes.
+        return match wanted.ranged {
+            true => Err(Unanswerable::PastEnd),
+            false => Ok(Answer {
+                status: 200,
+                end: None,
+                length: 0,
+                content_range: None,
+            }),
+        };
+    };
+    if wanted.from > last {
+        return Err(Unanswerable::PastEnd);
+    }
+    let end = wanted.to.map_or(last, |to| to.min(last));
+    if end < wanted.from {
+        return Err(Unanswerable::Reversed);
+    }
+    Ok(Answer {
+        status: if wanted.ranged { 206 } else { 200 },
+        end: Some(end),
+        length: end - wanted.from + 1,
+        content_range: wanted
+            .ranged
+            .then(|| format!("bytes {}-{end}/{total}", wanted.from)),
+    })
+}
+
+/// The answer to a download, worked out from its first request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The status, length and `Content-Range`.
+    pub answer: Answer,
     /// Which of the received bytes are sent first.
     pub first: Range<usize>,
     /// The bytes still to read after them, inclusive, if any.
@@ -110,11 +162,9 @@ pub struct Plan {
 /// it cannot say (an empty object, a range past the end, bytes that do not
 /// start where they were asked to), and a head decides instead.
 pub fn plan(wanted: &Wanted, got: &Received) -> Option<Plan> {
-    if wanted.from >= got.total || got.start > wanted.from {
-        return None;
-    }
-    let end = wanted.to.map_or(got.total - 1, |to| to.min(got.total - 1));
-    if end < wanted.from {
+    let answer = answer(wanted, got.total).ok()?;
+    let end = answer.end?;
+    if got.start > wanted.from {
         return None;
     }
     // The received bytes run from `got.start` to `have_end` inclusive.
@@ -126,11 +176,7 @@ pub fn plan(wanted: &Wanted, got: &Received) -> Option<Plan> {
     let keep_end = usize::try_from(end.min(have_end) - got.start + 1).ok()?;
     let rest = (have_end < end).then_some((have_end + 1, end));
     Some(Plan {
-        status: if wanted.ranged { 206 } else { 200 },
-        length: end - wanted.from + 1,
-        content_range: wanted
-            .ranged
-            .then(|| format!("bytes {}-{end}/{}", wanted.from, got.total)),
+        answer,
         first: skip..keep_end,
         rest,
     })
@@ -195,9 +241,12 @@ mod tests {
         assert_eq!(
             plan(&Wanted::WHOLE, &got),
             Some(Plan {
-                status: 200,
-                length: 1024,
-                content_range: None,
+                answer: Answer {
+                    status: 200,
+                    end: Some(1023),
+                    length: 1024,
+                    content_range: None,
+                },
                 first: 0..1024,
                 rest: None,
             })
@@ -212,8 +261,8 @@ mod tests {
             total: 10 * FIRST_READ,
         };
         let plan = plan(&Wanted::WHOLE, &got).unwrap();
-        assert_eq!(plan.status, 200);
-        assert_eq!(plan.length, 10 * FIRST_READ);
+        assert_eq!(plan.answer.status, 200);
+        assert_eq!(plan.answer.length, 10 * FIRST_READ);
         assert_eq!(plan.first, 0..FIRST_READ as usize);
         assert_eq!(plan.rest, Some((FIRST_READ, 10 * FIRST_READ - 1)));
     }
@@ -226,8 +275,11 @@ mod tests {
             total: 5000,
         };
         let planned = plan(&ranged(1000, Some(1999)), &got).unwrap();
-        assert_eq!(planned.status, 206);
-        assert_eq!(planned.content_range.as_deref(), Some("bytes 1000-1999/5000"));
+        assert_eq!(planned.answer.status, 206);
+        assert_eq!(
+            planned.answer.content_range.as_deref(),
+            Some("bytes 1000-1999/5000")
+        );
         assert_eq!(planned.first, 0..1000);
         assert_eq!(planned.rest, None);
 
@@ -238,8 +290,11 @@ mod tests {
             total: 5000,
         };
         let planned = plan(&ranged(4000, Some(9999)), &got).unwrap();
-        assert_eq!(planned.length, 1000);
-        assert_eq!(planned.content_range.as_deref(), Some("bytes 4000-4999/5000"));
+        assert_eq!(planned.answer.length, 1000);
+        assert_eq!(
+            planned.answer.content_range.as_deref(),
+            Some("bytes 4000-4999/5000")
+        );
 
         // Longer than the first read: the rest follows.
         let got = Received {
@@ -248,7 +303,7 @@ mod tests {
             total: 3 * FIRST_READ,
         };
         let planned = plan(&ranged(10, Some(2 * FIRST_READ)), &got).unwrap();
-        assert_eq!(planned.length, 2 * FIRST_READ - 9);
+        assert_eq!(planned.answer.length, 2 * FIRST_READ - 9);
         assert_eq!(planned.rest, Some((10 + FIRST_READ, 2 * FIRST_READ)));
     }
 
@@ -258,7 +313,7 @@ mod tests {
         let plan = plan(&ranged(10, Some(19)), &got).unwrap();
         assert_eq!(plan.first, 10..20);
         assert_eq!(plan.rest, None);
-        assert_eq!(plan.content_range.as_deref(), Some("bytes 10-19/100"));
+        assert_eq!(plan.answer.content_range.as_deref(), Some("bytes 10-19/100"));
     }
 
     #[test]
@@ -278,5 +333,22 @@ mod tests {
             total: 100,
         };
         assert_eq!(plan(&ranged(0, None), &late), None);
+    }
+
+    #[test]
+    fn an_answer_cuts_the_range_to_the_object_or_says_why_it_has_none() {
+        let whole = answer(&Wanted::WHOLE, 10).unwrap();
+        assert_eq!((whole.status, whole.end, whole.length), (200, Some(9), 10));
+        assert_eq!(whole.content_range, None);
+        let empty = answer(&Wanted::WHOLE, 0).unwrap();
+        assert_eq!((empty.status, empty.end, empty.length), (200, None, 0));
+        let cut = answer(&ranged(5, Some(99)), 10).unwrap();
+        assert_eq!((cut.status, cut.end, cut.length), (206, Some(9), 5));
+        assert_eq!(cut.content_range.as_deref(), Some("bytes 5-9/10"));
+        assert_eq!(answer(&ranged(10, None), 10), Err(Unanswerable::PastEnd));
+        assert_eq!(answer(&ranged(0, None), 0), Err(Unanswerable::PastEnd));
+        // Past the end beats reversed, as S3 answers 416 first.
+        assert_eq!(answer(&ranged(20, Some(5)), 10), Err(Unanswerable::PastEnd));
+        assert_eq!(answer(&ranged(5, Some(4)), 10), Err(Unanswerable::Reversed));
     }
 }
