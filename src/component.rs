@@ -563,7 +563,7 @@ impl operations::Guest for Component {
         input: model::PutObjectTextInput,
     ) -> Result<model::PutObjectOutput, wit::Error> {
         Ok(or_empty(with_client(conn, Operation::PutObjectText, |c| {
-            ops::put_object::run_text(c, &input, &Default::default())
+            ops::put_object::run_text(c, input, &Default::default())
         })))
     }
 
@@ -573,7 +573,7 @@ impl operations::Guest for Component {
         input: model::PutObjectFileInput,
     ) -> Result<model::PutObjectOutput, wit::Error> {
         Ok(or_empty(with_client(conn, Operation::PutObjectFile, |c| {
-            ops::put_object::run_file(c, &input, &Default::default())
+            ops::put_object::run_file(c, input, &Default::default())
         })))
     }
 
@@ -680,10 +680,8 @@ impl wit_json::Guest for Component {
         input: String,
         body: Option<Vec<u8>>,
     ) -> Result<wit_json::InvokeOutput, wit::Error> {
-        Ok(
-            json_call(conn, HostTransport::default(), &operation, &input, body)
-                .unwrap_or_else(|Deferred| no_output()),
-        )
+        Ok(json_call(conn, HostTransport::default(), &operation, input, body)
+            .unwrap_or_else(|Deferred| no_output()))
     }
 
     fn operations() -> Vec<wit_json::OperationName> {
@@ -720,18 +718,19 @@ impl wit_json::Guest for Component {
         sink: Option<&wit_bodies::BodySink>,
     ) -> Result<wit_json::InvokeOutput, wit::Error> {
         Ok(
-            json_call(conn, HostTransport { source, sink }, &operation, &input, None)
+            json_call(conn, HostTransport { source, sink }, &operation, input, None)
                 .unwrap_or_else(|Deferred| no_output()),
         )
     }
 }
 
-/// Runs one call of the JSON face over `transport`.
+/// Runs one call of the JSON face over `transport`. The input's text is
+/// handed over, to be freed once parsed.
 fn json_call(
     conn: wit::Connection,
     mut transport: HostTransport<'_>,
     operation: &str,
-    input: &str,
+    input: String,
     body: Option<Vec<u8>>,
 ) -> Result<wit_json::InvokeOutput, Deferred> {
     let mut last = LAST_CONNECTION.lock().unwrap_or_else(PoisonError::into_inner);
@@ -748,7 +747,7 @@ fn json_call(
         now(),
         crate::json::Call {
             operation,
-            input,
+            input: input.into(),
             body,
             bodies,
         },

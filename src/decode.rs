@@ -22,6 +22,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 #[cfg(test)]
 use serde::Deserialize;
 
+use crate::ops::put_object::{over_memory, MAX_IN_MEMORY_BODY};
 use crate::quote::Quoted;
 
 pub use s3_connector_derive::Decode;
@@ -48,8 +49,14 @@ impl Decode for String {
         String::new()
     }
 
+    /// A text longer than the largest body a call takes in memory is
+    /// refused before it is copied: no field needs more, and the copy of a
+    /// text that long could exhaust the component's memory.
     fn decode(value: &Value) -> Result<Self, DecodeError> {
         match value {
+            Value::String(s) if s.len() > MAX_IN_MEMORY_BODY => {
+                Err(DecodeError::invalid(over_memory(s.len())))
+            }
             Value::String(s) => Ok(s.clone()),
             other => Err(invalid_type(other, "a string")),
         }
@@ -917,6 +924,27 @@ pub(crate) mod tests {
         assert_eq!((e.path.as_str(), e.message()), ("", serdes));
         let e = <DecodeError as de::Error>::invalid_value(U::Str("x"), &"a digit");
         assert_eq!(e.message(), "invalid value: string \"x\", expected a digit");
+    }
+
+    /// No field takes a text longer than the largest body: it is refused
+    /// for its length, with the field's path, and not copied.
+    #[test]
+    fn a_text_over_the_memory_limit_is_refused_for_its_length() {
+        let at_most = json!("x".repeat(MAX_IN_MEMORY_BODY));
+        assert_eq!(
+            String::decode(&(&at_most).into()).map(|s| s.len()),
+            Ok(MAX_IN_MEMORY_BODY)
+        );
+        let content = "x".repeat(MAX_IN_MEMORY_BODY + 1);
+        let value = json!({"bucket_name": "b", "object_path": "k", "content": content});
+        let error = crate::ops::put_object_text::PutObjectTextJson::decode(&(&value).into()).unwrap_err();
+        assert_eq!(error.path, "content");
+        assert_eq!(error.message(), over_memory(MAX_IN_MEMORY_BODY + 1));
+        assert!(
+            error.message().starts_with("is 33554433 bytes"),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]

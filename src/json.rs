@@ -10,6 +10,8 @@
 //!
 //! [`ErrorKind::InvalidInput`]: crate::error::ErrorKind::InvalidInput
 
+use std::borrow::Cow;
+
 use crate::encode::to_json;
 use crate::json_value::{Map, Value};
 use time::OffsetDateTime;
@@ -45,7 +47,7 @@ pub fn invoke(
 ) -> Result<InvokeOutput, Error> {
     let call = Call {
         operation,
-        input,
+        input: Cow::Borrowed(input),
         body,
         bodies: Attached::default(),
     };
@@ -66,8 +68,11 @@ pub struct Attached {
 pub struct Call<'a> {
     /// The operation's name.
     pub operation: &'a str,
-    /// Its JSON input.
-    pub input: &'a str,
+    /// Its JSON input: the caller's text, or text handed over, which is
+    /// freed as soon as it is parsed, so that a long one is not held beside
+    /// the value read from it (and the body made from that) for the whole
+    /// call.
+    pub input: Cow<'a, str>,
     /// `put-object-file`'s bytes, in memory.
     pub body: Option<Vec<u8>>,
     /// The host-held bodies.
@@ -91,7 +96,9 @@ pub fn invoke_streamed(
         bodies,
     } = call;
     let operation = Operation::from_name(operation.trim()).ok_or_else(|| unknown_operation(operation))?;
-    let input = parse_object(input)?;
+    let parsed = parse_object(&input)?;
+    drop(input);
+    let input = parsed;
     let mut client = Client {
         connection,
         transport,
@@ -800,7 +807,7 @@ mod tests {
             example_time(),
             Call {
                 operation,
-                input,
+                input: input.into(),
                 body: None,
                 bodies,
             },

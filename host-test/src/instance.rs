@@ -816,6 +816,7 @@ impl Instance {
         source: Option<Box<dyn BodySource>>,
         sink: Option<Box<dyn BodySink>>,
     ) -> Result<InvokeOutput, CallError> {
+        refuse_large_input(input.len())?;
         let source = source.map(|source| self.push(Source::new(source))).transpose()?;
         let sink = match sink.map(|sink| self.push(Sink(sink))).transpose() {
             Ok(sink) => sink,
@@ -905,6 +906,7 @@ impl Instance {
         input: &str,
         body: Option<&[u8]>,
     ) -> Result<InvokeOutput, CallError> {
+        refuse_large_input(input.len())?;
         refuse_large_body("content", body.map_or(0, <[u8]>::len))?;
         self.call(
             conn,
@@ -943,6 +945,31 @@ fn refuse_large_body(field: &str, len: usize) -> Result<(), CallError> {
             "is {len} bytes, over the {MAX_IN_MEMORY_BODY} bytes a call takes in memory; send it \
              from a body source instead (put-object-stream, invoke-streamed, the CLI's --file), \
              which takes objects of any size"
+        ),
+    })
+    .into())
+}
+
+/// The longest JSON input a call of the JSON face takes, in bytes: twice
+/// [`MAX_IN_MEMORY_BODY`], so that the largest body given in an input
+/// (`put-object-text`'s `content`) fits with its escapes (a line break is
+/// two bytes of JSON, most other control characters six). The component
+/// holds the text, the value parsed from it and the body made from that at
+/// once, so a longer text could exhaust its memory (the default limit,
+/// [`DEFAULT_MEMORY_LIMIT`], holds the largest taken with room to spare);
+/// the host refuses it before the call, as it does a body.
+pub const MAX_INPUT_TEXT: usize = 2 * MAX_IN_MEMORY_BODY;
+
+fn refuse_large_input(len: usize) -> Result<(), CallError> {
+    if len <= MAX_INPUT_TEXT {
+        return Ok(());
+    }
+    Err(ConnectorError::InvalidInput(crate::wit::InvalidInput {
+        field: "input".to_owned(),
+        message: format!(
+            "is {len} bytes of JSON, over the {MAX_INPUT_TEXT} bytes a call's input takes in memory; \
+             send an object's bytes from a body source instead (put-object-stream, invoke-streamed, \
+             the CLI's --file), which takes objects of any size"
         ),
     })
     .into())

@@ -232,6 +232,37 @@ fn malformed_and_failing_lines_are_error_lines_and_the_batch_goes_on() {
         .starts_with(r#"{"error":{"kind":"service","#));
 }
 
+/// A line whose input is too long for the component's memory is an error
+/// line naming the input, not a trap, and the batch goes on. 11 MiB of
+/// control characters are 66 MiB of JSON (each is written `\u0001`); before
+/// the host refused such inputs, 30 MB of them trapped the component.
+#[test]
+fn an_input_too_long_for_memory_is_an_error_line_and_the_batch_goes_on() {
+    use s3_connector_host::instance::MAX_INPUT_TEXT;
+    let dir = tempfile::tempdir().unwrap();
+    let content = "\u{1}".repeat(MAX_INPUT_TEXT / 6 + 1);
+    let lines = [
+        line(
+            "put-object-text",
+            json!({"bucket_name": BUCKET, "object_path": "long", "content": content}),
+        ),
+        line("list-objects", json!({"bucket_name": BUCKET})),
+    ]
+    .join("\n");
+    let output = local_batch(dir.path(), &format!("{lines}\n"));
+    assert_eq!(output.status.code(), Some(1));
+    let results = results(&output);
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert_eq!(results[0]["error"]["kind"], "invalid-input");
+    assert_eq!(results[0]["error"]["field"], "input");
+    let message = results[0]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&MAX_INPUT_TEXT.to_string()) && message.contains("--file"),
+        "{message}"
+    );
+    assert_eq!(results[1]["objects"], json!([]), "nothing was written");
+}
+
 #[test]
 fn empty_batch_succeeds_with_no_output() {
     let dir = tempfile::tempdir().unwrap();

@@ -17,7 +17,7 @@ use md5::{Digest as _, Md5};
 
 use crate::client::Client;
 use crate::error::{Error, ErrorCode, ErrorKind};
-use crate::http::{HttpResponse, Method, OpRequest};
+use crate::http::{Body, HttpResponse, Method, OpRequest};
 use crate::model::{
     CannedAcl, ObjectRef, PayloadSigning, PutObjectFileInput, PutObjectOutput, PutObjectTextInput,
 };
@@ -32,31 +32,38 @@ pub const DEFAULT_TEXT_MIME: &str = "text/plain";
 /// The mime type of a file when none is given.
 pub const DEFAULT_FILE_MIME: &str = "application/octet-stream";
 
-/// The largest body taken in memory, in the call itself. A put holds its
-/// body a few times over on its way out, so a larger one could exhaust the
-/// component's memory: it is refused before anything is copied, and goes
+/// The largest body taken in memory, in the call itself. A body given in
+/// JSON is held as the input's text and as the value read from it before
+/// it becomes the request's body, so a larger one could exhaust the
+/// component's memory: it is refused before it is copied, and goes
 /// through a host-held source instead (`put-object-stream`, or the JSON
-/// face's `invoke-streamed`), which has no such limit.
+/// face's `invoke-streamed`), which has no such limit. No other text of an
+/// input is taken longer than this either ([`crate::decode`]).
 pub const MAX_IN_MEMORY_BODY: usize = 32 * 1024 * 1024;
 
 /// Refuses a body over [`MAX_IN_MEMORY_BODY`], naming the field.
 fn check_in_memory(field: &str, len: usize) -> Result<(), Error> {
     if len > MAX_IN_MEMORY_BODY {
-        return Err(Error::invalid_input(
-            field,
-            format!(
-                "is {len} bytes, over the {MAX_IN_MEMORY_BODY} bytes a call takes in memory; \
-                 send it from a host-held source instead (put-object-stream, or the JSON face's \
-                 invoke-streamed; the CLI's --file does), which takes objects of any size"
-            ),
-        ));
+        return Err(Error::invalid_input(field, over_memory(len)));
     }
     Ok(())
 }
 
+/// What is wrong with a body (or any text of an input) of `len` bytes, over
+/// [`MAX_IN_MEMORY_BODY`].
+#[cold]
+pub fn over_memory(len: usize) -> String {
+    format!(
+        "is {len} bytes, over the {MAX_IN_MEMORY_BODY} bytes a call takes in memory; \
+         send it from a host-held source instead (put-object-stream, or the JSON face's \
+         invoke-streamed; the CLI's --file does), which takes objects of any size"
+    )
+}
+
 /// Builds the request for Put Object (Text): the text as UTF-8, its mime
-/// type with `charset=utf-8` added when no charset is given.
-pub fn request_text(input: &PutObjectTextInput) -> Result<OpRequest, Error> {
+/// type with `charset=utf-8` added when no charset is given. The text
+/// becomes the body as it is, not copied.
+pub fn request_text(input: PutObjectTextInput) -> Result<OpRequest, Error> {
     check_in_memory("content", input.content.len())?;
     validate::bucket_name(&input.bucket_name)?;
     validate::object_key("object_path", &input.object_path)?;
@@ -72,15 +79,16 @@ pub fn request_text(input: &PutObjectTextInput) -> Result<OpRequest, Error> {
         &input.bucket_name,
         &input.object_path,
         &content_type,
-        input.content.as_bytes(),
+        input.content.into(),
         input.acl,
         &input.metadata,
     )
 }
 
 /// Builds the request for Put Object (File): the key is `object_path`, or
-/// the file name when there is none.
-pub fn request_file(input: &PutObjectFileInput) -> Result<OpRequest, Error> {
+/// the file name when there is none. The content becomes the body as it
+/// is, not copied.
+pub fn request_file(input: PutObjectFileInput) -> Result<OpRequest, Error> {
     check_in_memory("content", input.content.len())?;
     validate::bucket_name(&input.bucket_name)?;
     let key = match &input.object_path {
@@ -99,7 +107,7 @@ pub fn request_file(input: &PutObjectFileInput) -> Result<OpRequest, Error> {
         &input.bucket_name,
         key,
         mime.trim(),
-        &input.content,
+        input.content.into(),
         input.acl,
         &input.metadata,
     )
@@ -110,7 +118,7 @@ fn put_request(
     bucket: &str,
     key: &str,
     content_type: &str,
-    body: &[u8],
+    body: Body,
     acl: Option<CannedAcl>,
     metadata: &[(String, String)],
 ) -> Result<OpRequest, Error> {
@@ -119,8 +127,8 @@ fn put_request(
     // After the content type, as before the headers were shared.
     request
         .headers
-        .insert(1, ("content-md5".to_owned(), content_md5(body)));
-    request.body = body.into();
+        .insert(1, ("content-md5".to_owned(), content_md5(&body)));
+    request.body = body;
     request.idempotent = true;
     Ok(request)
 }
@@ -166,7 +174,7 @@ pub fn parse(response: &HttpResponse, key: &str) -> Result<PutObjectOutput, Erro
 /// Runs Put Object (Text) with the write's options.
 pub fn run_text(
     client: &mut Client<'_>,
-    input: &PutObjectTextInput,
+    input: PutObjectTextInput,
     write: &WriteOptions,
 ) -> Result<PutObjectOutput, Error> {
     run(client, request_text(input)?, write)
@@ -175,7 +183,7 @@ pub fn run_text(
 /// Runs Put Object (File) with the write's options.
 pub fn run_file(
     client: &mut Client<'_>,
-    input: &PutObjectFileInput,
+    input: PutObjectFileInput,
     write: &WriteOptions,
 ) -> Result<PutObjectOutput, Error> {
     run(client, request_file(input)?, write)
@@ -317,7 +325,7 @@ mod tests {
 
     #[test]
     fn text_request_is_put_with_utf8_body_md5_and_default_type() {
-        let request = request_text(&text("notes/hello.txt", "hello world")).unwrap();
+        let request = request_text(text("notes/hello.txt", "hello world")).unwrap();
         assert_eq!(request.method, Method::Put);
         assert_eq!(request.key.as_deref(), Some("notes/hello.txt"));
         assert_eq!(request.body, b"hello world");
@@ -349,7 +357,7 @@ mod tests {
         for (mime, content_type) in cases {
             let mut input = text("k", "x");
             input.mime_type = mime.map(str::to_owned);
-            let request = request_text(&input).unwrap();
+            let request = request_text(input).unwrap();
             assert_eq!(header(&request, "content-type"), Some(content_type), "{mime:?}");
         }
     }
@@ -362,7 +370,7 @@ mod tests {
             ("Author".into(), "Jane Doe".into()),
             ("project-id".into(), "42".into()),
         ];
-        let request = request_text(&input).unwrap();
+        let request = request_text(input).unwrap();
         assert_eq!(header(&request, "x-amz-acl"), Some("bucket-owner-full-control"));
         assert_eq!(header(&request, "x-amz-meta-author"), Some("Jane Doe"));
         assert_eq!(header(&request, "x-amz-meta-project-id"), Some("42"));
@@ -371,9 +379,9 @@ mod tests {
 
     #[test]
     fn file_request_uses_object_path_or_else_file_name() {
-        let with_path = request_file(&file(Some("in/data.bin"), "data.bin", b"\x00\x01")).unwrap();
+        let with_path = request_file(file(Some("in/data.bin"), "data.bin", b"\x00\x01")).unwrap();
         assert_eq!(with_path.key.as_deref(), Some("in/data.bin"));
-        let without = request_file(&file(None, "report 2024.pdf", b"%PDF")).unwrap();
+        let without = request_file(file(None, "report 2024.pdf", b"%PDF")).unwrap();
         assert_eq!(without.key.as_deref(), Some("report 2024.pdf"));
         assert_eq!(without.body, b"%PDF");
         assert_eq!(header(&without, "content-type"), Some("application/octet-stream"));
@@ -388,7 +396,7 @@ mod tests {
         let mut input = file(None, "a.png", b"png");
         input.mime_type = Some("image/png".into());
         assert_eq!(
-            header(&request_file(&input).unwrap(), "content-type"),
+            header(&request_file(input).unwrap(), "content-type"),
             Some("image/png")
         );
     }
@@ -407,11 +415,11 @@ mod tests {
         let connection = local_connection();
         for (key, path) in cases {
             let text_path = connection
-                .address(&request_text(&text(key, "x")).unwrap(), "us-east-1")
+                .address(&request_text(text(key, "x")).unwrap(), "us-east-1")
                 .path;
             assert_eq!(text_path, path, "text {key:?}");
             let file_path = connection
-                .address(&request_file(&file(None, key, b"x")).unwrap(), "us-east-1")
+                .address(&request_file(file(None, key, b"x")).unwrap(), "us-east-1")
                 .path;
             assert_eq!(file_path, path, "file {key:?}");
         }
@@ -427,26 +435,26 @@ mod tests {
         bad_name.metadata = vec![("my title".into(), "x".into())];
         let mut bad_bucket = text("k", "x");
         bad_bucket.bucket_name = "x".into();
-        assert_eq!(field_of(request_text(&bad_mime)), "mime_type");
-        assert_eq!(field_of(request_text(&bad_meta)), "metadata");
-        assert_eq!(field_of(request_text(&bad_name)), "metadata");
-        assert_eq!(field_of(request_text(&bad_bucket)), "bucket_name");
-        assert_eq!(field_of(request_text(&text("", "x"))), "object_path");
-        assert_eq!(field_of(request_file(&file(None, "", b"x"))), "file_name");
+        assert_eq!(field_of(request_text(bad_mime)), "mime_type");
+        assert_eq!(field_of(request_text(bad_meta)), "metadata");
+        assert_eq!(field_of(request_text(bad_name)), "metadata");
+        assert_eq!(field_of(request_text(bad_bucket)), "bucket_name");
+        assert_eq!(field_of(request_text(text("", "x"))), "object_path");
+        assert_eq!(field_of(request_file(file(None, "", b"x"))), "file_name");
         assert_eq!(
-            field_of(request_file(&file(Some(""), "a.txt", b"x"))),
+            field_of(request_file(file(Some(""), "a.txt", b"x"))),
             "object_path"
         );
         let mut bad_file_mime = file(None, "a", b"x");
         bad_file_mime.mime_type = Some("png".into());
-        assert_eq!(field_of(request_file(&bad_file_mime)), "mime_type");
+        assert_eq!(field_of(request_file(bad_file_mime)), "mime_type");
     }
 
     #[test]
     fn non_ascii_metadata_message_says_how_to_fix_it() {
         let mut input = text("k", "x");
         input.metadata = vec![("title".into(), "café".into())];
-        match request_text(&input).map_err(Error::into_kind) {
+        match request_text(input).map_err(Error::into_kind) {
             Err(ErrorKind::InvalidInput { message, .. }) => {
                 assert!(
                     message.contains("non-ASCII") && message.contains("encode"),
@@ -457,11 +465,23 @@ mod tests {
         }
     }
 
+    /// The largest bodies are held once: the content given becomes the
+    /// request's body.
+    #[test]
+    fn the_content_becomes_the_body_without_a_copy() {
+        let input = text("k", "some text");
+        let at = input.content.as_ptr();
+        assert_eq!(request_text(input).unwrap().body.as_ptr(), at);
+        let input = file(None, "a.bin", b"some bytes");
+        let at = input.content.as_ptr();
+        assert_eq!(request_file(input).unwrap().body.as_ptr(), at);
+    }
+
     #[test]
     fn a_body_too_large_for_memory_is_refused_before_it_is_copied() {
         let mut input = text("k", "");
         input.content = "x".repeat(MAX_IN_MEMORY_BODY + 1);
-        let error = request_text(&input).unwrap_err();
+        let error = request_text(input.clone()).unwrap_err();
         match error.into_kind() {
             ErrorKind::InvalidInput { field, message } => {
                 assert_eq!(field, "content");
@@ -471,7 +491,7 @@ mod tests {
             other => panic!("expected invalid content, got {other:?}"),
         }
         input.content.truncate(MAX_IN_MEMORY_BODY);
-        assert!(request_text(&input).is_ok());
+        assert!(request_text(input).is_ok());
     }
 
     #[test]
@@ -480,7 +500,7 @@ mod tests {
         let mut input = text("k", "x");
         input.metadata = vec![("x".into(), "a\nb".into())];
         let result = with_client(&mut transport, Operation::PutObjectText, |c| {
-            run_text(c, &input, &WriteOptions::default())
+            run_text(c, input, &WriteOptions::default())
         });
         assert_eq!(field_of(result), "metadata");
         assert!(transport.sent.is_empty());
@@ -511,7 +531,7 @@ mod tests {
         let mut input = text("greetings/hello world.txt", "hello world");
         input.acl = Some(CannedAcl::PublicRead);
         let output = with_client(&mut transport, Operation::PutObjectText, |c| {
-            run_text(c, &input, &WriteOptions::default())
+            run_text(c, input, &WriteOptions::default())
         })
         .unwrap();
         assert_eq!(output.key, "greetings/hello world.txt");
@@ -559,7 +579,7 @@ mod tests {
             let mut transport = FakeTransport::default();
             transport.answer(200, &[("ETag", "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"")], b"");
             with_client_on(&connection, &mut transport, Operation::PutObjectText, |c| {
-                run_text(c, &text("k", body), &WriteOptions::default())
+                run_text(c, text("k", body), &WriteOptions::default())
             })
             .unwrap();
             let sent = &transport.sent[0];
@@ -585,7 +605,7 @@ mod tests {
         transport.answer(200, &[("ETag", "\"e\""), ("x-amz-version-id", "v2")], b"");
         let input = file(None, "photo 1.jpg", b"\xff\xd8\xff");
         let output = with_client(&mut transport, Operation::PutObjectFile, |c| {
-            run_file(c, &input, &WriteOptions::default())
+            run_file(c, input, &WriteOptions::default())
         })
         .unwrap();
         assert_eq!(output.key, "photo 1.jpg");
@@ -599,7 +619,7 @@ mod tests {
         transport.answer(403, &[], b"");
         let input = text("k", "x");
         let result = with_client(&mut transport, Operation::PutObjectText, |c| {
-            run_text(c, &input, &WriteOptions::default())
+            run_text(c, input, &WriteOptions::default())
         });
         match result.map_err(Error::into_kind) {
             Err(ErrorKind::Service(error)) => {
@@ -628,7 +648,7 @@ mod tests {
             ..create_only()
         };
         with_client(&mut transport, Operation::PutObjectText, |c| {
-            run_text(c, &text("k", "x"), &write)
+            run_text(c, text("k", "x"), &write)
         })
         .unwrap();
         let sent = &transport.sent[0];
@@ -642,7 +662,7 @@ mod tests {
         let mut transport = FakeTransport::default();
         transport.answer(412, &[], b"<Error><Code>PreconditionFailed</Code></Error>");
         let result = with_client(&mut transport, Operation::PutObjectText, |c| {
-            run_text(c, &text("k", "x"), &create_only())
+            run_text(c, text("k", "x"), &create_only())
         });
         match result.map_err(Error::into_kind) {
             Err(ErrorKind::Service(error)) => assert_eq!(error.code, ErrorCode::PreconditionFailed),
@@ -669,7 +689,7 @@ mod tests {
             b"",
         );
         let output = with_client(&mut transport, Operation::PutObjectText, |c| {
-            run_text(c, &text("k", "x"), &create_only())
+            run_text(c, text("k", "x"), &create_only())
         })
         .unwrap();
         assert_eq!(
@@ -687,7 +707,7 @@ mod tests {
         transport.answer(412, &[], b"<Error><Code>PreconditionFailed</Code></Error>");
         transport.answer(200, &[("ETag", "\"0000\""), ("Content-Length", "1")], b"");
         let result = with_client(&mut transport, Operation::PutObjectText, |c| {
-            run_text(c, &text("k", "x"), &create_only())
+            run_text(c, text("k", "x"), &create_only())
         });
         assert!(matches!(
             result.map_err(Error::into_kind),

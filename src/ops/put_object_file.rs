@@ -254,7 +254,7 @@ impl Op for PutObjectFile {
             )
         })?;
         let write = input.write_options();
-        put_object::run_file(call.client, &file_input(input, content)?, &write)
+        put_object::run_file(call.client, file_input(input, content)?, &write)
     }
 }
 

@@ -72,6 +72,6 @@ impl Op for PutObjectText {
             acl: input.acl,
             metadata: input.metadata,
         };
-        put_object::run_text(call.client, &text, &write)
+        put_object::run_text(call.client, text, &write)
     }
 }
