@@ -318,10 +318,9 @@ impl WasiView for HostState {
 }
 
 impl wit_host::http_outgoing::Host for HostState {
-    /// Natively, with no deadline check: the largest body a call holds in
-    /// memory hashes in well under a second here.
+    /// As the transport answers ([`Outgoing::digest`]: natively by default).
     fn digest(&mut self, bytes: Vec<u8>, algorithm: DigestAlgorithm) -> Option<Vec<u8>> {
-        Some(crate::bodies::digest_bytes(&bytes, algorithm))
+        lock(&self.outgoing).digest(&bytes, algorithm)
     }
 
     /// Sends on this thread (a transport may rely on it: a dry run prints

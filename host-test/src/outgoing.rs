@@ -25,7 +25,7 @@ use crate::ca_bundle::CaBundle;
 use crate::connect_to::{self, normalize_host, ConnectTo};
 use crate::policy::{AddressPolicy, Origin};
 use crate::socket_timeouts::WholeMillis;
-use crate::wit::{Body, Header, Request, Response, TransportError};
+use crate::wit::{Body, DigestAlgorithm, Header, Request, Response, TransportError};
 
 /// Sends one request built and signed by the component.
 pub trait Outgoing: Send {
@@ -95,6 +95,16 @@ pub trait Outgoing: Send {
                 Ok((response, writer.written))
             })
             .collect()
+    }
+
+    /// The digest of a body the component holds in memory and is about to
+    /// sign (`http-outgoing.digest`: the SHA-256 of one of 4 KiB or more sent
+    /// over plain HTTP), or `None` to have the component hash it itself (it
+    /// then asks no more for the instance's life). The default hashes
+    /// natively, without the call's deadline: the largest body a call holds
+    /// in memory hashes in well under a second.
+    fn digest(&mut self, bytes: &[u8], algorithm: DigestAlgorithm) -> Option<Vec<u8>> {
+        Some(crate::bodies::digest_bytes(bytes, algorithm))
     }
 
     /// Sends `request`; a 2xx body is written to `sink` instead of being

@@ -10,12 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use common::{instance, runtime, Local, BUCKET};
+use s3_connector_host::bodies::digest_bytes;
 use s3_connector_host::wit::{
-    Body, CannedAcl, Connection, DeleteObjectsInput, DeleteOutcome, GetObjectInput, ListObjectsInput,
-    ObjectIdentifier, ObjectRef, PutObjectAclInput, PutObjectFileInput, PutObjectTextInput, Request,
-    Response, SignedUrlInput, TransportError,
+    Body, CannedAcl, Connection, DeleteObjectsInput, DeleteOutcome, DigestAlgorithm, GetObjectInput,
+    ListObjectsInput, ObjectIdentifier, ObjectRef, PutObjectAclInput, PutObjectFileInput, PutObjectTextInput,
+    Request, Response, SignedUrlInput, TransportError,
 };
-use s3_connector_host::{CallError, DryRun, HostError, InstanceOptions, Outgoing};
+use s3_connector_host::{CallError, DryRun, HostError, InstanceOptions, Outgoing, UreqOutgoing};
 
 fn put_text(conn: &Connection, key: &str, content: &str) -> Option<String> {
     let input = PutObjectTextInput {
@@ -510,6 +511,108 @@ fn unreachable_endpoint_is_a_transport_error() {
     let json = error.to_json();
     assert_eq!(json["error"]["kind"], "transport", "{json}");
     assert_eq!(json["error"]["error"]["kind"], "connection", "{json}");
+}
+
+/// How a transport answers `http-outgoing.digest`.
+#[derive(Clone, Copy)]
+enum Hashing {
+    /// As the default does: natively.
+    Natively,
+    /// The digest of the body without its first byte.
+    Wrongly,
+    /// No digests: the component hashes.
+    Not,
+}
+
+/// Real HTTP, with each digest the component asks for noted (the length
+/// hashed and the algorithm) and answered as `hashing` says.
+struct Digests {
+    inner: UreqOutgoing,
+    hashing: Hashing,
+    asked: Arc<Mutex<Vec<(usize, DigestAlgorithm)>>>,
+}
+
+impl Outgoing for Digests {
+    fn send(&mut self, request: Request) -> Result<Response, TransportError> {
+        self.inner.send(request)
+    }
+
+    fn set_explicit_endpoint(&mut self, endpoint: Option<&str>) {
+        self.inner.set_explicit_endpoint(endpoint);
+    }
+
+    fn set_deadline(&mut self, deadline: Option<std::time::Instant>) {
+        self.inner.set_deadline(deadline);
+    }
+
+    fn digest(&mut self, bytes: &[u8], algorithm: DigestAlgorithm) -> Option<Vec<u8>> {
+        self.asked.lock().unwrap().push((bytes.len(), algorithm));
+        match self.hashing {
+            Hashing::Natively => Some(digest_bytes(bytes, algorithm)),
+            Hashing::Wrongly => Some(digest_bytes(&bytes[1..], algorithm)),
+            Hashing::Not => None,
+        }
+    }
+}
+
+/// The component has the host hash each body of 4 KiB or more that it
+/// signs (the local server is plain HTTP, where a body's SHA-256 is
+/// signed), signs with what the host answers, and hashes for itself once
+/// the host offers no digests, asking no more.
+#[test]
+fn the_host_hashes_the_bodies_the_component_signs() {
+    let local = Local::new();
+    let conn = local.conn();
+    let with = |hashing| {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let outgoing = Digests {
+            inner: UreqOutgoing::default(),
+            hashing,
+            asked: Arc::clone(&asked),
+        };
+        (runtime().instance(InstanceOptions::new(outgoing)).unwrap(), asked)
+    };
+    let text = |key: &str, len: usize| PutObjectTextInput {
+        bucket_name: BUCKET.to_owned(),
+        object_path: key.to_owned(),
+        content: "x".repeat(len),
+        mime_type: None,
+        acl: None,
+        metadata: vec![],
+    };
+    let asked_for = |asked: &Mutex<Vec<(usize, DigestAlgorithm)>>| -> Vec<usize> {
+        let asked = asked.lock().unwrap();
+        assert!(asked
+            .iter()
+            .all(|(_, algorithm)| matches!(algorithm, DigestAlgorithm::Sha256)));
+        asked.iter().map(|(len, _)| *len).collect()
+    };
+
+    let (mut instance, asked) = with(Hashing::Natively);
+    instance.put_object_text(&conn, &text("hashed", 65_536)).unwrap();
+    instance.put_object_text(&conn, &text("small", 1024)).unwrap();
+    assert_eq!(asked_for(&asked), [65_536], "one digest, of the larger body");
+    let read = instance.get_object(&conn, &get_input("hashed")).unwrap();
+    assert!(read.body == "x".repeat(65_536).as_bytes());
+
+    // The server checks the signed hash against the body: the host's was signed.
+    let (mut instance, asked) = with(Hashing::Wrongly);
+    let error = instance
+        .put_object_text(&conn, &text("wrong", 65_536))
+        .unwrap_err();
+    assert!(error.connector().is_some(), "{error}");
+    assert!(!asked_for(&asked).is_empty());
+    assert!(
+        instance.head_object(&conn, &object("wrong")).is_err(),
+        "nothing was stored"
+    );
+
+    let (mut instance, asked) = with(Hashing::Not);
+    instance.put_object_text(&conn, &text("itself", 65_536)).unwrap();
+    instance.put_object_text(&conn, &text("itself", 65_536)).unwrap();
+    assert_eq!(asked_for(&asked), [65_536], "asked once, then no more");
+    let read = instance.get_object(&conn, &get_input("itself")).unwrap();
+    assert_eq!(read.body.len(), 65_536);
 }
 
 /// A transport that answers after a pause.
