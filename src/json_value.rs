@@ -8,7 +8,8 @@
 //!
 //! The reader is strict, as serde_json is: one value, whitespace around it,
 //! no comments, no trailing commas, no control characters or lone
-//! surrogates in strings, and nesting at most [`MAX_DEPTH`] deep. It
+//! surrogates in strings, nesting at most [`MAX_DEPTH`] deep, and at most
+//! [`MAX_VALUES`] values in all. It
 //! differs on purpose in two ways:
 //! - **A key given twice in one object is an error** naming it, where
 //!   serde_json keeps the last value: an input that says two things about
@@ -26,6 +27,16 @@ use crate::quote::Quoted;
 /// How deep arrays and objects may nest (serde_json's limit too): neither
 /// reading nor dropping a value recurses further, whatever the input.
 pub const MAX_DEPTH: usize = 128;
+
+/// The most values one text may hold (every null, boolean, number, string,
+/// array and object counts). A value takes 32 bytes and its place in an
+/// array or object as much again, so a text of small ones (`[0,0,...]`,
+/// two bytes each) makes a tree many times its size: this bounds it, at
+/// some 70 MB for the smallest values, whatever the text's length.
+pub const MAX_VALUES: usize = 1_000_000;
+
+/// The message of the error for a text of more than [`MAX_VALUES`] values.
+pub const TOO_MANY_VALUES: &str = "more values than one text may hold";
 
 /// A JSON value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,7 +222,11 @@ impl std::error::Error for ParseError {}
 /// Reads `text`, which must be one JSON value with nothing but whitespace
 /// around it.
 pub fn parse(text: &str) -> Result<Value, ParseError> {
-    let mut reader = Reader { text, at: 0 };
+    let mut reader = Reader {
+        text,
+        at: 0,
+        values: 0,
+    };
     let value = reader.value(0)?;
     reader.skip_whitespace();
     if reader.at < text.len() {
@@ -257,6 +272,8 @@ fn plain_run(bytes: &[u8]) -> usize {
 struct Reader<'a> {
     text: &'a str,
     at: usize,
+    /// How many values have been begun.
+    values: usize,
 }
 
 impl Reader<'_> {
@@ -299,6 +316,10 @@ impl Reader<'_> {
     /// A value and the whitespace before it; `depth` arrays and objects
     /// enclose it.
     fn value(&mut self, depth: usize) -> Result<Value, ParseError> {
+        self.values += 1;
+        if self.values > MAX_VALUES {
+            return Err(self.error_at(self.at, TOO_MANY_VALUES));
+        }
         self.skip_whitespace();
         let Some(first) = self.next() else {
             return Err(self.error_at(self.at, "EOF while parsing a value"));
@@ -781,6 +802,18 @@ mod tests {
             assert_eq!((n.as_u64(), n.as_i64()), (None, None), "{text}");
             assert_eq!(n.to_string(), text);
         }
+    }
+
+    #[test]
+    fn values_are_bounded() {
+        let list = |n: usize| format!("[{}]", vec!["0"; n].join(","));
+        // The array and its numbers.
+        assert!(parse(&list(MAX_VALUES - 1)).is_ok());
+        let error = parse(&list(MAX_VALUES)).unwrap_err();
+        assert_eq!(error.message, TOO_MANY_VALUES);
+        assert_eq!(error.column, 2 * MAX_VALUES, "{error}");
+        let objects = format!("{{\"a\":[{}]}}", vec!["{}"; MAX_VALUES].join(","));
+        assert_eq!(parse(&objects).unwrap_err().message, TOO_MANY_VALUES);
     }
 
     #[test]

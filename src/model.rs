@@ -506,7 +506,8 @@ pub struct ObjectIdentifier {
 pub struct DeleteObjectsInput {
     /// Bucket.
     pub bucket_name: String,
-    /// Keys, one or more.
+    /// Keys, one or more: at most 100,000, and 16 MiB of keys and version ids.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 100000)))]
     pub object_keys: Vec<ObjectIdentifier>,
 }
 

@@ -731,6 +731,7 @@ impl Instance {
         conn: &Connection,
         input: &DeleteObjectsInput,
     ) -> Result<Vec<DeleteResult>, CallError> {
+        refuse_long_key_list(input)?;
         self.call(
             conn,
             Export::DeleteObjects,
@@ -972,6 +973,26 @@ fn refuse_large_input(len: usize) -> Result<(), CallError> {
         ),
     })
     .into())
+}
+
+/// Refuses a list of keys to delete longer than one call takes (the
+/// component's limits, `s3_connector::ops::delete_objects::MAX_KEYS` and
+/// `MAX_KEY_BYTES`) before it is copied into the component, whose memory a
+/// list of millions of keys could exhaust on the way in.
+fn refuse_long_key_list(input: &DeleteObjectsInput) -> Result<(), CallError> {
+    let bytes = input
+        .object_keys
+        .iter()
+        .map(|o| o.key.len() + o.version_id.as_ref().map_or(0, String::len))
+        .sum();
+    match s3_connector::ops::delete_objects::over_limits(input.object_keys.len(), bytes) {
+        None => Ok(()),
+        Some(message) => Err(ConnectorError::InvalidInput(crate::wit::InvalidInput {
+            field: "object_keys".to_owned(),
+            message,
+        })
+        .into()),
+    }
 }
 
 /// A deadline in epoch ticks: at least one.

@@ -755,6 +755,90 @@ fn the_largest_inputs_taken_fit_in_memory() {
     instance.list_buckets(&conn).unwrap();
 }
 
+/// The longest list of keys one Delete Multiple Objects takes (100,000 keys,
+/// 16 MiB of them) is deleted within the default memory limit, with room
+/// to spare; a longer one is refused before anything is sent, through the
+/// JSON face and the typed export alike, and a list of millions is refused
+/// by the host before it is copied into the component. Before these limits,
+/// 580,000 keys of 100 bytes trapped the component on its memory.
+#[test]
+fn the_longest_key_list_a_call_takes_fits_in_memory() {
+    use s3_connector::ops::delete_objects::{MAX_KEYS, MAX_KEY_BYTES};
+    use s3_connector_host::instance::DEFAULT_MEMORY_LIMIT;
+    use s3_connector_host::wit::{DeleteObjectsInput, ObjectIdentifier};
+    let local = Local::new();
+    let conn = local.conn();
+    let mut instance = instance();
+    // Keys of 167 bytes, a slash every ten so that no file name is too long.
+    let key = |n: usize| format!("k{n:05}/{}", "ppppppppp/".repeat(16));
+    assert!(key(0).len() * MAX_KEYS <= MAX_KEY_BYTES);
+    let list = |count: usize| {
+        let keys: Vec<String> = (0..count).map(|n| format!(r#"{{"key":"{}"}}"#, key(n))).collect();
+        format!(
+            r#"{{"bucket_name":"{BUCKET}","object_keys":[{}]}}"#,
+            keys.join(",")
+        )
+    };
+    let out = instance
+        .invoke(&conn, "delete-objects", &list(MAX_KEYS), None)
+        .unwrap();
+    let results: serde_json::Value = serde_json::from_str(&out.json).unwrap();
+    let results = results["results"].as_array().unwrap();
+    assert_eq!(results.len(), MAX_KEYS);
+    assert!(
+        results.iter().all(|r| r["deleted"] == true),
+        "{:?}",
+        results.first()
+    );
+    let peak = instance.memory_peak();
+    assert!(peak <= DEFAULT_MEMORY_LIMIT / 8 * 7, "memory peak {peak}");
+
+    let error = instance
+        .invoke(&conn, "delete-objects", &list(MAX_KEYS + 1), None)
+        .unwrap_err();
+    assert!(
+        matches!(error.connector(), Some(Error::InvalidInput(e))
+            if e.field == "object_keys" && e.message.starts_with("has 100001 keys")),
+        "{error:?}"
+    );
+    for count in [MAX_KEYS + 1, 2_000_000] {
+        let input = DeleteObjectsInput {
+            bucket_name: BUCKET.to_owned(),
+            object_keys: (0..count)
+                .map(|n| ObjectIdentifier {
+                    key: format!("k{n}"),
+                    version_id: None,
+                })
+                .collect(),
+        };
+        let error = instance.delete_objects(&conn, &input).unwrap_err();
+        assert!(
+            matches!(error.connector(), Some(Error::InvalidInput(e)) if e.field == "object_keys"),
+            "{error:?}"
+        );
+    }
+    instance.list_buckets(&conn).unwrap();
+}
+
+/// A JSON input of more values than a call takes is refused for that, not
+/// read into a tree many times its size: a million zeros are 2 MB of JSON.
+#[test]
+fn an_input_of_too_many_values_is_a_typed_error_not_a_trap() {
+    use s3_connector::json_value::MAX_VALUES;
+    let local = Local::new();
+    let conn = local.conn();
+    let mut instance = instance();
+    let zeros = vec!["0"; MAX_VALUES].join(",");
+    let input = format!(r#"{{"bucket_name":"{BUCKET}","object_path":"k","metadata":[{zeros}]}}"#);
+    let error = instance.invoke(&conn, "head-object", &input, None).unwrap_err();
+    assert!(
+        matches!(error.connector(), Some(Error::InvalidInput(e))
+            if e.field == "input" && e.message.contains("1000000 JSON values")),
+        "{error:?}"
+    );
+    instance.list_buckets(&conn).unwrap();
+}
+
 /// The local server's transport, with each range of a download's batches
 /// held `delay` before its first bytes are placed: a slow link, where every
 /// range takes longer than a call's whole deadline.

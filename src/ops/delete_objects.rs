@@ -3,7 +3,9 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html>
 //!
 //! S3 takes at most 1000 keys per request, so longer lists are sent in
-//! batches of 1000. Every key is checked before the first batch is sent.
+//! batches of 1000; a call takes at most [`MAX_KEYS`] keys and
+//! [`MAX_KEY_BYTES`] bytes of them. Every key is checked before the first
+//! batch is sent.
 //! The request is not quiet, so S3 names every key in its answer; a key it
 //! leaves out is reported as failed (`MissingFromResponse`) rather than
 //! assumed deleted.
@@ -25,6 +27,40 @@ use crate::xml::{self, Path, Visitor};
 
 /// The most keys S3 takes in one request.
 pub const MAX_BATCH: usize = 1000;
+
+/// The most keys one call takes. A call holds each key a few times over
+/// (the input, each result, the output's text), so a longer list could
+/// exhaust the component's memory: it is refused before anything is sent,
+/// and goes in several calls (or, for a whole prefix, `delete-folder`).
+pub const MAX_KEYS: usize = 100_000;
+
+/// The most bytes of keys and version ids one call takes, for the same
+/// reason: 100,000 keys of 168 bytes.
+pub const MAX_KEY_BYTES: usize = 16 * 1024 * 1024;
+
+/// What is wrong with a list of `count` keys whose keys and version ids
+/// are `bytes` long in all, if it is longer than one call takes.
+pub fn over_limits(count: usize, bytes: usize) -> Option<String> {
+    let what = if count > MAX_KEYS {
+        format!("has {count} keys")
+    } else if bytes > MAX_KEY_BYTES {
+        format!("has {bytes} bytes of keys and version ids")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{what}; one call takes at most {MAX_KEYS} keys and {MAX_KEY_BYTES} bytes of them: split the \
+         list over several calls, or delete a whole prefix with delete-folder"
+    ))
+}
+
+/// The bytes of keys and version ids of `objects`.
+pub fn key_bytes(objects: &[ObjectIdentifier]) -> usize {
+    objects
+        .iter()
+        .map(|o| o.key.len() + o.version_id.as_ref().map_or(0, String::len))
+        .sum()
+}
 
 /// The input field the keys come from, in WIT spelling.
 const FIELD: &str = "object_keys";
@@ -52,6 +88,9 @@ pub fn validate(input: &DeleteObjectsInput) -> Result<(), Error> {
             FIELD,
             "is empty; give at least one key to delete",
         ));
+    }
+    if let Some(message) = over_limits(input.object_keys.len(), key_bytes(&input.object_keys)) {
+        return Err(Error::invalid_input(FIELD, message));
     }
     for (index, object) in input.object_keys.iter().enumerate() {
         validate_object(index, object)?;
@@ -410,7 +449,8 @@ impl crate::ops::Op for DeleteObjects {
     const NAME: &'static str = "delete-objects";
     const TITLE: &'static str = "Delete Multiple Objects";
     const DESCRIPTION: &'static str = "Deletes many keys: one result per key, in input order; more than \
-        1000 keys are sent in batches of 1000.";
+        1000 keys are sent in batches of 1000. A call takes at most 100,000 keys, and 16 MiB of keys \
+        and version ids.";
     const REFERENCE: &'static str = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html";
     const PERMISSIONS: &'static [&'static str] = &["s3:DeleteObject", "s3:DeleteObjectVersion"];
     const IDEMPOTENT: bool = true;
@@ -544,6 +584,37 @@ mod tests {
             run(c, &input(Vec::new()))
         }));
         assert_eq!(field, "object_keys");
+        assert!(transport.sent.is_empty());
+    }
+
+    #[test]
+    fn lists_longer_than_a_call_takes_are_refused_before_anything_is_sent() {
+        let mut transport = FakeTransport::default();
+        let mut keys: Vec<_> = (0..=MAX_KEYS).map(|n| object(&format!("k{n}"))).collect();
+        let (field, message) = invalid_input(with_client(&mut transport, Operation::DeleteObjects, |c| {
+            run(c, &input(keys.clone()))
+        }));
+        assert_eq!(field, "object_keys");
+        assert!(
+            message.starts_with("has 100001 keys; one call takes at most 100000"),
+            "{message}"
+        );
+        assert!(message.contains("delete-folder"), "{message}");
+        keys.pop();
+        assert!(validate(&input(keys)).is_ok(), "the most keys a call takes");
+        // 16 MiB of keys and version ids, and a byte more.
+        let long = |n: usize| versioned(&format!("{n:04}{}", "k".repeat(1020)), &"v".repeat(1024));
+        let mut keys: Vec<_> = (0..MAX_KEY_BYTES / 2048).map(long).collect();
+        assert_eq!(key_bytes(&keys), MAX_KEY_BYTES);
+        assert!(validate(&input(keys.clone())).is_ok());
+        keys.push(object("k"));
+        let (_, message) = invalid_input(with_client(&mut transport, Operation::DeleteObjects, |c| {
+            run(c, &input(keys))
+        }));
+        assert!(
+            message.starts_with("has 16777217 bytes of keys and version ids"),
+            "{message}"
+        );
         assert!(transport.sent.is_empty());
     }
 

@@ -211,12 +211,13 @@ macro_rules! registry {
                 match self { $(Operation::$op => <$module::$op as Op>::permission(request),)* }.to_owned()
             }
 
-            /// Decodes `input` for this operation, runs it and returns its
-            /// output as JSON text (compact, fields in declaration order).
+            /// Decodes `input` for this operation (and drops it), runs it and
+            /// returns its output as JSON text (compact, fields in declaration
+            /// order).
             pub(crate) fn run_json(
                 self,
                 call: &mut Invocation<'_, '_>,
-                input: &crate::json_value::Value,
+                input: crate::json_value::Value,
             ) -> Result<String, Error> {
                 match self { $(Operation::$op => crate::json::run_op::<$module::$op>(call, input),)* }
             }
