@@ -199,11 +199,25 @@ pub fn mime_parameter<'a>(mime: &'a str, name: &str) -> Option<&'a str> {
 /// [`metadata_value`]), no name twice (names are case-insensitive), and
 /// S3's 2 KB limit on the whole.
 pub fn metadata(pairs: &[(String, String)]) -> Result<(), Error> {
-    let mut seen: Vec<String> = Vec::with_capacity(pairs.len());
+    let mut seen: Vec<String> = Vec::new();
     let mut size = 0usize;
     for (name, value) in pairs {
         metadata_name(name)?;
         metadata_value(name, value)?;
+        // Counted before the search for the name among those before it: a
+        // name is at least a byte, so no more than the limit's bytes of
+        // names are searched, however many the input holds.
+        size = size.saturating_add(name.len()).saturating_add(value.len());
+        if size > MAX_METADATA_BYTES {
+            let size = pairs
+                .iter()
+                .map(|(name, value)| name.len() + value.len())
+                .sum::<usize>();
+            return Err(Error::invalid_input(
+                "metadata",
+                format!("is {size} bytes (names plus values); S3 allows at most {MAX_METADATA_BYTES} bytes of user metadata"),
+            ));
+        }
         let lower = name.to_ascii_lowercase();
         if seen.contains(&lower) {
             return Err(Error::invalid_input(
@@ -212,13 +226,6 @@ pub fn metadata(pairs: &[(String, String)]) -> Result<(), Error> {
             ));
         }
         seen.push(lower);
-        size = size.saturating_add(name.len()).saturating_add(value.len());
-    }
-    if size > MAX_METADATA_BYTES {
-        return Err(Error::invalid_input(
-            "metadata",
-            format!("is {size} bytes (names plus values); S3 allows at most {MAX_METADATA_BYTES} bytes of user metadata"),
-        ));
     }
     Ok(())
 }
@@ -634,6 +641,23 @@ mod tests {
             assert_eq!(field_of(result), "metadata", "{list:?}");
             assert!(message.contains(expected), "{list:?}: {message}");
         }
+    }
+
+    /// Names are searched for twice among no more than the limit's bytes
+    /// of them: half a million names are refused for their size, as S3
+    /// would, not searched pairwise (which took the component past a call's
+    /// deadline).
+    #[test]
+    fn many_metadata_names_are_refused_for_their_size() {
+        let list: Vec<(String, String)> = (0..500_000).map(|n| (format!("m{n}"), "v".to_owned())).collect();
+        let message = message_of(metadata(&list));
+        assert!(
+            message.starts_with("is 3888890 bytes (names plus values)"),
+            "{message}"
+        );
+        let mut list: Vec<(String, String)> = (0..400).map(|n| (format!("m{n}"), String::new())).collect();
+        list.push(("M7".to_owned(), String::new()));
+        assert!(message_of(metadata(&list)).contains("names `m7` twice"));
     }
 
     #[test]
