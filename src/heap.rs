@@ -12,9 +12,9 @@
 //! power of two (a size class) and served from that class's free list, a
 //! singly linked list threaded through the free blocks themselves:
 //! allocating pops, freeing pushes. An empty list is refilled one block at
-//! a time from a chunk of [`CHUNK`] bytes taken from the backing
-//! allocator. Larger and over-aligned requests go to the backing allocator
-//! itself.
+//! a time from a chunk of [`CHUNK`] bytes: in the component a page taken
+//! with `memory.grow`, natively one from the system allocator. Larger and
+//! over-aligned requests go to the backing allocator.
 //!
 //! The backing allocator is, in the component, the `rlsf` crate's
 //! `GlobalTlsf`: a two-level segregated fit allocator (constant-time
@@ -70,10 +70,36 @@ pub const LARGEST: usize = 4096;
 /// How many classes: `SMALLEST`, twice that, and so on up to `LARGEST`.
 const CLASSES: usize = (LARGEST / SMALLEST).trailing_zeros() as usize + 1;
 
-/// The bytes taken from the backing allocator at a time to carve new blocks
-/// from: eight of the largest, so that the tail wasted when a chunk cannot fit
-/// the next block is a small share of it.
-pub const CHUNK: usize = 32 * 1024;
+/// The bytes taken at a time to carve new blocks from: one WebAssembly page,
+/// sixteen of the largest blocks, so that the tail wasted when a chunk
+/// cannot fit the next block is a small share of it.
+pub const CHUNK: usize = 64 * 1024;
+
+/// A new chunk of [`CHUNK`] bytes, or null when memory cannot grow. In the
+/// component it is a page taken with `memory.grow` itself: chunks are never
+/// freed, so they need no allocator, and rlsf makes a pool of its own for
+/// each growth of memory (it cannot extend the last one), which for a chunk
+/// of 32 KiB and its pool's header took two pages, half of them lost (a
+/// 16 MiB input of short strings took 80 MiB of memory, 58 MiB with the
+/// chunks taken apart from it).
+#[cfg(all(target_arch = "wasm32", feature = "heap"))]
+fn new_chunk() -> *mut u8 {
+    const PAGE: usize = 64 * 1024;
+    const _: () = assert!(CHUNK % PAGE == 0);
+    match core::arch::wasm32::memory_grow(0, CHUNK / PAGE) {
+        usize::MAX => ptr::null_mut(),
+        page => (page * PAGE) as *mut u8,
+    }
+}
+
+/// A new chunk of [`CHUNK`] bytes from the system allocator (natively, the
+/// tests), or null.
+#[cfg(not(all(target_arch = "wasm32", feature = "heap")))]
+fn new_chunk() -> *mut u8 {
+    // SAFETY: `CHUNK` is non-zero and `ALIGN` a power of two that does not
+    // overflow it: the layout is valid.
+    unsafe { BACKING.alloc(Layout::from_size_align_unchecked(CHUNK, ALIGN)) }
+}
 
 /// A size-class allocator over the backing allocator for one thread (see the
 /// module docs). Its state is in [`Cell`]s: it is `Sync` only where there are
@@ -151,9 +177,7 @@ impl Heap {
     #[inline(never)]
     fn carve(&self, size: usize) -> *mut u8 {
         if self.left.get() < size {
-            // SAFETY: `CHUNK` is non-zero and `ALIGN` a power of two that
-            // does not overflow it: the layout is valid.
-            let chunk = unsafe { BACKING.alloc(Layout::from_size_align_unchecked(CHUNK, ALIGN)) };
+            let chunk = new_chunk();
             if chunk.is_null() {
                 return chunk;
             }
