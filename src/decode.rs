@@ -27,6 +27,10 @@ use crate::quote::Quoted;
 
 pub use s3_connector_derive::Decode;
 
+/// The most items a list in an input holds: no operation takes more (Delete
+/// Multiple Objects takes 100,000 keys).
+pub const MAX_ITEMS: usize = 100_000;
+
 /// A type an input is made of, decoded from a JSON value.
 pub trait Decode: Sized {
     /// Decodes `value`, or says what is wrong with it (the path is that
@@ -119,8 +123,14 @@ impl<T: Decode> Decode for Vec<T> {
         Self::default()
     }
 
+    /// A list longer than any operation takes is refused before its items
+    /// are decoded: decoding copies each of them.
     fn decode(value: &Value) -> Result<Self, DecodeError> {
         match value {
+            Value::Array(items) if items.len() > MAX_ITEMS => Err(DecodeError::invalid(format!(
+                "has {} items; a list in an input holds at most {MAX_ITEMS}: split it over several calls",
+                items.len()
+            ))),
             Value::Array(items) => items
                 .iter()
                 .enumerate()
@@ -942,6 +952,20 @@ pub(crate) mod tests {
         assert_eq!(error.message(), over_memory(MAX_IN_MEMORY_BODY + 1));
         assert!(
             error.message().starts_with("is 33554433 bytes"),
+            "{}",
+            error.message()
+        );
+    }
+
+    #[test]
+    fn a_list_longer_than_any_operation_takes_is_refused() {
+        let keys = |n: usize| json!({"bucket_name": "b", "object_keys": vec![json!({"key": "k"}); n]});
+        let decoded = crate::model::DeleteObjectsInput::decode(&(&keys(MAX_ITEMS)).into()).unwrap();
+        assert_eq!(decoded.object_keys.len(), MAX_ITEMS);
+        let error = crate::model::DeleteObjectsInput::decode(&(&keys(MAX_ITEMS + 1)).into()).unwrap_err();
+        assert_eq!(error.path, "object_keys");
+        assert!(
+            error.message().starts_with("has 100001 items"),
             "{}",
             error.message()
         );

@@ -9,7 +9,7 @@
 //! The reader is strict, as serde_json is: one value, whitespace around it,
 //! no comments, no trailing commas, no control characters or lone
 //! surrogates in strings, nesting at most [`MAX_DEPTH`] deep, and at most
-//! [`MAX_VALUES`] values in all. It
+//! [`MAX_VALUES`] values taking at most [`MAX_HELD`] bytes in all. It
 //! differs on purpose in two ways:
 //! - **A key given twice in one object is an error** naming it, where
 //!   serde_json keeps the last value: an input that says two things about
@@ -29,14 +29,40 @@ use crate::quote::Quoted;
 pub const MAX_DEPTH: usize = 128;
 
 /// The most values one text may hold (every null, boolean, number, string,
-/// array and object counts). A value takes 32 bytes and its place in an
-/// array or object as much again, so a text of small ones (`[0,0,...]`,
-/// two bytes each) makes a tree many times its size: this bounds it, at
-/// some 70 MB for the smallest values, whatever the text's length.
-pub const MAX_VALUES: usize = 1_000_000;
+/// array and object counts). A value takes 32 bytes in its array or object,
+/// and a short string or an object as much again or more, so a text of
+/// small values (`[0,0,...]`, two bytes each) makes a tree many times its
+/// size: this bounds it, whatever the text's length. The longest input an
+/// operation takes, Delete Multiple Objects' 100,000 keys each with a
+/// version id, is 300,003 values.
+pub const MAX_VALUES: usize = 400_000;
 
 /// The message of the error for a text of more than [`MAX_VALUES`] values.
 pub const TOO_MANY_VALUES: &str = "more values than one text may hold";
+
+/// The most bytes the values read from one text may take, counted as the
+/// component's allocator hands them out: 32 for each value, and each string
+/// (an object's keys too) in a block of the next power of two up to 4 KiB,
+/// as it is. Strings of a few hundred bytes take up to twice their text,
+/// and an input's fields are copied once more as it is decoded, so this,
+/// with the text itself, bounds what reading an input takes. The largest
+/// input an operation takes, 32 MiB of `put-object-text` content or 16 MiB
+/// of keys to delete, is well within it.
+pub const MAX_HELD: usize = 64 * 1024 * 1024;
+
+/// The message of the error for a text whose values take more than
+/// [`MAX_HELD`] bytes.
+pub const TOO_MUCH_HELD: &str = "more than the values of one text may take";
+
+/// The bytes the component's allocator takes for a string of `len` bytes
+/// (see [`MAX_HELD`]).
+fn held_by_string(len: usize) -> usize {
+    match len {
+        0 => 0,
+        1..=4096 => len.next_power_of_two().max(16),
+        _ => len,
+    }
+}
 
 /// A JSON value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -226,6 +252,7 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
         text,
         at: 0,
         values: 0,
+        held: 0,
     };
     let value = reader.value(0)?;
     reader.skip_whitespace();
@@ -274,6 +301,8 @@ struct Reader<'a> {
     at: usize,
     /// How many values have been begun.
     values: usize,
+    /// The bytes the values read so far take (see [`MAX_HELD`]).
+    held: usize,
 }
 
 impl Reader<'_> {
@@ -320,6 +349,7 @@ impl Reader<'_> {
         if self.values > MAX_VALUES {
             return Err(self.error_at(self.at, TOO_MANY_VALUES));
         }
+        self.hold(32)?;
         self.skip_whitespace();
         let Some(first) = self.next() else {
             return Err(self.error_at(self.at, "EOF while parsing a value"));
@@ -362,7 +392,13 @@ impl Reader<'_> {
             self.skip_whitespace();
             match self.next() {
                 Some(b',') => self.no_trailing_comma(b']')?,
-                Some(b']') => return Ok(Value::Array(items)),
+                Some(b']') => {
+                    // Vectors grow by doubling (and a first push makes room
+                    // for four): without the slack, a list of small objects
+                    // takes a quarter of the memory.
+                    items.shrink_to_fit();
+                    return Ok(Value::Array(items));
+                }
                 Some(_) => return Err(self.error("expected `,` or `]`")),
                 None => return Err(self.error_at(self.at, "EOF while parsing a list")),
             }
@@ -410,6 +446,8 @@ impl Reader<'_> {
                 None => return Err(self.error_at(self.at, "EOF while parsing an object")),
             }
         }
+        // As an array's items: an object of one field held room for four.
+        fields.shrink_to_fit();
         // A key given twice: sorted, equal keys are neighbours.
         if fields.len() > 1 {
             let mut keys: Vec<&str> = fields.iter().map(|(key, _)| key.as_str()).collect();
@@ -425,6 +463,15 @@ impl Reader<'_> {
         Ok(Value::Object(Map(fields)))
     }
 
+    /// Counts `bytes` more held, or refuses the text past [`MAX_HELD`].
+    fn hold(&mut self, bytes: usize) -> Result<(), ParseError> {
+        self.held = self.held.saturating_add(bytes);
+        if self.held > MAX_HELD {
+            return Err(self.error_at(self.at, TOO_MUCH_HELD));
+        }
+        Ok(())
+    }
+
     /// A string after its opening quote, unescaped.
     fn string(&mut self) -> Result<String, ParseError> {
         let mut out = String::new();
@@ -435,7 +482,10 @@ impl Reader<'_> {
             // character boundary.
             out.push_str(self.text.get(start..self.at).unwrap_or_default());
             match self.next() {
-                Some(b'"') => return Ok(out),
+                Some(b'"') => {
+                    self.hold(held_by_string(out.len()))?;
+                    return Ok(out);
+                }
                 Some(b'\\') => out.push(self.escape()?),
                 Some(_) => {
                     return Err(self.error("control character (\\u0000-\\u001F) found while parsing a string"))
@@ -814,6 +864,26 @@ mod tests {
         assert_eq!(error.column, 2 * MAX_VALUES, "{error}");
         let objects = format!("{{\"a\":[{}]}}", vec!["{}"; MAX_VALUES].join(","));
         assert_eq!(parse(&objects).unwrap_err().message, TOO_MANY_VALUES);
+    }
+
+    #[test]
+    fn what_the_values_take_is_bounded() {
+        assert_eq!(
+            (held_by_string(1), held_by_string(257), held_by_string(5000)),
+            (16, 512, 5000)
+        );
+        // 512 bytes for a string of 257 and 32 for its value (and 32 for the array).
+        let one = format!("\"{}\"", "x".repeat(257));
+        let strings = |n: usize| format!("[{}]", vec![one.as_str(); n].join(","));
+        let per = 512 + 32;
+        assert!(parse(&strings((MAX_HELD - 32) / per)).is_ok());
+        let error = parse(&strings((MAX_HELD - 32) / per + 1)).unwrap_err();
+        assert_eq!(error.message, TOO_MUCH_HELD);
+        // One string as long as the limit, less its value's 32 bytes.
+        let long = format!("\"{}\"", "y".repeat(MAX_HELD - 32));
+        assert!(parse(&long).is_ok());
+        let longer = format!("\"{}\"", "y".repeat(MAX_HELD - 31));
+        assert_eq!(parse(&longer).unwrap_err().message, TOO_MUCH_HELD);
     }
 
     #[test]

@@ -950,15 +950,17 @@ fn refuse_large_body(field: &str, len: usize) -> Result<(), CallError> {
     .into())
 }
 
-/// The longest JSON input a call of the JSON face takes, in bytes: twice
-/// [`MAX_IN_MEMORY_BODY`], so that the largest body given in an input
-/// (`put-object-text`'s `content`) fits with its escapes (a line break is
-/// two bytes of JSON, most other control characters six). The component
-/// holds the text, the value parsed from it and the body made from that at
-/// once, so a longer text could exhaust its memory (the default limit,
-/// [`DEFAULT_MEMORY_LIMIT`], holds the largest taken with room to spare);
-/// the host refuses it before the call, as it does a body.
-pub const MAX_INPUT_TEXT: usize = 2 * MAX_IN_MEMORY_BODY;
+/// The longest JSON input a call of the JSON face takes, in bytes: one and
+/// a half times [`MAX_IN_MEMORY_BODY`], so that the largest body given in
+/// an input (`put-object-text`'s `content`) fits with its escapes, up to a
+/// third of it line breaks (two bytes of JSON each; most other control
+/// characters are six). The component holds the text and the values read
+/// from it at once, and those can take twice the text (a short string is
+/// held in a block of the next power of two), so a longer text could
+/// exhaust its memory (the default limit, [`DEFAULT_MEMORY_LIMIT`], holds
+/// the largest taken with room to spare); the host refuses it before the
+/// call, as it does a body.
+pub const MAX_INPUT_TEXT: usize = MAX_IN_MEMORY_BODY / 2 * 3;
 
 fn refuse_large_input(len: usize) -> Result<(), CallError> {
     if len <= MAX_INPUT_TEXT {
