@@ -819,6 +819,42 @@ fn the_longest_key_list_a_call_takes_fits_in_memory() {
     instance.list_buckets(&conn).unwrap();
 }
 
+/// The inputs that take the most memory to read for their length, strings
+/// of a few hundred bytes to a few KiB, each held in a block of the next
+/// power of two, are refused for what they take once read, without
+/// exhausting the component: 48 MiB of keys of 1025 bytes to delete took
+/// 244 MiB of its 256 before reading was bounded.
+#[test]
+fn the_inputs_costliest_to_read_are_refused_with_room_to_spare() {
+    use s3_connector::json_value::MAX_HELD;
+    use s3_connector_host::instance::{DEFAULT_MEMORY_LIMIT, MAX_INPUT_TEXT};
+    let local = Local::new();
+    let conn = local.conn();
+    for len in [129, 1025] {
+        let mut instance = instance();
+        let count = (MAX_INPUT_TEXT - 100) / (len + 12);
+        let keys: Vec<String> = (0..count).map(|n| format!(r#"{{"key":"{n:0len$}"}}"#)).collect();
+        let input = format!(
+            r#"{{"bucket_name":"{BUCKET}","object_keys":[{}]}}"#,
+            keys.join(",")
+        );
+        assert!(input.len() <= MAX_INPUT_TEXT);
+        let error = instance
+            .invoke(&conn, "delete-objects", &input, None)
+            .unwrap_err();
+        assert!(
+            matches!(error.connector(), Some(Error::InvalidInput(e))
+                if e.field == "input" && e.message.contains(&MAX_HELD.to_string())),
+            "{error:?}"
+        );
+        let peak = instance.memory_peak();
+        assert!(
+            peak <= DEFAULT_MEMORY_LIMIT / 8 * 7,
+            "keys of {len} bytes: memory peak {peak}"
+        );
+    }
+}
+
 /// A JSON input of more values than a call takes is refused for that, not
 /// read into a tree many times its size: 400,000 zeros are 800 KB of JSON.
 #[test]
