@@ -124,7 +124,23 @@ pub fn parse_body(body: &[u8]) -> Result<Envelope, Refusal> {
             e.valid_up_to()
         ))
     })?;
-    let value = json_value::parse(text).map_err(|e| not_json(&e.to_string()))?;
+    let value = json_value::parse(text).map_err(|e| {
+        if e.message == json_value::TOO_MANY_VALUES || e.message == json_value::TOO_MUCH_HELD {
+            // JSON, but more than one call reads.
+            Refusal {
+                status: 413,
+                field: "body".to_owned(),
+                message: format!(
+                    "the body holds more than {} JSON values, or values that take more than {} \
+                     bytes once read: split it over several calls",
+                    json_value::MAX_VALUES,
+                    json_value::MAX_HELD
+                ),
+            }
+        } else {
+            not_json(&e.to_string())
+        }
+    })?;
     let Value::Object(mut fields) = value else {
         return Err(Refusal::bad_request(
             "body",
@@ -364,6 +380,19 @@ mod tests {
         assert_eq!(missing.field, "connection.secret_key");
         let unknown = parse_body(br#"{"connection": {"access_key": "AK", "secret_key": "S", "x": 1}}"#);
         assert_eq!(unknown.unwrap_err().field, "connection.x");
+    }
+
+    #[test]
+    fn a_body_of_more_values_than_a_call_reads_is_too_large() {
+        let keys = vec![r#"{"key":"k"}"#; json_value::MAX_VALUES / 2 + 1].join(",");
+        let body = format!(r#"{{"input": {{"bucket_name": "b", "object_keys": [{keys}]}}}}"#);
+        let refused = parse_body(body.as_bytes()).unwrap_err();
+        assert_eq!((refused.status, refused.field.as_str()), (413, "body"));
+        assert!(
+            refused.message.contains("400000 JSON values"),
+            "{}",
+            refused.message
+        );
     }
 
     #[test]
