@@ -19,7 +19,7 @@ use s3_connector_host::wit::{
     AbortMultipartUploadInput, Connection, Error, GetObjectInput, ListMultipartUploadsInput,
     PutObjectStreamInput, PutObjectTextInput, UploadCause, UploadOptions,
 };
-use s3_connector_host::{Instance, InstanceOptions};
+use s3_connector_host::{CallError, Instance, InstanceOptions};
 use sha2::{Digest, Sha256};
 
 const MIB: usize = 1024 * 1024;
@@ -41,6 +41,26 @@ fn content(size: usize) -> Vec<u8> {
 
 fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The field and message of `result`'s invalid-input error; a panic naming
+/// what came instead (an answer, another error, a trap).
+fn refusal<T: std::fmt::Debug>(result: Result<T, CallError>) -> (String, String) {
+    match result {
+        Err(error) => match error.connector() {
+            Some(Error::InvalidInput(e)) => (e.field.clone(), e.message.clone()),
+            _ => panic!("expected an invalid-input error, got {error:?}"),
+        },
+        Ok(answer) => panic!("expected an invalid-input error, got {answer:?}"),
+    }
+}
+
+/// Checks that the component has kept an eighth of its default memory
+/// limit to spare.
+fn assert_room(instance: &Instance) {
+    let peak = instance.memory_peak();
+    let limit = s3_connector_host::instance::DEFAULT_MEMORY_LIMIT;
+    assert!(peak <= limit / 8 * 7, "memory peak {peak} of {limit}");
 }
 
 /// Parts of 5 MiB (S3's smallest) from 5 MiB up, so that a few MiB make a
@@ -218,17 +238,12 @@ fn an_upload_that_cannot_start_is_a_typed_error() {
         part_size: Some(1024),
         ..options()
     };
-    let error = instance
-        .put_object_stream(
-            &conn,
-            &stream_input(BUCKET, "k", bad),
-            Box::new(BytesSource(vec![1])),
-        )
-        .unwrap_err();
-    assert!(
-        matches!(error.connector(), Some(Error::InvalidInput(e)) if e.field == "part_size"),
-        "{error:?}"
-    );
+    let (field, message) = refusal(instance.put_object_stream(
+        &conn,
+        &stream_input(BUCKET, "k", bad),
+        Box::new(BytesSource(vec![1])),
+    ));
+    assert!(field == "part_size", "{field}: {message}");
 }
 
 /// A proxy in front of a fresh local server, faulting as `plan` says.
@@ -637,20 +652,12 @@ fn a_body_too_large_for_memory_is_a_typed_error_not_a_trap() {
         acl: None,
         metadata: vec![],
     };
-    let error = instance.put_object_text(&conn, &text).unwrap_err();
-    assert!(
-        matches!(error.connector(), Some(Error::InvalidInput(e)) if e.field == "content"),
-        "{error:?}"
-    );
+    let (field, message) = refusal(instance.put_object_text(&conn, &text));
+    assert!(field == "content", "{field}: {message}");
     let body = vec![0u8; MAX_IN_MEMORY_BODY + 1];
     let input = format!(r#"{{"bucket_name": "{BUCKET}", "object_path": "too-big.bin"}}"#);
-    let error = instance
-        .invoke(&conn, "put-object-file", &input, Some(&body))
-        .unwrap_err();
-    assert!(
-        matches!(error.connector(), Some(Error::InvalidInput(e)) if e.field == "content"),
-        "{error:?}"
-    );
+    let (field, message) = refusal(instance.invoke(&conn, "put-object-file", &input, Some(&body)));
+    assert!(field == "content", "{field}: {message}");
     // The instance is still usable: nothing trapped.
     instance.list_buckets(&conn).unwrap();
 }
@@ -673,21 +680,13 @@ fn an_input_too_large_for_memory_is_a_typed_error_not_a_trap() {
     let content = "\u{1}".repeat(MAX_INPUT_TEXT / 6 + 1);
     let input = text_input("escaped.txt", &content);
     assert!(input.len() > MAX_INPUT_TEXT && content.len() < MAX_IN_MEMORY_BODY);
-    let error = instance
-        .invoke(&conn, "put-object-text", &input, None)
-        .unwrap_err();
+    let (field, message) = refusal(instance.invoke(&conn, "put-object-text", &input, None));
     assert!(
-        matches!(error.connector(), Some(Error::InvalidInput(e))
-            if e.field == "input" && e.message.contains(&MAX_INPUT_TEXT.to_string())),
-        "{error:?}"
+        field == "input" && message.contains(&MAX_INPUT_TEXT.to_string()),
+        "{field}: {message}"
     );
-    let error = instance
-        .invoke_streamed(&conn, "put-object-text", &input, None, None)
-        .unwrap_err();
-    assert!(
-        matches!(error.connector(), Some(Error::InvalidInput(e)) if e.field == "input"),
-        "{error:?}"
-    );
+    let (field, message) = refusal(instance.invoke_streamed(&conn, "put-object-text", &input, None, None));
+    assert!(field == "input", "{field}: {message}");
     instance.list_buckets(&conn).unwrap();
 }
 
@@ -702,14 +701,10 @@ fn an_input_too_large_for_memory_is_a_typed_error_not_a_trap() {
 /// of that what it could not fit in what the first left free.)
 #[test]
 fn the_largest_inputs_taken_fit_in_memory() {
-    use s3_connector_host::instance::{DEFAULT_MEMORY_LIMIT, MAX_INPUT_TEXT};
+    use s3_connector_host::instance::MAX_INPUT_TEXT;
     let local = Local::new();
     let conn = local.conn();
     let mut instance = instance();
-    let room = |instance: &Instance| {
-        let peak = instance.memory_peak();
-        assert!(peak <= DEFAULT_MEMORY_LIMIT / 8 * 7, "memory peak {peak}");
-    };
 
     // 32 MiB of content, half of it line breaks: 48 MiB of JSON.
     let mut content = "\n".repeat(MAX_IN_MEMORY_BODY / 2 - 200);
@@ -717,7 +712,7 @@ fn the_largest_inputs_taken_fit_in_memory() {
     let input = text_input("breaks.txt", &content);
     assert!(input.len() <= MAX_INPUT_TEXT && input.len() > MAX_INPUT_TEXT - 1024);
     instance.invoke(&conn, "put-object-text", &input, None).unwrap();
-    room(&instance);
+    assert_room(&instance);
     let stored = read_back(&mut instance, &conn, BUCKET, "breaks.txt");
     assert!(stored == content.as_bytes());
     drop((content, stored));
@@ -726,14 +721,9 @@ fn the_largest_inputs_taken_fit_in_memory() {
     let content = "y".repeat(MAX_INPUT_TEXT - 200);
     let input = text_input("plain.txt", &content);
     assert!(input.len() <= MAX_INPUT_TEXT);
-    let error = instance
-        .invoke(&conn, "put-object-text", &input, None)
-        .unwrap_err();
-    assert!(
-        matches!(error.connector(), Some(Error::InvalidInput(e)) if e.field == "content"),
-        "{error:?}"
-    );
-    room(&instance);
+    let (field, message) = refusal(instance.invoke(&conn, "put-object-text", &input, None));
+    assert!(field == "content", "{field}: {message}");
+    assert_room(&instance);
     drop((content, input));
 
     // The largest body, and a 48 MiB field beside it.
@@ -742,14 +732,8 @@ fn the_largest_inputs_taken_fit_in_memory() {
     let input =
         serde_json::json!({"bucket_name": BUCKET, "object_path": "typed.bin", "mime_type": mime}).to_string();
     assert!(input.len() <= MAX_INPUT_TEXT);
-    let error = instance
-        .invoke(&conn, "put-object-file", &input, Some(&body))
-        .unwrap_err();
-    assert!(
-        matches!(error.connector(), Some(Error::InvalidInput(_))),
-        "{error:?}"
-    );
-    room(&instance);
+    refusal(instance.invoke(&conn, "put-object-file", &input, Some(&body)));
+    assert_room(&instance);
     instance.list_buckets(&conn).unwrap();
 }
 
@@ -763,7 +747,6 @@ fn the_largest_inputs_taken_fit_in_memory() {
 #[test]
 fn the_longest_key_list_a_call_takes_fits_in_memory() {
     use s3_connector::ops::delete_objects::{MAX_KEYS, MAX_KEY_BYTES};
-    use s3_connector_host::instance::DEFAULT_MEMORY_LIMIT;
     use s3_connector_host::wit::{DeleteObjectsInput, ObjectIdentifier};
     let local = Local::new();
     let conn = local.conn();
@@ -789,16 +772,12 @@ fn the_longest_key_list_a_call_takes_fits_in_memory() {
         "{:?}",
         results.first()
     );
-    let peak = instance.memory_peak();
-    assert!(peak <= DEFAULT_MEMORY_LIMIT / 8 * 7, "memory peak {peak}");
+    assert_room(&instance);
 
-    let error = instance
-        .invoke(&conn, "delete-objects", &list(MAX_KEYS + 1), None)
-        .unwrap_err();
+    let (field, message) = refusal(instance.invoke(&conn, "delete-objects", &list(MAX_KEYS + 1), None));
     assert!(
-        matches!(error.connector(), Some(Error::InvalidInput(e))
-            if e.field == "object_keys" && e.message.starts_with("has 100001 items")),
-        "{error:?}"
+        field == "object_keys" && message.starts_with("has 100001 items"),
+        "{field}: {message}"
     );
     for count in [MAX_KEYS + 1, 2_000_000] {
         let input = DeleteObjectsInput {
@@ -810,11 +789,8 @@ fn the_longest_key_list_a_call_takes_fits_in_memory() {
                 })
                 .collect(),
         };
-        let error = instance.delete_objects(&conn, &input).unwrap_err();
-        assert!(
-            matches!(error.connector(), Some(Error::InvalidInput(e)) if e.field == "object_keys"),
-            "{error:?}"
-        );
+        let (field, message) = refusal(instance.delete_objects(&conn, &input));
+        assert!(field == "object_keys", "{field}: {message}");
     }
     instance.list_buckets(&conn).unwrap();
 }
@@ -827,7 +803,7 @@ fn the_longest_key_list_a_call_takes_fits_in_memory() {
 #[test]
 fn the_inputs_costliest_to_read_are_refused_with_room_to_spare() {
     use s3_connector::json_value::MAX_HELD;
-    use s3_connector_host::instance::{DEFAULT_MEMORY_LIMIT, MAX_INPUT_TEXT};
+    use s3_connector_host::instance::MAX_INPUT_TEXT;
     let local = Local::new();
     let conn = local.conn();
     for len in [129, 1025] {
@@ -839,19 +815,12 @@ fn the_inputs_costliest_to_read_are_refused_with_room_to_spare() {
             keys.join(",")
         );
         assert!(input.len() <= MAX_INPUT_TEXT);
-        let error = instance
-            .invoke(&conn, "delete-objects", &input, None)
-            .unwrap_err();
+        let (field, message) = refusal(instance.invoke(&conn, "delete-objects", &input, None));
         assert!(
-            matches!(error.connector(), Some(Error::InvalidInput(e))
-                if e.field == "input" && e.message.contains(&MAX_HELD.to_string())),
-            "{error:?}"
+            field == "input" && message.contains(&MAX_HELD.to_string()),
+            "{field}: {message}"
         );
-        let peak = instance.memory_peak();
-        assert!(
-            peak <= DEFAULT_MEMORY_LIMIT / 8 * 7,
-            "keys of {len} bytes: memory peak {peak}"
-        );
+        assert_room(&instance);
     }
 }
 
@@ -865,11 +834,10 @@ fn an_input_of_too_many_values_is_a_typed_error_not_a_trap() {
     let mut instance = instance();
     let zeros = vec!["0"; MAX_VALUES].join(",");
     let input = format!(r#"{{"bucket_name":"{BUCKET}","object_path":"k","metadata":[{zeros}]}}"#);
-    let error = instance.invoke(&conn, "head-object", &input, None).unwrap_err();
+    let (field, message) = refusal(instance.invoke(&conn, "head-object", &input, None));
     assert!(
-        matches!(error.connector(), Some(Error::InvalidInput(e))
-            if e.field == "input" && e.message.contains(&format!("{MAX_VALUES} JSON values"))),
-        "{error:?}"
+        field == "input" && message.contains(&format!("{MAX_VALUES} JSON values")),
+        "{field}: {message}"
     );
     instance.list_buckets(&conn).unwrap();
 }
