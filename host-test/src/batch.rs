@@ -22,11 +22,10 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 use crate::cli::{self, Args};
-use crate::error::{CallError, ConnectorError, HostError};
-use crate::instance::Instance;
+use crate::error::{CallError, HostError};
+use crate::instance::{invalid_input, Instance};
 use crate::local_server::LocalServer;
 use crate::redact::Secrets;
-use crate::wit::InvalidInput;
 
 /// The name that runs a batch in the operation's place.
 pub use crate::cli::BATCH;
@@ -103,7 +102,7 @@ pub fn run(
         let text = match std::str::from_utf8(&buffer) {
             Ok(text) if text.trim().is_empty() => continue,
             Ok(text) => Ok(text),
-            Err(_) => Err(invalid("line", format!("line {number} is not UTF-8"))),
+            Err(_) => Err(invalid_input("line", format!("line {number} is not UTF-8"))),
         };
         let result = text
             .and_then(|text| parse_line(text, number))
@@ -139,7 +138,7 @@ fn refuse_single_call_flags(args: &Args) -> Result<(), CallError> {
         ("output", args.output.is_some()),
     ];
     match given.iter().find(|(_, given)| *given) {
-        Some((flag, _)) => Err(invalid(
+        Some((flag, _)) => Err(invalid_input(
             flag,
             format!("--{flag} is for a single call; in a batch each line gives its own"),
         )),
@@ -152,11 +151,21 @@ fn refuse_single_call_flags(args: &Args) -> Result<(), CallError> {
 fn parse_line(text: &str, number: usize) -> Result<BatchLine, CallError> {
     let mut fields = match serde_json::from_str(text) {
         Ok(Value::Object(map)) => map,
-        Ok(_) => return Err(invalid("line", format!("line {number} is not a JSON object"))),
-        Err(e) => return Err(invalid("line", format!("line {number} is not valid JSON: {e}"))),
+        Ok(_) => {
+            return Err(invalid_input(
+                "line",
+                format!("line {number} is not a JSON object"),
+            ))
+        }
+        Err(e) => {
+            return Err(invalid_input(
+                "line",
+                format!("line {number} is not valid JSON: {e}"),
+            ))
+        }
     };
     if let Some(unknown) = fields.keys().find(|k| !LINE_FIELDS.contains(&k.as_str())) {
-        return Err(invalid(
+        return Err(invalid_input(
             "line",
             format!(
                 "line {number} has an unknown field `{unknown}` (known: {})",
@@ -167,7 +176,7 @@ fn parse_line(text: &str, number: usize) -> Result<BatchLine, CallError> {
     let operation = match fields.remove("operation") {
         Some(Value::String(name)) if cli::operations().any(|op| op == name) => name,
         Some(Value::String(name)) => {
-            return Err(invalid(
+            return Err(invalid_input(
                 "operation",
                 format!(
                     "line {number}: `{name}` is not an operation (known: {})",
@@ -175,23 +184,38 @@ fn parse_line(text: &str, number: usize) -> Result<BatchLine, CallError> {
                 ),
             ))
         }
-        Some(_) => return Err(invalid("operation", format!("line {number}: must be a string"))),
-        None => return Err(invalid("operation", format!("line {number} has no `operation`"))),
+        Some(_) => {
+            return Err(invalid_input(
+                "operation",
+                format!("line {number}: must be a string"),
+            ))
+        }
+        None => {
+            return Err(invalid_input(
+                "operation",
+                format!("line {number} has no `operation`"),
+            ))
+        }
     };
     let input = match fields.remove("input") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(input)) => input,
-        Some(_) => return Err(invalid("input", format!("line {number}: must be a JSON object"))),
+        Some(_) => {
+            return Err(invalid_input(
+                "input",
+                format!("line {number}: must be a JSON object"),
+            ))
+        }
     };
     let mut path = |name: &str| match fields.remove(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(path)) if !path.is_empty() => Ok(Some(PathBuf::from(path))),
-        Some(_) => Err(invalid(name, format!("line {number}: must be a file path"))),
+        Some(_) => Err(invalid_input(name, format!("line {number}: must be a file path"))),
     };
     let output = path("output")?;
     let file = path("file")?;
     if output.is_some() && operation != "get-object" {
-        return Err(invalid(
+        return Err(invalid_input(
             "output",
             format!("line {number}: `output` is only for get-object"),
         ));
@@ -238,13 +262,6 @@ fn leaves_instance_unusable(error: &CallError) -> bool {
         error,
         CallError::Host(HostError::Trap { .. } | HostError::Timeout(_) | HostError::Poisoned)
     )
-}
-
-fn invalid(field: &str, message: String) -> CallError {
-    CallError::from(ConnectorError::InvalidInput(InvalidInput {
-        field: field.to_owned(),
-        message,
-    }))
 }
 
 fn host(message: String) -> CallError {

@@ -22,14 +22,14 @@ use crate::bodies::{BodySink, BodySource, FileSink, FileSource, SharedFileSink};
 use crate::ca_bundle::CaBundle;
 use crate::connect_to::ConnectTo;
 use crate::dry_run::DryRun;
-use crate::error::{CallError, ConnectorError, HostError};
-use crate::instance::{Instance, InstanceOptions};
+use crate::error::{CallError, HostError};
+use crate::instance::{invalid_input, Instance, InstanceOptions};
 use crate::local_server::{self, LocalServer};
 use crate::outgoing::{HttpConfig, UreqOutgoing};
 use crate::policy::AddressPolicy;
 use crate::redact::Secrets;
 use crate::runtime::Runtime;
-use crate::wit::{Connection, InvalidInput};
+use crate::wit::Connection;
 
 /// Every operation name, from the connector's registry.
 pub fn operations() -> impl Iterator<Item = &'static str> {
@@ -461,13 +461,6 @@ fn local_file(action: &'static str, path: &Path, error: std::io::Error) -> CallE
         path: path.to_owned(),
         error,
     })
-}
-
-fn invalid_input(field: &str, message: impl Into<String>) -> CallError {
-    CallError::from(ConnectorError::InvalidInput(InvalidInput {
-        field: field.to_owned(),
-        message: message.into(),
-    }))
 }
 
 fn host(message: String) -> CallError {

@@ -933,21 +933,16 @@ fn kebab(camel: &str) -> String {
 /// ones too, but copying one into it first could exhaust its memory, so
 /// the host refuses it before the call. Larger objects go through a
 /// [`BodySource`] ([`Instance::put_object_stream`], [`Instance::invoke_streamed`]).
-pub const MAX_IN_MEMORY_BODY: usize = 32 * 1024 * 1024;
+pub const MAX_IN_MEMORY_BODY: usize = s3_connector::ops::put_object::MAX_IN_MEMORY_BODY;
 
 fn refuse_large_body(field: &str, len: usize) -> Result<(), CallError> {
     if len <= MAX_IN_MEMORY_BODY {
         return Ok(());
     }
-    Err(ConnectorError::InvalidInput(crate::wit::InvalidInput {
-        field: field.to_owned(),
-        message: format!(
-            "is {len} bytes, over the {MAX_IN_MEMORY_BODY} bytes a call takes in memory; send it \
-             from a body source instead (put-object-stream, invoke-streamed, the CLI's --file), \
-             which takes objects of any size"
-        ),
-    })
-    .into())
+    Err(invalid_input(
+        field,
+        s3_connector::ops::put_object::over_memory(len),
+    ))
 }
 
 /// The longest JSON input a call of the JSON face takes, in bytes: one and
@@ -966,15 +961,14 @@ fn refuse_large_input(len: usize) -> Result<(), CallError> {
     if len <= MAX_INPUT_TEXT {
         return Ok(());
     }
-    Err(ConnectorError::InvalidInput(crate::wit::InvalidInput {
-        field: "input".to_owned(),
-        message: format!(
+    Err(invalid_input(
+        "input",
+        format!(
             "is {len} bytes of JSON, over the {MAX_INPUT_TEXT} bytes a call's input takes in memory; \
              send an object's bytes from a body source instead (put-object-stream, invoke-streamed, \
              the CLI's --file), which takes objects of any size"
         ),
-    })
-    .into())
+    ))
 }
 
 /// Refuses a list of keys to delete longer than one call takes (the
@@ -989,12 +983,18 @@ fn refuse_long_key_list(input: &DeleteObjectsInput) -> Result<(), CallError> {
         .sum();
     match s3_connector::ops::delete_objects::over_limits(input.object_keys.len(), bytes) {
         None => Ok(()),
-        Some(message) => Err(ConnectorError::InvalidInput(crate::wit::InvalidInput {
-            field: "object_keys".to_owned(),
-            message,
-        })
-        .into()),
+        Some(message) => Err(invalid_input("object_keys", message)),
     }
+}
+
+/// The component's `invalid-input` error for `field`, raised by the host
+/// before a call.
+pub(crate) fn invalid_input(field: &str, message: impl Into<String>) -> CallError {
+    ConnectorError::InvalidInput(crate::wit::InvalidInput {
+        field: field.to_owned(),
+        message: message.into(),
+    })
+    .into()
 }
 
 /// A deadline in epoch ticks: at least one.
