@@ -220,17 +220,11 @@ fn parse_object(input: &str) -> Result<Value, Error> {
         return Ok(Value::Object(Map::new()));
     }
     let value = crate::json_value::parse(input).map_err(|e| {
-        use crate::json_value::{MAX_HELD, MAX_VALUES, TOO_MANY_VALUES, TOO_MUCH_HELD};
-        let message = if e.message == TOO_MANY_VALUES {
+        let message = if e.is_too_large() {
             format!(
-                "holds more than {MAX_VALUES} JSON values, more than one call takes in memory: split \
-                 it over several calls"
-            )
-        } else if e.message == TOO_MUCH_HELD {
-            format!(
-                "holds values that take more than {MAX_HELD} bytes once read, more than one call \
-                 takes in memory: split it over several calls, or send an object's bytes from a \
-                 host-held source"
+                "holds {}, more than one call takes in memory: split it over several calls, or send \
+                 an object's bytes from a host-held source",
+                e.message
             )
         } else {
             format!("is not valid JSON: {e}")

@@ -37,8 +37,9 @@ pub const MAX_DEPTH: usize = 128;
 /// version id, is 300,003 values.
 pub const MAX_VALUES: usize = 400_000;
 
-/// The message of the error for a text of more than [`MAX_VALUES`] values.
-pub const TOO_MANY_VALUES: &str = "more values than one text may hold";
+/// The message of the error for a text of more than [`MAX_VALUES`] values
+/// (see [`ParseError::is_too_large`]).
+pub const TOO_MANY_VALUES: &str = "more than 400000 JSON values";
 
 /// The most bytes the values read from one text may take, counted as the
 /// component's allocator hands them out: 32 for each value, and each string
@@ -51,8 +52,8 @@ pub const TOO_MANY_VALUES: &str = "more values than one text may hold";
 pub const MAX_HELD: usize = 64 * 1024 * 1024;
 
 /// The message of the error for a text whose values take more than
-/// [`MAX_HELD`] bytes.
-pub const TOO_MUCH_HELD: &str = "more than the values of one text may take";
+/// [`MAX_HELD`] bytes (see [`ParseError::is_too_large`]).
+pub const TOO_MUCH_HELD: &str = "values that take more than 67108864 bytes once read";
 
 /// The bytes the component's allocator takes for a string of `len` bytes
 /// (see [`MAX_HELD`]).
@@ -240,6 +241,17 @@ pub struct ParseError {
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} at line {} column {}", self.message, self.line, self.column)
+    }
+}
+
+impl ParseError {
+    /// Whether the text is refused for what reading it would take
+    /// ([`MAX_VALUES`], [`MAX_HELD`]) rather than for its syntax: its
+    /// `message` then says which limit ([`TOO_MANY_VALUES`],
+    /// [`TOO_MUCH_HELD`]), and a caller answers that the input is too
+    /// large, not that it is not JSON.
+    pub fn is_too_large(&self) -> bool {
+        self.message == TOO_MANY_VALUES || self.message == TOO_MUCH_HELD
     }
 }
 
@@ -855,12 +867,19 @@ mod tests {
     }
 
     #[test]
+    fn the_limits_messages_name_them() {
+        assert!(TOO_MANY_VALUES.contains(&format!(" {MAX_VALUES} ")));
+        assert!(TOO_MUCH_HELD.contains(&format!(" {MAX_HELD} ")));
+    }
+
+    #[test]
     fn values_are_bounded() {
         let list = |n: usize| format!("[{}]", vec!["0"; n].join(","));
         // The array and its numbers.
         assert!(parse(&list(MAX_VALUES - 1)).is_ok());
         let error = parse(&list(MAX_VALUES)).unwrap_err();
         assert_eq!(error.message, TOO_MANY_VALUES);
+        assert!(error.is_too_large());
         assert_eq!(error.column, 2 * MAX_VALUES, "{error}");
         let objects = format!("{{\"a\":[{}]}}", vec!["{}"; MAX_VALUES].join(","));
         assert_eq!(parse(&objects).unwrap_err().message, TOO_MANY_VALUES);
@@ -879,6 +898,7 @@ mod tests {
         assert!(parse(&strings((MAX_HELD - 32) / per)).is_ok());
         let error = parse(&strings((MAX_HELD - 32) / per + 1)).unwrap_err();
         assert_eq!(error.message, TOO_MUCH_HELD);
+        assert!(error.is_too_large() && !parse("[0,]").unwrap_err().is_too_large());
         // One string as long as the limit, less its value's 32 bytes.
         let long = format!("\"{}\"", "y".repeat(MAX_HELD - 32));
         assert!(parse(&long).is_ok());

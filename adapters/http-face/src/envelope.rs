@@ -125,17 +125,12 @@ pub fn parse_body(body: &[u8]) -> Result<Envelope, Refusal> {
         ))
     })?;
     let value = json_value::parse(text).map_err(|e| {
-        if e.message == json_value::TOO_MANY_VALUES || e.message == json_value::TOO_MUCH_HELD {
+        if e.is_too_large() {
             // JSON, but more than one call reads.
             Refusal {
                 status: 413,
                 field: "body".to_owned(),
-                message: format!(
-                    "the body holds more than {} JSON values, or values that take more than {} \
-                     bytes once read: split it over several calls",
-                    json_value::MAX_VALUES,
-                    json_value::MAX_HELD
-                ),
+                message: format!("the body holds {}: split it over several calls", e.message),
             }
         } else {
             not_json(&e.to_string())
