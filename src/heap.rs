@@ -12,18 +12,19 @@
 //! power of two (a size class) and served from that class's free list, a
 //! singly linked list threaded through the free blocks themselves:
 //! allocating pops, freeing pushes. An empty list is refilled one block at
-//! a time from a chunk of [`CHUNK`] bytes: in the component a page taken
-//! with `memory.grow`, natively one from the system allocator. Larger and
-//! over-aligned requests go to the backing allocator.
+//! a time from a chunk of [`CHUNK`] bytes taken from the backing allocator.
+//! Larger and over-aligned requests go to the backing allocator.
 //!
-//! The backing allocator is, in the component, the `rlsf` crate's
-//! `GlobalTlsf`: a two-level segregated fit allocator (constant-time
-//! allocation and free, adjacent free blocks merged, a block grown in
-//! place when the memory after it is free) over pages it takes with
-//! `memory.grow`. Its code is 1.3 KB, where wasi-libc's dlmalloc, which
-//! served before, was 9.5 KB; with it no code of the component calls
-//! `malloc`, and dlmalloc is no longer linked. Natively (the tests) it is
-//! the system allocator.
+//! The backing allocator is, in the component, [`Pool`]: the `rlsf` crate's
+//! TLSF (two-level segregated fit: constant-time allocation and free,
+//! adjacent free blocks merged, a block grown in place when the memory
+//! after it is free) over one pool that ends where linear memory ends and
+//! is extended in place each time memory grows, so that what one large
+//! input freed merges with the memory the next one takes. Its code is
+//! about 1.3 KB, where wasi-libc's dlmalloc, which served before, was
+//! 9.5 KB; with it no code of the component calls `malloc`, and dlmalloc
+//! is no longer linked. Natively (the tests) it is the system allocator,
+//! and [`Pool`] is tested over a stand-in for linear memory.
 //!
 //! Memory is never given back: a block freed goes to its class's list, not
 //! to the backing allocator, and a chunk is never freed. An instance is
@@ -44,9 +45,9 @@ use std::cell::Cell;
 use std::ptr;
 
 /// Where chunks and large blocks come from: in the component, rlsf's TLSF
-/// allocator over pages taken with `memory.grow` (see the module docs).
+/// allocator over one pool that memory grows under ([`Pool`]).
 #[cfg(all(target_arch = "wasm32", feature = "heap"))]
-static BACKING: rlsf::GlobalTlsf = rlsf::GlobalTlsf::new();
+static BACKING: Pool<WasmMemory> = Pool::new(WasmMemory);
 
 /// Where chunks and large blocks come from: natively, the system allocator.
 #[cfg(not(all(target_arch = "wasm32", feature = "heap")))]
@@ -70,31 +71,16 @@ pub const LARGEST: usize = 4096;
 /// How many classes: `SMALLEST`, twice that, and so on up to `LARGEST`.
 const CLASSES: usize = (LARGEST / SMALLEST).trailing_zeros() as usize + 1;
 
-/// The bytes taken at a time to carve new blocks from: one WebAssembly page,
-/// sixteen of the largest blocks, so that the tail wasted when a chunk
-/// cannot fit the next block is a small share of it.
-pub const CHUNK: usize = 64 * 1024;
+/// The bytes taken at a time from the backing allocator to carve new blocks
+/// from: fifteen of the largest blocks, so that the tail wasted when a chunk
+/// cannot fit the next block is a small share of it, and so that a chunk,
+/// its header and the pool's end fit in one page of linear memory (64 KiB
+/// chunks took two pages at a time, and touched the second's first and
+/// last bytes: 12 KB more resident per instance).
+pub const CHUNK: usize = 60 * 1024;
 
-/// A new chunk of [`CHUNK`] bytes, or null when memory cannot grow. In the
-/// component it is a page taken with `memory.grow` itself: chunks are never
-/// freed, so they need no allocator, and rlsf makes a pool of its own for
-/// each growth of memory (it cannot extend the last one), which for a chunk
-/// of 32 KiB and its pool's header took two pages, half of them lost (a
-/// 16 MiB input of short strings took 80 MiB of memory, 58 MiB with the
-/// chunks taken apart from it).
-#[cfg(all(target_arch = "wasm32", feature = "heap"))]
-fn new_chunk() -> *mut u8 {
-    const PAGE: usize = 64 * 1024;
-    const _: () = assert!(CHUNK % PAGE == 0);
-    match core::arch::wasm32::memory_grow(0, CHUNK / PAGE) {
-        usize::MAX => ptr::null_mut(),
-        page => (page * PAGE) as *mut u8,
-    }
-}
-
-/// A new chunk of [`CHUNK`] bytes from the system allocator (natively, the
-/// tests), or null.
-#[cfg(not(all(target_arch = "wasm32", feature = "heap")))]
+/// A new chunk of [`CHUNK`] bytes from the backing allocator, or null when
+/// it has no memory. (Chunks are never freed.)
 fn new_chunk() -> *mut u8 {
     // SAFETY: `CHUNK` is non-zero and `ALIGN` a power of two that does not
     // overflow it: the layout is valid.
@@ -281,6 +267,203 @@ unsafe impl GlobalAlloc for Heap {
     }
 }
 
+/// The size of a page of linear memory, the unit it grows by.
+#[cfg(any(test, feature = "heap"))]
+pub const PAGE: usize = 64 * 1024;
+
+/// Where a [`Pool`] takes its memory: a region that grows at its end a page
+/// at a time, as WebAssembly's linear memory does with `memory.grow`.
+#[cfg(any(test, feature = "heap"))]
+pub trait Memory {
+    /// Grows the region by `pages` pages of [`PAGE`] bytes: the address
+    /// the new pages start at (the region's old end), or `None` when it
+    /// cannot grow.
+    fn grow(&self, pages: usize) -> Option<ptr::NonNull<u8>>;
+}
+
+/// The component's linear memory (memory 0).
+#[cfg(all(target_arch = "wasm32", feature = "heap"))]
+pub struct WasmMemory;
+
+#[cfg(all(target_arch = "wasm32", feature = "heap"))]
+impl Memory for WasmMemory {
+    fn grow(&self, pages: usize) -> Option<ptr::NonNull<u8>> {
+        match core::arch::wasm32::memory_grow(0, pages) {
+            usize::MAX => None,
+            // Page 0 is never where memory ends: the stack and data are in it.
+            old => ptr::NonNull::new(old.checked_mul(PAGE)? as *mut u8),
+        }
+    }
+}
+
+/// rlsf's TLSF with the parameters of its `GlobalTlsf`: pools and blocks of
+/// any size a `usize` counts.
+#[cfg(any(test, feature = "heap"))]
+type Tlsf = rlsf::Tlsf<'static, usize, usize, { usize::BITS as usize }, { usize::BITS as usize }>;
+
+/// rlsf's granularity: block sizes and headers are multiples of it.
+#[cfg(any(test, feature = "heap"))]
+const GRANULARITY: usize = 4 * core::mem::size_of::<usize>();
+
+/// The backing allocator: rlsf's TLSF over one pool that ends where its
+/// [`Memory`] ends, extended in place when memory grows. Adjacent free
+/// blocks merge across growths, and a block at the pool's end grows where
+/// it is, so that memory freed by one large input serves the next.
+/// (rlsf's own `GlobalTlsf` cannot extend its last pool on wasm32, as its
+/// check compares where the pool starts with where memory ends: each growth
+/// of memory was a pool of its own, its free blocks never merged with the
+/// next, and a vector doubling past the end took a new pool each time.)
+///
+/// Its state is in cells: like [`Heap`], it is `Sync` only where there are
+/// no threads.
+#[cfg(any(test, feature = "heap"))]
+pub struct Pool<M> {
+    /// The allocator; only this type's methods borrow it, one at a time.
+    tlsf: core::cell::UnsafeCell<Tlsf>,
+    /// Where the pool ends (null before it has memory): the end of memory
+    /// when it last grew.
+    end: Cell<*mut u8>,
+    /// Where its memory comes from.
+    memory: M,
+}
+
+// SAFETY: as for `Heap`: only for wasm32 without threads.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics"), feature = "heap"))]
+unsafe impl<M> Sync for Pool<M> {}
+
+#[cfg(any(test, feature = "heap"))]
+impl<M: Memory> Pool<M> {
+    /// An allocator with no memory yet (the first allocation grows it).
+    pub const fn new(memory: M) -> Self {
+        Pool {
+            tlsf: core::cell::UnsafeCell::new(Tlsf::new()),
+            end: Cell::new(ptr::null_mut()),
+            memory,
+        }
+    }
+
+    /// The allocator's state.
+    ///
+    /// # Safety
+    /// No other borrow of it may be alive: each method of `Pool` takes it
+    /// once and calls nothing that takes it again.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn tlsf(&self) -> &mut Tlsf {
+        // SAFETY: the caller's promise; `Pool` is not shared between threads.
+        unsafe { &mut *self.tlsf.get() }
+    }
+
+    /// Grows memory by at least `bytes` and gives the new pages to the
+    /// pool: appended to it when they start where it ends (merging with a
+    /// free block at its end), else as a pool of their own. How many bytes
+    /// it grew by; 0 when memory cannot grow.
+    fn grow(&self, tlsf: &mut Tlsf, bytes: usize) -> usize {
+        let Some(pages) = bytes.checked_add(PAGE - 1).map(|b| b / PAGE) else {
+            return 0;
+        };
+        let Some(start) = self.memory.grow(pages) else {
+            return 0;
+        };
+        let len = pages * PAGE;
+        let region = ptr::NonNull::slice_from_raw_parts(start, len);
+        // SAFETY: the pages are new, so no one else uses them, and they last
+        // as long as memory does; appended only where they start at the end
+        // of the pool, whose length is a multiple of the granularity (page
+        // multiples, from page-aligned starts).
+        unsafe {
+            if self.end.get() == start.as_ptr() {
+                tlsf.append_free_block_ptr(region);
+            } else if tlsf.insert_free_block_ptr(region).is_none() {
+                return 0;
+            }
+        }
+        self.end.set(start.as_ptr().wrapping_add(len));
+        len
+    }
+}
+
+/// Bytes of new memory that hold a block of `layout` whatever the free
+/// memory beside them: its size, its alignment, a header and a sentinel,
+/// and the fraction by which TLSF's free lists round a search up (a
+/// second-level list spans at most a 32nd of its sizes).
+#[cfg(any(test, feature = "heap"))]
+fn room(layout: Layout) -> Option<usize> {
+    layout
+        .size()
+        .checked_add(layout.size() / 16)?
+        .checked_add(layout.align())?
+        .checked_add(4 * GRANULARITY)
+}
+
+// SAFETY: blocks come from rlsf's TLSF, which keeps live blocks apart and
+// aligned as their layouts ask, over memory that only this pool uses.
+#[cfg(any(test, feature = "heap"))]
+unsafe impl<M: Memory> GlobalAlloc for Pool<M> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the only borrow in this call.
+        let tlsf = unsafe { self.tlsf() };
+        if let Some(block) = tlsf.allocate(layout) {
+            return block.as_ptr();
+        }
+        match room(layout) {
+            Some(bytes) if self.grow(tlsf, bytes) > 0 => tlsf
+                .allocate(layout)
+                .map_or(ptr::null_mut(), ptr::NonNull::as_ptr),
+            _ => ptr::null_mut(),
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if let Some(block) = ptr::NonNull::new(ptr) {
+            // SAFETY: the only borrow in this call; the block came from this
+            // pool with this layout (`GlobalAlloc::dealloc`'s contract).
+            unsafe { self.tlsf().deallocate(block, layout.align()) };
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let Some(block) = ptr::NonNull::new(ptr) else {
+            return ptr::null_mut();
+        };
+        // SAFETY: `GlobalAlloc::realloc` requires `new_size`, rounded up to
+        // the alignment, not to overflow `isize`: a valid layout.
+        let new = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        // SAFETY: the only borrow in this call.
+        let tlsf = unsafe { self.tlsf() };
+        // In place, or moved within the pool.
+        // SAFETY: the block came from this pool with this alignment.
+        if let Some(moved) = unsafe { tlsf.reallocate(block, new) } {
+            return moved.as_ptr();
+        }
+        let Some(room) = room(new) else {
+            return ptr::null_mut();
+        };
+        // Memory grows first by what the block needs to grow where it is,
+        // which is enough when only free memory lies between it and the
+        // pool's end (a vector growing at the end of memory, as a long input
+        // read into one does), then, if it did not fit, by the rest of what
+        // a new block needs: what the first growth added is free and at the
+        // end, merged with the second.
+        let in_place = (ptr as usize)
+            .saturating_add(new_size)
+            .saturating_add(4 * GRANULARITY)
+            .saturating_sub(self.end.get() as usize);
+        let mut grown = 0;
+        if in_place > 0 && in_place < room {
+            grown = self.grow(tlsf, in_place);
+            // SAFETY: as above.
+            if let Some(moved) = unsafe { tlsf.reallocate(block, new) } {
+                return moved.as_ptr();
+            }
+        }
+        if room > grown && self.grow(tlsf, room - grown) == 0 {
+            return ptr::null_mut();
+        }
+        // SAFETY: as above.
+        unsafe { tlsf.reallocate(block, new) }.map_or(ptr::null_mut(), ptr::NonNull::as_ptr)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -291,7 +474,7 @@ mod tests {
     }
 
     /// Allocates `size` bytes aligned to `align` and fills them with `byte`.
-    fn filled(heap: &Heap, size: usize, align: usize, byte: u8) -> *mut u8 {
+    fn filled(heap: &impl GlobalAlloc, size: usize, align: usize, byte: u8) -> *mut u8 {
         let block = unsafe { heap.alloc(layout(size, align)) };
         assert!(!block.is_null(), "{size} bytes aligned to {align}");
         unsafe { ptr::write_bytes(block, byte, size) };
@@ -446,6 +629,129 @@ mod tests {
         }
     }
 
+    /// A stand-in for linear memory: a reserved region that grows a page at
+    /// a time up to its size, and can be grown by someone else too.
+    struct FakeMemory {
+        base: *mut u8,
+        pages: usize,
+        used: Cell<usize>,
+    }
+
+    impl FakeMemory {
+        fn new(pages: usize) -> Self {
+            let base = unsafe { std::alloc::System.alloc(layout(pages * PAGE, PAGE)) };
+            assert!(!base.is_null());
+            FakeMemory {
+                base,
+                pages,
+                used: Cell::new(0),
+            }
+        }
+
+        fn bytes(&self) -> usize {
+            self.used.get() * PAGE
+        }
+    }
+
+    impl Drop for FakeMemory {
+        fn drop(&mut self) {
+            unsafe { std::alloc::System.dealloc(self.base, layout(self.pages * PAGE, PAGE)) };
+        }
+    }
+
+    impl Memory for &FakeMemory {
+        fn grow(&self, pages: usize) -> Option<ptr::NonNull<u8>> {
+            let used = self.used.get();
+            if used + pages > self.pages {
+                return None;
+            }
+            self.used.set(used + pages);
+            ptr::NonNull::new(self.base.wrapping_add(used * PAGE))
+        }
+    }
+
+    const MIB: usize = 1 << 20;
+
+    /// A vector doubling at the end of memory grows where it is, and memory
+    /// by what it needs: before, each doubling took a pool of its own and
+    /// the vector moved into it, memory reaching twice its size.
+    #[test]
+    fn a_block_at_the_end_of_memory_grows_in_place() {
+        let memory = FakeMemory::new(64 * MIB / PAGE);
+        let pool = Pool::new(&memory);
+        let mut size = 5000;
+        let block = unsafe { pool.alloc(layout(size, 8)) };
+        assert!(!block.is_null());
+        unsafe { ptr::write_bytes(block, 3, size) };
+        while size < 16 * MIB {
+            let grown = unsafe { pool.realloc(block, layout(size, 8), size * 2) };
+            assert_eq!(grown, block, "{size} -> {}", size * 2);
+            assert!(bytes(grown, size).iter().all(|&b| b == 3));
+            unsafe { ptr::write_bytes(grown, 3, size * 2) };
+            size *= 2;
+            assert!(memory.bytes() <= size + 2 * PAGE, "{} for {size}", memory.bytes());
+        }
+        unsafe { pool.dealloc(block, layout(size, 8)) };
+    }
+
+    /// Blocks freed at the end of memory merge with the growth that the next
+    /// larger block takes, and what one input freed serves the next: twenty
+    /// rounds of inputs that grow by a tenth each time take memory for the
+    /// largest, not for their sum.
+    #[test]
+    fn freed_memory_merges_with_new_memory() {
+        let memory = FakeMemory::new(128 * MIB / PAGE);
+        let pool = Pool::new(&memory);
+        let mut size = 4 * MIB;
+        for round in 0..20 {
+            // An input arrives whole, then a vector built from it grows.
+            let input = unsafe { pool.alloc(layout(size, 1)) };
+            assert!(!input.is_null(), "round {round}");
+            let mut built = unsafe { pool.alloc(layout(8192, 8)) };
+            let mut len = 8192;
+            while len < size / 2 {
+                built = unsafe { pool.realloc(built, layout(len, 8), len * 2) };
+                assert!(!built.is_null(), "round {round}");
+                len *= 2;
+            }
+            unsafe {
+                pool.dealloc(built, layout(len, 8));
+                pool.dealloc(input, layout(size, 1));
+            }
+            size += size / 10;
+        }
+        let largest = size * 10 / 11;
+        assert!(
+            memory.bytes() <= largest * 2,
+            "{} bytes of memory for inputs of at most {largest}",
+            memory.bytes()
+        );
+    }
+
+    /// Memory that someone else grew in between starts a new pool, and
+    /// memory that cannot grow is a null block, not a panic.
+    #[test]
+    fn a_gap_in_memory_starts_a_new_pool_and_no_memory_is_null() {
+        let memory = FakeMemory::new(40);
+        let pool = Pool::new(&memory);
+        let first = unsafe { pool.alloc(layout(100_000, 8)) };
+        assert!(!first.is_null());
+        assert!((&memory).grow(3).is_some());
+        let second = unsafe { pool.alloc(layout(200_000, 8)) };
+        assert!(!second.is_null());
+        assert!(second as usize >= memory.base as usize + 5 * PAGE);
+        unsafe { ptr::write_bytes(first, 1, 100_000) };
+        unsafe { ptr::write_bytes(second, 2, 200_000) };
+        let grown = unsafe { pool.realloc(first, layout(100_000, 8), 400_000) };
+        assert!(!grown.is_null());
+        assert!(bytes(grown, 100_000).iter().all(|&b| b == 1));
+        assert!(bytes(second, 200_000).iter().all(|&b| b == 2));
+        assert!(unsafe { pool.alloc(layout(40 * PAGE, 8)) }.is_null());
+        let too_far = unsafe { pool.realloc(grown, layout(400_000, 8), 40 * PAGE) };
+        assert!(too_far.is_null());
+        assert!(bytes(grown, 100_000).iter().all(|&b| b == 1));
+    }
+
     /// A small, deterministic generator (xorshift64*) for the random run.
     struct Rng(u64);
 
@@ -468,16 +774,29 @@ mod tests {
     /// other live block.
     #[test]
     fn random_operations_keep_live_blocks_apart_and_intact() {
-        let heap = Heap::new();
+        random_operations(&Heap::new(), 1);
+    }
+
+    /// The same against the backing pool alone, with blocks twenty times
+    /// larger (to 400 KB), over memory it grows.
+    #[test]
+    fn random_operations_in_the_pool_keep_live_blocks_apart_and_intact() {
+        let memory = FakeMemory::new(2048);
+        random_operations(&Pool::new(&memory), 20);
+    }
+
+    /// A random run of allocations, frees and reallocations on `heap`, of
+    /// sizes `scale` times those of the small-block tests.
+    fn random_operations(heap: &impl GlobalAlloc, scale: usize) {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         // (block, size, align, fill byte)
         let mut live: Vec<(*mut u8, usize, usize, u8)> = Vec::new();
         let mut fill = 0u8;
         for step in 0..20_000 {
             let size = match rng.below(10) {
-                0 => 1 + rng.below(20_000),
-                1 => 1 + rng.below(16),
-                _ => 1 + rng.below(LARGEST + 64),
+                0 => 1 + rng.below(20_000 * scale),
+                1 => 1 + rng.below(16 * scale),
+                _ => 1 + rng.below((LARGEST + 64) * scale),
             };
             // Now and then over-aligned (32 to 128), which the backing
             // allocator serves.
@@ -487,7 +806,7 @@ mod tests {
             fill = fill.wrapping_add(1);
             match rng.below(3) {
                 0 if live.len() < 400 => {
-                    let block = filled(&heap, size, align, fill);
+                    let block = filled(heap, size, align, fill);
                     live.push((block, size, align, fill));
                 }
                 1 if !live.is_empty() => {

@@ -19,12 +19,9 @@ use bindings::wasi::http::types::{
 };
 use bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 
-/// The allocator: rlsf's two-level segregated fit (constant-time allocation
-/// and free, adjacent free blocks merged, blocks grown in place) over pages
-/// from `memory.grow`, in place of wasi-libc's dlmalloc (about 10 KB of this
-/// component's code). The component has one thread.
-#[global_allocator]
-static ALLOCATOR: rlsf::GlobalTlsf = rlsf::GlobalTlsf::new();
+// The allocator is the connector's (`s3_connector_wire::heap`, the wire
+// crate's `heap` feature): size classes in front of TLSF over one pool that
+// memory grows under, in place of wasi-libc's dlmalloc.
 
 /// The generated bindings and the exported entry point. They are FFI and
 /// use `unsafe`, which is allowed here and nowhere else.

@@ -25,12 +25,9 @@ use bindings::exports::s3_connector::s3::http_outgoing::{
     self as wit_http, Body, PlacedRequest, PlacedResponse, Request, Response, SpanRequest, TransportError,
 };
 
-/// The allocator: rlsf's two-level segregated fit (constant-time allocation
-/// and free, adjacent free blocks merged, blocks grown in place) over pages
-/// from `memory.grow`, in place of wasi-libc's dlmalloc (1.3 KB of code
-/// rather than 9.5 KB). The component has one thread.
-#[global_allocator]
-static ALLOCATOR: rlsf::GlobalTlsf = rlsf::GlobalTlsf::new();
+// The allocator is the connector's (`s3_connector_wire::heap`, the wire
+// crate's `heap` feature): size classes in front of TLSF over one pool that
+// memory grows under, in place of wasi-libc's dlmalloc.
 
 /// The generated bindings and the exported entry points. They are FFI and
 /// use `unsafe`, which is allowed here and nowhere else.
