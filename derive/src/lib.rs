@@ -18,10 +18,15 @@
 //!
 //! Any other `serde` attribute is refused at compile time, so that neither
 //! derive silently differs from what the schema says.
+//!
+//! `#[derive(Footprint)]`, for the host's WIT types (its bindings add it to
+//! every record and variant), counts what a value copies into the component
+//! when it is passed in: `crate::footprint::Footprint::footprint` summed
+//! over a record's fields or a variant's payload.
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as Tokens};
-use quote::quote;
+use quote::{format_ident, quote};
 use syn::{Data, DeriveInput, Error, Fields, LitStr};
 
 /// Derives `crate::decode::Decode` (see the crate's documentation).
@@ -42,6 +47,68 @@ pub fn derive_encode(input: TokenStream) -> TokenStream {
         Ok(tokens) => tokens.into(),
         Err(error) => error.to_compile_error().into(),
     }
+}
+
+/// Derives the host's `crate::footprint::Footprint` (see the crate's
+/// documentation).
+#[proc_macro_derive(Footprint)]
+pub fn derive_footprint(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as DeriveInput);
+    let name = &input.ident;
+    let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
+    let count = |value: &Tokens| quote!(crate::footprint::Footprint::footprint(#value));
+    let body = match &input.data {
+        Data::Struct(data) => {
+            let fields = data.fields.iter().enumerate().map(|(index, field)| {
+                let member = match &field.ident {
+                    Some(ident) => quote!(&self.#ident),
+                    None => {
+                        let index = syn::Index::from(index);
+                        quote!(&self.#index)
+                    }
+                };
+                count(&member)
+            });
+            quote!(0 #(+ #fields)*)
+        }
+        Data::Enum(data) => {
+            let arms = data.variants.iter().map(|variant| {
+                let case = &variant.ident;
+                let bound: Vec<_> = variant
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .map(|(index, field)| {
+                        field
+                            .ident
+                            .clone()
+                            .unwrap_or_else(|| format_ident!("field{index}"))
+                    })
+                    .collect();
+                let counts = bound.iter().map(|b| count(&quote!(#b)));
+                let pattern = match &variant.fields {
+                    Fields::Unit => quote!(Self::#case),
+                    Fields::Unnamed(_) => quote!(Self::#case(#(#bound),*)),
+                    Fields::Named(_) => quote!(Self::#case { #(#bound),* }),
+                };
+                quote!(#pattern => 0 #(+ #counts)*)
+            });
+            quote!(match self { #(#arms,)* })
+        }
+        Data::Union(_) => {
+            return Error::new(Span::call_site(), "Footprint is derived for structs and enums")
+                .to_compile_error()
+                .into()
+        }
+    };
+    quote! {
+        impl #impl_generics crate::footprint::Footprint for #name #type_generics #where_clause {
+            fn footprint(&self) -> usize {
+                #body
+            }
+        }
+    }
+    .into()
 }
 
 /// What the `serde` attributes of a type, field or variant say: every

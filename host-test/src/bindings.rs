@@ -7,4 +7,7 @@ wasmtime::component::bindgen!({
         "s3-connector:s3/bodies.body-source": crate::bodies::Source,
         "s3-connector:s3/bodies.body-sink": crate::bodies::Sink,
     },
+    // What a typed call copies into the component, counted before it is
+    // made (`crate::footprint`).
+    additional_derives: [s3_connector_derive::Footprint],
 });

@@ -12,6 +12,7 @@ use crate::bindings::s3_connector::s3 as wit_host;
 use crate::bodies::{BodySink, BodySource, Progress, Sink, Source, SpanReader};
 use crate::error::{CallError, ConnectorError, HostError};
 use crate::exports::{Export, Exports, Json, Operations, Signature};
+use crate::footprint::Footprint;
 use crate::outgoing::{Outgoing, UreqOutgoing};
 use crate::runtime::{Ticker, EPOCH_TICK};
 use crate::sandbox;
@@ -541,7 +542,7 @@ impl Instance {
         params: P,
     ) -> Result<T, CallError>
     where
-        P: ComponentNamedList + Lower,
+        P: ComponentNamedList + Lower + Footprint,
         (Result<T, ConnectorError>,): ComponentNamedList + Lift,
     {
         if self.poisoned {
@@ -554,6 +555,8 @@ impl Instance {
 
     /// Runs `export`, typed by its generated accessor `signature`, with the
     /// deadline set; a trap becomes a host error and poisons the instance.
+    /// Parameters that would copy more than [`MAX_CALL_INPUT`] bytes into
+    /// the component are refused first.
     fn run_export<'a, G, P, R>(
         &mut self,
         export: Export,
@@ -561,12 +564,13 @@ impl Instance {
         params: P,
     ) -> Result<R, CallError>
     where
-        P: ComponentNamedList + Lower,
+        P: ComponentNamedList + Lower + Footprint,
         (R,): ComponentNamedList + Lift,
     {
         if self.poisoned {
             return Err(HostError::Poisoned.into());
         }
+        refuse_large_call(params.footprint())?;
         let func = self
             .exports
             .typed(&mut self.store, &self.instance, export, signature)?;
@@ -967,6 +971,27 @@ fn refuse_large_input(len: usize) -> Result<(), CallError> {
             "is {len} bytes of JSON, over the {MAX_INPUT_TEXT} bytes a call's input takes in memory; \
              send an object's bytes from a body source instead (put-object-stream, invoke-streamed, \
              the CLI's --file), which takes objects of any size"
+        ),
+    ))
+}
+
+/// The most a call copies into the component, in bytes, counted by
+/// [`Footprint`]: the longest JSON input beside the largest body, and a MiB
+/// for the rest. Larger parameters could exhaust the component's memory on
+/// the way in (copied before it could refuse them, which traps it and
+/// poisons the instance); each field's own limit is far below (an object
+/// key 1024 bytes, metadata 2 KB), and the component refuses those itself.
+pub const MAX_CALL_INPUT: usize = MAX_INPUT_TEXT + MAX_IN_MEMORY_BODY + (1 << 20);
+
+fn refuse_large_call(bytes: usize) -> Result<(), CallError> {
+    if bytes <= MAX_CALL_INPUT {
+        return Ok(());
+    }
+    Err(invalid_input(
+        "input",
+        format!(
+            "copies {bytes} bytes of text and lists into the component, over the {MAX_CALL_INPUT} \
+             bytes a call takes in memory"
         ),
     ))
 }

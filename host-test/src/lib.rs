@@ -58,6 +58,7 @@ pub mod describe;
 pub mod dry_run;
 pub mod error;
 mod exports;
+mod footprint;
 pub mod guarded_send;
 pub mod instance;
 pub mod local_server;

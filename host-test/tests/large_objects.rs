@@ -939,3 +939,63 @@ fn a_download_batch_outlasting_the_call_deadline_goes_on_while_ranges_complete()
         "a range was sent more than once"
     );
 }
+
+/// A typed call whose fields would not fit in the component's memory is
+/// refused by the host before they are copied in, as the JSON face's are:
+/// a 300 MB object key (S3 takes 1024 bytes) trapped the component on the
+/// way in and poisoned the instance, before it could say the key was too
+/// long. Lists count by their items: a million and a half empty metadata
+/// entries are refused too. A key merely too long for S3 still reaches the
+/// component, which names its field.
+#[test]
+fn a_typed_input_too_large_for_memory_is_refused_before_it_is_copied() {
+    use s3_connector_host::instance::MAX_CALL_INPUT;
+    use s3_connector_host::wit::ObjectRef;
+    let local = Local::new();
+    let conn = local.conn();
+    let mut instance = instance();
+    let key = "k".repeat(300_000_000);
+    let text = PutObjectTextInput {
+        bucket_name: BUCKET.to_owned(),
+        object_path: key.clone(),
+        content: "x".to_owned(),
+        mime_type: None,
+        acl: None,
+        metadata: vec![],
+    };
+    let (field, message) = refusal(instance.put_object_text(&conn, &text));
+    assert!(
+        field == "input" && message.contains(&MAX_CALL_INPUT.to_string()),
+        "{field}: {message}"
+    );
+    drop(text);
+    let object = ObjectRef {
+        bucket_name: BUCKET.to_owned(),
+        object_path: key,
+        version_id: None,
+    };
+    let (field, message) = refusal(instance.head_object(&conn, &object));
+    assert!(field == "input", "{field}: {message}");
+    drop(object);
+
+    let text = PutObjectTextInput {
+        bucket_name: BUCKET.to_owned(),
+        object_path: "many.txt".to_owned(),
+        content: "x".to_owned(),
+        mime_type: None,
+        acl: None,
+        metadata: vec![(String::new(), String::new()); 1_500_000],
+    };
+    let (field, message) = refusal(instance.put_object_text(&conn, &text));
+    assert!(field == "input", "{field}: {message}");
+    drop(text);
+
+    let object = ObjectRef {
+        bucket_name: BUCKET.to_owned(),
+        object_path: "k".repeat(2000),
+        version_id: None,
+    };
+    let (field, message) = refusal(instance.head_object(&conn, &object));
+    assert!(field == "object_path", "{field}: {message}");
+    instance.list_buckets(&conn).unwrap();
+}
