@@ -184,6 +184,16 @@ impl Default for Heap {
     }
 }
 
+/// The bytes a block of `size` bytes (aligned to at most [`ALIGN`]) takes:
+/// its class's size, or its own beyond [`LARGEST`] (the backing allocator's
+/// few bytes of header aside).
+pub fn block_size(size: usize) -> usize {
+    match class_of(size, 1) {
+        Some(class) => SMALLEST << class,
+        None => size,
+    }
+}
+
 /// The class of a request of `size` bytes aligned to `align`: the index
 /// of the smallest class size that holds it, or `None` for the backing
 /// allocator's requests (larger than [`LARGEST`] or aligned to more than
@@ -506,6 +516,17 @@ mod tests {
         }
         assert_eq!(CLASSES, 9);
         assert_eq!(SMALLEST << (CLASSES - 1), LARGEST);
+        let blocks = [
+            (1, 16),
+            (16, 16),
+            (17, 32),
+            (257, 512),
+            (4096, 4096),
+            (4097, 4097),
+        ];
+        for (size, block) in blocks {
+            assert_eq!(block_size(size), block, "size {size}");
+        }
     }
 
     #[test]

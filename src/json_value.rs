@@ -56,12 +56,11 @@ pub const MAX_HELD: usize = 64 * 1024 * 1024;
 pub const TOO_MUCH_HELD: &str = "values that take more than 67108864 bytes once read";
 
 /// The bytes the component's allocator takes for a string of `len` bytes
-/// (see [`MAX_HELD`]).
+/// (see [`MAX_HELD`]); an empty string takes none.
 fn held_by_string(len: usize) -> usize {
     match len {
         0 => 0,
-        1..=4096 => len.next_power_of_two().max(16),
-        _ => len,
+        _ => s3_connector_wire::heap::block_size(len),
     }
 }
 
