@@ -75,12 +75,19 @@ const CLASSES: usize = (LARGEST / SMALLEST).trailing_zeros() as usize + 1;
 /// from: fifteen of the largest blocks, so that the tail wasted when a chunk
 /// cannot fit the next block is a small share of it, and so that a chunk,
 /// its header and the pool's end fit in one page of linear memory (64 KiB
-/// chunks took two pages at a time, and touched the second's first and
-/// last bytes: 12 KB more resident per instance).
+/// chunks from the pool took two pages at a time).
 pub const CHUNK: usize = 60 * 1024;
 
 /// A new chunk of [`CHUNK`] bytes from the backing allocator, or null when
-/// it has no memory. (Chunks are never freed.)
+/// it has no memory: in the component, [`Pool::chunk`].
+#[cfg(all(target_arch = "wasm32", feature = "heap"))]
+fn new_chunk() -> *mut u8 {
+    BACKING.chunk(CHUNK)
+}
+
+/// A new chunk of [`CHUNK`] bytes from the system allocator (natively, the
+/// tests), or null. (Chunks are never freed.)
+#[cfg(not(all(target_arch = "wasm32", feature = "heap")))]
 fn new_chunk() -> *mut u8 {
     // SAFETY: `CHUNK` is non-zero and `ALIGN` a power of two that does not
     // overflow it: the layout is valid.
@@ -361,6 +368,30 @@ impl<M: Memory> Pool<M> {
     unsafe fn tlsf(&self) -> &mut Tlsf {
         // SAFETY: the caller's promise; `Pool` is not shared between threads.
         unsafe { &mut *self.tlsf.get() }
+    }
+
+    /// A block of `size` bytes, aligned to [`ALIGN`], that is never freed
+    /// (a chunk of [`Heap`]'s), or null when memory cannot grow. Until the
+    /// pool has memory, whole pages of their own: an instance whose blocks
+    /// all fit in its first chunks (a presigned URL, a small object's call)
+    /// never touches the pool's bookkeeping (4 KiB of free-list heads) nor
+    /// the ends of its pages, 8 KB resident per instance. Once the pool has
+    /// memory, a block of the pool, so that no page taken apart separates
+    /// two of its growths.
+    pub fn chunk(&self, size: usize) -> *mut u8 {
+        if self.end.get().is_null() {
+            let pages = size.div_ceil(PAGE);
+            return self
+                .memory
+                .grow(pages)
+                .map_or(ptr::null_mut(), ptr::NonNull::as_ptr);
+        }
+        match Layout::from_size_align(size, ALIGN) {
+            // SAFETY: a valid layout, not zero-sized unless `size` is 0,
+            // which `alloc` then serves as any other size.
+            Ok(layout) => unsafe { self.alloc(layout) },
+            Err(_) => ptr::null_mut(),
+        }
     }
 
     /// Grows memory by at least `bytes` and gives the new pages to the
@@ -747,6 +778,36 @@ mod tests {
             "{} bytes of memory for inputs of at most {largest}",
             memory.bytes()
         );
+    }
+
+    /// Chunks are pages of their own until the pool has memory, then blocks
+    /// of the pool, next to what it grows.
+    #[test]
+    fn chunks_are_pages_until_the_pool_has_memory() {
+        let memory = FakeMemory::new(64);
+        let pool = Pool::new(&memory);
+        let first = pool.chunk(CHUNK);
+        let second = pool.chunk(CHUNK);
+        assert_eq!(first, memory.base);
+        assert_eq!(second, memory.base.wrapping_add(PAGE));
+        assert_eq!(memory.bytes(), 2 * PAGE);
+        let large = unsafe { pool.alloc(layout(100_000, 8)) };
+        assert!(large as usize >= memory.base as usize + 2 * PAGE);
+        let third = pool.chunk(CHUNK);
+        assert!(third as usize > memory.base as usize + 2 * PAGE);
+        assert_eq!(third as usize % ALIGN, 0);
+        unsafe {
+            ptr::write_bytes(first, 1, CHUNK);
+            ptr::write_bytes(second, 2, CHUNK);
+            ptr::write_bytes(third, 3, CHUNK);
+            ptr::write_bytes(large, 4, 100_000);
+        }
+        assert!(bytes(first, CHUNK).iter().all(|&b| b == 1));
+        assert!(bytes(second, CHUNK).iter().all(|&b| b == 2));
+        assert!(bytes(large, 100_000).iter().all(|&b| b == 4));
+        let fourth = pool.chunk(CHUNK);
+        assert!(!fourth.is_null());
+        assert!(bytes(third, CHUNK).iter().all(|&b| b == 3));
     }
 
     /// Memory that someone else grew in between starts a new pool, and
