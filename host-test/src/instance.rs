@@ -940,13 +940,27 @@ fn kebab(camel: &str) -> String {
 pub const MAX_IN_MEMORY_BODY: usize = s3_connector::ops::put_object::MAX_IN_MEMORY_BODY;
 
 fn refuse_large_body(field: &str, len: usize) -> Result<(), CallError> {
-    if len <= MAX_IN_MEMORY_BODY {
-        return Ok(());
-    }
-    Err(invalid_input(
+    refuse_over(
         field,
-        s3_connector::ops::put_object::over_memory(len),
-    ))
+        len,
+        MAX_IN_MEMORY_BODY,
+        s3_connector::ops::put_object::over_memory,
+    )
+}
+
+/// Refuses `len` bytes of `field` over `max`, with the message `over` makes
+/// of `len`, before the call.
+fn refuse_over(
+    field: &str,
+    len: usize,
+    max: usize,
+    over: impl FnOnce(usize) -> String,
+) -> Result<(), CallError> {
+    if len <= max {
+        Ok(())
+    } else {
+        Err(invalid_input(field, over(len)))
+    }
 }
 
 /// The longest JSON input a call of the JSON face takes, in bytes: one and
@@ -962,17 +976,13 @@ fn refuse_large_body(field: &str, len: usize) -> Result<(), CallError> {
 pub const MAX_INPUT_TEXT: usize = MAX_IN_MEMORY_BODY / 2 * 3;
 
 fn refuse_large_input(len: usize) -> Result<(), CallError> {
-    if len <= MAX_INPUT_TEXT {
-        return Ok(());
-    }
-    Err(invalid_input(
-        "input",
+    refuse_over("input", len, MAX_INPUT_TEXT, |len| {
         format!(
             "is {len} bytes of JSON, over the {MAX_INPUT_TEXT} bytes a call's input takes in memory; \
              send an object's bytes from a body source instead (put-object-stream, invoke-streamed, \
              the CLI's --file), which takes objects of any size"
-        ),
-    ))
+        )
+    })
 }
 
 /// The most a call copies into the component, in bytes, counted by
@@ -984,16 +994,12 @@ fn refuse_large_input(len: usize) -> Result<(), CallError> {
 pub const MAX_CALL_INPUT: usize = MAX_INPUT_TEXT + MAX_IN_MEMORY_BODY + (1 << 20);
 
 fn refuse_large_call(bytes: usize) -> Result<(), CallError> {
-    if bytes <= MAX_CALL_INPUT {
-        return Ok(());
-    }
-    Err(invalid_input(
-        "input",
+    refuse_over("input", bytes, MAX_CALL_INPUT, |bytes| {
         format!(
             "copies {bytes} bytes of text and lists into the component, over the {MAX_CALL_INPUT} \
              bytes a call takes in memory"
-        ),
-    ))
+        )
+    })
 }
 
 /// Refuses a list of keys to delete longer than one call takes (the
