@@ -371,7 +371,8 @@ impl<M: Memory> Pool<M> {
     }
 
     /// A block of `size` bytes, aligned to [`ALIGN`], that is never freed
-    /// (a chunk of [`Heap`]'s), or null when memory cannot grow. Until the
+    /// (a chunk of [`Heap`]'s), or null when memory cannot grow (or `size`
+    /// is 0). Until the
     /// pool has memory, whole pages of their own: an instance whose blocks
     /// all fit in its first chunks (a presigned URL, a small object's call)
     /// never touches the pool's bookkeeping (4 KiB of free-list heads) nor
@@ -379,6 +380,9 @@ impl<M: Memory> Pool<M> {
     /// memory, a block of the pool, so that no page taken apart separates
     /// two of its growths.
     pub fn chunk(&self, size: usize) -> *mut u8 {
+        if size == 0 {
+            return ptr::null_mut();
+        }
         if self.end.get().is_null() {
             let pages = size.div_ceil(PAGE);
             return self
@@ -387,8 +391,7 @@ impl<M: Memory> Pool<M> {
                 .map_or(ptr::null_mut(), ptr::NonNull::as_ptr);
         }
         match Layout::from_size_align(size, ALIGN) {
-            // SAFETY: a valid layout, not zero-sized unless `size` is 0,
-            // which `alloc` then serves as any other size.
+            // SAFETY: a valid layout of a non-zero size.
             Ok(layout) => unsafe { self.alloc(layout) },
             Err(_) => ptr::null_mut(),
         }
