@@ -402,9 +402,7 @@ impl<M: Memory> Pool<M> {
     /// free block at its end), else as a pool of their own. How many bytes
     /// it grew by; 0 when memory cannot grow.
     fn grow(&self, tlsf: &mut Tlsf, bytes: usize) -> usize {
-        let Some(pages) = bytes.checked_add(PAGE - 1).map(|b| b / PAGE) else {
-            return 0;
-        };
+        let pages = bytes.div_ceil(PAGE);
         let Some(start) = self.memory.grow(pages) else {
             return 0;
         };
