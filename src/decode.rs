@@ -34,8 +34,10 @@ pub const MAX_ITEMS: usize = 100_000;
 /// A type an input is made of, decoded from a JSON value.
 pub trait Decode: Sized {
     /// Decodes `value`, or says what is wrong with it (the path is that
-    /// of the value's own fields and items, which callers prefix).
-    fn decode(value: &Value) -> Result<Self, DecodeError>;
+    /// of the value's own fields and items, which callers prefix). Texts
+    /// are taken out of `value`, not copied (a text can be as long as the
+    /// largest body): what is left of it is only for dropping.
+    fn decode(value: &mut Value) -> Result<Self, DecodeError>;
 
     /// The value of a field `name` that the input leaves out and that has
     /// no default: an error (`None` for an `Option`, as serde has it).
@@ -54,14 +56,13 @@ impl Decode for String {
     }
 
     /// A text longer than the largest body a call takes in memory is
-    /// refused before it is copied: no field needs more, and the copy of a
-    /// text that long could exhaust the component's memory.
-    fn decode(value: &Value) -> Result<Self, DecodeError> {
+    /// refused: no field needs more. The text is moved out, not copied.
+    fn decode(value: &mut Value) -> Result<Self, DecodeError> {
         match value {
             Value::String(s) if s.len() > MAX_IN_MEMORY_BODY => {
                 Err(DecodeError::invalid(over_memory(s.len())))
             }
-            Value::String(s) => Ok(s.clone()),
+            Value::String(s) => Ok(std::mem::take(s)),
             other => Err(invalid_type(other, "a string")),
         }
     }
@@ -72,7 +73,7 @@ impl Decode for bool {
         false
     }
 
-    fn decode(value: &Value) -> Result<Self, DecodeError> {
+    fn decode(value: &mut Value) -> Result<Self, DecodeError> {
         match value {
             Value::Bool(b) => Ok(*b),
             other => Err(invalid_type(other, "a boolean")),
@@ -85,7 +86,7 @@ impl Decode for u64 {
         0
     }
 
-    fn decode(value: &Value) -> Result<Self, DecodeError> {
+    fn decode(value: &mut Value) -> Result<Self, DecodeError> {
         unsigned(value, "u64")
     }
 }
@@ -95,7 +96,7 @@ impl Decode for u32 {
         0
     }
 
-    fn decode(value: &Value) -> Result<Self, DecodeError> {
+    fn decode(value: &mut Value) -> Result<Self, DecodeError> {
         let wide = unsigned(value, "u32")?;
         u32::try_from(wide).map_err(|_| invalid_value(&format!("integer `{wide}`"), "u32"))
     }
@@ -106,7 +107,7 @@ impl<T: Decode> Decode for Option<T> {
         Self::default()
     }
 
-    fn decode(value: &Value) -> Result<Self, DecodeError> {
+    fn decode(value: &mut Value) -> Result<Self, DecodeError> {
         match value {
             Value::Null => Ok(None),
             other => T::decode(other).map(Some),
@@ -124,15 +125,15 @@ impl<T: Decode> Decode for Vec<T> {
     }
 
     /// A list longer than any operation takes is refused before its items
-    /// are decoded: decoding copies each of them.
-    fn decode(value: &Value) -> Result<Self, DecodeError> {
+    /// are decoded.
+    fn decode(value: &mut Value) -> Result<Self, DecodeError> {
         match value {
             Value::Array(items) if items.len() > MAX_ITEMS => Err(DecodeError::invalid(format!(
                 "has {} items; a list in an input holds at most {MAX_ITEMS}: split it over several calls",
                 items.len()
             ))),
             Value::Array(items) => items
-                .iter()
+                .iter_mut()
                 .enumerate()
                 .map(|(index, item)| T::decode(item).map_err(|e| e.in_item(index)))
                 .collect(),
@@ -161,12 +162,12 @@ fn unsigned(value: &Value, expected: &str) -> Result<u64, DecodeError> {
 /// an unknown field first, then the first of its fields in declaration
 /// order (serde's derive reports the first in the object's order).
 pub fn gather<'v>(
-    fields: &'v Map,
+    fields: &'v mut Map,
     keys: &[&[&str]],
     unknown: Option<&'static [&'static str]>,
-    slots: &mut [Option<&'v Value>],
+    slots: &mut [Option<&'v mut Value>],
 ) -> Result<(), DecodeError> {
-    for (name, value) in fields {
+    for (name, value) in fields.iter_mut() {
         match keys.iter().position(|names| names.contains(&name.as_str())) {
             Some(index) => {
                 if let Some(slot) = slots.get_mut(index) {
@@ -187,7 +188,7 @@ pub fn gather<'v>(
 /// absent. On an error (prefixed with the field's name) the field takes its
 /// placeholder, and `error` keeps the input's first.
 #[inline(never)]
-pub fn required<T: Decode>(slot: Option<&Value>, name: &str, error: &mut Option<DecodeError>) -> T {
+pub fn required<T: Decode>(slot: Option<&mut Value>, name: &str, error: &mut Option<DecodeError>) -> T {
     let decoded = match slot {
         Some(value) => T::decode(value).map_err(|e| e.in_field(name)),
         None => T::missing(name),
@@ -198,7 +199,7 @@ pub fn required<T: Decode>(slot: Option<&Value>, name: &str, error: &mut Option<
 /// As [`required`], with the type's default when absent.
 #[inline(never)]
 pub fn or_default<T: Decode + Default>(
-    slot: Option<&Value>,
+    slot: Option<&mut Value>,
     name: &str,
     error: &mut Option<DecodeError>,
 ) -> T {
@@ -213,10 +214,10 @@ pub fn or_default<T: Decode + Default>(
 /// As [`required`], decoded by `decode` (a field's `#[serde(with = ...)]`
 /// module's); absent, the type's default with `default`, else an error.
 pub fn with<T: Default>(
-    slot: Option<&Value>,
+    slot: Option<&mut Value>,
     name: &str,
     default: bool,
-    decode: fn(&Value) -> Result<T, DecodeError>,
+    decode: fn(&mut Value) -> Result<T, DecodeError>,
     error: &mut Option<DecodeError>,
 ) -> T {
     let decoded = match slot {
@@ -241,13 +242,13 @@ fn kept<T>(decoded: Result<T, DecodeError>, error: &mut Option<DecodeError>) -> 
 
 /// The field `name` of an object: its value decoded, an error prefixed
 /// with the field's name.
-pub fn field<T: Decode>(name: &str, value: &Value) -> Result<T, DecodeError> {
+pub fn field<T: Decode>(name: &str, value: &mut Value) -> Result<T, DecodeError> {
     T::decode(value).map_err(|e| e.in_field(name))
 }
 
 /// `value`'s fields, or the error of a struct (`expecting`: `struct Name`)
 /// given something else.
-pub fn object<'v>(value: &'v Value, expecting: &str) -> Result<&'v Map, DecodeError> {
+pub fn object<'v>(value: &'v mut Value, expecting: &str) -> Result<&'v mut Map, DecodeError> {
     match value {
         Value::Object(fields) => Ok(fields),
         other => Err(invalid_type(other, expecting)),
@@ -732,7 +733,7 @@ pub(crate) mod tests {
         T: Decode + for<'de> Deserialize<'de> + fmt::Debug + PartialEq,
     {
         let value = &crate::json_value::Value::from(json);
-        let (ours, serdes) = (T::decode(value), decode_with_serde::<T>(value));
+        let (ours, serdes) = (T::decode(&mut value.clone()), decode_with_serde::<T>(value));
         (ours != serdes).then(|| format!("{json}: {ours:?} against serde's {serdes:?}"))
     }
 
@@ -825,7 +826,7 @@ pub(crate) mod tests {
     /// The product's error for `value`, which serde's derive must give too.
     fn error<T: Decode + for<'de> Deserialize<'de> + fmt::Debug + PartialEq>(json: Value) -> DecodeError {
         let value = crate::json_value::Value::from(&json);
-        let ours = T::decode(&value);
+        let ours = T::decode(&mut value.clone());
         assert_eq!(ours, decode_with_serde::<T>(&value), "{json}");
         ours.unwrap_err()
     }
@@ -942,12 +943,12 @@ pub(crate) mod tests {
     fn a_text_over_the_memory_limit_is_refused_for_its_length() {
         let at_most = json!("x".repeat(MAX_IN_MEMORY_BODY));
         assert_eq!(
-            String::decode(&(&at_most).into()).map(|s| s.len()),
+            String::decode(&mut (&at_most).into()).map(|s| s.len()),
             Ok(MAX_IN_MEMORY_BODY)
         );
         let content = "x".repeat(MAX_IN_MEMORY_BODY + 1);
         let value = json!({"bucket_name": "b", "object_path": "k", "content": content});
-        let error = crate::ops::put_object_text::PutObjectTextJson::decode(&(&value).into()).unwrap_err();
+        let error = crate::ops::put_object_text::PutObjectTextJson::decode(&mut (&value).into()).unwrap_err();
         assert_eq!(error.path, "content");
         assert_eq!(error.message(), over_memory(MAX_IN_MEMORY_BODY + 1));
         assert!(
@@ -957,12 +958,56 @@ pub(crate) mod tests {
         );
     }
 
+    /// Decoding takes texts out of the value: a text moves into the input
+    /// (a body held once is not copied on the way), in a field, in a
+    /// list's item and in metadata alike.
+    #[test]
+    fn texts_move_into_the_input_and_are_not_copied() {
+        use crate::json_value::{parse, Value as Parsed};
+        fn at(value: Option<&Parsed>) -> *const u8 {
+            match value {
+                Some(Parsed::String(s)) => s.as_ptr(),
+                other => panic!("{other:?}"),
+            }
+        }
+        let text =
+            r#"{"bucket_name": "b", "object_path": "k", "content": "the body", "metadata": {"a": "b"}}"#;
+        let mut value = parse(text).unwrap();
+        let Parsed::Object(fields) = &value else {
+            panic!("an object")
+        };
+        let content = at(fields.get("content"));
+        let key = at(fields.get("object_path"));
+        let Some(Parsed::Object(metadata)) = fields.get("metadata") else {
+            panic!("metadata")
+        };
+        let meta = at(metadata.get("a"));
+        let input = crate::ops::put_object_text::PutObjectTextJson::decode(&mut value).unwrap();
+        assert_eq!(input.content.as_ptr(), content);
+        assert_eq!(input.object_path.as_ptr(), key);
+        assert_eq!(input.metadata[0].1.as_ptr(), meta);
+
+        let mut value = parse(r#"{"bucket_name": "b", "object_keys": [{"key": "first"}]}"#).unwrap();
+        let Parsed::Object(fields) = &value else {
+            panic!("an object")
+        };
+        let Some(Parsed::Array(items)) = fields.get("object_keys") else {
+            panic!("keys")
+        };
+        let Some(Parsed::Object(item)) = items.first() else {
+            panic!("an item")
+        };
+        let first = at(item.get("key"));
+        let input = crate::model::DeleteObjectsInput::decode(&mut value).unwrap();
+        assert_eq!(input.object_keys[0].key.as_ptr(), first);
+    }
+
     #[test]
     fn a_list_longer_than_any_operation_takes_is_refused() {
         let keys = |n: usize| json!({"bucket_name": "b", "object_keys": vec![json!({"key": "k"}); n]});
-        let decoded = crate::model::DeleteObjectsInput::decode(&(&keys(MAX_ITEMS)).into()).unwrap();
+        let decoded = crate::model::DeleteObjectsInput::decode(&mut (&keys(MAX_ITEMS)).into()).unwrap();
         assert_eq!(decoded.object_keys.len(), MAX_ITEMS);
-        let error = crate::model::DeleteObjectsInput::decode(&(&keys(MAX_ITEMS + 1)).into()).unwrap_err();
+        let error = crate::model::DeleteObjectsInput::decode(&mut (&keys(MAX_ITEMS + 1)).into()).unwrap_err();
         assert_eq!(error.path, "object_keys");
         assert!(
             error.message().starts_with("has 100001 items"),
@@ -975,7 +1020,7 @@ pub(crate) mod tests {
     fn values_decode_as_serde_json_would() {
         let value = json!({"bucket_name": "b", "prefix": null, "max_keys": 10, "fetch_all": true});
         assert_eq!(
-            ListObjectsInput::decode(&(&value).into()).unwrap(),
+            ListObjectsInput::decode(&mut (&value).into()).unwrap(),
             serde_json::from_value::<ListObjectsInput>(value).unwrap()
         );
         let meta = json!({"content_length": 3, "metadata": {"a": "1", "b": "2"}, "content_type": null,

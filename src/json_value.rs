@@ -186,6 +186,11 @@ impl Map {
         self.0.iter()
     }
 
+    /// The fields, in order, their values to change.
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, (String, Value)> {
+        self.0.iter_mut()
+    }
+
     /// The fields' names, in order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(name, _)| name.as_str())

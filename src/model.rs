@@ -620,14 +620,17 @@ pub mod pairs_as_object {
 
     /// Decodes a JSON object of string values into pairs, in order; a value
     /// that is not a string is named by its key.
-    pub fn decode(value: &Value) -> Result<Vec<(String, String)>, DecodeError> {
+    pub fn decode(value: &mut Value) -> Result<Vec<(String, String)>, DecodeError> {
         let fields = match value {
             Value::Object(fields) => fields,
             other => return Err(crate::decode::invalid_type(other, "an object of string values")),
         };
         fields
-            .iter()
-            .map(|(name, value)| Ok((name.clone(), crate::decode::field(name, value)?)))
+            .iter_mut()
+            .map(|(name, value)| {
+                let value = crate::decode::field(name, value)?;
+                Ok((std::mem::take(name), value))
+            })
             .collect()
     }
 
@@ -683,7 +686,7 @@ pub mod optional_pairs_as_object {
     }
 
     /// Decodes a JSON object of string values, or `null`, into pairs.
-    pub fn decode(value: &Value) -> Result<Option<Vec<(String, String)>>, DecodeError> {
+    pub fn decode(value: &mut Value) -> Result<Option<Vec<(String, String)>>, DecodeError> {
         match value {
             Value::Null => Ok(None),
             other => super::pairs_as_object::decode(other).map(Some),

@@ -237,7 +237,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     };
     Ok(quote! {
         impl #impl_generics crate::decode::Decode for #name #type_generics #where_clause {
-            fn decode(value: &crate::json_value::Value) -> ::core::result::Result<Self, crate::decode::DecodeError> {
+            fn decode(value: &mut crate::json_value::Value) -> ::core::result::Result<Self, crate::decode::DecodeError> {
                 #body
             }
 
@@ -277,10 +277,14 @@ fn struct_body(name: &syn::Ident, attrs: &Attrs, fields: &syn::FieldsNamed) -> s
             .clone()
             .unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
         let value = match (&item.with, item.default) {
-            (None, false) => quote! { crate::decode::required::<#ty>(slots[#index], #key, &mut error) },
-            (None, true) => quote! { crate::decode::or_default::<#ty>(slots[#index], #key, &mut error) },
+            (None, false) => {
+                quote! { crate::decode::required::<#ty>(slots[#index].take(), #key, &mut error) }
+            }
+            (None, true) => {
+                quote! { crate::decode::or_default::<#ty>(slots[#index].take(), #key, &mut error) }
+            }
             (Some(path), default) => {
-                quote! { crate::decode::with(slots[#index], #key, #default, #path::decode, &mut error) }
+                quote! { crate::decode::with(slots[#index].take(), #key, #default, #path::decode, &mut error) }
             }
         };
         values.push(quote! { #ident: #value, });
@@ -302,7 +306,7 @@ fn struct_body(name: &syn::Ident, attrs: &Attrs, fields: &syn::FieldsNamed) -> s
         const LISTED: &[&str] = &[#(#listed),*];
         const KEYS: &[&[&str]] = &[#(#keys),*];
         let fields = crate::decode::object(value, #expecting)?;
-        let mut slots: [::core::option::Option<&crate::json_value::Value>; #count] = [::core::option::Option::None; #count];
+        let mut slots: [::core::option::Option<&mut crate::json_value::Value>; #count] = [const { ::core::option::Option::None }; #count];
         crate::decode::gather(fields, KEYS, #unknown, &mut slots)?;
         // Each field that fails takes its placeholder, and the first error
         // is returned once the whole input is built: one drop of the input

@@ -250,7 +250,7 @@ macro_rules! registry {
             pub(crate) fn decode_error(self, input: &serde_json::Value) -> Option<crate::decode::DecodeError> {
                 match self {
                     $(Operation::$op => {
-                        <<$module::$op as Op>::Input as crate::decode::Decode>::decode(&input.into()).err()
+                        <<$module::$op as Op>::Input as crate::decode::Decode>::decode(&mut input.into()).err()
                     })*
                 }
             }

@@ -102,17 +102,17 @@ impl Decode for AnyValue {
         AnyValue
     }
 
-    fn decode(value: &Value) -> Result<Self, DecodeError> {
+    fn decode(value: &mut Value) -> Result<Self, DecodeError> {
         // As serde's derive through the decoder's reference: any value but
         // a float (no input takes one), inside arrays and objects too.
         match value {
             Value::Array(items) => items
-                .iter()
+                .iter_mut()
                 .enumerate()
                 .try_for_each(|(index, item)| AnyValue::decode(item).map(drop).map_err(|e| e.in_item(index)))
                 .map(|()| AnyValue),
             Value::Object(fields) => fields
-                .iter()
+                .iter_mut()
                 .try_for_each(|(name, value)| crate::decode::field::<AnyValue>(name, value).map(drop))
                 .map(|()| AnyValue),
             Value::Number(n) if n.as_u64().is_none() && n.as_i64().is_none() => {
@@ -338,7 +338,7 @@ mod tests {
     use crate::error::ErrorKind;
 
     fn json(text: &str) -> PutObjectFileJson {
-        PutObjectFileJson::decode(&crate::json_value::parse(text).unwrap()).unwrap()
+        PutObjectFileJson::decode(&mut crate::json_value::parse(text).unwrap()).unwrap()
     }
 
     #[test]
@@ -365,7 +365,7 @@ mod tests {
             r#"{"url": 1, "nope": 2}"#,
         ] {
             let value = crate::json_value::parse(text).unwrap();
-            let ours = FileJson::decode(&value);
+            let ours = FileJson::decode(&mut value.clone());
             let theirs = crate::decode::decode_with_serde::<WithValue>(&value);
             match (ours, theirs) {
                 (Ok(ours), Ok(theirs)) => assert_eq!(ours.url.is_some(), theirs.url.is_some(), "{text}"),
