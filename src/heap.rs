@@ -397,6 +397,37 @@ impl<M: Memory> Pool<M> {
         }
     }
 
+    /// How large the free block at the end of the pool is, to a page, when
+    /// it is the largest free block there is; else 0. TLSF tells only
+    /// whether a block of a size can be had, so the largest is found by
+    /// halving between 0 and `below` (a size it cannot give), then taken
+    /// for a moment to see where it ends. Called only before memory grows.
+    fn free_tail(&self, tlsf: &mut Tlsf, below: usize) -> usize {
+        let take = |tlsf: &mut Tlsf, size: usize| {
+            let block = tlsf.allocate(Layout::from_size_align(size, 1).ok()?)?;
+            // SAFETY: just taken from this pool, with alignment 1.
+            unsafe { tlsf.deallocate(block, 1) };
+            Some(block.as_ptr() as usize + size)
+        };
+        let (mut fits, mut not) = (0, below);
+        while not - fits > PAGE {
+            let mid = fits + (not - fits) / 2;
+            match take(tlsf, mid) {
+                Some(_) => fits = mid,
+                None => not = mid,
+            }
+        }
+        // Between the block's end and the pool's there is at most what
+        // TLSF split off the free block for it (less than a step of its
+        // list) and the pool's sentinel.
+        match take(tlsf, fits) {
+            Some(end) if fits > 0 && (self.end.get() as usize).saturating_sub(end) <= fits / 16 + PAGE => {
+                fits
+            }
+            _ => 0,
+        }
+    }
+
     /// Grows memory by at least `bytes` and gives the new pages to the
     /// pool: appended to it when they start where it ends (merging with a
     /// free block at its end), else as a pool of their own. How many bytes
@@ -447,12 +478,26 @@ unsafe impl<M: Memory> GlobalAlloc for Pool<M> {
         if let Some(block) = tlsf.allocate(layout) {
             return block.as_ptr();
         }
-        match room(layout) {
-            Some(bytes) if self.grow(tlsf, bytes) > 0 => tlsf
-                .allocate(layout)
-                .map_or(ptr::null_mut(), ptr::NonNull::as_ptr),
-            _ => ptr::null_mut(),
+        let Some(room) = room(layout) else {
+            return ptr::null_mut();
+        };
+        // Memory grows first by what the block needs beyond the free block
+        // at the pool's end, when there is one, which the new pages merge
+        // with; then, if that was not enough, by the rest of what a new
+        // block needs.
+        let tail = self.free_tail(tlsf, layout.size());
+        let mut grown = 0;
+        if tail > 0 {
+            grown = self.grow(tlsf, room.saturating_sub(tail).max(1));
+            if let Some(block) = tlsf.allocate(layout) {
+                return block.as_ptr();
+            }
         }
+        if room > grown && self.grow(tlsf, room - grown) == 0 {
+            return ptr::null_mut();
+        }
+        tlsf.allocate(layout)
+            .map_or(ptr::null_mut(), ptr::NonNull::as_ptr)
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -779,6 +824,35 @@ mod tests {
             "{} bytes of memory for inputs of at most {largest}",
             memory.bytes()
         );
+    }
+
+    /// A block larger than any free one grows memory by what it needs
+    /// beyond the free block at the end of the pool, and starts where that
+    /// block did: before, memory grew by the whole block, and an input a
+    /// little larger than the one before took memory for both.
+    #[test]
+    fn a_new_block_takes_the_free_block_at_the_end_and_what_it_lacks() {
+        let memory = FakeMemory::new(128 * MIB / PAGE);
+        let pool = Pool::new(&memory);
+        let first = unsafe { pool.alloc(layout(20 * MIB, 1)) };
+        assert!(!first.is_null());
+        unsafe { pool.dealloc(first, layout(20 * MIB, 1)) };
+        let next = unsafe { pool.alloc(layout(24 * MIB, 1)) };
+        assert_eq!(next, first);
+        assert!(memory.bytes() <= 24 * MIB + 3 * MIB, "{}", memory.bytes());
+        unsafe { ptr::write_bytes(next, 5, 24 * MIB) };
+        // With a used block after the free one, memory grows by the whole
+        // block, and the free one stays for what fits in it.
+        let pin = unsafe { pool.alloc(layout(24 * MIB + 4096, 1)) };
+        assert!(!pin.is_null() && pin > next);
+        unsafe { pool.dealloc(next, layout(24 * MIB, 1)) };
+        let before = memory.bytes();
+        let larger = unsafe { pool.alloc(layout(30 * MIB, 1)) };
+        assert!(!larger.is_null() && larger > pin);
+        assert!(memory.bytes() >= before + 30 * MIB, "{}", memory.bytes());
+        unsafe { ptr::write_bytes(larger, 6, 30 * MIB) };
+        let again = unsafe { pool.alloc(layout(20 * MIB, 1)) };
+        assert_eq!(again, next);
     }
 
     /// Chunks are pages of their own until the pool has memory, then blocks

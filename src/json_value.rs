@@ -44,8 +44,8 @@ pub const TOO_MANY_VALUES: &str = "more than 400000 JSON values";
 /// The most bytes the values read from one text may take, counted as the
 /// component's allocator hands them out: 32 for each value, and each string
 /// (an object's keys too) in a block of the next power of two up to 4 KiB,
-/// as it is. Strings of a few hundred bytes take up to twice their text,
-/// and an input's fields are copied once more as it is decoded, so this,
+/// as it is. Strings of a few hundred bytes take up to twice their text
+/// (decoding moves them into the input rather than copying them), so this,
 /// with the text itself, bounds what reading an input takes. The largest
 /// input an operation takes, 32 MiB of `put-object-text` content or 16 MiB
 /// of keys to delete, is well within it.

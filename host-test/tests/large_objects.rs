@@ -697,11 +697,16 @@ fn an_input_too_large_for_memory_is_a_typed_error_not_a_trap() {
 /// its limit; and the largest body next to the largest text is refused for
 /// the text's field. The component keeps an eighth of its memory to spare,
 /// and the three together take less than five eighths: what one call frees
-/// serves the next. (Before, the second call trapped it: a long text was
-/// copied before it was refused. With the bounds on reading, the first
-/// peaked at 116 MiB and the second at 164, most of that what it could not
-/// fit in what the first left free, as each growth of memory was a pool of
-/// its own to the allocator; with one pool grown in place, 81 and 132.)
+/// serves the next. The second takes its text and the string read from it
+/// (96 MiB) where the first's 81 MiB were freed, growing memory by what
+/// they lack, to at most 7/16 of the limit (112 MiB); the third needs its
+/// body, its text and the string read from it (128 MiB). (Before, the
+/// second call trapped it: a long text was copied before it was refused.
+/// With the bounds on reading, the first peaked at 116 MiB and the second
+/// at 164, most of that what it could not fit in what the first left free,
+/// as each growth of memory was a pool of its own to the allocator; with
+/// one pool grown in place, 81 and 132, as memory grew by a whole new
+/// block though the free block at its end held most of it.)
 #[test]
 fn the_largest_inputs_taken_fit_in_memory() {
     use s3_connector_host::instance::MAX_INPUT_TEXT;
@@ -727,6 +732,12 @@ fn the_largest_inputs_taken_fit_in_memory() {
     let (field, message) = refusal(instance.invoke(&conn, "put-object-text", &input, None));
     assert!(field == "content", "{field}: {message}");
     assert_room(&instance);
+    let limit = s3_connector_host::instance::DEFAULT_MEMORY_LIMIT;
+    assert!(
+        instance.memory_peak() <= limit / 16 * 7,
+        "{}",
+        instance.memory_peak()
+    );
     drop((content, input));
 
     // The largest body, and a 48 MiB field beside it.
@@ -737,7 +748,6 @@ fn the_largest_inputs_taken_fit_in_memory() {
     assert!(input.len() <= MAX_INPUT_TEXT);
     refusal(instance.invoke(&conn, "put-object-file", &input, Some(&body)));
     assert_room(&instance);
-    let limit = s3_connector_host::instance::DEFAULT_MEMORY_LIMIT;
     assert!(
         instance.memory_peak() <= limit / 8 * 5,
         "{}",
