@@ -1,7 +1,7 @@
 //! Size budgets: CI fails when an artifact grows past its budget.
 //!
 //! The target is a 200 KB connector with every operation in it. It is
-//! 405 KB today: 27 operations, their WIT glue and JSON face, and the
+//! 409 KB today: 27 operations, their WIT glue and JSON face, and the
 //! manifest (deflated, 10 KB). Each cut on the way from 1,119 KB, with
 //! what it saved and what was measured and not kept, is in
 //! `bench/README.md` ("What the component costs"); `make bench-size`
@@ -11,8 +11,8 @@
 //! an operation or a measured trade of bytes for speed, saying so.
 //!
 //! The standard-WASI build and the HTTP artifact are the connector
-//! composed with the wasi:http adapter (101 KB), and with the HTTP face
-//! (83 KB) too; their budgets follow the connector's.
+//! composed with the wasi:http adapter (102 KB), and with the HTTP face
+//! (85 KB) too; their budgets follow the connector's.
 //!
 //! The attribution `make bench-size` prints (`bench/size_by_crate.py`, by
 //! crate and by module) is checked here too, on a sample of the names
@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 mod common;
 
 /// The most bytes the connector may have.
-const CONNECTOR_BUDGET: u64 = 411_000;
+const CONNECTOR_BUDGET: u64 = 410_000;
 
 /// The most bytes the standard-WASI build may have.
 const WASI_BUDGET: u64 = 518_000;

@@ -57,7 +57,7 @@ const fn kept_with(also: u8) -> [bool; 256] {
 /// nothing needs encoding, which a plain scan says for less than building
 /// anything (every request encodes its key). Written here rather than with
 /// the `percent_encoding` crate's encoder, whose table of the 256 `%XX`
-/// texts and iterator of pieces took 1.3 KB of the component.
+/// texts and iterator of pieces took 0.8 KB more of the component.
 fn encode<'a>(text: &'a str, kept: &[bool; 256]) -> Cow<'a, str> {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let kept = |byte: u8| kept[usize::from(byte)];
