@@ -417,13 +417,14 @@ impl<M: Memory> Pool<M> {
                 None => not = mid,
             }
         }
+        if fits == 0 {
+            return 0;
+        }
         // Between the block's end and the pool's there is at most what
         // TLSF split off the free block for it (less than a step of its
         // list) and the pool's sentinel.
         match take(tlsf, fits) {
-            Some(end) if fits > 0 && (self.end.get() as usize).saturating_sub(end) <= fits / 16 + PAGE => {
-                fits
-            }
+            Some(end) if (self.end.get() as usize).saturating_sub(end) <= fits / 16 + PAGE => fits,
             _ => 0,
         }
     }
