@@ -1004,15 +1004,18 @@ fn refuse_large_call(bytes: usize) -> Result<(), CallError> {
 
 /// Refuses a list of keys to delete longer than one call takes (the
 /// component's limits, `s3_connector::ops::delete_objects::MAX_KEYS` and
-/// `MAX_KEY_BYTES`) before it is copied into the component, whose memory a
-/// list of millions of keys could exhaust on the way in.
+/// `MAX_KEY_BYTES`, counted as the component counts them) before it is
+/// copied into the component, whose memory a list of millions of keys could
+/// exhaust on the way in.
 fn refuse_long_key_list(input: &DeleteObjectsInput) -> Result<(), CallError> {
-    let bytes = input
-        .object_keys
-        .iter()
-        .map(|o| o.key.len() + o.version_id.as_ref().map_or(0, String::len))
-        .sum();
-    match s3_connector::ops::delete_objects::over_limits(input.object_keys.len(), bytes) {
+    use s3_connector::ops::delete_objects::{key_bytes, over_limits};
+    let bytes = key_bytes(
+        input
+            .object_keys
+            .iter()
+            .map(|o| (o.key.as_str(), o.version_id.as_deref())),
+    );
+    match over_limits(input.object_keys.len(), bytes) {
         None => Ok(()),
         Some(message) => Err(invalid_input("object_keys", message)),
     }

@@ -54,12 +54,18 @@ pub fn over_limits(count: usize, bytes: usize) -> Option<String> {
     ))
 }
 
-/// The bytes of keys and version ids of `objects`.
-pub fn key_bytes(objects: &[ObjectIdentifier]) -> usize {
-    objects
-        .iter()
-        .map(|o| o.key.len() + o.version_id.as_ref().map_or(0, String::len))
+/// The bytes of keys and version ids of `keys`, each a key and its
+/// version id if it has one: what [`MAX_KEY_BYTES`] bounds (the host counts
+/// a typed call's list with it too, before copying it in).
+pub fn key_bytes<'a>(keys: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> usize {
+    keys.into_iter()
+        .map(|(key, version_id)| key.len() + version_id.map_or(0, str::len))
         .sum()
+}
+
+/// A key to delete as [`key_bytes`] takes it.
+fn key_and_version(object: &ObjectIdentifier) -> (&str, Option<&str>) {
+    (&object.key, object.version_id.as_deref())
 }
 
 /// The input field the keys come from, in WIT spelling.
@@ -89,7 +95,8 @@ pub fn validate(input: &DeleteObjectsInput) -> Result<(), Error> {
             "is empty; give at least one key to delete",
         ));
     }
-    if let Some(message) = over_limits(input.object_keys.len(), key_bytes(&input.object_keys)) {
+    let bytes = key_bytes(input.object_keys.iter().map(key_and_version));
+    if let Some(message) = over_limits(input.object_keys.len(), bytes) {
         return Err(Error::invalid_input(FIELD, message));
     }
     for (index, object) in input.object_keys.iter().enumerate() {
@@ -605,7 +612,7 @@ mod tests {
         // 16 MiB of keys and version ids, and a byte more.
         let long = |n: usize| versioned(&format!("{n:04}{}", "k".repeat(1020)), &"v".repeat(1024));
         let mut keys: Vec<_> = (0..MAX_KEY_BYTES / 2048).map(long).collect();
-        assert_eq!(key_bytes(&keys), MAX_KEY_BYTES);
+        assert_eq!(key_bytes(keys.iter().map(key_and_version)), MAX_KEY_BYTES);
         assert!(validate(&input(keys.clone())).is_ok());
         keys.push(object("k"));
         let (_, message) = invalid_input(with_client(&mut transport, Operation::DeleteObjects, |c| {
