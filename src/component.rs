@@ -830,7 +830,7 @@ impl<'a> Wire<'a> {
 fn core_response(response: wit_http::Response) -> HttpResponse {
     HttpResponse {
         status: response.status,
-        headers: crate::http::headers_from_lines(&response.headers),
+        headers: crate::http::Headers::from_lines(response.headers),
         body: match response.body {
             wit_http::BodyResult::Empty => Vec::new(),
             wit_http::BodyResult::Bytes(bytes) => bytes,

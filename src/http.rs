@@ -234,7 +234,7 @@ pub struct HttpResponse {
     /// The status code.
     pub status: u16,
     /// Headers as received.
-    pub headers: Vec<(String, String)>,
+    pub headers: Headers,
     /// The body (empty for HEAD).
     pub body: Vec<u8>,
 }
@@ -242,7 +242,7 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// The first header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        find_header(&self.headers, name)
+        self.headers.get(name)
     }
 
     /// Whether the status is 2xx.
@@ -253,7 +253,7 @@ impl HttpResponse {
 
 /// Appends one header to the response headers as a host passes them
 /// (`http-outgoing`'s `response.headers`, read back by
-/// [`headers_from_lines`]): `name:value` and a line feed, the name in lower
+/// [`Headers`]): `name:value` and a line feed, the name in lower
 /// case. Bytes of `value` that are not UTF-8 become U+FFFD, and a line break
 /// a space, so that a value can neither split its line nor make one up.
 pub fn push_header_line(lines: &mut String, name: &str, value: &[u8]) {
@@ -286,39 +286,104 @@ pub fn push_header_line(lines: &mut String, name: &str, value: &[u8]) {
     lines.push('\n');
 }
 
-/// Reads the response headers as a host passes them (`http-outgoing`'s
-/// `response.headers`): a line `name:value` for each, ending in a line feed.
-/// A line without a colon, which a host does not write, is skipped.
+/// Response headers as a host passes them (`http-outgoing`'s
+/// `response.headers`): one text, a line `name:value` for each, ending in a
+/// line feed. They are read where they lie: a header costs no string of its
+/// own, where a list of pairs cost two allocations a header on every call.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Headers {
+    lines: String,
+}
+
+impl Headers {
+    /// Takes over the lines a host wrote (see [`push_header_line`]).
+    pub fn from_lines(lines: String) -> Self {
+        Headers { lines }
+    }
+
+    /// The headers in the order received, repeats kept.
+    pub fn iter(&self) -> HeaderLines<'_> {
+        HeaderLines {
+            lines: &self.lines,
+            start: 0,
+        }
+    }
+
+    /// The first header with this name (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.iter()
+            .find(|(n, _)| crate::ascii::same_ignoring_case(n.as_bytes(), name.as_bytes()))
+            .map(|(_, value)| value)
+    }
+
+    /// Appends a header, as a host writes it ([`push_header_line`]).
+    pub fn push(&mut self, name: &str, value: &str) {
+        push_header_line(&mut self.lines, name, value.as_bytes());
+    }
+}
+
+/// Headers from pairs, each written as a host writes it.
+impl<N: AsRef<str>, V: AsRef<str>> FromIterator<(N, V)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(pairs: I) -> Self {
+        let mut headers = Headers::default();
+        for (name, value) in pairs {
+            headers.push(name.as_ref(), value.as_ref());
+        }
+        headers
+    }
+}
+
+impl<'a> IntoIterator for &'a Headers {
+    type Item = (&'a str, &'a str);
+    type IntoIter = HeaderLines<'a>;
+
+    fn into_iter(self) -> HeaderLines<'a> {
+        self.iter()
+    }
+}
+
+/// The `(name, value)` pairs of [`Headers`], in order. A line without a
+/// colon, which a host does not write, is skipped.
 ///
 /// Two byte searches a header (`memchr`, SIMD in the component), the first
 /// for the end of the name or of the line, the second for the end of the
 /// line: `str::split_once` and `lines` cost a call of the standard library's
 /// search each, which does not use SIMD, and a compare of what it found.
-pub fn headers_from_lines(lines: &str) -> Vec<(String, String)> {
-    // Room for the headers of a usual answer, made once.
-    let mut headers = Vec::with_capacity(16);
-    let bytes = lines.as_bytes();
-    let mut start = 0;
-    while let Some(rest) = bytes.get(start..).filter(|rest| !rest.is_empty()) {
-        let Some(stop) = memchr::memchr2(b':', b'\n', rest).map(|at| start + at) else {
-            break; // a last line without a colon
-        };
-        if bytes.get(stop) == Some(&b'\n') {
-            start = stop + 1; // a line without a colon
-            continue;
+#[derive(Clone, Debug)]
+pub struct HeaderLines<'a> {
+    lines: &'a str,
+    start: usize,
+}
+
+impl<'a> Iterator for HeaderLines<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        let lines = self.lines;
+        let bytes = lines.as_bytes();
+        loop {
+            let start = self.start;
+            let rest = bytes.get(start..).filter(|rest| !rest.is_empty())?;
+            let Some(stop) = memchr::memchr2(b':', b'\n', rest).map(|at| start + at) else {
+                self.start = bytes.len(); // a last line without a colon
+                return None;
+            };
+            if bytes.get(stop) == Some(&b'\n') {
+                self.start = stop + 1; // a line without a colon
+                continue;
+            }
+            let after = stop + 1;
+            let end = bytes
+                .get(after..)
+                .and_then(|tail| memchr::memchr(b'\n', tail))
+                .map_or(bytes.len(), |at| after + at);
+            self.start = end + 1;
+            // Each end is at an ASCII byte or the end, so on a char boundary.
+            if let (Some(name), Some(value)) = (lines.get(start..stop), lines.get(after..end)) {
+                return Some((name, value));
+            }
         }
-        let after = stop + 1;
-        let end = bytes
-            .get(after..)
-            .and_then(|tail| memchr::memchr(b'\n', tail))
-            .map_or(bytes.len(), |at| after + at);
-        // Each end is at an ASCII byte or the end, so on a char boundary.
-        if let (Some(name), Some(value)) = (lines.get(start..stop), lines.get(after..end)) {
-            headers.push((name.to_owned(), value.to_owned()));
-        }
-        start = end + 1;
     }
-    headers
 }
 
 pub(crate) fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -530,6 +595,32 @@ mod tests {
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+
+    /// The pairs [`Headers`] reads from `lines`.
+    fn headers_from_lines(lines: &str) -> Vec<(String, String)> {
+        Headers::from_lines(lines.to_owned())
+            .iter()
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_header_is_found_by_its_first_line_in_any_case() {
+        let headers =
+            Headers::from_lines("etag:\"a\"\nx-amz-meta-k:1\nno colon\nx-amz-meta-k:2\n".to_owned());
+        assert_eq!(headers.get("ETag"), Some("\"a\""));
+        assert_eq!(headers.get("X-Amz-Meta-K"), Some("1"));
+        assert_eq!(headers.get("no colon"), None);
+        assert_eq!(headers.get("x-amz-meta"), None);
+        // Pairs are written as a host writes them: names in lower case, a
+        // line break in a value made a space.
+        let built: Headers = [("Content-Length", "3"), ("x-odd", "a\nb")].into_iter().collect();
+        assert_eq!(
+            built,
+            Headers::from_lines("content-length:3\nx-odd:a b\n".to_owned())
+        );
+        assert_eq!(built.get("content-length"), Some("3"));
     }
 
     #[test]

@@ -669,7 +669,7 @@ mod tests {
     fn an_error_in_a_success_is_a_service_error_and_a_result_is_not() {
         let answer = |body: &[u8]| HttpResponse {
             status: 200,
-            headers: vec![("x-amz-request-id".into(), "HDR".into())],
+            headers: [("x-amz-request-id", "HDR")].into_iter().collect(),
             body: body.to_vec(),
         };
         let error = error_in_success(&answer(&fixture("no-such-bucket.xml"))).unwrap();

@@ -10,7 +10,7 @@ use s3_connector::ops::get_bucket_location;
 fuzz_target!(|body: &[u8]| {
     let response = HttpResponse {
         status: 200,
-        headers: Vec::new(),
+        headers: Default::default(),
         body: body.to_vec(),
     };
     if let Ok(region) = get_bucket_location::parse(&response) {

@@ -29,7 +29,7 @@ fn batch() -> Vec<ObjectIdentifier> {
 fuzz_target!(|body: &[u8]| {
     let response = HttpResponse {
         status: 200,
-        headers: Vec::new(),
+        headers: Default::default(),
         body: body.to_vec(),
     };
     if let Ok(entries) = delete_objects::parse(&response) {

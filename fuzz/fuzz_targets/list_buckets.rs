@@ -9,7 +9,7 @@ use s3_connector::ops::list_buckets;
 fuzz_target!(|body: &[u8]| {
     let response = HttpResponse {
         status: 200,
-        headers: Vec::new(),
+        headers: Default::default(),
         body: body.to_vec(),
     };
     let _ = list_buckets::parse(&response);

@@ -12,7 +12,7 @@ fuzz_target!(|input: (u8, &str, &[u8])| {
     let (which, etag, body) = input;
     let response = HttpResponse {
         status: 200,
-        headers: vec![("etag".to_owned(), etag.to_owned())],
+        headers: [("etag", etag)].into_iter().collect(),
         body: body.to_vec(),
     };
     match which % 5 {

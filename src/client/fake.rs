@@ -58,10 +58,7 @@ impl FakeTransport {
     pub(crate) fn answer(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8]) -> &mut Self {
         self.answers.push_back(Ok(HttpResponse {
             status,
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
+            headers: headers.iter().copied().collect(),
             body: body.to_vec(),
         }));
         self
@@ -273,7 +270,7 @@ impl Fixtures {
 pub(crate) fn xml_ok(body: &[u8]) -> HttpResponse {
     HttpResponse {
         status: 200,
-        headers: vec![("content-type".into(), "application/xml".into())],
+        headers: [("content-type", "application/xml")].into_iter().collect(),
         body: body.to_vec(),
     }
 }

@@ -540,7 +540,7 @@ fn kept_metadata(head: &HttpResponse) -> Vec<(String, String)> {
             let name = name.to_ascii_lowercase();
             KEPT_HEADERS.contains(&name.as_str()) || name.starts_with(META_PREFIX)
         })
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
         .collect()
 }
 
@@ -998,10 +998,8 @@ mod tests {
     #[test]
     fn result_is_parsed_with_both_version_ids() {
         let mut answer = FIXTURES.ok("result.xml");
-        answer.headers.push(("x-amz-version-id".into(), "V2".into()));
-        answer
-            .headers
-            .push(("x-amz-copy-source-version-id".into(), "V1".into()));
+        answer.headers.push("x-amz-version-id", "V2");
+        answer.headers.push("x-amz-copy-source-version-id", "V1");
         assert_eq!(
             parse(&answer, "b.txt").unwrap(),
             CopyObjectOutput {
@@ -1522,9 +1520,7 @@ mod tests {
     #[test]
     fn a_part_copy_answer_is_parsed_or_its_error_returned() {
         let mut answer = FIXTURES.ok("part-result.xml");
-        answer
-            .headers
-            .push(("x-amz-copy-source-version-id".into(), "SV".into()));
+        answer.headers.push("x-amz-copy-source-version-id", "SV");
         assert_eq!(
             multipart::parse_upload_part_copy(&answer).unwrap(),
             (

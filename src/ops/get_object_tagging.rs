@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn tags_parse_in_s3_order_with_escapes() {
         let mut answer = FIXTURES.ok("tags.xml");
-        answer.headers.push(("x-amz-version-id".into(), "v2".into()));
+        answer.headers.push("x-amz-version-id", "v2");
         assert_eq!(
             parse(&answer).unwrap(),
             GetObjectTaggingOutput {

@@ -43,7 +43,7 @@ pub fn parse_metadata(response: &HttpResponse) -> Result<ObjectMetadata, Error> 
             .filter(|prefix| same_ignoring_case(prefix.as_bytes(), META_PREFIX.as_bytes()))
             .and_then(|_| name.get(META_PREFIX.len()..))
         {
-            metadata.push((short.to_ascii_lowercase(), value.clone()));
+            metadata.push((short.to_ascii_lowercase(), value.to_owned()));
         } else if let Some(slot) = fields.slot(name) {
             // The first of a repeated header counts, as `header` finds it.
             slot.get_or_insert(value);
@@ -55,12 +55,12 @@ pub fn parse_metadata(response: &HttpResponse) -> Result<ObjectMetadata, Error> 
         })?,
         None => u64::try_from(response.body.len()).unwrap_or(u64::MAX),
     };
-    let owned = |value: Option<&String>| value.cloned();
+    let owned = |value: Option<&str>| value.map(str::to_owned);
     Ok(ObjectMetadata {
         content_type: owned(fields.content_type),
         content_length,
         etag: owned(fields.etag),
-        last_modified: fields.last_modified.and_then(|value| http_date_to_rfc3339(value)),
+        last_modified: fields.last_modified.and_then(http_date_to_rfc3339),
         version_id: owned(fields.version_id),
         content_range: owned(fields.content_range),
         storage_class: owned(fields.storage_class),
@@ -71,13 +71,13 @@ pub fn parse_metadata(response: &HttpResponse) -> Result<ObjectMetadata, Error> 
 /// The headers [`parse_metadata`] reads, as the response holds them.
 #[derive(Default)]
 struct MetadataHeaders<'a> {
-    content_length: Option<&'a String>,
-    content_type: Option<&'a String>,
-    etag: Option<&'a String>,
-    last_modified: Option<&'a String>,
-    version_id: Option<&'a String>,
-    content_range: Option<&'a String>,
-    storage_class: Option<&'a String>,
+    content_length: Option<&'a str>,
+    content_type: Option<&'a str>,
+    etag: Option<&'a str>,
+    last_modified: Option<&'a str>,
+    version_id: Option<&'a str>,
+    content_range: Option<&'a str>,
+    storage_class: Option<&'a str>,
 }
 
 impl<'a> MetadataHeaders<'a> {
@@ -85,7 +85,7 @@ impl<'a> MetadataHeaders<'a> {
     /// these. Each name is compared with the one or two of its length, a
     /// word at a time ([`same_ignoring_case`]: `str::eq_ignore_ascii_case`
     /// goes a byte at a time, some 400 instructions for a name this long).
-    fn slot(&mut self, name: &str) -> Option<&mut Option<&'a String>> {
+    fn slot(&mut self, name: &str) -> Option<&mut Option<&'a str>> {
         let is = |wanted: &str| same_ignoring_case(name.as_bytes(), wanted.as_bytes());
         match name.len() {
             4 if is("etag") => Some(&mut self.etag),

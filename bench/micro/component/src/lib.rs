@@ -134,7 +134,7 @@ impl Guest for Bench {
     fn connector_parse_list(rounds: u32, page: Vec<u8>) -> u32 {
         let response = HttpResponse {
             status: 200,
-            headers: Vec::new(),
+            headers: Default::default(),
             body: page,
         };
         let mut keys = 0;
