@@ -761,9 +761,11 @@ fn json_call(
 
 /// Bodies shorter than this are hashed in the component even when the host
 /// offers digests: for them the call to the host (the bytes copied out, the
-/// digest copied back in) saves too little to tell (a 1 KiB PUT took as
-/// long either way; a 64 KiB one took 0.98x, a 1 MiB one 0.80x).
-const HOST_DIGEST_FROM: usize = 4096;
+/// digest copied back in) costs about what it saves. The client's CPU time
+/// per 1 KiB PUT fell by 6-7 µs (of about 120) with the host's SHA-256,
+/// where hashing in WebAssembly takes some 41 instructions a byte; a
+/// 512-byte one by 2 µs, a 256-byte one by nothing to tell.
+const HOST_DIGEST_FROM: usize = 512;
 
 /// Set once the host has answered that it offers no digests.
 static NO_HOST_DIGESTS: AtomicBool = AtomicBool::new(false);

@@ -98,7 +98,7 @@ pub trait Outgoing: Send {
     }
 
     /// The digest of a body the component holds in memory and is about to
-    /// sign (`http-outgoing.digest`: the SHA-256 of one of 4 KiB or more sent
+    /// sign (`http-outgoing.digest`: the SHA-256 of one of 512 bytes or more sent
     /// over plain HTTP), or `None` to have the component hash it itself (it
     /// then asks no more for the instance's life). The default hashes
     /// natively, without the call's deadline: the largest body a call holds

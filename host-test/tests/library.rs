@@ -555,7 +555,7 @@ impl Outgoing for Digests {
     }
 }
 
-/// The component has the host hash each body of 4 KiB or more that it
+/// The component has the host hash each body of 512 bytes or more that it
 /// signs (the local server is plain HTTP, where a body's SHA-256 is
 /// signed), signs with what the host answers, and hashes for itself once
 /// the host offers no digests, asking no more.
@@ -590,8 +590,13 @@ fn the_host_hashes_the_bodies_the_component_signs() {
 
     let (mut instance, asked) = with(Hashing::Natively);
     instance.put_object_text(&conn, &text("hashed", 65_536)).unwrap();
-    instance.put_object_text(&conn, &text("small", 1024)).unwrap();
-    assert_eq!(asked_for(&asked), [65_536], "one digest, of the larger body");
+    instance.put_object_text(&conn, &text("small", 511)).unwrap();
+    instance.put_object_text(&conn, &text("kibibyte", 1024)).unwrap();
+    assert_eq!(
+        asked_for(&asked),
+        [65_536, 1024],
+        "no digest of a body under 512 bytes"
+    );
     let read = instance.get_object(&conn, &get_input("hashed")).unwrap();
     assert!(read.body == "x".repeat(65_536).as_bytes());
 
