@@ -29,6 +29,13 @@ listing, through the CLI in batch mode (compact JSON lines), through boto3's
 `list_objects_v2` and through a raw client (target: at most 0.04x boto3's
 time). The raw client measures the server's own time, which both pay: the
 table also gives the ratio of the time each adds to it.
+
+The paired run also reports each contender's CPU time per call (the calling
+thread's, where the host library, the component and the HTTP client run):
+what the connector spends itself beside what the raw client spends, which
+the server's time does not enter. Its difference is what the ratio of end-to-
+end times sets against the server's time; it moves with a change to the
+connector's own work where those ratios cannot tell a few µs from noise.
 Writes target/bench/small_objects.json and .svg.
 
 Environment: SMALL_N (default 1000), ROUNDS (default 3), VENV_PYTHON.
@@ -298,6 +305,7 @@ def main() -> None:
         listed = listing(server, max(rounds, 3))
         results = {c: {op: [] for op in OPS} for c in CONTENDERS}
         ratios = {op: [] for op in OPS}
+        cpu = {who: {op: [] for op in OPS} for who in ("connector", "raw")}
         for r in range(rounds):
             order = ("paired", "boto3", "http") if r % 2 == 0 else ("http", "boto3", "paired")
             print(f"round {r + 1}/{rounds}: {', '.join(order)}", flush=True)
@@ -319,9 +327,14 @@ def main() -> None:
                     results["connector"][op].append(got[op]["connector_us"])
                     results["raw"][op].append(got[op]["raw_us"])
                     ratios[op].append(got[op]["ratio"])
+                    for who in cpu:
+                        cpu[who][op].append(got[op][who + "_cpu_us"])
                 for who in ("connector", "raw"):
                     print(f"  {who:<10} " + "  ".join(f"{op} {got[op][who + '_us']:8.1f} µs" for op in OPS), flush=True)
                 print(f"  {'ratio':<10} " + "  ".join(f"{op} {got[op]['ratio']:8.2f}x  " for op in OPS), flush=True)
+                for who in cpu:
+                    print(f"  {who + ' cpu':<10} " + "  ".join(f"{op} {got[op][who + '_cpu_us']:8.1f} µs" for op in OPS),
+                          flush=True)
     finally:
         if http_proc is not None:
             http_proc.terminate()
@@ -342,6 +355,12 @@ def main() -> None:
               f"{m['http'][op]:10.1f}{m['http'][op] / m['boto3'][op]:14.2f}x")
         targets.append({"op": op, "vs_raw": round(vs_raw, 3), "vs_raw_pass": vs_raw <= RAW_MAX,
                         "vs_boto3": round(vs_boto3, 3), "vs_boto3_pass": vs_boto3 <= BOTO3_MAX})
+    cpu_medians = {who: {op: statistics.median(cpu[who][op]) for op in OPS} for who in cpu}
+    print("\nCPU time per call of the client's thread (paired run; median of the rounds' means, µs):")
+    print(f"{'op':<7}{'connector':>10}{'raw':>10}{'added':>10}")
+    for op in OPS:
+        c, r = cpu_medians["connector"][op], cpu_medians["raw"][op]
+        print(f"{op:<7}{c:10.1f}{r:10.1f}{c - r:10.1f}")
     print(f"\n1000-key listing: CLI (batch, JSON lines) {listed['cli_ms']:.1f} ms, boto3 {listed['boto3_ms']:.1f} ms, "
           f"raw client (the server's own time) {listed['raw_ms']:.1f} ms per listing\n"
           f"  CLI against boto3: {listed['ratio']:.3f}x the whole time; "
@@ -362,7 +381,7 @@ def main() -> None:
     machine = {"uname": " ".join(os.uname()), "nproc": os.cpu_count(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     (OUT / "small_objects.json").write_text(json.dumps(
         {"machine": machine, "n": n, "rounds": rounds, "results_us": results, "medians_us": medians,
-         "ratios_vs_raw": ratios,
+         "ratios_vs_raw": ratios, "cpu_us": cpu, "cpu_medians_us": cpu_medians,
          "listing_1000_keys": listed, "targets": targets},
         indent=1))
     svg(medians, OUT / "small_objects.svg")

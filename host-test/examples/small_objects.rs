@@ -16,7 +16,11 @@
 //! untimed round of warm-up); `OPS` (`put,get`, say) runs only those. `paired` runs both in blocks of 20 calls,
 //! taking turns, and prints each one's mean and the median ratio of the
 //! connector's time to raw's over the block pairs: what the rest of the
-//! machine does falls on both. `bench/small_objects.py` runs it beside boto3.
+//! machine does falls on both. `paired` also gives each one's CPU time per
+//! call (the calling thread's, where the host library, the component and
+//! the HTTP client all run): what each spends itself, without the server's
+//! time, which the ratios of end-to-end times carry. `bench/small_objects.py`
+//! runs it beside boto3.
 
 use std::time::Instant;
 
@@ -28,6 +32,22 @@ type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn per_call_us(started: Instant, calls: usize) -> f64 {
     started.elapsed().as_secs_f64() * 1e6 / calls.max(1) as f64
+}
+
+/// The CPU time the calling thread has used, in seconds
+/// (`CLOCK_THREAD_CPUTIME_ID`: the kernel's count of the time the thread
+/// ran, in its own time and in system calls).
+fn thread_cpu_s() -> f64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid `timespec` for the call to write.
+    let read = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    if read != 0 {
+        return f64::NAN;
+    }
+    now.tv_sec as f64 + now.tv_nsec as f64 * 1e-9
 }
 
 /// The four operations, in the order they run.
@@ -219,8 +239,9 @@ fn raw(requests_file: &str) -> Fallible<Value> {
 }
 
 /// Both contenders in one process, taking turns block by block on each
-/// operation: for each, the mean µs per call of each contender and the
-/// median over block pairs of the connector's time over raw's.
+/// operation: for each, the mean µs per call of each contender, the
+/// median over block pairs of the connector's time over raw's, and each
+/// contender's mean CPU time per call (the thread's).
 fn paired(
     endpoint: &str,
     access_key: &str,
@@ -244,10 +265,12 @@ fn paired(
     let mut report = serde_json::Map::new();
     for (op, method) in OPS {
         let (mut connector_s, mut raw_s, mut ratios) = (0.0, 0.0, Vec::new());
+        let (mut connector_cpu, mut raw_cpu) = (0.0, 0.0);
         for (b, start) in (0..n).step_by(BLOCK).enumerate() {
             let end = (start + BLOCK).min(n);
-            let timed = |first: bool, connector: &mut ConnectorClient| -> Fallible<f64> {
-                let started = Instant::now();
+            // A block's wall time and the thread's CPU time in it.
+            let timed = |first: bool, connector: &mut ConnectorClient| -> Fallible<(f64, f64)> {
+                let (started, cpu) = (Instant::now(), thread_cpu_s());
                 for i in start..end {
                     if first {
                         connector.call(op, "timed", i)?;
@@ -255,10 +278,10 @@ fn paired(
                         raw.call(op, method, i)?;
                     }
                 }
-                Ok(started.elapsed().as_secs_f64())
+                Ok((started.elapsed().as_secs_f64(), thread_cpu_s() - cpu))
             };
             // Turns alternate which contender goes first.
-            let (c, r) = if b % 2 == 0 {
+            let ((c, c_cpu), (r, r_cpu)) = if b % 2 == 0 {
                 let c = timed(true, &mut connector)?;
                 (c, timed(false, &mut connector)?)
             } else {
@@ -267,6 +290,8 @@ fn paired(
             };
             connector_s += c;
             raw_s += r;
+            connector_cpu += c_cpu;
+            raw_cpu += r_cpu;
             ratios.push(c / r.max(f64::MIN_POSITIVE));
         }
         ratios.sort_by(f64::total_cmp);
@@ -277,6 +302,8 @@ fn paired(
                 "connector_us": connector_s * 1e6 / n.max(1) as f64,
                 "raw_us": raw_s * 1e6 / n.max(1) as f64,
                 "ratio": median,
+                "connector_cpu_us": connector_cpu * 1e6 / n.max(1) as f64,
+                "raw_cpu_us": raw_cpu * 1e6 / n.max(1) as f64,
             }),
         );
     }
