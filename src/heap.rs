@@ -20,7 +20,9 @@
 //! adjacent free blocks merged, a block grown in place when the memory
 //! after it is free) over one pool that ends where linear memory ends and
 //! is extended in place each time memory grows, so that what one large
-//! input freed merges with the memory the next one takes. Its code is
+//! input freed merges with the memory the next one takes. Its first pages
+//! are those the initial memory holds beyond the data ([`Spare`]), so that
+//! a small call never grows memory. Its code is
 //! about 1.3 KB, where wasi-libc's dlmalloc, which served before, was
 //! 9.5 KB; with it no code of the component calls `malloc`, and dlmalloc
 //! is no longer linked. Natively (the tests) it is the system allocator,
@@ -47,7 +49,7 @@ use std::ptr;
 /// Where chunks and large blocks come from: in the component, rlsf's TLSF
 /// allocator over one pool that memory grows under ([`Pool`]).
 #[cfg(all(target_arch = "wasm32", feature = "heap"))]
-static BACKING: Pool<WasmMemory> = Pool::new(WasmMemory);
+static BACKING: Pool<Spare<WasmMemory>> = Pool::new(Spare::new(WasmMemory));
 
 /// Where chunks and large blocks come from: natively, the system allocator.
 #[cfg(not(all(target_arch = "wasm32", feature = "heap")))]
@@ -296,6 +298,82 @@ pub trait Memory {
     /// the new pages start at (the region's old end), or `None` when it
     /// cannot grow.
     fn grow(&self, pages: usize) -> Option<ptr::NonNull<u8>>;
+
+    /// The address where the region ends now.
+    fn end(&self) -> usize;
+
+    /// Whole pages at the region's end that it already has and nothing
+    /// uses, to be handed out before it grows (see [`Spare`]): empty unless
+    /// a region says otherwise.
+    fn unused(&self) -> core::ops::Range<usize> {
+        0..0
+    }
+}
+
+/// A [`Memory`] whose unused pages ([`Memory::unused`]) are handed out
+/// before it grows, in order, as if it had grown into them; the growth
+/// that they are too few for continues them where they end, so the pool
+/// above sees one region either way.
+///
+/// In the component these are the pages of the initial linear memory that
+/// the linker leaves after the data (`--initial-heap`, set in `build.rs`).
+/// Growing linear memory costs a fresh instance more than the pages: in
+/// wasmtime's pooling allocator the slot's pages beyond the initial size
+/// are made accessible when it grows and inaccessible again when the
+/// next instance takes the slot, two `mprotect` calls, each making every
+/// thread of the host flush its TLB. A call whose heap fits in these pages
+/// never grows memory.
+#[cfg(any(test, feature = "heap"))]
+pub struct Spare<M> {
+    /// Where the pages come from.
+    memory: M,
+    /// The unused pages not yet handed out (`None` until first asked:
+    /// the linker's addresses are not constants).
+    left: Cell<Option<(usize, usize)>>,
+}
+
+#[cfg(any(test, feature = "heap"))]
+impl<M: Memory> Spare<M> {
+    /// `memory`, its unused pages not yet read.
+    pub const fn new(memory: M) -> Self {
+        Spare {
+            memory,
+            left: Cell::new(None),
+        }
+    }
+}
+
+#[cfg(any(test, feature = "heap"))]
+impl<M: Memory> Memory for Spare<M> {
+    fn grow(&self, pages: usize) -> Option<ptr::NonNull<u8>> {
+        let (next, end) = match self.left.get() {
+            Some(left) => left,
+            None => {
+                let unused = self.memory.unused();
+                (unused.start, unused.end.max(unused.start))
+            }
+        };
+        let wanted = pages.checked_mul(PAGE)?;
+        if end - next >= wanted {
+            self.left.set(Some((next + wanted, end)));
+            return ptr::NonNull::new(next as *mut u8);
+        }
+        // Too few: the region grows by what they lack, right after them,
+        // unless it has grown past them meanwhile (then they stay unused).
+        if next < end && self.memory.end() == end {
+            // Both are whole pages.
+            let start = self.memory.grow((wanted - (end - next)) / PAGE)?;
+            debug_assert_eq!(start.as_ptr() as usize, end);
+            self.left.set(Some((end, end)));
+            return ptr::NonNull::new(next as *mut u8);
+        }
+        self.left.set(Some((next, end)));
+        self.memory.grow(pages)
+    }
+
+    fn end(&self) -> usize {
+        self.memory.end()
+    }
 }
 
 /// The component's linear memory (memory 0).
@@ -310,6 +388,23 @@ impl Memory for WasmMemory {
             // Page 0 is never where memory ends: the stack and data are in it.
             old => ptr::NonNull::new(old.checked_mul(PAGE)? as *mut u8),
         }
+    }
+
+    fn end(&self) -> usize {
+        core::arch::wasm32::memory_size(0).saturating_mul(PAGE)
+    }
+
+    /// The whole pages between the end of the data (`__heap_base`) and the
+    /// end of the initial memory (`__heap_end`), which the linker sets: no
+    /// code of the component calls `malloc`, so nothing else uses them.
+    fn unused(&self) -> core::ops::Range<usize> {
+        unsafe extern "C" {
+            static __heap_base: u8;
+            static __heap_end: u8;
+        }
+        let start = (&raw const __heap_base) as usize;
+        let end = (&raw const __heap_end) as usize;
+        start.next_multiple_of(PAGE)..end / PAGE * PAGE
     }
 }
 
@@ -734,17 +829,31 @@ mod tests {
         base: *mut u8,
         pages: usize,
         used: Cell<usize>,
+        /// The pages it reports unused, as page numbers.
+        unused: core::ops::Range<usize>,
     }
 
     impl FakeMemory {
         fn new(pages: usize) -> Self {
+            Self::with_unused(pages, 0..0)
+        }
+
+        /// Starting with pages up to `unused.end`, those in `unused`
+        /// reported unused (as a linker leaves them after the data).
+        fn with_unused(pages: usize, unused: core::ops::Range<usize>) -> Self {
             let base = unsafe { std::alloc::System.alloc(layout(pages * PAGE, PAGE)) };
             assert!(!base.is_null());
             FakeMemory {
                 base,
                 pages,
-                used: Cell::new(0),
+                used: Cell::new(unused.end),
+                unused,
             }
+        }
+
+        /// The address of page `n`.
+        fn page(&self, n: usize) -> *mut u8 {
+            self.base.wrapping_add(n * PAGE)
         }
 
         fn bytes(&self) -> usize {
@@ -767,6 +876,79 @@ mod tests {
             self.used.set(used + pages);
             ptr::NonNull::new(self.base.wrapping_add(used * PAGE))
         }
+
+        fn end(&self) -> usize {
+            self.base as usize + self.bytes()
+        }
+
+        fn unused(&self) -> core::ops::Range<usize> {
+            self.page(self.unused.start) as usize..self.page(self.unused.end) as usize
+        }
+    }
+
+    /// The pages a linker left unused are handed out first, in order, and
+    /// memory grows only when they are used up.
+    #[test]
+    fn the_unused_pages_go_before_memory_grows() {
+        let memory = FakeMemory::with_unused(16, 1..3);
+        let spare = Spare::new(&memory);
+        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(1)));
+        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(2)));
+        assert_eq!(memory.used.get(), 3, "memory grew while unused pages were left");
+        assert_eq!(spare.grow(2).map(|p| p.as_ptr()), Some(memory.page(3)));
+        assert_eq!(memory.used.get(), 5);
+        // Nothing unused: only growth.
+        let plain = FakeMemory::new(4);
+        let spare = Spare::new(&plain);
+        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(plain.page(0)));
+        assert_eq!(spare.grow(4), None);
+    }
+
+    /// A request larger than the unused pages left takes them and what
+    /// memory grows by right after them: one run of pages, memory grown by
+    /// only what they lacked.
+    #[test]
+    fn a_growth_continues_the_unused_pages() {
+        let memory = FakeMemory::with_unused(16, 1..3);
+        let spare = Spare::new(&memory);
+        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(1)));
+        assert_eq!(spare.grow(3).map(|p| p.as_ptr()), Some(memory.page(2)));
+        assert_eq!(memory.used.get(), 5);
+        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(5)));
+        // Too large for what memory can still give: nothing taken.
+        assert_eq!(spare.grow(100), None);
+        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(6)));
+    }
+
+    /// When memory grew past the unused pages meanwhile (someone else grew
+    /// it), a request they cannot hold grows it by all it needs, and they
+    /// are still handed out to requests they hold.
+    #[test]
+    fn unused_pages_behind_someone_elses_growth_stay_ours() {
+        let memory = FakeMemory::with_unused(16, 1..3);
+        let spare = Spare::new(&memory);
+        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(1)));
+        assert!((&memory).grow(1).is_some());
+        assert_eq!(spare.grow(2).map(|p| p.as_ptr()), Some(memory.page(4)));
+        assert_eq!(memory.used.get(), 6);
+        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(2)));
+        assert_eq!(memory.used.get(), 6);
+    }
+
+    /// A pool over unused pages: a block at its end grows in place from
+    /// them into new memory, and a chunk taken before the pool has memory
+    /// comes from them too.
+    #[test]
+    fn a_pool_grows_from_the_unused_pages_into_new_memory_in_place() {
+        let memory = FakeMemory::with_unused(64, 1..4);
+        let pool = Pool::new(Spare::new(&memory));
+        assert_eq!(pool.chunk(CHUNK), memory.page(1));
+        let block = unsafe { pool.alloc(layout(70_000, 8)) };
+        assert!(!block.is_null());
+        assert_eq!(memory.used.get(), 4, "memory grew while unused pages were left");
+        let grown = unsafe { pool.realloc(block, layout(70_000, 8), 300_000) };
+        assert_eq!(grown, block, "moved instead of growing in place");
+        assert!(memory.bytes() <= 4 * PAGE + 300_000, "{}", memory.bytes());
     }
 
     const MIB: usize = 1 << 20;

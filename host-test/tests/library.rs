@@ -745,3 +745,32 @@ fn a_pooled_runtime_serves_its_instances_and_refuses_one_too_many() {
     let mut third = pooled.instance(InstanceOptions::default()).unwrap();
     assert_eq!(third.list_buckets(&local.conn()).unwrap().len(), 1);
 }
+
+/// A small object's calls and a presigned URL run in the linear memory a
+/// fresh instance starts with: the allocator takes the pages the linker
+/// leaves after the data (`build.rs`'s initial heap) before it grows
+/// memory, which in a pooled slot would cost two `mprotect` calls (and
+/// every host thread's TLB) per fresh instance.
+#[test]
+fn a_small_objects_calls_fit_in_the_memory_an_instance_starts_with() {
+    let local = Local::new();
+    let conn = local.conn();
+    let mut fresh = instance();
+    let initial = fresh.memory_peak();
+    let input = PutObjectTextInput {
+        bucket_name: BUCKET.to_owned(),
+        object_path: "initial-memory.txt".to_owned(),
+        content: "x".repeat(1024),
+        mime_type: None,
+        acl: None,
+        metadata: vec![],
+    };
+    fresh.put_object_text(&conn, &input).unwrap();
+    fresh.get_object(&conn, &get_input("initial-memory.txt")).unwrap();
+    fresh.head_object(&conn, &object("initial-memory.txt")).unwrap();
+    fresh
+        .get_object_signed_url(&conn, &signed_input("initial-memory.txt"))
+        .unwrap();
+    fresh.delete_object(&conn, &object("initial-memory.txt")).unwrap();
+    assert_eq!(fresh.memory_peak(), initial, "memory grew from {initial} bytes");
+}
