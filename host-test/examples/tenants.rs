@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! tenants [TENANTS] [THREADS]      (default 1000 tenants, 8 threads)
+//! tenants ab A.wasm B.wasm         (two builds taking turns)
 //! ```
 //!
 //! Prints one JSON object: the process's resident memory before the
@@ -13,6 +14,15 @@
 //! is checked to be its own); and, with no network in the way, a fresh
 //! instance plus one presigning call, and a warm presigning call.
 //! `make bench-tenants` runs it.
+//!
+//! `ab` compares two builds of the component in one process, for a change
+//! to what a fresh instance costs: each build's pooled runtime makes a
+//! fresh instance and one presigning call (the instance dropped back to
+//! the pool each time), blocks of 100 taking turns (B first in odd
+//! blocks), 40 blocks after one untimed pair. Prints each build's median
+//! µs per fresh instance plus call over the blocks, and the median of B's
+//! over A's block by block. (Absolute times drift between runs on a shared
+//! machine; the ratio holds.)
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -43,8 +53,77 @@ fn median(mut values: Vec<Duration>) -> f64 {
         .map_or(0.0, |d| d.as_secs_f64() * 1e6)
 }
 
+/// A presigning call: no network, so the instance's own cost.
+const PRESIGN: &str = r#"{"bucket_name":"tenants","object_path":"a.txt","expires_seconds":60}"#;
+
+/// `tenants ab A.wasm B.wasm`: see the module docs.
+fn ab(a: &str, b: &str) -> Result<(), Box<dyn std::error::Error>> {
+    const BLOCK: u32 = 100;
+    const BLOCKS: usize = 40;
+    let config = RuntimeConfig {
+        pooled_instances: Some(16),
+        ..RuntimeConfig::default()
+    };
+    let builds = [
+        Runtime::load_with(std::path::Path::new(a), &config)?,
+        Runtime::load_with(std::path::Path::new(b), &config)?,
+    ];
+    let keys = KeyPair::random()?;
+    let tenant = Connection {
+        access_key: keys.access_key,
+        secret_key: keys.secret_key,
+        session_token: None,
+        region: Some("us-east-1".to_owned()),
+        endpoint: Some("http://127.0.0.1:9".to_owned()),
+        path_style: true,
+        credentials_expire: None,
+    };
+    let block = |runtime: &Runtime| -> Result<Duration, Box<dyn std::error::Error>> {
+        let t = Instant::now();
+        for _ in 0..BLOCK {
+            let mut instance = runtime.instance(InstanceOptions::default())?;
+            instance.invoke(&tenant, "get-object-signed-url", PRESIGN, None)?;
+        }
+        Ok(t.elapsed() / BLOCK)
+    };
+    let (mut times, mut ratios) = ([Vec::new(), Vec::new()], Vec::new());
+    for n in 0..=BLOCKS {
+        let order = if n % 2 == 0 { [0, 1] } else { [1, 0] };
+        let mut took = [Duration::ZERO; 2];
+        for build in order {
+            took[build] = block(&builds[build])?;
+        }
+        // The first pair warms both up.
+        if n > 0 {
+            ratios.push(took[1].as_secs_f64() / took[0].as_secs_f64().max(f64::MIN_POSITIVE));
+            for (all, one) in times.iter_mut().zip(took) {
+                all.push(one);
+            }
+        }
+    }
+    ratios.sort_by(f64::total_cmp);
+    let [times_a, times_b] = times;
+    let report = serde_json::json!({
+        "a": a,
+        "b": b,
+        "blocks": BLOCKS,
+        "calls_per_block": BLOCK,
+        "a_fresh_instance_and_presign_median_us": median(times_a),
+        "b_fresh_instance_and_presign_median_us": median(times_b),
+        "b_over_a_median": ratios.get(ratios.len() / 2),
+    });
+    println!("{report}");
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let words: Vec<String> = std::env::args().skip(1).collect();
+    if let [mode, a, b] = words.as_slice() {
+        if mode == "ab" {
+            return ab(a, b);
+        }
+    }
+    let args: Vec<usize> = words.iter().filter_map(|a| a.parse().ok()).collect();
     let tenants = args.first().copied().unwrap_or(1000);
     let threads = args.get(1).copied().unwrap_or(8).max(1);
     let dir = std::env::temp_dir().join(format!("s3-connector-tenants-{}", std::process::id()));
@@ -133,7 +212,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // A call that needs no network (a presigned URL), to time the instance
     // itself: a fresh one with its first call, and a warm call.
-    let presign = r#"{"bucket_name":"tenants","object_path":"a.txt","expires_seconds":60}"#;
+    let presign = PRESIGN;
     let tenant = conn(&keys[0]);
     let (mut fresh, mut created, mut warm) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..200 {
