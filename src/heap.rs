@@ -20,9 +20,10 @@
 //! adjacent free blocks merged, a block grown in place when the memory
 //! after it is free) over one pool that ends where linear memory ends and
 //! is extended in place each time memory grows, so that what one large
-//! input freed merges with the memory the next one takes. Its first pages
-//! are those the initial memory holds beyond the data ([`Spare`]), so that
-//! a small call never grows memory. Its code is
+//! input freed merges with the memory the next one takes. Until it has
+//! memory, chunks are pages of their own, first those set aside in the
+//! component's data (`SPARE_PAGES`), so that a small call never grows
+//! memory. Its code is
 //! about 1.3 KB, where wasi-libc's dlmalloc, which served before, was
 //! 9.5 KB; with it no code of the component calls `malloc`, and dlmalloc
 //! is no longer linked. Natively (the tests) it is the system allocator,
@@ -49,7 +50,7 @@ use std::ptr;
 /// Where chunks and large blocks come from: in the component, rlsf's TLSF
 /// allocator over one pool that memory grows under ([`Pool`]).
 #[cfg(all(target_arch = "wasm32", feature = "heap"))]
-static BACKING: Pool<Spare<WasmMemory>> = Pool::new(Spare::new(WasmMemory));
+static BACKING: Pool<WasmMemory> = Pool::new(WasmMemory);
 
 /// Where chunks and large blocks come from: natively, the system allocator.
 #[cfg(not(all(target_arch = "wasm32", feature = "heap")))]
@@ -299,80 +300,11 @@ pub trait Memory {
     /// cannot grow.
     fn grow(&self, pages: usize) -> Option<ptr::NonNull<u8>>;
 
-    /// The address where the region ends now.
-    fn end(&self) -> usize;
-
-    /// Whole pages at the region's end that it already has and nothing
-    /// uses, to be handed out before it grows (see [`Spare`]): empty unless
-    /// a region says otherwise.
+    /// Whole pages that the region already has and nothing else uses, for
+    /// [`Pool::chunk`] to hand out before it grows the region: none unless
+    /// a region says otherwise (in the component, `SPARE_PAGES`).
     fn unused(&self) -> core::ops::Range<usize> {
         0..0
-    }
-}
-
-/// A [`Memory`] whose unused pages ([`Memory::unused`]) are handed out
-/// before it grows, in order, as if it had grown into them; the growth
-/// that they are too few for continues them where they end, so the pool
-/// above sees one region either way.
-///
-/// In the component these are the pages of the initial linear memory that
-/// the linker leaves after the data (`--initial-heap`, set in `build.rs`).
-/// Growing linear memory costs a fresh instance more than the pages: in
-/// wasmtime's pooling allocator the slot's pages beyond the initial size
-/// are made accessible when it grows and inaccessible again when the
-/// next instance takes the slot, two `mprotect` calls, each making every
-/// thread of the host flush its TLB. A call whose heap fits in these pages
-/// never grows memory.
-#[cfg(any(test, feature = "heap"))]
-pub struct Spare<M> {
-    /// Where the pages come from.
-    memory: M,
-    /// The unused pages not yet handed out (`None` until first asked:
-    /// the linker's addresses are not constants).
-    left: Cell<Option<(usize, usize)>>,
-}
-
-#[cfg(any(test, feature = "heap"))]
-impl<M: Memory> Spare<M> {
-    /// `memory`, its unused pages not yet read.
-    pub const fn new(memory: M) -> Self {
-        Spare {
-            memory,
-            left: Cell::new(None),
-        }
-    }
-}
-
-#[cfg(any(test, feature = "heap"))]
-impl<M: Memory> Memory for Spare<M> {
-    fn grow(&self, pages: usize) -> Option<ptr::NonNull<u8>> {
-        let (next, end) = match self.left.get() {
-            Some(left) => left,
-            None => {
-                let unused = self.memory.unused();
-                (unused.start, unused.end.max(unused.start))
-            }
-        };
-        let wanted = pages.checked_mul(PAGE)?;
-        if end - next >= wanted {
-            self.left.set(Some((next + wanted, end)));
-            return ptr::NonNull::new(next as *mut u8);
-        }
-        // Too few: the region grows by what they lack, right after them,
-        // unless it has grown past them meanwhile (then they stay unused).
-        if next < end && self.memory.end() == end {
-            // Both are whole pages.
-            let start = self.memory.grow((wanted - (end - next)) / PAGE)?;
-            debug_assert_eq!(start.as_ptr() as usize, end);
-            self.left.set(Some((end, end)));
-            return ptr::NonNull::new(next as *mut u8);
-        }
-        self.left.set(Some((next, end)));
-        self.memory.grow(pages)
-    }
-
-    fn end(&self) -> usize {
-        self.memory.end()
     }
 }
 
@@ -390,23 +322,42 @@ impl Memory for WasmMemory {
         }
     }
 
-    fn end(&self) -> usize {
-        core::arch::wasm32::memory_size(0).saturating_mul(PAGE)
-    }
-
-    /// The whole pages between the end of the data (`__heap_base`) and the
-    /// end of the initial memory (`__heap_end`), which the linker sets: no
-    /// code of the component calls `malloc`, so nothing else uses them.
+    /// [`SPARE_PAGES`].
     fn unused(&self) -> core::ops::Range<usize> {
-        unsafe extern "C" {
-            static __heap_base: u8;
-            static __heap_end: u8;
-        }
-        let start = (&raw const __heap_base) as usize;
-        let end = (&raw const __heap_end) as usize;
-        start.next_multiple_of(PAGE)..end / PAGE * PAGE
+        let start = SPARE_PAGES.0.get() as usize;
+        start..start + SPARE_BYTES
     }
 }
+
+/// How many bytes of the component's initial memory are set aside for the
+/// heap's first chunks ([`SPARE_PAGES`]): a small object's calls and a
+/// presigned URL take one.
+#[cfg(all(target_arch = "wasm32", feature = "heap"))]
+const SPARE_BYTES: usize = 4 * PAGE;
+
+/// Whole pages of the component's zero-initialised data, which
+/// [`Pool::chunk`] hands out before it grows memory. Growing linear memory
+/// costs a fresh instance more than the pages: in wasmtime's pooling
+/// allocator the slot's pages beyond the initial size are made accessible
+/// when it grows and inaccessible again when the next instance takes the
+/// slot, two `mprotect` calls, each making every thread of the host flush
+/// its TLB. A call whose small blocks fit in these pages never grows
+/// memory. Being data, they are part of the initial memory the linker
+/// sizes, and no one else's: nothing else names them (`malloc`, were it
+/// ever linked, would take what follows the data), and the heap writes
+/// them only through the pointer that `get` gives. Zeros take no room in
+/// the `.wasm`, and pages no call writes are never resident.
+#[cfg(all(target_arch = "wasm32", feature = "heap"))]
+#[repr(C, align(65536))]
+struct SparePages(core::cell::UnsafeCell<[u8; SPARE_BYTES]>);
+
+// SAFETY: as for `Heap`: only for wasm32 without threads, and only the
+// heap, through `Pool::chunk`, takes pointers into it.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics"), feature = "heap"))]
+unsafe impl Sync for SparePages {}
+
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics"), feature = "heap"))]
+static SPARE_PAGES: SparePages = SparePages(core::cell::UnsafeCell::new([0; SPARE_BYTES]));
 
 /// rlsf's TLSF with the parameters of its `GlobalTlsf`: pools and blocks of
 /// any size a `usize` counts.
@@ -437,6 +388,10 @@ pub struct Pool<M> {
     end: Cell<*mut u8>,
     /// Where its memory comes from.
     memory: M,
+    /// The memory's unused pages ([`Memory::unused`]) not yet handed out
+    /// as chunks (`None` until first asked: in the component their address
+    /// is not a constant).
+    spare: Cell<Option<(usize, usize)>>,
 }
 
 // SAFETY: as for `Heap`: only for wasm32 without threads.
@@ -451,6 +406,7 @@ impl<M: Memory> Pool<M> {
             tlsf: core::cell::UnsafeCell::new(Tlsf::new()),
             end: Cell::new(ptr::null_mut()),
             memory,
+            spare: Cell::new(None),
         }
     }
 
@@ -468,18 +424,25 @@ impl<M: Memory> Pool<M> {
     /// A block of `size` bytes, aligned to [`ALIGN`], that is never freed
     /// (a chunk of [`Heap`]'s), or null when memory cannot grow (or `size`
     /// is 0). Until the
-    /// pool has memory, whole pages of their own: an instance whose blocks
-    /// all fit in its first chunks (a presigned URL, a small object's call)
+    /// pool has memory, whole pages of their own: the memory's unused pages
+    /// ([`Memory::unused`]) while they last, so that an instance whose
+    /// blocks all fit in its first chunks (a presigned URL, a small
+    /// object's call) never grows memory, then new pages. Such an instance
     /// never touches the pool's bookkeeping (4 KiB of free-list heads) nor
     /// the ends of its pages, 8 KB resident per instance. Once the pool has
     /// memory, a block of the pool, so that no page taken apart separates
-    /// two of its growths.
+    /// two of its growths. (The pool itself only ever grows memory: its
+    /// growths must follow one another, which the unused pages, wherever
+    /// they lie, need not.)
     pub fn chunk(&self, size: usize) -> *mut u8 {
         if size == 0 {
             return ptr::null_mut();
         }
         if self.end.get().is_null() {
             let pages = size.div_ceil(PAGE);
+            if let Some(unused) = self.take_unused(pages) {
+                return unused;
+            }
             return self
                 .memory
                 .grow(pages)
@@ -490,6 +453,19 @@ impl<M: Memory> Pool<M> {
             Ok(layout) => unsafe { self.alloc(layout) },
             Err(_) => ptr::null_mut(),
         }
+    }
+
+    /// `pages` of the memory's unused pages not yet taken, when that many
+    /// are left.
+    fn take_unused(&self, pages: usize) -> Option<*mut u8> {
+        let (next, end) = self.spare.get().unwrap_or_else(|| {
+            let unused = self.memory.unused();
+            (unused.start, unused.end.max(unused.start))
+        });
+        let wanted = pages.checked_mul(PAGE)?;
+        let taken = (end - next >= wanted).then_some(next);
+        self.spare.set(Some((taken.map_or(next, |_| next + wanted), end)));
+        taken.map(|at| at as *mut u8)
     }
 
     /// How large the free block at the end of the pool is, to a page, when
@@ -835,18 +811,17 @@ mod tests {
 
     impl FakeMemory {
         fn new(pages: usize) -> Self {
-            Self::with_unused(pages, 0..0)
+            Self::with_unused(pages, 0, 0..0)
         }
 
-        /// Starting with pages up to `unused.end`, those in `unused`
-        /// reported unused (as a linker leaves them after the data).
-        fn with_unused(pages: usize, unused: core::ops::Range<usize>) -> Self {
+        /// Starting with `used` pages, those in `unused` reported unused.
+        fn with_unused(pages: usize, used: usize, unused: core::ops::Range<usize>) -> Self {
             let base = unsafe { std::alloc::System.alloc(layout(pages * PAGE, PAGE)) };
             assert!(!base.is_null());
             FakeMemory {
                 base,
                 pages,
-                used: Cell::new(unused.end),
+                used: Cell::new(used),
                 unused,
             }
         }
@@ -877,78 +852,51 @@ mod tests {
             ptr::NonNull::new(self.base.wrapping_add(used * PAGE))
         }
 
-        fn end(&self) -> usize {
-            self.base as usize + self.bytes()
-        }
-
         fn unused(&self) -> core::ops::Range<usize> {
             self.page(self.unused.start) as usize..self.page(self.unused.end) as usize
         }
     }
 
-    /// The pages a linker left unused are handed out first, in order, and
-    /// memory grows only when they are used up.
+    /// Until the pool has memory, chunks are the unused pages while they
+    /// last (which lie before data that is not the heap's, as in the
+    /// component), then new pages.
     #[test]
-    fn the_unused_pages_go_before_memory_grows() {
-        let memory = FakeMemory::with_unused(16, 1..3);
-        let spare = Spare::new(&memory);
-        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(1)));
-        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(2)));
-        assert_eq!(memory.used.get(), 3, "memory grew while unused pages were left");
-        assert_eq!(spare.grow(2).map(|p| p.as_ptr()), Some(memory.page(3)));
+    fn the_first_chunks_are_the_unused_pages() {
+        let memory = FakeMemory::with_unused(16, 4, 1..3);
+        let pool = Pool::new(&memory);
+        assert_eq!(pool.chunk(CHUNK), memory.page(1));
+        assert_eq!(pool.chunk(CHUNK), memory.page(2));
+        assert_eq!(memory.used.get(), 4, "memory grew while unused pages were left");
+        assert_eq!(pool.chunk(CHUNK), memory.page(4));
         assert_eq!(memory.used.get(), 5);
-        // Nothing unused: only growth.
+        // None unused: only growth.
         let plain = FakeMemory::new(4);
-        let spare = Spare::new(&plain);
-        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(plain.page(0)));
-        assert_eq!(spare.grow(4), None);
+        let pool = Pool::new(&plain);
+        assert_eq!(pool.chunk(CHUNK), plain.page(0));
     }
 
-    /// A request larger than the unused pages left takes them and what
-    /// memory grows by right after them: one run of pages, memory grown by
-    /// only what they lacked.
+    /// The pool grows memory, never into the unused pages, even with some
+    /// left: its growths must follow one another (a block at its end grows
+    /// in place), and the unused pages do not follow memory's end. (Taking
+    /// them for the pool too made a block that the last of them and new
+    /// memory were to hold together fail to allocate.)
     #[test]
-    fn a_growth_continues_the_unused_pages() {
-        let memory = FakeMemory::with_unused(16, 1..3);
-        let spare = Spare::new(&memory);
-        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(1)));
-        assert_eq!(spare.grow(3).map(|p| p.as_ptr()), Some(memory.page(2)));
-        assert_eq!(memory.used.get(), 5);
-        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(5)));
-        // Too large for what memory can still give: nothing taken.
-        assert_eq!(spare.grow(100), None);
-        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(6)));
-    }
-
-    /// When memory grew past the unused pages meanwhile (someone else grew
-    /// it), a request they cannot hold grows it by all it needs, and they
-    /// are still handed out to requests they hold.
-    #[test]
-    fn unused_pages_behind_someone_elses_growth_stay_ours() {
-        let memory = FakeMemory::with_unused(16, 1..3);
-        let spare = Spare::new(&memory);
-        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(1)));
-        assert!((&memory).grow(1).is_some());
-        assert_eq!(spare.grow(2).map(|p| p.as_ptr()), Some(memory.page(4)));
-        assert_eq!(memory.used.get(), 6);
-        assert_eq!(spare.grow(1).map(|p| p.as_ptr()), Some(memory.page(2)));
-        assert_eq!(memory.used.get(), 6);
-    }
-
-    /// A pool over unused pages: a block at its end grows in place from
-    /// them into new memory, and a chunk taken before the pool has memory
-    /// comes from them too.
-    #[test]
-    fn a_pool_grows_from_the_unused_pages_into_new_memory_in_place() {
-        let memory = FakeMemory::with_unused(64, 1..4);
-        let pool = Pool::new(Spare::new(&memory));
+    fn the_pool_takes_new_memory_not_the_unused_pages() {
+        let memory = FakeMemory::with_unused(64, 4, 1..3);
+        let pool = Pool::new(&memory);
         assert_eq!(pool.chunk(CHUNK), memory.page(1));
         let block = unsafe { pool.alloc(layout(70_000, 8)) };
-        assert!(!block.is_null());
-        assert_eq!(memory.used.get(), 4, "memory grew while unused pages were left");
+        assert!(block >= memory.page(4), "the pool took an unused page");
         let grown = unsafe { pool.realloc(block, layout(70_000, 8), 300_000) };
         assert_eq!(grown, block, "moved instead of growing in place");
-        assert!(memory.bytes() <= 4 * PAGE + 300_000, "{}", memory.bytes());
+        assert!(
+            memory.bytes() <= 4 * PAGE + 300_000 + 2 * PAGE,
+            "{}",
+            memory.bytes()
+        );
+        // Once the pool has memory, chunks are its blocks.
+        let chunk = pool.chunk(CHUNK);
+        assert!(chunk >= memory.page(4), "a chunk took an unused page");
     }
 
     const MIB: usize = 1 << 20;
