@@ -747,10 +747,10 @@ fn a_pooled_runtime_serves_its_instances_and_refuses_one_too_many() {
 }
 
 /// A small object's calls and a presigned URL run in the linear memory a
-/// fresh instance starts with: the allocator takes the pages the linker
-/// leaves after the data (`build.rs`'s initial heap) before it grows
-/// memory, which in a pooled slot would cost two `mprotect` calls (and
-/// every host thread's TLB) per fresh instance.
+/// fresh instance starts with: the allocator's first chunks are pages set
+/// aside in its data (`heap::SPARE_PAGES`), taken before it grows memory,
+/// which in a pooled slot would cost two `mprotect` calls (and every host
+/// thread's TLB) per fresh instance.
 #[test]
 fn a_small_objects_calls_fit_in_the_memory_an_instance_starts_with() {
     let local = Local::new();
