@@ -53,6 +53,19 @@ fn median(mut values: Vec<Duration>) -> f64 {
         .map_or(0.0, |d| d.as_secs_f64() * 1e6)
 }
 
+/// A tenant's connection to the server at `endpoint`, with its own keys.
+fn connection(keys: &KeyPair, endpoint: &str) -> Connection {
+    Connection {
+        access_key: keys.access_key.clone(),
+        secret_key: keys.secret_key.clone(),
+        session_token: None,
+        region: Some("us-east-1".to_owned()),
+        endpoint: Some(endpoint.to_owned()),
+        path_style: true,
+        credentials_expire: None,
+    }
+}
+
 /// A presigning call: no network, so the instance's own cost.
 const PRESIGN: &str = r#"{"bucket_name":"tenants","object_path":"a.txt","expires_seconds":60}"#;
 
@@ -68,16 +81,8 @@ fn ab(a: &str, b: &str) -> Result<(), Box<dyn std::error::Error>> {
         Runtime::load_with(std::path::Path::new(a), &config)?,
         Runtime::load_with(std::path::Path::new(b), &config)?,
     ];
-    let keys = KeyPair::random()?;
-    let tenant = Connection {
-        access_key: keys.access_key,
-        secret_key: keys.secret_key,
-        session_token: None,
-        region: Some("us-east-1".to_owned()),
-        endpoint: Some("http://127.0.0.1:9".to_owned()),
-        path_style: true,
-        credentials_expire: None,
-    };
+    // No request is sent: any endpoint will do.
+    let tenant = connection(&KeyPair::random()?, "http://127.0.0.1:9");
     let block = |runtime: &Runtime| -> Result<Duration, Box<dyn std::error::Error>> {
         let t = Instant::now();
         for _ in 0..BLOCK {
@@ -143,15 +148,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Compiled and warm before measuring.
     drop(runtime.instance(InstanceOptions::default())?);
 
-    let conn = |keys: &KeyPair| Connection {
-        access_key: keys.access_key.clone(),
-        secret_key: keys.secret_key.clone(),
-        session_token: None,
-        region: Some("us-east-1".to_owned()),
-        endpoint: Some(server.endpoint().to_owned()),
-        path_style: true,
-        credentials_expire: None,
-    };
+    let conn = |keys: &KeyPair| connection(keys, server.endpoint());
     let before = rss_bytes();
     let first_calls = Mutex::new(Vec::with_capacity(tenants));
     let warm_calls = Mutex::new(Vec::with_capacity(tenants));
