@@ -18,16 +18,23 @@ use s3_connector_host::wit::{
 };
 use s3_connector_host::{CallError, DryRun, HostError, InstanceOptions, Outgoing, UreqOutgoing};
 
-fn put_text(conn: &Connection, key: &str, content: &str) -> Option<String> {
-    let input = PutObjectTextInput {
+/// A plain text put: no type, ACL or metadata.
+fn text_input(key: &str, content: String) -> PutObjectTextInput {
+    PutObjectTextInput {
         bucket_name: BUCKET.to_owned(),
         object_path: key.to_owned(),
-        content: content.to_owned(),
+        content,
         mime_type: None,
         acl: None,
         metadata: vec![],
-    };
-    instance().put_object_text(conn, &input).unwrap().etag
+    }
+}
+
+fn put_text(conn: &Connection, key: &str, content: &str) -> Option<String> {
+    instance()
+        .put_object_text(conn, &text_input(key, content.to_owned()))
+        .unwrap()
+        .etag
 }
 
 fn object(key: &str) -> ObjectRef {
@@ -452,17 +459,7 @@ fn one_instance_serves_many_calls() {
     for i in 0..20 {
         let key = format!("many/{i}");
         instance
-            .put_object_text(
-                &conn,
-                &PutObjectTextInput {
-                    bucket_name: BUCKET.to_owned(),
-                    object_path: key.clone(),
-                    content: key.clone(),
-                    mime_type: None,
-                    acl: None,
-                    metadata: vec![],
-                },
-            )
+            .put_object_text(&conn, &text_input(&key, key.clone()))
             .unwrap();
     }
     let listed = instance.list_objects(&conn, &list_input(Some("many/"))).unwrap();
@@ -572,14 +569,7 @@ fn the_host_hashes_the_bodies_the_component_signs() {
         };
         (runtime().instance(InstanceOptions::new(outgoing)).unwrap(), asked)
     };
-    let text = |key: &str, len: usize| PutObjectTextInput {
-        bucket_name: BUCKET.to_owned(),
-        object_path: key.to_owned(),
-        content: "x".repeat(len),
-        mime_type: None,
-        acl: None,
-        metadata: vec![],
-    };
+    let text = |key: &str, len: usize| text_input(key, "x".repeat(len));
     let asked_for = |asked: &Mutex<Vec<(usize, DigestAlgorithm)>>| -> Vec<usize> {
         let asked = asked.lock().unwrap();
         assert!(asked
@@ -757,16 +747,12 @@ fn a_small_objects_calls_fit_in_the_memory_an_instance_starts_with() {
     let conn = local.conn();
     let mut fresh = instance();
     let initial = fresh.memory_peak();
-    let input = PutObjectTextInput {
-        bucket_name: BUCKET.to_owned(),
-        object_path: "initial-memory.txt".to_owned(),
-        content: "x".repeat(1024),
-        mime_type: None,
-        acl: None,
-        metadata: vec![],
-    };
-    fresh.put_object_text(&conn, &input).unwrap();
-    fresh.get_object(&conn, &get_input("initial-memory.txt")).unwrap();
+    let text = "x".repeat(1024);
+    fresh
+        .put_object_text(&conn, &text_input("initial-memory.txt", text.clone()))
+        .unwrap();
+    let got = fresh.get_object(&conn, &get_input("initial-memory.txt")).unwrap();
+    assert_eq!(got.body, text.as_bytes());
     fresh.head_object(&conn, &object("initial-memory.txt")).unwrap();
     fresh
         .get_object_signed_url(&conn, &signed_input("initial-memory.txt"))

@@ -534,14 +534,14 @@ fn copies_onto_itself_unchanged(input: &CopyObjectInput) -> bool {
 
 /// The source's headers that a copy with `COPY` keeps, from its HEAD.
 fn kept_metadata(head: &HttpResponse) -> Vec<(String, String)> {
-    head.headers
-        .iter()
-        .filter(|(name, _)| {
-            let name = name.to_ascii_lowercase();
-            KEPT_HEADERS.contains(&name.as_str()) || name.starts_with(META_PREFIX)
-        })
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
-        .collect()
+    let mut kept = Vec::new();
+    for (name, value) in &head.headers {
+        let name = name.to_ascii_lowercase();
+        if KEPT_HEADERS.contains(&name.as_str()) || name.starts_with(META_PREFIX) {
+            kept.push((name, value.to_owned()));
+        }
+    }
+    kept
 }
 
 /// How many tags the source has (`x-amz-tagging-count`; 0 when not said).
