@@ -375,9 +375,9 @@ pub(crate) fn call_json(
 /// bytes are streamed into `files.output` (or attached to the JSON without
 /// one). `Ok(None)` is a dry run's request, printed and not sent.
 ///
-/// The component's text is passed on as it is, once checked to be JSON,
-/// unless the host has fields to add: a 1000-key listing is not parsed
-/// and written again.
+/// The component's text is passed on as it is, once checked to be JSON
+/// on one line ([`one_json_line`]), unless the host has fields to add: a
+/// 1000-key listing is not parsed and written again.
 pub(crate) fn call_json_text(
     instance: &mut Instance,
     conn: &Connection,
@@ -415,10 +415,8 @@ pub(crate) fn call_json_text(
         }
         Err(error) => return Err(write_failure(committer.as_ref(), files.output).unwrap_or(error)),
     };
-    let does_not_parse = |e: serde_json::Error| host(format!("the component's JSON does not parse: {e}"));
     if committer.is_none() && answer.body.is_none() {
-        serde_json::from_str::<serde::de::IgnoredAny>(&answer.json).map_err(does_not_parse)?;
-        return Ok(Some(answer.json));
+        return one_json_line(answer.json).map(Some);
     }
     let mut result: Value = serde_json::from_str(&answer.json).map_err(does_not_parse)?;
     if let (Some(committer), Some(path)) = (committer, files.output) {
@@ -441,6 +439,25 @@ pub(crate) fn call_json_text(
         attach_body(&mut result, &bytes)?;
     }
     Ok(Some(result.to_string()))
+}
+
+/// The component's JSON text checked to be one JSON value, on one line.
+///
+/// The component is not trusted to write compact JSON: a line break between
+/// two tokens is valid JSON, and a batch's output would then take two lines
+/// for one operation, so that every later line answered another one. In
+/// JSON a line break can only be such whitespace (inside a string it must be
+/// escaped), so each is made a space, which leaves the value as it was.
+fn one_json_line(mut json: String) -> Result<String, CallError> {
+    serde_json::from_str::<serde::de::IgnoredAny>(&json).map_err(does_not_parse)?;
+    if memchr::memchr2(b'\n', b'\r', json.as_bytes()).is_some() {
+        json = json.replace(['\n', '\r'], " ");
+    }
+    Ok(json)
+}
+
+fn does_not_parse(error: serde_json::Error) -> CallError {
+    host(format!("the component's JSON does not parse: {error}"))
 }
 
 /// The caller's handle on a download's file.
@@ -815,6 +832,25 @@ mod tests {
         match value {
             Value::Object(map) => map,
             _ => panic!("not an object"),
+        }
+    }
+
+    #[test]
+    fn a_component_answer_is_passed_on_as_one_line_with_its_value_kept() {
+        let compact = r#"{"objects":[{"key":"a\nb"}],"is_truncated":false}"#;
+        assert_eq!(one_json_line(compact.to_owned()).unwrap(), compact);
+        // Line breaks between tokens (valid JSON, two lines of a batch's
+        // output) become spaces; the escaped one in the key stays.
+        let spread = "{\"objects\":\r\n[{\"key\":\"a\\nb\"}],\n\"is_truncated\":false}\n";
+        let line = one_json_line(spread.to_owned()).unwrap();
+        assert!(!line.contains(['\n', '\r']), "{line}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&line).unwrap(),
+            serde_json::from_str::<Value>(compact).unwrap()
+        );
+        for bad in ["{\"a\":1}\n{\"b\":2}", "{\"a\":\"x\ny\"}", ""] {
+            let error = one_json_line(bad.to_owned()).unwrap_err();
+            assert!(error.to_string().contains("does not parse"), "{bad:?}: {error}");
         }
     }
 
