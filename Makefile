@@ -47,7 +47,7 @@ COMPONENT_FLAGS  := --config 'target.wasm32-wasip2.rustflags=[$(subst $(space),$
 	$(foreach crate,core alloc std compiler_builtins,--config profile.component.package.$(crate).opt-level=3)
 COMPONENT_CARGO  := RUSTC_BOOTSTRAP=1 $(CARGO) $(COMPONENT_FLAGS)
 
-.PHONY: all build binaryen wasm wasi http interop host demo test test-core manifest readme test-host fuzz-smoke moto lint lint-bench fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro bench-instructions
+.PHONY: all build binaryen named wasm wasi http interop host demo test test-core manifest readme test-host fuzz-smoke moto lint lint-bench fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro bench-instructions
 
 all: build
 
@@ -93,10 +93,12 @@ demo: build
 	bash host-test/demo.sh
 
 ## moto_server (from PyPI) for the tests that need ACLs, bucket location and IAM.
-## One version, installed again when it changes: 5.2.6 authorises an S3
-## request by its API operation's name (s3:ListMultipartUploads) instead of
-## S3's IAM action (s3:ListBucketMultipartUploads), which fails the tests
-## that give a user exactly the permissions an operation lists.
+## One version, installed again when it changes: 5.2.6 (the latest as of
+## 2026-12-04) authorises an S3 request by its API operation's name
+## (s3:ListBuckets, s3:ListMultipartUploads) instead of S3's IAM action
+## (s3:ListAllMyBuckets, s3:ListBucketMultipartUploads), which fails every test that
+## gives a user exactly the permissions an operation lists: eight tests in
+## buckets.rs, copy_object.rs, delete_folder.rs, moto.rs and policy.rs.
 MOTO_VERSION := 5.2.5
 MOTO_STAMP   := $(VENV)/.moto-$(MOTO_VERSION)
 moto: $(MOTO_STAMP)
@@ -174,10 +176,8 @@ NAMED_WASM := target/wasm32-wasip2/component-names/s3_connector.wasm
 # (writing a new file over NAMED_WASM) leaves as the linker made it. Read by
 # module, since wasm-opt inlines each operation into the JSON dispatch.
 NAMED_UNOPT := target/wasm32-wasip2/component-names/deps/s3_connector.wasm
-bench-size: build
+bench-size: build named
 	$(CARGO) build -p s3-connector-host --release --examples
-	$(COMPONENT_CARGO) build -p s3-connector --profile component-names --target wasm32-wasip2
-	WASM_OPT=$(WASM_OPT) $(COMPOSE) --optimize --keep-names $(NAMED_WASM)
 	command -v twiggy >/dev/null || $(CARGO) install twiggy --locked
 	mkdir -p target/bench/cores target/bench/cores-unoptimized
 	target/release/examples/component_cost $(WASM) 5 | tee target/bench/component.json
@@ -187,6 +187,14 @@ bench-size: build
 	twiggy top -n 4294967295 -f json $$(python3 bench/core_modules.py $(NAMED_UNOPT) target/bench/cores-unoptimized | sed -n 1p) \
 		> target/bench/twiggy_unoptimized.json
 	python3 bench/size_by_crate.py --modules target/bench/twiggy_unoptimized.json 40 | tee target/bench/size_by_module.json
+
+## The shipped build with its function names kept (for size by crate and for
+## naming the compiled code that profiles and instruction counts see).
+named: binaryen
+	rustup target add wasm32-wasip2 >/dev/null
+	rustup component add rust-src >/dev/null
+	$(COMPONENT_CARGO) build -p s3-connector --profile component-names --target wasm32-wasip2
+	WASM_OPT=$(WASM_OPT) $(COMPOSE) --optimize --keep-names $(NAMED_WASM)
 
 ## Hot paths: SigV4 signing (the connector and rusty-s3 in one bench component
 ## in wasmtime, aws-sigv4 natively, botocore) and a 1000-key listing page parsed
@@ -212,9 +220,10 @@ bench-small: build moto
 ## The client's CPU per small-object call, in instructions (valgrind's
 ## callgrind, repeatable on a busy machine) and system calls (strace): the
 ## connector against a raw client on requests signed in advance (INSTR_N
-## calls of each operation).
+## calls of each operation), and where the connector's go, by function (the
+## names-kept build, wasmtime's perf map).
 INSTR_N ?= 200
-bench-instructions: build moto
+bench-instructions: build moto named
 	@command -v valgrind >/dev/null && command -v strace >/dev/null || \
 		$(SUDO) apt-get install -y -q valgrind strace >/dev/null || \
 		($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q valgrind strace >/dev/null)

@@ -20,12 +20,27 @@ Then a 1000-key listing through the CLI (batch mode, JSON lines, as `make
 bench-small` times it): one batch of 1 listing and one of 1 + LIST_N, the
 difference over LIST_N giving a listing's instructions, guest and host.
 
+Last, where the connector's instructions go: the same steps once more
+with the names-kept build (`make bench-size`'s, built by `make
+bench-instructions` too) and wasmtime's perf map, which names the
+component's compiled functions, so that callgrind's count of each piece of
+compiled code is given to a function; each operation's count is then
+split into hashing (SHA-256 and MD5, in the component and in the host,
+which hashes a PUT's body: under valgrind, whose CPU has no SHA
+instructions, the host's SHA-256 runs its portable code and counts far
+more than it costs), memory (allocating and freeing in the component),
+wasmtime (crossing the component boundary: lifting and lowering, entering
+and leaving; and the builtins compiled code calls, such as `memory.copy`),
+the rest of the host (the HTTP client, libc) and the rest of the
+component's own code, with its largest functions.
 Writes target/bench/client_instructions.json. Environment: INSTR_N (200),
 LIST_N (20), VENV_PYTHON (botocore, for the raw client's signatures).
 """
 
+import bisect
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +52,7 @@ TARGET = ROOT / "target"
 OUT = TARGET / "bench"
 EXAMPLE = TARGET / "release" / "examples" / "small_objects"
 CLI = TARGET / "release" / "s3-connector"
+NAMED_WASM = TARGET / "wasm32-wasip2" / "component-names" / "s3_connector.wasm"
 OPS = ("put", "get", "head", "delete")
 METHODS = {"put": "PUT", "get": "GET", "head": "HEAD", "delete": "DELETE"}
 
@@ -103,6 +119,93 @@ def listing_instructions(server: dict, repeats: int) -> int:
     return (batch(1 + repeats) - batch(1)) // repeats
 
 
+def demangled(names: list[str]) -> list[str]:
+    """Rust symbol names demangled by binutils' `c++filt` (which reads
+    Rust's v0 scheme), their hashes dropped; as they are without it."""
+    if shutil.which("c++filt") is None:
+        return names
+    run = subprocess.run(["c++filt"], input="\n".join(names), capture_output=True, text=True)
+    out = run.stdout.splitlines()
+    if run.returncode != 0 or len(out) != len(names):
+        return names
+    return [re.sub(r"\[[0-9a-f]{1,16}\]", "", name) for name in out]
+
+
+def functions(callgrind_out: Path, perf_map: Path) -> dict[str, int]:
+    """Instructions by function in one callgrind run: host functions by
+    their symbols, the component's compiled code by the perf map that
+    wasmtime wrote (callgrind sees it as anonymous code, named by address)."""
+    spans = []
+    for line in perf_map.read_text().splitlines():
+        start, size, name = line.split(" ", 2)
+        spans.append((int(start, 16), int(size, 16), re.sub(r"^wasm\[\d+\]::function\[\d+\]::", "", name)))
+    spans.sort()
+    starts = [span[0] for span in spans]
+    report = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", str(callgrind_out)],
+                            capture_output=True, text=True, check=True).stdout
+    counts: dict[str, int] = {}
+    for line in report.splitlines():
+        row = re.match(r"\s*([\d,]+) \([ \d.]+%\)\s+(.*?)(?: \[[^\]]*\])?$", line)
+        if not row or "PROGRAM TOTALS" in line:
+            continue
+        count, where = int(row.group(1).replace(",", "")), row.group(2)
+        address = re.match(r"\?\?\?:0x([0-9a-f]+)$", where)
+        if address:
+            at = bisect.bisect_right(starts, int(address.group(1), 16)) - 1
+            inside = at >= 0 and spans[at][0] <= int(address.group(1), 16) < spans[at][0] + spans[at][1]
+            name = "wasm " + (spans[at][2] if inside else "(unnamed compiled code)")
+        else:
+            name = "host " + where.split(":", 1)[-1]
+        counts[name] = counts.get(name, 0) + count
+    return counts
+
+
+CATEGORIES = (
+    ("hashing", lambda name: "sha2" in name or "md5" in name or (name.startswith("wasm") and "digest" in name)),
+    ("memory", lambda name: name.startswith("wasm") and any(
+        word in name for word in ("__rust_alloc", "__rust_dealloc", "__rust_realloc", "cabi_realloc", "raw_vec",
+                                  "heap"))),
+    ("wasmtime", lambda name: "wasmtime" in name or "trampoline" in name),
+    ("host", lambda name: name.startswith("host")),
+    ("component", lambda name: True),
+)
+
+
+def attribution(conn: list[str], n: int, work: Path) -> dict:
+    """Each operation's instructions per call by category and by function,
+    from runs of the names-kept build with wasmtime's perf map."""
+    env = dict(os.environ, S3_CONNECTOR_WASM=str(NAMED_WASM), SMALL_PERFMAP="1")
+    steps = []
+    for upto in range(len(OPS) + 1):
+        argv = [*conn, "0"] if upto == 0 else [*conn, str(n), ",".join(OPS[:upto])]
+        out = work / f"attribution-{upto}.callgrind"
+        run = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *argv], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        _, stderr = run.communicate()
+        if run.returncode != 0:
+            raise SystemExit(f"the names-kept build failed under valgrind:\n{stderr[-2000:]}")
+        # valgrind runs the program in its own process: the map is named after it.
+        steps.append(functions(out, Path(f"/tmp/perf-{run.pid}.map")))
+        Path(f"/tmp/perf-{run.pid}.map").unlink(missing_ok=True)
+    calls = n + min(n, 50)
+    result = {}
+    for i, op in enumerate(OPS):
+        before, after = steps[i], steps[i + 1]
+        per_call = {name: (after.get(name, 0) - before.get(name, 0)) / calls for name in set(before) | set(after)}
+        categories = {category: 0.0 for category, _ in CATEGORIES}
+        for name, count in per_call.items():
+            category = next(category for category, belongs in CATEGORIES if belongs(name))
+            categories[category] += count
+        top = sorted(((count, name) for name, count in per_call.items()), reverse=True)[:12]
+        names = demangled([name.split(" ", 1)[1] for _, name in top])
+        result[METHODS[op]] = {
+            "categories": {category: round(count) for category, count in categories.items()},
+            "top": [[f"{name.split(' ', 1)[0]} {readable}", round(count)]
+                    for (count, name), readable in zip(top, names)],
+        }
+    return result
+
+
 def signed_requests(server: dict, ops: tuple, n: int, path: Path) -> None:
     from botocore.auth import S3SigV4Auth
     from botocore.awsrequest import AWSRequest
@@ -118,7 +221,15 @@ def signed_requests(server: dict, ops: tuple, n: int, path: Path) -> None:
         return {"url": request.url, "headers": dict(request.headers.items())}
 
     keys = [f"raw/small-{i:05}.txt" for i in range(n)]
-    path.write_text(json.dumps({op: [signed(METHODS[op], k) for k in keys] if op in ops else [] for op in OPS}))
+    # The requests of the operations not run this step are in the file too,
+    # under a name the client does not read, so that every step's client
+    # parses as much JSON: the differences between steps are the calls'
+    # alone (the parse of a call's request had been counted as its own,
+    # some 5k instructions).
+    signed_ops = {op: [signed(METHODS[op], k) for k in keys] for op in OPS}
+    requests = {op: signed_ops[op] if op in ops else [] for op in OPS}
+    requests["unused"] = {op: signed_ops[op] for op in OPS if op not in ops}
+    path.write_text(json.dumps(requests))
 
 
 def main() -> None:
@@ -148,13 +259,17 @@ def main() -> None:
             connector = [*conn, "0"] if upto == 0 else [*conn, str(n), ",".join(ops)]
             totals["connector"].append(instructions(connector))
             syscalls["connector"].append(system_calls(connector))
-            signed_requests(server, ops, n if upto else 0, requests)
+            signed_requests(server, ops, n, requests)
             raw = [str(EXAMPLE), "raw", str(requests)]
             totals["raw"].append(instructions(raw))
             syscalls["raw"].append(system_calls(raw))
         list_n = int(os.environ.get("LIST_N", "20"))
         print(f"counting: a 1000-key listing through the CLI ({list_n} listings)", flush=True)
         per_listing = listing_instructions(server, list_n)
+        attributed = None
+        if NAMED_WASM.is_file() and shutil.which("callgrind_annotate"):
+            print("counting: where the connector's instructions go (the names-kept build)", flush=True)
+            attributed = attribution(conn, n, work)
     finally:
         server_proc.stdin.close()
         server_proc.wait(timeout=30)
@@ -185,10 +300,20 @@ def main() -> None:
         more = {name: c[name] - r.get(name, 0) for name in c if c[name] - r.get(name, 0) >= 0.05}
         print(f"{METHODS[op]:<7}{sum(c.values()):12.2f}{sum(r.values()):10.2f}   "
               + (", ".join(f"{name} {count:.2f}" for name, count in sorted(more.items())) or "none"))
+    if attributed:
+        print(f"\nwhere the connector's instructions go, per call (the names-kept build, N={n}): "
+              + ", ".join(category for category, _ in CATEGORIES))
+        for op, split in attributed.items():
+            print(f"{op:<7}" + "".join(f"{count:>11,}" for count in split["categories"].values())
+                  + f"   total {sum(split['categories'].values()):,}")
+        for op, split in attributed.items():
+            print(f"\n{op}, its largest functions:")
+            for name, count in split["top"]:
+                print(f"  {count:>8,}  {name[:110]}")
     machine = {"uname": " ".join(os.uname()), "nproc": os.cpu_count()}
     (OUT / "client_instructions.json").write_text(json.dumps(
         {"machine": machine, "n": n, "totals": totals, "per_call": per_call, "per_listing": per_listing,
-         "syscalls": syscalls, "syscalls_per_call": syscalls_per_call}, indent=1))
+         "syscalls": syscalls, "syscalls_per_call": syscalls_per_call, "attribution": attributed}, indent=1))
     print("\nwrote target/bench/client_instructions.json")
 
 

@@ -21,11 +21,16 @@
 //! the HTTP client all run): what each spends itself, without the server's
 //! time, which the ratios of end-to-end times carry. `bench/small_objects.py`
 //! runs it beside boto3.
+//!
+//! With `SMALL_PERFMAP` set, the connector's runtime writes wasmtime's perf
+//! map (`/tmp/perf-PID.map`), which names the component's compiled
+//! functions: `bench/client_instructions.py` runs a names-kept build so
+//! under callgrind to say where a call's instructions go.
 
 use std::time::Instant;
 
 use s3_connector_host::wit::{Connection, GetObjectInput, ObjectRef, PutObjectTextInput};
-use s3_connector_host::{InstanceOptions, Runtime};
+use s3_connector_host::{InstanceOptions, Runtime, RuntimeConfig};
 use serde_json::{json, Value};
 
 type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
@@ -75,7 +80,11 @@ impl ConnectorClient {
         let wasm = std::env::var_os("S3_CONNECTOR_WASM")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(s3_connector_host::cli::default_wasm_path);
-        let runtime = Runtime::load(&wasm)?;
+        let config = RuntimeConfig {
+            perf_map: std::env::var_os("SMALL_PERFMAP").is_some(),
+            ..RuntimeConfig::default()
+        };
+        let runtime = Runtime::load_with(&wasm, &config)?;
         let instance = runtime.instance(InstanceOptions::default())?;
         Ok(ConnectorClient {
             instance,

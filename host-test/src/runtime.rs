@@ -46,6 +46,12 @@ pub struct RuntimeConfig {
     /// maps its own memory on demand. An instance beyond the pool's size
     /// is a [`HostError::Load`] until one is dropped.
     pub pooled_instances: Option<u32>,
+    /// Have wasmtime write its perf map (`/tmp/perf-PID.map`), which names
+    /// the component's compiled functions by their addresses, so that a
+    /// profiler (`perf`, or `make bench-instructions`' attribution of a
+    /// call's instructions) can name the code it samples. For profiling
+    /// only: the names are those a names-kept build carries.
+    pub perf_map: bool,
 }
 
 /// The most core instances, memories and tables one instance of the
@@ -121,6 +127,9 @@ impl Runtime {
         engine_config.wasm_component_model(true);
         // A stuck component is stopped at its per-call deadline.
         engine_config.epoch_interruption(true);
+        if config.perf_map {
+            engine_config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         if let Some(instances) = config.pooled_instances {
             engine_config.allocation_strategy(pooling(
                 instances,
