@@ -190,9 +190,7 @@ bench-size: build named
 
 ## The shipped build with its function names kept (for size by crate and for
 ## naming the compiled code that profiles and instruction counts see).
-named: binaryen
-	rustup target add wasm32-wasip2 >/dev/null
-	rustup component add rust-src >/dev/null
+named: wasm
 	$(COMPONENT_CARGO) build -p s3-connector --profile component-names --target wasm32-wasip2
 	WASM_OPT=$(WASM_OPT) $(COMPOSE) --optimize --keep-names $(NAMED_WASM)
 

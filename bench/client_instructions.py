@@ -57,17 +57,25 @@ OPS = ("put", "get", "head", "delete")
 METHODS = {"put": "PUT", "get": "GET", "head": "HEAD", "delete": "DELETE"}
 
 
+def callgrind(argv: list[str], out: Path, env: dict | None = None) -> tuple[int, int]:
+    """Runs `argv` under callgrind, its profile written to `out`: the
+    instructions it executed, every thread included, and its process id
+    (valgrind runs the program in its own process)."""
+    run = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *argv], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _, stderr = run.communicate()
+    if run.returncode != 0:
+        raise SystemExit(f"{argv[:2]} failed under valgrind:\n{stderr[-2000:]}")
+    for line in stderr.splitlines():
+        if "refs:" in line:
+            return int(line.split("refs:")[1].strip().replace(",", "")), run.pid
+    raise SystemExit("callgrind printed no instruction count")
+
+
 def instructions(argv: list[str]) -> int:
     """Instructions `argv` executes, every thread included."""
     with tempfile.NamedTemporaryFile(suffix=".callgrind") as out:
-        run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}", *argv],
-                             capture_output=True, text=True)
-        if run.returncode != 0:
-            raise SystemExit(f"{argv[:2]} failed under valgrind:\n{run.stderr[-2000:]}")
-        for line in run.stderr.splitlines():
-            if "refs:" in line:
-                return int(line.split("refs:")[1].strip().replace(",", ""))
-    raise SystemExit("callgrind printed no instruction count")
+        return callgrind(argv, Path(out.name))[0]
 
 
 def system_calls(argv: list[str]) -> dict[str, int]:
@@ -179,14 +187,10 @@ def attribution(conn: list[str], n: int, work: Path) -> dict:
     for upto in range(len(OPS) + 1):
         argv = [*conn, "0"] if upto == 0 else [*conn, str(n), ",".join(OPS[:upto])]
         out = work / f"attribution-{upto}.callgrind"
-        run = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *argv], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        _, stderr = run.communicate()
-        if run.returncode != 0:
-            raise SystemExit(f"the names-kept build failed under valgrind:\n{stderr[-2000:]}")
-        # valgrind runs the program in its own process: the map is named after it.
-        steps.append(functions(out, Path(f"/tmp/perf-{run.pid}.map")))
-        Path(f"/tmp/perf-{run.pid}.map").unlink(missing_ok=True)
+        _, pid = callgrind(argv, out, env)
+        perf_map = Path(f"/tmp/perf-{pid}.map")
+        steps.append(functions(out, perf_map))
+        perf_map.unlink(missing_ok=True)
     calls = n + min(n, 50)
     result = {}
     for i, op in enumerate(OPS):
@@ -225,7 +229,7 @@ def signed_requests(server: dict, ops: tuple, n: int, path: Path) -> None:
     # under a name the client does not read, so that every step's client
     # parses as much JSON: the differences between steps are the calls'
     # alone (the parse of a call's request had been counted as its own,
-    # some 5k instructions).
+    # about 11k instructions).
     signed_ops = {op: [signed(METHODS[op], k) for k in keys] for op in OPS}
     requests = {op: signed_ops[op] if op in ops else [] for op in OPS}
     requests["unused"] = {op: signed_ops[op] for op in OPS if op not in ops}
