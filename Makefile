@@ -47,7 +47,7 @@ COMPONENT_FLAGS  := --config 'target.wasm32-wasip2.rustflags=[$(subst $(space),$
 	$(foreach crate,core alloc std compiler_builtins,--config profile.component.package.$(crate).opt-level=3)
 COMPONENT_CARGO  := RUSTC_BOOTSTRAP=1 $(CARGO) $(COMPONENT_FLAGS)
 
-.PHONY: all build binaryen named wasm wasi http interop host demo test test-core manifest readme test-host fuzz-smoke moto lint lint-bench fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-small bench-micro bench-instructions
+.PHONY: all build binaryen named wasm wasi http interop host demo test test-core manifest readme test-host fuzz-smoke moto lint lint-bench fmt fuzz chaos clean bench bench-large bench-tenants bench-size bench-size-options bench-small bench-micro bench-instructions
 
 all: build
 
@@ -154,7 +154,7 @@ chaos: build
 		--test chaos -- --nocapture
 
 ## Benchmarks (not part of `make test`): see bench/README.md.
-bench: bench-size bench-micro bench-small bench-instructions bench-tenants bench-large
+bench: bench-size bench-size-options bench-micro bench-small bench-instructions bench-tenants bench-large
 
 ## PUT and GET of a 1 GiB object through the connector's CLI, curl on presigned
 ## URLs and boto3, side by side against one local SigV4-checking S3 server;
@@ -187,6 +187,14 @@ bench-size: build named
 	twiggy top -n 4294967295 -f json $$(python3 bench/core_modules.py $(NAMED_UNOPT) target/bench/cores-unoptimized | sed -n 1p) \
 		> target/bench/twiggy_unoptimized.json
 	python3 bench/size_by_crate.py --modules target/bench/twiggy_unoptimized.json 40 | tee target/bench/size_by_module.json
+
+## What the 200 KB target would take: the connector built again without its
+## typed exports, then with only the seed's operations, then with every crate
+## built for size, and each build's size (bench/size_options.py: a copy of the
+## sources under target/size-options, with a target directory of its own;
+## target/bench/size_options.json). A few minutes the first time.
+bench-size-options: binaryen
+	python3 bench/size_options.py
 
 ## The shipped build with its function names kept (for size by crate and for
 ## naming the compiled code that profiles and instruction counts see).
