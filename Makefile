@@ -189,10 +189,10 @@ bench-size: build named
 	python3 bench/size_by_crate.py --modules target/bench/twiggy_unoptimized.json 40 | tee target/bench/size_by_module.json
 
 ## What the 200 KB target would take: the connector built again without its
-## typed exports, then with only the seed's operations, then with every crate
-## built for size, and each build's size (bench/size_options.py: a copy of the
-## sources under target/size-options, with a target directory of its own;
-## target/bench/size_options.json). A few minutes the first time.
+## typed exports, then with only the old connector's twelve operations, then
+## with every crate built for size, and each build's size (bench/size_options.py:
+## a copy of the sources under target/size-options, with a target directory of
+## its own; target/bench/size_options.json). A few minutes the first time.
 bench-size-options: binaryen
 	python3 bench/size_options.py
 

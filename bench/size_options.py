@@ -12,7 +12,7 @@ made on figures. The builds, each keeping the cuts of the one before:
   no typed exports   the JSON face alone declares the operations (the
                      `operations` interface keeps `list-buckets`, whose
                      wit-bindgen lowering of `error` every export shares)
-  seed operations    only the twelve operations of the connector this one
+  twelve operations  only the twelve operations of the connector this one
                      replaces, and List Multipart Uploads, which an upload's
                      resume runs (the manifest written again for them)
   built for size     the path every call takes (the wire crate, quick-xml,
@@ -101,7 +101,7 @@ def no_typed_exports() -> None:
     edit(TREE / "wit" / "world.wit", world, "the operations interface")
 
 
-def seed_operations() -> None:
+def twelve_operations() -> None:
     wanted = SEED | NEEDED_BY_SEED
 
     def module(line: str) -> str | None:
@@ -167,7 +167,7 @@ def main() -> None:
     TREE.mkdir(parents=True, exist_ok=True)
     fresh_tree()
     variants = [("shipped", None), ("no typed exports", no_typed_exports),
-                ("seed operations", seed_operations), ("built for size", built_for_size)]
+                ("twelve operations", twelve_operations), ("built for size", built_for_size)]
     rows = []
     for name, cut in variants:
         if cut:
