@@ -3,8 +3,8 @@
 of the product taken out, one after another, and each build's size.
 
 The shipped build is about twice the target (`make bench-size` says what
-makes it up), and no cut of a few KB is left. What could move it by tens of
-KB changes what the component is: a decision about the product, not the
+makes it up), and the cuts left are of a few KB each. What could move it by
+tens of KB changes what the component is: a decision about the product, not the
 code. This measures what each such decision would give, so that it can be
 made on figures. The builds, each keeping the cuts of the one before:
 
@@ -150,12 +150,20 @@ def fresh_tree() -> None:
     """The tracked files as they are in the working tree, over the last
     run's copy (its target directory kept): a file is written only when it
     differs, and then with a new modification time, so that cargo rebuilds
-    what a variant had edited and nothing else."""
+    what a variant had edited and nothing else; a file the copy has and the
+    sources no longer track is removed (a stale `.wit` file would still be
+    read)."""
     files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in files.decode().split("\0"):
+    names = {name for name in files.decode().split("\0") if name and (ROOT / name).is_file()}
+    for directory, subdirectories, present in os.walk(TREE):
+        if Path(directory) == TREE:
+            subdirectories[:] = [d for d in subdirectories if d != "target"]
+        for name in present:
+            copy = Path(directory) / name
+            if str(copy.relative_to(TREE)) not in names:
+                copy.unlink()
+    for name in sorted(names):
         source, copy = ROOT / name, TREE / name
-        if not name or not source.is_file():
-            continue
         if copy.is_file() and copy.read_bytes() == source.read_bytes():
             continue
         copy.parent.mkdir(parents=True, exist_ok=True)
